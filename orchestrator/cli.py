@@ -1,0 +1,69 @@
+"""Command-line parsing only; each command lives in `orchestrator.commands` and is imported lazily
+so that light commands (`simulate`, `schema`) do not pay for boto3 and moto."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+EXIT_INVALID = 2
+
+
+def _common_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
+    parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+
+
+def _add_validate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("validate", help="check scenario files without touching AWS")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    _common_output(parser)
+    parser.set_defaults(command="validate")
+
+
+def _add_schema(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("schema", help="print the scenario JSON Schema")
+    parser.set_defaults(command="schema")
+
+
+def _add_simulate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "simulate",
+        help="decide SimulateCustomPolicy-shaped requests (one JSON document or JSON Lines) with the engine",
+    )
+    parser.add_argument("file", nargs="?", default="-", help="input file, or - for standard input")
+    parser.set_defaults(command="simulate")
+
+
+BUILDERS = [_add_validate, _add_schema, _add_simulate]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orchestrate",
+        description="Prove data-layer access controls (KMS key policies, DynamoDB, IAM) with scenarios.",
+    )
+    commands = parser.add_subparsers(metavar="COMMAND", required=True)
+    for builder in BUILDERS:
+        builder(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want
+        return int(exit_.code or 0)
+    module = importlib.import_module(f"orchestrator.commands.{args.command}")
+    try:
+        return int(module.run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

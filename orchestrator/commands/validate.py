@@ -1,0 +1,36 @@
+"""`orchestrate validate PATH...`: exit 0 when every scenario is valid, 2 otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from orchestrator.loader import Diagnostic, LoadedScenario, load_all
+
+OUTPUT_VERSION = 1
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded, diagnostics = load_all(args.paths)
+    if args.output == "json":
+        print(json.dumps(as_json(loaded, diagnostics), indent=2))
+    else:
+        for diagnostic in diagnostics:
+            print(diagnostic, file=sys.stderr)
+        for scenario in loaded:
+            print(f"{scenario.path}: valid ({len(scenario.scenario.states)} states, {_count(scenario)} expectations)")
+    return 2 if diagnostics else 0
+
+
+def _count(scenario: LoadedScenario) -> int:
+    return sum(len(state.expectations) for state in scenario.scenario.states)
+
+
+def as_json(loaded: list[LoadedScenario], diagnostics: list[Diagnostic]) -> dict[str, object]:
+    return {
+        "version": OUTPUT_VERSION,
+        "valid": not diagnostics,
+        "scenarios": [{"file": str(s.path), "name": s.scenario.name, "states": len(s.scenario.states)} for s in loaded],
+        "errors": [diagnostic.as_json() for diagnostic in diagnostics],
+    }

@@ -1,0 +1,184 @@
+"""Cross-reference checks that a schema cannot express: every name a scenario uses exists.
+
+Runs on validated models, so it only reports what Pydantic could not see: a table encrypted with
+an unknown key, a policy naming `user:ghost`, an expectation acting as nobody, a seed item
+missing its key attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from orchestrator.loader.diagnostics import PathElement
+from orchestrator.loader.validation import Problem
+from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator
+from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
+
+Path = tuple[PathElement, ...]
+PRINCIPAL_KINDS = ("user",)
+RESOURCE_KINDS = ("key", "table", "user", "group", "policy")
+
+
+def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
+    """Every reference inside the resources of one desired state."""
+    problems: list[Problem] = []
+    names = entity_names(desired)
+    for name, table in desired.tables.items():
+        problems += _check_table(desired, name, prefix + ("tables", name))
+    for name, user in desired.users.items():
+        path = prefix + ("users", name)
+        problems += _check_members(names, "group", user.groups, path + ("groups",))
+        problems += _check_policy_names(names, user.managed_policies, path + ("managed_policies",))
+        if user.permissions_boundary:
+            problems += _check_policy_names(names, [user.permissions_boundary], path + ("permissions_boundary",), single=True)
+    for name, group in desired.groups.items():
+        problems += _check_policy_names(names, group.managed_policies, prefix + ("groups", name, "managed_policies"))
+    for path, document, principals_allowed in _documents(desired, prefix):
+        problems += check_document(names, document, path, principals_allowed)
+    return problems
+
+
+def entity_names(desired: DesiredState) -> dict[str, set[str]]:
+    return {
+        "user": set(desired.users),
+        "key": set(desired.keys),
+        "table": set(desired.tables),
+        "group": set(desired.groups),
+        "policy": set(desired.policies),
+    }
+
+
+def _documents(desired: DesiredState, prefix: Path) -> Iterator[tuple[Path, PolicyDocument, bool]]:
+    for name, key in desired.keys.items():
+        yield prefix + ("keys", name, "policy"), key.policy, True
+    for name, policy in desired.policies.items():
+        yield prefix + ("policies", name, "document"), policy.document, False
+    for kind, entities in (("users", desired.users), ("groups", desired.groups)):
+        for name, entity in entities.items():
+            for policy_name, document in entity.inline_policies.items():
+                yield prefix + (kind, name, "inline_policies", policy_name), document, False
+
+
+def check_document(names: dict[str, set[str]], document: PolicyDocument, path: Path, principals: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    single = not isinstance(document.statement, list)
+    for index, statement in enumerate(document.statements()):
+        spath = path + ("Statement",) + (() if single else (index,))
+        for field, alias in (("principal", "Principal"), ("not_principal", "NotPrincipal")):
+            value = getattr(statement, field)
+            if value is not None and value != "*" and value.aws is not None:
+                problems += _check_refs(names, as_list(value.aws), spath + (alias, "AWS"), PRINCIPAL_KINDS, value.aws)
+        for field, alias in (("resource", "Resource"), ("not_resource", "NotResource")):
+            value = getattr(statement, field)
+            if value is not None:
+                problems += _check_refs(names, as_list(value), spath + (alias,), RESOURCE_KINDS, value)
+        for operator, block in (statement.condition or {}).items():
+            if base_operator(operator) in ARN_OPERATORS:
+                for key, values in block.items():
+                    strings = [v for v in as_list(values) if isinstance(v, str)]
+                    problems += _check_refs(names, strings, spath + ("Condition", operator, key), RESOURCE_KINDS, values)
+    return problems
+
+
+def _check_refs(names: dict[str, set[str]], values: list[str], path: Path, kinds: tuple[str, ...], raw: Any) -> list[Problem]:
+    problems = []
+    for index, value in enumerate(values):
+        where = path + ((index,) if isinstance(raw, list) else ())
+        kind, _, name = value.partition(":")
+        if value == "account" or kind not in names or not name or value.startswith("arn:"):
+            continue
+        if kind not in kinds:
+            problems.append(Problem(where, f"{value!r} cannot be used here: expected {' or '.join(k + ':NAME' for k in kinds)}"))
+        elif name not in names[kind]:
+            problems.append(Problem(where, f"{value!r} names no {kind} of this scenario{_known(names[kind])}"))
+    return problems
+
+
+def _known(names: set[str]) -> str:
+    return f" (known: {', '.join(sorted(names))})" if names else f" (there are none)"
+
+
+def _check_members(names: dict[str, set[str]], kind: str, members: list[str], path: Path) -> list[Problem]:
+    return [
+        Problem(path + (index,), f"{member!r} names no {kind} of this scenario{_known(names[kind])}")
+        for index, member in enumerate(members)
+        if member not in names[kind]
+    ]
+
+
+def _check_policy_names(names: dict[str, set[str]], policies: list[str], path: Path, single: bool = False) -> list[Problem]:
+    problems = []
+    for index, policy in enumerate(policies):
+        if policy.startswith("policy:") and policy.removeprefix("policy:") not in names["policy"]:
+            where = path if single else path + (index,)
+            problems.append(Problem(where, f"{policy!r} names no policy of this scenario{_known(names['policy'])}"))
+    return problems
+
+
+def _check_table(desired: DesiredState, name: str, path: Path) -> list[Problem]:
+    table = desired.tables[name]
+    problems: list[Problem] = []
+    key_name = table.key_name()
+    if key_name is not None:
+        key = desired.keys.get(key_name)
+        if key is None:
+            problems.append(Problem(path + ("encryption",), f"'key:{key_name}' names no key of this scenario{_known(set(desired.keys))}"))
+        elif key.spec != "SYMMETRIC_DEFAULT":
+            problems.append(Problem(path + ("encryption",), f"DynamoDB encrypts only with symmetric keys; key {key_name!r} is {key.spec}"))
+    for index, item in enumerate(table.items):
+        problems += check_item_key(table, item, path + ("items", index), full_item=True)
+    return problems
+
+
+def check_item_key(table: Any, key: dict[str, Any], path: Path, full_item: bool = False, partial: bool = False) -> list[Problem]:
+    """The item (or key) has each key attribute with a value of the declared type."""
+    problems = []
+    attributes = table.key_attributes()[:1] if partial else table.key_attributes()
+    for attribute in attributes:
+        if attribute.name not in key:
+            problems.append(Problem(path, f"missing key attribute {attribute.name!r} ({attribute.type})"))
+        elif not _fits(key[attribute.name], attribute.type):
+            problems.append(Problem(path + (attribute.name,), f"key attribute {attribute.name!r} must be of type {attribute.type}, got {key[attribute.name]!r}"))
+    if not full_item and not partial:
+        extra = set(key) - {a.name for a in table.key_attributes()}
+        if extra:
+            problems.append(Problem(path, f"not key attributes of the table: {', '.join(sorted(extra))}"))
+    return problems
+
+
+def _fits(value: Any, kind: str) -> bool:
+    if kind == "S":
+        return isinstance(value, str)
+    if kind == "N":
+        return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+    return isinstance(value, (bytes, bytearray))
+
+
+def check_expectation(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    if expectation.principal not in desired.users:
+        problems.append(Problem(path + ("as",), f"{expectation.principal!r} names no user of this scenario{_known(set(desired.users))}"))
+    kind, _, name = expectation.resource.partition(":")
+    wanted = EXPECTATION_ACTIONS[expectation.action]
+    if kind != wanted:
+        problems.append(Problem(path + ("resource",), f"{expectation.action} acts on a {wanted}, not a {kind}"))
+    elif name not in entity_names(desired)[kind]:
+        problems.append(Problem(path + ("resource",), f"{expectation.resource!r} names no {kind} of this scenario{_known(entity_names(desired)[kind])}"))
+    elif kind == "table":
+        problems += _check_table_call(desired, expectation, name, path)
+    return problems
+
+
+def _check_table_call(desired: DesiredState, expectation: Expectation, name: str, path: Path) -> list[Problem]:
+    table = desired.tables[name]
+    if expectation.action in ITEM_ACTIONS:
+        if expectation.key is None:
+            return [Problem(path, f"{expectation.action} needs `key`: the item's key attributes")]
+        return check_item_key(table, expectation.key, path + ("key",))
+    if expectation.action == "dynamodb:Query":
+        if expectation.key is None:
+            return [Problem(path, "dynamodb:Query needs `key` with the partition key value")]
+        return check_item_key(table, expectation.key, path + ("key",), partial=True)
+    return []

@@ -1,0 +1,140 @@
+"""Declared AWS resources: KMS keys, DynamoDB tables, IAM users, groups and managed policies.
+
+Field names and allowed values follow the AWS API references: KMS CreateKey (KeySpec, KeyUsage,
+PendingWindowInDays 7-30), DynamoDB CreateTable (KeySchema, AttributeDefinitions, BillingMode,
+SSESpecification) and IAM CreateUser/PutUserPolicy/AttachUserPolicy/PutUserPermissionsBoundary.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.model.policy import IdentityPolicyDocument, ResourcePolicyDocument
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+=,@-]{1,64}$")]
+Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]
+
+# KMS developer guide, "Key spec reference": the key usages AWS allows for each key spec.
+KEY_USAGES_BY_SPEC: dict[str, frozenset[str]] = {
+    "SYMMETRIC_DEFAULT": frozenset({"ENCRYPT_DECRYPT"}),
+    "RSA_2048": frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY"}),
+    "RSA_3072": frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY"}),
+    "RSA_4096": frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY"}),
+    "ECC_NIST_P256": frozenset({"SIGN_VERIFY", "KEY_AGREEMENT"}),
+    "ECC_NIST_P384": frozenset({"SIGN_VERIFY", "KEY_AGREEMENT"}),
+    "ECC_NIST_P521": frozenset({"SIGN_VERIFY", "KEY_AGREEMENT"}),
+    "ECC_SECG_P256K1": frozenset({"SIGN_VERIFY"}),
+    "HMAC_224": frozenset({"GENERATE_VERIFY_MAC"}),
+    "HMAC_256": frozenset({"GENERATE_VERIFY_MAC"}),
+    "HMAC_384": frozenset({"GENERATE_VERIFY_MAC"}),
+    "HMAC_512": frozenset({"GENERATE_VERIFY_MAC"}),
+    "SM2": frozenset({"ENCRYPT_DECRYPT", "SIGN_VERIFY", "KEY_AGREEMENT"}),
+}
+KeySpec = Literal[
+    "SYMMETRIC_DEFAULT", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
+    "ECC_NIST_P521", "ECC_SECG_P256K1", "HMAC_224", "HMAC_256", "HMAC_384", "HMAC_512", "SM2",
+]
+KeyUsage = Literal["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC", "KEY_AGREEMENT"]
+Alias = Annotated[str, Field(pattern=r"^alias/[A-Za-z0-9/_-]{1,250}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Key(Strict):
+    """A KMS customer managed key and its key policy."""
+
+    description: str = ""
+    aliases: list[Alias] = Field(default_factory=list)
+    spec: KeySpec = "SYMMETRIC_DEFAULT"
+    usage: KeyUsage = "ENCRYPT_DECRYPT"
+    enabled: bool = True
+    rotation: bool = False
+    deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 7
+    tags: Tags = Field(default_factory=dict)
+    policy: ResourcePolicyDocument
+
+    @field_validator("aliases")
+    @classmethod
+    def _not_reserved(cls, aliases: list[str]) -> list[str]:
+        for alias in aliases:
+            if alias.startswith("alias/aws/"):
+                raise ValueError(f"{alias!r}: the alias/aws/ prefix is reserved for AWS managed keys")
+        return aliases
+
+    @model_validator(mode="after")
+    def _usage_fits_spec(self) -> Key:
+        allowed = KEY_USAGES_BY_SPEC[self.spec]
+        if self.usage not in allowed:
+            raise ValueError(
+                f"key usage {self.usage} is not allowed for key spec {self.spec}"
+                f" (AWS allows {', '.join(sorted(allowed))})"
+            )
+        if self.rotation and self.spec != "SYMMETRIC_DEFAULT":
+            raise ValueError("automatic rotation is only supported for symmetric encryption keys")
+        return self
+
+
+class KeyAttribute(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    type: Literal["S", "N", "B"] = "S"
+
+
+EncryptionName = Literal["aws-owned", "aws-managed"]
+
+
+class Table(Strict):
+    """A DynamoDB table: key schema, billing mode, encryption at rest and seed items."""
+
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None = None
+    billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = "PAY_PER_REQUEST"
+    read_capacity: Annotated[int, Field(ge=1)] | None = None
+    write_capacity: Annotated[int, Field(ge=1)] | None = None
+    encryption: EncryptionName | Annotated[str, Field(pattern=r"^key:[A-Za-z0-9_.+=,@-]+$")] = "aws-owned"
+    tags: Tags = Field(default_factory=dict)
+    items: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _capacity_fits_billing(self) -> Table:
+        provisioned = self.read_capacity is not None or self.write_capacity is not None
+        if self.billing_mode == "PAY_PER_REQUEST" and provisioned:
+            raise ValueError("read_capacity/write_capacity need billing_mode PROVISIONED")
+        if self.billing_mode == "PROVISIONED" and (self.read_capacity is None or self.write_capacity is None):
+            raise ValueError("billing_mode PROVISIONED needs read_capacity and write_capacity")
+        return self
+
+    def key_attributes(self) -> list[KeyAttribute]:
+        return [self.partition_key] + ([self.sort_key] if self.sort_key else [])
+
+    def key_name(self) -> str | None:
+        """The scenario key this table is encrypted with, if any."""
+        return self.encryption.removeprefix("key:") if self.encryption.startswith("key:") else None
+
+
+class ManagedPolicy(Strict):
+    """A customer managed IAM policy, attachable as `policy:NAME`."""
+
+    description: str = ""
+    document: IdentityPolicyDocument
+
+
+PolicyName = Annotated[str, Field(pattern=r"^(policy:[A-Za-z0-9_.+=,@-]+|[A-Za-z0-9_+=,.@/-]+)$")]
+
+
+class Group(Strict):
+    managed_policies: list[PolicyName] = Field(default_factory=list)
+    inline_policies: dict[Name, IdentityPolicyDocument] = Field(default_factory=dict)
+
+
+class User(Strict):
+    """An IAM user. AWS managed policies by name (`AmazonDynamoDBFullAccess`) or `policy:NAME`."""
+
+    managed_policies: list[PolicyName] = Field(default_factory=list)
+    inline_policies: dict[Name, IdentityPolicyDocument] = Field(default_factory=dict)
+    groups: list[Name] = Field(default_factory=list)
+    permissions_boundary: PolicyName | None = None
+    tags: Tags = Field(default_factory=dict)

@@ -1,0 +1,102 @@
+"""The scenario document: metadata, resources, ordered policy states and their expectations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.model.resources import Group, Key, ManagedPolicy, Name, Table, User
+
+# The API-level actions an expectation can exercise, and the kind of entity each acts on.
+EXPECTATION_ACTIONS: dict[str, str] = {
+    "dynamodb:GetItem": "table",
+    "dynamodb:PutItem": "table",
+    "dynamodb:UpdateItem": "table",
+    "dynamodb:DeleteItem": "table",
+    "dynamodb:Query": "table",
+    "dynamodb:Scan": "table",
+    "dynamodb:DescribeTable": "table",
+    "kms:Decrypt": "key",
+    "kms:Encrypt": "key",
+    "kms:GenerateDataKey": "key",
+    "kms:DescribeKey": "key",
+    "kms:ReEncrypt": "key",
+}
+# Actions whose call names one item, so the expectation must give its key.
+ITEM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
+Layer = Literal[
+    "identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
+    "permissions-boundary", "grant",
+]
+Action = Literal[
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable",
+    "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt",
+]
+EntityRef = Annotated[str, Field(pattern=r"^(table|key):[A-Za-z0-9_.+=,@-]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Settle(Strict):
+    """How long an outcome may take to settle on real AWS (the embedded backend never waits)."""
+
+    timeout_seconds: Annotated[float, Field(ge=0, le=3600)] = 120
+    consecutive: Annotated[int, Field(ge=1, le=20)] = 3
+
+
+class Expectation(Strict):
+    """`as` a principal, an action on a resource, and the outcome expected."""
+
+    principal: Name = Field(alias="as")
+    action: Action
+    resource: EntityRef
+    key: dict[str, Any] | None = None
+    item: dict[str, Any] | None = None
+    expect: Literal["allowed", "denied"]
+    error: Annotated[str, Field(pattern=r"^[A-Za-z.]+$")] | None = None
+    layer: Layer | None = None
+    description: str | None = None
+    settle: Settle | None = None
+
+
+class State(Strict):
+    """A policy state: a JSON Merge Patch (RFC 7386) over the base document, then expectations.
+
+    Inside a policy document, `Statement` may be patched as a mapping from Sid to statement
+    (null removes the statement with that Sid); a list replaces the statements whole.
+    """
+
+    name: Name
+    description: str | None = None
+    patch: dict[str, Any] = Field(default_factory=dict)
+    expectations: list[Expectation] = Field(default_factory=list)
+
+
+class Scenario(Strict):
+    """A scenario file (`scenarios/*.yaml`)."""
+
+    name: Name
+    description: str = ""
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
+    account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    settle: Settle | None = None
+    policies: dict[Name, ManagedPolicy] = Field(default_factory=dict)
+    groups: dict[Name, Group] = Field(default_factory=dict)
+    users: dict[Name, User] = Field(default_factory=dict)
+    keys: dict[Name, Key] = Field(default_factory=dict)
+    tables: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")], Table] = Field(default_factory=dict)
+    states: Annotated[list[State], Field(min_length=1)]
+
+
+class DesiredState(Strict):
+    """The resources a scenario wants in one policy state (the base document with that state's patch)."""
+
+    policies: dict[str, ManagedPolicy] = Field(default_factory=dict)
+    groups: dict[str, Group] = Field(default_factory=dict)
+    users: dict[str, User] = Field(default_factory=dict)
+    keys: dict[str, Key] = Field(default_factory=dict)
+    tables: dict[str, Table] = Field(default_factory=dict)
