@@ -1,0 +1,33 @@
+"""Backends: embedded (moto in-process with the authorization gate), endpoint, aws."""
+
+from __future__ import annotations
+
+import os
+
+from orchestrator.backends.base import Backend, BackendError, CallLog, Credentials, is_mutating
+
+__all__ = ["Backend", "BackendError", "CallLog", "Credentials", "is_mutating", "open_backend"]
+
+
+def open_backend(
+    region: str,
+    target: str = "embedded",
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    account: str | None = None,
+) -> Backend:
+    """The backend a command asked for; AWS_ENDPOINT_URL selects an endpoint like --endpoint-url."""
+    endpoint_url = endpoint_url or (os.environ.get("AWS_ENDPOINT_URL") if target != "aws" else None)
+    if target == "aws":
+        from orchestrator.backends.aws import AwsBackend
+
+        backend = AwsBackend(region, profile)
+        backend.guard(account)
+        return backend
+    if endpoint_url:
+        from orchestrator.backends.endpoint import EndpointBackend
+
+        return EndpointBackend(region, endpoint_url)
+    from orchestrator.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(region, account)

@@ -56,6 +56,11 @@ class Key(Strict):
     deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 7
     tags: Tags = Field(default_factory=dict)
     policy: ResourcePolicyDocument
+    lockout: Literal["guard", "allow"] = Field(
+        default="guard",
+        description="guard: the orchestrator keeps the right to manage the key and checks the policy against"
+        " AWS's lockout rule; allow: send the policy as written (BypassPolicyLockoutSafetyCheck)",
+    )
 
     @field_validator("aliases")
     @classmethod

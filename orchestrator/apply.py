@@ -1,0 +1,78 @@
+"""Carrying out changes: the only module that mutates AWS.
+
+Each resource is planned just before it is applied (as Terraform resolves unknown values at
+apply time), in dependency order; destroy walks the same order backwards, access keys first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.observe import observe_one
+from orchestrator.plan import Action, Plan, ResourceChange
+from orchestrator.resources import REGISTRY, Reconciler
+from orchestrator.resources.context import Context, ConflictError
+
+Progress = Callable[[ResourceChange], None]
+
+
+def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progress | None = None) -> Plan:
+    """Reconcile the world to one desired state; returns the changes made."""
+    ctx.planning = False
+    plan = Plan(state)
+    for reconciler in REGISTRY:
+        for name in reconciler.names(desired):
+            pair = observe_one(ctx, reconciler, desired, name)
+            change = pair.change()
+            if change.action is Action.CONFLICT:
+                raise ConflictError(f"{change.address}: {change.reason}")
+            _carry_out(ctx, reconciler, name, change)
+            plan.changes.append(change)
+            if progress and change.action is not Action.NO_OP:
+                progress(change)
+    return plan
+
+
+def _carry_out(ctx: Context, reconciler: Reconciler, name: str, change: ResourceChange) -> None:
+    if change.action is Action.CREATE:
+        reconciler.create(ctx, name, change.after or {})
+    elif change.action is Action.UPDATE:
+        reconciler.update(ctx, name, change.before or {}, change.after or {})
+    elif change.action is Action.REPLACE:
+        reconciler.delete(ctx, name, change.before or {}, change.after)
+        reconciler.create(ctx, name, change.after or {})
+
+
+def destroy(ctx: Context, desired: DesiredState, progress: Progress | None = None) -> Plan:
+    """Remove what the scenario owns; what it does not own is reported, never touched."""
+    plan = Plan("destroy")
+    _delete_access_keys(ctx, desired)
+    for reconciler in reversed(REGISTRY):
+        for name in reconciler.names(desired):
+            pair = observe_one(ctx, reconciler, desired, name)
+            if pair.observed is None:
+                continue
+            if not pair.observed.owned:
+                plan.changes.append(ResourceChange(pair.address, Action.CONFLICT, pair.observed.properties, None, reason="not owned by this scenario; left alone"))
+                continue
+            reconciler.delete(ctx, name, pair.observed.properties, pair.desired)
+            change = ResourceChange(pair.address, Action.DELETE, pair.observed.properties, None)
+            plan.changes.append(change)
+            if progress:
+                progress(change)
+    return plan
+
+
+def _delete_access_keys(ctx: Context, desired: DesiredState) -> None:
+    """Access keys made for test principals go first, before anything they could still use."""
+    from orchestrator.resources.iam_user import IamUser
+
+    users = IamUser()
+    iam = ctx.backend.client("iam")
+    for name in users.names(desired):
+        observed = users.read(ctx, name)
+        if observed is None or not observed.owned:
+            continue
+        for key in iam.list_access_keys(UserName=ctx.physical(name))["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=ctx.physical(name), AccessKeyId=key["AccessKeyId"])

@@ -1,0 +1,120 @@
+"""One interface to every place AWS APIs can be answered: embedded moto, an endpoint, real AWS.
+
+A backend hands out boto3 clients, the orchestrator's own identity or a principal's, and
+observes every API call through botocore's `before-call` event so that callers can count calls
+(API economy), inject faults (convergence tests) or log them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+READ_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet")
+CallObserver = Callable[[str, str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Access keys. The secret never appears in repr, logs or reports."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+
+def is_mutating(operation: str) -> bool:
+    return not operation.startswith(READ_PREFIXES)
+
+
+@dataclass
+class CallLog:
+    """Every API call made through a backend's clients, as (service, operation, principal)."""
+
+    calls: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def mutating(self) -> list[tuple[str, str, str]]:
+        return [call for call in self.calls if is_mutating(call[1])]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+class BackendError(Exception):
+    """An infrastructure problem: unreachable endpoint, wrong account, missing credentials."""
+
+
+class Backend(ABC):
+    kind: str = "abstract"
+    #: Whether outcomes can lag changes (IAM and KMS propagation); only real AWS waits.
+    eventually_consistent: bool = False
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self.log = CallLog()
+        self._observers: list[CallObserver] = []
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._identity: dict[str, str] | None = None
+
+    @abstractmethod
+    def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]: ...
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def client(self, service: str, credentials: Credentials | None = None) -> Any:
+        """A boto3 client for the orchestrator's identity (credentials None) or a principal's."""
+        cache_key = (service, credentials.access_key_id if credentials else None)
+        if cache_key not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            session = boto3.session.Session(**self._session_kwargs(credentials))
+            config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+            client = session.client(service, region_name=self.region, config=config, **self._client_kwargs())
+            self._prepare(client, credentials)
+            self._clients[cache_key] = client
+        return self._clients[cache_key]
+
+    def _prepare(self, client: Any, credentials: Credentials | None) -> None:
+        principal = credentials.access_key_id if credentials else "orchestrator"
+
+        def observe(model: Any, params: dict[str, Any], **_: Any) -> None:
+            service = model.service_model.service_name
+            self.log.calls.append((service, model.name, principal))
+            for observer in list(self._observers):
+                observer(service, model.name, params)
+
+        client.meta.events.register_first("before-call.*.*", observe)
+
+    def observe(self, observer: CallObserver) -> Callable[[], None]:
+        """Call observer(service, operation, params) before every API call; returns an undo."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
+
+    def identity(self) -> dict[str, str]:
+        """The orchestrator's own identity (sts:GetCallerIdentity): Account, Arn, UserId."""
+        if self._identity is None:
+            answer = self.client("sts").get_caller_identity()
+            self._identity = {"Account": answer["Account"], "Arn": answer["Arn"], "UserId": answer["UserId"]}
+        return self._identity
+
+    @property
+    def account_id(self) -> str:
+        return self.identity()["Account"]
+
+    def forget_principal(self, credentials: Credentials) -> None:
+        """Drop cached clients of a principal whose access key was deleted."""
+        for cache_key in [k for k in self._clients if k[1] == credentials.access_key_id]:
+            del self._clients[cache_key]
+
+    def close(self) -> None:
+        self._clients.clear()
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

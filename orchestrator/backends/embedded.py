@@ -1,0 +1,61 @@
+"""The embedded default: moto in-process, nothing to configure, no network.
+
+moto does not enforce KMS key policies, conditions, key states or the DynamoDB-to-KMS
+dependency; the authorization gate (orchestrator.authz) decides requests made with scenario
+principals' credentials before moto runs them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from orchestrator.backends.base import Backend, Credentials
+
+DEFAULT_ACCOUNT = "123456789012"
+# moto answers for any key; these name the orchestrator's own (administrator) identity.
+ADMIN = Credentials("AKIAORCHESTRATEADMIN0", "orchestrate-embedded-admin-secret")
+
+
+class EmbeddedBackend(Backend):
+    kind = "embedded"
+
+    def __init__(self, region: str, account: str | None = None, gate: bool = True) -> None:
+        super().__init__(region)
+        self._account = account or DEFAULT_ACCOUNT
+        self._saved_env = {name: os.environ.get(name) for name in ("MOTO_ACCOUNT_ID", "MOTO_IAM_LOAD_MANAGED_POLICIES")}
+        # AWS managed policies (AmazonDynamoDBFullAccess, ...) exist in moto only when loaded.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        os.environ["MOTO_ACCOUNT_ID"] = self._account
+        from moto import mock_aws
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self.gate = self._make_gate() if gate else None
+
+    def _make_gate(self) -> Any:
+        from orchestrator.authz.gate import Gate
+
+        return Gate(self.region)
+
+    def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
+        chosen = credentials or ADMIN
+        return {"aws_access_key_id": chosen.access_key_id, "aws_secret_access_key": chosen.secret_access_key}
+
+    def _prepare(self, client: Any, credentials: Credentials | None) -> None:
+        super()._prepare(client, credentials)
+        if self.gate is not None:
+            from orchestrator.authz.hooks import install_gate
+
+            install_gate(client, self.gate)
+
+    def close(self) -> None:
+        super().close()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

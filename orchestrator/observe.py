@@ -1,0 +1,49 @@
+"""Reading the world: for each declared resource, its desired and observed properties.
+
+Read-only; `plan_state` is what `orchestrate plan` shows. Resources are visited in dependency
+order so that ARNs learnt from earlier ones (a key's) resolve references in later ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.plan import Plan, ResourceChange, decide
+from orchestrator.resources import REGISTRY, Observed, Reconciler
+from orchestrator.resources.context import Context
+
+
+@dataclass(frozen=True)
+class Pair:
+    reconciler: Reconciler
+    name: str
+    desired: dict[str, Any]
+    observed: Observed | None
+
+    @property
+    def address(self) -> str:
+        return f"{self.reconciler.kind}.{self.name}"
+
+    def change(self) -> ResourceChange:
+        before = self.observed.properties if self.observed else None
+        owned = self.observed.owned if self.observed else True
+        return decide(self.address, before, self.desired, self.reconciler.replace_on, owned, self.reconciler.write_only)
+
+
+def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str) -> Pair:
+    wanted = reconciler.desired(ctx, desired, name)
+    return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted))
+
+
+def observe_all(ctx: Context, desired: DesiredState) -> Iterator[Pair]:
+    for reconciler in REGISTRY:
+        for name in reconciler.names(desired):
+            yield observe_one(ctx, reconciler, desired, name)
+
+
+def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
+    ctx.planning = True
+    return Plan(state, [pair.change() for pair in observe_all(ctx, desired)])

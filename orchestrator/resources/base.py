@@ -1,0 +1,60 @@
+"""The one small protocol every resource kind implements.
+
+A reconciler turns a scenario entity into normalised desired properties, reads the normalised
+observed properties, and creates, updates or deletes; it declares the IAM permissions it needs
+(a test walks the registry, as Cloud Custodian's does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.resources.context import Context
+
+
+@dataclass(frozen=True)
+class Observed:
+    properties: dict[str, Any]
+    owned: bool
+    physical_id: str
+
+
+class Reconciler(Protocol):
+    kind: ClassVar[str]
+    section: ClassVar[str]
+    permissions: ClassVar[tuple[str, ...]]
+    replace_on: ClassVar[frozenset[str]]
+    #: Properties that are sent but cannot be read back (a key's deletion window); never diffed.
+    write_only: ClassVar[frozenset[str]]
+
+    def names(self, desired: DesiredState) -> list[str]: ...
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]: ...
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None) -> Observed | None: ...
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None: ...
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None: ...
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None: ...
+
+
+def error_code(error: Exception) -> str | None:
+    response = getattr(error, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def tag_dict(tags: list[dict[str, str]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
+    return {tag[key]: tag[value] for tag in tags or []}
+
+
+def tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    return [{key: k, value: v} for k, v in sorted(tags.items())]
+
+
+def user_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Tags the scenario declared: ours (orchestrate:*) are ownership marks, not properties."""
+    return {k: v for k, v in tags.items() if not k.startswith("orchestrate:")}

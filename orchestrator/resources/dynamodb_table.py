@@ -1,0 +1,193 @@
+"""DynamoDB tables: key schema, billing mode, encryption at rest with its key, tags, seed items.
+
+DynamoDB API Reference: CreateTable, UpdateTable (BillingMode, SSESpecification), TagResource,
+DeleteTable; seed items with PutItem, read back with BatchGetItem. Only the declared items are
+compared: rows that expectations write are the scenario's business, not drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
+from orchestrator.resources.context import Context
+from orchestrator.resources.items import from_attribute_values, item_key, sorted_items, to_attribute_values
+
+
+
+def _aws_managed(ctx: Context, key_arn: str) -> bool:
+    try:
+        return ctx.backend.client("kms").describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager") == "AWS"
+    except Exception as error:
+        if error_code(error) in ("NotFoundException", "AccessDeniedException"):
+            return False
+        raise
+
+
+class DynamoDBTable:
+    kind: ClassVar[str] = "dynamodb_table"
+    section: ClassVar[str] = "tables"
+    permissions: ClassVar[tuple[str, ...]] = (
+        "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
+        "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
+        "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt",
+    )
+    replace_on: ClassVar[frozenset[str]] = frozenset({"key_schema"})
+    write_only: ClassVar[frozenset[str]] = frozenset()
+
+    def names(self, desired: DesiredState) -> list[str]:
+        return list(desired.tables)
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+        table = desired.tables[name]
+        properties: dict[str, Any] = {
+            "key_schema": [{"name": a.name, "type": a.type} for a in table.key_attributes()],
+            "billing_mode": table.billing_mode,
+            "capacity": self._capacity(table.read_capacity, table.write_capacity),
+            "encryption": self._encryption(ctx, table.encryption),
+            "tags": dict(table.tags),
+        }
+        key_name = table.key_name()
+        # A table whose key is disabled can be neither read nor written: its items are unknowable.
+        if key_name is None or desired.keys[key_name].enabled:
+            names = [a.name for a in table.key_attributes()]
+            properties["items"] = sorted_items(table.items, names)
+        return properties
+
+    @staticmethod
+    def _capacity(read: int | None, write: int | None) -> dict[str, int] | None:
+        return {"read": read, "write": write} if read is not None and write is not None else None
+
+    @staticmethod
+    def _encryption(ctx: Context, encryption: str) -> dict[str, str | None]:
+        if encryption == "aws-owned":
+            return {"type": "aws-owned", "key": None}
+        if encryption == "aws-managed":
+            return {"type": "aws-managed", "key": None}
+        return {"type": "customer-managed", "key": ctx.arn(encryption)}
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+        dynamodb = ctx.backend.client("dynamodb")
+        try:
+            table = dynamodb.describe_table(TableName=ctx.physical(name))["Table"]
+        except Exception as error:
+            if error_code(error) == "ResourceNotFoundException":
+                return None
+            raise
+        if table.get("TableStatus") == "DELETING":
+            return None
+        tags = tag_dict(dynamodb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags"))
+        properties = {
+            "key_schema": self._key_schema(table),
+            "billing_mode": table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED"),
+            "capacity": self._observed_capacity(table),
+            "encryption": self._observed_encryption(ctx, table.get("SSEDescription")),
+            "tags": user_tags(tags),
+        }
+        owned = ctx.owns(tags) or ctx.adopt
+        if owned and desired is not None and "items" in desired:
+            names = [a["name"] for a in properties["key_schema"]]
+            keys = [item_key(item, names) for item in desired["items"]]
+            properties["items"] = self.read_items(ctx, name, keys, names) if properties["key_schema"] == desired["key_schema"] else []
+        return Observed(properties, owned=owned, physical_id=table["TableArn"])
+
+    def read_items(self, ctx: Context, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+        """The declared items as they are now (BatchGetItem, 100 keys a call)."""
+        dynamodb = ctx.backend.client("dynamodb")
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request = {ctx.physical(name): {"Keys": [to_attribute_values(k) for k in keys[start:start + 100]], "ConsistentRead": True}}
+            while request:
+                answer = dynamodb.batch_get_item(RequestItems=request)
+                found += [from_attribute_values(i) for i in answer["Responses"].get(ctx.physical(name), [])]
+                request = answer.get("UnprocessedKeys") or {}
+        return sorted_items(found, names)
+
+    @staticmethod
+    def _key_schema(table: dict[str, Any]) -> list[dict[str, str]]:
+        types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+        ordered = sorted(table["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
+        return [{"name": k["AttributeName"], "type": types[k["AttributeName"]]} for k in ordered]
+
+    @staticmethod
+    def _observed_capacity(table: dict[str, Any]) -> dict[str, int] | None:
+        mode = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+        throughput = table.get("ProvisionedThroughput", {})
+        if mode == "PAY_PER_REQUEST":
+            return None
+        return {"read": throughput.get("ReadCapacityUnits"), "write": throughput.get("WriteCapacityUnits")}
+
+    @staticmethod
+    def _observed_encryption(ctx: Context, sse: dict[str, Any] | None) -> dict[str, str | None]:
+        if not sse or sse.get("Status") not in ("ENABLED", "UPDATING", "ENABLING"):
+            return {"type": "aws-owned", "key": None}
+        key_arn = sse.get("KMSMasterKeyArn")
+        if key_arn and (key_arn in ctx.known.values() or not _aws_managed(ctx, key_arn)):
+            return {"type": "customer-managed", "key": key_arn}
+        return {"type": "aws-managed", "key": None}
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+        dynamodb = ctx.backend.client("dynamodb")
+        schema = after["key_schema"]
+        arguments: dict[str, Any] = {
+            "TableName": ctx.physical(name),
+            "KeySchema": [{"AttributeName": a["name"], "KeyType": kind} for a, kind in zip(schema, ("HASH", "RANGE"))],
+            "AttributeDefinitions": [{"AttributeName": a["name"], "AttributeType": a["type"]} for a in schema],
+            "BillingMode": after["billing_mode"],
+            "Tags": tag_list({**after["tags"], **ctx.ownership_tags(name)}),
+        }
+        if after["capacity"]:
+            arguments["ProvisionedThroughput"] = {"ReadCapacityUnits": after["capacity"]["read"], "WriteCapacityUnits": after["capacity"]["write"]}
+        sse = self._sse_specification(after["encryption"])
+        if sse:
+            arguments["SSESpecification"] = sse
+        dynamodb.create_table(**arguments)
+        dynamodb.get_waiter("table_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        self._write_items(ctx, name, [], after.get("items", []))
+
+    @staticmethod
+    def _sse_specification(encryption: dict[str, str | None]) -> dict[str, Any] | None:
+        if encryption["type"] == "aws-owned":
+            return None
+        if encryption["type"] == "aws-managed":
+            return {"Enabled": True, "SSEType": "KMS"}
+        return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": encryption["key"]}
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        dynamodb = ctx.backend.client("dynamodb")
+        table_name = ctx.physical(name)
+        if before["billing_mode"] != after["billing_mode"] or before["capacity"] != after["capacity"]:
+            arguments: dict[str, Any] = {"TableName": table_name, "BillingMode": after["billing_mode"]}
+            if after["capacity"]:
+                arguments["ProvisionedThroughput"] = {"ReadCapacityUnits": after["capacity"]["read"], "WriteCapacityUnits": after["capacity"]["write"]}
+            dynamodb.update_table(**arguments)
+        if before["encryption"] != after["encryption"]:
+            sse = self._sse_specification(after["encryption"]) or {"Enabled": False}
+            dynamodb.update_table(TableName=table_name, SSESpecification=sse)
+        self._retag(ctx, name, before["tags"], after["tags"])
+        if "items" in after:
+            self._write_items(ctx, name, before.get("items", []), after["items"])
+
+    def _retag(self, ctx: Context, name: str, before: dict[str, str], after: dict[str, str]) -> None:
+        if before == after:
+            return
+        dynamodb = ctx.backend.client("dynamodb")
+        arn = ctx.arn(f"table:{name}")
+        removed = sorted(set(before) - set(after))
+        if removed:
+            dynamodb.untag_resource(ResourceArn=arn, TagKeys=removed)
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        if changed:
+            dynamodb.tag_resource(ResourceArn=arn, Tags=tag_list(changed))
+
+    @staticmethod
+    def _write_items(ctx: Context, name: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
+        dynamodb = ctx.backend.client("dynamodb")
+        for item in after:
+            if item not in before:
+                dynamodb.put_item(TableName=ctx.physical(name), Item=to_attribute_values(item))
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        dynamodb = ctx.backend.client("dynamodb")
+        dynamodb.delete_table(TableName=ctx.physical(name))

@@ -1,0 +1,106 @@
+"""IAM groups and their access (inline and attached policies).
+
+IAM groups cannot be tagged, so the path `/orchestrate/SCENARIO/` marks the groups a scenario
+owns. IAM API Reference: CreateGroup, DeleteGroup (after members and policies are gone).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.resources.base import Observed, error_code
+from orchestrator.resources.context import Context
+from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
+
+
+def _get_group(ctx: Context, name: str) -> dict[str, Any] | None:
+    try:
+        return ctx.backend.client("iam").get_group(GroupName=ctx.physical(name))
+    except Exception as error:
+        if error_code(error) == "NoSuchEntity":
+            return None
+        raise
+
+
+class IamGroup:
+    kind: ClassVar[str] = "iam_group"
+    section: ClassVar[str] = "groups"
+    permissions: ClassVar[tuple[str, ...]] = ("iam:CreateGroup", "iam:GetGroup", "iam:DeleteGroup", "iam:RemoveUserFromGroup")
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    write_only: ClassVar[frozenset[str]] = frozenset()
+
+    def names(self, desired: DesiredState) -> list[str]:
+        return list(desired.groups)
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+        return {"path": ctx.iam_path()}
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+        answer = _get_group(ctx, name)
+        if answer is None:
+            return None
+        group = answer["Group"]
+        owned = group["Path"] == ctx.iam_path() or ctx.adopt
+        return Observed({"path": group["Path"]}, owned=owned, physical_id=group["Arn"])
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+        ctx.backend.client("iam").create_group(GroupName=ctx.physical(name), Path=after["path"])
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        ctx.backend.client("iam").update_group(GroupName=ctx.physical(name), NewPath=after["path"])
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        iam = ctx.backend.client("iam")
+        physical = ctx.physical(name)
+        answer = _get_group(ctx, name)
+        for user in (answer or {}).get("Users", []):
+            iam.remove_user_from_group(GroupName=physical, UserName=user["UserName"])
+        IamGroupAccess().delete(ctx, name, IamGroupAccess().observe(ctx, name), None)
+        iam.delete_group(GroupName=physical)
+
+
+class IamGroupAccess:
+    kind: ClassVar[str] = "iam_group_access"
+    section: ClassVar[str] = "groups"
+    permissions: ClassVar[tuple[str, ...]] = (
+        "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
+        "iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy", "iam:DetachGroupPolicy",
+    )
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    write_only: ClassVar[frozenset[str]] = frozenset()
+
+    def names(self, desired: DesiredState) -> list[str]:
+        return list(desired.groups)
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+        group = desired.groups[name]
+        return {
+            "inline_policies": desired_inline(ctx, group.inline_policies),
+            "managed_policies": sorted(ctx.managed_policy_arn(p) for p in group.managed_policies),
+        }
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+        answer = _get_group(ctx, name)
+        if answer is None:
+            return None
+        owned = answer["Group"]["Path"] == ctx.iam_path() or ctx.adopt
+        return Observed(self.observe(ctx, name), owned=owned, physical_id=answer["Group"]["Arn"])
+
+    def observe(self, ctx: Context, name: str) -> dict[str, Any]:
+        iam = ctx.backend.client("iam")
+        physical = ctx.physical(name)
+        return {"inline_policies": read_inline(iam, "Group", physical), "managed_policies": read_attached(iam, "Group", physical)}
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+        self.update(ctx, name, {"inline_policies": {}, "managed_policies": []}, after)
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        iam = ctx.backend.client("iam")
+        physical = ctx.physical(name)
+        converge_inline(iam, "Group", physical, before["inline_policies"], after["inline_policies"])
+        converge_attached(iam, "Group", physical, before["managed_policies"], after["managed_policies"])
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        if _get_group(ctx, name) is not None:
+            self.update(ctx, name, before, {"inline_policies": {}, "managed_policies": []})

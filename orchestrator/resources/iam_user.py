@@ -1,0 +1,146 @@
+"""IAM users (the user and its tags) and their access (inline and attached policies, groups,
+permissions boundary), two resource kinds so that key policies can name users that exist while
+the users' own policies can name keys that exist: users, then keys, then the users' access.
+
+IAM API Reference: CreateUser, TagUser, PutUserPermissionsBoundary, AddUserToGroup,
+DeleteAccessKey, DeleteUser (which fails while anything is still attached).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
+from orchestrator.resources.context import Context
+from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
+
+
+def _get_user(ctx: Context, name: str) -> dict[str, Any] | None:
+    try:
+        return ctx.backend.client("iam").get_user(UserName=ctx.physical(name))["User"]
+    except Exception as error:
+        if error_code(error) == "NoSuchEntity":
+            return None
+        raise
+
+
+def _user_tags(ctx: Context, name: str) -> dict[str, str]:
+    return tag_dict(ctx.backend.client("iam").list_user_tags(UserName=ctx.physical(name)).get("Tags"))
+
+
+class IamUser:
+    kind: ClassVar[str] = "iam_user"
+    section: ClassVar[str] = "users"
+    permissions: ClassVar[tuple[str, ...]] = (
+        "iam:CreateUser", "iam:GetUser", "iam:ListUserTags", "iam:TagUser", "iam:UntagUser", "iam:DeleteUser",
+        "iam:ListAccessKeys", "iam:DeleteAccessKey",
+    )
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    write_only: ClassVar[frozenset[str]] = frozenset()
+
+    def names(self, desired: DesiredState) -> list[str]:
+        return list(desired.users)
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+        return {"tags": dict(desired.users[name].tags)}
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+        user = _get_user(ctx, name)
+        if user is None:
+            return None
+        tags = _user_tags(ctx, name)
+        return Observed({"tags": user_tags(tags)}, owned=ctx.owns(tags) or ctx.adopt, physical_id=user["Arn"])
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+        tags = {**after["tags"], **ctx.ownership_tags(name)}
+        ctx.backend.client("iam").create_user(UserName=ctx.physical(name), Tags=tag_list(tags))
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        iam = ctx.backend.client("iam")
+        removed = sorted(set(before["tags"]) - set(after["tags"]))
+        if removed:
+            iam.untag_user(UserName=ctx.physical(name), TagKeys=removed)
+        changed = {k: v for k, v in after["tags"].items() if before["tags"].get(k) != v}
+        if changed:
+            iam.tag_user(UserName=ctx.physical(name), Tags=tag_list(changed))
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        """Access keys first, then whatever is still attached, then the user."""
+        iam = ctx.backend.client("iam")
+        physical = ctx.physical(name)
+        for key in iam.list_access_keys(UserName=physical)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=physical, AccessKeyId=key["AccessKeyId"])
+        IamUserAccess().delete(ctx, name, IamUserAccess().observe(ctx, name), None)
+        iam.delete_user(UserName=physical)
+
+
+class IamUserAccess:
+    kind: ClassVar[str] = "iam_user_access"
+    section: ClassVar[str] = "users"
+    permissions: ClassVar[tuple[str, ...]] = (
+        "iam:ListUserPolicies", "iam:GetUserPolicy", "iam:PutUserPolicy", "iam:DeleteUserPolicy",
+        "iam:ListAttachedUserPolicies", "iam:AttachUserPolicy", "iam:DetachUserPolicy",
+        "iam:ListGroupsForUser", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
+        "iam:PutUserPermissionsBoundary", "iam:DeleteUserPermissionsBoundary",
+    )
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    write_only: ClassVar[frozenset[str]] = frozenset()
+
+    def names(self, desired: DesiredState) -> list[str]:
+        return list(desired.users)
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+        user = desired.users[name]
+        boundary = user.permissions_boundary
+        return {
+            "inline_policies": desired_inline(ctx, user.inline_policies),
+            "managed_policies": sorted(ctx.managed_policy_arn(p) for p in user.managed_policies),
+            "groups": sorted(ctx.physical(g) for g in user.groups),
+            "permissions_boundary": ctx.managed_policy_arn(boundary) if boundary else None,
+        }
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+        user = _get_user(ctx, name)
+        if user is None:
+            return None
+        owned = ctx.owns(_user_tags(ctx, name)) or ctx.adopt
+        return Observed(self.observe(ctx, name, user), owned=owned, physical_id=user["Arn"])
+
+    def observe(self, ctx: Context, name: str, user: dict[str, Any] | None = None) -> dict[str, Any]:
+        iam = ctx.backend.client("iam")
+        physical = ctx.physical(name)
+        user = user or iam.get_user(UserName=physical)["User"]
+        groups = [g["GroupName"] for g in iam.list_groups_for_user(UserName=physical)["Groups"]]
+        return {
+            "inline_policies": read_inline(iam, "User", physical),
+            "managed_policies": read_attached(iam, "User", physical),
+            "groups": sorted(groups),
+            "permissions_boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
+        }
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+        self.update(ctx, name, self.empty(), after)
+
+    @staticmethod
+    def empty() -> dict[str, Any]:
+        return {"inline_policies": {}, "managed_policies": [], "groups": [], "permissions_boundary": None}
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        iam = ctx.backend.client("iam")
+        physical = ctx.physical(name)
+        converge_inline(iam, "User", physical, before["inline_policies"], after["inline_policies"])
+        converge_attached(iam, "User", physical, before["managed_policies"], after["managed_policies"])
+        for group in sorted(set(before["groups"]) - set(after["groups"])):
+            iam.remove_user_from_group(UserName=physical, GroupName=group)
+        for group in sorted(set(after["groups"]) - set(before["groups"])):
+            iam.add_user_to_group(UserName=physical, GroupName=group)
+        if before["permissions_boundary"] != after["permissions_boundary"]:
+            if after["permissions_boundary"]:
+                iam.put_user_permissions_boundary(UserName=physical, PermissionsBoundary=after["permissions_boundary"])
+            else:
+                iam.delete_user_permissions_boundary(UserName=physical)
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        if _get_user(ctx, name) is not None:
+            self.update(ctx, name, before, self.empty())

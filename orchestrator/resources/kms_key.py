@@ -1,0 +1,179 @@
+"""KMS customer managed keys: description, key policy, aliases, enabled state, rotation, tags.
+
+AWS KMS API Reference: CreateKey, PutKeyPolicy, CreateAlias/DeleteAlias, EnableKey/DisableKey,
+EnableKeyRotation/DisableKeyRotation, TagResource/UntagResource, ScheduleKeyDeletion. Keys have
+no name, so a key is found by its ownership tags; a key pending deletion counts as gone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from orchestrator.model.scenario import DesiredState
+from orchestrator.normalise import normalise_policy, policy_json
+from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
+from orchestrator.resources.context import TAG_NAME, Context
+from orchestrator.resources.lockout import guard_policy
+
+GONE_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
+
+
+class KmsKey:
+    kind: ClassVar[str] = "kms_key"
+    section: ClassVar[str] = "keys"
+    permissions: ClassVar[tuple[str, ...]] = (
+        "kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:ListKeys",
+        "kms:ListAliases", "kms:CreateAlias", "kms:DeleteAlias", "kms:EnableKey", "kms:DisableKey",
+        "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:DisableKeyRotation",
+        "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription",
+        "kms:ScheduleKeyDeletion",
+    )
+    replace_on: ClassVar[frozenset[str]] = frozenset({"spec", "usage"})
+    write_only: ClassVar[frozenset[str]] = frozenset({"deletion_window_days", "lockout"})
+
+    def names(self, desired: DesiredState) -> list[str]:
+        return list(desired.keys)
+
+    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+        key = desired.keys[name]
+        policy = ctx.resolve_policy(key.policy.model_dump(mode="json", by_alias=True, exclude_none=True))
+        return {
+            "description": key.description,
+            "spec": key.spec,
+            "usage": key.usage,
+            "enabled": key.enabled,
+            "rotation": key.rotation,
+            "tags": dict(key.tags),
+            "aliases": sorted(self.alias_name(ctx, alias) for alias in key.aliases),
+            "policy": normalise_policy(guard_policy(ctx, name, policy, key.lockout)),
+            "deletion_window_days": key.deletion_window_days,
+            "lockout": key.lockout,
+        }
+
+    @staticmethod
+    def alias_name(ctx: Context, alias: str) -> str:
+        return f"alias/{ctx.physical(alias.removeprefix('alias/'))}"
+
+    def find(self, ctx: Context, name: str) -> tuple[str, dict[str, str]] | None:
+        """The id and tags of the live key this scenario and run know as `name`."""
+        return self._owned_keys(ctx).get(name)
+
+    def _owned_keys(self, ctx: Context) -> dict[str, tuple[str, dict[str, str]]]:
+        """One scan of the account's keys per run: ListKeys, then the tags of each."""
+        if "kms_keys" not in ctx.cache:
+            kms = ctx.backend.client("kms")
+            found: dict[str, tuple[str, dict[str, str]]] = {}
+            for page in kms.get_paginator("list_keys").paginate():
+                for entry in page["Keys"]:
+                    tags = self._tags(kms, entry["KeyId"])
+                    if TAG_NAME in tags and ctx.owns(tags):
+                        found[tags[TAG_NAME]] = (entry["KeyId"], tags)
+            ctx.cache["kms_keys"] = found
+        return ctx.cache["kms_keys"]
+
+    @staticmethod
+    def _tags(kms: Any, key_id: str) -> dict[str, str]:
+        try:
+            return tag_dict(kms.list_resource_tags(KeyId=key_id).get("Tags"), "TagKey", "TagValue")
+        except Exception as error:  # AWS managed keys and foreign keys may refuse
+            if error_code(error) in ("AccessDeniedException", "NotFoundException"):
+                return {}
+            raise
+
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+        found = self.find(ctx, name)
+        if found is None:
+            return None
+        key_id, tags = found
+        kms = ctx.backend.client("kms")
+        metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        if metadata["KeyState"] in GONE_STATES:
+            return None
+        ctx.known[f"key:{name}"] = metadata["Arn"]
+        properties = {
+            "description": metadata.get("Description", ""),
+            "spec": metadata.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            "usage": metadata.get("KeyUsage", "ENCRYPT_DECRYPT"),
+            "enabled": metadata["KeyState"] == "Enabled",
+            "rotation": self._rotation(kms, key_id, metadata),
+            "tags": user_tags(tags),
+            "aliases": self._aliases(kms, key_id),
+            "policy": normalise_policy(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]),
+        }
+        return Observed(properties, owned=True, physical_id=metadata["Arn"])
+
+    @staticmethod
+    def _rotation(kms: Any, key_id: str, metadata: dict[str, Any]) -> bool:
+        if metadata.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+            return False
+        return bool(kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"])
+
+    @staticmethod
+    def _aliases(kms: Any, key_id: str) -> list[str]:
+        names = []
+        for page in kms.get_paginator("list_aliases").paginate(KeyId=key_id):
+            names += [alias["AliasName"] for alias in page["Aliases"]]
+        return sorted(names)
+
+    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+        kms = ctx.backend.client("kms")
+        tags = {**after["tags"], **ctx.ownership_tags(name)}
+        metadata = kms.create_key(
+            Policy=policy_json(after["policy"]),
+            Description=after["description"],
+            KeySpec=after["spec"],
+            KeyUsage=after["usage"],
+            Tags=tag_list(tags, "TagKey", "TagValue"),
+            BypassPolicyLockoutSafetyCheck=after["lockout"] == "allow",
+        )["KeyMetadata"]
+        ctx.known[f"key:{name}"] = metadata["Arn"]
+        ctx.cache.get("kms_keys", {})[name] = (metadata["KeyId"], tags)
+        before = {"aliases": [], "rotation": False, "enabled": True}
+        self._converge(ctx, metadata["KeyId"], before, after)
+
+    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        kms = ctx.backend.client("kms")
+        key_id = ctx.known[f"key:{name}"].rpartition("/")[2]
+        if before["policy"] != after["policy"]:
+            kms.put_key_policy(
+                KeyId=key_id, PolicyName="default", Policy=policy_json(after["policy"]),
+                BypassPolicyLockoutSafetyCheck=after["lockout"] == "allow",
+            )
+        if before["description"] != after["description"]:
+            kms.update_key_description(KeyId=key_id, Description=after["description"])
+        self._retag(kms, key_id, before["tags"], after["tags"])
+        self._converge(ctx, key_id, before, after)
+
+    def _converge(self, ctx: Context, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Enabled state, rotation and aliases, each changed only when it differs."""
+        kms = ctx.backend.client("kms")
+        if after["enabled"] and not before["enabled"]:
+            kms.enable_key(KeyId=key_id)
+        if after["rotation"] != before["rotation"]:
+            (kms.enable_key_rotation if after["rotation"] else kms.disable_key_rotation)(KeyId=key_id)
+        for alias in sorted(set(before["aliases"]) - set(after["aliases"])):
+            kms.delete_alias(AliasName=alias)
+        for alias in sorted(set(after["aliases"]) - set(before["aliases"])):
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+        if not after["enabled"] and before["enabled"]:
+            kms.disable_key(KeyId=key_id)
+
+    @staticmethod
+    def _retag(kms: Any, key_id: str, before: dict[str, str], after: dict[str, str]) -> None:
+        removed = sorted(set(before) - set(after))
+        if removed:
+            kms.untag_resource(KeyId=key_id, TagKeys=removed)
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        if changed:
+            kms.tag_resource(KeyId=key_id, Tags=tag_list(changed, "TagKey", "TagValue"))
+
+    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        """Aliases go first; the key is scheduled for deletion with the scenario's window (default 7 days)."""
+        kms = ctx.backend.client("kms")
+        key_id = ctx.known[f"key:{name}"].rpartition("/")[2]
+        for alias in before["aliases"]:
+            kms.delete_alias(AliasName=alias)
+        window = (desired or {}).get("deletion_window_days", 7)
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=window)
+        ctx.known.pop(f"key:{name}", None)
+        ctx.cache.get("kms_keys", {}).pop(name, None)
