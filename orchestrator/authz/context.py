@@ -1,0 +1,103 @@
+"""Request-context lookup with AWS missing-key semantics.
+
+Follows the IAM User Guide, "AWS global condition context keys": condition
+key names are case-insensitive; the principal keys (``aws:username``,
+``aws:userid``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``,
+``aws:PrincipalType``, ``aws:PrincipalTag/<key>``) are derived from the
+authenticated principal unless the caller supplies them explicitly, and
+``aws:username`` is present only for IAM users.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .request import Principal, Request
+
+__all__ = ["RequestContext", "normalise_values"]
+
+Values = tuple[str, ...]
+
+_TAG_PREFIX = "aws:principaltag/"
+_EC_PREFIX = "kms:encryptioncontext:"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def normalise_values(value: Any) -> Values:
+    """Return a context value as a tuple of strings (a bare string is one value)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_text(item) for item in value)
+    return (_text(value),)
+
+
+def _username(principal: Principal) -> str | None:
+    if principal.username is not None:
+        return principal.username
+    if principal.type != "User" or ":user/" not in principal.arn:
+        return None
+    return principal.arn.rsplit("/", 1)[-1]
+
+
+def _tag(principal: Principal, wanted: str) -> Values | None:
+    for key, value in principal.tags.items():
+        if key.lower() == wanted:
+            return (value,)
+    return None
+
+
+def derive_principal_key(principal: Principal, key: str) -> Values | None:
+    """Value of a principal-derived global key (``key`` lower-case), or None."""
+    if key == "aws:principalarn":
+        return (principal.arn,)
+    if key == "aws:principalaccount":
+        return (principal.account,)
+    if key == "aws:principaltype":
+        return (principal.type,)
+    if key == "aws:username":
+        name = _username(principal)
+        return None if name is None else (name,)
+    if key == "aws:userid":
+        if principal.userid is not None:
+            return (principal.userid,)
+        return (principal.account,) if principal.type == "Account" else None
+    if key.startswith(_TAG_PREFIX):
+        return _tag(principal, key[len(_TAG_PREFIX):])
+    return None
+
+
+class RequestContext:
+    """Case-insensitive view of a request's condition keys."""
+
+    __slots__ = ("values", "principal", "request")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.principal = request.principal
+        self.values: dict[str, Values] = {
+            key.lower(): normalise_values(value) for key, value in request.context.items()
+        }
+
+    def get(self, key: str) -> Values | None:
+        """Values of ``key`` (already lower-case); None when absent."""
+        found = self.values.get(key)
+        if found is not None:
+            return found
+        if key.startswith("aws:"):
+            return derive_principal_key(self.principal, key)
+        return None
+
+    def encryption_context(self) -> Mapping[str, str]:
+        """KMS encryption context rebuilt from ``kms:EncryptionContext:<k>`` keys."""
+        found: dict[str, str] = {}
+        for key, value in self.request.context.items():
+            if key.lower().startswith(_EC_PREFIX):
+                values = normalise_values(value)
+                if values:
+                    found[key[len(_EC_PREFIX):]] = values[0]
+        return found

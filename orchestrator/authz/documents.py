@@ -1,0 +1,96 @@
+"""Parse, validate, compile and cache policy documents.
+
+Follows the IAM User Guide, "IAM JSON policy element reference" and "IAM JSON
+policy elements: Version": policy variables are honoured only under
+``"Version": "2012-10-17"``; ``Statement`` is an object or a list of objects.
+
+Compiled policies are cached: JSON text by value (``functools.lru_cache``),
+dict documents by identity (the cache keeps a reference, so the identity is
+stable).  A dict document must not be mutated after it has been evaluated.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from collections.abc import Mapping
+from typing import Any
+
+from .conditions import parse_operator
+from .statement import Statement, string_list
+
+__all__ = ["PolicyError", "Policy", "load_document", "compile_policy", "get_policy"]
+
+VARIABLES_VERSION = "2012-10-17"
+VERSIONS = ("2012-10-17", "2008-10-17")
+_EFFECTS = ("Allow", "Deny")
+_OBJECT_CACHE_SIZE = 4096
+
+
+class PolicyError(ValueError):
+    """A policy document that cannot be interpreted (MalformedPolicyDocument)."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str | None
+    statements: tuple[Statement, ...]
+
+
+def load_document(document: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    """The policy as a mapping; JSON text is parsed."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError as error:
+            raise PolicyError(f"policy is not valid JSON: {error}") from None
+    if not isinstance(document, Mapping):
+        raise PolicyError("policy must be a JSON object")
+    return document
+
+
+def _raw_statements(document: Mapping[str, Any]) -> list[Any]:
+    raw = document.get("Statement")
+    if isinstance(raw, Mapping):
+        return [raw]
+    if isinstance(raw, list) and raw:
+        return raw
+    raise PolicyError("policy needs a Statement object or a non-empty list of statements")
+
+
+def compile_policy(document: Mapping[str, Any] | str, resource_based: bool) -> Policy:
+    """Compile a document; raises PolicyError when it cannot be interpreted."""
+    mapping = load_document(document)
+    version = mapping.get("Version")
+    variables = version == VARIABLES_VERSION
+    statements = []
+    for index, raw in enumerate(_raw_statements(mapping)):
+        if not isinstance(raw, Mapping):
+            raise PolicyError(f"statement {index} is not a JSON object")
+        if raw.get("Effect") not in _EFFECTS:
+            raise PolicyError(f"statement {index} has Effect {raw.get('Effect')!r}; expected Allow or Deny")
+        statements.append(Statement(raw, index, variables, resource_based))
+    return Policy(version if isinstance(version, str) else None, tuple(statements))
+
+
+@lru_cache(maxsize=4096)
+def _from_text(text: str, resource_based: bool) -> Policy:
+    return compile_policy(text, resource_based)
+
+
+_objects: dict[tuple[int, bool], tuple[Any, Policy]] = {}
+
+
+def get_policy(document: Mapping[str, Any] | str, resource_based: bool) -> Policy:
+    """Cached :func:`compile_policy`."""
+    if isinstance(document, str):
+        return _from_text(document, resource_based)
+    key = (id(document), resource_based)
+    hit = _objects.get(key)
+    if hit is not None and hit[0] is document:
+        return hit[1]
+    policy = compile_policy(document, resource_based)
+    if len(_objects) >= _OBJECT_CACHE_SIZE:
+        _objects.clear()
+    _objects[key] = (document, policy)
+    return policy

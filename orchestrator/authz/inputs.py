@@ -1,0 +1,76 @@
+"""Engine input and output types (re-exported by :mod:`orchestrator.authz.evaluate`).
+
+``Decision.decision`` uses the words of IAM's SimulateCustomPolicy
+``EvalDecision`` ("allowed", "explicitDeny", "implicitDeny").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+__all__ = [
+    "PolicySource", "Grant", "PolicyInputs", "StatementRef", "Decision",
+    "ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY",
+]
+
+ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
+
+
+@dataclass(frozen=True)
+class PolicySource:
+    """One policy: kind is "identity", "boundary", "resource" or "key"."""
+
+    kind: str
+    name: str
+    document: Mapping[str, Any] | str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A KMS grant (allow-only), AWS KMS Developer Guide "Grants in AWS KMS"."""
+
+    grantee_principal: str
+    operations: Sequence[str]
+    key_arn: str
+    encryption_context_equals: Mapping[str, str] | None = None
+    encryption_context_subset: Mapping[str, str] | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyInputs:
+    """Every policy that applies to one request."""
+
+    identity: Sequence[PolicySource] = ()
+    boundaries: Sequence[PolicySource] = ()
+    resource_policy: PolicySource | None = None
+    resource_account: str | None = None
+    grants: Sequence[Grant] = ()
+    encryption_context: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    """A statement that produced a decision (``index`` is 0-based)."""
+
+    policy_kind: str
+    policy_name: str
+    sid: str | None
+    index: int
+    effect: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine's answer and its explanation."""
+
+    decision: str
+    layer: str
+    matched: tuple[StatementRef, ...]
+    missing_context: tuple[str, ...]
+    reason: str
+    failed_conditions: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == ALLOWED

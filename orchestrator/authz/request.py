@@ -1,0 +1,41 @@
+"""Request model for the authorization engine.
+
+Follows the IAM User Guide, "Policy evaluation logic — the request context":
+a request is a principal, an action, a resource and a set of condition
+context keys.  The engine derives the principal-based global condition keys
+(``aws:username``, ``aws:userid``, ``aws:PrincipalArn``,
+``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:PrincipalTag/*``)
+itself, see :mod:`orchestrator.authz.context`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+__all__ = ["Principal", "Request"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller (IAM User Guide: "Specifying a principal")."""
+
+    arn: str
+    account: str
+    type: str = "User"
+    username: str | None = None
+    userid: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One authorization question: may ``principal`` do ``action`` on ``resource``?
+
+    ``context`` holds condition keys as given (any case); values are strings.
+    Keys absent from ``context`` are absent (missing-key semantics).
+    """
+
+    principal: Principal
+    action: str
+    resource: str
+    context: Mapping[str, Sequence[str]] = field(default_factory=dict)

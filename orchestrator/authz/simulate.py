@@ -1,0 +1,285 @@
+"""``orchestrate simulate``: IAM SimulateCustomPolicy, offline, on our engine.
+
+Input is one JSON document or JSON Lines (one document per line) in the shape
+of ``aws iam simulate-custom-policy --cli-input-json`` (IAM API Reference,
+"SimulateCustomPolicy"): ``PolicyInputList``, ``PermissionsBoundaryPolicyInputList``,
+``ActionNames`` (required), ``ResourceArns`` (default ``["*"]``),
+``ResourcePolicy``, ``ResourceOwner``, ``CallerArn`` and ``ContextEntries``.
+For every document one JSON line ``{"EvaluationResults": [...]}`` is printed,
+one ``EvaluationResult`` per (action, resource) pair in input order (the
+classic per-resource shape), with ``EvalActionName``, ``EvalResourceName``,
+``EvalDecision``, ``MatchedStatements`` (``SourcePolicyId`` such as
+``PolicyInputList.1`` / ``PermissionsBoundaryPolicyInputList.1`` /
+``ResourcePolicy``, ``SourcePolicyType`` "IAM Policy" / "Resource Policy",
+``StartPosition`` / ``EndPosition``), ``MissingContextValues``, and
+``EvalDecisionDetails`` / ``PermissionsBoundaryDecisionDetail`` where AWS
+returns them.
+
+Deliberate difference from AWS's simulator: when a ``ResourcePolicy`` is given
+and the resource is a KMS key ARN (``arn:aws:kms:...:key/...``) the policy is
+treated as a KMS key policy — it must allow, and a statement naming the
+account only delegates to the IAM policies (AWS KMS Developer Guide, "Key
+policies").  AWS's simulator evaluates it like any resource policy.
+
+A malformed line prints ``SOURCE:LINE: message`` on stderr and exits 2;
+results of earlier lines have already been printed.  This module imports
+nothing heavy (no boto3/moto/pydantic) so that start-up stays fast.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Iterator, TextIO
+
+from .documents import PolicyError
+from .evaluate import evaluate, side_decisions
+from .inputs import Decision, PolicyInputs, PolicySource, StatementRef
+from .positions import statement_positions
+from .request import Principal, Request
+from .validation import policy_problems
+
+__all__ = ["run", "simulate_document", "InputError"]
+
+DEFAULT_ACCOUNT = "123456789012"
+_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
+_OWNER = re.compile(r"^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
+_CALLER = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(.+)$")
+_KNOWN_KEYS = {"PolicyInputList", "PermissionsBoundaryPolicyInputList", "ActionNames", "ResourceArns",
+               "ResourcePolicy", "ResourceOwner", "CallerArn", "ContextEntries",
+               "ResourceHandlingOption", "MaxItems", "Marker"}
+_CONTEXT_TYPES = {"string", "stringList", "numeric", "numericList", "boolean", "booleanList",
+                  "ip", "ipList", "binary", "binaryList", "date", "dateList"}
+_PRINCIPAL_TYPES = (("root", "Account"), ("user/", "User"), ("assumed-role/", "AssumedRole"),
+                    ("role/", "AssumedRole"), ("federated-user/", "FederatedUser"))
+
+
+class InputError(Exception):
+    """A malformed input document (reported as SOURCE:LINE: message)."""
+
+
+def _string_list(document: Mapping[str, Any], name: str, default: list[str] | None) -> list[str]:
+    if name not in document:
+        if default is None:
+            raise InputError(f"missing required parameter {name}")
+        return default
+    value = document[name]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{name} must be a list of strings")
+    return value
+
+
+def _optional_string(document: Mapping[str, Any], name: str) -> str | None:
+    value = document.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"{name} must be a string")
+    return value
+
+
+def _context_value(value: Any, name: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise InputError(f"ContextEntries {name}: ContextKeyValues must be strings")
+
+
+def _context(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    entries = document.get("ContextEntries", [])
+    if not isinstance(entries, list):
+        raise InputError("ContextEntries must be a list")
+    context: dict[str, list[str]] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("ContextKeyName"), str):
+            raise InputError("each ContextEntries item needs a ContextKeyName string")
+        name, values = entry["ContextKeyName"], entry.get("ContextKeyValues", [])
+        if not isinstance(values, list):
+            raise InputError(f"ContextEntries {name}: ContextKeyValues must be a list")
+        kind = entry.get("ContextKeyType", "string")
+        if kind not in _CONTEXT_TYPES:
+            raise InputError(f"ContextEntries {name}: unknown ContextKeyType {kind!r}")
+        context.setdefault(name, []).extend(_context_value(v, name) for v in values)
+    return context
+
+
+def _owner_account(document: Mapping[str, Any]) -> str | None:
+    owner = _optional_string(document, "ResourceOwner")
+    if owner is None:
+        return None
+    found = _OWNER.match(owner)
+    if found is None:
+        raise InputError(f"ResourceOwner must be an account ARN like arn:aws:iam::123456789012:root, not {owner!r}")
+    return found.group(1) or found.group(2)
+
+
+def _principal(document: Mapping[str, Any], owner: str | None) -> Principal:
+    arn = _optional_string(document, "CallerArn") or f"arn:aws:iam::{owner or DEFAULT_ACCOUNT}:user/simulated"
+    found = _CALLER.match(arn)
+    if found is None:
+        raise InputError(f"CallerArn {arn!r} is not an IAM or STS principal ARN")
+    account, rest = found.groups()
+    kind = next((name for prefix, name in _PRINCIPAL_TYPES if rest.startswith(prefix)), None)
+    if kind is None:
+        raise InputError(f"CallerArn {arn!r} is not a user, role, session or account root ARN")
+    return Principal(arn=arn, account=account, type=kind)
+
+
+def _checked_policies(texts: list[str], parameter: str, kind: str) -> list[PolicySource]:
+    sources = []
+    for index, text in enumerate(texts, start=1):
+        name = f"{parameter}.{index}"
+        problems = policy_problems(text, resource_based=False)
+        if problems:
+            raise InputError(f"{name}: malformed policy: {problems[0]}")
+        sources.append(PolicySource(kind, name, text))
+    return sources
+
+
+def _resource_policy(document: Mapping[str, Any]) -> str | None:
+    text = _optional_string(document, "ResourcePolicy")
+    if text is not None:
+        problems = policy_problems(text, resource_based=True)
+        if problems:
+            raise InputError(f"ResourcePolicy: malformed policy: {problems[0]}")
+    return text
+
+
+class _Simulation:
+    """One input document, validated."""
+
+    def __init__(self, document: Any) -> None:
+        if not isinstance(document, Mapping):
+            raise InputError("input must be a JSON object")
+        unknown = sorted(set(document) - _KNOWN_KEYS)
+        if unknown:
+            raise InputError(f"unknown parameter {unknown[0]}")
+        self.actions = _string_list(document, "ActionNames", None)
+        if not self.actions:
+            raise InputError("ActionNames must not be empty")
+        self.resources = _string_list(document, "ResourceArns", ["*"]) or ["*"]
+        self.identity = _checked_policies(_string_list(document, "PolicyInputList", []), "PolicyInputList", "identity")
+        self.boundaries = _checked_policies(
+            _string_list(document, "PermissionsBoundaryPolicyInputList", []),
+            "PermissionsBoundaryPolicyInputList", "boundary")
+        self.resource_policy = _resource_policy(document)
+        self.owner = _owner_account(document)
+        self.principal = _principal(document, self.owner)
+        self.context = _context(document)
+        self.texts = {s.name: s.document for s in (*self.identity, *self.boundaries)}
+        if self.resource_policy is not None:
+            self.texts["ResourcePolicy"] = self.resource_policy
+
+    def inputs(self, resource: str) -> PolicyInputs:
+        policy = None
+        if self.resource_policy is not None:
+            kind = "key" if _KMS_KEY.match(resource) else "resource"
+            policy = PolicySource(kind, "ResourcePolicy", self.resource_policy)
+        return PolicyInputs(identity=self.identity, boundaries=self.boundaries,
+                            resource_policy=policy, resource_account=self.owner)
+
+    @property
+    def cross_account(self) -> bool:
+        return self.owner is not None and self.owner != self.principal.account
+
+    def results(self) -> list[dict[str, Any]]:
+        out = []
+        for action in self.actions:
+            for resource in self.resources:
+                request = Request(self.principal, action, resource, self.context)
+                out.append(self.result(request, self.inputs(resource)))
+        return out
+
+    def result(self, request: Request, inputs: PolicyInputs) -> dict[str, Any]:
+        decision: Decision = evaluate(request, inputs)
+        result: dict[str, Any] = {
+            "EvalActionName": request.action,
+            "EvalResourceName": request.resource,
+            "EvalDecision": decision.decision,
+            "MatchedStatements": [self.statement(ref) for ref in decision.matched],
+            "MissingContextValues": list(decision.missing_context),
+        }
+        sides = side_decisions(request, inputs) if self.cross_account or self.boundaries else None
+        if self.cross_account and sides is not None:
+            result["EvalDecisionDetails"] = {"IAM Policy": sides["identity"], "Resource Policy": sides["resource"]}
+        elif request.resource != "*":
+            result["EvalDecisionDetails"] = {}
+        if self.boundaries and sides is not None:
+            result["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": sides["boundary"] == "allowed"}
+        return result
+
+    def statement(self, ref: StatementRef) -> dict[str, Any]:
+        policy_type = "Resource Policy" if ref.policy_name == "ResourcePolicy" else "IAM Policy"
+        out: dict[str, Any] = {"SourcePolicyId": ref.policy_name, "SourcePolicyType": policy_type}
+        text = self.texts.get(ref.policy_name)
+        positions = statement_positions(text) if isinstance(text, str) else ()
+        if ref.index < len(positions):
+            (line, column), (end_line, end_column) = positions[ref.index]
+            out["StartPosition"] = {"Line": line, "Column": column}
+            out["EndPosition"] = {"Line": end_line, "Column": end_column}
+        return out
+
+
+def simulate_document(document: Any) -> dict[str, Any]:
+    """``{"EvaluationResults": [...]}`` for one parsed input document (raises InputError)."""
+    try:
+        return {"EvaluationResults": _Simulation(document).results()}
+    except PolicyError as error:
+        raise InputError(f"malformed policy: {error}") from None
+
+
+def _json_error(error: json.JSONDecodeError, first_line: int) -> tuple[int, str]:
+    return first_line + error.lineno - 1, f"invalid JSON: {error.msg} (column {error.colno})"
+
+
+def _documents(stream: TextIO) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed document): JSON Lines, or one multi-line document."""
+    lines = iter(stream)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            first = json.loads(line)
+        except json.JSONDecodeError:
+            yield from _whole_document(line + "".join(lines), number)
+            return
+        yield number, first
+        break
+    else:
+        return
+    for number, line in enumerate(lines, start=number + 1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(*_json_error(error, number)) from None
+
+
+def _whole_document(text: str, first_line: int) -> Iterator[tuple[int, Any]]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(*_json_error(error, first_line)) from None
+    yield first_line, document
+
+
+def run(stdin: TextIO, stdout: TextIO, stderr: TextIO, source_name: str = "<stdin>") -> int:
+    """Simulate every input document; 0 on success, 2 on the first malformed one."""
+    number = 0
+    try:
+        for number, document in _documents(stdin):
+            result = simulate_document(document)
+            stdout.write(json.dumps(result, separators=(",", ":")) + "\n")
+    except InputError as error:
+        if len(error.args) == 2:
+            number, message = error.args
+        else:
+            message = error.args[0]
+        stderr.write(f"{source_name}:{number}: {message}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m orchestrator.authz.simulate < in.jsonl
+    import sys
+
+    sys.exit(run(sys.stdin, sys.stdout, sys.stderr))

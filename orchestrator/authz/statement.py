@@ -1,0 +1,103 @@
+"""A compiled policy statement and the test "does it apply to this request?".
+
+Follows the IAM User Guide, "IAM JSON policy elements" (Effect, Action /
+NotAction, Resource / NotResource, Principal / NotPrincipal, Condition) and
+"Policy evaluation logic": a statement applies when its action, resource,
+principal and every condition match.  In a resource-based policy a missing
+Resource means the resource the policy is attached to; identity-based
+statements need a Resource (or NotResource) and have no Principal.
+``NotPrincipal`` is supported only with ``Deny``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .conditions import Condition, compile_conditions
+from .matching import EVERYONE, ActionMatcher, PrincipalMatcher, ResourceMatcher
+from .request import Principal
+from .variables import Lookup, literal_template, parse_template
+
+__all__ = ["Statement", "IDENTITY", "string_list"]
+
+IDENTITY = "identity"
+
+
+def string_list(value: Any) -> tuple[str, ...] | None:
+    """A policy element that is a string or a list of strings; None otherwise."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _element(raw: Mapping[str, Any], name: str) -> tuple[bool, tuple[str, ...] | None]:
+    """(negated, values) for Action/NotAction or Resource/NotResource."""
+    if name in raw:
+        return False, string_list(raw[name])
+    if "Not" + name in raw:
+        return True, string_list(raw["Not" + name])
+    return False, None
+
+
+class Statement:
+    """One compiled statement (``index`` is its 0-based position in Statement)."""
+
+    __slots__ = ("sid", "index", "allow", "actions", "not_action", "resources",
+                 "not_resource", "principal", "not_principal", "conditions", "valid")
+
+    def __init__(self, raw: Mapping[str, Any], index: int, variables: bool, resource_based: bool) -> None:
+        sid = raw.get("Sid")
+        self.sid: str | None = sid if isinstance(sid, str) else None
+        self.index = index
+        self.allow = raw.get("Effect") == "Allow"
+        self.not_action, actions = _element(raw, "Action")
+        self.actions = ActionMatcher(actions) if actions is not None else None
+        self.not_resource, resources = _element(raw, "Resource")
+        make = parse_template if variables else literal_template
+        self.resources = ResourceMatcher(tuple(make(r) for r in resources)) if resources is not None else None
+        self.not_principal = "Principal" not in raw and "NotPrincipal" in raw
+        element = raw.get("NotPrincipal" if self.not_principal else "Principal")
+        self.principal = PrincipalMatcher(element) if element is not None else None
+        self.conditions: tuple[Condition, ...] = compile_conditions(raw.get("Condition"), variables)
+        self.valid = self._is_valid(resources, resource_based)
+
+    def _is_valid(self, resources: tuple[str, ...] | None, resource_based: bool) -> bool:
+        if self.actions is None:
+            return False
+        if resource_based:
+            return self.principal is not None and not (self.not_principal and self.allow)
+        return resources is not None and self.principal is None
+
+    def applies(self, action: str, resource: str, principal: Principal, context: Lookup,
+                missing: list[str], failed: list[Condition], has_boundary: bool = False) -> str | None:
+        """How the statement names the caller (IDENTITY, DIRECT, ACCOUNT, EVERYONE), or None.
+
+        ``action`` must be lower-case.  Failed conditions are appended to
+        ``failed`` and absent condition keys to ``missing``.
+        """
+        if not self.valid or self.actions is None or self.actions.match(action) == self.not_action:
+            return None
+        if self.resources is not None and self.resources.matches(resource, context, missing) == self.not_resource:
+            return None
+        kind = self._principal_kind(principal, has_boundary)
+        if kind is None:
+            return None
+        ok = True
+        for condition in self.conditions:
+            if not condition.check(context, missing):
+                failed.append(condition)
+                ok = False
+        return kind if ok else None
+
+    def _principal_kind(self, principal: Principal, has_boundary: bool) -> str | None:
+        if self.principal is None:
+            return IDENTITY
+        if not self.not_principal:
+            return self.principal.match(principal)
+        # IAM User Guide, "NotPrincipal": a Deny with NotPrincipal always denies a
+        # principal that has a permissions boundary attached.
+        if not has_boundary and self.principal.excludes(principal):
+            return None
+        return EVERYONE
