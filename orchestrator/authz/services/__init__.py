@@ -107,7 +107,7 @@ def encryption_context_keys(pairs: Mapping[str, str] | None) -> dict[str, tuple[
     """``kms:EncryptionContext:<k>`` and ``kms:EncryptionContextKeys`` for a context."""
     if not pairs:
         return {}
-    found = {f"kms:EncryptionContext:{k}": (str(v),) for k, v in pairs.items()}
+    found: dict[str, tuple[str, ...]] = {f"kms:EncryptionContext:{k}": (str(v),) for k, v in pairs.items()}
     found["kms:EncryptionContextKeys"] = tuple(pairs)
     return found
 

@@ -1,0 +1,194 @@
+"""AWS error values and the exact wording AWS uses for denials and key states.
+
+Sources (each builder names the one it follows):
+
+* IAM User Guide, "Troubleshoot access denied error messages" — the
+  ``User: <arn> is not authorized to perform: <action> on resource: <arn>
+  because no <policy type> allows the <action> action`` / ``with an explicit
+  deny in a(n) <policy type>`` family, policy types "identity-based policy",
+  "resource-based policy", "permissions boundary".
+* Amazon S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors in
+  Amazon S3" — same family, resource ARN in double quotes, HTTP 403
+  ``AccessDenied``.
+* AWS KMS: ``kms:Decrypt`` denied by the key policy is reported without the key
+  ARN: "... kms:Decrypt on the resource associated with this ciphertext because
+  the resource does not exist in this Region, no resource-based policies allow
+  access, or a resource-based policy explicitly denies access" (observed in AWS
+  answers quoted in IAM Identity Center "Troubleshoot customer managed keys"
+  and S3 SSE-KMS reports).  Key states: ``DisabledException`` "<key arn> is
+  disabled." and ``KMSInvalidStateException`` "<key arn> is pending deletion."
+  (AWS KMS Developer Guide, "Key states of AWS KMS keys"; wording as validated
+  against AWS by LocalStack's KMS provider).
+* DynamoDB, caller cannot use the table's KMS key: HTTP 400
+  ``AccessDeniedException`` "KMS key access denied error:
+  com.amazonaws.services.kms.model.AWSKMSException: The ciphertext refers to a
+  customer master key that does not exist, does not exist in this region, or
+  you are not allowed to access. (Service: AWSKMS; Status Code: 400; Error
+  Code: AccessDeniedException; Request ID: ...; Proxy: null)" — as returned by
+  AWS in aws/aws-cdk#10010 (PutItem), aws/aws-cdk#18616 (CreateTable) and
+  aws-samples/aws-secure-environment-accelerator#919 (PutItem).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from .evaluate import Decision
+from .inputs import EXPLICIT_DENY
+
+__all__ = [
+    "AwsError",
+    "deny_source",
+    "denial_reason",
+    "not_authorized",
+    "new_request_id",
+    "generic_denied",
+    "s3_denied",
+    "kms_denied",
+    "kms_key_state_error",
+    "dynamodb_kms_denied",
+    "dynamodb_kms_state_error",
+]
+
+IDENTITY, RESOURCE, BOUNDARY = "identity", "resource", "boundary"
+
+_PHRASES = {
+    IDENTITY: ("an identity-based policy", "identity-based policy"),
+    RESOURCE: ("a resource-based policy", "resource-based policy"),
+    BOUNDARY: ("a permissions boundary", "permissions boundary"),
+}
+_LAYER_SOURCES = {
+    "identity-policy": IDENTITY,
+    "permissions-boundary": BOUNDARY,
+    "key-policy": RESOURCE,
+    "resource-policy": RESOURCE,
+}
+_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "key": RESOURCE, "resource": RESOURCE}
+
+_KMS_CIPHERTEXT_RESOURCE = (
+    "because the resource does not exist in this Region, no resource-based policies "
+    "allow access, or a resource-based policy explicitly denies access"
+)
+_DDB_KMS_PREFIX = "KMS key access denied error: com.amazonaws.services.kms.model."
+_DDB_KMS_ACCESS = (
+    "AWSKMSException: The ciphertext refers to a customer master key that does not exist, "
+    "does not exist in this region, or you are not allowed to access."
+)
+
+
+@dataclass(frozen=True)
+class AwsError:
+    """An AWS error response: code, message, HTTP status and the layer that decided."""
+
+    code: str
+    message: str
+    http_status: int
+    layer: str
+    service: str
+    request_id: str
+
+
+def new_request_id() -> str:
+    """A fresh AWS-style request id (UUID4)."""
+    return str(uuid.uuid4())
+
+
+def deny_source(decision: Decision) -> str:
+    """Which policy type denied: "identity", "resource" or "boundary"."""
+    if decision.decision == EXPLICIT_DENY:
+        for ref in decision.matched:
+            if ref.effect == "Deny" and ref.policy_kind in _KIND_SOURCES:
+                return _KIND_SOURCES[ref.policy_kind]
+        return IDENTITY
+    return _LAYER_SOURCES.get(decision.layer, IDENTITY)
+
+
+def denial_reason(decision: Decision, action: str) -> str:
+    """The tail of an access-denied message (IAM User Guide wording)."""
+    with_article, bare = _PHRASES[deny_source(decision)]
+    if decision.decision == EXPLICIT_DENY:
+        return f"with an explicit deny in {with_article}"
+    return f"because no {bare} allows the {action} action"
+
+
+def not_authorized(principal_arn: str, action: str, resource: str, reason: str,
+                   quote: bool = False) -> str:
+    """``User: ... is not authorized to perform: ... on resource: ... <reason>``."""
+    shown = f'"{resource}"' if quote else resource
+    return f"User: {principal_arn} is not authorized to perform: {action} on resource: {shown} {reason}"
+
+
+def _layer(decision: Decision) -> str:
+    return "explicit-deny" if decision.decision == EXPLICIT_DENY else decision.layer
+
+
+def generic_denied(service: str, principal_arn: str, action: str, resource: str,
+                   decision: Decision, request_id: str, json_protocol: bool) -> AwsError:
+    """IAM-style denial: ``AccessDeniedException`` (JSON services) or ``AccessDenied`` (query)."""
+    message = not_authorized(principal_arn, action, resource, denial_reason(decision, action))
+    code, status = ("AccessDeniedException", 400) if json_protocol else ("AccessDenied", 403)
+    return AwsError(code, message, status, _layer(decision), service, request_id)
+
+
+def s3_denied(principal_arn: str, action: str, resource: str, decision: Decision,
+              request_id: str) -> AwsError:
+    """S3's 403 ``AccessDenied`` with the quoted resource ARN (S3 User Guide)."""
+    message = not_authorized(principal_arn, action, resource, denial_reason(decision, action), quote=True)
+    return AwsError("AccessDenied", message, 403, _layer(decision), "s3", request_id)
+
+
+def kms_message(principal_arn: str, action: str, key_arn: str, decision: Decision,
+                by_ciphertext: bool) -> str:
+    """KMS's denial text; a key-policy denial of a ciphertext operation hides the key ARN."""
+    if by_ciphertext and deny_source(decision) == RESOURCE:
+        return (f"User: {principal_arn} is not authorized to perform: {action} on the resource "
+                f"associated with this ciphertext {_KMS_CIPHERTEXT_RESOURCE}")
+    return not_authorized(principal_arn, action, key_arn, denial_reason(decision, action))
+
+
+def kms_denied(principal_arn: str, action: str, key_arn: str, decision: Decision,
+               request_id: str, by_ciphertext: bool, service: str = "kms") -> AwsError:
+    """KMS ``AccessDeniedException`` (HTTP 400), or S3's 403 ``AccessDenied`` carrying it."""
+    message = kms_message(principal_arn, action, key_arn, decision, by_ciphertext)
+    if service == "s3":
+        return AwsError("AccessDenied", message, 403, _layer(decision), service, request_id)
+    return AwsError("AccessDeniedException", message, 400, _layer(decision), service, request_id)
+
+
+def kms_key_state_error(key_arn: str, state: str, request_id: str,
+                        service: str = "kms") -> AwsError | None:
+    """``DisabledException`` / ``KMSInvalidStateException`` for a key that cannot be used."""
+    if state == "Disabled":
+        return AwsError("DisabledException", f"{key_arn} is disabled.", 400, "key-state",
+                        service, request_id)
+    if state == "PendingDeletion":
+        return AwsError("KMSInvalidStateException", f"{key_arn} is pending deletion.", 400,
+                        "key-state", service, request_id)
+    if state in ("PendingImport", "Unavailable", "Creating", "Updating"):
+        return AwsError("KMSInvalidStateException", f"{key_arn} is {state[0].lower()}{state[1:]}.",
+                        400, "key-state", service, request_id)
+    return None
+
+
+def _ddb_wrapped(inner_code: str, inner_message: str, request_id: str) -> str:
+    return (f"{_DDB_KMS_PREFIX}{inner_message} (Service: AWSKMS; Status Code: 400; "
+            f"Error Code: {inner_code}; Request ID: {request_id}; Proxy: null)")
+
+
+def dynamodb_kms_denied(decision: Decision, request_id: str) -> AwsError:
+    """DynamoDB's answer when the caller may not use the table's KMS key."""
+    message = _ddb_wrapped("AccessDeniedException", _DDB_KMS_ACCESS, request_id)
+    return AwsError("AccessDeniedException", message, 400, _layer(decision), "dynamodb", request_id)
+
+
+def dynamodb_kms_state_error(key_arn: str, state: str, request_id: str) -> AwsError | None:
+    """DynamoDB's answer when the table's key is disabled or pending deletion.
+
+    Not documented word for word by AWS; built like the documented access-denied
+    wrapper around KMS's own key-state exception (see docs/embedded-departures.md).
+    """
+    inner = kms_key_state_error(key_arn, state, request_id)
+    if inner is None:
+        return None
+    message = _ddb_wrapped(inner.code, f"{inner.code}: {inner.message}", request_id)
+    return AwsError("AccessDeniedException", message, 400, "key-state", "dynamodb", request_id)

@@ -1,0 +1,219 @@
+"""The authorization gate: decide an AWS call before moto runs it.
+
+Follows the IAM User Guide, "Policy evaluation logic" (each authorization a
+call needs is decided on its own; the first denial answers the call) and
+"AWS global condition context keys" (``aws:RequestedRegion``,
+``aws:SecureTransport``, ``aws:SourceIp``, ``aws:CurrentTime``,
+``aws:EpochTime``, ``aws:ViaAWSService``, ``aws:CalledVia*`` and the
+principal keys), and the AWS KMS Developer Guide, "Key states of AWS KMS keys"
+(a key's state is checked after authorization and applies to every caller).
+
+Requests whose access key belongs to no IAM user or role session (the
+orchestrator's own identity, moto's default credentials) are treated as an
+administrator: no policy is evaluated, but key states still apply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from .errors import (
+    AwsError,
+    dynamodb_kms_denied,
+    dynamodb_kms_state_error,
+    generic_denied,
+    kms_denied,
+    kms_key_state_error,
+    new_request_id,
+    s3_denied,
+)
+from .evaluate import Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, evaluate
+from .inputs import ALLOWED, IMPLICIT_DENY
+from .request import Principal
+from .services import Authorization, CallPlan, Denial, PlanContext, plan_call
+from .services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
+from .world import Identity, PolicyDoc, World
+
+__all__ = ["Gate", "CallVerdict", "ADMIN_DECISION"]
+
+ADMIN_DECISION = Decision(ALLOWED, "administrator", (), (),
+                          "administrator credentials (no IAM identity): policies are not evaluated")
+Step = tuple[Authorization, Decision]
+# IAM User Guide, "aws:CalledVia": only these services add themselves to the chain.
+_CALLED_VIA_SERVICES = frozenset({"athena.amazonaws.com", "cloudformation.amazonaws.com",
+                                  "dynamodb.amazonaws.com", "kms.amazonaws.com"})
+
+
+@dataclass(frozen=True)
+class CallVerdict:
+    """The gate's answer for one call."""
+
+    allowed: bool
+    service: str
+    operation: str
+    principal: Principal | None
+    admin: bool
+    steps: list[Step] = field(default_factory=list)
+    error: AwsError | None = None
+    request_id: str = ""
+
+    @property
+    def layer(self) -> str | None:
+        """The layer that denied the call ("key-policy", "key-state", ...), if any."""
+        return None if self.error is None else self.error.layer
+
+
+def _source(doc: PolicyDoc) -> PolicySource:
+    return PolicySource(doc.kind, doc.name, doc.document)
+
+
+def _grants(step: Authorization) -> tuple[Grant, ...]:
+    if step.key is None:
+        return ()
+    return tuple(Grant(g.grantee_principal, g.operations, g.key_arn, g.encryption_context_equals,
+                       g.encryption_context_subset, g.name) for g in step.key.grants)
+
+
+def _denial(style: str, service: str, principal: Principal, step: Authorization,
+            decision: Decision, request_id: str) -> AwsError:
+    """The AWS error for a denied step, worded as the service that answers it."""
+    arn, action, resource = principal.arn, step.action, step.resource
+    if style == Denial.DYNAMODB_KMS:
+        return dynamodb_kms_denied(decision, request_id)
+    if style in (Denial.KMS, Denial.KMS_CIPHERTEXT):
+        return kms_denied(arn, action, resource, decision, request_id, style == Denial.KMS_CIPHERTEXT)
+    if style == Denial.S3_KMS:
+        return kms_denied(arn, action, resource, decision, request_id, action == "kms:Decrypt", "s3")
+    if style == Denial.S3:
+        return s3_denied(arn, action, resource, decision, request_id)
+    return generic_denied(service, arn, action, resource, decision, request_id, style != Denial.QUERY)
+
+
+def _state_error(step: Authorization, service: str, request_id: str) -> AwsError | None:
+    """Key-state error for a step whose key is in a state the operation refuses."""
+    key = step.key
+    if key is None or key.state not in step.blocked_states:
+        return None
+    if step.denial == Denial.DYNAMODB_KMS:
+        return dynamodb_kms_state_error(key.arn, key.state, request_id)
+    error = kms_key_state_error(key.arn, key.state, request_id, service)
+    if error is not None and service == "s3":
+        return AwsError(f"KMS.{error.code}", error.message, error.http_status, error.layer, "s3", request_id)
+    return error
+
+
+class Gate:
+    """Decides every call made with a scenario identity's credentials (reads moto lazily)."""
+
+    def __init__(self, region: str = "us-east-1", world: World | None = None,
+                 clock: Callable[[], datetime] | None = None, secure_transport: bool = True,
+                 source_ip: str = "127.0.0.1") -> None:
+        self.region = region
+        self.world = world or World()
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.secure_transport = secure_transport
+        self.source_ip = source_ip
+
+    def check(self, service: str, operation: str, params: Mapping[str, Any],
+              access_key_id: str | None, region: str | None = None) -> CallVerdict:
+        """Decide a call signed with ``access_key_id`` (None or unknown key: administrator)."""
+        identity = self.world.identity_for_access_key(access_key_id)
+        account = identity.account if identity else self.world.account_for_access_key(access_key_id)
+        return self._decide(identity, account, service, operation, params, region or self.region)
+
+    def predict(self, principal_arn: str, service: str, operation: str,
+                params: Mapping[str, Any], region: str | None = None) -> CallVerdict:
+        """Decide a call as the IAM user ``principal_arn`` would make it (no credentials needed)."""
+        identity = self.world.identity_for_arn(principal_arn)
+        if identity is None:
+            raise LookupError(f"no IAM user with ARN {principal_arn}")
+        return self._decide(identity, identity.account, service, operation, params, region or self.region)
+
+    def answer(self, service: str, operation: str,
+               params: Mapping[str, Any]) -> dict[str, Any] | AwsError | None:
+        """The gate's own answer to an *allowed* call moto cannot serve, else None.
+
+        Today: IAM SimulatePrincipalPolicy / SimulateCustomPolicy, from the engine.
+        """
+        if service != "iam" or operation not in SIMULATE_OPERATIONS:
+            return None
+        return simulate_call(operation, params, self.world, new_request_id())
+
+    def plan(self, identity: Identity | None, account: str, service: str, operation: str,
+             params: Mapping[str, Any], region: str) -> CallPlan:
+        """The authorizations a call needs (exposed for reports)."""
+        caller = identity.account if identity else account
+        return plan_call(service, operation, params, PlanContext(self.world, region, account, caller))
+
+    def _decide(self, identity: Identity | None, account: str, service: str, operation: str,
+                params: Mapping[str, Any], region: str) -> CallVerdict:
+        plan = self.plan(identity, account, service, operation, params, region)
+        request_id = new_request_id()
+        principal = identity.principal if identity else None
+        steps: list[Step] = []
+        for step in plan.steps:
+            decision = self._evaluate(identity, step, region) if identity else ADMIN_DECISION
+            steps.append((step, decision))
+            error = None
+            if not decision.allowed and principal is not None:
+                error = _denial(step.denial, plan.service, principal, step, decision, request_id)
+            error = error or _state_error(step, plan.service, request_id)
+            if error is not None:
+                return CallVerdict(False, service, operation, principal, identity is None, steps, error, request_id)
+        return CallVerdict(True, service, operation, principal, identity is None, steps, None, request_id)
+
+    def _evaluate(self, identity: Identity, step: Authorization, region: str) -> Decision:
+        request = Request(identity.principal, step.action, step.resource,
+                          self.request_context(identity.principal, step, region))
+        try:
+            return evaluate(request, self._inputs(identity, step))
+        except PolicyError as error:
+            return Decision(IMPLICIT_DENY, "identity-policy", (), (), f"unreadable policy: {error}")
+
+    def _inputs(self, identity: Identity, step: Authorization) -> PolicyInputs:
+        boundary = self.world.permissions_boundary(identity)
+        return PolicyInputs(
+            identity=tuple(_source(d) for d in self.world.identity_policies(identity)),
+            boundaries=(_source(boundary),) if boundary is not None else (),
+            resource_policy=_source(step.resource_policy) if step.resource_policy else None,
+            resource_account=step.resource_account,
+            grants=_grants(step),
+            encryption_context=step.encryption_context,
+        )
+
+    def request_context(self, principal: Principal, step: Authorization,
+                        region: str) -> dict[str, tuple[str, ...]]:
+        """Global condition keys, then the step's service keys."""
+        now = self.clock()
+        context: dict[str, tuple[str, ...]] = {
+            "aws:RequestedRegion": (region,),
+            "aws:SecureTransport": ("true" if self.secure_transport else "false",),
+            "aws:SourceIp": (self.source_ip,),
+            "aws:CurrentTime": (now.strftime("%Y-%m-%dT%H:%M:%SZ"),),
+            "aws:EpochTime": (str(int(now.timestamp())),),
+            "aws:PrincipalArn": (principal.arn,),
+            "aws:PrincipalAccount": (principal.account,),
+            "aws:PrincipalType": (principal.type,),
+        }
+        if principal.username:
+            context["aws:username"] = (principal.username,)
+        if principal.userid:
+            context["aws:userid"] = (principal.userid,)
+        for tag, value in principal.tags.items():
+            context[f"aws:PrincipalTag/{tag}"] = (value,)
+        context.update(_via_service_keys(step))
+        context.update(step.context)
+        return context
+
+
+def _via_service_keys(step: Authorization) -> dict[str, tuple[str, ...]]:
+    """``aws:ViaAWSService`` and ``aws:CalledVia*`` for requests a service makes for the caller."""
+    via = step.context.get("kms:ViaService")
+    if not via:
+        return {"aws:ViaAWSService": ("false",)}
+    service = via[0].split(".", 1)[0] + ".amazonaws.com"
+    if service not in _CALLED_VIA_SERVICES:
+        return {"aws:ViaAWSService": ("true",)}
+    return {"aws:ViaAWSService": ("true",), "aws:CalledVia": (service,),
+            "aws:CalledViaFirst": (service,), "aws:CalledViaLast": (service,)}

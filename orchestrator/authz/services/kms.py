@@ -1,0 +1,183 @@
+"""AWS KMS: every operation is ``kms:<Operation>`` on the key it names.
+
+Follows the AWS KMS Developer Guide: "AWS KMS permissions" (permissions
+reference: action and resource per operation), "Condition keys for AWS KMS"
+(``kms:CallerAccount``, ``kms:EncryptionContext:*``, ``kms:EncryptionContextKeys``,
+``kms:EncryptionAlgorithm``, ``kms:GrantOperations``, ``kms:GranteePrincipal``,
+``kms:RetiringPrincipal``, ``kms:GrantConstraintType``, ``kms:RequestAlias``,
+``kms:ResourceAliases``, ``kms:KeySpec``...), and "Key states of AWS KMS keys"
+(which operations a Disabled / PendingDeletion key refuses).
+
+Decrypt (and ReEncrypt's source) finds its key in the ciphertext; moto's
+ciphertext starts with the 36-character key id (moto ``kms/utils.py``).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..world import KeyInfo
+from . import (
+    CRYPTO_STATES,
+    Authorization,
+    CallPlan,
+    Denial,
+    PlanContext,
+    caller_context,
+    encryption_context_keys,
+    key_policy,
+    kms_key_context,
+)
+
+__all__ = ["plan", "kms_step"]
+
+STAR_OPERATIONS = frozenset({
+    "CreateKey", "ListKeys", "ListAliases", "GenerateRandom", "ListRetirableGrants",
+    "CreateCustomKeyStore", "DescribeCustomKeyStores", "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore", "DeleteCustomKeyStore", "UpdateCustomKeyStore",
+})
+CRYPTO_OPERATIONS = frozenset({
+    "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "Sign", "Verify",
+    "GenerateMac", "VerifyMac", "GetPublicKey", "DeriveSharedSecret",
+})
+PENDING_DELETION_REFUSED = frozenset({
+    "EnableKey", "DisableKey", "CreateGrant", "EnableKeyRotation", "DisableKeyRotation",
+    "ScheduleKeyDeletion", "CreateAlias", "UpdateAlias", "RotateKeyOnDemand",
+})
+DISABLED_REFUSED = frozenset({"EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"})
+ALGORITHM_OPERATIONS = frozenset({"Encrypt", "Decrypt", "ReEncrypt"})
+
+
+def blocked_states(operation: str) -> tuple[str, ...]:
+    """Key states in which ``operation`` fails (AWS KMS "Key states of AWS KMS keys")."""
+    if operation in CRYPTO_OPERATIONS:
+        return CRYPTO_STATES
+    if operation in DISABLED_REFUSED:
+        return ("Disabled", "PendingDeletion")
+    if operation in PENDING_DELETION_REFUSED:
+        return ("PendingDeletion",)
+    return ()
+
+
+def _grant_context(params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    if params.get("Operations"):
+        found["kms:GrantOperations"] = tuple(params["Operations"])
+    for param, key in (("GranteePrincipal", "kms:GranteePrincipal"),
+                       ("RetiringPrincipal", "kms:RetiringPrincipal")):
+        if params.get(param):
+            found[key] = (str(params[param]),)
+    constraints = params.get("Constraints") or {}
+    if constraints:
+        found["kms:GrantConstraintType"] = tuple(constraints)
+    return found
+
+
+def request_context(operation: str, params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Condition keys that come from the request parameters."""
+    found = encryption_context_keys(params.get("EncryptionContext"))
+    if operation in ALGORITHM_OPERATIONS:
+        found["kms:EncryptionAlgorithm"] = (str(params.get("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")),)
+    if operation == "CreateGrant":
+        found.update(_grant_context(params))
+    if operation == "CreateKey":
+        found["kms:KeySpec"] = (str(params.get("KeySpec", "SYMMETRIC_DEFAULT")),)
+        found["kms:KeyUsage"] = (str(params.get("KeyUsage", "ENCRYPT_DECRYPT")),)
+        found["kms:KeyOrigin"] = (str(params.get("Origin", "AWS_KMS")),)
+    key_id = str(params.get("KeyId") or "")
+    if "alias/" in key_id:
+        found["kms:RequestAlias"] = ("alias/" + key_id.split("alias/", 1)[1],)
+    return found
+
+
+def kms_step(action: str, key: KeyInfo, context: Mapping[str, tuple[str, ...]],
+             encryption_context: Mapping[str, str] | None, denial: str,
+             blocked: tuple[str, ...]) -> Authorization:
+    """A ``kms:*`` authorization on ``key``: key policy, grants and key state included."""
+    merged = dict(kms_key_context(key))
+    merged.update(context)
+    return Authorization(
+        action=action, resource=key.arn, context=merged, resource_policy=key_policy(key),
+        resource_account=key.account, key=key, encryption_context=dict(encryption_context or {}),
+        denial=denial, blocked_states=blocked,
+    )
+
+
+def _star(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    context = caller_context(ctx)
+    context.update(request_context(operation, params))
+    step = Authorization(action=f"kms:{operation}", resource="*", context=context, denial=Denial.KMS)
+    return CallPlan("kms", operation, (step,))
+
+
+def _decrypt_key(params: Mapping[str, Any], ctx: PlanContext, blob_param: str,
+                 id_param: str) -> KeyInfo | None:
+    key = ctx.world.kms_key_from_ciphertext(params.get(blob_param), ctx.region, ctx.account)
+    return key or ctx.world.kms_key(params.get(id_param), ctx.region, ctx.account)
+
+
+def _one_key(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    by_ciphertext = operation == "Decrypt"
+    if by_ciphertext:
+        key = _decrypt_key(params, ctx, "CiphertextBlob", "KeyId")
+    else:
+        key = ctx.world.kms_key(params.get("KeyId") or params.get("TargetKeyId"), ctx.region, ctx.account)
+    if key is None:
+        return CallPlan("kms", operation)  # moto answers NotFoundException itself
+    context = caller_context(ctx)
+    context.update(request_context(operation, params))
+    denial = Denial.KMS_CIPHERTEXT if by_ciphertext else Denial.KMS
+    step = kms_step(f"kms:{operation}", key, context, params.get("EncryptionContext"),
+                    denial, blocked_states(operation))
+    return CallPlan("kms", operation, (step,))
+
+
+def _re_encrypt(params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    source = _decrypt_key(params, ctx, "CiphertextBlob", "SourceKeyId")
+    target = ctx.world.kms_key(params.get("DestinationKeyId"), ctx.region, ctx.account)
+    steps = []
+    if source is not None:
+        context = caller_context(ctx)
+        context.update(encryption_context_keys(params.get("SourceEncryptionContext")))
+        steps.append(kms_step("kms:ReEncryptFrom", source, context, params.get("SourceEncryptionContext"),
+                              Denial.KMS_CIPHERTEXT, CRYPTO_STATES))
+    if target is not None:
+        context = caller_context(ctx)
+        context.update(encryption_context_keys(params.get("DestinationEncryptionContext")))
+        steps.append(kms_step("kms:ReEncryptTo", target, context,
+                              params.get("DestinationEncryptionContext"), Denial.KMS, CRYPTO_STATES))
+    return CallPlan("kms", "ReEncrypt", tuple(steps))
+
+
+def _alias_arn(ctx: PlanContext, alias: str) -> str:
+    if alias.startswith("arn:"):
+        return alias
+    return f"arn:aws:kms:{ctx.region}:{ctx.account}:{alias}"
+
+
+def _alias(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    """Create/Update/DeleteAlias need the action on the alias and on the key(s)."""
+    alias = str(params.get("AliasName", ""))
+    context = caller_context(ctx)
+    steps = [Authorization(action=f"kms:{operation}", resource=_alias_arn(ctx, alias),
+                           context=context, denial=Denial.KMS)]
+    refs = [params.get("TargetKeyId")] if operation != "DeleteAlias" else [alias]
+    if operation == "UpdateAlias":
+        refs.append(alias)
+    for ref in refs:
+        key = ctx.world.kms_key(ref, ctx.region, ctx.account)
+        if key is not None:
+            steps.append(kms_step(f"kms:{operation}", key, context, None, Denial.KMS,
+                                  blocked_states(operation)))
+    return CallPlan("kms", operation, tuple(steps))
+
+
+def plan(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    """The KMS authorizations of one call."""
+    if operation in STAR_OPERATIONS:
+        return _star(operation, params, ctx)
+    if operation == "ReEncrypt":
+        return _re_encrypt(params, ctx)
+    if operation in ("CreateAlias", "UpdateAlias", "DeleteAlias"):
+        return _alias(operation, params, ctx)
+    return _one_key(operation, params, ctx)

@@ -1,0 +1,120 @@
+"""Amazon S3: the s3 action on the bucket or object, then SSE-KMS on the caller's behalf.
+
+Follows the Amazon S3 User Guide, "Required permissions for Amazon S3 API
+operations" (action and resource per operation) and "Using server-side
+encryption with AWS KMS keys (SSE-KMS)": uploading with SSE-KMS needs
+``kms:GenerateDataKey`` and reading needs ``kms:Decrypt`` on the object's key,
+requested by S3 for the caller with ``kms:ViaService`` = ``s3.<region>.amazonaws.com``
+and encryption context ``aws:s3:arn`` (the object ARN, or the bucket ARN with an
+S3 Bucket Key).  The bucket policy is the resource-based policy of the s3 step.
+Requests that use the AWS managed key ``aws/s3`` (no key id) are allowed for
+account principals by that key's fixed policy and get no KMS step.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..world import BucketInfo, KeyInfo, PolicyDoc
+from . import CRYPTO_STATES, Authorization, CallPlan, Denial, PlanContext, caller_context
+from .kms import kms_step
+
+__all__ = ["plan", "S3_ACTIONS"]
+
+# operation -> (action, resource level: "object" | "bucket" | "*")
+S3_ACTIONS: dict[str, tuple[str, str]] = {
+    "GetObject": ("s3:GetObject", "object"),
+    "HeadObject": ("s3:GetObject", "object"),
+    "PutObject": ("s3:PutObject", "object"),
+    "CopyObject": ("s3:PutObject", "object"),
+    "DeleteObject": ("s3:DeleteObject", "object"),
+    "GetObjectTagging": ("s3:GetObjectTagging", "object"),
+    "PutObjectTagging": ("s3:PutObjectTagging", "object"),
+    "CreateMultipartUpload": ("s3:PutObject", "object"),
+    "UploadPart": ("s3:PutObject", "object"),
+    "CompleteMultipartUpload": ("s3:PutObject", "object"),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", "object"),
+    "DeleteObjects": ("s3:DeleteObject", "bucket"),
+    "ListObjects": ("s3:ListBucket", "bucket"),
+    "ListObjectsV2": ("s3:ListBucket", "bucket"),
+    "HeadBucket": ("s3:ListBucket", "bucket"),
+    "ListObjectVersions": ("s3:ListBucketVersions", "bucket"),
+    "CreateBucket": ("s3:CreateBucket", "bucket"),
+    "DeleteBucket": ("s3:DeleteBucket", "bucket"),
+    "GetBucketPolicy": ("s3:GetBucketPolicy", "bucket"),
+    "PutBucketPolicy": ("s3:PutBucketPolicy", "bucket"),
+    "DeleteBucketPolicy": ("s3:DeleteBucketPolicy", "bucket"),
+    "GetBucketEncryption": ("s3:GetEncryptionConfiguration", "bucket"),
+    "PutBucketEncryption": ("s3:PutEncryptionConfiguration", "bucket"),
+    "DeleteBucketEncryption": ("s3:PutEncryptionConfiguration", "bucket"),
+    "GetBucketLocation": ("s3:GetBucketLocation", "bucket"),
+    "ListBuckets": ("s3:ListAllMyBuckets", "*"),
+}
+_READS = frozenset({"GetObject"})
+_WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
+
+
+def _resource(level: str, bucket: str, key: str) -> str:
+    if level == "object":
+        return f"arn:aws:s3:::{bucket}/{key}"
+    return "*" if level == "*" else f"arn:aws:s3:::{bucket}"
+
+
+def _s3_step(operation: str, params: Mapping[str, Any], ctx: PlanContext,
+             bucket: BucketInfo | None) -> Authorization:
+    action, level = S3_ACTIONS.get(operation, (f"s3:{operation}", "bucket"))
+    resource = _resource(level, str(params.get("Bucket", "")), str(params.get("Key", "")))
+    policy = None
+    if bucket is not None and bucket.policy and level != "*":
+        policy = PolicyDoc("resource", f"bucket policy {bucket.name}", bucket.policy)
+    owner = bucket.account if bucket is not None else ctx.account
+    return Authorization(action=action, resource=resource, resource_policy=policy,
+                         resource_account=owner, denial=Denial.S3)
+
+
+def _write_key(params: Mapping[str, Any], bucket: BucketInfo | None) -> tuple[str | None, bool]:
+    """(KMS key id, bucket key) a write will use: request headers first, then bucket default."""
+    if params.get("ServerSideEncryption") == "aws:kms":
+        key_id = params.get("SSEKMSKeyId")
+        if key_id is None and bucket is not None and bucket.sse_algorithm == "aws:kms":
+            key_id = bucket.kms_key_id
+        return key_id, bool(params.get("BucketKeyEnabled"))
+    if params.get("ServerSideEncryption") or bucket is None or bucket.sse_algorithm != "aws:kms":
+        return None, False
+    return bucket.kms_key_id, bucket.bucket_key_enabled
+
+
+def _kms_step(action: str, key: KeyInfo, ctx: PlanContext, context_arn: str) -> Authorization:
+    pairs = {"aws:s3:arn": context_arn}
+    context = caller_context(ctx)
+    context["kms:ViaService"] = (f"s3.{ctx.region}.amazonaws.com",)
+    context["kms:EncryptionContext:aws:s3:arn"] = (context_arn,)
+    context["kms:EncryptionContextKeys"] = ("aws:s3:arn",)
+    return kms_step(action, key, context, pairs, Denial.S3_KMS, CRYPTO_STATES)
+
+
+def _kms_steps(operation: str, params: Mapping[str, Any], ctx: PlanContext,
+               bucket: BucketInfo | None) -> list[Authorization]:
+    name, key_name = str(params.get("Bucket", "")), str(params.get("Key", ""))
+    if operation in _WRITES:
+        key_id, bucket_key = _write_key(params, bucket)
+        action = "kms:GenerateDataKey"
+    elif operation in _READS:
+        found = ctx.world.s3_object(name, key_name)
+        if found is None or found.sse_algorithm != "aws:kms":
+            return []
+        key_id, bucket_key, action = found.kms_key_id, found.bucket_key_enabled, "kms:Decrypt"
+    else:
+        return []
+    key = ctx.world.kms_key(key_id, ctx.region, ctx.account) if key_id else None
+    if key is None or key.aws_managed:
+        return []
+    context_arn = f"arn:aws:s3:::{name}" if bucket_key else f"arn:aws:s3:::{name}/{key_name}"
+    return [_kms_step(action, key, ctx, context_arn)]
+
+
+def plan(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    """The S3 authorizations of one call, s3 action first."""
+    bucket = ctx.world.bucket(params.get("Bucket"))
+    steps = [_s3_step(operation, params, ctx, bucket)]
+    steps.extend(_kms_steps(operation, params, ctx, bucket))
+    return CallPlan("s3", operation, tuple(steps))

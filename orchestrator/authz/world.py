@@ -1,0 +1,464 @@
+"""Read-only facade over moto's in-process state, for the authorization gate.
+
+The gate decides requests *before* moto runs them, so it needs the same facts
+AWS's authorization layer would have: who owns an access key, which policies
+apply to that identity (IAM User Guide, "Policy evaluation logic" and
+"Identity-based policies and resource-based policies"), the key policy, state
+and grants of a KMS key (AWS KMS Developer Guide, "Key policies", "Grants in
+AWS KMS", "Key states of AWS KMS keys"), the encryption settings of a DynamoDB
+table ("DynamoDB encryption at rest") and the policy and default encryption of
+an S3 bucket ("Setting default server-side encryption behavior for Amazon S3
+buckets").
+
+Nothing here caches: every call re-reads moto's backends, so state changed
+between two calls is always seen.  moto is imported lazily inside functions.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping
+
+from .request import Principal
+
+__all__ = [
+    "BucketInfo",
+    "GrantInfo",
+    "Identity",
+    "KeyInfo",
+    "ObjectInfo",
+    "PolicyDoc",
+    "TableInfo",
+    "World",
+]
+
+DEFAULT_ACCOUNT = "123456789012"
+_PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class PolicyDoc:
+    """One policy document and where it came from (``kind`` as the engine names it)."""
+
+    kind: str
+    name: str
+    document: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated IAM identity: an IAM user or an assumed-role session."""
+
+    principal: Principal
+    account: str
+    user_name: str | None = None
+    role_arn: str | None = None
+    access_key_id: str | None = None
+
+
+@dataclass(frozen=True)
+class GrantInfo:
+    """A KMS grant (AWS KMS Developer Guide, "Grants in AWS KMS")."""
+
+    grant_id: str
+    name: str
+    grantee_principal: str
+    operations: tuple[str, ...]
+    key_arn: str
+    encryption_context_equals: Mapping[str, str] | None = None
+    encryption_context_subset: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A KMS key as authorization sees it."""
+
+    key_id: str
+    arn: str
+    account: str
+    region: str
+    policy: str
+    state: str
+    enabled: bool
+    aws_managed: bool
+    aliases: tuple[str, ...] = ()
+    key_spec: str = "SYMMETRIC_DEFAULT"
+    key_usage: str = "ENCRYPT_DECRYPT"
+    origin: str = "AWS_KMS"
+    multi_region: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+    grants: tuple[GrantInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A DynamoDB table; ``kms_key_ref`` is the SSE key as moto stored it (id, alias or ARN)."""
+
+    name: str
+    arn: str
+    account: str
+    region: str
+    hash_key: str
+    range_key: str | None
+    kms_key_ref: str | None
+    resource_policy: str | None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    """An S3 bucket: owner, bucket policy and default encryption."""
+
+    name: str
+    arn: str
+    account: str
+    region: str
+    policy: str | None
+    sse_algorithm: str | None
+    kms_key_id: str | None
+    bucket_key_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An existing S3 object's server-side encryption settings."""
+
+    bucket: str
+    key: str
+    arn: str
+    sse_algorithm: str | None
+    kms_key_id: str | None
+    bucket_key_enabled: bool = False
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _items(mapping: Any) -> list[tuple[Any, Any]]:
+    """Snapshot of a dict's items without triggering moto's lazy backend creation."""
+    return list(dict.items(mapping))
+
+
+def _default_document(policy: Any) -> str:
+    for version in getattr(policy, "versions", []):
+        if getattr(version, "is_default", False):
+            return str(version.document)
+    versions = getattr(policy, "versions", [])
+    return str(versions[-1].document) if versions else "{}"
+
+
+def _tag_map(tags: Iterable[Mapping[str, str]] | None, key: str, value: str) -> dict[str, str]:
+    return {tag[key]: tag[value] for tag in tags or () if key in tag}
+
+
+def bundled_managed_policy(arn: str) -> str | None:
+    """Document of an AWS managed policy from moto's bundled copy, loaded or not.
+
+    moto only instantiates AWS managed policies when
+    ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``; the data ships either way.
+    """
+    prefix = "arn:aws:iam::aws:policy/"
+    if not arn.startswith(prefix):
+        return None
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data = json.loads(aws_managed_policies_data).get(arn.rsplit("/", 1)[-1])
+    return None if data is None else json.dumps(data.get("Document"))
+
+
+class World:
+    """Typed, uncached view of moto's IAM, STS, KMS, DynamoDB and S3 backends."""
+
+    # ---- accounts and backends -------------------------------------------------
+
+    @staticmethod
+    def _backends(service: str) -> Any:
+        from moto.backends import get_backend
+
+        return get_backend(service)  # type: ignore[call-overload]
+
+    def _iam_accounts(self) -> Iterator[tuple[str, Any]]:
+        for account_id, per_account in _items(self._backends("iam")):
+            backend = dict.get(per_account, _PARTITION)
+            if backend is not None:
+                yield account_id, backend
+
+    def iam_backend(self, account: str) -> Any | None:
+        for account_id, backend in self._iam_accounts():
+            if account_id == account:
+                return backend
+        return None
+
+    def account_for_access_key(self, access_key_id: str | None) -> str:
+        """The account moto serves a request in (same order as moto's responses)."""
+        if "MOTO_ACCOUNT_ID" in os.environ:
+            return os.environ["MOTO_ACCOUNT_ID"]
+        for account_id, backend in self._iam_accounts():
+            if access_key_id and access_key_id in backend.access_keys:
+                return str(account_id)
+        return DEFAULT_ACCOUNT
+
+    # ---- identities --------------------------------------------------------------
+
+    def identity_for_access_key(self, access_key_id: str | None) -> Identity | None:
+        """The IAM user or assumed-role session owning ``access_key_id``, if any."""
+        if not access_key_id:
+            return None
+        for account_id, backend in self._iam_accounts():
+            for user in list(backend.users.values()):
+                if any(k.access_key_id == access_key_id for k in user.access_keys):
+                    return self._user_identity(user, access_key_id)
+            key = backend.access_keys.get(access_key_id)
+            if key is not None and getattr(key, "role_arn", None):
+                return self._session_identity(account_id, access_key_id)
+        return None
+
+    def identity_for_arn(self, principal_arn: str) -> Identity | None:
+        """The IAM user with this ARN (used to predict, without credentials)."""
+        for _account_id, backend in self._iam_accounts():
+            for user in list(backend.users.values()):
+                if user.arn == principal_arn:
+                    return self._user_identity(user, None)
+        return None
+
+    def _user_identity(self, user: Any, access_key_id: str | None) -> Identity:
+        backend = self.iam_backend(user.account_id)
+        tags = backend.tagger.list_tags_for_resource(user.arn)["Tags"] if backend else []
+        principal = Principal(
+            arn=user.arn,
+            account=user.account_id,
+            type="User",
+            username=user.name,
+            userid=user.id,
+            tags=_tag_map(tags, "Key", "Value"),
+        )
+        return Identity(principal, user.account_id, user_name=user.name,
+                        access_key_id=access_key_id)
+
+    def _session_identity(self, account_id: str, access_key_id: str) -> Identity | None:
+        for _acct, per_account in _items(self._backends("sts")):
+            backend = dict.get(per_account, _PARTITION)
+            found = backend and backend.get_assumed_role_from_access_key(access_key_id)
+            if found:
+                principal = Principal(arn=found.arn, account=account_id, type="AssumedRole",
+                                      userid=found.user_id)
+                return Identity(principal, account_id, role_arn=found.role_arn,
+                                access_key_id=access_key_id)
+        return None
+
+    # ---- identity-based policies -------------------------------------------------
+
+    def identity_policies(self, identity: Identity) -> list[PolicyDoc]:
+        """Inline and attached policies of the user, its groups, or the session's role."""
+        backend = self.iam_backend(identity.account)
+        if backend is None:
+            return []
+        if identity.user_name is not None:
+            return self._user_policies(backend, identity.user_name)
+        if identity.role_arn is not None:
+            role = self._role(backend, identity.role_arn)
+            return [] if role is None else self._holder_policies(role, "role")
+        return []
+
+    def _user_policies(self, backend: Any, user_name: str) -> list[PolicyDoc]:
+        user = backend.users.get(user_name)
+        if user is None:
+            return []
+        docs = self._holder_policies(user, "user")
+        for group in list(backend.groups.values()):
+            if user in group.users:
+                docs.extend(self._holder_policies(group, f"group {group.name}"))
+        return docs
+
+    @staticmethod
+    def _holder_policies(holder: Any, label: str) -> list[PolicyDoc]:
+        docs = [PolicyDoc("identity", f"{label} inline {name}", str(doc))
+                for name, doc in dict(holder.policies).items()]
+        docs.extend(PolicyDoc("identity", arn, _default_document(policy))
+                    for arn, policy in dict(holder.managed_policies).items())
+        return docs
+
+    @staticmethod
+    def _role(backend: Any, role_arn: str) -> Any | None:
+        for role in list(backend.roles.values()):
+            if role.arn == role_arn:
+                return role
+        return None
+
+    def permissions_boundary(self, identity: Identity) -> PolicyDoc | None:
+        """The identity's permissions boundary, when moto stores one.
+
+        moto 5.2 stores boundaries on roles only (no PutUserPermissionsBoundary);
+        a ``permissions_boundary_arn`` on a user is honoured if present.
+        """
+        backend = self.iam_backend(identity.account)
+        if backend is None:
+            return None
+        holder: Any = None
+        if identity.user_name is not None:
+            holder = backend.users.get(identity.user_name)
+        elif identity.role_arn is not None:
+            holder = self._role(backend, identity.role_arn)
+        arn = getattr(holder, "permissions_boundary_arn", None)
+        if not arn:
+            return None
+        document = self.managed_policy_document(identity.account, arn)
+        return None if document is None else PolicyDoc("boundary", arn, document)
+
+    def managed_policy_document(self, account: str, arn: str) -> str | None:
+        """Default version of a managed policy, falling back to moto's bundled AWS data."""
+        backend = self.iam_backend(account)
+        policy = backend.managed_policies.get(arn) if backend is not None else None
+        if policy is not None:
+            return _default_document(policy)
+        return bundled_managed_policy(arn)
+
+    # ---- KMS ---------------------------------------------------------------------
+
+    def _kms_backend(self, account: str, region: str) -> Any | None:
+        per_account = dict.get(self._backends("kms"), account)
+        return None if per_account is None else dict.get(per_account, region)
+
+    def kms_key(self, key_ref: str | None, region: str, account: str) -> KeyInfo | None:
+        """A key by key id, key ARN, alias name or alias ARN (the ARN's account/region win)."""
+        if not key_ref:
+            return None
+        if key_ref.startswith("arn:"):
+            parts = key_ref.split(":")
+            region, account = parts[3] or region, parts[4] or account
+        backend = self._kms_backend(account, region)
+        if backend is None:
+            return None
+        key = backend.keys.get(self._raw_key_id(backend, key_ref))
+        return None if key is None else self._key_info(backend, key)
+
+    @staticmethod
+    def _raw_key_id(backend: Any, key_ref: str) -> str:
+        ref = key_ref
+        if ref.startswith("arn:") and ":alias/" in ref:
+            ref = "alias/" + ref.split(":alias/", 1)[1]
+        if ref.startswith("arn:") and ":key/" in ref:
+            return ref.split(":key/", 1)[1]
+        if ref.startswith("alias/"):
+            for key in list(backend.keys.values()):
+                if ref in key.aliases:
+                    return str(key.id)
+            return ""
+        return ref
+
+    def kms_key_from_ciphertext(self, blob: bytes | str | None, region: str,
+                                account: str) -> KeyInfo | None:
+        """The key a moto ciphertext blob was made under (moto embeds the 36-char key id)."""
+        raw = self._blob_bytes(blob)
+        if raw is None or len(raw) < 36:
+            return None
+        try:
+            key_id = raw[:36].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return self.kms_key(key_id, region, account)
+
+    @staticmethod
+    def _blob_bytes(blob: bytes | str | None) -> bytes | None:
+        if blob is None:
+            return None
+        if isinstance(blob, (bytes, bytearray)):
+            return bytes(blob)
+        try:
+            return base64.b64decode(blob)
+        except (ValueError, TypeError):
+            return None
+
+    def _key_info(self, backend: Any, key: Any) -> KeyInfo:
+        aliases = tuple(sorted(key.aliases))
+        tags = backend.tagger.list_tags_for_resource(key.id).get("Tags", [])
+        return KeyInfo(
+            key_id=key.id, arn=key.arn, account=key.account_id, region=key.region,
+            policy=str(key.policy or "{}"), state=str(key.key_state), enabled=bool(key.enabled),
+            aws_managed=any(a.startswith("alias/aws/") for a in aliases), aliases=aliases,
+            key_spec=str(key.key_spec), key_usage=str(key.key_usage), origin=str(key.origin),
+            multi_region=bool(key.multi_region), tags=_tag_map(tags, "TagKey", "TagValue"),
+            grants=tuple(self._grant_info(key, g) for g in list(key.grants.values())),
+        )
+
+    @staticmethod
+    def _grant_info(key: Any, grant: Any) -> GrantInfo:
+        constraints = grant.constraints or {}
+        return GrantInfo(
+            grant_id=str(grant.id), name=str(grant.name or ""),
+            grantee_principal=str(grant.grantee_principal),
+            operations=tuple(grant.operations or ()), key_arn=str(key.arn),
+            encryption_context_equals=constraints.get("EncryptionContextEquals"),
+            encryption_context_subset=constraints.get("EncryptionContextSubset"),
+        )
+
+    # ---- DynamoDB ----------------------------------------------------------------
+
+    def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
+        """A DynamoDB table by name or ARN."""
+        if not name_or_arn:
+            return None
+        if name_or_arn.startswith("arn:"):
+            parts = name_or_arn.split(":")
+            region, account = parts[3], parts[4]
+            name_or_arn = parts[5].split("/")[1]
+        per_account = dict.get(self._backends("dynamodb"), account)
+        backend = None if per_account is None else dict.get(per_account, region)
+        table = None if backend is None else backend.tables.get(name_or_arn)
+        return None if table is None else self._table_info(backend, table)
+
+    @staticmethod
+    def _table_info(backend: Any, table: Any) -> TableInfo:
+        sse = table.sse_specification or {}
+        key_ref = sse.get("KMSMasterKeyId") if _truthy(sse.get("Enabled")) else None
+        policy = backend.resource_policies.get(table.table_arn)
+        return TableInfo(
+            name=table.name, arn=table.table_arn, account=table.account_id,
+            region=table.region_name, hash_key=table.hash_key_attr,
+            range_key=table.range_key_attr, kms_key_ref=key_ref,
+            resource_policy=None if policy is None else str(policy.policy_doc),
+            tags=_tag_map(table.tags, "Key", "Value"),
+        )
+
+    # ---- S3 ----------------------------------------------------------------------
+
+    def _s3_backend_for(self, bucket: str) -> Any | None:
+        backends = self._backends("s3")
+        located = backends.bucket_accounts.get(bucket)
+        if located is None:
+            return None
+        partition, account = located
+        per_account = dict.get(backends, account)
+        return None if per_account is None else dict.get(per_account, partition)
+
+    def bucket(self, name: str | None) -> BucketInfo | None:
+        """A bucket with its policy and default encryption rule."""
+        backend = self._s3_backend_for(name) if name else None
+        found = None if backend is None else backend.buckets.get(name)
+        if found is None:
+            return None
+        rule = (found.encryption or {}).get("Rule") or {}
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        return BucketInfo(
+            name=found.name, arn=found.arn, account=found.account_id,
+            region=found.region_name,
+            policy=None if found.policy is None else found.policy.decode("utf-8"),
+            sse_algorithm=default.get("SSEAlgorithm"), kms_key_id=default.get("KMSMasterKeyID"),
+            bucket_key_enabled=_truthy(rule.get("BucketKeyEnabled")),
+        )
+
+    def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None:
+        """The current version of an object, with its SSE settings."""
+        backend = self._s3_backend_for(bucket) if bucket else None
+        found = backend.buckets.get(bucket) if backend is not None else None
+        if found is None or not key or key not in found.keys:
+            return None
+        obj = found.keys[key]
+        return ObjectInfo(
+            bucket=str(bucket), key=key, arn=f"arn:aws:s3:::{bucket}/{key}",
+            sse_algorithm=obj.encryption, kms_key_id=obj.kms_key_id,
+            bucket_key_enabled=_truthy(obj.bucket_key_enabled),
+        )

@@ -1,0 +1,277 @@
+"""WSGI adapter: the gate in front of moto's server app (``orchestrate serve``).
+
+Reads what AWS's front end reads (AWS General Reference, "Signature Version 4
+signing process": the ``Credential=<key id>/<date>/<region>/<service>/aws4_request``
+scope of the ``Authorization`` header or ``X-Amz-Credential`` query parameter),
+finds the operation (``X-Amz-Target`` for the JSON protocols of DynamoDB and KMS,
+the ``Action`` parameter for the query protocol of IAM and STS, method + path for
+the S3 REST API) and answers denials in each protocol's wire format:
+
+* JSON: ``{"__type": ..., "message": ...}`` with ``x-amzn-ErrorType``
+  (Smithy "AWS JSON 1.0/1.1 protocol", error serialization);
+* query: ``<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>``
+  (IAM API Reference, "Common Errors");
+* S3: ``<Error><Code/><Message/><RequestId/></Error>`` (S3 API Reference,
+  "Error responses"), no body for ``HEAD``.
+
+The request body is read once and put back (``wsgi.input`` re-wrapped), so the
+downstream app sees it unchanged; S3 bodies are never read.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
+
+from .errors import AwsError
+from .gate import CallVerdict, Gate
+from .services.iam_simulate import unflatten_query
+from .services.s3_rest import rest_operation, rest_params, split_bucket_key
+
+__all__ = ["GateMiddleware", "GatedMotoServer", "ParsedCall", "make_gated_server_app", "parse_call"]
+
+StartResponse = Callable[..., Any]
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
+_JSON_TYPES = {"dynamodb": ("application/x-amz-json-1.0", "com.amazonaws.dynamodb.v20120810#"),
+               "kms": ("application/x-amz-json-1.1", "")}
+_XML_MAPS = frozenset({"EvalDecisionDetails"})
+_QUERY_NS = {"iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+             "sts": "https://sts.amazonaws.com/doc/2011-06-15/"}
+
+
+@dataclass(frozen=True)
+class ParsedCall:
+    """What the gate needs from one HTTP request."""
+
+    service: str
+    operation: str
+    params: Mapping[str, Any]
+    access_key_id: str | None
+    region: str
+    protocol: str  # "json" | "query" | "rest-xml"
+
+
+def _credential(environ: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(access key id, region, service) from SigV4 header or presigned query."""
+    source = str(environ.get("HTTP_AUTHORIZATION", ""))
+    if "Credential=" not in source:
+        query = parse_qs(str(environ.get("QUERY_STRING", "")))
+        credential = query.get("X-Amz-Credential", [""])[0]
+        source = f"Credential={credential}" if credential else ""
+    match = _CREDENTIAL.search(source)
+    return None if match is None else (match[1], match[2], match[3])
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the body and put it back for the downstream app."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    found = {key[5:].replace("_", "-").lower(): str(value)
+             for key, value in environ.items() if key.startswith("HTTP_")}
+    if environ.get("CONTENT_TYPE"):
+        found["content-type"] = str(environ["CONTENT_TYPE"])
+    return found
+
+
+def _flat_query(raw: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _s3_call(environ: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    bucket, key = split_bucket_key(headers.get("host", ""), str(environ.get("PATH_INFO", "")))
+    query = _flat_query(str(environ.get("QUERY_STRING", "")))
+    method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+    return rest_operation(method, bucket, key, query, headers), rest_params(bucket, key, headers)
+
+
+def _api_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, str, dict[str, Any]] | None:
+    """(protocol, operation, params) of a JSON or query protocol request."""
+    target = headers.get("x-amz-target")
+    if target:
+        body = _read_body(environ)
+        params = json.loads(body or b"{}") if body.strip() else {}
+        return "json", target.rsplit(".", 1)[-1], params if isinstance(params, dict) else {}
+    form = _flat_query(str(environ.get("QUERY_STRING", "")))
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form.update(_flat_query(_read_body(environ).decode("utf-8", "replace")))
+    action = form.pop("Action", None)
+    return None if action is None else ("query", action, form)
+
+
+def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
+    """The call an AWS HTTP request makes, or None when it is not a signed AWS call."""
+    credential = _credential(environ)
+    if credential is None:
+        return None
+    access_key, region, service = credential
+    headers = _headers(environ)
+    if service == "s3":
+        operation, params = _s3_call(environ, headers)
+        return ParsedCall(service, operation, params, access_key, region, "rest-xml")
+    found = _api_call(environ, headers)
+    if found is None:
+        return None
+    protocol, operation, params = found
+    return ParsedCall(service, operation, params, access_key, region, protocol)
+
+
+def _status(code: int) -> str:
+    return f"{code} {HTTPStatus(code).phrase}"
+
+
+def _json_error(error: AwsError) -> tuple[list[tuple[str, str]], bytes]:
+    content_type, prefix = _JSON_TYPES.get(error.service, ("application/x-amz-json-1.1", ""))
+    body = json.dumps({"__type": f"{prefix}{error.code}", "message": error.message}).encode()
+    return [("Content-Type", content_type), ("x-amzn-ErrorType", error.code)], body
+
+
+def _query_error(error: AwsError) -> tuple[list[tuple[str, str]], bytes]:
+    namespace = _QUERY_NS.get(error.service, "")
+    kind = "Sender" if error.http_status < 500 else "Receiver"
+    body = (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type>'
+            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+            f"<RequestId>{error.request_id}</RequestId></ErrorResponse>")
+    return [("Content-Type", "text/xml")], body.encode()
+
+
+def _s3_error(error: AwsError) -> tuple[list[tuple[str, str]], bytes]:
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+            f"<RequestId>{error.request_id}</RequestId><HostId>{error.request_id}</HostId></Error>")
+    return [("Content-Type", "application/xml"), ("x-amz-request-id", error.request_id)], body.encode()
+
+
+def _xml_value(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        inner = "true" if value else "false"
+    elif isinstance(value, list):
+        inner = "".join(_xml_value("member", item) for item in value)
+    elif isinstance(value, dict) and name in _XML_MAPS:
+        inner = "".join(f"<entry><key>{escape(str(k))}</key><value>{escape(str(v))}</value></entry>"
+                        for k, v in value.items())
+    elif isinstance(value, dict):
+        inner = "".join(_xml_value(str(k), v) for k, v in value.items())
+    else:
+        inner = escape(str(value))
+    return f"<{name}>{inner}</{name}>"
+
+
+def render_query_result(service: str, operation: str, result: Mapping[str, Any],
+                        request_id: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """A query-protocol success response (``<OpResponse><OpResult>...``)."""
+    inner = "".join(_xml_value(k, v) for k, v in result.items())
+    body = (f'<{operation}Response xmlns="{_QUERY_NS.get(service, "")}"><{operation}Result>{inner}'
+            f"</{operation}Result><ResponseMetadata><RequestId>{request_id}</RequestId>"
+            f"</ResponseMetadata></{operation}Response>").encode()
+    headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id),
+               ("Content-Length", str(len(body)))]
+    return "200 OK", headers, body
+
+
+def render_error(error: AwsError, protocol: str, method: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """(status line, headers, body) of an AWS error in the request's protocol."""
+    render = {"json": _json_error, "query": _query_error}.get(protocol, _s3_error)
+    headers, body = render(error)
+    if method == "HEAD":
+        body = b""
+    headers = headers + [("x-amzn-RequestId", error.request_id), ("Content-Length", str(len(body)))]
+    return _status(error.http_status), headers, body
+
+
+class GateMiddleware:
+    """WSGI middleware: decide each signed AWS request before the wrapped app runs it."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], gate: Gate,
+                 on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> None:
+        self.app = app
+        self.gate = gate
+        self.on_verdict = on_verdict
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        call = parse_call(environ)
+        if call is None:
+            return self.app(environ, start_response)
+        verdict = self.gate.check(call.service, call.operation, call.params, call.access_key_id, call.region)
+        if self.on_verdict is not None:
+            self.on_verdict(call, verdict)
+        method = str(environ.get("REQUEST_METHOD", "")).upper()
+        if verdict.error is not None:
+            return self._respond(start_response, render_error(verdict.error, call.protocol, method))
+        local = self._local_answer(call)
+        if local is None:
+            return self.app(environ, start_response)
+        if isinstance(local, AwsError):
+            return self._respond(start_response, render_error(local, call.protocol, method))
+        return self._respond(start_response,
+                             render_query_result(call.service, call.operation, local, verdict.request_id))
+
+    def _local_answer(self, call: ParsedCall) -> dict[str, Any] | AwsError | None:
+        if call.protocol != "query":
+            return None
+        return self.gate.answer(call.service, call.operation, unflatten_query(call.params))
+
+    @staticmethod
+    def _respond(start_response: StartResponse,
+                 rendered: tuple[str, list[tuple[str, str]], bytes]) -> list[bytes]:
+        status, headers, body = rendered
+        start_response(status, headers)
+        return [body]
+
+
+def make_gated_server_app(gate: Gate | None = None,
+                          on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> GateMiddleware:
+    """moto's server app (as ``ThreadedMotoServer`` builds it) behind the gate."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return GateMiddleware(DomainDispatcherApplication(create_backend_app), gate or Gate(), on_verdict)
+
+
+class GatedMotoServer:
+    """Like ``moto.server.ThreadedMotoServer``, serving the gated app (port 0: a free port)."""
+
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0, gate: Gate | None = None,
+                 on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> None:
+        self.app = make_gated_server_app(gate, on_verdict)
+        self._address = (ip_address, port)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "GatedMotoServer":
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+        from werkzeug.serving import make_server
+
+        host, port = self._address
+        self._server = make_server(host, port, self.app, True, request_handler=MotoRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def endpoint_url(self) -> str:
+        host, port = self.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,74 @@
+"""Scenario helpers for the gate tests (imported by conftest and the test modules).
+
+The seed exercise: an IAM user ``tester`` with AmazonDynamoDBFullAccess and
+no KMS permission, a customer managed key whose key policy names only the IAM
+user ``admin``, and a table ``orders`` encrypted with that key.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from orchestrator.authz.hooks import GateHandler
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+TABLE = "orders"
+ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/admin"
+TESTER_ARN = f"arn:aws:iam::{ACCOUNT}:user/tester"
+DDB_FULL = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"
+ADMIN_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AdminOnly", "Effect": "Allow", "Principal": {"AWS": ADMIN_ARN},
+                   "Action": "kms:*", "Resource": "*"}],
+}
+
+
+def statement(sid: str, principal: str, actions: list[str], condition: dict | None = None) -> dict:
+    found: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": principal},
+                             "Action": actions, "Resource": "*"}
+    if condition:
+        found["Condition"] = condition
+    return found
+
+
+def key_policy(*extra: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": ADMIN_ONLY_POLICY["Statement"] + list(extra)})
+
+
+@dataclass
+class Scenario:
+    """Sessions for the orchestrator (moto's default credentials), admin and tester."""
+
+    orchestrator: boto3.Session
+    admin: boto3.Session
+    tester: boto3.Session
+    key_id: str
+    key_arn: str
+    handler: GateHandler
+
+    def client(self, who: str, service: str) -> Any:
+        return getattr(self, who).client(service, region_name=REGION)
+
+
+def user_session(iam: Any, name: str, *policies: str) -> boto3.Session:
+    iam.create_user(UserName=name)
+    for arn in policies:
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(aws_access_key_id=key["AccessKeyId"],
+                         aws_secret_access_key=key["SecretAccessKey"], region_name=REGION)
+
+
+def encrypted_table(ddb: Any, key_id: str, name: str = TABLE) -> None:
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_id},
+    )
+    ddb.put_item(TableName=name, Item={"pk": {"S": "order-1"}, "total": {"N": "42"}})
+
+
