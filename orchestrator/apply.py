@@ -27,6 +27,8 @@ def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progr
             change = pair.change()
             if change.action is Action.CONFLICT:
                 raise ConflictError(f"{change.address}: {change.reason}")
+            if pair.observed is not None and pair.observed.adopted and hasattr(reconciler, "claim"):
+                reconciler.claim(ctx, name)
             _carry_out(ctx, reconciler, name, change)
             plan.changes.append(change)
             if progress and change.action is not Action.NO_OP:

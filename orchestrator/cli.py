@@ -37,7 +37,38 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(command="simulate")
 
 
-BUILDERS = [_add_validate, _add_schema, _add_simulate]
+def _add_reconciling(commands: argparse._SubParsersAction) -> None:
+    from orchestrator.commands.options import add_output_options, add_target_options
+
+    helps = {
+        "plan": "show the changes apply would make (exit 0 none, 2 changes, 1 error)",
+        "apply": "reconcile AWS to each policy state in order",
+        "drift": "compare the world with a state, read-only (exit 0 in sync, 2 drift, 1 error)",
+        "destroy": "remove everything the scenario owns",
+        "run": "apply, then destroy (also when apply fails)",
+    }
+    for name, text in helps.items():
+        parser = commands.add_parser(name, help=text)
+        parser.add_argument("file", metavar="FILE", help="scenario file")
+        if name != "destroy":
+            parser.add_argument("--state", help="the policy state (plan: first; drift: last; apply: stop after it)")
+        if name in ("apply", "run"):
+            parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+        add_target_options(parser)
+        add_output_options(parser)
+        parser.set_defaults(command="apply" if name == "run" else name, destroy_after=name == "run")
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("serve", help="run the embedded backend as a local AWS endpoint")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
+    parser.add_argument("--port", type=int, default=4566, help="port (default: 4566; 0 picks a free one)")
+    parser.add_argument("--region", default="us-east-1", help="region the gate assumes (default: us-east-1)")
+    parser.add_argument("--verbose", action="store_true", help="one log line per request")
+    parser.set_defaults(command="serve")
+
+
+BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.plan import Plan, ResourceChange, decide
+from orchestrator.plan import Action, Plan, ResourceChange, decide
 from orchestrator.resources import REGISTRY, Observed, Reconciler
 from orchestrator.resources.context import Context
 
@@ -45,5 +45,14 @@ def observe_all(ctx: Context, desired: DesiredState) -> Iterator[Pair]:
 
 
 def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
+    """What apply would change. A replaced resource's ARN is unknown until apply, so later
+    resources that reference it show the new value as (known after apply)."""
     ctx.planning = True
-    return Plan(state, [pair.change() for pair in observe_all(ctx, desired)])
+    plan = Plan(state)
+    for pair in observe_all(ctx, desired):
+        change = pair.change()
+        reference = getattr(pair.reconciler, "reference", None)
+        if change.action is Action.REPLACE and reference:
+            ctx.known.pop(f"{reference}:{pair.name}", None)
+        plan.changes.append(change)
+    return plan

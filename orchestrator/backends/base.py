@@ -1,7 +1,7 @@
 """One interface to every place AWS APIs can be answered: embedded moto, an endpoint, real AWS.
 
 A backend hands out boto3 clients, the orchestrator's own identity or a principal's, and
-observes every API call through botocore's `before-call` event so that callers can count calls
+observes every API call through botocore's `before-parameter-build` event so that callers can count calls
 (API economy), inject faults (convergence tests) or log them.
 """
 
@@ -87,7 +87,8 @@ class Backend(ABC):
             for observer in list(self._observers):
                 observer(service, model.name, params)
 
-        client.meta.events.register_first("before-call.*.*", observe)
+        # before-parameter-build carries the API parameters as the caller gave them.
+        client.meta.events.register_first("before-parameter-build.*.*", observe)
 
     def observe(self, observer: CallObserver) -> Callable[[], None]:
         """Call observer(service, operation, params) before every API call; returns an undo."""

@@ -31,12 +31,19 @@ class EmbeddedBackend(Backend):
 
         self._mock = mock_aws()
         self._mock.start()
-        self.gate = self._make_gate() if gate else None
+        self.gate: Any = None
+        self._gate_handle: Any = None
+        if gate:
+            self._start_gate()
 
-    def _make_gate(self) -> Any:
+    def _start_gate(self) -> None:
+        """Gate every boto3 client made while this backend lives, ours and the caller's own,
+        as moto's mock patches every client: scenario principals meet AWS's allow and deny."""
         from orchestrator.authz.gate import Gate
+        from orchestrator.authz.hooks import install_global_gate
 
-        return Gate(self.region)
+        self.gate = Gate(self.region)
+        self._gate_handle = install_global_gate(self.gate)
 
     def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or ADMIN
@@ -44,13 +51,16 @@ class EmbeddedBackend(Backend):
 
     def _prepare(self, client: Any, credentials: Credentials | None) -> None:
         super()._prepare(client, credentials)
-        if self.gate is not None:
-            from orchestrator.authz.hooks import install_gate
+        if client.meta.service_model.service_name == "iam":
+            from orchestrator.backends import moto_extensions
 
-            install_gate(client, self.gate)
+            moto_extensions.install(client, self._account)
 
     def close(self) -> None:
         super().close()
+        if self._gate_handle is not None:
+            self._gate_handle.uninstall()
+            self._gate_handle = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

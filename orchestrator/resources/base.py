@@ -19,6 +19,8 @@ class Observed:
     properties: dict[str, Any]
     owned: bool
     physical_id: str
+    #: Owned only because of --adopt: apply writes the ownership marks (`claim`).
+    adopted: bool = False
 
 
 class Reconciler(Protocol):

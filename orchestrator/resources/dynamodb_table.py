@@ -17,8 +17,14 @@ from orchestrator.resources.items import from_attribute_values, item_key, sorted
 
 
 def _aws_managed(ctx: Context, key_arn: str) -> bool:
+    """KeyManager AWS, or (moto reports its aws/dynamodb key as CUSTOMER) an alias under the
+    alias/aws/ prefix, which AWS reserves for AWS managed keys."""
+    kms = ctx.backend.client("kms")
     try:
-        return ctx.backend.client("kms").describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager") == "AWS"
+        if kms.describe_key(KeyId=key_arn)["KeyMetadata"].get("KeyManager") == "AWS":
+            return True
+        aliases = kms.list_aliases(KeyId=key_arn.rpartition("/")[2])["Aliases"]
+        return any(alias["AliasName"].startswith("alias/aws/") for alias in aliases)
     except Exception as error:
         if error_code(error) in ("NotFoundException", "AccessDeniedException"):
             return False
@@ -31,7 +37,7 @@ class DynamoDBTable:
     permissions: ClassVar[tuple[str, ...]] = (
         "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
         "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
-        "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:DescribeKey", "kms:CreateGrant", "kms:Decrypt",
+        "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:DescribeKey", "kms:ListAliases", "kms:CreateGrant", "kms:Decrypt",
     )
     replace_on: ClassVar[frozenset[str]] = frozenset({"key_schema"})
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -90,7 +96,7 @@ class DynamoDBTable:
             names = [a["name"] for a in properties["key_schema"]]
             keys = [item_key(item, names) for item in desired["items"]]
             properties["items"] = self.read_items(ctx, name, keys, names) if properties["key_schema"] == desired["key_schema"] else []
-        return Observed(properties, owned=owned, physical_id=table["TableArn"])
+        return Observed(properties, owned=owned, physical_id=table["TableArn"], adopted=owned and not ctx.owns(tags))
 
     def read_items(self, ctx: Context, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
         """The declared items as they are now (BatchGetItem, 100 keys a call)."""
@@ -189,5 +195,12 @@ class DynamoDBTable:
                 dynamodb.put_item(TableName=ctx.physical(name), Item=to_attribute_values(item))
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        """DeleteTable, then wait until it is gone: a replacement of the same name needs that."""
         dynamodb = ctx.backend.client("dynamodb")
         dynamodb.delete_table(TableName=ctx.physical(name))
+        dynamodb.get_waiter("table_not_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+
+    def claim(self, ctx: Context, name: str) -> None:
+        """--adopt: mark the table as this scenario's, so later runs own it without --adopt."""
+        dynamodb = ctx.backend.client("dynamodb")
+        dynamodb.tag_resource(ResourceArn=ctx.arn(f"table:{name}"), Tags=tag_list(ctx.ownership_tags(name)))

@@ -26,7 +26,9 @@ def _get_group(ctx: Context, name: str) -> dict[str, Any] | None:
 class IamGroup:
     kind: ClassVar[str] = "iam_group"
     section: ClassVar[str] = "groups"
-    permissions: ClassVar[tuple[str, ...]] = ("iam:CreateGroup", "iam:GetGroup", "iam:DeleteGroup", "iam:RemoveUserFromGroup")
+    permissions: ClassVar[tuple[str, ...]] = (
+        "iam:CreateGroup", "iam:GetGroup", "iam:UpdateGroup", "iam:DeleteGroup", "iam:RemoveUserFromGroup",
+    )
     replace_on: ClassVar[frozenset[str]] = frozenset()
     write_only: ClassVar[frozenset[str]] = frozenset()
 

@@ -24,7 +24,8 @@ class IamPolicy:
     permissions: ClassVar[tuple[str, ...]] = (
         "iam:CreatePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions",
         "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:DeletePolicy", "iam:ListPolicyTags",
-        "iam:ListEntitiesForPolicy",
+        "iam:ListEntitiesForPolicy", "iam:ListPolicies", "iam:DetachUserPolicy", "iam:DetachGroupPolicy",
+        "iam:DetachRolePolicy", "iam:TagPolicy",
     )
     replace_on: ClassVar[frozenset[str]] = frozenset({"description"})
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -44,7 +45,7 @@ class IamPolicy:
             policy = iam.get_policy(PolicyArn=arn)["Policy"]
         except Exception as error:
             if error_code(error) == "NoSuchEntity":
-                return None
+                return self._elsewhere(ctx, name)
             raise
         version = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
         document = version["Document"]
@@ -53,7 +54,21 @@ class IamPolicy:
             "description": policy.get("Description", ""),
             "document": normalise_policy(unquote(document) if isinstance(document, str) else document),
         }
-        return Observed(properties, owned=ctx.owns(tags) or ctx.adopt, physical_id=arn)
+        owned = ctx.owns(tags) or ctx.adopt
+        return Observed(properties, owned=owned, physical_id=arn, adopted=owned and not ctx.owns(tags))
+
+    @staticmethod
+    def _elsewhere(ctx: Context, name: str) -> Observed | None:
+        """Policy names are unique per account whatever the path: one elsewhere is a conflict."""
+        wanted = ctx.physical(name).lower()
+        for page in ctx.backend.client("iam").get_paginator("list_policies").paginate(Scope="Local"):
+            for policy in page["Policies"]:
+                if policy["PolicyName"].lower() == wanted:
+                    return Observed({"path": policy["Path"]}, owned=False, physical_id=policy["Arn"])
+        return None
+
+    def claim(self, ctx: Context, name: str) -> None:
+        ctx.backend.client("iam").tag_policy(PolicyArn=ctx.arn(f"policy:{name}"), Tags=tag_list(ctx.ownership_tags(name)))
 
     def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
         ctx.backend.client("iam").create_policy(
@@ -77,11 +92,13 @@ class IamPolicy:
         """Detached from every user and group first, then old versions, then the policy."""
         iam = ctx.backend.client("iam")
         arn = ctx.arn(f"policy:{name}")
-        entities = iam.list_entities_for_policy(PolicyArn=arn)
-        for user in entities.get("PolicyUsers", []):
-            iam.detach_user_policy(UserName=user["UserName"], PolicyArn=arn)
-        for group in entities.get("PolicyGroups", []):
-            iam.detach_group_policy(GroupName=group["GroupName"], PolicyArn=arn)
+        for entities in iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=arn):
+            for user in entities.get("PolicyUsers", []):
+                iam.detach_user_policy(UserName=user["UserName"], PolicyArn=arn)
+            for group in entities.get("PolicyGroups", []):
+                iam.detach_group_policy(GroupName=group["GroupName"], PolicyArn=arn)
+            for role in entities.get("PolicyRoles", []):
+                iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
         for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
             if not version["IsDefaultVersion"]:
                 iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])

@@ -50,7 +50,12 @@ class IamUser:
         if user is None:
             return None
         tags = _user_tags(ctx, name)
-        return Observed({"tags": user_tags(tags)}, owned=ctx.owns(tags) or ctx.adopt, physical_id=user["Arn"])
+        owned = ctx.owns(tags) or ctx.adopt
+        return Observed({"tags": user_tags(tags)}, owned=owned, physical_id=user["Arn"], adopted=owned and not ctx.owns(tags))
+
+    def claim(self, ctx: Context, name: str) -> None:
+        """--adopt: mark the user as this scenario's, so later runs own it without --adopt."""
+        ctx.backend.client("iam").tag_user(UserName=ctx.physical(name), Tags=tag_list(ctx.ownership_tags(name)))
 
     def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
         tags = {**after["tags"], **ctx.ownership_tags(name)}

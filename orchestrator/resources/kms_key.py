@@ -30,6 +30,8 @@ class KmsKey:
     )
     replace_on: ClassVar[frozenset[str]] = frozenset({"spec", "usage"})
     write_only: ClassVar[frozenset[str]] = frozenset({"deletion_window_days", "lockout"})
+    #: Scenario references to this kind (`key:NAME`) resolve to ARNs known only once it exists.
+    reference: ClassVar[str | None] = "key"
 
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.keys)
@@ -54,22 +56,26 @@ class KmsKey:
     def alias_name(ctx: Context, alias: str) -> str:
         return f"alias/{ctx.physical(alias.removeprefix('alias/'))}"
 
-    def find(self, ctx: Context, name: str) -> tuple[str, dict[str, str]] | None:
-        """The id and tags of the live key this scenario and run know as `name`."""
+    def find(self, ctx: Context, name: str) -> str | None:
+        """The id of the live key (not pending deletion) this scenario and run know as `name`."""
         return self._owned_keys(ctx).get(name)
 
-    def _owned_keys(self, ctx: Context) -> dict[str, tuple[str, dict[str, str]]]:
-        """One scan of the account's keys per run: ListKeys, then the tags of each."""
+    def _owned_keys(self, ctx: Context) -> dict[str, str]:
+        """One scan of the account's keys per run: ListKeys, the tags of each, the state of ours."""
         if "kms_keys" not in ctx.cache:
             kms = ctx.backend.client("kms")
-            found: dict[str, tuple[str, dict[str, str]]] = {}
+            found: dict[str, str] = {}
             for page in kms.get_paginator("list_keys").paginate():
                 for entry in page["Keys"]:
                     tags = self._tags(kms, entry["KeyId"])
-                    if TAG_NAME in tags and ctx.owns(tags):
-                        found[tags[TAG_NAME]] = (entry["KeyId"], tags)
+                    if TAG_NAME in tags and ctx.owns(tags) and not self._gone(kms, entry["KeyId"]):
+                        found[tags[TAG_NAME]] = entry["KeyId"]
             ctx.cache["kms_keys"] = found
         return ctx.cache["kms_keys"]
+
+    @staticmethod
+    def _gone(kms: Any, key_id: str) -> bool:
+        return kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] in GONE_STATES
 
     @staticmethod
     def _tags(kms: Any, key_id: str) -> dict[str, str]:
@@ -81,11 +87,11 @@ class KmsKey:
             raise
 
     def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        found = self.find(ctx, name)
-        if found is None:
+        key_id = self.find(ctx, name)
+        if key_id is None:
             return None
-        key_id, tags = found
         kms = ctx.backend.client("kms")
+        tags = self._tags(kms, key_id)
         metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
         if metadata["KeyState"] in GONE_STATES:
             return None
@@ -127,7 +133,7 @@ class KmsKey:
             BypassPolicyLockoutSafetyCheck=after["lockout"] == "allow",
         )["KeyMetadata"]
         ctx.known[f"key:{name}"] = metadata["Arn"]
-        ctx.cache.get("kms_keys", {})[name] = (metadata["KeyId"], tags)
+        ctx.cache.get("kms_keys", {})[name] = metadata["KeyId"]
         before = {"aliases": [], "rotation": False, "enabled": True}
         self._converge(ctx, metadata["KeyId"], before, after)
 
@@ -145,17 +151,24 @@ class KmsKey:
         self._converge(ctx, key_id, before, after)
 
     def _converge(self, ctx: Context, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        """Enabled state, rotation and aliases, each changed only when it differs."""
+        """Enabled state, rotation and aliases, each changed only when it differs.
+
+        KMS refuses rotation changes on a disabled key (DisabledException), so a key that is and
+        stays disabled is enabled for the change and disabled again.
+        """
         kms = ctx.backend.client("kms")
-        if after["enabled"] and not before["enabled"]:
+        rotate = after["rotation"] != before["rotation"]
+        enabled_now = before["enabled"]
+        if (after["enabled"] or rotate) and not enabled_now:
             kms.enable_key(KeyId=key_id)
-        if after["rotation"] != before["rotation"]:
+            enabled_now = True
+        if rotate:
             (kms.enable_key_rotation if after["rotation"] else kms.disable_key_rotation)(KeyId=key_id)
         for alias in sorted(set(before["aliases"]) - set(after["aliases"])):
             kms.delete_alias(AliasName=alias)
         for alias in sorted(set(after["aliases"]) - set(before["aliases"])):
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)
-        if not after["enabled"] and before["enabled"]:
+        if not after["enabled"] and enabled_now:
             kms.disable_key(KeyId=key_id)
 
     @staticmethod

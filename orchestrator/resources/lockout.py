@@ -3,7 +3,7 @@
 KMS Developer Guide, "Default key policy" and PutKeyPolicy's BypassPolicyLockoutSafetyCheck: a
 key policy that does not let the caller update it again makes the key unmanageable. By default
 (`lockout: guard`) the orchestrator adds one statement, Sid `OrchestrateKeyManagement`, that
-lets its own identity manage (not use) the key, then checks with the engine that it still may
+lets its own identity manage the key (and encrypt probes for kms:Decrypt expectations, never decrypt), then checks with the engine that it still may
 call kms:PutKeyPolicy. `lockout: allow` sends the policy as written, bypassing the check.
 """
 
@@ -17,7 +17,7 @@ from orchestrator.resources.context import Context
 MANAGEMENT_SID = "OrchestrateKeyManagement"
 MANAGEMENT_ACTIONS = [
     "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GetKeyPolicy",
     "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags", "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",

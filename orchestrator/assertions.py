@@ -1,0 +1,137 @@
+"""Expectations as real calls made with the principal's own credentials, judged against what
+was expected and against the engine's prediction for the same request.
+
+The outcome is the API's own answer. The deciding layer is read from AWS's error (its code and
+the documented wording of access-denied messages, IAM User Guide "Troubleshoot access denied
+error messages"); the engine's explanation supplies the reason. Where the engine predicted
+otherwise than AWS answered, the verdict is a model gap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.calls import CallSpec
+
+DENIED_CODES = frozenset({
+    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "KMSAccessDeniedException",
+    "DisabledException", "KMSInvalidStateException", "KMS.DisabledException", "KMS.KMSInvalidStateException",
+    "KMSDisabledException", "KMSInvalidStateFault", "NotAuthorized",
+})
+KEY_STATE_CODES = frozenset({"DisabledException", "KMSInvalidStateException", "KMS.DisabledException", "KMS.KMSInvalidStateException", "KMSDisabledException"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    allowed: bool
+    code: str | None = None
+    message: str | None = None
+
+    @property
+    def word(self) -> str:
+        return "allowed" if self.allowed else "denied"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    allowed: bool
+    layer: str | None
+    reason: str
+    code: str | None = None
+
+
+@dataclass
+class Verdict:
+    state: str
+    index: int
+    principal: str
+    action: str
+    resource: str
+    expected: str
+    actual: Outcome
+    predicted: Prediction | None
+    layer: str | None
+    reason: str
+    expected_error: str | None = None
+    expected_layer: str | None = None
+    attempts: int = 1
+    settle_seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    @property
+    def model_gap(self) -> bool:
+        return self.predicted is not None and self.predicted.allowed != self.actual.allowed
+
+
+class CallFailed(Exception):
+    """The call failed for a reason that is not an access decision (not found, throttling, ...)."""
+
+
+def perform(client: Any, spec: CallSpec) -> Outcome:
+    """Make the call; an access decision becomes an Outcome, anything else is CallFailed."""
+    try:
+        getattr(client, spec.method)(**spec.params)
+    except Exception as error:
+        response = getattr(error, "response", None)
+        if not isinstance(response, dict):
+            raise
+        code = response.get("Error", {}).get("Code", "")
+        message = response.get("Error", {}).get("Message", "")
+        if code in DENIED_CODES or "not authorized" in message or "KMS key access denied" in message:
+            return Outcome(False, code, message)
+        raise CallFailed(f"{spec.service}:{spec.operation} failed with {code}: {message}") from None
+    return Outcome(True)
+
+
+def deciding_layer(outcome: Outcome, predicted: Prediction | None) -> str | None:
+    """What AWS's answer states; where its wording does not say (DynamoDB's "KMS key access
+    denied" covers both a key policy that does not allow and IAM that does not), the engine's."""
+    if outcome.allowed:
+        return None
+    stated = layer_of(outcome)
+    if stated is not None:
+        return stated
+    if predicted is not None and not predicted.allowed:
+        return predicted.layer
+    return "key-policy" if "KMS key access denied" in (outcome.message or "") else None
+
+
+def layer_of(outcome: Outcome) -> str | None:
+    """The deciding layer where AWS's answer states it unambiguously."""
+    if outcome.allowed:
+        return None
+    message = outcome.message or ""
+    if outcome.code in KEY_STATE_CODES or "DisabledException" in message or "KMSInvalidStateException" in message:
+        return "key-state"
+    if "explicit deny" in message:
+        return "explicit-deny"
+    if "permissions boundary" in message:
+        return "permissions-boundary"
+    if "no resource-based policy allows" in message:
+        return "key-policy" if " kms:" in message else "resource-policy"
+    if "no identity-based policy allows" in message:
+        return "identity-policy"
+    return None
+
+
+def settle(observe: Any, expected_allowed: bool, timeout: float, consecutive: int, waits: bool) -> tuple[Outcome, int, float]:
+    """Observe until the outcome matches and has held `consecutive` times, or the timeout passes.
+
+    The embedded backend never waits: one observation. Backoff doubles from 1 s up to 15 s.
+    """
+    started = time.monotonic()
+    outcome = observe()
+    attempts, held, delay = 1, int(outcome.allowed == expected_allowed), 1.0
+    while waits and held < consecutive and time.monotonic() - started + delay <= timeout:
+        time.sleep(delay)
+        delay = min(delay * 2, 15.0)
+        outcome = observe()
+        attempts += 1
+        held = held + 1 if outcome.allowed == expected_allowed else 0
+    return outcome, attempts, time.monotonic() - started

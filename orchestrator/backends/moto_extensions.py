@@ -1,0 +1,70 @@
+"""What the embedded backend adds to moto 5.2, which lacks it: IAM user permissions boundaries.
+
+moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
+DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
+botocore's `before-call` event (after the gate has decided) by storing the ARN on moto's user,
+and add it to GetUser's parsed answer in `after-call`. The authorization gate reads the same
+attribute (`permissions_boundary_arn`). Only in-process: `orchestrate serve` lacks it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+BOUNDARY_ATTRIBUTE = "permissions_boundary_arn"
+
+
+class _NoBody:
+    def stream(self, *_args: Any, **_kwargs: Any) -> Any:
+        return iter(())
+
+
+def _moto_user(account: str, name: str) -> Any:
+    from moto.backends import get_backend
+
+    backend = get_backend("iam")[account]["global"]
+    return backend.users.get(name)
+
+
+def _ok() -> tuple[AWSResponse, dict[str, Any]]:
+    return AWSResponse("", 200, {}, _NoBody()), {"ResponseMetadata": {"HTTPStatusCode": 200, "RequestId": "orchestrate"}}
+
+
+def _no_such_user(name: str) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed = {"Error": {"Code": "NoSuchEntity", "Message": f"The user with name {name} cannot be found."},
+              "ResponseMetadata": {"HTTPStatusCode": 404}}
+    return AWSResponse("", 404, {}, _NoBody()), parsed
+
+
+def install(client: Any, account: str) -> None:
+    """Register the user-boundary operations on an IAM client of the embedded backend."""
+    params_seen: dict[str, Any] = {}
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        params_seen.clear()
+        params_seen.update(params)
+
+    def put_or_delete(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        user = _moto_user(account, params_seen.get("UserName", ""))
+        if user is None:
+            return _no_such_user(params_seen.get("UserName", ""))
+        value = params_seen.get("PermissionsBoundary") if model.name == "PutUserPermissionsBoundary" else None
+        setattr(user, BOUNDARY_ATTRIBUTE, value)
+        return _ok()
+
+    def add_to_get_user(parsed: dict[str, Any], **_: Any) -> None:
+        answer = parsed.get("User")
+        if not answer:
+            return
+        user = _moto_user(account, answer.get("UserName", ""))
+        arn = getattr(user, BOUNDARY_ATTRIBUTE, None)
+        if arn:
+            answer["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+
+    events = client.meta.events
+    for operation in ("PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary"):
+        events.register(f"before-parameter-build.iam.{operation}", remember)
+        events.register_last(f"before-call.iam.{operation}", put_or_delete)
+    events.register("after-call.iam.GetUser", add_to_get_user)

@@ -1,0 +1,72 @@
+"""`orchestrate serve`: the embedded backend as a long-running local endpoint.
+
+moto's server application answers; the authorization gate sits in front of it as WSGI
+middleware, so `plan`, `apply`, `drift`, `destroy`, the AWS CLI and any SDK share one world
+and see AWS's allow and deny. Loopback by default; stops cleanly on SIGINT and SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class RequestLog:
+    """One line per request: method, path, operation, status, milliseconds."""
+
+    def __init__(self, app: WsgiApp, stream: Any = sys.stderr) -> None:
+        self.app = app
+        self.stream = stream
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        seen: dict[str, str] = {}
+
+        def recording_start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            seen["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, *rest)
+
+        body = self.app(environ, recording_start)
+        operation = environ.get("HTTP_X_AMZ_TARGET", "") or environ.get("QUERY_STRING", "")[:60]
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {operation} {seen.get('status', '?')} {elapsed:.1f}ms",
+              file=self.stream, flush=True)
+        return body
+
+
+def build_app(region: str, verbose: bool = False) -> WsgiApp:
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    from moto.server import DomainDispatcherApplication, create_backend_app
+
+    from orchestrator.authz.gate import Gate
+    from orchestrator.authz.wsgi import GateMiddleware
+
+    app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), Gate(region))
+    return RequestLog(app) if verbose else app
+
+
+def serve(host: str, port: int, region: str, verbose: bool = False) -> int:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    # moto's request handler keeps headers with underscores (S3 uses them) that werkzeug drops.
+    server = make_server(host, port, build_app(region, verbose), threaded=True, request_handler=MotoRequestHandler)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    worker = threading.Thread(target=server.serve_forever, name="orchestrate-serve", daemon=True)
+    worker.start()
+    print(f"orchestrate serve: listening on http://{host}:{server.server_port} (region {region}); Ctrl-C stops", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.shutdown()
+    worker.join(timeout=5)
+    print("orchestrate serve: stopped", flush=True)
+    return 0

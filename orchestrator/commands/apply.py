@@ -1,0 +1,55 @@
+"""`orchestrate apply FILE [--state NAME]` and `orchestrate run FILE` (apply, then destroy).
+
+Exit codes: 0 every expectation met; 1 an expectation failed; 2 invalid input; 3 infrastructure
+error (endpoint unreachable, a reconcile failed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from orchestrator.commands.common import EXIT_FAILED, EXIT_OK, finish, load, session
+from orchestrator.report.style import Style, stdout_style
+
+
+def run(args: argparse.Namespace) -> int:
+    return finish(_apply, args)
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from orchestrator.apply import destroy
+    from orchestrator.runner import run_states
+
+    loaded = load(args.file)
+    last = loaded.state_index(args.state) if args.state else len(loaded.scenario.states) - 1
+    progress = _progress(args)
+    with session(args, loaded) as ctx:
+        try:
+            result = run_states(ctx, loaded, last, progress)
+        finally:
+            if getattr(args, "destroy_after", False):
+                destroy(ctx, loaded.desired[-1])
+    _report(args, result)
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _progress(args: argparse.Namespace) -> object:
+    """Progress lines on stderr for long real-AWS runs on a terminal."""
+    if args.target != "aws" or not sys.stderr.isatty():
+        return None
+    return lambda line: print(f"... {line}", file=sys.stderr, flush=True)
+
+
+def _report(args: argparse.Namespace, result: object) -> None:
+    from orchestrator.report.junit import suite_element, write_junit
+    from orchestrator.report.run_json import run_json
+    from orchestrator.report.run_text import render_run
+
+    if args.junit:
+        write_junit(args.junit, [suite_element(result)])
+    if args.output == "json":
+        json.dump(run_json(result), sys.stdout, indent=2, default=str)
+        print()
+    else:
+        print(render_run(result, stdout_style(args.no_color)))

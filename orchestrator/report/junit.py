@@ -1,0 +1,40 @@
+"""JUnit XML: one testsuite per scenario, one testcase per expectation (state, principal, action,
+resource); failures carry expected, actual and the reason."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterable
+
+from orchestrator.runner import RunResult
+
+
+def testcase_name(state: str, principal: str, action: str, resource: str) -> str:
+    return f"{state} / {principal} {action} {resource}"
+
+
+def suite_element(result: RunResult, seconds: float = 0.0, error: str | None = None) -> ElementTree.Element:
+    verdicts = result.verdicts
+    failures = sum(not v.passed for v in verdicts)
+    suite = ElementTree.Element("testsuite", name=result.scenario, tests=str(len(verdicts) or 1),
+                                failures=str(failures), errors="1" if error else "0", time=f"{seconds:.3f}")
+    if error:
+        case = ElementTree.SubElement(suite, "testcase", classname=result.scenario, name="(scenario)")
+        ElementTree.SubElement(case, "error", message=error).text = error
+    for verdict in verdicts:
+        case = ElementTree.SubElement(suite, "testcase", classname=result.scenario,
+                                      name=testcase_name(verdict.state, verdict.principal, verdict.action, verdict.resource),
+                                      time=f"{verdict.settle_seconds:.3f}")
+        if not verdict.passed:
+            text = f"expected {verdict.expected}, actual {verdict.actual.word}; reason: {verdict.reason}"
+            failure = ElementTree.SubElement(case, "failure", message="; ".join(verdict.problems))
+            failure.text = text
+    return suite
+
+
+def write_junit(path: str, suites: Iterable[ElementTree.Element]) -> None:
+    root = ElementTree.Element("testsuites")
+    for suite in suites:
+        root.append(suite)
+    ElementTree.indent(root)
+    ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

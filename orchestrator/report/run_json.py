@@ -1,0 +1,58 @@
+"""The run report as JSON (versioned): states, plans, verdicts, access changes, summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.assertions import Verdict
+from orchestrator.runner import RunResult, access_changes
+
+FORMAT_VERSION = "1"
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "state": verdict.state,
+        "index": verdict.index,
+        "principal": verdict.principal,
+        "action": verdict.action,
+        "resource": verdict.resource,
+        "expected": verdict.expected,
+        "actual": verdict.actual.word,
+        "predicted": None if verdict.predicted is None else ("allowed" if verdict.predicted.allowed else "denied"),
+        "passed": verdict.passed,
+        "model_gap": verdict.model_gap,
+        "layer": verdict.layer,
+        "reason": verdict.reason,
+        "error_code": verdict.actual.code,
+        "error_message": verdict.actual.message,
+        "problems": verdict.problems,
+        "attempts": verdict.attempts,
+        "settle_seconds": round(verdict.settle_seconds, 3),
+    }
+
+
+def summary(result: RunResult) -> dict[str, int]:
+    verdicts = result.verdicts
+    return {
+        "expectations": len(verdicts),
+        "passed": sum(v.passed for v in verdicts),
+        "failed": sum(not v.passed for v in verdicts),
+        "model_gaps": sum(v.model_gap for v in verdicts),
+    }
+
+
+def run_json(result: RunResult) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "scenario": result.scenario,
+        "backend": result.backend,
+        "passed": result.passed,
+        "summary": summary(result),
+        "states": [
+            {"name": s.name, "changes": s.plan.as_json()["changes"], "settle_seconds": round(s.settle_seconds, 3),
+             "expectations": [verdict_json(v) for v in s.verdicts]}
+            for s in result.states
+        ],
+        "access_changes": access_changes(result),
+    }

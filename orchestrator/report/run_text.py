@@ -1,0 +1,52 @@
+"""The run report for people: per state, each expectation with expected, actual, predicted and
+the reason; the access gained or lost between states; a summary line."""
+
+from __future__ import annotations
+
+from orchestrator.assertions import Verdict
+from orchestrator.report.plan_text import render_change
+from orchestrator.report.run_json import summary
+from orchestrator.report.style import Style
+from orchestrator.runner import RunResult, StateResult, access_changes
+
+
+def render_verdict(verdict: Verdict, style: Style) -> list[str]:
+    mark = style("PASS", "green", "bold") if verdict.passed else style("FAIL", "red", "bold")
+    predicted = "n/a" if verdict.predicted is None else ("allowed" if verdict.predicted.allowed else "denied")
+    head = (f"  {mark} {verdict.principal} {verdict.action} {verdict.resource}: "
+            f"expected {verdict.expected}, actual {verdict.actual.word}, predicted {predicted}")
+    lines = [head]
+    if verdict.model_gap:
+        lines.append("       " + style("model gap: the engine predicted otherwise than the service answered", "yellow"))
+    if not verdict.actual.allowed and verdict.actual.code:
+        lines.append(f"       error: {verdict.actual.code}")
+    if verdict.layer:
+        lines.append(f"       decided by: {verdict.layer}")
+    lines.append(f"       reason: {verdict.reason}")
+    lines += [f"       {style('problem', 'red')}: {problem}" for problem in verdict.problems]
+    return lines
+
+
+def render_state(state: StateResult, style: Style) -> list[str]:
+    changes = len(state.plan.pending)
+    lines = [style(f"State {state.name}", "bold") + f" ({changes} change{'s' if changes != 1 else ''} applied)"]
+    for change in state.plan.pending:
+        lines += render_change(change, style)
+    for verdict in state.verdicts:
+        lines += render_verdict(verdict, style)
+    return lines
+
+
+def render_run(result: RunResult, style: Style) -> str:
+    lines = [f"Scenario {result.scenario} on the {result.backend} backend"]
+    for state in result.states:
+        lines += render_state(state, style)
+    changes = access_changes(result)
+    if changes:
+        lines.append("Access changes between states:")
+        lines += [f"  {c['state']}: {c['principal']} {c['change']} {c['action']} on {c['resource']}" for c in changes]
+    counts = summary(result)
+    colour = "green" if result.passed else "red"
+    gaps = f", {counts['model_gaps']} model gap(s)" if counts["model_gaps"] else ""
+    lines.append(style(f"{counts['passed']} passed, {counts['failed']} failed{gaps}", colour, "bold"))
+    return "\n".join(lines)

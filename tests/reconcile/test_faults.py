@@ -1,0 +1,98 @@
+"""Fault convergence: an apply interrupted at its k-th mutating call, for every k, is followed by an
+apply that converges and a destroy that leaves nothing the scenario created (Terraform's promise:
+apply is idempotent and resumable). Calls are counted and interrupted with botocore's
+before-call event, through the backend's observer hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.apply import apply_state, destroy
+from orchestrator.backends.base import is_mutating
+from orchestrator.backends.embedded import EmbeddedBackend
+from orchestrator.loader import LoadedScenario, load_scenario
+from orchestrator.observe import plan_state
+from orchestrator.resources.context import Context
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = load_scenario(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
+
+
+class Interrupted(Exception):
+    pass
+
+
+def apply_all(backend: EmbeddedBackend, loaded: LoadedScenario) -> None:
+    for index, state in enumerate(loaded.scenario.states):
+        apply_state(Context(backend, loaded.scenario.name), loaded.desired[index], state.name)
+
+
+def interrupt_at(backend: EmbeddedBackend, k: int) -> Any:
+    seen = {"mutating": 0}
+
+    def observer(service: str, operation: str, params: dict[str, Any]) -> None:
+        if is_mutating(operation):
+            seen["mutating"] += 1
+            if seen["mutating"] == k:
+                raise Interrupted(f"{service}:{operation}")
+
+    return backend.observe(observer)
+
+
+def mutating_calls_of_a_clean_apply() -> int:
+    backend = EmbeddedBackend(SEED.scenario.region)
+    try:
+        apply_all(backend, SEED)
+        return len(backend.log.mutating())
+    finally:
+        backend.close()
+
+
+def leftovers(backend: EmbeddedBackend) -> list[str]:
+    """Anything the scenario created that is still live."""
+    found = []
+    found += [f"table {t}" for t in backend.client("dynamodb").list_tables()["TableNames"]]
+    found += [f"user {u['UserName']}" for u in backend.client("iam").list_users()["Users"]]
+    kms = backend.client("kms")
+    for key in kms.list_keys()["Keys"]:
+        state = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"]
+        if state != "PendingDeletion":
+            found.append(f"key {key['KeyId']} {state}")
+    found += [f"alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"] if not a["AliasName"].startswith("alias/aws/")]
+    return found
+
+
+TOTAL = mutating_calls_of_a_clean_apply()
+
+
+def test_a_clean_apply_mutates_and_a_second_makes_no_mutating_call() -> None:
+    assert TOTAL >= 10
+    backend = EmbeddedBackend(SEED.scenario.region)
+    try:
+        apply_all(backend, SEED)
+        backend.log.clear()
+        apply_state(Context(backend, SEED.scenario.name), SEED.desired[-1], "again")
+        assert backend.log.mutating() == []
+        assert backend.log.calls, "the second apply must still read the world"
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize("k", range(1, TOTAL + 1))
+def test_interrupted_apply_converges_then_destroys_cleanly(k: int) -> None:
+    backend = EmbeddedBackend(SEED.scenario.region)
+    try:
+        undo = interrupt_at(backend, k)
+        with pytest.raises(Interrupted):
+            apply_all(backend, SEED)
+        undo()
+        apply_all(backend, SEED)
+        plan = plan_state(Context(backend, SEED.scenario.name), SEED.desired[-1], "check")
+        assert plan.pending == [], [c.address for c in plan.pending]
+        destroy(Context(backend, SEED.scenario.name), SEED.desired[-1])
+        assert leftovers(backend) == []
+    finally:
+        backend.close()
