@@ -68,7 +68,22 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(command="serve")
 
 
-BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve]
+def _add_matrix(commands: argparse._SubParsersAction) -> None:
+    from orchestrator.commands.options import add_target_options
+
+    parser = commands.add_parser("matrix", help="run many scenarios in parallel, sharded, aggregated for CI")
+    parser.add_argument("paths", nargs="*", default=["scenarios"], metavar="PATH", help="scenario files or folders (default: scenarios)")
+    parser.add_argument("--jobs", type=int, help="worker processes (default: the number of CPUs)")
+    parser.add_argument("--shard", metavar="I/N", help="run only shard I of N (deterministic, balanced by expected cost)")
+    parser.add_argument("--list", action="store_true", help="print the shards instead of running (with --output github: a strategy.matrix JSON)")
+    parser.add_argument("--shards", type=int, help="with --list: how many shards (default: N of --shard, else 1)")
+    parser.add_argument("--junit", metavar="FILE", help="write JUnit XML: one testsuite per scenario")
+    parser.add_argument("--output", choices=["text", "json", "markdown", "github"], default="text")
+    add_target_options(parser)
+    parser.set_defaults(command="matrix")
+
+
+BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix]
 
 
 def build_parser() -> argparse.ArgumentParser:

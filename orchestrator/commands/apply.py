@@ -46,10 +46,11 @@ def _report(args: argparse.Namespace, result: object) -> None:
     from orchestrator.report.run_json import run_json
     from orchestrator.report.run_text import render_run
 
+    report = run_json(result)
     if args.junit:
-        write_junit(args.junit, [suite_element(result)])
+        write_junit(args.junit, [suite_element(report, report["scenario"])])
     if args.output == "json":
-        json.dump(run_json(result), sys.stdout, indent=2, default=str)
+        json.dump(report, sys.stdout, indent=2, default=str)
         print()
     else:
         print(render_run(result, stdout_style(args.no_color)))

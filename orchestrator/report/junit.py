@@ -1,34 +1,34 @@
 """JUnit XML: one testsuite per scenario, one testcase per expectation (state, principal, action,
-resource); failures carry expected, actual and the reason."""
+resource); failures carry expected, actual and the reason. Built from the versioned JSON report,
+so that worker processes can hand back plain data."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
-
-from orchestrator.runner import RunResult
+from typing import Any
 
 
 def testcase_name(state: str, principal: str, action: str, resource: str) -> str:
     return f"{state} / {principal} {action} {resource}"
 
 
-def suite_element(result: RunResult, seconds: float = 0.0, error: str | None = None) -> ElementTree.Element:
-    verdicts = result.verdicts
-    failures = sum(not v.passed for v in verdicts)
-    suite = ElementTree.Element("testsuite", name=result.scenario, tests=str(len(verdicts) or 1),
-                                failures=str(failures), errors="1" if error else "0", time=f"{seconds:.3f}")
+def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0, error: str | None = None) -> ElementTree.Element:
+    """report is run_json's output, or None when the scenario could not run (error says why)."""
+    verdicts = [v for state in (report or {}).get("states", []) for v in state["expectations"]]
+    failures = sum(not v["passed"] for v in verdicts)
+    suite = ElementTree.Element("testsuite", name=name, tests=str(len(verdicts) or 1), failures=str(failures),
+                                errors="1" if error else "0", time=f"{seconds:.3f}")
     if error:
-        case = ElementTree.SubElement(suite, "testcase", classname=result.scenario, name="(scenario)")
-        ElementTree.SubElement(case, "error", message=error).text = error
+        case = ElementTree.SubElement(suite, "testcase", classname=name, name="(scenario)")
+        ElementTree.SubElement(case, "error", message=error.splitlines()[0] if error else "").text = error
     for verdict in verdicts:
-        case = ElementTree.SubElement(suite, "testcase", classname=result.scenario,
-                                      name=testcase_name(verdict.state, verdict.principal, verdict.action, verdict.resource),
-                                      time=f"{verdict.settle_seconds:.3f}")
-        if not verdict.passed:
-            text = f"expected {verdict.expected}, actual {verdict.actual.word}; reason: {verdict.reason}"
-            failure = ElementTree.SubElement(case, "failure", message="; ".join(verdict.problems))
-            failure.text = text
+        case = ElementTree.SubElement(suite, "testcase", classname=name,
+                                      name=testcase_name(verdict["state"], verdict["principal"], verdict["action"], verdict["resource"]),
+                                      time=f"{verdict['settle_seconds']:.3f}")
+        if not verdict["passed"]:
+            failure = ElementTree.SubElement(case, "failure", message="; ".join(verdict["problems"]))
+            failure.text = f"expected {verdict['expected']}, actual {verdict['actual']}; reason: {verdict['reason']}"
     return suite
 
 

@@ -1,0 +1,114 @@
+"""`orchestrate matrix [PATH...] [--jobs N] [--shard I/N] [--junit FILE] [--output ...]`.
+
+Scenarios run in isolation in up to N worker processes; results come back as plain data and are
+aggregated: one JUnit testsuite per scenario, a Markdown summary, GitHub annotations.
+Exit 3 if any scenario errored, else 1 if any expectation failed, else 0; 2 for invalid input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from orchestrator.commands.common import EXIT_INVALID
+from orchestrator.loader import load_all
+from orchestrator.matrix import aggregate
+from orchestrator.matrix.shards import Shard, cost, parse_shard, split
+from orchestrator.matrix.worker import Target, run_one
+
+
+def run(args: argparse.Namespace) -> int:
+    loaded, diagnostics = load_all(args.paths)
+    if diagnostics:
+        for diagnostic in diagnostics:
+            print(diagnostic, file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        index, total = parse_shard(args.shard) if args.shard else (1, 1)
+    except ValueError as error:
+        print(f"orchestrate matrix: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    costs = {str(scenario.path): cost(scenario) for scenario in loaded}
+    if args.list:
+        return _list(split(costs, args.shards or total), args.output)
+    files = split(costs, total)[index - 1].files
+    label = f"{index}/{total}" if args.shard else None
+    outcomes = execute(list(files), _target(args), args.jobs or os.cpu_count() or 1, _progress_enabled())
+    return _report(outcomes, args, label)
+
+
+def _target(args: argparse.Namespace) -> Target:
+    return Target(args.target, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.profile, args.account, args.run_id)
+
+
+def _progress_enabled() -> bool:
+    """A live line per scenario on a terminal; quiet in CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def execute(files: list[str], target: Target, jobs: int, progress: bool = False) -> list[dict[str, Any]]:
+    """Run every file; results in the order of files."""
+    if jobs <= 1 or len(files) <= 1:
+        return [_announce(run_one(file, target), progress) for file in files]
+    results: dict[str, dict[str, Any]] = {}
+    with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
+        futures = {pool.submit(run_one, file, target): file for file in files}
+        if progress:
+            print(f"running {len(files)} scenarios in {min(jobs, len(files))} workers", file=sys.stderr)
+        for future in as_completed(futures):
+            results[futures[future]] = _announce(future.result(), progress)
+    return [results[file] for file in files]
+
+
+def _announce(outcome: dict[str, Any], progress: bool) -> dict[str, Any]:
+    if progress:
+        print(f"  {aggregate.status(outcome):>6}  {outcome['name']}  ({outcome['seconds']:.1f} s)", file=sys.stderr, flush=True)
+    return outcome
+
+
+def _list(shards: list[Shard], output: str) -> int:
+    if output in ("github", "json"):
+        print(json.dumps({"include": [{"shard": s.label, "scenarios": list(s.files), "cost": s.cost} for s in shards]}))
+    else:
+        for shard in shards:
+            print(f"shard {shard.label} (cost {shard.cost}): {' '.join(shard.files)}")
+    return 0
+
+
+def _report(outcomes: list[dict[str, Any]], args: argparse.Namespace, label: str | None) -> int:
+    from orchestrator.report.junit import suite_element, write_junit
+
+    if args.junit:
+        write_junit(args.junit, [suite_element(o["report"], o["name"], o["seconds"], o["error"]) for o in outcomes])
+    if args.output == "json":
+        print(aggregate.as_json(outcomes, label))
+    elif args.output == "markdown":
+        print(aggregate.markdown(outcomes, label), end="")
+    elif args.output == "github":
+        annotations = aggregate.github_annotations(outcomes)
+        if annotations:
+            print(annotations)
+        summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_file:
+            with open(summary_file, "a", encoding="utf-8") as stream:
+                stream.write(aggregate.markdown(outcomes, label))
+        else:
+            print(aggregate.markdown(outcomes, label), end="")
+    else:
+        _text(outcomes)
+    return aggregate.exit_code(outcomes)
+
+
+def _text(outcomes: list[dict[str, Any]]) -> None:
+    for outcome in outcomes:
+        passed, failed = aggregate.counts(outcome)
+        detail = outcome["error"] or f"{passed} passed, {failed} failed"
+        print(f"{aggregate.status(outcome):>6}  {outcome['name']}: {detail} ({outcome['seconds']:.1f} s)")
+    totals = [aggregate.counts(o) for o in outcomes]
+    errored = sum(1 for o in outcomes if o["error"])
+    print(f"{len(outcomes)} scenarios: {sum(p for p, _ in totals)} passed, {sum(f for _, f in totals)} failed, {errored} errored")

@@ -1,0 +1,52 @@
+"""One scenario in isolation: its own embedded backend (or its own run-id namespace on a shared
+endpoint or real AWS), apply with expectations, destroy where the world outlives the run.
+Returns plain data so that it can cross a process boundary."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    target: str = "embedded"
+    endpoint_url: str | None = None
+    profile: str | None = None
+    account: str | None = None
+    run_id: str | None = None
+
+
+def namespace(base: str | None, scenario: str) -> str:
+    """A run id per scenario, so that scenarios sharing an endpoint never share a name."""
+    return f"{base or 'mx'}-{hashlib.sha1(scenario.encode()).hexdigest()[:6]}"
+
+
+def run_one(file: str, target: Target) -> dict[str, Any]:
+    from orchestrator.apply import destroy
+    from orchestrator.backends import open_backend
+    from orchestrator.commands.common import describe_aws_error
+    from orchestrator.loader import load_scenario
+    from orchestrator.report.run_json import run_json
+    from orchestrator.resources.context import Context
+    from orchestrator.runner import run_states
+
+    started = time.perf_counter()
+    loaded = load_scenario(file)
+    name = loaded.scenario.name
+    shared = target.target == "aws" or target.endpoint_url is not None
+    try:
+        backend = open_backend(loaded.scenario.region, target.target, target.endpoint_url, target.profile,
+                               target.account or loaded.scenario.account)
+        ctx = Context(backend, name, run_id=namespace(target.run_id, name) if shared else None)
+        try:
+            result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
+        finally:
+            if shared:
+                destroy(ctx, loaded.desired[-1])
+            backend.close()
+    except Exception as error:  # one scenario's infrastructure failure must not stop the others
+        return {"file": file, "name": name, "report": None, "error": describe_aws_error(error), "seconds": time.perf_counter() - started}
+    return {"file": file, "name": name, "report": run_json(result), "error": None, "seconds": time.perf_counter() - started}

@@ -1,0 +1,104 @@
+"""pytest plugin (entry point `pytest11`): `pytest scenarios/` collects each scenario file with one
+item per expectation, named `STATE/PRINCIPAL/ACTION/RESOURCE` so that `-k` selects them.
+
+A scenario runs once per process, on the embedded backend, when its first item runs; every item
+then reads its own verdict. Under pytest-xdist each worker that receives items of a file runs that
+file once. Files are collected when they carry the scenario schema modeline or sit in a folder
+named `scenarios`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+MODELINE_MARK = "scenario.schema.json"
+RESULTS = pytest.StashKey[dict[str, Any]]()
+
+
+def _is_scenario(path: Path) -> bool:
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    if path.parent.name == "scenarios":
+        return True
+    try:
+        with path.open(encoding="utf-8") as stream:
+            first = stream.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return "yaml-language-server" in first and MODELINE_MARK in first
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if _is_scenario(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioError(Exception):
+    """Raised at collection for an invalid scenario: its located diagnostics."""
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        from orchestrator.loader import ScenarioError as LoaderError
+        from orchestrator.loader import load_scenario
+
+        try:
+            loaded = load_scenario(self.path)
+        except LoaderError as error:
+            raise self.CollectError(str(error)) from None
+        for state_index, state in enumerate(loaded.scenario.states):
+            for number, expectation in enumerate(state.expectations):
+                name = f"{state.name}/{expectation.principal}/{expectation.action}/{expectation.resource}"
+                if sum(1 for e in state.expectations if (e.principal, e.action, e.resource) == (expectation.principal, expectation.action, expectation.resource)) > 1:
+                    name += f"#{number}"
+                yield ExpectationItem.from_parent(self, name=name, state_index=state_index, number=number)
+
+
+class ExpectationFailed(Exception):
+    pass
+
+
+class ExpectationItem(pytest.Item):
+    def __init__(self, *, state_index: int, number: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state_index = state_index
+        self.number = number
+
+    def runtest(self) -> None:
+        report = _scenario_report(self.config, str(self.path))
+        verdict = report["states"][self.state_index]["expectations"][self.number]
+        if not verdict["passed"]:
+            raise ExpectationFailed(verdict)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ExpectationFailed):
+            verdict = excinfo.value.args[0]
+            lines = [f"{verdict['principal']} {verdict['action']} {verdict['resource']} in state {verdict['state']}:",
+                     f"  expected {verdict['expected']}, actual {verdict['actual']}, predicted {verdict['predicted']}",
+                     f"  reason: {verdict['reason']}"]
+            if verdict["error_code"]:
+                lines.append(f"  error: {verdict['error_code']}")
+            lines += [f"  problem: {problem}" for problem in verdict["problems"]]
+            return "\n".join(lines)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.name}"
+
+
+def _scenario_report(config: pytest.Config, file: str) -> dict[str, Any]:
+    """Run the scenario once per process; later items read the cached report."""
+    results = config.stash.setdefault(RESULTS, {})
+    if file not in results:
+        from orchestrator.matrix.worker import Target, run_one
+
+        outcome = run_one(file, Target())
+        if outcome["error"]:
+            raise RuntimeError(f"{file}: the scenario could not run: {outcome['error']}")
+        results[file] = outcome["report"]
+    return results[file]

@@ -1,0 +1,106 @@
+"""`orchestrate matrix` end to end on the embedded default, the pytest plugin, the example workflow."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
+VIA = ROOT / "scenarios" / "kms-via-service.yaml"
+
+
+@pytest.fixture()
+def two_scenarios(tmp_path: Path) -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "seed.yaml")
+    broken = VIA.read_text().replace("expect: denied", "expect: allowed", 1)
+    (folder / "via.yaml").write_text(broken)
+    return folder
+
+
+def test_matrix_runs_in_workers_and_writes_one_suite_per_scenario(two_scenarios: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "junit.xml"
+    assert main(["matrix", str(two_scenarios), "--jobs", "2", "--junit", str(junit), "--output", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [s["name"] for s in report["scenarios"]] == ["kms-dynamodb-access", "kms-via-service"]
+    suites = ElementTree.parse(junit).getroot().findall("testsuite")
+    assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in suites] == [
+        ("kms-dynamodb-access", "3", "0"), ("kms-via-service", "4", "1")]
+
+
+def test_markdown_and_github_outputs_name_the_failure(two_scenarios: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["matrix", str(two_scenarios / "via.yaml"), "--output", "markdown"]) == 1
+    markdown = capsys.readouterr().out
+    assert "| `kms-via-service` | ❌ failed | 3 | 1 |" in markdown
+    assert "tester kms:Decrypt key:data: expected allowed, actual denied" in markdown
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert main(["matrix", str(two_scenarios / "via.yaml"), "--output", "github"]) == 1
+    annotation = capsys.readouterr().out
+    assert annotation.startswith(f"::error file={two_scenarios / 'via.yaml'},title=kms-via-service via-dynamodb-only: tester kms:Decrypt key:data::")
+    assert "### orchestrate scenario matrix" in summary.read_text()
+
+
+def test_a_scenario_that_cannot_run_is_exit_3(two_scenarios: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["matrix", str(two_scenarios / "seed.yaml"), "--endpoint-url", "http://127.0.0.1:9"]) == 3
+    assert "error  kms-dynamodb-access" in capsys.readouterr().out
+
+
+def test_invalid_scenario_stops_the_matrix_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.yaml").write_text("name: x\n")
+    assert main(["matrix", str(tmp_path)]) == 2
+    assert "missing required field 'states'" in capsys.readouterr().err
+
+
+def test_shard_runs_only_its_part(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["matrix", "--list", "--shards", "3", "--output", "github"]) == 0
+    include = json.loads(capsys.readouterr().out)["include"]
+    assert len(include) == 3
+    assert main(["matrix", "--shard", "2/3", "--output", "json"]) == 0
+    ran = [s["file"] for s in json.loads(capsys.readouterr().out)["scenarios"]]
+    assert ran == include[1]["scenarios"]
+
+
+def pytest_subprocess(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_pytest_collects_one_item_per_expectation_and_reports_failures(two_scenarios: Path) -> None:
+    listed = pytest_subprocess("--collect-only", "-q", str(two_scenarios), cwd=two_scenarios.parent)
+    items = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert len(items) == 7
+    assert f"{two_scenarios.name}/seed.yaml::without-key-grant/tester/dynamodb:GetItem/table:orders" in items[0].replace(str(two_scenarios.parent) + "/", "")
+    result = pytest_subprocess("-q", "-n", "2", str(two_scenarios), cwd=two_scenarios.parent)
+    assert result.returncode == 1, result.stdout
+    assert "6 passed" in result.stdout and "1 failed" in result.stdout
+    assert "expected allowed, actual denied" in result.stdout
+    selected = pytest_subprocess("-q", "-k", "tester and GetItem", str(two_scenarios), cwd=two_scenarios.parent)
+    assert selected.returncode == 0 and "3 passed" in selected.stdout
+
+
+def test_example_workflow_parses_and_calls_real_commands() -> None:
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "scenarios.yml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    commands = [step["run"] for step in steps if "run" in step and "orchestrate" in step["run"]]
+    assert len(commands) == 2
+    parser = build_parser()
+    for command in commands:
+        words = command.split("$(")[-1].split(")")[0].split(">>")[0].replace("${{ matrix.shard }}", "1/3").split()
+        assert words[0] == "orchestrate"
+        parser.parse_args(words[1:])  # raises SystemExit on an option that does not exist
+    assert workflow["jobs"]["scenarios"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
