@@ -17,8 +17,11 @@ from orchestrator.resources.context import Context, ConflictError
 Progress = Callable[[ResourceChange], None]
 
 
-def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progress | None = None) -> Plan:
-    """Reconcile the world to one desired state; returns the changes made."""
+def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progress | None = None,
+                trace: Progress | None = None) -> Plan:
+    """Reconcile the world to one desired state; returns the changes made.
+
+    progress hears of every change made; trace of every resource visited, changed or not."""
     ctx.planning = False
     plan = Plan(state)
     for reconciler in REGISTRY:
@@ -33,6 +36,8 @@ def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progr
             plan.changes.append(change)
             if progress and change.action is not Action.NO_OP:
                 progress(change)
+            if trace:
+                trace(change)
     return plan
 
 

@@ -15,9 +15,12 @@ class AwsBackend(Backend):
         super().__init__(region)
         self.profile = profile
 
-    def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
+    def _session_kwargs(self) -> dict[str, Any]:
+        return {"profile_name": self.profile} if self.profile else {}
+
+    def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         if credentials is None:
-            return {"profile_name": self.profile} if self.profile else {}
+            return {}
         return {
             "aws_access_key_id": credentials.access_key_id,
             "aws_secret_access_key": credentials.secret_access_key,

@@ -57,9 +57,14 @@ class Backend(ABC):
         self._observers: list[CallObserver] = []
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._identity: dict[str, str] | None = None
+        self._boto_session: Any = None
 
     @abstractmethod
-    def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]: ...
+    def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
+        """Client arguments naming the credentials (empty: the session's own chain)."""
+
+    def _session_kwargs(self) -> dict[str, Any]:
+        return {}
 
     def _client_kwargs(self) -> dict[str, Any]:
         return {}
@@ -68,15 +73,22 @@ class Backend(ABC):
         """A boto3 client for the orchestrator's identity (credentials None) or a principal's."""
         cache_key = (service, credentials.access_key_id if credentials else None)
         if cache_key not in self._clients:
-            import boto3
             from botocore.config import Config
 
-            session = boto3.session.Session(**self._session_kwargs(credentials))
             config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
-            client = session.client(service, region_name=self.region, config=config, **self._client_kwargs())
+            client = self._session().client(service, region_name=self.region, config=config,
+                                            **self._credential_kwargs(credentials), **self._client_kwargs())
             self._prepare(client, credentials)
             self._clients[cache_key] = client
         return self._clients[cache_key]
+
+    def _session(self) -> Any:
+        """One boto3 session per backend: its loader parses each service model once."""
+        if self._boto_session is None:
+            import boto3
+
+            self._boto_session = boto3.session.Session(**self._session_kwargs())
+        return self._boto_session
 
     def _prepare(self, client: Any, credentials: Credentials | None) -> None:
         principal = credentials.access_key_id if credentials else "orchestrator"

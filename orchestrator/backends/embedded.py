@@ -23,9 +23,9 @@ class EmbeddedBackend(Backend):
     def __init__(self, region: str, account: str | None = None, gate: bool = True) -> None:
         super().__init__(region)
         self._account = account or DEFAULT_ACCOUNT
-        self._saved_env = {name: os.environ.get(name) for name in ("MOTO_ACCOUNT_ID", "MOTO_IAM_LOAD_MANAGED_POLICIES")}
-        # AWS managed policies (AmazonDynamoDBFullAccess, ...) exist in moto only when loaded.
-        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        self._saved_env = {name: os.environ.get(name) for name in ("MOTO_ACCOUNT_ID",)}
+        # AWS managed policies are loaded one by one when attached (moto_extensions), not all
+        # ~1,500 of them on every start as MOTO_IAM_LOAD_MANAGED_POLICIES would.
         os.environ["MOTO_ACCOUNT_ID"] = self._account
         from moto import mock_aws
 
@@ -45,7 +45,7 @@ class EmbeddedBackend(Backend):
         self.gate = Gate(self.region)
         self._gate_handle = install_global_gate(self.gate)
 
-    def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
+    def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or ADMIN
         return {"aws_access_key_id": chosen.access_key_id, "aws_secret_access_key": chosen.secret_access_key}
 
@@ -55,6 +55,7 @@ class EmbeddedBackend(Backend):
             from orchestrator.backends import moto_extensions
 
             moto_extensions.install(client, self._account)
+            moto_extensions.install_managed_policies(client, self._account)
 
     def close(self) -> None:
         super().close()

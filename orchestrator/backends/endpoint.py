@@ -21,7 +21,7 @@ class EndpointBackend(Backend):
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
         self._admin = Credentials(key, secret) if key and secret else DEFAULT_ADMIN
 
-    def _session_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
+    def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or self._admin
         return {
             "aws_access_key_id": chosen.access_key_id,

@@ -1,4 +1,5 @@
-"""What the embedded backend adds to moto 5.2, which lacks it: IAM user permissions boundaries.
+"""What the embedded backend adds to moto 5.2: IAM user permissions boundaries, which it lacks,
+and AWS managed policies loaded one at a time when a scenario attaches them.
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -9,6 +10,7 @@ attribute (`permissions_boundary_arn`). Only in-process: `orchestrate serve` lac
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -68,3 +70,38 @@ def install(client: Any, account: str) -> None:
         events.register(f"before-parameter-build.iam.{operation}", remember)
         events.register_last(f"before-call.iam.{operation}", put_or_delete)
     events.register("after-call.iam.GetUser", add_to_get_user)
+
+
+AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+ATTACHING = ("AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "PutUserPermissionsBoundary")
+
+
+def ensure_managed_policy(account: str, arn: str) -> None:
+    """Load one AWS managed policy into moto's IAM on demand.
+
+    MOTO_IAM_LOAD_MANAGED_POLICIES loads all ~1,500 of them, twice, on every mock start; a
+    scenario names two or three. Unknown names are left for moto to refuse (NoSuchEntity)."""
+    from moto.backends import get_backend
+    from moto.iam.models import AWSManagedPolicy
+
+    backend = get_backend("iam")[account]["global"]
+    if not arn.startswith(AWS_POLICY_PREFIX) or arn in backend.managed_policies:
+        return
+    from orchestrator.authz.world import bundled_policy
+
+    name = arn.rpartition("/")[2]
+    data = bundled_policy(name)
+    if data is not None and f"{AWS_POLICY_PREFIX}{data.get('Path', '/').lstrip('/')}{name}" == arn:
+        policy = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+        backend.managed_policies[policy.arn] = policy
+
+
+def install_managed_policies(client: Any, account: str) -> None:
+    """Before an attach names an AWS managed policy, make sure moto knows it."""
+    def load(params: dict[str, Any], model: Any, **_: Any) -> None:
+        arn = params.get("PolicyArn") or params.get("PermissionsBoundary")
+        if isinstance(arn, str):
+            ensure_managed_policy(account, arn)
+
+    for operation in ATTACHING:
+        client.meta.events.register(f"before-parameter-build.iam.{operation}", load)

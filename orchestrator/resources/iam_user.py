@@ -50,6 +50,8 @@ class IamUser:
         if user is None:
             return None
         tags = _user_tags(ctx, name)
+        # IamUserAccess reads the same user next in this pass; nothing in between changes it
+        ctx.cache[("iam_user", name)] = (user, tags)
         owned = ctx.owns(tags) or ctx.adopt
         return Observed({"tags": user_tags(tags)}, owned=owned, physical_id=user["Arn"], adopted=owned and not ctx.owns(tags))
 
@@ -106,10 +108,11 @@ class IamUserAccess:
         }
 
     def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        user = _get_user(ctx, name)
+        cached = ctx.cache.pop(("iam_user", name), None)
+        user, tags = cached if cached is not None else (_get_user(ctx, name), None)
         if user is None:
             return None
-        owned = ctx.owns(_user_tags(ctx, name)) or ctx.adopt
+        owned = ctx.owns(tags if tags is not None else _user_tags(ctx, name)) or ctx.adopt
         return Observed(self.observe(ctx, name, user), owned=owned, physical_id=user["Arn"])
 
     def observe(self, ctx: Context, name: str, user: dict[str, Any] | None = None) -> dict[str, Any]:

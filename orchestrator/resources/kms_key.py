@@ -68,14 +68,22 @@ class KmsKey:
             for page in kms.get_paginator("list_keys").paginate():
                 for entry in page["Keys"]:
                     tags = self._tags(kms, entry["KeyId"])
-                    if TAG_NAME in tags and ctx.owns(tags) and not self._gone(kms, entry["KeyId"]):
+                    if TAG_NAME not in tags or not ctx.owns(tags):
+                        continue
+                    metadata = kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
+                    if metadata["KeyState"] not in GONE_STATES:
                         found[tags[TAG_NAME]] = entry["KeyId"]
+                        # the first read of this run uses what the scan just read
+                        ctx.cache[("kms_key", tags[TAG_NAME])] = (tags, metadata)
             ctx.cache["kms_keys"] = found
         return ctx.cache["kms_keys"]
 
-    @staticmethod
-    def _gone(kms: Any, key_id: str) -> bool:
-        return kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] in GONE_STATES
+    def _tags_and_metadata(self, ctx: Context, name: str, key_id: str) -> tuple[dict[str, str], dict[str, Any]]:
+        scanned = ctx.cache.pop(("kms_key", name), None)
+        if scanned is not None:
+            return scanned
+        kms = ctx.backend.client("kms")
+        return self._tags(kms, key_id), kms.describe_key(KeyId=key_id)["KeyMetadata"]
 
     @staticmethod
     def _tags(kms: Any, key_id: str) -> dict[str, str]:
@@ -91,8 +99,7 @@ class KmsKey:
         if key_id is None:
             return None
         kms = ctx.backend.client("kms")
-        tags = self._tags(kms, key_id)
-        metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        tags, metadata = self._tags_and_metadata(ctx, name, key_id)
         if metadata["KeyState"] in GONE_STATES:
             return None
         ctx.known[f"key:{name}"] = metadata["Arn"]

@@ -1,0 +1,173 @@
+"""Every benchmark figure, printed and written to bench/RESULTS.md. `python -m bench`.
+
+Whole-process figures run each command as its own process (start-up included) through
+bench.measured, which also reports peak RSS; ratios compare runs made alternately in this one
+invocation. Medians of at least 5 runs unless a line says otherwise. No figure here is asserted
+in a test: timings on a shared machine are for reading, not for failing builds.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+SCALE = [(25, 2, 1250), (50, 4, 2500), (100, 8, 5000), (200, 16, 10000)]
+# The largest point costs ~30 s a run on 2 cores: medians of 3 (1 at 10,000 expectations) keep
+# the whole bench under 5 minutes. RESULTS.md says so beside the figures.
+SCALE_RUNS = {10000: 1}
+SCALE_DEFAULT_RUNS = 3
+
+
+def whole_process(module: str, *args: str) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = handle.name
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "bench.measured", module, *args], cwd=ROOT, env={**os.environ, "BENCH_OUT": out},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - started
+    figures = json.loads(Path(out).read_text())
+    os.unlink(out)
+    return {"wall": wall, "rss_mib": figures["maxrss_kib"] / 1024, "inner": figures["inner_seconds"], "exit": figures["exit"]}
+
+
+def alternate(a: tuple[str, ...], b: tuple[str, ...], runs: int) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    first, second = [], []
+    for _ in range(runs):
+        first.append(whole_process(*a))
+        second.append(whole_process(*b))
+    return first, second
+
+
+def median(runs: list[dict[str, float]], field: str) -> float:
+    return statistics.median(run[field] for run in runs)
+
+
+def seed_overhead() -> dict[str, Any]:
+    ours, floor = alternate(("orchestrator.cli", "apply", str(SEED), "--output", "json"), ("bench.handwritten_seed",), RUNS)
+    assert all(run["exit"] == 0 for run in ours), "the seed scenario must pass"
+    return {"orchestrate_s": median(ours, "wall"), "handwritten_s": median(floor, "wall"),
+            "ratio": median(ours, "wall") / median(floor, "wall"),
+            "orchestrate_rss_mib": max(r["rss_mib"] for r in ours), "handwritten_rss_mib": max(r["rss_mib"] for r in floor),
+            "orchestrate_inner_s": median(ours, "inner"), "handwritten_inner_s": median(floor, "inner")}
+
+
+def api_economy() -> dict[str, Any]:
+    """Calls per resource for an apply from scratch, and for a no-op re-apply, counted with
+    botocore events (the backend's call log)."""
+    from orchestrator.apply import apply_state
+    from orchestrator.backends.embedded import EmbeddedBackend
+    from orchestrator.loader import load_scenario
+    from orchestrator.resources.context import Context
+
+    loaded = load_scenario(SEED)
+    backend = EmbeddedBackend(loaded.scenario.region)
+    try:
+        first = _traced_apply(backend, loaded, apply_state, Context)
+        second = _traced_apply(backend, loaded, apply_state, Context)
+    finally:
+        backend.close()
+    return {"from_scratch": first, "re_apply": second}
+
+
+def _traced_apply(backend: Any, loaded: Any, apply_state: Any, context: Any) -> dict[str, Any]:
+    from orchestrator.backends.base import is_mutating
+
+    per_resource: dict[str, dict[str, int]] = {}
+    mark = [len(backend.log.calls)]
+
+    def trace(change: Any) -> None:
+        calls = backend.log.calls[mark[0]:]
+        mark[0] = len(backend.log.calls)
+        counts = per_resource.setdefault(change.address, {"reads": 0, "mutating": 0})
+        for _, operation, _ in calls:
+            counts["mutating" if is_mutating(operation) else "reads"] += 1
+
+    backend.log.clear()
+    mark[0] = 0
+    apply_state(context(backend, loaded.scenario.name), loaded.desired[-1], "bench", trace=trace)
+    operations = Counter(op for _, op, _ in backend.log.calls)
+    return {"per_resource": per_resource, "total_calls": len(backend.log.calls),
+            "mutating_calls": len(backend.log.mutating()), "operations": dict(sorted(operations.items()))}
+
+
+def scale(folder: Path) -> list[dict[str, Any]]:
+    from bench.generate import scenario
+
+    points = []
+    for users, tables, expectations in SCALE:
+        path = folder / f"scale-{users}.yaml"
+        path.write_text(yaml.safe_dump(scenario(users, tables, expectations)))
+        count = min(RUNS, SCALE_RUNS.get(expectations, SCALE_DEFAULT_RUNS))
+        runs = [whole_process("orchestrator.cli", "apply", str(path), "--output", "json") for _ in range(count)]
+        assert all(run["exit"] == 0 for run in runs), f"scale scenario {users} failed"
+        points.append({"users": users, "tables": tables, "expectations": expectations, "runs": count, "wall_s": median(runs, "wall"),
+                       "inner_s": median(runs, "inner"), "rss_mib": max(r["rss_mib"] for r in runs)})
+    return points
+
+
+def growth_exponent(points: list[dict[str, Any]], field: str) -> float:
+    """Least-squares slope of log(field) against log(expectations): 1.0 is linear."""
+    xs = [math.log(p["expectations"]) for p in points]
+    ys = [math.log(p[field]) for p in points]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
+
+
+def engine() -> dict[str, Any]:
+    from bench import engine as engine_bench
+    from bench import simulate as simulate_bench
+
+    rates = [engine_bench.measure(1.0) for _ in range(RUNS)]
+    simulate = simulate_bench.measure(RUNS)
+    return {"typical_per_s": statistics.median(r["typical"] for r in rates),
+            "worst_per_s": statistics.median(r["worst"] for r in rates), "simulate_10k_s": simulate}
+
+
+def matrix() -> dict[str, Any]:
+    one, two = alternate(("orchestrator.cli", "matrix", "scenarios", "--jobs", "1", "--output", "json"),
+                         ("orchestrator.cli", "matrix", "scenarios", "--jobs", "2", "--output", "json"), RUNS)
+    return {"jobs1_s": median(one, "wall"), "jobs2_s": median(two, "wall"), "ratio": median(two, "wall") / median(one, "wall")}
+
+
+def machine() -> dict[str, str]:
+    versions = {name: metadata.version(name) for name in ("boto3", "botocore", "moto", "pydantic", "deepdiff", "PyYAML")}
+    return {"cores": str(os.cpu_count()), "python": platform.python_version(), "platform": platform.platform(),
+            **versions}
+
+
+def main() -> None:
+    started = time.perf_counter()
+    results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
+    print(f"machine: {results['machine']}", flush=True)
+    for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix)):
+        results[name] = step()
+        print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        results["scale"] = scale(Path(folder))
+    results["scale_exponent_wall"] = growth_exponent(results["scale"], "inner_s")
+    results["scale_exponent_rss"] = growth_exponent(results["scale"], "rss_mib")
+    print(f"scale: {results['scale']} exponent {results['scale_exponent_wall']:.2f}", flush=True)
+    results["total_s"] = time.perf_counter() - started
+    from bench.results import write_results
+
+    write_results(ROOT / "bench" / "RESULTS.md", results)
+    print(f"wrote bench/RESULTS.md in {results['total_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
