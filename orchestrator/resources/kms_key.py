@@ -14,6 +14,7 @@ from orchestrator.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import TAG_NAME, Context
 from orchestrator.resources.lockout import guard_policy
+from orchestrator.resources.propagation import until_propagated
 
 GONE_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
 
@@ -131,14 +132,14 @@ class KmsKey:
     def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
         kms = ctx.backend.client("kms")
         tags = {**after["tags"], **ctx.ownership_tags(name)}
-        metadata = kms.create_key(
+        metadata = until_propagated(ctx, lambda: kms.create_key(
             Policy=policy_json(after["policy"]),
             Description=after["description"],
             KeySpec=after["spec"],
             KeyUsage=after["usage"],
             Tags=tag_list(tags, "TagKey", "TagValue"),
             BypassPolicyLockoutSafetyCheck=after["lockout"] == "allow",
-        )["KeyMetadata"]
+        ))["KeyMetadata"]
         ctx.known[f"key:{name}"] = metadata["Arn"]
         ctx.cache.get("kms_keys", {})[name] = metadata["KeyId"]
         before = {"aliases": [], "rotation": False, "enabled": True}
@@ -148,10 +149,10 @@ class KmsKey:
         kms = ctx.backend.client("kms")
         key_id = ctx.known[f"key:{name}"].rpartition("/")[2]
         if before["policy"] != after["policy"]:
-            kms.put_key_policy(
+            until_propagated(ctx, lambda: kms.put_key_policy(
                 KeyId=key_id, PolicyName="default", Policy=policy_json(after["policy"]),
                 BypassPolicyLockoutSafetyCheck=after["lockout"] == "allow",
-            )
+            ))
         if before["description"] != after["description"]:
             kms.update_key_description(KeyId=key_id, Description=after["description"])
         self._retag(kms, key_id, before["tags"], after["tags"])
