@@ -120,18 +120,19 @@ def layer_of(outcome: Outcome) -> str | None:
     return None
 
 
-def settle(observe: Any, expected_allowed: bool, timeout: float, consecutive: int, waits: bool) -> tuple[Outcome, int, float]:
+def settle(observe: Any, expected_allowed: bool, timeout: float, consecutive: int, waits: bool,
+           sleep: Any = time.sleep, clock: Any = time.monotonic) -> tuple[Outcome, int, float]:
     """Observe until the outcome matches and has held `consecutive` times, or the timeout passes.
 
     The embedded backend never waits: one observation. Backoff doubles from 1 s up to 15 s.
     """
-    started = time.monotonic()
+    started = clock()
     outcome = observe()
     attempts, held, delay = 1, int(outcome.allowed == expected_allowed), 1.0
-    while waits and held < consecutive and time.monotonic() - started + delay <= timeout:
-        time.sleep(delay)
+    while waits and held < consecutive and clock() - started + delay <= timeout:
+        sleep(delay)
         delay = min(delay * 2, 15.0)
         outcome = observe()
         attempts += 1
         held = held + 1 if outcome.allowed == expected_allowed else 0
-    return outcome, attempts, time.monotonic() - started
+    return outcome, attempts, clock() - started

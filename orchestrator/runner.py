@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestrator.apply import apply_state
 from orchestrator.assertions import CallFailed, Outcome, Verdict, deciding_layer, perform, settle
@@ -55,9 +56,10 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
                 progress(f"state {state.name}: reconciling")
             plan = apply_state(ctx, desired, state.name)
             outcome = StateResult(state.name, plan)
+            gate = predictor(ctx, desired, ciphertexts)
             for number, expectation in enumerate(state.expectations):
                 settle_config = expectation.settle or loaded.scenario.settle or Settle()
-                verdict = check(ctx, keys, desired, expectation, state.name, number, settle_config, ciphertexts)
+                verdict = check(ctx, keys, desired, expectation, state.name, number, settle_config, ciphertexts, gate)
                 outcome.verdicts.append(verdict)
                 if progress:
                     progress(f"state {state.name}: {verdict.principal} {verdict.action} {verdict.resource} -> {verdict.actual.word}")
@@ -66,8 +68,20 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
     return result
 
 
+def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]) -> Any:
+    """The gate that predicts: the embedded backend's own (moto's world), else one that reads the
+    desired state (endpoint, real AWS), where the ciphertexts are filled in as expectations run."""
+    gate = getattr(ctx.backend, "gate", None)
+    if gate is not None:
+        return gate
+    from orchestrator.authz.gate import Gate
+    from orchestrator.desired_world import DesiredWorld
+
+    return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts))
+
+
 def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation: Expectation, state: str,
-          number: int, settle_config: Settle, ciphertexts: dict[str, bytes]) -> Verdict:
+          number: int, settle_config: Settle, ciphertexts: dict[str, bytes], gate: Any = None) -> Verdict:
     spec = call_for(ctx, desired, expectation, ciphertexts)
     service = spec.service
     client = ctx.backend.client(service, keys.credentials(expectation.principal))
@@ -80,7 +94,6 @@ def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation:
                          expectation.expect, Outcome(False, "CallFailed", str(error)), None, None, str(error))
         failed.problems = [f"the call failed: {error}"]
         return failed
-    gate = getattr(ctx.backend, "gate", None)
     predicted = predict(gate, ctx.arn(f"user:{expectation.principal}"), spec) if gate is not None else None
     layer = deciding_layer(actual, predicted)
     reason = predicted.reason if predicted else (actual.message or "allowed")

@@ -105,3 +105,15 @@ def install_managed_policies(client: Any, account: str) -> None:
 
     for operation in ATTACHING:
         client.meta.events.register(f"before-parameter-build.iam.{operation}", load)
+
+
+def served_policy_loader(world: Any) -> Any:
+    """For moto's server behind the gate (`orchestrate serve`): the same on-demand loading of AWS
+    managed policies, as a GateMiddleware `on_verdict` callback (it runs before moto answers)."""
+    def load(call: Any, verdict: Any) -> None:
+        if call.service == "iam" and call.operation in ATTACHING:
+            arn = call.params.get("PolicyArn") or call.params.get("PermissionsBoundary")
+            if isinstance(arn, str):
+                ensure_managed_policy(world.account_for_access_key(call.access_key_id), arn)
+
+    return load

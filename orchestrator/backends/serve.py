@@ -7,7 +7,6 @@ and see AWS's allow and deny. Loopback by default; stops cleanly on SIGINT and S
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -42,13 +41,14 @@ class RequestLog:
 
 
 def build_app(region: str, verbose: bool = False) -> WsgiApp:
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     from orchestrator.authz.gate import Gate
     from orchestrator.authz.wsgi import GateMiddleware
+    from orchestrator.backends.moto_extensions import served_policy_loader
 
-    app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), Gate(region))
+    gate = Gate(region)
+    app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, served_policy_loader(gate.world))
     return RequestLog(app) if verbose else app
 
 

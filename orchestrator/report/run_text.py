@@ -29,7 +29,8 @@ def render_verdict(verdict: Verdict, style: Style) -> list[str]:
 
 def render_state(state: StateResult, style: Style) -> list[str]:
     changes = len(state.plan.pending)
-    lines = [style(f"State {state.name}", "bold") + f" ({changes} change{'s' if changes != 1 else ''} applied)"]
+    settled = f", settled in {state.settle_seconds:.1f} s" if state.settle_seconds >= 0.05 else ""
+    lines = [style(f"State {state.name}", "bold") + f" ({changes} change{'s' if changes != 1 else ''} applied{settled})"]
     for change in state.plan.pending:
         lines += render_change(change, style)
     for verdict in state.verdicts:

@@ -1,0 +1,119 @@
+"""The world as the scenario says it is, for the engine's predictions where moto's world is not at
+hand: on an endpoint and on real AWS. The gate reads it through the same methods as its moto
+facade (orchestrator.authz.world.World), so a prediction there is what the gate would decide if
+the world matched the desired state; where AWS answers otherwise, the report shows a model gap.
+
+Built from the resolved desired properties the reconcilers compute, with the ARNs learnt while
+applying (`ctx.known`), and AWS managed policies from moto's bundled copy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orchestrator.authz.request import Principal
+from orchestrator.authz.world import Identity, KeyInfo, PolicyDoc, TableInfo, bundled_managed_policy
+from orchestrator.model.scenario import DesiredState
+from orchestrator.resources.context import Context
+from orchestrator.resources.iam_group import IamGroupAccess
+from orchestrator.resources.iam_policy import IamPolicy
+from orchestrator.resources.iam_user import IamUserAccess
+from orchestrator.resources.kms_key import KmsKey
+
+
+class DesiredWorld:
+    def __init__(self, ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]) -> None:
+        self.ctx = ctx
+        self.desired = desired
+        self.ciphertexts = ciphertexts
+        self._access = {name: IamUserAccess().desired(ctx, desired, name) for name in desired.users}
+        self._customer = {ctx.arn(f"policy:{name}"): IamPolicy().desired(ctx, desired, name)["document"] for name in desired.policies}
+
+    # identities -------------------------------------------------------------------------
+    def identity_for_arn(self, principal_arn: str) -> Identity | None:
+        for name, user in self.desired.users.items():
+            if self.ctx.arn(f"user:{name}") == principal_arn:
+                physical = self.ctx.physical(name)
+                principal = Principal(principal_arn, self.ctx.account, "User", physical, None, dict(user.tags))
+                return Identity(principal, self.ctx.account, user_name=name)
+        return None
+
+    def identity_for_access_key(self, access_key_id: str | None) -> Identity | None:
+        return None
+
+    def account_for_access_key(self, access_key_id: str | None) -> str:
+        return self.ctx.account
+
+    def identity_policies(self, identity: Identity) -> list[PolicyDoc]:
+        access = self._access.get(identity.user_name or "")
+        if access is None:
+            return []
+        documents = [PolicyDoc("identity", f"{identity.user_name}/inline/{name}", json.dumps(doc))
+                     for name, doc in access["inline_policies"].items()]
+        documents += self._managed(access["managed_policies"])
+        for group in self.desired.groups:
+            if self.ctx.physical(group) in access["groups"]:
+                group_access = IamGroupAccess().desired(self.ctx, self.desired, group)
+                documents += [PolicyDoc("identity", f"group {group}/inline/{name}", json.dumps(doc))
+                              for name, doc in group_access["inline_policies"].items()]
+                documents += self._managed(group_access["managed_policies"])
+        return documents
+
+    def _managed(self, arns: list[str]) -> list[PolicyDoc]:
+        found = []
+        for arn in arns:
+            document = self.managed_policy_document(self.ctx.account, arn)
+            if document is not None:
+                found.append(PolicyDoc("identity", arn, document))
+        return found
+
+    def managed_policy_document(self, account: str, arn: str) -> str | None:
+        if arn in self._customer:
+            return json.dumps(self._customer[arn])
+        return bundled_managed_policy(arn)
+
+    def permissions_boundary(self, identity: Identity) -> PolicyDoc | None:
+        access = self._access.get(identity.user_name or "")
+        arn = access["permissions_boundary"] if access else None
+        document = self.managed_policy_document(self.ctx.account, arn) if arn else None
+        return None if document is None or arn is None else PolicyDoc("boundary", arn, document)
+
+    # keys and tables ----------------------------------------------------------------------
+    def kms_key(self, key_ref: str | None, region: str, account: str) -> KeyInfo | None:
+        for name in self.desired.keys:
+            info = self._key_info(name)
+            aliases = {alias for alias in info.aliases} | {f"arn:aws:kms:{info.region}:{info.account}:{a}" for a in info.aliases}
+            if key_ref in (info.arn, info.key_id) or key_ref in aliases:
+                return info
+        return None
+
+    def kms_key_from_ciphertext(self, blob: bytes | str | None, region: str, account: str, *_: Any) -> KeyInfo | None:
+        for name, ciphertext in self.ciphertexts.items():
+            if ciphertext == blob:
+                return self._key_info(name)
+        return None
+
+    def _key_info(self, name: str) -> KeyInfo:
+        key = self.desired.keys[name]
+        properties = KmsKey().desired(self.ctx, self.desired, name)
+        arn = self.ctx.arn(f"key:{name}")
+        return KeyInfo(arn.rpartition("/")[2], arn, self.ctx.account, self.ctx.region, json.dumps(properties["policy"]),
+                       "Enabled" if key.enabled else "Disabled", key.enabled, False, tuple(properties["aliases"]),
+                       key.spec, key.usage, tags=dict(key.tags))
+
+    def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
+        for name, table in self.desired.tables.items():
+            arn = self.ctx.arn(f"table:{name}")
+            if name_or_arn in (arn, self.ctx.physical(name)):
+                key = table.key_name()
+                return TableInfo(self.ctx.physical(name), arn, self.ctx.account, self.ctx.region, table.partition_key.name,
+                                 table.sort_key.name if table.sort_key else None,
+                                 self.ctx.arn(f"key:{key}") if key else None, None, dict(table.tags))
+        return None
+
+    def bucket(self, *_: Any) -> None:
+        return None
+
+    def s3_object(self, *_: Any) -> None:
+        return None
