@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from orchestrator.commands.options import add_output_options, add_target_options  # noqa: F401 (re-exported)
 from orchestrator.loader import LoadedScenario, ScenarioError, load_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INFRA = 0, 1, 2, 3
