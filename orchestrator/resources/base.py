@@ -3,11 +3,15 @@
 A reconciler turns a scenario entity into normalised desired properties, reads the normalised
 observed properties, and creates, updates or deletes; it declares the IAM permissions it needs
 (a test walks the registry, as Cloud Custodian's does).
+
+Two members are optional: `reference` names the scenario reference kind whose ARN is known only
+once the resource exists (`key`), and `claim(ctx, name)` writes ownership marks under --adopt.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from orchestrator.model.scenario import DesiredState
@@ -55,6 +59,17 @@ def tag_dict(tags: list[dict[str, str]] | None, key: str = "Key", value: str = "
 
 def tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     return [{key: k, value: v} for k, v in sorted(tags.items())]
+
+
+def retag(before: dict[str, str], after: dict[str, str],
+          untag: Callable[[list[str]], object], tag: Callable[[dict[str, str]], object]) -> None:
+    """Remove the tags no longer declared, then set new and changed ones; no call when nothing differs."""
+    removed = sorted(set(before) - set(after))
+    if removed:
+        untag(removed)
+    changed = {k: v for k, v in after.items() if before.get(k) != v}
+    if changed:
+        tag(changed)
 
 
 def user_tags(tags: dict[str, str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
+from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import Context
 from orchestrator.resources.items import from_attribute_values, item_key, sorted_items, to_attribute_values
 
@@ -176,16 +176,10 @@ class DynamoDBTable:
             self._write_items(ctx, name, before.get("items", []), after["items"])
 
     def _retag(self, ctx: Context, name: str, before: dict[str, str], after: dict[str, str]) -> None:
-        if before == after:
-            return
         dynamodb = ctx.backend.client("dynamodb")
         arn = ctx.arn(f"table:{name}")
-        removed = sorted(set(before) - set(after))
-        if removed:
-            dynamodb.untag_resource(ResourceArn=arn, TagKeys=removed)
-        changed = {k: v for k, v in after.items() if before.get(k) != v}
-        if changed:
-            dynamodb.tag_resource(ResourceArn=arn, Tags=tag_list(changed))
+        retag(before, after, lambda keys: dynamodb.untag_resource(ResourceArn=arn, TagKeys=keys),
+              lambda tags: dynamodb.tag_resource(ResourceArn=arn, Tags=tag_list(tags)))
 
     @staticmethod
     def _write_items(ctx: Context, name: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
+from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import Context
 from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
 
@@ -65,12 +65,9 @@ class IamUser:
 
     def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
-        removed = sorted(set(before["tags"]) - set(after["tags"]))
-        if removed:
-            iam.untag_user(UserName=ctx.physical(name), TagKeys=removed)
-        changed = {k: v for k, v in after["tags"].items() if before["tags"].get(k) != v}
-        if changed:
-            iam.tag_user(UserName=ctx.physical(name), Tags=tag_list(changed))
+        user = ctx.physical(name)
+        retag(before["tags"], after["tags"], lambda keys: iam.untag_user(UserName=user, TagKeys=keys),
+              lambda tags: iam.tag_user(UserName=user, Tags=tag_list(tags)))
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Access keys first, then whatever is still attached, then the user."""

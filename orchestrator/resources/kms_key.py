@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
 from orchestrator.normalise import normalise_policy, policy_json
-from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
+from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import TAG_NAME, Context
 from orchestrator.resources.lockout import guard_policy
 from orchestrator.resources.propagation import until_propagated
@@ -155,7 +155,8 @@ class KmsKey:
             ))
         if before["description"] != after["description"]:
             kms.update_key_description(KeyId=key_id, Description=after["description"])
-        self._retag(kms, key_id, before["tags"], after["tags"])
+        retag(before["tags"], after["tags"], lambda keys: kms.untag_resource(KeyId=key_id, TagKeys=keys),
+              lambda tags: kms.tag_resource(KeyId=key_id, Tags=tag_list(tags, "TagKey", "TagValue")))
         self._converge(ctx, key_id, before, after)
 
     def _converge(self, ctx: Context, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
@@ -178,15 +179,6 @@ class KmsKey:
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         if not after["enabled"] and enabled_now:
             kms.disable_key(KeyId=key_id)
-
-    @staticmethod
-    def _retag(kms: Any, key_id: str, before: dict[str, str], after: dict[str, str]) -> None:
-        removed = sorted(set(before) - set(after))
-        if removed:
-            kms.untag_resource(KeyId=key_id, TagKeys=removed)
-        changed = {k: v for k, v in after.items() if before.get(k) != v}
-        if changed:
-            kms.tag_resource(KeyId=key_id, Tags=tag_list(changed, "TagKey", "TagValue"))
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Aliases go first; the key is scheduled for deletion with the scenario's window (default 7 days)."""
