@@ -69,7 +69,7 @@ def seed_overhead() -> dict[str, Any]:
 def api_economy() -> dict[str, Any]:
     """Calls per resource for an apply from scratch, and for a no-op re-apply, counted with
     botocore events (the backend's call log)."""
-    from orchestrator.apply import apply_state
+    from orchestrator.reconcile.apply import apply_state
     from orchestrator.backends.embedded import EmbeddedBackend
     from orchestrator.loader import load_scenario
     from orchestrator.resources.context import Context

@@ -18,8 +18,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from orchestrator.apply import destroy
-    from orchestrator.runner import run_states
+    from orchestrator.reconcile.apply import destroy
+    from orchestrator.prove.runner import run_states
 
     loaded = load(args.file)
     last = loaded.state_index(args.state) if args.state else len(loaded.scenario.states) - 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from orchestrator.apply import destroy
+from orchestrator.reconcile.apply import destroy
 from orchestrator.commands.common import finish, load, session
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.style import stdout_style

@@ -7,8 +7,8 @@ import argparse
 import json
 
 from orchestrator.commands.common import EXIT_FAILED, finish, load, session
-from orchestrator.drift import differences
-from orchestrator.observe import observe_all
+from orchestrator.reconcile.drift import differences
+from orchestrator.reconcile.observe import observe_all
 from orchestrator.report.drift_text import render_drift
 from orchestrator.report.style import stdout_style
 

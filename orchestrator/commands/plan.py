@@ -6,7 +6,7 @@ import argparse
 import json
 
 from orchestrator.commands.common import EXIT_FAILED, finish, load, session
-from orchestrator.observe import plan_state
+from orchestrator.reconcile.observe import plan_state
 from orchestrator.report.plan_text import render_plan
 from orchestrator.report.style import stdout_style
 

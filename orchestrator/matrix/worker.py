@@ -25,13 +25,13 @@ def namespace(base: str | None, scenario: str) -> str:
 
 
 def run_one(file: str, target: Target) -> dict[str, Any]:
-    from orchestrator.apply import destroy
+    from orchestrator.reconcile.apply import destroy
     from orchestrator.backends import open_backend
     from orchestrator.commands.common import describe_aws_error
     from orchestrator.loader import load_scenario
     from orchestrator.report.run_json import run_json
     from orchestrator.resources.context import Context
-    from orchestrator.runner import run_states
+    from orchestrator.prove.runner import run_states
 
     started = time.perf_counter()
     loaded = load_scenario(file)

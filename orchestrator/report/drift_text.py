@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.drift import Difference
+from orchestrator.reconcile.drift import Difference
 from orchestrator.report.plan_text import short
 from orchestrator.report.style import Style
 

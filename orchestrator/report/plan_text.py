@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.plan import Action, Plan, ResourceChange
+from orchestrator.reconcile.plan import Action, Plan, ResourceChange
 from orchestrator.report.style import Style
 
 COLOURS = {
@@ -37,7 +37,7 @@ def _property_lines(address: str, name: str, before: Any, after: Any, style: Sty
     """Scalars as `before -> after`; documents as their inner additions, removals and changes."""
     if not (isinstance(before, (dict, list)) and isinstance(after, (dict, list))):
         return [f"        {name}: {short(before)} {style('->', colour)} {short(after)}"]
-    from orchestrator.drift import compare
+    from orchestrator.reconcile.drift import compare
 
     lines = []
     for difference in compare(address, {name: before}, {name: after}):

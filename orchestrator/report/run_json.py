@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.assertions import Verdict
-from orchestrator.runner import RunResult, access_changes
+from orchestrator.prove.assertions import Verdict
+from orchestrator.prove.runner import RunResult, access_changes
 
 FORMAT_VERSION = "1"
 

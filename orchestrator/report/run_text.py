@@ -3,11 +3,11 @@ the reason; the access gained or lost between states; a summary line."""
 
 from __future__ import annotations
 
-from orchestrator.assertions import Verdict
+from orchestrator.prove.assertions import Verdict
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.run_json import summary
 from orchestrator.report.style import Style
-from orchestrator.runner import RunResult, StateResult, access_changes
+from orchestrator.prove.runner import RunResult, StateResult, access_changes
 
 
 def render_verdict(verdict: Verdict, style: Style) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from orchestrator.model.policy import IdentityPolicyDocument
-from orchestrator.normalise import normalise_policy, policy_json
+from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.context import Context
 
 

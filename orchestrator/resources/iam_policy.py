@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.normalise import normalise_policy, policy_json
+from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list
 from orchestrator.resources.context import Context
 

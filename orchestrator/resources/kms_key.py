@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.normalise import normalise_policy, policy_json
+from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import TAG_NAME, Context
 from orchestrator.resources.lockout import guard_policy

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from orchestrator.apply import apply_state, destroy
+from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.backends.base import is_mutating
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.loader import LoadedScenario, load_scenario
-from orchestrator.observe import plan_state
+from orchestrator.reconcile.observe import plan_state
 from orchestrator.resources.context import Context
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from orchestrator.drift import compare, widens
-from orchestrator.normalise import normalise_policy
-from orchestrator.plan import Action, decide
+from orchestrator.reconcile.drift import compare, widens
+from orchestrator.model.normalise import normalise_policy
+from orchestrator.reconcile.plan import Action, decide
 from orchestrator.resources.context import UNKNOWN
 
 ALLOW_ADMIN = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"}, "Action": "kms:*", "Resource": "*"}

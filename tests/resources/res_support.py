@@ -4,11 +4,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from orchestrator.apply import apply_state, destroy
+from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.backends.base import Backend
 from orchestrator.model.scenario import DesiredState
-from orchestrator.observe import plan_state
-from orchestrator.plan import Plan
+from orchestrator.reconcile.observe import plan_state
+from orchestrator.reconcile.plan import Plan
 from orchestrator.resources.context import Context
 
 ACCOUNT = "123456789012"

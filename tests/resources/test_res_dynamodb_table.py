@@ -12,7 +12,7 @@ from res_support import (
     ACCOUNT_ADMIN, actions, apply, doc, live_key, mutating_ops, ownership, pending, plan, record, teardown,
 )
 
-from orchestrator.plan import Action
+from orchestrator.reconcile.plan import Action
 
 
 def scenario() -> dict:

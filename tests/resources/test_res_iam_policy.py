@@ -15,7 +15,7 @@ from res_support import (
     ACCOUNT, SCENARIO, actions, allow, apply, as_list, doc, mutating_ops, ownership, pending, plan, teardown,
 )
 
-from orchestrator.plan import Action
+from orchestrator.reconcile.plan import Action
 
 PATH = f"/orchestrate/{SCENARIO}/"
 ARN = f"arn:aws:iam::{ACCOUNT}:policy{PATH}read-orders"

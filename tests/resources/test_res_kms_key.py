@@ -14,9 +14,9 @@ from res_support import (
     live_key, mutating_ops, ownership, pending, plan, statements_by_sid, tagged_keys, teardown,
 )
 
-from orchestrator.apply import apply_state
-from orchestrator.observe import plan_state
-from orchestrator.plan import Action
+from orchestrator.reconcile.apply import apply_state
+from orchestrator.reconcile.observe import plan_state
+from orchestrator.reconcile.plan import Action
 from orchestrator.resources.lockout import MANAGEMENT_SID
 
 ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/admin"

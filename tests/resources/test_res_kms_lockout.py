@@ -12,7 +12,7 @@ from res_support import (
     ops, plan, record, statements_by_sid,
 )
 
-from orchestrator.normalise import normalise_policy
+from orchestrator.model.normalise import normalise_policy
 from orchestrator.resources.context import Context
 from orchestrator.resources.lockout import (
     MANAGEMENT_ACTIONS, MANAGEMENT_SID, LockoutError, guard_policy, management_statement, principal_arn,

@@ -14,7 +14,7 @@ from res_support import (
     statements_by_sid, key_policy, teardown, user_tags,
 )
 
-from orchestrator.apply import apply_state, destroy
+from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.loader import load_scenario
 from orchestrator.resources.context import ConflictError, Context
 

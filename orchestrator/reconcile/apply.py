@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.observe import observe_one
-from orchestrator.plan import Action, Plan, ResourceChange
+from orchestrator.reconcile.observe import observe_one
+from orchestrator.reconcile.plan import Action, Plan, ResourceChange
 from orchestrator.resources import REGISTRY, Reconciler
 from orchestrator.resources.context import Context, ConflictError
 

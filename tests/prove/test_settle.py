@@ -3,7 +3,7 @@ consecutive observations, or the settle timeout passes; the embedded backend nev
 
 from __future__ import annotations
 
-from orchestrator.assertions import Outcome, settle
+from orchestrator.prove.assertions import Outcome, settle
 
 
 class Clock:

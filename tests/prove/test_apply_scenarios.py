@@ -83,9 +83,9 @@ def test_expected_layer_and_error_are_checked(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_run_destroys_after_apply_even_when_an_expectation_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import orchestrator.apply
+    import orchestrator.reconcile.apply
 
-    real_destroy = orchestrator.apply.destroy
+    real_destroy = orchestrator.reconcile.apply.destroy
     destroyed: list[str] = []
 
     def spy(ctx, desired, progress=None):  # type: ignore[no-untyped-def]
@@ -93,7 +93,7 @@ def test_run_destroys_after_apply_even_when_an_expectation_fails(tmp_path: Path,
         destroyed.extend(c.address for c in plan.changes)
         return plan
 
-    monkeypatch.setattr(orchestrator.apply, "destroy", spy)
+    monkeypatch.setattr(orchestrator.reconcile.apply, "destroy", spy)
     assert main(["run", str(SEED), "--no-color"]) == 0
     assert "3 passed, 0 failed" in capsys.readouterr().out
     assert {"kms_key.data", "dynamodb_table.orders", "iam_user.tester"} <= set(destroyed)
@@ -111,7 +111,7 @@ def test_the_callers_own_boto3_clients_are_gated_on_the_embedded_backend() -> No
     from orchestrator.backends.embedded import EmbeddedBackend
     from orchestrator.loader import load_scenario
     from orchestrator.resources.context import Context
-    from orchestrator.runner import run_states
+    from orchestrator.prove.runner import run_states
 
     loaded = load_scenario(SEED)
     backend = EmbeddedBackend(loaded.scenario.region)

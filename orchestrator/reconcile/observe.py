@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.plan import Action, Plan, ResourceChange, decide
+from orchestrator.reconcile.plan import Action, Plan, ResourceChange, decide
 from orchestrator.resources import REGISTRY, Observed, Reconciler
 from orchestrator.resources.context import Context
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.observe import Pair
+from orchestrator.reconcile.observe import Pair
 
 ADDED = ("dictionary_item_added", "iterable_item_added", "attribute_added")
 REMOVED = ("dictionary_item_removed", "iterable_item_removed", "attribute_removed")

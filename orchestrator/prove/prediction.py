@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.assertions import Prediction
-from orchestrator.calls import CallSpec
+from orchestrator.prove.assertions import Prediction
+from orchestrator.prove.calls import CallSpec
 
 LAYER_WORDS = {
     "key-policy": "the key policy",

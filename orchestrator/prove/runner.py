@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.apply import apply_state
-from orchestrator.assertions import CallFailed, Outcome, Verdict, deciding_layer, perform, settle
-from orchestrator.calls import call_for
+from orchestrator.reconcile.apply import apply_state
+from orchestrator.prove.assertions import CallFailed, Outcome, Verdict, deciding_layer, perform, settle
+from orchestrator.prove.calls import call_for
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Settle
-from orchestrator.plan import Plan
-from orchestrator.prediction import predict
-from orchestrator.principals import PrincipalKeys
+from orchestrator.reconcile.plan import Plan
+from orchestrator.prove.prediction import predict
+from orchestrator.prove.principals import PrincipalKeys
 from orchestrator.resources.context import Context
 
 
@@ -75,7 +75,7 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
     if gate is not None:
         return gate
     from orchestrator.authz.gate import Gate
-    from orchestrator.desired_world import DesiredWorld
+    from orchestrator.prove.desired_world import DesiredWorld
 
     return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts))
 

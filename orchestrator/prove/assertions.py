@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.calls import CallSpec
+from orchestrator.prove.calls import CallSpec
 
 DENIED_CODES = frozenset({
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "KMSAccessDeniedException",

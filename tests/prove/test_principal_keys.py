@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-import orchestrator.principals
+import orchestrator.prove.principals
 from orchestrator.backends.base import Credentials
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
 from orchestrator.resources.context import Context
-from orchestrator.runner import run_states
+from orchestrator.prove.runner import run_states
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
@@ -52,7 +52,7 @@ def test_keys_are_deleted_when_the_run_fails_midway() -> None:
 def test_keys_appear_in_no_output_report_or_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
     made: list[Credentials] = []
-    real = orchestrator.principals.PrincipalKeys.credentials
+    real = orchestrator.prove.principals.PrincipalKeys.credentials
 
     def recording(self: Any, user: str) -> Credentials:
         credentials = real(self, user)
@@ -60,7 +60,7 @@ def test_keys_appear_in_no_output_report_or_log(tmp_path: Path, monkeypatch: pyt
             made.append(credentials)
         return credentials
 
-    monkeypatch.setattr(orchestrator.principals.PrincipalKeys, "credentials", recording)
+    monkeypatch.setattr(orchestrator.prove.principals.PrincipalKeys, "credentials", recording)
     caplog.set_level(logging.INFO)
     changed = tmp_path / "seed.yaml"
     changed.write_text(SEED.read_text().replace("expect: denied", "expect: allowed", 1))  # a failing run
