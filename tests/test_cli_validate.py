@@ -22,7 +22,8 @@ def test_json_output_lists_errors_with_positions(tmp_path: Path, capsys: pytest.
     bad.write_text("name: x\nstates:\n  - name: a\n    expectations: [{as: t, action: kms:Nope, resource: key:k, expect: allowed}]\n")
     assert main(["validate", "--output", "json", str(bad)]) == 2
     report = json.loads(capsys.readouterr().out)
-    assert report["version"] == 1 and report["valid"] is False
+    assert report["format_version"] == "1" and report["valid"] is False
+    assert "version" not in report
     [error] = report["errors"]
     assert (error["line"], error["path"]) == (4, "states[0].expectations[0].action")
     assert error["column"] > 1
@@ -45,3 +46,11 @@ def test_one_bad_file_does_not_hide_the_good_ones(tmp_path: Path, capsys: pytest
 
 def test_unknown_command_is_a_usage_error() -> None:
     assert main(["frobnicate"]) == 2
+
+
+def test_json_output_shares_the_envelope_of_the_other_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--output", "json", str(ROOT / "scenarios")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["format_version"] == "1" and isinstance(report["format_version"], str)
+    assert report["valid"] is True and report["errors"] == []
+    assert len(report["scenarios"]) == len(list((ROOT / "scenarios").glob("*.yaml")))

@@ -8,7 +8,7 @@ import sys
 
 from orchestrator.loader import Diagnostic, LoadedScenario, load_all
 
-OUTPUT_VERSION = 1
+FORMAT_VERSION = "1"  # the envelope every command's JSON shares (see report/run_json.py)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def _count(scenario: LoadedScenario) -> int:
 
 def as_json(loaded: list[LoadedScenario], diagnostics: list[Diagnostic]) -> dict[str, object]:
     return {
-        "version": OUTPUT_VERSION,
+        "format_version": FORMAT_VERSION,
         "valid": not diagnostics,
         "scenarios": [{"file": str(s.path), "name": s.scenario.name, "states": len(s.scenario.states)} for s in loaded],
         "errors": [diagnostic.as_json() for diagnostic in diagnostics],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ def format_path(path: tuple[PathElement, ...]) -> str:
         elif _PLAIN_KEY.match(element):
             text += f".{element}" if text else element
         else:
-            quoted = '"' + element.replace('"', '\\"') + '"'
+            quoted = json.dumps(element, ensure_ascii=False)  # escapes quotes and line breaks: one line
             text += f".{quoted}" if text else quoted
     return text
 

@@ -1,19 +1,23 @@
-"""Cross-reference checks that a schema cannot express: every name a scenario uses exists.
+"""Checks on validated models that a schema cannot express.
 
-Runs on validated models, so it only reports what Pydantic could not see: a table encrypted with
-an unknown key, a policy naming `user:ghost`, an expectation acting as nobody, a seed item
-missing its key attributes.
+Cross-references: every name a scenario uses exists (a table encrypted with an unknown key, a
+policy naming `user:ghost`, an expectation acting as nobody, a seed item missing its key
+attributes). Traps that would validate and then mislead: a scenario reference under a non-Arn
+condition operator (it would stay literal text), seed items that DynamoDB would refuse only once
+apply has started (two items with one key, numbers that are not finite).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.validation import Problem
-from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator
+from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator, is_reference
+from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 
 Path = tuple[PathElement, ...]
@@ -75,10 +79,28 @@ def check_document(names: dict[str, set[str]], document: PolicyDocument, path: P
             if value is not None:
                 problems += _check_refs(names, as_list(value), spath + (alias,), RESOURCE_KINDS, value)
         for operator, block in (statement.condition or {}).items():
-            if base_operator(operator) in ARN_OPERATORS:
-                for key, values in block.items():
+            for key, values in block.items():
+                where = spath + ("Condition", operator, key)
+                if base_operator(operator) in ARN_OPERATORS:
                     strings = [v for v in as_list(values) if isinstance(v, str)]
-                    problems += _check_refs(names, strings, spath + ("Condition", operator, key), RESOURCE_KINDS, values)
+                    problems += _check_refs(names, strings, where, RESOURCE_KINDS, values)
+                else:
+                    problems += _literal_references(operator, values, where)
+    return problems
+
+
+def _literal_references(operator: str, values: Any, path: Path) -> list[Problem]:
+    """A scenario reference under a non-Arn operator would stay literal text (only Arn* operators'
+    values are resolved, as ARNs); refused, so that `--run-id` cannot change what a scenario proves."""
+    problems = []
+    for index, value in enumerate(as_list(values)):
+        if isinstance(value, str) and is_reference(value):
+            where = path + ((index,) if isinstance(values, list) else ())
+            problems.append(Problem(where, (
+                f"{value!r} is a scenario reference, but only Arn operators ({', '.join(sorted(ARN_OPERATORS))})"
+                f" resolve references; under {operator} it would be compared as the literal text {value!r}."
+                " Use an Arn operator, or write the value AWS compares (an ARN, an account id, a name)"
+            )))
     return problems
 
 
@@ -129,7 +151,55 @@ def _check_table(desired: DesiredState, name: str, path: Path) -> list[Problem]:
             problems.append(Problem(path + ("encryption",), f"DynamoDB encrypts only with symmetric keys; key {key_name!r} is {key.spec}"))
     for index, item in enumerate(table.items):
         problems += check_item_key(table, item, path + ("items", index), full_item=True)
+        problems += _finite_numbers(item, path + ("items", index))
+    return problems + _duplicate_items(table, path)
+
+
+def _finite_numbers(value: Any, path: Path) -> list[Problem]:
+    """DynamoDB numbers are finite (Developer Guide, "Supported data types": Number); `.nan` and
+    `.inf` have no DynamoDB form, and the SDK refuses them only once apply has started."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Problem(path, f"{value!r} is not a number DynamoDB can store (NaN and infinity have no DynamoDB form)")]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _finite_numbers(item, path + (key,))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _finite_numbers(item, path + (index,))]
+    return []
+
+
+def _duplicate_items(table: Table, path: Path) -> list[Problem]:
+    """Two seed items with one key: DynamoDB refuses the batch ("Provided list of item keys contains
+    duplicates", DynamoDB API Reference, BatchWriteItem and BatchGetItem: ValidationException)."""
+    problems = []
+    first_with: dict[tuple[Any, ...], int] = {}
+    for index, item in enumerate(table.items):
+        key = _item_key(table, item)
+        if key is None:
+            continue  # missing or mistyped key attributes are reported by check_item_key
+        if key in first_with:
+            shown = ", ".join(f"{a.name}: {item[a.name]!r}" for a in table.key_attributes())
+            problems.append(Problem(path + ("items", index), (
+                f"items[{first_with[key]}] already has the key {{{shown}}}; a table holds one item per key"
+                " (DynamoDB refuses a batch with duplicate keys)"
+            )))
+        else:
+            first_with[key] = index
     return problems
+
+
+def _item_key(table: Table, item: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The item's key as DynamoDB compares it: numbers by value (1 and 1.0 are one key), bytes by content."""
+    values: list[Any] = []
+    for attribute in table.key_attributes():
+        value = item.get(attribute.name)
+        if value is None or not _fits(value, attribute.type):
+            return None
+        if attribute.type == "N":
+            value = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        elif attribute.type == "B":
+            value = bytes(value)
+        values.append(value)
+    return tuple(values)
 
 
 def check_item_key(table: Any, key: dict[str, Any], path: Path, full_item: bool = False, partial: bool = False) -> list[Problem]:
@@ -168,6 +238,8 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
         problems.append(Problem(path + ("resource",), f"{expectation.resource!r} names no {kind} of this scenario{_known(entity_names(desired)[kind])}"))
     elif kind == "table":
         problems += _check_table_call(desired, expectation, name, path)
+    for field in ("key", "item"):
+        problems += _finite_numbers(getattr(expectation, field) or {}, path + (field,))
     return problems
 
 

@@ -1,138 +1,53 @@
 """Reading a YAML file into plain data plus the source position of every node.
 
-Safe YAML only. Duplicate mapping keys are an error (PyYAML silently keeps the last one).
-Anchors, aliases and merge keys are allowed, but expansion is bounded so that an alias bomb
-("billion laughs") is refused after a fixed amount of work.
+Safe YAML only, and every way a file can be wrong is one located diagnostic: bytes that are not
+UTF-8, characters YAML forbids (at the line and column where they stand), syntax errors (inside
+a flow collection, also where the collection opened), more than one document. Building the data
+(duplicate keys, alias and merge bombs, tags, values that cannot be constructed) is in builder.py.
+
+Dates are text: IAM and KMS take dates as ISO 8601 strings (IAM User Guide, "IAM JSON policy
+elements: Condition operators", Date condition operators), and YAML 1.2's core schema, which the
+JSON Schema and editors follow, has no timestamp type. So the loader never resolves an unquoted
+`2024-02-30` into a date object (PyYAML's YAML 1.1 default would, and crashes on an impossible
+one); it stays the text the author wrote, and the model decides whether text is allowed there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node
 
-from orchestrator.loader.diagnostics import Diagnostic, PathElement
+from orchestrator.loader.builder import Builder, Mark, Positions, SourceError, node_mark
+from orchestrator.loader.diagnostics import Diagnostic
 
-# Nodes reached again through aliases. A document without aliases never counts; a billion-laughs
-# bomb reaches this after a few milliseconds instead of expanding to 10^9 nodes.
-MAX_ALIAS_EXPANSION = 50_000
-MAX_DEPTH = 64
+__all__ = ["Positions", "SourceError", "compose", "decode", "read_yaml", "syntax_diagnostic"]
+
 MAX_BYTES = 5 * 1024 * 1024
-MERGE_TAG = "tag:yaml.org,2002:merge"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# YAML 1.1 section 5.1 (as PyYAML and libyaml check it): the characters a stream may contain.
+NON_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# YAML's line breaks, as PyYAML and libyaml count lines in their marks.
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+FLOW_CONTEXTS = {"while parsing a flow sequence": "the [ ... ]", "while parsing a flow mapping": "the { ... }"}
 
 try:  # libyaml is much faster where it is available
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class Mark:
-    line: int  # 1-based
-    col: int  # 1-based
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader without the implicit timestamp type (dates are text, see above)."""
 
-
-@dataclass
-class Positions:
-    """Where each data path starts: the value, and for mapping entries the key too."""
-
-    values: dict[tuple[PathElement, ...], Mark] = field(default_factory=dict)
-    keys: dict[tuple[PathElement, ...], Mark] = field(default_factory=dict)
-
-    def locate(self, path: tuple[PathElement, ...], at_key: bool = False) -> Mark:
-        """The position of path, or of its nearest ancestor that has one."""
-        table = self.keys if at_key else self.values
-        for end in range(len(path), -1, -1):
-            prefix = path[:end]
-            if prefix in table:
-                return table[prefix]
-            if prefix in self.values:
-                return self.values[prefix]
-        return Mark(1, 1)
-
-
-class SourceError(Exception):
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(str(diagnostic))
-        self.diagnostic = diagnostic
-
-
-def _mark(node: Node) -> Mark:
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-class _Builder:
-    """Turns a composed node graph into data, recording positions and refusing bad shapes."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.positions = Positions()
-        self.expanded = 0
-        self.seen: set[int] = set()
-        self.constructor = yaml.constructor.SafeConstructor()
-
-    def fail(self, node: Node, message: str, path: tuple[PathElement, ...]) -> SourceError:
-        mark = _mark(node)
-        return SourceError(Diagnostic(self.file, mark.line, mark.col, message, path))
-
-    def build(self, node: Node, path: tuple[PathElement, ...]) -> Any:
-        if id(node) in self.seen:
-            self.expanded += 1
-            if self.expanded > MAX_ALIAS_EXPANSION:
-                raise self.fail(node, f"aliases expand to more than {MAX_ALIAS_EXPANSION} nodes (an alias bomb?)", ())
-        self.seen.add(id(node))
-        if len(path) > MAX_DEPTH:
-            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels (a recursive alias?)", path[:8])
-        self.positions.values.setdefault(path, _mark(node))
-        if isinstance(node, MappingNode):
-            return self.build_mapping(node, path)
-        if isinstance(node, SequenceNode):
-            return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
-        return self.scalar(node, path)
-
-    def scalar(self, node: ScalarNode, path: tuple[PathElement, ...]) -> Any:
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError as error:
-            raise self.fail(node, f"cannot read value: {getattr(error, 'problem', error)}", path) from None
-
-    def build_mapping(self, node: MappingNode, path: tuple[PathElement, ...]) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        explicit: set[Any] = set()
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                self.merge_into(result, explicit, value_node, path)
-                continue
-            key = self.mapping_key(key_node, path)
-            if key in explicit:
-                raise self.fail(key_node, f"duplicate key {key!r} (each key may appear once in a mapping)", path + (key,))
-            explicit.add(key)
-            self.positions.keys[path + (key,)] = _mark(key_node)
-            result[key] = self.build(value_node, path + (key,))
-        return result
-
-    def mapping_key(self, key_node: Node, path: tuple[PathElement, ...]) -> str:
-        if not isinstance(key_node, ScalarNode):
-            raise self.fail(key_node, "mapping keys must be plain strings", path)
-        key = self.scalar(key_node, path)
-        if isinstance(key, bool) or key is None:
-            # `yes:`/`on:`/`null:` as keys are YAML 1.1 traps; keep the text the author wrote.
-            return str(key_node.value)
-        return str(key)
-
-    def merge_into(self, result: dict[Any, Any], explicit: set[Any], value_node: Node, path: tuple[PathElement, ...]) -> None:
-        """YAML merge keys (`<<: *base`): merged entries never override explicit ones."""
-        sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
-        for source in sources:
-            if not isinstance(source, MappingNode):
-                raise self.fail(source, "a merge key (<<) takes a mapping or a list of mappings", path)
-            merged = self.build_mapping(source, path)
-            for key, value in merged.items():
-                if key not in explicit and key not in result:
-                    result[key] = value
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP_TAG]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -147,6 +62,27 @@ def decode(raw: bytes, file: str) -> str:
         raise SourceError(Diagnostic(file, line, col, message, ())) from None
 
 
+def text_position(text: str, index: int) -> Mark:
+    """The 1-based line and column of text[index], counting lines as YAML does."""
+    line, start = 1, 0
+    for match in LINE_BREAK.finditer(text, 0, index):
+        line, start = line + 1, match.end()
+    return Mark(line, index - start + 1)
+
+
+def check_characters(text: str, file: str) -> None:
+    """A character YAML forbids (NUL, other controls, U+FFFE) is reported where it stands."""
+    found = NON_PRINTABLE.search(text)
+    if found is None:
+        return
+    char = found.group()
+    name = "a control character" if unicodedata.category(char) == "Cc" else "a noncharacter"  # U+FFFE, U+FFFF
+    mark = text_position(text, found.start())
+    message = (f"the character U+{ord(char):04X} ({name}) is not allowed in YAML text;"
+               f' inside double quotes write it as the escape "\\u{ord(char):04x}"')
+    raise SourceError(Diagnostic(file, mark.line, mark.col, message, ()))
+
+
 def read_yaml(path: Path) -> tuple[Any, Positions]:
     """Read one scenario file. Raises SourceError with one located diagnostic."""
     file = str(path)
@@ -154,10 +90,11 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     if len(raw) > MAX_BYTES:
         raise SourceError(Diagnostic(file, 1, 1, f"the file is larger than {MAX_BYTES} bytes", ()))
     text = decode(raw, file)
-    if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in text.splitlines()):
+    check_characters(text, file)
+    if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in LINE_BREAK.split(text)):
         raise SourceError(Diagnostic(file, 1, 1, "the file is empty: expected a scenario (a mapping with name, states, ...)", ()))
     node = compose(text, file)
-    builder = _Builder(file)
+    builder = Builder(file)
     data = builder.build(node, ())
     return data, builder.positions
 
@@ -167,29 +104,44 @@ def compose(text: str, file: str) -> Node:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
         raise SourceError(syntax_diagnostic(error, file, text)) from None
-    except yaml.YAMLError as error:
-        raise SourceError(Diagnostic(file, 1, 1, f"YAML error: {error}", ())) from None
+    except RecursionError:  # only the pure-Python parser recurses; libyaml stops at 1,000 levels itself
+        raise SourceError(Diagnostic(file, 1, 1, "YAML syntax error: the document nests too deeply", ())) from None
+    except yaml.YAMLError as error:  # a ReaderError that check_characters did not foresee
+        reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+        raise SourceError(Diagnostic(file, 1, 1, f"YAML error: {reason}", ())) from None
     nodes = [node for node in nodes if node is not None]
     if not nodes:
         raise SourceError(Diagnostic(file, 1, 1, "the file is empty: expected a scenario (a mapping with name, states, ...)", ()))
     if len(nodes) > 1:
-        mark = _mark(nodes[1])
+        mark = node_mark(nodes[1])
         raise SourceError(Diagnostic(file, mark.line, mark.col, "a scenario file holds one YAML document, found more", ()))
     return nodes[0]
 
 
 def syntax_diagnostic(error: yaml.MarkedYAMLError, file: str, text: str) -> Diagnostic:
+    """Where the parser stopped, and (inside a flow collection, a quoted scalar...) where that began."""
     mark = error.problem_mark or error.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = error.problem or "malformed YAML"
     if _char_at(text, line, col) == "\t" or "\\t" in problem:
         return Diagnostic(file, line, col, "YAML syntax error: a tab character; YAML indents with spaces only", ())
-    context = f" ({error.context})" if error.context else ""
-    return Diagnostic(file, line, col, f"YAML syntax error: {problem}{context}", ())
+    return Diagnostic(file, line, col, f"YAML syntax error: {problem}{_context(error, (line, col))}", ())
+
+
+def _context(error: yaml.MarkedYAMLError, stopped: tuple[int, int]) -> str:
+    if not error.context:
+        return ""
+    opened = error.context_mark
+    where = (opened.line + 1, opened.column + 1) if opened else stopped
+    if where == stopped:
+        return f" ({error.context})"
+    if error.context in FLOW_CONTEXTS:
+        return f" (in {FLOW_CONTEXTS[error.context]} opened at {where[0]}:{where[1]})"
+    return f" ({error.context} started at {where[0]}:{where[1]})"
 
 
 def _char_at(text: str, line: int, col: int) -> str:
-    lines = text.splitlines()
+    lines = LINE_BREAK.split(text)
     if 0 < line <= len(lines) and 0 < col <= len(lines[line - 1]):
         return lines[line - 1][col - 1]
     return ""

@@ -65,10 +65,16 @@ def _problem(item: dict[str, Any], path: tuple[PathElement, ...], leftover: str 
         return Problem(path, f"unknown field {path[-1]!r}" if path else "unknown field", at_key=True)
     message = item["msg"].removeprefix("Value error, ")
     if kind in SHAPE_ERRORS and not isinstance(item.get("input"), (dict, list)):
-        message = f"{message} (got {item.get('input')!r})"
+        message = f"{message} (got {_shown(item.get('input'))})"
     if kind == "too_short" and path and path[-1] == "states":
         message = "a scenario needs at least one state"
     return Problem(path, message)
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """The offending value as written, cut short: a message is one line, whatever the input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _prefer_specific(found: list[tuple[Problem, str]]) -> list[Problem]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ACTION_PATTERN = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
 REFERENCE_PATTERN = re.compile(r"^(user|key|table|group|policy):([A-Za-z0-9_.+=,@-]+)$")
@@ -147,6 +147,18 @@ class Statement(BaseModel):
     @classmethod
     def _actions(cls, value: StrOrList | None) -> StrOrList | None:
         return value if value is None else _check_actions(value)
+
+    @field_validator("not_principal")
+    @classmethod
+    def _not_principal_denies(cls, value: Principal | None, info: ValidationInfo) -> Principal | None:
+        """IAM User Guide, "AWS JSON policy elements: NotPrincipal": AWS does not support NotPrincipal
+        with "Effect": "Allow"; it is only for Deny statements."""
+        if value is not None and info.data.get("effect") == "Allow":
+            raise ValueError(
+                "NotPrincipal cannot be used with Effect Allow: AWS supports it only in Deny statements"
+                " (IAM User Guide, \"AWS JSON policy elements: NotPrincipal\"); name the principals in Principal instead"
+            )
+        return value
 
     @field_validator("resource", "not_resource")
     @classmethod

@@ -79,3 +79,15 @@ def test_duplicate_sids_are_rejected() -> None:
     statement = {"Sid": "A", "Effect": "Allow", "Principal": "*", "Action": "kms:*"}
     with pytest.raises(ValidationError, match="used by more than one statement"):
         ResourcePolicyDocument.model_validate({"Statement": [statement, statement]})
+
+
+def test_not_principal_is_for_deny_only() -> None:
+    """IAM User Guide, "AWS JSON policy elements: NotPrincipal": not supported with Effect Allow."""
+    base = {"NotPrincipal": {"AWS": "user:tester"}, "Action": "kms:*", "Resource": "*"}
+    document = ResourcePolicyDocument.model_validate({"Statement": {"Effect": "Deny", **base}})
+    assert document.statements()[0].not_principal is not None
+    with pytest.raises(ValidationError) as caught:
+        ResourcePolicyDocument.model_validate({"Statement": [{"Effect": "Allow", **base}]})
+    [error] = [e for e in caught.value.errors() if len(e["loc"]) > 2]  # the other union branch wants a dict
+    assert error["loc"][2:] == (0, "NotPrincipal")
+    assert "only in Deny statements" in error["msg"]
