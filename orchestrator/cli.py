@@ -86,11 +86,21 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
 BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("orchestrate")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchestrate",
         description="Prove data-layer access controls (KMS key policies, DynamoDB, IAM) with scenarios.",
     )
+    parser.add_argument("--version", action="version", version=f"orchestrate {_version()}")
     commands = parser.add_subparsers(metavar="COMMAND", required=True)
     for builder in BUILDERS:
         builder(commands)
@@ -103,12 +113,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want
         return int(exit_.code or 0)
-    module = importlib.import_module(f"orchestrator.commands.{args.command}")
+    from orchestrator.commands.signals import Terminated, exit_code, raising_on_stop
+
     try:
-        return int(module.run(args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        with raising_on_stop():  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
+            module = importlib.import_module(f"orchestrator.commands.{args.command}")
+            return int(module.run(args))
+    except (KeyboardInterrupt, Terminated) as stopped:
+        print("terminated" if isinstance(stopped, Terminated) else "interrupted", file=sys.stderr)
+        return exit_code(stopped)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,8 @@ Follows the IAM User Guide, "IAM JSON policy elements: Condition",
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .operators import BASES, NEGATIONS, Tester, build_tester
@@ -28,6 +29,7 @@ from .variables import Lookup, Segments, Template, has_variables, literal_templa
 __all__ = ["Condition", "compile_conditions", "parse_operator", "ANY", "ALL"]
 
 ANY, ALL = "any", "all"
+_SHOWN_VALUES = 5          # values quoted in a failed condition's description
 _CANONICAL = {name.lower(): name for name in (*BASES, *NEGATIONS, "Null")}
 
 
@@ -69,7 +71,7 @@ class Condition:
     """One (operator, key, values) triple of a Condition block."""
 
     __slots__ = ("operator", "key", "key_l", "set_op", "base", "negated", "if_exists",
-                 "known", "templates", "tester", "null_values")
+                 "known", "values", "templates", "tester", "null_values")
 
     def __init__(self, operator: str, key: str, raw: Any, variables: bool) -> None:
         self.operator, self.key, self.key_l = operator, key, key.lower()
@@ -77,6 +79,7 @@ class Condition:
         self.known = parsed is not None
         self.set_op, self.base, self.negated, self.if_exists = parsed or (None, "", False, False)
         texts = _values(raw)
+        self.values = texts
         self.null_values = tuple(t.lower() for t in texts)
         make = parse_template if variables else literal_template
         self.templates: tuple[Template, ...] = tuple(make(t) for t in texts)
@@ -117,8 +120,27 @@ class Condition:
             resolved.append(segments)
         return build_tester(self.base, tuple(resolved))
 
-    def describe(self) -> str:
-        return f"{self.operator} {self.key}"
+    def describe(self, actual: Sequence[str] | None = None) -> str:
+        """e.g. 'StringEquals kms:ViaService (expected "dynamodb.us-east-1.amazonaws.com", actual absent)'.
+
+        ``actual`` is the request's value(s) of the key, None or empty when absent.
+        """
+        if not self.known:
+            return f"unknown condition operator {self.operator}"
+        # The policy's values are ORed; the request's values are a set.
+        got = _shown(actual, "and") if actual else "absent"
+        return f"{self.operator} {self.key} (expected {_shown(self.values, 'or')}, actual {got})"
+
+
+def _shown(values: Sequence[str], conjunction: str) -> str:
+    """Quoted values, at most a few: '"a"', '"a" or "b"', '"a", "b" ... and 3 more'."""
+    quoted = [json.dumps(v) for v in values[:_SHOWN_VALUES]]
+    rest = len(values) - len(quoted)
+    if rest:
+        return ", ".join(quoted) + f" {conjunction} {rest} more"
+    if len(quoted) > 1:
+        return ", ".join(quoted[:-1]) + f" {conjunction} " + quoted[-1]
+    return quoted[0] if quoted else "nothing"
 
 
 def compile_conditions(block: Any, variables: bool) -> tuple[Condition, ...]:

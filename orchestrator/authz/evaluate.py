@@ -1,45 +1,61 @@
 """Decide a request the way AWS does.
 
-Follows the IAM User Guide, "Policy evaluation logic" (explicit deny wins;
-identity-based and resource-based policies are a union within one account;
-a permissions boundary limits identity-based allows and resource-based
-allows that name the account, but not ones that name the user ARN directly),
-"Cross-account policy evaluation logic" (both the identity side and the
-resource policy must allow), and the AWS KMS Developer Guide, "Key policies
-in AWS KMS — Allows access to the AWS account and enables IAM policies" (the
-key policy must allow: naming the principal allows on its own, naming the
-account delegates to IAM policies) and "Grants in AWS KMS".
+Follows the IAM User Guide, "Policy evaluation logic" and "How AWS
+enforcement code logic evaluates requests to allow or deny access": an
+explicit deny anywhere wins; within one account a resource-based policy
+statement that names the caller's own user or role-session ARN allows on its
+own and is not limited by an implicit deny in the identity-based policies or
+the permissions boundary, while one that names the caller's *role* ARN is
+still limited by the session's permissions boundary ("Permissions boundaries
+for IAM entities").  A statement that names an *account*
+(``arn:aws:iam::ACCOUNT:root`` or the bare id) delegates to that account
+("AWS JSON policy elements: Principal", AWS account principals: "This
+delegates authority to the account"), so the caller's identity-based policies
+must allow too, in its own account as in another.  ``"*"`` names every
+principal: it allows on its own in the resource's account and is not limited
+by a boundary ("IAM role principals": boundaries "do not limit permissions
+granted using ... a wildcard (*) in the Principal element").  "Cross-account
+policy evaluation logic": both the identity side and the resource policy must
+allow.
 
-``{"AWS": "*"}`` in a key policy follows the AWS KMS Developer Guide ("Examining
-the key policy"): the asterisk "gives every identity in every AWS account
-permission to use the KMS key" (subject to its conditions), so a same-account
-caller needs nothing more; other accounts still need an IAM allow.  The
+KMS keys follow the AWS KMS Developer Guide, "Key policies in AWS KMS": every
+key has exactly one key policy and it must allow (an IAM policy alone never
+does), so a KMS key ARN decided without a key policy fails closed; naming the
+account delegates to IAM policies ("Allows access to the AWS account and
+enables IAM policies"); "Grants in AWS KMS" are an alternative allow.  The
 account root user (``Principal.type == "Account"``) needs no identity policy
-in its own account.
+in its own account.  ``sts:GetCallerIdentity`` needs no permission and cannot
+be denied (AWS STS API Reference, "GetCallerIdentity").
 """
 from __future__ import annotations
 
-from typing import Final, Sequence
+import re
+from typing import Sequence
 
 from .conditions import Condition
 from .context import RequestContext
 from .documents import PolicyError, get_policy
-from .explain import FailedCondition, Hit, describe_failure, describe_hits, refs
+from .explain import FailedCondition, Hit, describe_failures, describe_grants, describe_hits, refs
 from .grants import matching_grants
 from .inputs import (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, Grant, PolicyInputs,
                      PolicySource, StatementRef)
-from .matching import DIRECT, EVERYONE
+from .matching import ACCOUNT, DIRECT, EVERYONE, ROLE
 from .request import Principal, Request
 
 __all__ = [
     "evaluate", "side_decisions", "Decision", "PolicyInputs", "PolicySource", "Grant", "StatementRef",
-    "Principal", "Request", "PolicyError",
+    "Principal", "Request", "PolicyError", "NO_PERMISSION_REQUIRED",
 ]
 
 _RESOURCE_KINDS = ("resource", "key")
-
-#: A key-policy statement with ``Principal: "*"`` allows a same-account caller on its own.
-KEY_POLICY_STAR_NAMES_PRINCIPAL: Final = True
+#: How a resource-policy statement names the caller when it allows on its own (same account).
+_OWN = (DIRECT, EVERYONE)
+_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
+#: Layer of a decision on an action that needs no permission.
+NO_PERMISSION_REQUIRED = "no-permission-required"
+# AWS STS API Reference, "GetCallerIdentity": "No permissions are required to perform this
+# operation" and an explicit deny of sts:GetCallerIdentity does not stop it.
+_FREE_ACTIONS = frozenset({"sts:getcalleridentity"})
 
 
 class _Run:
@@ -81,6 +97,15 @@ class _Run:
     def is_root(self) -> bool:
         return self.request.principal.type == "Account"
 
+    @property
+    def cross_account(self) -> bool:
+        account = self.inputs.resource_account
+        return account is not None and account != self.request.principal.account
+
+    def named(self, kinds: Sequence[str]) -> list[Hit]:
+        """Resource-policy allows that name the caller in one of these ways."""
+        return [hit for hit in self.resource if hit[2] in kinds]
+
     def identity_ok(self) -> bool:
         return bool(self.identity) or self.is_root
 
@@ -93,11 +118,20 @@ class _Run:
             return bool(self.boundary)
         return len({id(source) for source, _, _ in self.boundary}) == len(boundaries)
 
+    def grants(self, hits: Sequence[Hit], relative: bool = False) -> str:
+        """How resource-policy ``hits`` name the caller, in words."""
+        return describe_grants(hits, self.request.action, self.request.principal, relative)
+
+    def hits(self, hits: Sequence[Hit]) -> str:
+        """The statements of ``hits`` and their policies, in words."""
+        return describe_hits(hits, self.request.principal)
+
     def decide(self, decision: str, layer: str, hits: Sequence[Hit], reason: str,
                extra: tuple[StatementRef, ...] = ()) -> Decision:
         failed: tuple[str, ...] = ()
-        if decision != ALLOWED:   # why no Allow statement applied; Deny conditions that failed are not reasons
-            failed = tuple(dict.fromkeys(describe_failure(f) for f in self.failed if f[1].allow))
+        if decision == IMPLICIT_DENY:   # why no Allow statement applied; failed Deny conditions are not reasons
+            failed = describe_failures([f for f in self.failed if f[1].allow], self.context)
+            reason = "; ".join((reason, *failed))
         return Decision(decision, layer, refs(hits) + extra, tuple(dict.fromkeys(self.missing)), reason, failed)
 
     def who(self) -> str:
@@ -106,41 +140,77 @@ class _Run:
 
 def evaluate(request: Request, inputs: PolicyInputs) -> Decision:
     """Decide ``request`` against ``inputs``; raises PolicyError for an unreadable policy."""
+    if request.action.lower() in _FREE_ACTIONS:
+        return Decision(ALLOWED, NO_PERMISSION_REQUIRED, (), (),
+                        f"{request.action} needs no permission and cannot be denied")
     run = _Run(request, inputs)
     if run.denies:
         return run.decide(EXPLICIT_DENY, "explicit-deny", run.denies,
-                          f"{request.action} is explicitly denied by {describe_hits(run.denies)}")
+                          f"{request.action} on {request.resource} is explicitly denied by {run.hits(run.denies)}")
     policy = inputs.resource_policy
+    if policy is None and _KMS_KEY.match(request.resource):
+        return _no_key_policy(run)
     if policy is not None and policy.kind == "key":
         return _kms(run)
-    account = inputs.resource_account
-    if account is not None and account != request.principal.account:
-        return _cross_account(run, account)
+    if run.cross_account:
+        return _cross_account(run)
     return _same_account(run)
 
 
 def _allowed_by_identity(run: _Run, extra_hits: list[Hit], layer: str) -> Decision:
-    """Identity-side allow, subject to the permissions boundary."""
+    """Identity-side allow, subject to the permissions boundary; ``extra_hits`` are the
+    resource-policy statements that must allow too (delegation, cross-account)."""
     if not run.boundary_ok():
         return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
                           f"the permissions boundary does not allow {run.who()}")
-    hits = run.identity + extra_hits + run.boundary
-    return run.decide(ALLOWED, layer, hits, f"{run.request.action} is allowed by {describe_hits(hits) or 'the account root user'}")
+    action = run.request.action
+    if run.identity:
+        parts = [f"{action} is allowed by {run.hits(run.identity)}"]
+    else:
+        parts = [f"{action} is allowed for the account root user, which needs no identity-based policy"]
+    if extra_hits:
+        parts.append(run.grants(extra_hits))
+    if run.boundary:
+        parts.append(f"{run.hits(run.boundary)} allows it too")
+    return run.decide(ALLOWED, layer, run.identity + extra_hits + run.boundary, "; ".join(parts))
+
+
+def _allowed_by_role(run: _Run, role: list[Hit], layer: str) -> Decision:
+    """A grant to the caller's role ARN: limited by the session's permissions boundary only."""
+    reason = f"{run.request.action} is allowed by {run.grants(role, relative=True)}"
+    if run.boundary:
+        reason += f"; {run.hits(run.boundary)} allows it too"
+    return run.decide(ALLOWED, layer, role + run.boundary, reason)
+
+
+def _role_limited(run: _Run, role: list[Hit]) -> Decision:
+    return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
+                      f"{run.grants(role)}, but the permissions boundary does not allow {run.who()} "
+                      "(a grant to a role ARN is limited by the session's permissions boundary)")
 
 
 def _same_account(run: _Run) -> Decision:
-    direct = [h for h in run.resource if h[2] == DIRECT]
-    if direct:
-        return run.decide(ALLOWED, "resource-policy", direct,
-                          f"{run.request.action} is allowed by {describe_hits(direct)}")
-    if run.identity_ok() or run.resource:
-        layer = "identity-policy" if run.identity_ok() else "resource-policy"
-        return _allowed_by_identity(run, run.resource, layer)
+    own = run.named(_OWN)
+    if own:
+        return run.decide(ALLOWED, "resource-policy", own,
+                          f"{run.request.action} is allowed by {run.grants(own, relative=True)}")
+    role = run.named((ROLE,))
+    if role and run.boundary_ok():
+        return _allowed_by_role(run, role, "resource-policy")
+    if run.identity_ok():
+        return _allowed_by_identity(run, [], "identity-policy")
+    if role:
+        return _role_limited(run, role)
+    account = run.named((ACCOUNT,))
+    if account:
+        return run.decide(IMPLICIT_DENY, "identity-policy", (),
+                          f"{run.grants(account)}, but no identity-based policy allows {run.who()}")
     where = "identity-based or resource-based policy" if run.inputs.resource_policy else "identity-based policy"
     return run.decide(IMPLICIT_DENY, "identity-policy", (), f"no {where} allows {run.who()}")
 
 
-def _cross_account(run: _Run, account: str) -> Decision:
+def _cross_account(run: _Run) -> Decision:
+    account = run.inputs.resource_account
     if not run.resource:
         return run.decide(IMPLICIT_DENY, "resource-policy", (),
                           f"cross-account request: no resource policy in account {account} allows {run.who()}")
@@ -166,14 +236,26 @@ def _grant_decision(run: _Run) -> Decision | None:
     return run.decide(ALLOWED, "grant", (), f"{request.action} is allowed by KMS grant {names}", extra)
 
 
+def _no_key_policy(run: _Run) -> Decision:
+    """A KMS key ARN without its key policy: no key-policy statement can allow (fail closed)."""
+    granted = _grant_decision(run)
+    if granted is not None:
+        return granted
+    return run.decide(IMPLICIT_DENY, "key-policy", (),
+                      "no key policy was given for the KMS key: without a key policy that allows it, "
+                      f"no IAM policy can allow {run.who()}")
+
+
 def _kms(run: _Run) -> Decision:
-    request, account = run.request, run.inputs.resource_account
-    cross = account is not None and account != request.principal.account
-    named = (DIRECT, EVERYONE) if KEY_POLICY_STAR_NAMES_PRINCIPAL else (DIRECT,)
-    direct = [h for h in run.resource if h[2] in named]
-    if direct and not cross:
-        return run.decide(ALLOWED, "key-policy", direct,
-                          f"{request.action} is allowed by {describe_hits(direct)}, which names the principal")
+    request, cross = run.request, run.cross_account
+    role = [] if cross else run.named((ROLE,))
+    if not cross:
+        own = run.named(_OWN)
+        if own:
+            return run.decide(ALLOWED, "key-policy", own,
+                              f"{request.action} is allowed by {run.grants(own, relative=True)}")
+        if role and run.boundary_ok():
+            return _allowed_by_role(run, role, "key-policy")
     if run.resource and run.identity_ok() and run.boundary_ok():
         return _allowed_by_identity(run, run.resource, "key-policy" if cross else "identity-policy")
     granted = _grant_decision(run)
@@ -183,10 +265,11 @@ def _kms(run: _Run) -> Decision:
         extra = " and no grant allows it" if run.inputs.grants else ""
         return run.decide(IMPLICIT_DENY, "key-policy", (),
                           f"no statement in the key policy allows {run.who()}{extra}")
+    if role:
+        return _role_limited(run, role)
     if not run.identity_ok():
         return run.decide(IMPLICIT_DENY, "identity-policy", (),
-                          f"the key policy delegates {request.action} to account "
-                          f"{account or request.principal.account} but no IAM policy allows {run.who()}")
+                          f"{run.grants(run.resource)}, but no IAM policy allows {run.who()}")
     return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
                       f"the permissions boundary does not allow {run.who()}")
 
@@ -197,6 +280,8 @@ def side_decisions(request: Request, inputs: PolicyInputs) -> dict[str, str]:
     Backs SimulateCustomPolicy's ``EvalDecisionDetails`` ("how each policy type
     contributes to the final evaluation decision") for cross-account requests.
     """
+    if request.action.lower() in _FREE_ACTIONS:
+        return {"identity": ALLOWED, "resource": ALLOWED, "boundary": ALLOWED}
     run = _Run(request, inputs)
     deny_kinds = {source.kind for source, _, _ in run.denies}
     if deny_kinds & {"identity", "boundary"}:

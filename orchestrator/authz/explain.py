@@ -1,39 +1,94 @@
 """Human-readable explanation pieces for a :class:`Decision`.
 
 Mirrors what IAM's policy simulator reports (MatchedStatements,
-MissingContextValues) plus the condition tests that failed.
+MissingContextValues) plus the condition tests that failed.  Statements are
+named by Sid, else by their 1-based position (``statement #1`` is the first of
+the policy's Statement list; :class:`StatementRef.index` stays 0-based).
+Policies are named as a reader finds them: ``the key policy``, ``managed
+policy AmazonDynamoDBFullAccess``, ``inline policy read of user tester``.
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .conditions import Condition
+from .context import RequestContext
 from .inputs import PolicySource, StatementRef
+from .matching import ACCOUNT, DIRECT, EVERYONE, ROLE
+from .request import Principal
 from .statement import Statement
 
 __all__ = [
-    "Hit", "FailedCondition", "statement_ref", "refs", "describe_failure", "describe_hits",
-    "policy_label", "statement_label",
+    "Hit", "FailedCondition", "statement_ref", "refs", "describe_failures", "describe_hits",
+    "describe_grants", "policy_label", "statement_label",
 ]
 
 Hit = tuple[PolicySource, Statement, str]                 # source, statement, how the caller was named
 FailedCondition = tuple[PolicySource, Statement, Condition]
 
-_KIND_LABELS = {"key": "key policy", "resource": "resource policy"}
+_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:.*/)?([^/]+)$")
+_INLINE = re.compile(r"^(?P<holder>.+?)(?: inline |/inline/)(?P<name>[^/]+)$")
+_HOLDER_KINDS = ("user ", "role ", "group ")
+_SESSION = re.compile(r":assumed-role/([^/]+)/")
 
 
-def policy_label(source: PolicySource) -> str:
-    """e.g. "key policy", "identity policy tester/inline/read", "permissions boundary b"."""
-    if source.kind in _KIND_LABELS:
-        return _KIND_LABELS[source.kind]
-    prefix = "permissions boundary" if source.kind == "boundary" else "identity policy"
-    return f"{prefix} {source.name}" if source.name else prefix
+def _holder(holder: str, caller_arn: str) -> str:
+    """"user tester" for the holders the policy readers write: "user" / "role" (moto's world:
+    the caller's own), "tester" (the desired state: a user), "group g"."""
+    if holder in ("user", "role"):
+        name = _caller_name(caller_arn)
+        return f"{holder} {name}" if name else f"the {holder}"
+    return holder if holder.startswith(_HOLDER_KINDS) else f"user {holder}"
+
+
+def _caller_name(arn: str) -> str | None:
+    session = _SESSION.search(arn)
+    if session is not None:
+        return session.group(1)
+    return arn.rsplit("/", 1)[-1] if "/" in arn else None
+
+
+def _identity_label(name: str, caller_arn: str) -> str:
+    managed = _MANAGED.match(name)
+    if managed is not None:
+        return f"managed policy {managed.group(1)}"
+    inline = _INLINE.match(name)
+    if inline is not None:
+        return f"inline policy {inline.group('name')} of {_holder(inline.group('holder'), caller_arn)}"
+    return f"identity policy {name}" if name else "identity policy"
+
+
+def _resource_label(name: str) -> str:
+    """"the bucket policy" for the gate's "bucket policy b", else "the resource policy"."""
+    kind, found, _ = name.partition(" policy ")
+    return f"the {kind} policy" if found and kind in ("bucket", "table") else "the resource policy"
+
+
+def policy_label(source: PolicySource, principal: Principal | None = None) -> str:
+    """e.g. "the key policy", "managed policy AmazonDynamoDBFullAccess", "permissions boundary b";
+    ``principal`` (the caller) names the holder of its own inline policies."""
+    return _label(source.kind, source.name, principal.arn if principal is not None else "")
+
+
+@lru_cache(maxsize=4096)        # reasons are built on every decision; labels repeat
+def _label(kind: str, name: str, caller_arn: str) -> str:
+    if kind == "key":
+        return "the key policy"
+    if kind == "resource":
+        return _resource_label(name)
+    if kind == "boundary":
+        managed = _MANAGED.match(name)
+        short = managed.group(1) if managed is not None else name
+        return f"permissions boundary {short}" if short else "the permissions boundary"
+    return _identity_label(name, caller_arn)
 
 
 def statement_label(statement: Statement) -> str:
     if statement.sid:
         return f'statement "{statement.sid}"'
-    return f"statement #{statement.index}"
+    return f"statement #{statement.index + 1}"
 
 
 def statement_ref(source: PolicySource, statement: Statement) -> StatementRef:
@@ -51,12 +106,50 @@ def refs(hits: Iterable[Hit]) -> tuple[StatementRef, ...]:
     return tuple(seen.values())
 
 
-def describe_failure(failure: FailedCondition) -> str:
-    """e.g. 'StringEquals kms:ViaService (statement "AllowViaDynamo" of key policy)'."""
-    source, statement, condition = failure
-    return f"{condition.describe()} ({statement_label(statement)} of {policy_label(source)})"
+def _hit_label(source: PolicySource, statement: Statement, principal: Principal | None) -> str:
+    return f"{statement_label(statement)} of {policy_label(source, principal)}"
 
 
-def describe_hits(hits: Sequence[Hit]) -> str:
-    """e.g. 'statement "DenyAll" of key policy'."""
-    return ", ".join(f"{statement_label(s)} of {policy_label(src)}" for src, s, _ in hits)
+def describe_hits(hits: Sequence[Hit], principal: Principal | None = None) -> str:
+    """e.g. 'statement "DenyAll" of the key policy, statement #1 of managed policy P'."""
+    labels = dict.fromkeys(_hit_label(source, statement, principal) for source, statement, _ in hits)
+    return ", ".join(labels)
+
+
+_NAMING_ORDER = (DIRECT, EVERYONE, ROLE, ACCOUNT)
+
+
+def _naming(kind: str, action: str, account: str) -> str:
+    if kind == ACCOUNT:
+        return f"delegates {action} to account {account}"
+    if kind == DIRECT:
+        return "names the principal"
+    return 'names every principal ("*")' if kind == EVERYONE else "names the principal's role"
+
+
+def describe_grants(hits: Sequence[Hit], action: str, principal: Principal, relative: bool = False) -> str:
+    """How resource-policy statements name ``principal`` (a statement names it by account only
+    when that is its own account), e.g. 'statement "EnableIAM" of the key
+    policy delegates kms:Decrypt to account 123456789012' (``relative``: '..., which delegates ...')."""
+    by_kind: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_kind.setdefault(hit[2], []).append(hit)
+    which = ", which" if relative else ""
+    parts = [f"{describe_hits(by_kind[kind], principal)}{which} {_naming(kind, action, principal.account)}"
+             for kind in _NAMING_ORDER if kind in by_kind]
+    return (", and " if relative else "; ").join(parts)
+
+
+def describe_failures(failures: Sequence[FailedCondition], context: RequestContext) -> tuple[str, ...]:
+    """One line per statement that did not apply because of its conditions, e.g.
+    'statement "AllowViaDynamo" of the key policy did not apply: StringEquals kms:ViaService
+    (expected "dynamodb.us-east-1.amazonaws.com", actual absent)'."""
+    grouped: dict[tuple[int, int], tuple[str, list[str]]] = {}
+    for source, statement, condition in failures:
+        key = (id(source), statement.index)
+        if key not in grouped:
+            grouped[key] = (_hit_label(source, statement, context.principal), [])
+        text = condition.describe(context.get(condition.key_l))
+        if text not in grouped[key][1]:
+            grouped[key][1].append(text)
+    return tuple(f"{label} did not apply: {' and '.join(tests)}" for label, tests in grouped.values())

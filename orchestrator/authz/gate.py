@@ -8,9 +8,18 @@ call needs is decided on its own; the first denial answers the call) and
 principal keys), and the AWS KMS Developer Guide, "Key states of AWS KMS keys"
 (a key's state is checked after authorization and applies to every caller).
 
-Requests whose access key belongs to no IAM user or role session (the
-orchestrator's own identity, moto's default credentials) are treated as an
-administrator: no policy is evaluated, but key states still apply.
+Requests whose access key belongs to no IAM user or role session are the
+orchestrator's own identity (moto answers GetCallerIdentity for any such key
+with one identity, ``arn:aws:sts::ACCOUNT:user/moto``, unless the backend
+names another, such as an account root).  That identity is decided like any
+other principal, with one assumption: its identity-based policies allow
+everything, as an administrator's do (its real IAM policies are not in moto's
+world).  So resource-based policies still bind it: a KMS call, or a DynamoDB
+call that uses the table's key (CreateTable/UpdateTable under a customer
+managed key, PutItem, BatchWriteItem, GetItem...), needs the key policy to
+allow it, by naming the identity or by delegating to its account ("Key
+policies in AWS KMS"), and an explicit deny in any policy applies.  A scenario
+that orchestrate could not set up on AWS fails here with AWS's error.
 """
 from __future__ import annotations
 
@@ -18,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+from .caller import caller_principal
 from .errors import (
     AwsError,
     dynamodb_kms_denied,
@@ -29,16 +39,20 @@ from .errors import (
     s3_denied,
 )
 from .evaluate import Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, evaluate
-from .inputs import ALLOWED, IMPLICIT_DENY
+from .inputs import IMPLICIT_DENY
 from .request import Principal
 from .services import Authorization, CallPlan, Denial, PlanContext, plan_call
 from .services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
 from .world import Identity, PolicyDoc, World
 
-__all__ = ["Gate", "CallVerdict", "ADMIN_DECISION"]
+__all__ = ["Gate", "CallVerdict", "ADMIN_POLICY", "MOTO_CALLER"]
 
-ADMIN_DECISION = Decision(ALLOWED, "administrator", (), (),
-                          "administrator credentials (no IAM identity): policies are not evaluated")
+#: The identity-based policy assumed for the orchestrator's own identity (an administrator's).
+ADMIN_POLICY = PolicySource("identity", "orchestrator (assumed administrator)",
+                            '{"Version": "2012-10-17", "Statement": '
+                            '[{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+#: What moto's sts:GetCallerIdentity answers for credentials of no IAM user (moto ``sts/models.py``).
+MOTO_CALLER = "arn:aws:sts::{account}:user/moto"
 Step = tuple[Authorization, Decision]
 # IAM User Guide, "aws:CalledVia": only these services add themselves to the chain.
 _CALLED_VIA_SERVICES = frozenset({"athena.amazonaws.com", "cloudformation.amazonaws.com",
@@ -52,8 +66,8 @@ class CallVerdict:
     allowed: bool
     service: str
     operation: str
-    principal: Principal | None
-    admin: bool
+    principal: Principal
+    admin: bool  # the orchestrator's own identity
     steps: list[Step] = field(default_factory=list)
     error: AwsError | None = None
     request_id: str = ""
@@ -104,23 +118,36 @@ def _state_error(step: Authorization, service: str, request_id: str) -> AwsError
 
 
 class Gate:
-    """Decides every call made with a scenario identity's credentials (reads moto lazily)."""
+    """Decides every call before moto runs it (reads moto lazily).
+
+    ``admin_arn`` is the orchestrator's own identity as GetCallerIdentity names it, used for
+    credentials of no IAM user or role session; default: moto's answer, ``MOTO_CALLER``.
+    """
 
     def __init__(self, region: str = "us-east-1", world: World | None = None,
                  clock: Callable[[], datetime] | None = None, secure_transport: bool = True,
-                 source_ip: str = "127.0.0.1") -> None:
+                 source_ip: str = "127.0.0.1", admin_arn: str | None = None) -> None:
         self.region = region
         self.world = world or World()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.secure_transport = secure_transport
         self.source_ip = source_ip
+        self.admin_arn = admin_arn
 
     def check(self, service: str, operation: str, params: Mapping[str, Any],
               access_key_id: str | None, region: str | None = None) -> CallVerdict:
-        """Decide a call signed with ``access_key_id`` (None or unknown key: administrator)."""
+        """Decide a call signed with ``access_key_id`` (None or a key of no IAM identity: the
+        orchestrator's own identity, see :meth:`admin_identity`)."""
         identity = self.world.identity_for_access_key(access_key_id)
-        account = identity.account if identity else self.world.account_for_access_key(access_key_id)
-        return self._decide(identity, account, service, operation, params, region or self.region)
+        if identity is None:
+            identity = self.admin_identity(self.world.account_for_access_key(access_key_id))
+        return self._decide(identity, identity.account, service, operation, params, region or self.region)
+
+    def admin_identity(self, account: str) -> Identity:
+        """The orchestrator's identity in ``account``: an administrator as far as IAM goes."""
+        arn = self.admin_arn or MOTO_CALLER.format(account=account)
+        principal = caller_principal(arn, account)
+        return Identity(principal, principal.account, administrator=True)
 
     def predict(self, principal_arn: str, service: str, operation: str,
                 params: Mapping[str, Any], region: str | None = None) -> CallVerdict:
@@ -146,22 +173,22 @@ class Gate:
         caller = identity.account if identity else account
         return plan_call(service, operation, params, PlanContext(self.world, region, account, caller))
 
-    def _decide(self, identity: Identity | None, account: str, service: str, operation: str,
+    def _decide(self, identity: Identity, account: str, service: str, operation: str,
                 params: Mapping[str, Any], region: str) -> CallVerdict:
         plan = self.plan(identity, account, service, operation, params, region)
         request_id = new_request_id()
-        principal = identity.principal if identity else None
+        principal, admin = identity.principal, identity.administrator
         steps: list[Step] = []
         for step in plan.steps:
-            decision = self._evaluate(identity, step, region) if identity else ADMIN_DECISION
+            decision = self._evaluate(identity, step, region)
             steps.append((step, decision))
             error = None
-            if not decision.allowed and principal is not None:
+            if not decision.allowed:
                 error = _denial(step.denial, plan.service, principal, step, decision, request_id)
             error = error or _state_error(step, plan.service, request_id)
             if error is not None:
-                return CallVerdict(False, service, operation, principal, identity is None, steps, error, request_id)
-        return CallVerdict(True, service, operation, principal, identity is None, steps, None, request_id)
+                return CallVerdict(False, service, operation, principal, admin, steps, error, request_id)
+        return CallVerdict(True, service, operation, principal, admin, steps, None, request_id)
 
     def _evaluate(self, identity: Identity, step: Authorization, region: str) -> Decision:
         request = Request(identity.principal, step.action, step.resource,
@@ -171,10 +198,17 @@ class Gate:
         except PolicyError as error:
             return Decision(IMPLICIT_DENY, "identity-policy", (), (), f"unreadable policy: {error}")
 
+    def _identity_sources(self, identity: Identity) -> tuple[PolicySource, ...]:
+        # Departure (docs/embedded-departures.md): the orchestrator's real IAM policies are not
+        # in moto's world; assumed to allow everything, so only resource policies can deny it.
+        if identity.administrator:
+            return (ADMIN_POLICY,)
+        return tuple(_source(d) for d in self.world.identity_policies(identity))
+
     def _inputs(self, identity: Identity, step: Authorization) -> PolicyInputs:
-        boundary = self.world.permissions_boundary(identity)
+        boundary = None if identity.administrator else self.world.permissions_boundary(identity)
         return PolicyInputs(
-            identity=tuple(_source(d) for d in self.world.identity_policies(identity)),
+            identity=self._identity_sources(identity),
             boundaries=(_source(boundary),) if boundary is not None else (),
             resource_policy=_source(step.resource_policy) if step.resource_policy else None,
             resource_account=step.resource_account,

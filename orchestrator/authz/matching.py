@@ -6,8 +6,13 @@ values are case-sensitive globs over the whole ARN; the Principal element
 names ``"*"``, an account (``"123456789012"`` or
 ``arn:aws:iam::123456789012:root`` — every principal of that account), or a
 specific IAM user / role / assumed-role session ARN, and has no partial
-wildcards.  ``Service``, ``Federated`` and ``CanonicalUser`` principals never
-match an IAM identity.
+wildcards.  How a statement names the caller matters to the decision ("AWS
+JSON policy elements: Principal" and "Policy evaluation logic"): DIRECT (the
+caller's own user or session ARN, or the root user of a named account),
+EVERYONE (``"*"``), ROLE (the ARN of the role a session belongs to: limited by
+the session's permissions boundary) or ACCOUNT (a named account: delegates to
+that account's identity-based policies).  ``Service``, ``Federated`` and
+``CanonicalUser`` principals never match an IAM identity.
 """
 from __future__ import annotations
 
@@ -20,11 +25,11 @@ from .variables import Lookup, Segments, Template, has_variables, resolve, stati
 
 __all__ = [
     "Matcher", "compile_glob", "glob_pattern", "ActionMatcher", "ResourceMatcher",
-    "PrincipalMatcher", "DIRECT", "ACCOUNT", "EVERYONE",
+    "PrincipalMatcher", "DIRECT", "ROLE", "ACCOUNT", "EVERYONE",
 ]
 
 Matcher = Callable[[str], bool]
-DIRECT, ACCOUNT, EVERYONE = "principal", "account", "everyone"
+DIRECT, ROLE, ACCOUNT, EVERYONE = "principal", "role", "account", "everyone"
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
@@ -204,7 +209,7 @@ def _strings(value: Any) -> tuple[str, ...]:
 class PrincipalMatcher:
     """Compiled Principal / NotPrincipal element."""
 
-    __slots__ = ("everyone", "accounts", "arns", "roles")
+    __slots__ = ("everyone", "accounts", "arns", "roles", "role_arns")
 
     def __init__(self, element: Any) -> None:
         self.everyone = element == "*"
@@ -215,6 +220,7 @@ class PrincipalMatcher:
         for value in _strings(aws):
             self._add(value.strip(), accounts, arns, roles)
         self.accounts, self.arns, self.roles = frozenset(accounts), frozenset(arns), frozenset(roles)
+        self.role_arns = frozenset(arn for arn in arns if _ROLE_ARN.match(arn))
 
     def _add(self, value: str, accounts: set[str], arns: set[str], roles: set[tuple[str, str]]) -> None:
         if value == "*":
@@ -229,12 +235,23 @@ class PrincipalMatcher:
                 roles.add((role.group(1), role.group(2)))
 
     def match(self, principal: Principal) -> str | None:
-        """DIRECT, ACCOUNT or EVERYONE when the element names ``principal``, else None."""
-        if principal.arn in self.arns or self._session_of_role(principal):
+        """How the element names ``principal`` (DIRECT, EVERYONE, ROLE, ACCOUNT), else None.
+
+        When an element names the caller several ways the strongest wins, in
+        that order: a grant to the caller's own ARN or to ``"*"`` needs nothing
+        else, one to its role is limited by its permissions boundary, and one
+        to its account only delegates.
+        """
+        # A caller given as its role's ARN (simulate's CallerArn) stands for a session of the role.
+        listed = principal.arn in self.arns
+        if (listed and principal.arn not in self.role_arns) or (
+                principal.type == "Account" and principal.account in self.accounts):
             return DIRECT
-        if principal.account in self.accounts:
-            return DIRECT if principal.type == "Account" else ACCOUNT
-        return EVERYONE if self.everyone else None
+        if self.everyone:
+            return EVERYONE
+        if listed or self._session_of_role(principal):
+            return ROLE
+        return ACCOUNT if principal.account in self.accounts else None
 
     def excludes(self, principal: Principal) -> bool:
         """NotPrincipal semantics (IAM User Guide, "NotPrincipal"): a principal is

@@ -15,11 +15,22 @@ classic per-resource shape), with ``EvalActionName``, ``EvalResourceName``,
 ``EvalDecisionDetails`` / ``PermissionsBoundaryDecisionDetail`` where AWS
 returns them.
 
-Deliberate difference from AWS's simulator: when a ``ResourcePolicy`` is given
-and the resource is a KMS key ARN (``arn:aws:kms:...:key/...``) the policy is
-treated as a KMS key policy — it must allow, and a statement naming the
-account only delegates to the IAM policies (AWS KMS Developer Guide, "Key
-policies").  AWS's simulator evaluates it like any resource policy.
+Deliberate differences from AWS's simulator, where the simulator does not
+decide as the service would:
+
+* when the resource is a KMS key ARN (``arn:aws:kms:...:key/...``) a
+  ``ResourcePolicy`` is treated as its key policy — it must allow, and a
+  statement naming the account only delegates to the IAM policies (AWS KMS
+  Developer Guide, "Key policies in AWS KMS"); with no ``ResourcePolicy`` the
+  key's policy is unknown and the decision fails closed (``implicitDeny``:
+  "Unless the key policy explicitly allows it, you cannot use IAM policies to
+  allow access to a KMS key").  AWS's simulator evaluates identity policies alone;
+* ``sts:GetCallerIdentity`` is ``allowed`` whatever the policies say (AWS STS
+  API Reference, "GetCallerIdentity": no permission is required and an
+  explicit deny does not apply);
+* ``orchestrate simulate`` adds ``OrchestrateReason`` to every result: the
+  engine's reason in words (which statement allowed or denied, which
+  condition did not hold).  The in-process IAM API answers leave it out.
 
 A malformed line prints ``SOURCE:LINE: message`` on stderr and exits 2;
 results of earlier lines have already been printed.  This module imports
@@ -181,15 +192,15 @@ class _Simulation:
     def cross_account(self) -> bool:
         return self.owner is not None and self.owner != self.principal.account
 
-    def results(self) -> list[dict[str, Any]]:
+    def results(self, reasons: bool = False) -> list[dict[str, Any]]:
         out = []
         for action in self.actions:
             for resource in self.resources:
                 request = Request(self.principal, action, resource, self.context)
-                out.append(self.result(request, self.inputs(resource)))
+                out.append(self.result(request, self.inputs(resource), reasons))
         return out
 
-    def result(self, request: Request, inputs: PolicyInputs) -> dict[str, Any]:
+    def result(self, request: Request, inputs: PolicyInputs, reasons: bool = False) -> dict[str, Any]:
         decision: Decision = evaluate(request, inputs)
         result: dict[str, Any] = {
             "EvalActionName": request.action,
@@ -198,6 +209,8 @@ class _Simulation:
             "MatchedStatements": [self.statement(ref) for ref in decision.matched],
             "MissingContextValues": list(decision.missing_context),
         }
+        if reasons:
+            result["OrchestrateReason"] = decision.reason
         sides = side_decisions(request, inputs) if self.cross_account or self.boundaries else None
         if self.cross_account and sides is not None:
             result["EvalDecisionDetails"] = {"IAM Policy": sides["identity"], "Resource Policy": sides["resource"]}
@@ -219,10 +232,11 @@ class _Simulation:
         return out
 
 
-def simulate_document(document: Any) -> dict[str, Any]:
-    """``{"EvaluationResults": [...]}`` for one parsed input document (raises InputError)."""
+def simulate_document(document: Any, reasons: bool = False) -> dict[str, Any]:
+    """``{"EvaluationResults": [...]}`` for one parsed input document (raises InputError);
+    ``reasons`` adds each decision's ``OrchestrateReason``."""
     try:
-        return {"EvaluationResults": _Simulation(document).results()}
+        return {"EvaluationResults": _Simulation(document).results(reasons)}
     except PolicyError as error:
         raise InputError(f"malformed policy: {error}") from None
 
@@ -267,7 +281,7 @@ def run(stdin: TextIO, stdout: TextIO, stderr: TextIO, source_name: str = "<stdi
     number = 0
     try:
         for number, document in _documents(stdin):
-            result = simulate_document(document)
+            result = simulate_document(document, reasons=True)
             stdout.write(json.dumps(result, separators=(",", ":")) + "\n")
     except InputError as error:
         if len(error.args) == 2:

@@ -72,7 +72,7 @@ class Statement:
 
     def applies(self, action: str, resource: str, principal: Principal, context: Lookup,
                 missing: list[str], failed: list[Condition], has_boundary: bool = False) -> str | None:
-        """How the statement names the caller (IDENTITY, DIRECT, ACCOUNT, EVERYONE), or None.
+        """How the statement names the caller (IDENTITY, DIRECT, ROLE, ACCOUNT, EVERYONE), or None.
 
         ``action`` must be lower-case.  Failed conditions are appended to
         ``failed`` and absent condition keys to ``missing``.

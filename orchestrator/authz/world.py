@@ -49,13 +49,15 @@ class PolicyDoc:
 
 @dataclass(frozen=True)
 class Identity:
-    """An authenticated IAM identity: an IAM user or an assumed-role session."""
+    """An authenticated identity: an IAM user, an assumed-role session, or (``administrator``)
+    the orchestrator's own identity, whose IAM policies moto's world does not hold."""
 
     principal: Principal
     account: str
     user_name: str | None = None
     role_arn: str | None = None
     access_key_id: str | None = None
+    administrator: bool = False
 
 
 @dataclass(frozen=True)

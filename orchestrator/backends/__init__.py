@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 
-from orchestrator.backends.base import Backend, BackendError, CallLog, Credentials, is_mutating
+from orchestrator.backends.base import (
+    Backend, BackendError, CallLog, Credentials, EndpointAnswered, EndpointUnreachable, is_mutating,
+)
 
-__all__ = ["Backend", "BackendError", "CallLog", "Credentials", "is_mutating", "open_backend"]
+__all__ = ["Backend", "BackendError", "CallLog", "Credentials", "EndpointAnswered", "EndpointUnreachable",
+           "is_mutating", "open_backend"]
 
 
 def open_backend(
@@ -15,19 +18,22 @@ def open_backend(
     endpoint_url: str | None = None,
     profile: str | None = None,
     account: str | None = None,
+    timeout: float | None = None,
 ) -> Backend:
-    """The backend a command asked for; AWS_ENDPOINT_URL selects an endpoint like --endpoint-url."""
+    """The backend a command asked for; AWS_ENDPOINT_URL selects an endpoint like --endpoint-url.
+
+    timeout (--timeout) bounds each attempt's wait for an answer; None keeps the backend's default."""
     endpoint_url = endpoint_url or (os.environ.get("AWS_ENDPOINT_URL") if target != "aws" else None)
     if target == "aws":
         from orchestrator.backends.aws import AwsBackend
 
-        backend = AwsBackend(region, profile)
+        backend = AwsBackend(region, profile, timeout)
         backend.guard(account)
         return backend
     if endpoint_url:
         from orchestrator.backends.endpoint import EndpointBackend
 
-        return EndpointBackend(region, endpoint_url)
+        return EndpointBackend(region, endpoint_url, timeout)
     from orchestrator.backends.embedded import EmbeddedBackend
 
     return EmbeddedBackend(region, account)

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.backends.base import Backend, BackendError, Credentials
+from orchestrator.backends.failures import Timeouts
 
 
 class AwsBackend(Backend):
     kind = "aws"
     eventually_consistent = True
+    # botocore's own read timeout (60 s) and the standard retry mode's default of 3 attempts
+    # (AWS SDKs and Tools Reference Guide, "Retry behavior"): AWS throttles bursts of IAM and KMS
+    # control-plane calls, which standard mode retries with backoff. Connecting to a regional
+    # endpoint takes milliseconds, so 10 s (not botocore's 60) is ample.
+    default_timeouts = Timeouts(connect=10.0, read=60.0, attempts=3)
 
-    def __init__(self, region: str, profile: str | None = None) -> None:
-        super().__init__(region)
+    def __init__(self, region: str, profile: str | None = None, timeout: float | None = None) -> None:
+        super().__init__(region, timeout)
         self.profile = profile
 
     def _session_kwargs(self) -> dict[str, Any]:

@@ -12,6 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.backends.failures import (
+    CONNECT_SECONDS, ENDPOINT_READ_SECONDS, Timeouts, answered_message, is_transport_error, is_unreadable_answer,
+    unreachable_message,
+)
+
 READ_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet")
 CallObserver = Callable[[str, str, dict[str, Any]], None]
 
@@ -46,13 +51,27 @@ class BackendError(Exception):
     """An infrastructure problem: unreachable endpoint, wrong account, missing credentials."""
 
 
+class EndpointUnreachable(BackendError):
+    """No answer came: connection refused, or no answer within the timeouts."""
+
+
+class EndpointAnswered(BackendError):
+    """The endpoint answered, with an error or with something that is not an AWS answer."""
+
+
 class Backend(ABC):
     kind: str = "abstract"
     #: Whether outcomes can lag changes (IAM and KMS propagation); only real AWS waits.
     eventually_consistent: bool = False
 
-    def __init__(self, region: str) -> None:
+    #: What messages call the place that answers (an endpoint's URL; AWS's regional STS URL).
+    endpoint_label: str = "the backend"
+    #: Bounds for every call; `--timeout` replaces the read timeout (see failures.Timeouts).
+    default_timeouts: Timeouts = Timeouts(connect=CONNECT_SECONDS, read=ENDPOINT_READ_SECONDS, attempts=2)
+
+    def __init__(self, region: str, timeout: float | None = None) -> None:
         self.region = region
+        self.timeouts = self.default_timeouts.with_read(timeout) if timeout else self.default_timeouts
         self.log = CallLog()
         self._observers: list[CallObserver] = []
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -73,14 +92,14 @@ class Backend(ABC):
         """A boto3 client for the orchestrator's identity (credentials None) or a principal's."""
         cache_key = (service, credentials.access_key_id if credentials else None)
         if cache_key not in self._clients:
-            from botocore.config import Config
-
-            config = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30)
-            client = self._session().client(service, region_name=self.region, config=config,
-                                            **self._credential_kwargs(credentials), **self._client_kwargs())
-            self._prepare(client, credentials)
-            self._clients[cache_key] = client
+            self._clients[cache_key] = self._new_client(service, credentials, self.timeouts)
         return self._clients[cache_key]
+
+    def _new_client(self, service: str, credentials: Credentials | None, timeouts: Timeouts) -> Any:
+        client = self._session().client(service, region_name=self.region, config=timeouts.config(),
+                                        **self._credential_kwargs(credentials), **self._client_kwargs())
+        self._prepare(client, credentials)
+        return client
 
     def _session(self) -> Any:
         """One boto3 session per backend: its loader parses each service model once."""
@@ -110,9 +129,29 @@ class Backend(ABC):
     def identity(self) -> dict[str, str]:
         """The orchestrator's own identity (sts:GetCallerIdentity): Account, Arn, UserId."""
         if self._identity is None:
-            answer = self.client("sts").get_caller_identity()
+            # one attempt: the first call of every command, so a silent endpoint is named at once
+            probe = self._new_client("sts", None, self.timeouts.single())
+            self.endpoint_label = str(probe.meta.endpoint_url)
+            try:
+                answer = probe.get_caller_identity()
+            except Exception as error:
+                raise self.failure(error, probe_failed=True) or error from None
             self._identity = {"Account": answer["Account"], "Arn": answer["Arn"], "UserId": answer["UserId"]}
         return self._identity
+
+    def where(self, error: BaseException | None = None) -> str:
+        """The URL calls go to: the one the error names, else the endpoint's."""
+        url = getattr(error, "kwargs", {}).get("endpoint_url") if error is not None else None
+        return str(url or self.endpoint_label).rstrip("/")
+
+    def failure(self, error: BaseException, probe_failed: bool = False) -> BackendError | None:
+        """One line for an error that says where the backend stands: not reachable, or reached
+        and answering an error (any answer to the start-up probe, or one that is not AWS's)."""
+        if is_transport_error(error):
+            return EndpointUnreachable(unreachable_message(error, self.where(error), self.timeouts))
+        if is_unreadable_answer(error) or (probe_failed and getattr(error, "response", None) is not None):
+            return EndpointAnswered(answered_message(error, self.where(error)))
+        return None
 
     @property
     def account_id(self) -> str:

@@ -1,8 +1,9 @@
 """The embedded default: moto in-process, nothing to configure, no network.
 
 moto does not enforce KMS key policies, conditions, key states or the DynamoDB-to-KMS
-dependency; the authorization gate (orchestrator.authz) decides requests made with scenario
-principals' credentials before moto runs them.
+dependency; the authorization gate (orchestrator.authz) decides every request before moto runs
+it: scenario principals' and the orchestrator's own, whose identity the gate takes to be an
+administrator (its IAM policies allow everything) still bound by key policies.
 """
 
 from __future__ import annotations
@@ -20,9 +21,14 @@ ADMIN = Credentials("AKIAORCHESTRATEADMIN0", "orchestrate-embedded-admin-secret"
 class EmbeddedBackend(Backend):
     kind = "embedded"
 
-    def __init__(self, region: str, account: str | None = None, gate: bool = True) -> None:
+    def __init__(self, region: str, account: str | None = None, gate: bool = True,
+                 admin_arn: str | None = None) -> None:
+        """`admin_arn`: the orchestrator's identity as GetCallerIdentity would name it (default
+        moto's answer, `arn:aws:sts::ACCOUNT:user/moto`); an account root's ARN runs orchestrate
+        as that root, as LocalStack's default credentials and root access keys do."""
         super().__init__(region)
         self._account = account or DEFAULT_ACCOUNT
+        self._admin_arn = admin_arn or f"arn:aws:sts::{self._account}:user/moto"
         self._saved_env = {name: os.environ.get(name) for name in ("MOTO_ACCOUNT_ID",)}
         # AWS managed policies are loaded one by one when attached (moto_extensions), not all
         # ~1,500 of them on every start as MOTO_IAM_LOAD_MANAGED_POLICIES would.
@@ -42,13 +48,15 @@ class EmbeddedBackend(Backend):
         from orchestrator.authz.gate import Gate
         from orchestrator.authz.hooks import install_global_gate
 
-        self.gate = Gate(self.region)
+        self.gate = Gate(self.region, admin_arn=self._admin_arn)
         self._gate_handle = install_global_gate(self.gate)
 
     def identity(self) -> dict[str, str]:
-        """What moto's sts:GetCallerIdentity answers for the administrator keys, without a client
-        and a call (a seed run's start-up is benchmarked)."""
-        return {"Account": self._account, "Arn": f"arn:aws:sts::{self._account}:user/moto", "UserId": "AKIAIOSFODNN7EXAMPLE"}
+        """The orchestrator's identity without a client and a call (a seed run's start-up is
+        benchmarked): moto's GetCallerIdentity answer for the administrator keys, or `admin_arn`
+        (the identity the gate decides those keys' calls as)."""
+        user_id = self._account if self._admin_arn.endswith(":root") else "AKIAIOSFODNN7EXAMPLE"
+        return {"Account": self._account, "Arn": self._admin_arn, "UserId": user_id}
 
     def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or ADMIN

@@ -14,9 +14,10 @@ DEFAULT_ADMIN = Credentials("AKIAORCHESTRATEADMIN0", "orchestrate-endpoint-admin
 class EndpointBackend(Backend):
     kind = "endpoint"
 
-    def __init__(self, region: str, endpoint_url: str) -> None:
-        super().__init__(region)
+    def __init__(self, region: str, endpoint_url: str, timeout: float | None = None) -> None:
+        super().__init__(region, timeout)
         self.endpoint_url = endpoint_url
+        self.endpoint_label = endpoint_url
         key = os.environ.get("AWS_ACCESS_KEY_ID")
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
         self._admin = Credentials(key, secret) if key and secret else DEFAULT_ADMIN
@@ -35,5 +36,7 @@ class EndpointBackend(Backend):
     def identity(self) -> dict[str, str]:
         try:
             return super().identity()
-        except Exception as error:  # botocore's connection errors have no common base worth naming
-            raise BackendError(f"cannot reach the endpoint {self.endpoint_url}: {error}") from None
+        except BackendError:
+            raise
+        except Exception as error:  # a URL botocore refuses (ValueError), a TLS failure, ...
+            raise BackendError(f"cannot reach {self.where()}: {error}") from None

@@ -1,5 +1,6 @@
 """What the embedded backend adds to moto 5.2: IAM user permissions boundaries, which it lacks,
-and AWS managed policies loaded one at a time when a scenario attaches them.
+UpdateGroup's NewPath on its own (which --adopt uses to mark a group as the scenario's), and AWS
+managed policies loaded one at a time when a scenario attaches them.
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -28,6 +29,12 @@ def _moto_user(account: str, name: str) -> Any:
 
     backend = get_backend("iam")[account]["global"]
     return backend.users.get(name)
+
+
+def _moto_group(account: str, name: str) -> Any:
+    from moto.backends import get_backend
+
+    return get_backend("iam")[account]["global"].groups.get(name)
 
 
 def _ok() -> tuple[AWSResponse, dict[str, Any]]:
@@ -65,11 +72,19 @@ def install(client: Any, account: str) -> None:
         if arn:
             answer["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
 
+    def move_group(parsed: dict[str, Any], **_: Any) -> None:
+        """moto's UpdateGroup changes a path only along with a new name; AWS changes either."""
+        group = _moto_group(account, params_seen.get("GroupName", ""))
+        if group is not None and params_seen.get("NewPath") and not params_seen.get("NewGroupName"):
+            group.path = params_seen["NewPath"]
+
     events = client.meta.events
     for operation in ("PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary"):
         events.register(f"before-parameter-build.iam.{operation}", remember)
         events.register_last(f"before-call.iam.{operation}", put_or_delete)
     events.register("after-call.iam.GetUser", add_to_get_user)
+    events.register("before-parameter-build.iam.UpdateGroup", remember)
+    events.register("after-call.iam.UpdateGroup", move_group)
 
 
 AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"

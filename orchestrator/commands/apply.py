@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from orchestrator.commands.common import EXIT_FAILED, EXIT_OK, finish, load, session
+from orchestrator.commands.common import EXIT_FAILED, EXIT_INFRA, EXIT_OK, finish, load, session
 from orchestrator.report.style import Style, stdout_style
 
 
@@ -27,10 +27,13 @@ def _apply(args: argparse.Namespace) -> int:
     with session(args, loaded) as ctx:
         try:
             result = run_states(ctx, loaded, last, progress)
+            _report(args, result)  # before run's destroy, which may fail in its turn
         finally:
             if getattr(args, "destroy_after", False):
                 destroy(ctx, loaded.desired[-1])
-    _report(args, result)
+    if result.error:  # the report above keeps the verdicts of the states before the failure
+        print(result.error, file=sys.stderr)
+        return EXIT_INFRA
     return EXIT_OK if result.passed else EXIT_FAILED
 
 
@@ -48,7 +51,7 @@ def _report(args: argparse.Namespace, result: object) -> None:
 
     report = run_json(result)
     if args.junit:
-        write_junit(args.junit, [suite_element(report, report["scenario"])])
+        write_junit(args.junit, [suite_element(report, report["scenario"], error=report["error"])])
     if args.output == "json":
         json.dump(report, sys.stdout, indent=2, default=str)
         print()

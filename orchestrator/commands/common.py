@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from orchestrator.backends.failures import describe_aws_error, is_aws_failure
 from orchestrator.loader import LoadedScenario, ScenarioError, load_scenario
+
+__all__ = ["CommandError", "describe_aws_error", "finish", "load", "session"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INFRA = 0, 1, 2, 3
 
@@ -28,44 +31,45 @@ def load(path: str) -> LoadedScenario:
         raise CommandError(str(error), EXIT_INVALID) from None
 
 
-def describe_aws_error(error: BaseException) -> str:
-    """AWS errors with their code and message; anything else as itself."""
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        code = response["Error"].get("Code", "Unknown")
-        message = response["Error"].get("Message", "")
-        operation = getattr(error, "operation_name", "")
-        return f"AWS error {code} from {operation}: {message}" if operation else f"AWS error {code}: {message}"
-    return f"{type(error).__name__}: {error}"
-
-
 @contextmanager
 def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = EXIT_INFRA) -> Iterator[Any]:
     """A Context on the chosen backend, closed afterwards; infrastructure failures become CommandError."""
-    from orchestrator.backends import BackendError, open_backend
+    from orchestrator.backends import BackendError
     from orchestrator.resources.context import ConflictError, Context
     from orchestrator.resources.lockout import LockoutError
 
-    scenario = loaded.scenario
-    region = args.region or scenario.region
-    account = args.account or scenario.account
+    backend = _open(args, loaded, infra_code)
     try:
-        backend = open_backend(region, args.target, args.endpoint_url, args.profile, account)
-        backend.identity()  # fails fast, and clearly, when the endpoint or credentials are wrong
-    except BackendError as error:
-        raise CommandError(str(error), infra_code) from None
-    try:
-        yield Context(backend, scenario.name, run_id=args.run_id, adopt=args.adopt)
-    except (ConflictError, LockoutError) as error:
-        raise CommandError(str(error), infra_code) from None
-    except BackendError as error:
+        yield Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
+    except (ConflictError, LockoutError, BackendError) as error:
         raise CommandError(str(error), infra_code) from None
     except Exception as error:
-        if getattr(error, "response", None) is not None or type(error).__module__.startswith(("botocore", "urllib3")):
+        explained = backend.failure(error)
+        if explained is not None:
+            raise CommandError(str(explained), infra_code) from None
+        if is_aws_failure(error):
             raise CommandError(describe_aws_error(error), infra_code) from None
         raise
     finally:
         backend.close()
+
+
+def _open(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int) -> Any:
+    """The backend, its identity established: fails fast, and clearly, when the endpoint or
+    credentials are wrong (one attempt, bounded by --timeout)."""
+    from orchestrator.backends import BackendError, open_backend
+
+    scenario = loaded.scenario
+    backend = None
+    try:
+        backend = open_backend(args.region or scenario.region, args.target, args.endpoint_url, args.profile,
+                               args.account or scenario.account, getattr(args, "timeout", None))
+        backend.identity()
+    except BackendError as error:
+        if backend is not None:
+            backend.close()
+        raise CommandError(str(error), infra_code) from None
+    return backend
 
 
 def finish(run: Any, args: argparse.Namespace) -> int:

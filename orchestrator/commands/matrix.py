@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _target(args: argparse.Namespace) -> Target:
-    return Target(args.target, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.profile, args.account, args.run_id)
+    return Target(args.target, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.profile, args.account, args.run_id,
+                  args.timeout)
 
 
 def _progress_enabled() -> bool:

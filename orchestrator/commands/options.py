@@ -5,6 +5,17 @@ from __future__ import annotations
 import argparse
 
 
+def seconds(text: str) -> float:
+    """A positive number of seconds (argparse reports anything else as a usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 3600, got {text!r}")
+    return value
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where to act")
     group.add_argument("--target", choices=["embedded", "aws"], default="embedded", help="embedded moto (default) or real AWS")
@@ -14,6 +25,9 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--account", help="the account id real AWS must have (overrides the scenario's `account`)")
     group.add_argument("--run-id", help="prefix for physical names, so parallel runs do not collide")
     group.add_argument("--adopt", action="store_true", help="take over same-named resources the scenario does not own")
+    group.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                       help="how long each call waits for an answer (default: 10 for endpoints, with 2 attempts; "
+                            "60 for real AWS, with 3); connecting waits at most 5 (10 on AWS)")
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

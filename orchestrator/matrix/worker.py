@@ -17,6 +17,7 @@ class Target:
     profile: str | None = None
     account: str | None = None
     run_id: str | None = None
+    timeout: float | None = None  # --timeout: each call's wait for an answer
 
 
 def namespace(base: str | None, scenario: str) -> str:
@@ -39,7 +40,7 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
     shared = target.target == "aws" or target.endpoint_url is not None
     try:
         backend = open_backend(loaded.scenario.region, target.target, target.endpoint_url, target.profile,
-                               target.account or loaded.scenario.account)
+                               target.account or loaded.scenario.account, target.timeout)
         ctx = Context(backend, name, run_id=namespace(target.run_id, name) if shared else None)
         try:
             result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
@@ -49,4 +50,4 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
             backend.close()
     except Exception as error:  # one scenario's infrastructure failure must not stop the others
         return {"file": file, "name": name, "report": None, "error": describe_aws_error(error), "seconds": time.perf_counter() - started}
-    return {"file": file, "name": name, "report": run_json(result), "error": None, "seconds": time.perf_counter() - started}
+    return {"file": file, "name": name, "report": run_json(result), "error": result.error, "seconds": time.perf_counter() - started}

@@ -28,10 +28,12 @@ class Outcome:
     allowed: bool
     code: str | None = None
     message: str | None = None
+    #: No access decision: the call could not be prepared, or failed for another reason.
+    errored: bool = False
 
     @property
     def word(self) -> str:
-        return "allowed" if self.allowed else "denied"
+        return "error" if self.errored else "allowed" if self.allowed else "denied"
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """The API call each expectation action makes, with the parameters AWS's API reference names.
 
-kms:Decrypt and kms:ReEncrypt need a ciphertext: the orchestrator's own identity makes one
-with the key (kept per key, so that a later state in which the key is disabled can still ask
-for a decryption).
+kms:Decrypt and kms:ReEncrypt need a ciphertext (KMS API Reference, "Decrypt": CiphertextBlob):
+the orchestrator's own identity makes one with the key's Encrypt (`Probes`) while the key is
+usable, right after each state is applied, so that a later state in which the key is disabled
+can still ask for a decryption and be answered DisabledException. A probe that cannot be made
+is that expectation's error (`PreparationFailed`), never the run's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -15,6 +18,12 @@ from orchestrator.resources.context import Context
 from orchestrator.resources.items import to_attribute_values
 
 PLAINTEXT = b"orchestrate-probe"
+#: Operations whose call needs a ciphertext made beforehand under the expectation's key.
+NEEDS_CIPHERTEXT = frozenset({"Decrypt", "ReEncrypt"})
+
+
+class PreparationFailed(Exception):
+    """What orchestrate does to prepare an expectation's call failed; the expectation's error."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +38,11 @@ def _snake(operation: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
 
 
-def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, ciphertexts: dict[str, bytes]) -> CallSpec:
+def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+    """The call; PreparationFailed when its ciphertext cannot be made."""
     service, operation = expectation.action.split(":")
     kind, _, name = expectation.resource.partition(":")
-    params = _table_params(ctx, desired, expectation, operation, name) if kind == "table" else _key_params(ctx, operation, name, ciphertexts)
+    params = _table_params(ctx, desired, expectation, operation, name) if kind == "table" else _key_params(ctx, operation, name, probes)
     return CallSpec(service, operation, _snake(operation), params)
 
 
@@ -63,12 +73,12 @@ def _update_expression(item: dict[str, Any]) -> dict[str, Any]:
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
 
-def _key_params(ctx: Context, operation: str, name: str, ciphertexts: dict[str, bytes]) -> dict[str, Any]:
+def _key_params(ctx: Context, operation: str, name: str, probes: Probes) -> dict[str, Any]:
     key_arn = ctx.arn(f"key:{name}")
     if operation == "Decrypt":
-        return {"CiphertextBlob": ciphertext(ctx, name, ciphertexts)}
+        return {"CiphertextBlob": probes.ciphertext(name, operation)}
     if operation == "ReEncrypt":
-        return {"CiphertextBlob": ciphertext(ctx, name, ciphertexts), "DestinationKeyId": key_arn}
+        return {"CiphertextBlob": probes.ciphertext(name, operation), "DestinationKeyId": key_arn}
     if operation == "Encrypt":
         return {"KeyId": key_arn, "Plaintext": PLAINTEXT}
     if operation == "GenerateDataKey":
@@ -76,12 +86,54 @@ def _key_params(ctx: Context, operation: str, name: str, ciphertexts: dict[str, 
     return {"KeyId": key_arn}
 
 
-def ciphertext(ctx: Context, name: str, cache: dict[str, bytes]) -> bytes:
-    """A ciphertext under the key, made by the orchestrator's identity while the key allows it."""
-    try:
-        blob = ctx.backend.client("kms").encrypt(KeyId=ctx.arn(f"key:{name}"), Plaintext=PLAINTEXT)["CiphertextBlob"]
-        cache[name] = blob
-    except Exception:
-        if name not in cache:
-            raise
-    return cache[name]
+def probed_keys(expectations: Iterable[Expectation]) -> set[str]:
+    """The keys whose ciphertexts these expectations decrypt (`kms:Decrypt` on `key:NAME`)."""
+    return {e.resource.partition(":")[2] for e in expectations
+            if e.action.partition(":")[2] in NEEDS_CIPHERTEXT and e.resource.startswith("key:")}
+
+
+@dataclass
+class Probes:
+    """Ciphertexts made by the orchestrator's own identity, one per key and key ARN (a replaced
+    key needs a new one: a ciphertext names the key it was made under)."""
+
+    ctx: Context
+    #: key name -> ciphertext; the desired world finds a ciphertext's key here
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    made_under: dict[str, str] = field(default_factory=dict)
+    #: key name -> why its last probe Encrypt failed (AWS's code and message)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def prepare(self, desired: DesiredState, names: Iterable[str]) -> None:
+        """Right after a state is applied: a ciphertext for each named key it enables, if there
+        is none yet for that key as it now is. A failure is kept for the expectation to report."""
+        for name in sorted(names):
+            key = desired.keys.get(name)
+            if key is not None and key.enabled and not self._current(name):
+                self._encrypt(name)
+
+    def ciphertext(self, name: str, operation: str = "Decrypt") -> bytes:
+        """The key's ciphertext, made now if no earlier state could; PreparationFailed if not."""
+        if not self._current(name):
+            self._encrypt(name)
+        if not self._current(name):
+            raise PreparationFailed(f"could not prepare kms:{operation}: orchestrate's probe Encrypt under key:{name}"
+                                    f" failed with {self.failures.get(name, 'no answer')}")
+        return self.blobs[name]
+
+    def _current(self, name: str) -> bool:
+        return name in self.blobs and self.made_under.get(name) == self.ctx.arn(f"key:{name}")
+
+    def _encrypt(self, name: str) -> None:
+        """One Encrypt; an AWS answer that refuses is kept, anything else (no answer) propagates."""
+        key_arn = self.ctx.arn(f"key:{name}")
+        try:
+            blob = self.ctx.backend.client("kms").encrypt(KeyId=key_arn, Plaintext=PLAINTEXT)["CiphertextBlob"]
+        except Exception as error:
+            error_body = getattr(error, "response", None)
+            if not isinstance(error_body, dict) or "Error" not in error_body:
+                raise
+            self.failures[name] = f"{error_body['Error'].get('Code', 'Unknown')}: {error_body['Error'].get('Message', '')}"
+            return
+        self.blobs[name], self.made_under[name] = blob, key_arn
+        self.failures.pop(name, None)

@@ -31,25 +31,14 @@ def predict(gate: Any, principal_arn: str, spec: CallSpec) -> Prediction:
     layer = verdict.layer
     if layer == "key-state":
         reason = f"{step.action} on {step.resource}: {verdict.error.message if verdict.error else 'the key cannot be used in its state'}"
+    elif decision.decision == "explicitDeny":
+        reason = decision.reason      # names the action, the resource and the deny statement(s) once
     else:
-        where = _where(decision)
-        reason = f"{step.action} on {step.resource} denied by {LAYER_WORDS.get(layer or '', layer)}{where}: {decision.reason}"
+        # The engine's reason names the resource and the principal.
+        reason = f"{step.action} denied by {LAYER_WORDS.get(layer or '', layer)}: {decision.reason}"
     return Prediction(False, layer, reason, verdict.error.code if verdict.error else None)
 
 
-def _where(decision: Any) -> str:
-    matched = [ref for ref in decision.matched if ref.effect == "Deny"]
-    if not matched:
-        return ""
-    ref = matched[0]
-    statement = f"statement {ref.sid!r}" if ref.sid else f"statement #{ref.index + 1}"
-    return f" ({statement} of {ref.policy_name})"
-
-
 def allowed_reason(steps: list[Any]) -> str:
-    parts = []
-    for step, decision in steps:
-        sids = sorted({ref.sid or f"#{ref.index + 1}" for ref in decision.matched})
-        via = f" ({', '.join(sids)})" if sids else ""
-        parts.append(f"{step.action} allowed by {LAYER_WORDS.get(decision.layer, decision.layer)}{via}")
-    return "; ".join(parts) or "allowed"
+    """The engine's reason for each step, which names the statements and policies that allowed."""
+    return "; ".join(decision.reason for _, decision in steps) or "allowed"

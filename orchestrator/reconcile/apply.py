@@ -2,6 +2,8 @@
 
 Each resource is planned just before it is applied (as Terraform resolves unknown values at
 apply time), in dependency order; destroy walks the same order backwards, access keys first.
+Conflicts are refused for every state before the first change (`reconcile.preflight`); one that
+apply still meets (made by someone else meanwhile) stops it with ConflictError.
 """
 
 from __future__ import annotations

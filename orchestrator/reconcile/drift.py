@@ -4,7 +4,10 @@ Both sides are normalised by the reconcilers (statements as sorted lists, single
 references and aliases resolved to ARNs); deepdiff then compares them with list order ignored.
 Each difference has a resource, a property path, the expected and actual values and a kind
 (ADD, REMOVE, NOT_EQUAL, as CloudFormation's DetectStackResourceDrift names them), and is
-flagged when it widens access: a new Allow, a lost Deny, a `*` principal, a re-enabled key.
+flagged when it widens access (`orchestrator.reconcile.widening`): a new Allow in any policy,
+key, table or identity, a lost Deny, a new attachment, group membership or access key, a
+re-enabled key. A reconciler's `observed_only` properties (a user's access keys that
+orchestrate did not make) cannot be declared: drift expects them empty.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.reconcile.observe import Pair
+from orchestrator.reconcile.widening import Enclosing, widens
 
 ADDED = ("dictionary_item_added", "iterable_item_added", "attribute_added")
 REMOVED = ("dictionary_item_removed", "iterable_item_removed", "attribute_removed")
@@ -51,6 +55,7 @@ def differences(pair: Pair) -> list[Difference]:
     if pair.observed is None:
         return [Difference(pair.address, "", pair.desired, None, "MISSING")]
     expected = {k: v for k, v in pair.desired.items() if k not in pair.reconciler.write_only}
+    expected |= {k: [] for k in getattr(pair.reconciler, "observed_only", ()) if k in pair.observed.properties}
     actual = {k: v for k, v in pair.observed.properties.items() if k in expected}
     return compare(pair.address, expected, actual)
 
@@ -67,31 +72,24 @@ def compare(resource: str, expected: dict[str, Any], actual: dict[str, Any]) -> 
             path = level.path(output_format="list")
             before = None if level.t1.__class__.__name__ == "NotPresent" else level.t1
             after = None if level.t2.__class__.__name__ == "NotPresent" else level.t2
-            found.append(Difference(resource, format_path(path), before, after, kind, widens(path, kind, before, after)))
+            flag = widens(path, kind, before, after, enclosing(level, path))
+            found.append(Difference(resource, format_path(path), before, after, kind, flag))
     return sorted(found, key=lambda d: (d.path, d.kind))
 
 
-def widens(path: list[Any], kind: str, expected: Any, actual: Any) -> bool:
-    """Whether the actual value grants more than the expected one."""
-    if path and path[0] == "enabled":
-        return actual is True and expected is False
-    if kind == "ADD" and _is_statement(actual):
-        return actual.get("Effect") == "Allow"
-    if kind == "REMOVE" and _is_statement(expected):
-        return expected.get("Effect") == "Deny"
-    return _has_star_principal(actual) and not _has_star_principal(expected)
+def enclosing(level: Any, path: list[Any]) -> Enclosing | None:
+    """The innermost policy statement on the way to a deepdiff level, on either side."""
+    chain: list[Any] = []
+    while level is not None:
+        chain.append(level)
+        level = level.up
+    chain.reverse()  # chain[i] sits at path[:i]
+    for depth in range(len(chain) - 1, -1, -1):
+        before, after = _statement(chain[depth].t1), _statement(chain[depth].t2)
+        if before is not None or after is not None:
+            return Enclosing(before, after, tuple(path[depth:]))
+    return None
 
 
-def _is_statement(value: Any) -> bool:
-    return isinstance(value, dict) and "Effect" in value
-
-
-def _has_star_principal(value: Any) -> bool:
-    if isinstance(value, dict):
-        principal = value.get("Principal")
-        if principal == "*" or (isinstance(principal, dict) and "*" in principal.get("AWS", [])):
-            return True
-        return any(_has_star_principal(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_star_principal(v) for v in value)
-    return False
+def _statement(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) and "Effect" in value else None

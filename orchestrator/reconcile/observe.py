@@ -50,9 +50,19 @@ def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
     ctx.planning = True
     plan = Plan(state)
     for pair in observe_all(ctx, desired):
-        change = pair.change()
+        change = _with_declared_conflicts(ctx, desired, pair, pair.change())
         reference = getattr(pair.reconciler, "reference", None)
         if change.action is Action.REPLACE and reference:
             ctx.known.pop(f"{reference}:{pair.name}", None)
         plan.changes.append(change)
     return plan
+
+
+def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, change: ResourceChange) -> ResourceChange:
+    """The change, or a conflict where the reconciler declares one that ownership does not show
+    (a key's alias naming a key the scenario does not own): what apply's preflight refuses."""
+    declared = getattr(pair.reconciler, "conflicts", None)
+    reasons = declared(ctx, desired, pair.name) if declared is not None and change.action is not Action.CONFLICT else []
+    if not reasons:
+        return change
+    return ResourceChange(change.address, Action.CONFLICT, change.before, change.after, reason="; ".join(reasons))

@@ -1,4 +1,5 @@
-"""Drift as a table of differences: resource, property path, expected, actual, kind."""
+"""Drift as a table of differences: resource, property path, expected, actual, kind; a note under
+an access key that orchestrate did not make, since apply never deletes one."""
 
 from __future__ import annotations
 
@@ -17,4 +18,6 @@ def render_drift(state: str, found: list[Difference], style: Style) -> str:
         lines.append(f"  {style(difference.kind, 'yellow')} {where}{flag}")
         lines.append(f"      expected: {short(difference.expected)}")
         lines.append(f"      actual:   {short(difference.actual)}")
+        if difference.path.startswith("access_keys"):
+            lines.append("      an access key orchestrate did not make: anyone holding it acts as this user; apply leaves it alone")
     return "\n".join(lines)

@@ -48,6 +48,7 @@ def run_json(result: RunResult) -> dict[str, Any]:
         "scenario": result.scenario,
         "backend": result.backend,
         "passed": result.passed,
+        "error": result.error,
         "summary": summary(result),
         "states": [
             {"name": s.name, "changes": s.plan.as_json()["changes"], "settle_seconds": round(s.settle_seconds, 3),

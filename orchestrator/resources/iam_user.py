@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
+from orchestrator.resources.access_keys import describe, list_keys, unmarked, without_marks
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import Context
 from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
@@ -29,6 +30,12 @@ def _user_tags(ctx: Context, name: str) -> dict[str, str]:
     return tag_dict(ctx.backend.client("iam").list_user_tags(UserName=ctx.physical(name)).get("Tags"))
 
 
+def _unmarked_keys(ctx: Context, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
+    """ListAccessKeys, less the keys orchestrate marked as its own (see resources/access_keys)."""
+    keys = list_keys(ctx.backend.client("iam"), ctx.physical(name))
+    return sorted((describe(key) for key in unmarked(keys, tags)), key=lambda key: key["CreateDate"])
+
+
 class IamUser:
     kind: ClassVar[str] = "iam_user"
     section: ClassVar[str] = "users"
@@ -38,6 +45,9 @@ class IamUser:
     )
     replace_on: ClassVar[frozenset[str]] = frozenset()
     write_only: ClassVar[frozenset[str]] = frozenset()
+    #: Read by plan and drift, never declared (so never planned): the access keys orchestrate did
+    #: not make. Drift expects none, and reports each one as widening access.
+    observed_only: ClassVar[frozenset[str]] = frozenset({"access_keys"})
 
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.users)
@@ -53,7 +63,10 @@ class IamUser:
         # IamUserAccess reads the same user next in this pass; nothing in between changes it
         ctx.cache[("iam_user", name)] = (user, tags)
         owned = ctx.owns(tags) or ctx.adopt
-        return Observed({"tags": user_tags(tags)}, owned=owned, physical_id=user["Arn"], adopted=owned and not ctx.owns(tags))
+        properties: dict[str, Any] = {"tags": user_tags(without_marks(tags))}
+        if ctx.planning:  # apply has no use for them: it never deletes a key it did not make
+            properties["access_keys"] = _unmarked_keys(ctx, name, tags)
+        return Observed(properties, owned=owned, physical_id=user["Arn"], adopted=owned and not ctx.owns(tags))
 
     def claim(self, ctx: Context, name: str) -> None:
         """--adopt: mark the user as this scenario's, so later runs own it without --adopt."""

@@ -57,6 +57,32 @@ class KmsKey:
     def alias_name(ctx: Context, alias: str) -> str:
         return f"alias/{ctx.physical(alias.removeprefix('alias/'))}"
 
+    def conflicts(self, ctx: Context, desired: DesiredState, name: str) -> list[str]:
+        """Preflight: each alias of the key that already names a key this scenario does not own.
+
+        Alias names are unique per account and Region (KMS Developer Guide, "Aliases in AWS KMS"):
+        CreateAlias would fail with AlreadyExistsException. --adopt takes the alias over
+        (it is moved to the scenario's key)."""
+        if ctx.adopt:
+            return []
+        ours = set(self._owned_keys(ctx).values())
+        targets = self._alias_targets(ctx)
+        wanted = sorted(self.alias_name(ctx, alias) for alias in desired.keys[name].aliases)
+        return [f"{alias} exists and points at key {targets[alias]}, which this scenario does not own"
+                for alias in wanted if alias in targets and targets[alias] not in ours]
+
+    @staticmethod
+    def _alias_targets(ctx: Context) -> dict[str, str]:
+        """Every alias of the account and Region and the key id it names (one ListAliases scan,
+        kept for the rest of preflight only: apply changes aliases)."""
+        scratch = ctx.cache.setdefault("preflight", {})
+        if "kms_aliases" not in scratch:
+            kms = ctx.backend.client("kms")
+            scratch["kms_aliases"] = {alias["AliasName"]: alias["TargetKeyId"]
+                                      for page in kms.get_paginator("list_aliases").paginate()
+                                      for alias in page["Aliases"] if alias.get("TargetKeyId")}
+        return scratch["kms_aliases"]
+
     def find(self, ctx: Context, name: str) -> str | None:
         """The id of the live key (not pending deletion) this scenario and run know as `name`."""
         return self._owned_keys(ctx).get(name)
@@ -176,9 +202,24 @@ class KmsKey:
         for alias in sorted(set(before["aliases"]) - set(after["aliases"])):
             kms.delete_alias(AliasName=alias)
         for alias in sorted(set(after["aliases"]) - set(before["aliases"])):
-            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+            self._create_alias(ctx, alias, key_id)
         if not after["enabled"] and enabled_now:
             kms.disable_key(KeyId=key_id)
+
+    @staticmethod
+    def _create_alias(ctx: Context, alias: str, key_id: str) -> None:
+        """CreateAlias; under --adopt an alias that names another key is taken over: deleted from
+        that key and created on ours. (UpdateAlias would do it in one call, but needs
+        kms:UpdateAlias in both keys' policies; the lockout guard grants orchestrate the key side
+        of CreateAlias and DeleteAlias only.)"""
+        kms = ctx.backend.client("kms")
+        try:
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+        except Exception as error:
+            if not ctx.adopt or error_code(error) != "AlreadyExistsException":
+                raise
+            kms.delete_alias(AliasName=alias)
+            kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Aliases go first; the key is scheduled for deletion with the scenario's window (default 7 days)."""

@@ -3,44 +3,79 @@
 KMS Developer Guide, "Default key policy" and PutKeyPolicy's BypassPolicyLockoutSafetyCheck: a
 key policy that does not let the caller update it again makes the key unmanageable. By default
 (`lockout: guard`) the orchestrator adds one statement, Sid `OrchestrateKeyManagement`, that
-lets its own identity manage the key (and encrypt probes for kms:Decrypt expectations, never decrypt), then checks with the engine that it still may
-call kms:PutKeyPolicy. `lockout: allow` sends the policy as written, bypassing the check.
+names its own identity for exactly the key actions orchestrate itself calls on real AWS
+(`GUARD_ACTIONS`, each with its reason), then checks with the engine that it still may call
+kms:PutKeyPolicy. `lockout: allow` sends the policy as written, bypassing the check.
+
+The statement never grants anyone else. Naming an IAM user or a role grants that identity (a
+role: its sessions, which are orchestrate's own). Naming an account root
+(`arn:aws:iam::ACCOUNT:root`, what GetCallerIdentity answers for root credentials and
+LocalStack's default) would delegate the actions to every IAM principal of the account whose
+IAM policies allow them (IAM User Guide, "AWS JSON policy elements: Principal", AWS account
+principals: "Using the account ARN in the Principal element does not limit permissions to only
+the root user of the account"). So for a root identity the statement carries
+`ArnEquals aws:PrincipalArn arn:aws:iam::ACCOUNT:root`: the request context holds exactly that
+ARN only for the root user ("AWS global condition context keys", aws:PrincipalArn: specifying
+the root user ARN "limits permissions only for the root user of the AWS account"), an IAM
+user's or role session's ARN never equals it. The statement is kept rather than left out:
+without it a scenario key policy that names only some user would be refused by KMS's own
+lockout check for a root caller, and orchestrate could not create tables under the key.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from orchestrator.authz.caller import caller_principal, is_root, principal_arn
 from orchestrator.resources.context import Context
 
+__all__ = ["MANAGEMENT_SID", "MANAGEMENT_ACTIONS", "GUARD_ACTIONS", "LockoutError", "principal_arn",
+           "management_statement", "guard_policy", "check_lockout"]
+
 MANAGEMENT_SID = "OrchestrateKeyManagement"
-MANAGEMENT_ACTIONS = [
-    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus", "kms:ListAliases", "kms:ListResourceTags", "kms:PutKeyPolicy",
-    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-]
-_ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
-_STS_USER = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):user/(.+)$")
+_MANAGE = "orchestrate's key reconciler calls it on the key"
+#: Why orchestrate's identity needs each action on the key (AWS KMS Developer Guide, "AWS KMS
+#: permissions"; AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS" and the DynamoDB
+#: Developer Guide, "Encryption at rest: how it works", "Authorizing use of your KMS key").
+#: Actions a key policy cannot grant (kms:CreateKey, kms:ListKeys, kms:ListAliases: IAM policy
+#: only) and actions orchestrate never calls (kms:CancelKeyDeletion, kms:UpdateAlias,
+#: kms:ReEncrypt*) are not listed.
+GUARD_ACTIONS: dict[str, str] = {
+    "kms:CreateAlias": f"{_MANAGE} (aliases; the key side of CreateAlias)",
+    "kms:CreateGrant": "DynamoDB CreateTable/UpdateTable with the key creates grants as the caller",
+    "kms:Decrypt": "DynamoDB decrypts the table key as the caller to seed items (PutItem) and read them back (BatchGetItem)",
+    "kms:DeleteAlias": f"{_MANAGE} (alias removal and destroy; the key side of DeleteAlias)",
+    "kms:DescribeKey": f"{_MANAGE} (observe); DynamoDB CreateTable calls it as the caller",
+    "kms:DisableKey": f"{_MANAGE} (`enabled: false`)",
+    "kms:DisableKeyRotation": f"{_MANAGE} (`rotation: false`)",
+    "kms:EnableKey": f"{_MANAGE} (`enabled: true`, rotation changes on a disabled key)",
+    "kms:EnableKeyRotation": f"{_MANAGE} (`rotation: true`)",
+    "kms:Encrypt": "the probe ciphertext that kms:Decrypt and kms:ReEncrypt expectations decrypt",
+    "kms:GenerateDataKey": "DynamoDB generates the table key as the caller when the table is created under the key",
+    "kms:GetKeyPolicy": f"{_MANAGE} (observe, drift)",
+    "kms:GetKeyRotationStatus": f"{_MANAGE} (observe, drift)",
+    "kms:ListResourceTags": f"{_MANAGE} (finds its keys by their ownership tags)",
+    "kms:PutKeyPolicy": f"{_MANAGE} (policy changes between states; what the lockout check protects)",
+    "kms:ScheduleKeyDeletion": f"{_MANAGE} (destroy)",
+    "kms:TagResource": f"{_MANAGE} (tags)",
+    "kms:UntagResource": f"{_MANAGE} (tags)",
+    "kms:UpdateKeyDescription": f"{_MANAGE} (description)",
+}
+MANAGEMENT_ACTIONS: list[str] = sorted(GUARD_ACTIONS)
 
 
 class LockoutError(Exception):
     """The key policy would keep the orchestrator from ever updating it again."""
 
 
-def principal_arn(caller_arn: str) -> str:
-    """The ARN a key policy can name for the caller (an assumed role becomes its role)."""
-    if match := _ASSUMED_ROLE.match(caller_arn):
-        return f"arn:{match[1]}:iam::{match[2]}:role/{match[3]}"
-    if match := _STS_USER.match(caller_arn):
-        return f"arn:{match[1]}:iam::{match[2]}:user/{match[3]}"
-    return caller_arn
-
-
 def management_statement(caller: str) -> dict[str, Any]:
-    return {"Sid": MANAGEMENT_SID, "Effect": "Allow", "Principal": {"AWS": caller}, "Action": MANAGEMENT_ACTIONS, "Resource": "*"}
+    """The guard statement for `caller` (a principal ARN); restricted to the root user itself when
+    `caller` is an account root, so that naming it cannot delegate to the account."""
+    statement: dict[str, Any] = {"Sid": MANAGEMENT_SID, "Effect": "Allow", "Principal": {"AWS": caller},
+                                 "Action": list(MANAGEMENT_ACTIONS), "Resource": "*"}
+    if is_root(caller):
+        statement["Condition"] = {"ArnEquals": {"aws:PrincipalArn": caller}}
+    return statement
 
 
 def guard_policy(ctx: Context, name: str, policy: dict[str, Any], mode: str) -> dict[str, Any]:
@@ -59,10 +94,11 @@ def guard_policy(ctx: Context, name: str, policy: dict[str, Any], mode: str) -> 
 
 def check_lockout(ctx: Context, name: str, policy: dict[str, Any], caller: str) -> None:
     from orchestrator.authz.evaluate import PolicyInputs, PolicySource, evaluate
-    from orchestrator.authz.request import Principal, Request
+    from orchestrator.authz.request import Request
 
     account = ctx.account
-    request = Request(Principal(caller, account), "kms:PutKeyPolicy", ctx.known.get(f"key:{name}", f"arn:aws:kms:{ctx.region}:{account}:key/new"))
+    resource = ctx.known.get(f"key:{name}", f"arn:aws:kms:{ctx.region}:{account}:key/new")
+    request = Request(caller_principal(caller, account), "kms:PutKeyPolicy", resource)
     # The caller's IAM policies are not ours to read; assume they allow, as an administrator's do.
     admin = PolicySource("identity", "orchestrator (assumed administrator)", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     decision = evaluate(request, PolicyInputs(identity=(admin,), resource_policy=PolicySource("key", f"key policy of {name}", policy)))

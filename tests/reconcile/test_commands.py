@@ -58,7 +58,7 @@ def test_invalid_scenario_is_exit_2_without_traceback(tmp_path: Path, capsys: py
 
 def test_unreachable_endpoint_is_an_infrastructure_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply", SEED, "--endpoint-url", "http://127.0.0.1:9"]) == 3
-    assert "cannot reach the endpoint http://127.0.0.1:9" in capsys.readouterr().err
+    assert capsys.readouterr().err == "cannot reach http://127.0.0.1:9: connection refused\n"
 
 
 @mock_aws

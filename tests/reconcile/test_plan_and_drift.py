@@ -58,3 +58,61 @@ def test_widening_rules() -> None:
     assert not widens(["enabled"], "NOT_EQUAL", True, False)
     assert not widens(["policy", "Statement", 0], "ADD", None, DENY_ALL)
     assert widens(["policy"], "NOT_EQUAL", {"Principal": {"AWS": ["arn:x"]}}, {"Principal": {"AWS": ["*"]}})
+
+
+GET = {"Sid": "S", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+BY_NAME = {"StringEquals": {"aws:username": ["alice"]}}
+NOT_NAME = {"StringNotEquals": {"aws:username": ["alice"]}}
+
+
+def _within(expected: dict, actual: dict) -> set[bool]:
+    """The widening flags of the differences between two one-statement policies."""
+    one, other = ({"policy": normalise_policy({"Version": "2012-10-17", "Statement": [s]})} for s in (expected, actual))
+    found = compare("r", one, other)
+    assert found, "the statements differ"
+    return {d.widens_access for d in found}
+
+
+def test_inside_a_statement_an_allow_matching_more_or_a_deny_matching_less_widens() -> None:
+    """IAM User Guide, "Creating a condition with multiple keys or values" and the JSON element
+    reference: Action/Resource/Principal values are ORed, NotAction's exclude, condition keys and
+    operators are ANDed, one key's values ORed (negated operators: none of them)."""
+    deny = {**GET, "Effect": "Deny"}
+    cases = [
+        (GET, {**GET, "Action": ["s3:GetObject", "s3:PutObject"]}, True),
+        ({**GET, "Action": ["s3:GetObject", "s3:PutObject"]}, GET, False),
+        (GET, {**GET, "Action": "s3:*"}, True),  # a value replaced: cannot tell, so it widens
+        (deny, {**deny, "Action": ["s3:GetObject", "s3:PutObject"]}, False),
+        ({**deny, "Action": ["s3:GetObject", "s3:PutObject"]}, deny, True),
+        ({**GET, "Condition": BY_NAME}, {**GET, "Condition": {"StringEquals": {"aws:username": ["alice", "bob"]}}}, True),
+        ({**GET, "Condition": NOT_NAME}, {**GET, "Condition": {"StringNotEquals": {"aws:username": ["alice", "bob"]}}}, False),
+        ({**GET, "Condition": BY_NAME}, GET, True),
+        (GET, {**GET, "Condition": BY_NAME}, False),
+        ({**GET, "Condition": BY_NAME}, {**GET, "Condition": {**BY_NAME, "Bool": {"aws:SecureTransport": ["true"]}}}, False),
+        (deny, {**deny, "Condition": BY_NAME}, True),
+        (deny, GET, True),
+        (GET, deny, False),
+        ({**GET, "Action": None, "NotAction": ["s3:PutObject"]}, {**GET, "Action": None, "NotAction": ["s3:PutObject", "s3:DeleteObject"]}, False),
+        ({**GET, "Action": None, "NotAction": ["s3:PutObject", "s3:DeleteObject"]}, {**GET, "Action": None, "NotAction": ["s3:PutObject"]}, True),
+        (GET, {**GET, "Sid": "Renamed"}, False),
+    ]
+    for expected, actual, widening in cases:
+        clean = [{k: v for k, v in s.items() if v is not None} for s in (expected, actual)]
+        flags = _within(*clean)
+        assert (True in flags) == widening, (expected, actual, flags)
+
+
+def test_identity_properties_widen_when_they_put_more_in_force() -> None:
+    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert widens(["managed_policies", 0], "ADD", None, arn)
+    assert not widens(["managed_policies", 0], "REMOVE", arn, None)
+    assert widens(["groups", 0], "ADD", None, "admins") and not widens(["groups", 0], "REMOVE", "admins", None)
+    assert widens(["access_keys", 0], "ADD", None, {"AccessKeyId": "AKIA...WXYZ"})
+    assert widens(["permissions_boundary"], "NOT_EQUAL", arn, None)
+    assert not widens(["permissions_boundary"], "NOT_EQUAL", None, arn)
+    new_policy = normalise_policy({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    assert widens(["inline_policies", "oob"], "ADD", None, new_policy)
+    assert not widens(["inline_policies", "oob"], "REMOVE", new_policy, None)
+    fence = normalise_policy({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
+    assert not widens(["inline_policies", "fence"], "ADD", None, fence)
+    assert widens(["inline_policies", "fence"], "REMOVE", fence, None)

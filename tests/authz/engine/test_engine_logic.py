@@ -71,7 +71,10 @@ SAME_ACCOUNT = [
     pytest.param([ALLOW_ALL], None, [rp_deny("*")], USER, "explicitDeny", "explicit-deny", id="PEL-resource-deny-wins"),
     pytest.param([], [DENY_ALL], [rp_allow(USER.arn)], USER, "explicitDeny", "explicit-deny", id="PEL-boundary-deny-wins"),
     pytest.param([], None, [rp_allow(USER.arn)], USER, "allowed", "resource-policy", id="PEL-ACCT-resource-policy-alone"),
-    pytest.param([], None, [rp_allow(ACCOUNT)], USER, "allowed", "resource-policy", id="PEL-ACCT-resource-policy-naming-account-union"),
+    # PRN "AWS account principals": naming the account delegates to its identity-based policies.
+    pytest.param([], None, [rp_allow(ACCOUNT)], USER, "implicitDeny", "identity-policy", id="PRN-resource-policy-naming-account-delegates"),
+    pytest.param([], None, [rp_allow(f"arn:aws:iam::{ACCOUNT}:root")], USER, "implicitDeny", "identity-policy", id="PRN-resource-policy-naming-root-arn-delegates"),
+    pytest.param([ALLOW_ALL], None, [rp_allow(ACCOUNT)], USER, "allowed", "identity-policy", id="PRN-delegation-plus-identity-allow"),
     pytest.param([ALLOW_ALL], None, [rp_allow(f"arn:aws:iam::{ACCOUNT}:user/other")], USER, "allowed", "identity-policy", id="PEL-ACCT-union-identity-side"),
     pytest.param([], None, [rp_allow(f"arn:aws:iam::{ACCOUNT}:user/other")], USER, "implicitDeny", "identity-policy", id="PEL-ACCT-resource-names-someone-else"),
     # PB: the boundary limits identity-based allows ...
@@ -80,8 +83,9 @@ SAME_ACCOUNT = [
     pytest.param([ALLOW_OTHER_ACTION], [ALLOW_ALL], None, USER, "implicitDeny", "identity-policy", id="PB-boundary-alone-grants-nothing"),
     # ... and resource-based allows naming the account, but not those naming the user ARN.
     pytest.param([], [ALLOW_OTHER_ACTION], [rp_allow(USER.arn)], USER, "allowed", "resource-policy", id="PB-user-arn-in-resource-policy-not-limited"),
-    pytest.param([], [ALLOW_OTHER_ACTION], [rp_allow(ACCOUNT)], USER, "implicitDeny", "permissions-boundary", id="PB-account-in-resource-policy-limited"),
-    pytest.param([], [ALLOW_ALL], [rp_allow(ACCOUNT)], USER, "allowed", "resource-policy", id="PB-account-in-resource-policy-boundary-allows"),
+    pytest.param([ALLOW_ALL], [ALLOW_OTHER_ACTION], [rp_allow(ACCOUNT)], USER, "implicitDeny", "permissions-boundary", id="PB-account-in-resource-policy-limited"),
+    pytest.param([ALLOW_ALL], [ALLOW_ALL], [rp_allow(ACCOUNT)], USER, "allowed", "identity-policy", id="PB-account-in-resource-policy-boundary-allows"),
+    pytest.param([], [ALLOW_ALL], [rp_allow(ACCOUNT)], USER, "implicitDeny", "identity-policy", id="PB-boundary-and-account-grant-nothing"),
     # The root user needs no identity policy in its own account (explicit denies still apply).
     pytest.param([], None, None, ROOT, "allowed", "identity-policy", id="PEL-root-user-implicit-allow"),
     pytest.param([], None, [rp_deny(ACCOUNT)], ROOT, "explicitDeny", "explicit-deny", id="PEL-root-user-resource-deny"),
@@ -251,10 +255,12 @@ def test_grant_allows_when_delegation_lacks_iam() -> None:
 
 
 def test_key_policy_semantics_only_for_kind_key() -> None:
-    # A "resource" policy naming the account is a union with IAM; a "key" policy delegates.
-    statements = [kp_allow(ACCOUNT, "kms:Decrypt")]
-    as_resource = evaluate(Request(USER, "kms:Decrypt", KEY), PolicyInputs(resource_policy=resource(*statements)))
-    as_key = evaluate(Request(USER, "kms:Decrypt", KEY), PolicyInputs(resource_policy=key(*statements)))
+    # PEL: a "resource" policy is a union with IAM (an identity allow suffices); KMS-KP: a key
+    # policy must allow, so one that names nobody relevant denies despite the IAM allow.
+    statements = [kp_allow("arn:aws:iam::999999999999:root", "kms:Decrypt")]
+    iam = identity(DECRYPT)
+    as_resource = evaluate(Request(USER, "kms:Decrypt", KEY), PolicyInputs(identity=iam, resource_policy=resource(*statements)))
+    as_key = evaluate(Request(USER, "kms:Decrypt", KEY), PolicyInputs(identity=iam, resource_policy=key(*statements)))
     assert as_resource.allowed and not as_key.allowed
 
 

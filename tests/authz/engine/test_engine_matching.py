@@ -20,9 +20,16 @@ SESSION = Principal(arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/AppRole/i-123", ac
 ROOT = Principal(arn=f"arn:aws:iam::{ACCOUNT}:root", account=ACCOUNT, type="Account")
 
 
+# A KMS key always has a key policy; this one delegates to IAM (KMS "Default key policy").
+DELEGATING_KEY_POLICY = PolicySource("key", "kp", {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "*", "Resource": "*"}]})
+
+
 def identity_allows(statement: dict[str, Any], action: str = "s3:GetObject", resource: str = "arn:aws:s3:::bucket/key") -> bool:
     doc = {"Version": "2012-10-17", "Statement": [dict({"Effect": "Allow"}, **statement)]}
-    return evaluate(Request(USER, action, resource), PolicyInputs(identity=[PolicySource("identity", "t", doc)])).allowed
+    key_policy = DELEGATING_KEY_POLICY if ":key/" in resource else None
+    inputs = PolicyInputs(identity=[PolicySource("identity", "t", doc)], resource_policy=key_policy)
+    return evaluate(Request(USER, action, resource), inputs).allowed
 
 
 @pytest.mark.parametrize("pattern,action,expected", [
@@ -114,8 +121,11 @@ def bucket_allows(principal_element: dict[str, Any], who: Principal, statement_e
 @pytest.mark.parametrize("element,who,expected", [
     pytest.param({"Principal": "*"}, USER, True, id="PRN-star"),
     pytest.param({"Principal": {"AWS": "*"}}, USER, True, id="PRN-aws-star"),
-    pytest.param({"Principal": {"AWS": ACCOUNT}}, USER, True, id="PRN-bare-account-id"),
-    pytest.param({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}, USER, True, id="PRN-account-root-arn"),
+    # PRN "AWS account principals": naming the account "delegates authority to the account";
+    # with no identity-based policy of the user's allowing, the bucket policy alone grants nothing.
+    pytest.param({"Principal": {"AWS": ACCOUNT}}, USER, False, id="PRN-bare-account-id-delegates"),
+    pytest.param({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}, USER, False, id="PRN-account-root-arn-delegates"),
+    pytest.param({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}, ROOT, True, id="PRN-account-root-arn-names-root-user"),
     pytest.param({"Principal": {"AWS": "210987654321"}}, USER, False, id="PRN-other-account"),
     pytest.param({"Principal": {"AWS": USER.arn}}, USER, True, id="PRN-user-arn"),
     pytest.param({"Principal": {"AWS": USER.arn}}, OTHER_USER, False, id="PRN-user-arn-other-user"),

@@ -148,11 +148,15 @@ def test_kms_key_policy_semantics(identity: list[str], expected: str) -> None:
 
 
 def test_non_key_resource_keeps_resource_policy_semantics() -> None:
-    # SIM-KMS: only KMS key ARNs get key-policy semantics; an alias ARN does not.
+    # SIM-KMS: only KMS key ARNs get key-policy semantics; for an alias ARN the policy is a
+    # resource policy, where an IAM allow suffices although the policy names another account.
     alias = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/a"
-    [result] = one({"PolicyInputList": [], "ActionNames": ["kms:Decrypt"], "ResourceArns": [alias],
-                    "ResourcePolicy": KEY_POLICY_ROOT, "CallerArn": f"arn:aws:iam::{ACCOUNT}:user/tester"})
-    assert result["EvalDecision"] == "allowed"
+    elsewhere = KEY_POLICY_ROOT.replace(ACCOUNT, "999999999999")
+    document = {"PolicyInputList": [DECRYPT], "ActionNames": ["kms:Decrypt"], "ResourcePolicy": elsewhere,
+                "CallerArn": f"arn:aws:iam::{ACCOUNT}:user/tester"}
+    [as_alias] = one(dict(document, ResourceArns=[alias]))
+    [as_key] = one(dict(document, ResourceArns=[KEY]))
+    assert (as_alias["EvalDecision"], as_key["EvalDecision"]) == ("allowed", "implicitDeny")
 
 
 def test_json_lines_one_output_per_line_and_blank_lines_skipped() -> None:
@@ -229,3 +233,36 @@ def test_module_imports_nothing_heavy() -> None:
             "bad = [m for m in ('boto3', 'botocore', 'moto', 'pydantic', 'yaml') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("policies", [
+    pytest.param([], id="SIM-GCI-no-policy"),
+    pytest.param([json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "sts:GetCallerIdentity", "Resource": "*"}]})], id="SIM-GCI-explicit-deny"),
+])
+def test_get_caller_identity_is_allowed(policies: list[str]) -> None:
+    # STS API Reference, "GetCallerIdentity": no permission is required, and a deny does not stop it.
+    [result] = one({"PolicyInputList": policies, "ActionNames": ["sts:GetCallerIdentity"]})
+    assert (result["EvalDecision"], result["MatchedStatements"]) == ("allowed", [])
+    assert result["OrchestrateReason"] == "sts:GetCallerIdentity needs no permission and cannot be denied"
+
+
+def test_key_arn_without_resource_policy_fails_closed() -> None:
+    # KMS "Key policies in AWS KMS": every key has a key policy, and an IAM policy alone never allows.
+    caller = f"arn:aws:iam::{ACCOUNT}:user/tester"
+    [result] = one({"PolicyInputList": [DECRYPT], "ActionNames": ["kms:Decrypt"], "ResourceArns": [KEY], "CallerArn": caller})
+    assert (result["EvalDecision"], result["MatchedStatements"]) == ("implicitDeny", [])
+    assert result["OrchestrateReason"] == ("no key policy was given for the KMS key: without a key policy that allows it, "
+                                           f"no IAM policy can allow kms:Decrypt on {KEY} for {caller}")
+
+
+def test_every_result_carries_the_engine_reason() -> None:
+    [allowed, denied] = one({"PolicyInputList": [DENY_DELETE], "ActionNames": ["s3:GetObject", "s3:DeleteObject"]})
+    assert allowed["OrchestrateReason"] == "s3:GetObject is allowed by statement #1 of identity policy PolicyInputList.1"
+    assert denied["OrchestrateReason"] == 's3:DeleteObject on * is explicitly denied by statement "NoDelete" of identity policy PolicyInputList.1'
+
+
+def test_simulate_document_leaves_the_reason_out_by_default() -> None:
+    # The IAM API answers (SimulateCustomPolicy in-process and over HTTP) keep AWS's shape.
+    result = simulate_document({"PolicyInputList": [ALLOW_GET], "ActionNames": ["s3:GetObject"]})
+    assert "OrchestrateReason" not in result["EvaluationResults"][0]

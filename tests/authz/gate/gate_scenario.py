@@ -3,6 +3,11 @@
 The seed exercise: an IAM user ``tester`` with AmazonDynamoDBFullAccess and
 no KMS permission, a customer managed key whose key policy names only the IAM
 user ``admin``, and a table ``orders`` encrypted with that key.
+
+The gate decides the orchestrator's own calls too (moto's default credentials:
+``arn:aws:iam::ACCOUNT:user/moto``, an administrator still bound by key
+policies), so every key policy here also names it, as orchestrate's lockout
+guard does.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ REGION = "us-east-1"
 TABLE = "orders"
 ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:user/admin"
 TESTER_ARN = f"arn:aws:iam::{ACCOUNT}:user/tester"
+ORCHESTRATOR_ARN = f"arn:aws:iam::{ACCOUNT}:user/moto"
 DDB_FULL = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"
 ADMIN_ONLY_POLICY = {
     "Version": "2012-10-17",
@@ -34,8 +40,13 @@ def statement(sid: str, principal: str, actions: list[str], condition: dict | No
     return found
 
 
+ORCHESTRATOR_STATEMENT = {"Sid": "Orchestrator", "Effect": "Allow", "Principal": {"AWS": ORCHESTRATOR_ARN},
+                          "Action": "kms:*", "Resource": "*"}
+
+
 def key_policy(*extra: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": ADMIN_ONLY_POLICY["Statement"] + list(extra)})
+    statements = ADMIN_ONLY_POLICY["Statement"] + [ORCHESTRATOR_STATEMENT] + list(extra)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 @dataclass

@@ -97,7 +97,11 @@ def test_predict_names_the_deciding_layer(world: boto3.Session) -> None:
         Gate(REGION).predict("arn:aws:iam::123456789012:user/nobody", "dynamodb", "GetItem", {})
 
 
-def test_administrator_is_not_evaluated(world: boto3.Session) -> None:
+def test_orchestrator_identity_is_evaluated(world: boto3.Session) -> None:
+    """Credentials of no IAM identity are moto's caller, user/moto: decided like any principal,
+    its GetItem's kms:Decrypt allowed by the key-policy statement that names it."""
     verdict = Gate(REGION).check("dynamodb", "GetItem", {"TableName": TABLE, "Key": KEY}, "testing")
-    assert verdict.allowed and verdict.admin and verdict.principal is None
-    assert {d.layer for _, d in verdict.steps} == {"administrator"}
+    assert verdict.allowed and verdict.admin
+    assert verdict.principal.arn == "arn:aws:iam::123456789012:user/moto"
+    decrypt = verdict.steps[1][1]
+    assert decrypt.layer == "key-policy" and [ref.sid for ref in decrypt.matched] == ["Orchestrator"]

@@ -42,3 +42,21 @@ def test_simulator_needs_permission_and_a_known_user(scenario: Scenario) -> None
         scenario.client("orchestrator", "iam").simulate_principal_policy(
             PolicySourceArn="arn:aws:iam::123456789012:user/nobody", ActionNames=["s3:GetObject"])
     assert excinfo.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+def test_simulator_allows_get_caller_identity_and_keeps_aws_shape(scenario: Scenario) -> None:
+    # STS API Reference, "GetCallerIdentity": no permission is required, a deny does not apply.
+    deny = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sts:*", "Resource": "*"}]})
+    iam = scenario.client("orchestrator", "iam")
+    [result] = iam.simulate_custom_policy(PolicyInputList=[deny], ActionNames=["sts:GetCallerIdentity"])["EvaluationResults"]
+    assert (result["EvalDecision"], result["MatchedStatements"]) == ("allowed", [])
+    assert "OrchestrateReason" not in result          # orchestrate's own field is for `orchestrate simulate` only
+
+
+def test_simulator_fails_closed_on_a_key_without_its_key_policy(scenario: Scenario) -> None:
+    # KMS "Key policies in AWS KMS": an IAM policy alone never allows access to a KMS key.
+    allow = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]})
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    iam = scenario.client("orchestrator", "iam")
+    [result] = iam.simulate_custom_policy(PolicyInputList=[allow], ActionNames=["kms:Decrypt"], ResourceArns=[key])["EvaluationResults"]
+    assert result["EvalDecision"] == "implicitDeny"

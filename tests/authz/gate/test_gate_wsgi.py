@@ -171,7 +171,10 @@ def test_simulators_over_http(remote: Remote) -> None:
         "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}}}]})
     entry = {"ContextKeyName": "kms:ViaService", "ContextKeyValues": ["dynamodb.us-east-1.amazonaws.com"],
              "ContextKeyType": "string"}
-    custom = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["kms:Decrypt"],
+    # A KMS key ARN is decided with its key policy (without one it fails closed): this one delegates to IAM.
+    key_policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*", "Resource": "*"}]})
+    custom = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["kms:Decrypt"], ResourcePolicy=key_policy,
                                         ResourceArns=[remote.key["Arn"]], ContextEntries=[entry])
     assert custom["EvaluationResults"][0]["EvalDecision"] == "allowed"
     assert custom["EvaluationResults"][0]["EvalResourceName"] == remote.key["Arn"]

@@ -1,0 +1,112 @@
+"""Bounded calls, and one line that says whether an endpoint could not be reached or was reached
+and answered an error.
+
+The bounds follow botocore's configuration (boto3 "Configuration: Config", `connect_timeout`,
+`read_timeout`, `retries`) and the AWS SDKs and Tools Reference Guide, "Retry behavior"
+(standard mode: exponential backoff with jitter, at most 20 s between attempts).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+#: Seconds an endpoint may take to accept a connection, whatever --timeout says: a loopback or
+#: LAN endpoint accepts in milliseconds, so a long connect wait only delays the message.
+CONNECT_SECONDS = 5.0
+#: Seconds an endpoint may take to answer one attempt. `orchestrate serve`, moto and LocalStack
+#: answer in milliseconds; with 2 attempts and standard mode's backoff (at most 1 s before the
+#: second), a call to an endpoint that stops answering mid-run ends within 13 s, and the start-up
+#: probe (one attempt) within 6 s. --timeout raises it for a slow endpoint.
+ENDPOINT_READ_SECONDS = 6.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one attempt of a call may wait to connect and for an answer, and how many attempts."""
+
+    connect: float
+    read: float
+    attempts: int
+
+    def with_read(self, seconds: float) -> Timeouts:
+        """--timeout SECONDS: the wait for an answer; connecting never waits longer than that either."""
+        return replace(self, connect=min(self.connect, seconds), read=seconds)
+
+    def single(self) -> Timeouts:
+        """The start-up probe asks once: a silent endpoint is reported after one read timeout."""
+        return replace(self, attempts=1)
+
+    def config(self) -> Any:
+        from botocore.config import Config
+
+        # total_max_attempts counts the first attempt too (botocore's max_attempts does not)
+        return Config(retries={"total_max_attempts": self.attempts, "mode": "standard"},
+                      connect_timeout=self.connect, read_timeout=self.read)
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+    return (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+
+
+def is_transport_error(error: BaseException) -> bool:
+    """No answer came: refused, timed out, or the connection closed before an answer."""
+    return isinstance(error, _transport_errors())
+
+
+def _why_unreachable(error: BaseException, timeouts: Timeouts) -> str:
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    if isinstance(error, ReadTimeoutError):
+        return f"no answer within {timeouts.read:g} s (--timeout SECONDS waits longer)"
+    if isinstance(error, ConnectTimeoutError):
+        return f"no connection within {timeouts.connect:g} s"
+    cause = str(getattr(error, "kwargs", {}).get("error") or error)
+    found = re.search(r"\[Errno -?\d+\] ([^\")']+)", cause)
+    return found.group(1).strip().lower() if found else _one_line(str(error))
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def unreachable_message(error: BaseException, url: str, timeouts: Timeouts) -> str:
+    return f"cannot reach {url}: {_why_unreachable(error, timeouts)}"
+
+
+def answered_message(error: BaseException, url: str) -> str:
+    """An answer that is an AWS error (code and message) or not an AWS answer at all."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        code = str(response["Error"].get("Code") or response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?"))
+        code = f"HTTP {code}" if code.isdigit() else code  # botocore's code for a bare HTTP error
+        return f"reached {url}, but it answered an error: {code}: {_one_line(response['Error'].get('Message', ''))}"
+    # botocore.parsers.ResponseParserError: the answer was not AWS's XML or JSON
+    text = str(error).split("\n", 1)[0].removesuffix(" Further retries may succeed:")
+    return f"reached {url}, but it answered an error: {type(error).__name__}: {_one_line(text)}"
+
+
+def is_unreadable_answer(error: BaseException) -> bool:
+    from botocore.parsers import ResponseParserError
+
+    return isinstance(error, ResponseParserError)
+
+
+def describe_aws_error(error: BaseException) -> str:
+    """AWS errors with their code and message; anything else as itself."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        code = response["Error"].get("Code", "Unknown")
+        message = response["Error"].get("Message", "")
+        operation = getattr(error, "operation_name", "")
+        return f"AWS error {code} from {operation}: {message}" if operation else f"AWS error {code}: {message}"
+    return f"{type(error).__name__}: {error}"
+
+
+def is_aws_failure(error: BaseException) -> bool:
+    """An error from AWS's answer or from botocore's way to it (not a bug of ours)."""
+    return getattr(error, "response", None) is not None or type(error).__module__.startswith(("botocore", "urllib3"))

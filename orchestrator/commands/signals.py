@@ -1,0 +1,65 @@
+"""SIGTERM and SIGINT end a command the way an error does: every `finally` and `__exit__` runs
+(access keys made for principals are deleted), then the process exits 128 + the signal number,
+143 or 130, as a shell reports a process the signal ended.
+
+A cancelled CI job is stopped with these signals before SIGKILL (GitHub Actions docs, "Workflow
+cancellation reference": SIGINT, then SIGTERM, then SIGKILL; Kubernetes, "Pod termination":
+SIGTERM, then SIGKILL after the grace period). SIGTERM's default action ends the process at once,
+cleanup skipped; here the handler raises instead. A second signal while that cleanup runs is ignored: it must not cut the
+cleanup short. Handlers are the command's only; the previous ones come back afterwards.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+STOPPING = (signal.SIGTERM, signal.SIGINT)
+
+
+class Terminated(BaseException):
+    """Raised by the SIGTERM handler. A BaseException, as KeyboardInterrupt is, so that
+    `except Exception` blocks let it through to the top."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)  # args as the constructor takes them: it pickles (worker processes)
+        self.signum = signum
+
+    def __str__(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def exit_code(error: BaseException) -> int:
+    """128 + the signal that stopped the command (KeyboardInterrupt is SIGINT's)."""
+    return error.exit_code if isinstance(error, Terminated) else 128 + signal.SIGINT
+
+
+@contextmanager
+def raising_on_stop() -> Iterator[None]:
+    """While the block runs, SIGTERM raises Terminated and SIGINT KeyboardInterrupt, once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread can set handlers; the caller's stay in force
+        return
+    raised: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if raised:
+            return
+        raised.append(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated(signum)
+
+    previous = {signum: signal.signal(signum, handler) for signum in STOPPING}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
