@@ -9,6 +9,7 @@ authenticated principal unless the caller supplies them explicitly, and
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from .request import Principal, Request
@@ -51,10 +52,26 @@ def _tag(principal: Principal, wanted: str) -> Values | None:
     return None
 
 
+_SESSION = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
+
+
+def principal_arn_key(principal: Principal) -> str:
+    """``aws:PrincipalArn``: IAM User Guide, "AWS global condition context keys": for a role
+    session it is the role's ARN ("For IAM roles, the request context returns the ARN of the
+    role, not the ARN of the user that assumed the role"); the session ARN is never returned.
+    Where the role's path is not known it is taken as ``/``."""
+    if principal.type != "AssumedRole":
+        return principal.arn
+    if principal.role_arn:
+        return principal.role_arn
+    match = _SESSION.match(principal.arn)
+    return f"arn:{match[1]}:iam::{match[2]}:role/{match[3]}" if match else principal.arn
+
+
 def derive_principal_key(principal: Principal, key: str) -> Values | None:
     """Value of a principal-derived global key (``key`` lower-case), or None."""
     if key == "aws:principalarn":
-        return (principal.arn,)
+        return (principal_arn_key(principal),)
     if key == "aws:principalaccount":
         return (principal.account,)
     if key == "aws:principaltype":

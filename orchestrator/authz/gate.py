@@ -38,6 +38,7 @@ from .errors import (
     new_request_id,
     s3_denied,
 )
+from .context import principal_arn_key
 from .evaluate import Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, evaluate
 from .inputs import IMPLICIT_DENY
 from .request import Principal
@@ -226,7 +227,7 @@ class Gate:
             "aws:SourceIp": (self.source_ip,),
             "aws:CurrentTime": (now.strftime("%Y-%m-%dT%H:%M:%SZ"),),
             "aws:EpochTime": (str(int(now.timestamp())),),
-            "aws:PrincipalArn": (principal.arn,),
+            "aws:PrincipalArn": (principal_arn_key(principal),),
             "aws:PrincipalAccount": (principal.account,),
             "aws:PrincipalType": (principal.type,),
         }

@@ -25,6 +25,8 @@ class Principal:
     username: str | None = None
     userid: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: For a role session (type AssumedRole): the role's ARN, path included, when known.
+    role_arn: str | None = None
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,7 @@ class World:
             found = backend and backend.get_assumed_role_from_access_key(access_key_id)
             if found:
                 principal = Principal(arn=found.arn, account=account_id, type="AssumedRole",
-                                      userid=found.user_id)
+                                      userid=found.user_id, role_arn=found.role_arn)
                 return Identity(principal, account_id, role_arn=found.role_arn,
                                 access_key_id=access_key_id)
         return None

@@ -21,6 +21,10 @@ class AwsBackend(Backend):
         super().__init__(region, timeout)
         self.profile = profile
 
+    @property
+    def world(self) -> str | None:
+        return f"AWS account {self.account_id}"
+
     def _session_kwargs(self) -> dict[str, Any]:
         return {"profile_name": self.profile} if self.profile else {}
 

@@ -157,6 +157,12 @@ class Backend(ABC):
     def account_id(self) -> str:
         return self.identity()["Account"]
 
+    @property
+    def world(self) -> str | None:
+        """What names the world this backend changes, for the one-writer lock; None where the
+        world is this process's own (embedded)."""
+        return None
+
     def forget_principal(self, credentials: Credentials) -> None:
         """Drop cached clients of a principal whose access key was deleted."""
         for cache_key in [k for k in self._clients if k[1] == credentials.access_key_id]:

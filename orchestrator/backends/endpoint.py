@@ -30,6 +30,10 @@ class EndpointBackend(Backend):
             "aws_session_token": chosen.session_token,
         }
 
+    @property
+    def world(self) -> str | None:
+        return f"the endpoint {self.endpoint_url.rstrip('/')}"
+
     def _client_kwargs(self) -> dict[str, Any]:
         return {"endpoint_url": self.endpoint_url}
 

@@ -8,9 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from orchestrator.commands.common import EXIT_FAILED, EXIT_INFRA, EXIT_OK, finish, load, session
 from orchestrator.report.style import Style, stdout_style
+
+if TYPE_CHECKING:  # the command module stays light to import
+    from orchestrator.loader import LoadedScenario
+    from orchestrator.prove.runner import RunResult
+    from orchestrator.resources.context import Context
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,23 +24,35 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from orchestrator.reconcile.apply import destroy
     from orchestrator.prove.runner import run_states
 
     loaded = load(args.file)
     last = loaded.state_index(args.state) if args.state else len(loaded.scenario.states) - 1
     progress = _progress(args)
-    with session(args, loaded) as ctx:
+    result = None
+    with session(args, loaded, lock=True) as ctx:
         try:
             result = run_states(ctx, loaded, last, progress)
             _report(args, result)  # before run's destroy, which may fail in its turn
         finally:
             if getattr(args, "destroy_after", False):
-                destroy(ctx, loaded.desired[-1])
+                _destroy_after(ctx, loaded, result)
     if result.error:  # the report above keeps the verdicts of the states before the failure
         print(result.error, file=sys.stderr)
         return EXIT_INFRA
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _destroy_after(ctx: Context, loaded: LoadedScenario, result: RunResult | None) -> None:
+    """run's destroy; when it fails too, the apply's own error is said first, not hidden by it."""
+    from orchestrator.reconcile.apply import destroy
+
+    try:
+        destroy(ctx, loaded.desired[-1])
+    except BaseException:
+        if result is not None and result.error:
+            print(result.error, file=sys.stderr)
+        raise
 
 
 def _progress(args: argparse.Namespace) -> object:

@@ -32,15 +32,20 @@ def load(path: str) -> LoadedScenario:
 
 
 @contextmanager
-def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = EXIT_INFRA) -> Iterator[Any]:
-    """A Context on the chosen backend, closed afterwards; infrastructure failures become CommandError."""
+def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = EXIT_INFRA,
+            lock: bool = False) -> Iterator[Any]:
+    """A Context on the chosen backend, closed afterwards; infrastructure failures become CommandError.
+    With lock (the commands that change the world) no other orchestrate process may change the
+    same scenario and run in the same world meanwhile (backends/lock.py)."""
     from orchestrator.backends import BackendError
-    from orchestrator.resources.context import ConflictError, Context
+    from orchestrator.backends.lock import world_lock
+    from orchestrator.resources.context import DEFAULT_RUN, ConflictError, Context
     from orchestrator.resources.lockout import LockoutError
 
     backend = _open(args, loaded, infra_code)
     try:
-        yield Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
+        with world_lock(backend.world if lock else None, loaded.scenario.name, args.run_id or DEFAULT_RUN):
+            yield Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
     except (ConflictError, LockoutError, BackendError) as error:
         raise CommandError(str(error), infra_code) from None
     except Exception as error:

@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _destroy(args: argparse.Namespace) -> int:
     loaded = load(args.file)
-    with session(args, loaded) as ctx:
+    with session(args, loaded, lock=True) as ctx:
         plan = destroy(ctx, loaded.desired[-1])
     if args.output == "json":
         print(json.dumps({"format_version": "1", "scenario": loaded.scenario.name, **plan.as_json()}, indent=2, default=str))

@@ -125,19 +125,41 @@ def syntax_diagnostic(error: yaml.MarkedYAMLError, file: str, text: str) -> Diag
     problem = error.problem or "malformed YAML"
     if _char_at(text, line, col) == "\t" or "\\t" in problem:
         return Diagnostic(file, line, col, "YAML syntax error: a tab character; YAML indents with spaces only", ())
-    return Diagnostic(file, line, col, f"YAML syntax error: {problem}{_context(error, (line, col))}", ())
+    return Diagnostic(file, line, col, f"YAML syntax error: {problem}{_context(error, (line, col), text)}", ())
 
 
-def _context(error: yaml.MarkedYAMLError, stopped: tuple[int, int]) -> str:
+def _context(error: yaml.MarkedYAMLError, stopped: tuple[int, int], text: str) -> str:
     if not error.context:
         return ""
     opened = error.context_mark
     where = (opened.line + 1, opened.column + 1) if opened else stopped
     if where == stopped:
+        unclosed = unclosed_flow(text, stopped)
+        if unclosed is not None:
+            kind, (row, column) = unclosed
+            return f" ({error.context}, in {kind} opened at {row}:{column})"
         return f" ({error.context})"
     if error.context in FLOW_CONTEXTS:
         return f" (in {FLOW_CONTEXTS[error.context]} opened at {where[0]}:{where[1]})"
     return f" ({error.context} started at {where[0]}:{where[1]})"
+
+
+def unclosed_flow(text: str, stopped: tuple[int, int]) -> tuple[str, tuple[int, int]] | None:
+    """The innermost `[` or `{` still open where the parser stopped: PyYAML names only the flow
+    node it was parsing (at the stop), so the tokens before the stop are replayed to find it."""
+    openers: list[tuple[str, tuple[int, int]]] = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            at = (token.start_mark.line + 1, token.start_mark.column + 1)
+            if at >= stopped:
+                break
+            if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)):
+                openers.append(("the [ ... ]" if isinstance(token, yaml.FlowSequenceStartToken) else "the { ... }", at))
+            elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)) and openers:
+                openers.pop()
+    except yaml.YAMLError:
+        pass  # the scanner stops at its own error; the openers seen so far are what was open
+    return openers[-1] if openers else None
 
 
 def _char_at(text: str, line: int, col: int) -> str:

@@ -22,7 +22,8 @@ def render_verdict(verdict: Verdict, style: Style) -> list[str]:
         lines.append(f"       error: {verdict.actual.code}")
     if verdict.layer:
         lines.append(f"       decided by: {verdict.layer}")
-    lines.append(f"       reason: {verdict.reason}")
+    if verdict.reason not in verdict.problems:  # an errored call's message is its one problem: say it once
+        lines.append(f"       reason: {verdict.reason}")
     lines += [f"       {style('problem', 'red')}: {problem}" for problem in verdict.problems]
     return lines
 

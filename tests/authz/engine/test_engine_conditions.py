@@ -289,6 +289,16 @@ def test_global_keys(condition: dict[str, Any], context: dict[str, Any], expecte
                  id="PK-no-username-for-roles"),
     pytest.param({"StringEquals": {"aws:userid": "123456789012"}},
                  Principal("arn:aws:iam::123456789012:root", "123456789012", type="Account"), {}, True, id="PK-root-userid-is-account"),
+    # "aws:PrincipalArn": for IAM roles the ARN of the role, not of the session (path kept).
+    pytest.param({"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/ops/R"}},
+                 Principal("arn:aws:sts::123456789012:assumed-role/R/s", "123456789012", type="AssumedRole",
+                           role_arn="arn:aws:iam::123456789012:role/ops/R"), {}, True, id="PK-session-principal-arn-is-role"),
+    pytest.param({"StringEquals": {"aws:PrincipalArn": "arn:aws:sts::123456789012:assumed-role/R/s"}},
+                 Principal("arn:aws:sts::123456789012:assumed-role/R/s", "123456789012", type="AssumedRole"), {}, False,
+                 id="PK-session-principal-arn-is-never-the-session"),
+    pytest.param({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/R"}},
+                 Principal("arn:aws:sts::123456789012:assumed-role/R/s", "123456789012", type="AssumedRole"), {}, True,
+                 id="PK-session-principal-arn-without-known-path"),
 ])
 def test_principal_keys(condition: dict[str, Any], principal: Principal, context: dict[str, Any], expected: bool) -> None:
     doc = {"Version": "2012-10-17", "Statement": [
