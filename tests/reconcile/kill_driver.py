@@ -5,12 +5,14 @@ opens calls back at its mutating calls (`Backend.observe`, botocore's before-par
 event: the call is not sent yet). Used in the test process to count a clean apply's calls.
 
 Run as a script (`python kill_driver.py URL SCENARIO`), this is a fork server: it imports
-orchestrate once, then for each request line `K SIGNUM LOG` on stdin forks a child that runs
-`orchestrate apply SCENARIO --endpoint-url URL` and, at its K-th mutating call, sends itself
-SIGNUM; it answers with the child's exit code as `os.waitstatus_to_exitcode` gives it (-9 for
-SIGKILL). A forked child is a fresh process as far as signals go (the default SIGTERM handling
-until `main` installs its own), and spares each round an interpreter start and boto3's imports.
-The child's stdout and stderr go to LOG; its first line names the call it was killed at.
+orchestrate once, then for each request line `K SIGNUM WHEN LOG` on stdin forks a child that runs
+`orchestrate apply SCENARIO --endpoint-url URL` and sends itself SIGNUM at its K-th mutating call:
+`before` the call is sent, or once it is `answered` (the endpoint has done it, and the answer is
+read, but not yet returned to orchestrate: as if the signal came while the call was in flight).
+It answers with the child's exit code as `os.waitstatus_to_exitcode` gives it (-9 for SIGKILL).
+A forked child is a fresh process as far as signals go (the default SIGTERM handling until
+`main` installs its own), and spares each round an interpreter start and boto3's imports.
+The child's stdout and stderr go to LOG, which names the call it was killed at.
 """
 
 from __future__ import annotations
@@ -48,19 +50,46 @@ def on_mutating_calls(act: Callable[[int, str], None]) -> Callable[[], None]:
     return lambda: setattr(backends, "open_backend", real)
 
 
-def kill_at(k: int, signum: int) -> Callable[[int, str], None]:
-    """An act for on_mutating_calls: at the k-th call, say which it is, then send `signum` to this
-    process. SIGTERM's handler raises right here, inside the call; later calls (cleanup) go on."""
+def kill_at(k: int, signum: int, when: str) -> Callable[[int, str], None]:
+    """An act for on_mutating_calls: at the k-th call, `before` it is sent or once it is
+    `answered`, say which call it is, then send `signum` to this process. SIGTERM's handler
+    raises right there, inside the call; later calls (the cleanup's) go on unharmed."""
+    armed: list[str] = []
+
+    def kill(call: str) -> None:
+        os.write(2, f"killed {when} {k} {call}\n".encode())
+        os.kill(os.getpid(), signum)
+
+    def answered() -> None:
+        if armed:
+            kill(armed.pop())
 
     def act(n: int, call: str) -> None:
-        if n == k:
-            os.write(2, f"killed at {k} {call}\n".encode())
-            os.kill(os.getpid(), signum)
+        if n == k and when == "before":
+            kill(call)
+        elif n == k:
+            armed.append(call)  # the next request sent is this call's own: one thread, one call at a time
 
+    if when == "answered":
+        _after_each_answer(answered)
     return act
 
 
-def _child(k: int, signum: int, log: str, command: list[str]) -> None:
+def _after_each_answer(hook: Callable[[], None]) -> None:
+    """hook() once each request has its answer (retries included), before the client returns it."""
+    from botocore.endpoint import Endpoint
+
+    real = Endpoint.make_request
+
+    def make_request(self: Endpoint, *args: Any, **kwargs: Any) -> Any:
+        answer = real(self, *args, **kwargs)
+        hook()
+        return answer
+
+    Endpoint.make_request = make_request  # type: ignore[method-assign]  # in a forked child only
+
+
+def _child(k: int, signum: int, when: str, log: str, command: list[str]) -> None:
     """In the forked child: output to LOG, the kill armed, the command run; never returns."""
     code = CRASHED
     try:
@@ -68,7 +97,7 @@ def _child(k: int, signum: int, log: str, command: list[str]) -> None:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the request pipe is the server's alone
-        on_mutating_calls(kill_at(k, signum))
+        on_mutating_calls(kill_at(k, signum, when))
         from orchestrator.cli import main
 
         code = main(command)
@@ -102,11 +131,11 @@ def serve_forks(url: str, scenario: str) -> None:
     command = ["apply", scenario, "--endpoint-url", url, "--no-color"]
     print("ready", flush=True)
     for line in sys.stdin:
-        k, signum, log = line.split(maxsplit=2)
+        k, signum, when, log = line.split(maxsplit=3)
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
-            _child(int(k), int(signum), log.strip(), command)
+            _child(int(k), int(signum), when, log.strip(), command)
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status), flush=True)
 
