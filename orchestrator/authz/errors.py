@@ -46,6 +46,7 @@ __all__ = [
     "s3_denied",
     "kms_denied",
     "kms_key_state_error",
+    "kms_not_pending_deletion_error",
     "dynamodb_kms_denied",
     "dynamodb_kms_state_error",
 ]
@@ -168,6 +169,13 @@ def kms_key_state_error(key_arn: str, state: str, request_id: str,
         return AwsError("KMSInvalidStateException", f"{key_arn} is {state[0].lower()}{state[1:]}.",
                         400, "key-state", service, request_id)
     return None
+
+
+def kms_not_pending_deletion_error(key_arn: str, request_id: str) -> AwsError:
+    """CancelKeyDeletion on a key that is not pending deletion (AWS KMS Developer Guide, "Key
+    states of AWS KMS keys": ``KMSInvalidStateException`` "<key arn> is not pending deletion.")."""
+    return AwsError("KMSInvalidStateException", f"{key_arn} is not pending deletion.", 400, "key-state",
+                    "kms", request_id)
 
 
 def _ddb_wrapped(inner_code: str, inner_message: str, request_id: str) -> str:

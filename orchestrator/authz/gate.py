@@ -35,6 +35,7 @@ from .errors import (
     generic_denied,
     kms_denied,
     kms_key_state_error,
+    kms_not_pending_deletion_error,
     new_request_id,
     s3_denied,
 )
@@ -112,6 +113,8 @@ def _state_error(step: Authorization, service: str, request_id: str) -> AwsError
         return None
     if step.denial == Denial.DYNAMODB_KMS:
         return dynamodb_kms_state_error(key.arn, key.state, request_id)
+    if step.action == "kms:CancelKeyDeletion":
+        return kms_not_pending_deletion_error(key.arn, request_id)
     error = kms_key_state_error(key.arn, key.state, request_id, service)
     if error is not None and service == "s3":
         return AwsError(f"KMS.{error.code}", error.message, error.http_status, error.layer, "s3", request_id)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from orchestrator.loader.diagnostics import PathElement
+from orchestrator.loader.table_policy import check_table_policy
 from orchestrator.loader.validation import Problem
 from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator, is_reference
 from orchestrator.model.resources import Table
@@ -57,6 +58,9 @@ def entity_names(desired: DesiredState) -> dict[str, set[str]]:
 def _documents(desired: DesiredState, prefix: Path) -> Iterator[tuple[Path, PolicyDocument, bool]]:
     for name, key in desired.keys.items():
         yield prefix + ("keys", name, "policy"), key.policy, True
+    for name, table in desired.tables.items():
+        if table.policy is not None:
+            yield prefix + ("tables", name, "policy"), table.policy, True
     for name, policy in desired.policies.items():
         yield prefix + ("policies", name, "document"), policy.document, False
     for kind, entities in (("users", desired.users), ("groups", desired.groups)):
@@ -149,6 +153,8 @@ def _check_table(desired: DesiredState, name: str, path: Path) -> list[Problem]:
             problems.append(Problem(path + ("encryption",), f"'key:{key_name}' names no key of this scenario{_known(set(desired.keys))}"))
         elif key.spec != "SYMMETRIC_DEFAULT":
             problems.append(Problem(path + ("encryption",), f"DynamoDB encrypts only with symmetric keys; key {key_name!r} is {key.spec}"))
+    if table.policy is not None:
+        problems += check_table_policy(name, table.policy, path + ("policy",), entity_names(desired))
     for index, item in enumerate(table.items):
         problems += check_item_key(table, item, path + ("items", index), full_item=True)
         problems += _finite_numbers(item, path + ("items", index))

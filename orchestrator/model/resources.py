@@ -2,14 +2,14 @@
 
 Field names and allowed values follow the AWS API references: KMS CreateKey (KeySpec, KeyUsage,
 PendingWindowInDays 7-30), DynamoDB CreateTable (KeySchema, AttributeDefinitions, BillingMode,
-SSESpecification) and IAM CreateUser/PutUserPolicy/AttachUserPolicy/PutUserPermissionsBoundary.
+SSESpecification, PutResourcePolicy) and IAM CreateUser/PutUserPolicy/AttachUserPolicy/PutUserPermissionsBoundary.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from orchestrator.model.policy import IdentityPolicyDocument, ResourcePolicyDocument
 
@@ -54,6 +54,12 @@ class Key(Strict):
     enabled: bool = True
     rotation: bool = False
     deletion_window_days: Annotated[int, Field(ge=7, le=30)] = 7
+    pending_deletion: StrictBool = Field(
+        default=False,
+        description="true: the key is scheduled for deletion with deletion_window_days (ScheduleKeyDeletion);"
+        " false: a scheduled deletion is cancelled (CancelKeyDeletion), and the key comes back disabled"
+        " unless `enabled` is true (KMS Developer Guide, \"Deleting AWS KMS keys\")",
+    )
     tags: Tags = Field(default_factory=dict)
     policy: ResourcePolicyDocument
     lockout: Literal["guard", "allow"] = Field(
@@ -82,6 +88,20 @@ class Key(Strict):
             raise ValueError("automatic rotation is only supported for symmetric encryption keys")
         return self
 
+    @property
+    def state(self) -> str:
+        """The KeyState the key is declared to be in (KMS Developer Guide, "Key states of AWS KMS
+        keys"): a key pending deletion is neither Enabled nor Disabled; `enabled` takes effect
+        once its deletion is cancelled."""
+        if self.pending_deletion:
+            return "PendingDeletion"
+        return "Enabled" if self.enabled else "Disabled"
+
+    @property
+    def usable(self) -> bool:
+        """Whether cryptographic operations (and the tables encrypted under it) can use the key."""
+        return self.state == "Enabled"
+
 
 class KeyAttribute(Strict):
     name: Annotated[str, Field(min_length=1, max_length=255)]
@@ -92,7 +112,7 @@ EncryptionName = Literal["aws-owned", "aws-managed"]
 
 
 class Table(Strict):
-    """A DynamoDB table: key schema, billing mode, encryption at rest and seed items."""
+    """A DynamoDB table: key schema, billing mode, encryption at rest, seed items and its resource policy."""
 
     partition_key: KeyAttribute
     sort_key: KeyAttribute | None = None
@@ -102,6 +122,11 @@ class Table(Strict):
     encryption: EncryptionName | Annotated[str, Field(pattern=r"^key:[A-Za-z0-9_.+=,@-]+$")] = "aws-owned"
     tags: Tags = Field(default_factory=dict)
     items: list[dict[str, Any]] = Field(default_factory=list)
+    policy: ResourcePolicyDocument | None = Field(
+        default=None,
+        description="the table's resource-based policy (PutResourcePolicy); scenario references"
+        " user:NAME, account and table:NAME (this table) resolve to ARNs",
+    )
 
     @model_validator(mode="after")
     def _capacity_fits_billing(self) -> Table:

@@ -109,7 +109,7 @@ class Probes:
         is none yet for that key as it now is. A failure is kept for the expectation to report."""
         for name in sorted(names):
             key = desired.keys.get(name)
-            if key is not None and key.enabled and not self._current(name):
+            if key is not None and key.usable and not self._current(name):
                 self._encrypt(name)
 
     def ciphertext(self, name: str, operation: str = "Decrypt") -> bytes:

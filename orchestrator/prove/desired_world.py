@@ -16,6 +16,7 @@ from orchestrator.authz.request import Principal
 from orchestrator.authz.world import Identity, KeyInfo, PolicyDoc, TableInfo, bundled_managed_policy
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import Context
+from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroupAccess
 from orchestrator.resources.iam_policy import IamPolicy
 from orchestrator.resources.iam_user import IamUserAccess
@@ -99,7 +100,7 @@ class DesiredWorld:
         properties = KmsKey().desired(self.ctx, self.desired, name)
         arn = self.ctx.arn(f"key:{name}")
         return KeyInfo(arn.rpartition("/")[2], arn, self.ctx.account, self.ctx.region, json.dumps(properties["policy"]),
-                       "Enabled" if key.enabled else "Disabled", key.enabled, False, tuple(properties["aliases"]),
+                       key.state, key.usable, False, tuple(properties["aliases"]),
                        key.spec, key.usage, tags=dict(key.tags))
 
     def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
@@ -107,9 +108,11 @@ class DesiredWorld:
             arn = self.ctx.arn(f"table:{name}")
             if name_or_arn in (arn, self.ctx.physical(name)):
                 key = table.key_name()
+                policy = DynamoDBTable().desired(self.ctx, self.desired, name)["policy"]
                 return TableInfo(self.ctx.physical(name), arn, self.ctx.account, self.ctx.region, table.partition_key.name,
                                  table.sort_key.name if table.sort_key else None,
-                                 self.ctx.arn(f"key:{key}") if key else None, None, dict(table.tags))
+                                 self.ctx.arn(f"key:{key}") if key else None,
+                                 None if policy is None else json.dumps(policy), dict(table.tags))
         return None
 
     def bucket(self, *_: Any) -> None:

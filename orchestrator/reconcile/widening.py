@@ -12,7 +12,8 @@ with multiple keys or values").
 
 Outside statements: an attached managed policy, a group membership or an access key the
 scenario does not declare puts more in force; losing or changing a permissions boundary lifts a
-limit ("Permissions boundaries for IAM entities"); a key enabled again can be used again.
+limit ("Permissions boundaries for IAM entities"); a key enabled again can be used again (a key
+whose deletion is cancelled comes back disabled: that alone widens nothing).
 Where the meaning cannot be told from the difference alone (a value replaced by another, an
 element added or removed whole) it counts as widening: a false alarm costs a look, a missed one
 trust.
@@ -43,6 +44,11 @@ def widens(path: list[Any], kind: str, expected: Any, actual: Any, enclosing: En
     head = path[0] if path else None
     if head == "enabled":
         return actual is True and expected is False
+    if head == "pending_deletion":
+        # KMS Developer Guide, "Deleting AWS KMS keys": a cancelled key is Disabled, so a cancel
+        # alone lets nobody use the key (re-enabling it is the `enabled` difference, which widens);
+        # a deletion scheduled out of band takes the key out of use.
+        return False
     if head in GRANTING:
         return kind != "REMOVE"
     if head == "permissions_boundary":

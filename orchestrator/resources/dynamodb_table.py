@@ -1,14 +1,18 @@
-"""DynamoDB tables: key schema, billing mode, encryption at rest with its key, tags, seed items.
+"""DynamoDB tables: key schema, billing mode, encryption at rest with its key, tags, seed items,
+and the table's resource-based policy.
 
 DynamoDB API Reference: CreateTable, UpdateTable (BillingMode, SSESpecification), TagResource,
-DeleteTable; seed items with PutItem, read back with BatchGetItem. Only the declared items are
-compared: rows that expectations write are the scenario's business, not drift.
+DeleteTable; seed items with PutItem, read back with BatchGetItem; PutResourcePolicy,
+GetResourcePolicy, DeleteResourcePolicy (DynamoDB Developer Guide, "Using resource-based policies
+for DynamoDB"). Only the declared items are compared: rows that expectations write are the
+scenario's business, not drift.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import Context
@@ -37,7 +41,8 @@ class DynamoDBTable:
     permissions: ClassVar[tuple[str, ...]] = (
         "dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable",
         "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource",
-        "dynamodb:PutItem", "dynamodb:BatchGetItem", "kms:DescribeKey", "kms:ListAliases", "kms:CreateGrant", "kms:Decrypt",
+        "dynamodb:PutItem", "dynamodb:BatchGetItem", "dynamodb:GetResourcePolicy", "dynamodb:PutResourcePolicy",
+        "dynamodb:DeleteResourcePolicy", "kms:DescribeKey", "kms:ListAliases", "kms:CreateGrant", "kms:Decrypt",
     )
     replace_on: ClassVar[frozenset[str]] = frozenset({"key_schema"})
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -53,13 +58,22 @@ class DynamoDBTable:
             "capacity": self._capacity(table.read_capacity, table.write_capacity),
             "encryption": self._encryption(ctx, table.encryption),
             "tags": dict(table.tags),
+            "policy": self._policy(ctx, table.policy),
         }
         key_name = table.key_name()
-        # A table whose key is disabled can be neither read nor written: its items are unknowable.
-        if key_name is None or desired.keys[key_name].enabled:
+        # A table whose key is disabled or pending deletion can be neither read nor written: its
+        # items are unknowable.
+        if key_name is None or desired.keys[key_name].usable:
             names = [a.name for a in table.key_attributes()]
             properties["items"] = sorted_items(table.items, names)
         return properties
+
+    @staticmethod
+    def _policy(ctx: Context, policy: Any) -> dict[str, Any] | None:
+        """The table policy with references resolved (`table:NAME` is the table's own ARN)."""
+        if policy is None:
+            return None
+        return normalise_policy(ctx.resolve_policy(policy.model_dump(mode="json", by_alias=True, exclude_none=True)))
 
     @staticmethod
     def _capacity(read: int | None, write: int | None) -> dict[str, int] | None:
@@ -90,13 +104,30 @@ class DynamoDBTable:
             "capacity": self._observed_capacity(table),
             "encryption": self._observed_encryption(ctx, table.get("SSEDescription")),
             "tags": user_tags(tags),
+            "policy": self._observed_policy(ctx, table["TableArn"]),
         }
         owned = ctx.owns(tags) or ctx.adopt
         if owned and desired is not None and "items" in desired:
             names = [a["name"] for a in properties["key_schema"]]
             keys = [item_key(item, names) for item in desired["items"]]
-            properties["items"] = self.read_items(ctx, name, keys, names) if properties["key_schema"] == desired["key_schema"] else []
+            items = self.readable_items(ctx, name, keys, names) if properties["key_schema"] == desired["key_schema"] else []
+            if items is not None:  # None: the table's key cannot be used now; its items are unknowable
+                properties["items"] = items
         return Observed(properties, owned=owned, physical_id=table["TableArn"], adopted=owned and not ctx.owns(tags))
+
+    @staticmethod
+    def _observed_policy(ctx: Context, arn: str) -> dict[str, Any] | None:
+        """GetResourcePolicy; a table without one answers PolicyNotFoundException. An endpoint
+        that does not implement the call (HTTP 501, UnknownOperationException: emulators) has no
+        table policies to observe: a scenario that declares one fails at PutResourcePolicy with
+        the endpoint's own error instead of every table read failing."""
+        try:
+            document = ctx.backend.client("dynamodb").get_resource_policy(ResourceArn=arn)["Policy"]
+        except Exception as error:
+            if error_code(error) == "PolicyNotFoundException" or _not_implemented(error):
+                return None
+            raise
+        return normalise_policy(document)
 
     def read_items(self, ctx: Context, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
         """The declared items as they are now (BatchGetItem, 100 keys a call)."""
@@ -109,6 +140,18 @@ class DynamoDBTable:
                 found += [from_attribute_values(i) for i in answer["Responses"].get(ctx.physical(name), [])]
                 request = answer.get("UnprocessedKeys") or {}
         return sorted_items(found, names)
+
+    def readable_items(self, ctx: Context, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]] | None:
+        """read_items, or None when DynamoDB cannot use the table's key because of its state (KMS
+        Developer Guide, "Key states of AWS KMS keys": disabled, or pending deletion, say out of
+        band or before a plan's re-enabling is applied): unknowable items are not missing ones."""
+        try:
+            return self.read_items(ctx, name, keys, names)
+        except Exception as error:
+            message = str(getattr(error, "response", {}).get("Error", {}).get("Message", ""))
+            if error_code(error) == "AccessDeniedException" and ("DisabledException" in message or "KMSInvalidStateException" in message):
+                return None
+            raise
 
     @staticmethod
     def _key_schema(table: dict[str, Any]) -> list[dict[str, str]]:
@@ -150,6 +193,7 @@ class DynamoDBTable:
             arguments["SSESpecification"] = sse
         dynamodb.create_table(**arguments)
         dynamodb.get_waiter("table_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        self._put_policy(ctx, name, None, after["policy"])
         self._write_items(ctx, name, [], after.get("items", []))
 
     @staticmethod
@@ -172,8 +216,23 @@ class DynamoDBTable:
             sse = self._sse_specification(after["encryption"]) or {"Enabled": False}
             dynamodb.update_table(TableName=table_name, SSESpecification=sse)
         self._retag(ctx, name, before["tags"], after["tags"])
+        self._put_policy(ctx, name, before.get("policy"), after["policy"])
         if "items" in after:
             self._write_items(ctx, name, before.get("items", []), after["items"])
+
+    @staticmethod
+    def _put_policy(ctx: Context, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        """PutResourcePolicy when the policy changed, DeleteResourcePolicy when it is no longer declared.
+
+        Before the items are seeded, so a policy that denies seeding fails the apply as on AWS."""
+        if before == after:
+            return
+        dynamodb = ctx.backend.client("dynamodb")
+        arn = ctx.arn(f"table:{name}")
+        if after is None:
+            dynamodb.delete_resource_policy(ResourceArn=arn)
+        else:
+            dynamodb.put_resource_policy(ResourceArn=arn, Policy=policy_json(after))
 
     def _retag(self, ctx: Context, name: str, before: dict[str, str], after: dict[str, str]) -> None:
         dynamodb = ctx.backend.client("dynamodb")
@@ -189,8 +248,13 @@ class DynamoDBTable:
                 dynamodb.put_item(TableName=ctx.physical(name), Item=to_attribute_values(item))
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
-        """DeleteTable, then wait until it is gone: a replacement of the same name needs that."""
+        """DeleteTable, then wait until it is gone: a replacement of the same name needs that.
+
+        The table policy is deleted first: moto 5.2 keeps it after DeleteTable and would hand it to
+        the next table of that name (docs/embedded-departures.md); on AWS it is one call more."""
         dynamodb = ctx.backend.client("dynamodb")
+        if before.get("policy") is not None:
+            self._put_policy(ctx, name, before["policy"], None)
         dynamodb.delete_table(TableName=ctx.physical(name))
         dynamodb.get_waiter("table_not_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 2, "MaxAttempts": 150})
 
@@ -198,3 +262,9 @@ class DynamoDBTable:
         """--adopt: mark the table as this scenario's, so later runs own it without --adopt."""
         dynamodb = ctx.backend.client("dynamodb")
         dynamodb.tag_resource(ResourceArn=ctx.arn(f"table:{name}"), Tags=tag_list(ctx.ownership_tags(name)))
+
+
+def _not_implemented(error: BaseException) -> bool:
+    response = getattr(error, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 501 or error_code(error) in ("UnknownOperationException", "NotImplemented")

@@ -1,8 +1,16 @@
-"""KMS customer managed keys: description, key policy, aliases, enabled state, rotation, tags.
+"""KMS customer managed keys: description, key policy, aliases, enabled state, rotation, tags,
+deletion as a state.
 
 AWS KMS API Reference: CreateKey, PutKeyPolicy, CreateAlias/DeleteAlias, EnableKey/DisableKey,
-EnableKeyRotation/DisableKeyRotation, TagResource/UntagResource, ScheduleKeyDeletion. Keys have
-no name, so a key is found by its ownership tags; a key pending deletion counts as gone.
+EnableKeyRotation/DisableKeyRotation, TagResource/UntagResource, ScheduleKeyDeletion,
+CancelKeyDeletion. Keys have no name, so a key is found by its ownership tags.
+
+A key pending deletion counts as gone (destroy scheduled it), unless a state scheduled it
+(`pending_deletion: true`): then it is still the scenario's key, and a later state may cancel the
+deletion. Such a key carries the tag `orchestrate:pending-deletion`, written just before
+ScheduleKeyDeletion and removed just after CancelKeyDeletion (KMS Developer Guide, "Key states
+of AWS KMS keys": TagResource and UntagResource fail on a key pending deletion, so the mark
+cannot be written later). A live key always wins over a marked one.
 """
 
 from __future__ import annotations
@@ -17,6 +25,13 @@ from orchestrator.resources.lockout import guard_policy
 from orchestrator.resources.propagation import until_propagated
 
 GONE_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
+#: Marks a key that a state (not destroy) scheduled for deletion; see the module docstring.
+TAG_PENDING = "orchestrate:pending-deletion"
+
+
+def scheduled_by_state(tags: dict[str, str], metadata: dict[str, Any]) -> bool:
+    """A key pending deletion because a state said `pending_deletion: true`."""
+    return metadata["KeyState"] == "PendingDeletion" and TAG_PENDING in tags
 
 
 class KmsKey:
@@ -27,7 +42,7 @@ class KmsKey:
         "kms:ListAliases", "kms:CreateAlias", "kms:DeleteAlias", "kms:EnableKey", "kms:DisableKey",
         "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:DisableKeyRotation",
         "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription",
-        "kms:ScheduleKeyDeletion",
+        "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
     )
     replace_on: ClassVar[frozenset[str]] = frozenset({"spec", "usage"})
     write_only: ClassVar[frozenset[str]] = frozenset({"deletion_window_days", "lockout"})
@@ -44,7 +59,9 @@ class KmsKey:
             "description": key.description,
             "spec": key.spec,
             "usage": key.usage,
-            "enabled": key.enabled,
+            # A key pending deletion is not enabled; `enabled` applies once deletion is cancelled.
+            "enabled": key.usable,
+            "pending_deletion": key.pending_deletion,
             "rotation": key.rotation,
             "tags": dict(key.tags),
             "aliases": sorted(self.alias_name(ctx, alias) for alias in key.aliases),
@@ -84,14 +101,16 @@ class KmsKey:
         return scratch["kms_aliases"]
 
     def find(self, ctx: Context, name: str) -> str | None:
-        """The id of the live key (not pending deletion) this scenario and run know as `name`."""
+        """The id of the key this scenario and run know as `name`: the live one, else one that a
+        state scheduled for deletion; keys that destroy scheduled are gone."""
         return self._owned_keys(ctx).get(name)
 
     def _owned_keys(self, ctx: Context) -> dict[str, str]:
         """One scan of the account's keys per run: ListKeys, the tags of each, the state of ours."""
         if "kms_keys" not in ctx.cache:
             kms = ctx.backend.client("kms")
-            found: dict[str, str] = {}
+            live: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
+            scheduled: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
             for page in kms.get_paginator("list_keys").paginate():
                 for entry in page["Keys"]:
                     tags = self._tags(kms, entry["KeyId"])
@@ -99,10 +118,13 @@ class KmsKey:
                         continue
                     metadata = kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
                     if metadata["KeyState"] not in GONE_STATES:
-                        found[tags[TAG_NAME]] = entry["KeyId"]
-                        # the first read of this run uses what the scan just read
-                        ctx.cache[("kms_key", tags[TAG_NAME])] = (tags, metadata)
-            ctx.cache["kms_keys"] = found
+                        live[tags[TAG_NAME]] = (entry["KeyId"], tags, metadata)
+                    elif scheduled_by_state(tags, metadata):
+                        scheduled[tags[TAG_NAME]] = (entry["KeyId"], tags, metadata)
+            found = {**scheduled, **live}  # a live key wins, whatever ListKeys' order
+            # the first read of this run uses what the scan just read
+            ctx.cache.update({("kms_key", name): (tags, metadata) for name, (_, tags, metadata) in found.items()})
+            ctx.cache["kms_keys"] = {name: key_id for name, (key_id, _, _) in found.items()}
         return ctx.cache["kms_keys"]
 
     def _tags_and_metadata(self, ctx: Context, name: str, key_id: str) -> tuple[dict[str, str], dict[str, Any]]:
@@ -127,7 +149,7 @@ class KmsKey:
             return None
         kms = ctx.backend.client("kms")
         tags, metadata = self._tags_and_metadata(ctx, name, key_id)
-        if metadata["KeyState"] in GONE_STATES:
+        if metadata["KeyState"] in GONE_STATES and not scheduled_by_state(tags, metadata):
             return None
         ctx.known[f"key:{name}"] = metadata["Arn"]
         properties = {
@@ -135,6 +157,7 @@ class KmsKey:
             "spec": metadata.get("KeySpec", "SYMMETRIC_DEFAULT"),
             "usage": metadata.get("KeyUsage", "ENCRYPT_DECRYPT"),
             "enabled": metadata["KeyState"] == "Enabled",
+            "pending_deletion": metadata["KeyState"] == "PendingDeletion",
             "rotation": self._rotation(kms, key_id, metadata),
             "tags": user_tags(tags),
             "aliases": self._aliases(kms, key_id),
@@ -169,11 +192,18 @@ class KmsKey:
         ctx.known[f"key:{name}"] = metadata["Arn"]
         ctx.cache.get("kms_keys", {})[name] = metadata["KeyId"]
         before = {"aliases": [], "rotation": False, "enabled": True}
-        self._converge(ctx, metadata["KeyId"], before, after)
+        self._converge(ctx, metadata["KeyId"], before, self._until_scheduled(before, after))
+        if after["pending_deletion"]:
+            self._schedule_deletion(ctx, metadata["KeyId"], after["deletion_window_days"])
 
     def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        """Cancelling comes first (nothing else can change on a key pending deletion but its
+        policy and aliases' removal) and scheduling last; a cancelled key is Disabled."""
         kms = ctx.backend.client("kms")
         key_id = ctx.known[f"key:{name}"].rpartition("/")[2]
+        if before.get("pending_deletion") and not after["pending_deletion"]:
+            self._cancel_deletion(ctx, key_id)
+            before = {**before, "pending_deletion": False, "enabled": False}
         if before["policy"] != after["policy"]:
             until_propagated(ctx, lambda: kms.put_key_policy(
                 KeyId=key_id, PolicyName="default", Policy=policy_json(after["policy"]),
@@ -183,7 +213,33 @@ class KmsKey:
             kms.update_key_description(KeyId=key_id, Description=after["description"])
         retag(before["tags"], after["tags"], lambda keys: kms.untag_resource(KeyId=key_id, TagKeys=keys),
               lambda tags: kms.tag_resource(KeyId=key_id, Tags=tag_list(tags, "TagKey", "TagValue")))
-        self._converge(ctx, key_id, before, after)
+        self._converge(ctx, key_id, before, self._until_scheduled(before, after))
+        if after["pending_deletion"] and not before.get("pending_deletion"):
+            self._schedule_deletion(ctx, key_id, after["deletion_window_days"])
+
+    @staticmethod
+    def _until_scheduled(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+        """What to converge to before ScheduleKeyDeletion: a key about to be scheduled keeps its
+        enabled state (scheduling takes it out of use; disabling first would be one call more)."""
+        if after["pending_deletion"] and not before.get("pending_deletion"):
+            return {**after, "enabled": before["enabled"]}
+        return after
+
+    @staticmethod
+    def _schedule_deletion(ctx: Context, key_id: str, window: int) -> None:
+        """The mark, then ScheduleKeyDeletion: the key stays the scenario's while pending. A
+        failure in between leaves a live key, whose next plan schedules it again."""
+        kms = ctx.backend.client("kms")
+        kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": TAG_PENDING, "TagValue": "true"}])
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=window)
+
+    @staticmethod
+    def _cancel_deletion(ctx: Context, key_id: str) -> None:
+        """CancelKeyDeletion (the key is then Disabled), then the mark goes: a failure in between
+        leaves a live key with a stale mark, which only matters to destroy, which removes it."""
+        kms = ctx.backend.client("kms")
+        kms.cancel_key_deletion(KeyId=key_id)
+        kms.untag_resource(KeyId=key_id, TagKeys=[TAG_PENDING])
 
     def _converge(self, ctx: Context, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Enabled state, rotation and aliases, each changed only when it differs.
@@ -222,11 +278,18 @@ class KmsKey:
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
-        """Aliases go first; the key is scheduled for deletion with the scenario's window (default 7 days)."""
+        """Aliases go first; the key is scheduled for deletion with the scenario's window (default 7 days)
+        without the mark, so that it counts as gone. A key that a state scheduled is cancelled,
+        unmarked and scheduled again (its waiting period starts again): the mark can only be
+        removed from a key that is not pending deletion."""
         kms = ctx.backend.client("kms")
         key_id = ctx.known[f"key:{name}"].rpartition("/")[2]
         for alias in before["aliases"]:
             kms.delete_alias(AliasName=alias)
+        if before.get("pending_deletion"):
+            self._cancel_deletion(ctx, key_id)
+        elif TAG_PENDING in self._tags(kms, key_id):  # a stale mark, left by a failed cancel
+            kms.untag_resource(KeyId=key_id, TagKeys=[TAG_PENDING])
         window = (desired or {}).get("deletion_window_days", 7)
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=window)
         ctx.known.pop(f"key:{name}", None)

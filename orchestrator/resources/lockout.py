@@ -38,9 +38,9 @@ _MANAGE = "orchestrate's key reconciler calls it on the key"
 #: permissions"; AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS" and the DynamoDB
 #: Developer Guide, "Encryption at rest: how it works", "Authorizing use of your KMS key").
 #: Actions a key policy cannot grant (kms:CreateKey, kms:ListKeys, kms:ListAliases: IAM policy
-#: only) and actions orchestrate never calls (kms:CancelKeyDeletion, kms:UpdateAlias,
-#: kms:ReEncrypt*) are not listed.
+#: only) and actions orchestrate never calls (kms:UpdateAlias, kms:ReEncrypt*) are not listed.
 GUARD_ACTIONS: dict[str, str] = {
+    "kms:CancelKeyDeletion": f"{_MANAGE} (`pending_deletion: false`; destroy of a key that a state scheduled for deletion)",
     "kms:CreateAlias": f"{_MANAGE} (aliases; the key side of CreateAlias)",
     "kms:CreateGrant": "DynamoDB CreateTable/UpdateTable with the key creates grants as the caller",
     "kms:Decrypt": "DynamoDB decrypts the table key as the caller to seed items (PutItem) and read them back (BatchGetItem)",
@@ -56,7 +56,7 @@ GUARD_ACTIONS: dict[str, str] = {
     "kms:GetKeyRotationStatus": f"{_MANAGE} (observe, drift)",
     "kms:ListResourceTags": f"{_MANAGE} (finds its keys by their ownership tags)",
     "kms:PutKeyPolicy": f"{_MANAGE} (policy changes between states; what the lockout check protects)",
-    "kms:ScheduleKeyDeletion": f"{_MANAGE} (destroy)",
+    "kms:ScheduleKeyDeletion": f"{_MANAGE} (`pending_deletion: true`, destroy)",
     "kms:TagResource": f"{_MANAGE} (tags)",
     "kms:UntagResource": f"{_MANAGE} (tags)",
     "kms:UpdateKeyDescription": f"{_MANAGE} (description)",

@@ -218,7 +218,8 @@ def test_guard_actions_are_management_plus_what_table_setup_and_probes_need():
     seeding's kms:Decrypt and the probe's kms:Encrypt; nothing a key policy cannot grant or
     orchestrate never calls, and no wildcard."""
     assert {"kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} <= set(MANAGEMENT_ACTIONS)
-    assert not {"kms:ListAliases", "kms:CreateKey", "kms:ListKeys", "kms:CancelKeyDeletion", "kms:UpdateAlias",
+    assert {"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"} <= set(MANAGEMENT_ACTIONS)  # pending_deletion
+    assert not {"kms:ListAliases", "kms:CreateKey", "kms:ListKeys", "kms:UpdateAlias",
                 "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:*"} & set(MANAGEMENT_ACTIONS)
     assert all(GUARD_ACTIONS[action] for action in MANAGEMENT_ACTIONS)
 

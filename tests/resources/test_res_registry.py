@@ -60,7 +60,8 @@ def full() -> dict:
         "keys": {"data": {"aliases": ["alias/data"], "tags": {"t": "1"},
                           "policy": doc(ACCOUNT_ADMIN, key_statement("Tester", "user:tester", "kms:Decrypt"))}},
         "tables": {"orders": {"partition_key": {"name": "id"}, "encryption": "key:data", "tags": {"t": "1"},
-                              "items": [{"id": "a", "n": 1}]}},
+                              "items": [{"id": "a", "n": 1}],
+                              "policy": doc(key_statement("Tester", "user:tester", "dynamodb:GetItem") | {"Resource": "table:orders"})}},
     }
 
 
@@ -79,6 +80,7 @@ def test_lifecycle_calls_are_declared_permissions_and_replace_on_names_propertie
     updated["keys"]["data"].update(description="v2", enabled=False, rotation=True, aliases=["alias/data2"], tags={"u": "2"})
     updated["tables"]["orders"].update(tags={"u": "2"}, billing_mode="PROVISIONED", read_capacity=1, write_capacity=1)
     updated["tables"]["orders"]["items"][0]["n"] = 2
+    updated["tables"]["orders"]["policy"]["Statement"][0]["Action"] = "dynamodb:Query"
     updated["users"]["tester"].update(tags={"u": "2"}, managed_policies=[], groups=[], inline_policies={})
     updated["groups"]["devs"].update(managed_policies=[], inline_policies={"h": doc(allow("kms:Encrypt", "key:data"))})
     updated["policies"]["read"]["document"] = doc(allow("dynamodb:Query", "table:orders"))
@@ -97,7 +99,8 @@ def test_lifecycle_calls_are_declared_permissions_and_replace_on_names_propertie
     made |= {f"{service}:{operation}" for service, operation, _ in backend.log.calls}
 
     for operation in ("kms:ScheduleKeyDeletion", "kms:DisableKey", "dynamodb:UpdateTable", "iam:CreatePolicyVersion",
-                      "iam:DeletePolicy", "iam:DeleteAccessKey", "iam:RemoveUserFromGroup", "dynamodb:DeleteTable"):
+                      "iam:DeletePolicy", "iam:DeleteAccessKey", "iam:RemoveUserFromGroup", "dynamodb:DeleteTable",
+                      "dynamodb:PutResourcePolicy", "dynamodb:GetResourcePolicy", "dynamodb:DeleteResourcePolicy"):
         assert operation in made  # the lifecycle really exercised each kind
     assert made - NEEDS_NO_PERMISSION - declared() == set()
 

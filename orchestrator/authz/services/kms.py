@@ -43,7 +43,9 @@ CRYPTO_OPERATIONS = frozenset({
 PENDING_DELETION_REFUSED = frozenset({
     "EnableKey", "DisableKey", "CreateGrant", "EnableKeyRotation", "DisableKeyRotation",
     "ScheduleKeyDeletion", "CreateAlias", "UpdateAlias", "RotateKeyOnDemand",
+    "TagResource", "UntagResource", "UpdateKeyDescription",
 })
+NOT_PENDING_DELETION = ("Enabled", "Disabled", "PendingImport", "Unavailable", "Creating", "Updating")
 DISABLED_REFUSED = frozenset({"EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"})
 ALGORITHM_OPERATIONS = frozenset({"Encrypt", "Decrypt", "ReEncrypt"})
 
@@ -56,6 +58,8 @@ def blocked_states(operation: str) -> tuple[str, ...]:
         return ("Disabled", "PendingDeletion")
     if operation in PENDING_DELETION_REFUSED:
         return ("PendingDeletion",)
+    if operation == "CancelKeyDeletion":  # only a key pending deletion can be cancelled
+        return NOT_PENDING_DELETION
     return ()
 
 

@@ -2,7 +2,8 @@
 
 AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS" — "Key policy for a
 customer managed key" and "DynamoDB encryption context"; IAM User Guide,
-"Troubleshoot access denied error messages".
+"Troubleshoot access denied error messages"; table resource policies: DynamoDB
+Developer Guide, "Using resource-based policies for DynamoDB" (see the section below).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import re
 
 import pytest
 from botocore.exceptions import ClientError
-from gate_scenario import ACCOUNT, REGION, TABLE, TESTER_ARN, Scenario, key_policy, statement
+from gate_scenario import ACCOUNT, REGION, TABLE, TESTER_ARN, Scenario, key_policy, statement, user_session
 
 KEY = {"pk": {"S": "order-1"}}
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
@@ -220,3 +221,149 @@ def test_aws_managed_key_needs_no_kms_step(scenario: Scenario) -> None:
                      SSESpecification={"Enabled": True, "SSEType": "KMS"})
     scenario.client("tester", "dynamodb").put_item(TableName="managed", Item={"pk": {"S": "x"}})
     assert [s.action for s, _ in scenario.handler.verdicts[-1].steps] == ["dynamodb:PutItem"]
+
+
+# ---- table resource policies ----------------------------------------------------------------
+# DynamoDB Developer Guide, "Authorization with IAM identity-based policies and DynamoDB
+# resource-based policies": "If the IAM principal is from the same account as the resource owner,
+# a resource-based policy is sufficient"; IAM User Guide, "Policy evaluation logic": a statement
+# naming the account delegates to the account's identity-based policies, and an explicit deny in
+# any policy wins. "DynamoDB resource-based policy examples": a statement's Resource must match
+# the ARN of the table (or its index) the policy is attached to.
+
+PLAIN = "plain"
+PLAIN_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PLAIN}"
+READER_ARN = f"arn:aws:iam::{ACCOUNT}:user/reader"
+ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
+SAME_ACCOUNT = "rbac-auth-iam-id-based-policies-DDB: same account, a resource-based policy is sufficient"
+DELEGATES = "IAM 'AWS JSON policy elements: Principal': naming the account delegates to its IAM policies"
+DENY_WINS = "IAM 'Policy evaluation logic': an explicit deny in any policy overrides any allow"
+OWN_ARN = "rbac-examples: the policy takes effect only if the Resource ARN matches the table it is attached to"
+
+
+def table_statement(effect: str, principal: object, actions: object, resource: object = PLAIN_ARN) -> dict:
+    return {"Effect": effect, "Principal": principal, "Action": actions, "Resource": resource}
+
+
+def implicit(who: str, action: str = "dynamodb:GetItem", resource: str = PLAIN_ARN) -> str:
+    return (f"User: {who} is not authorized to perform: {action} on resource: {resource} "
+            f"because no identity-based policy allows the {action} action")
+
+
+def explicit(who: str, action: str = "dynamodb:GetItem", resource: str = PLAIN_ARN) -> str:
+    return (f"User: {who} is not authorized to perform: {action} on resource: {resource} "
+            "with an explicit deny in a resource-based policy")
+
+
+TABLE_POLICY_CASES = [
+    pytest.param("reader", [], implicit(READER_ARN), id="no-policy-no-identity-denied"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:GetItem")], None,
+                 id=f"names-reader-allows[{SAME_ACCOUNT}]"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:*", "*")], None,
+                 id="resource-star-allows"),
+    # "*" restricted by a trusted key: not public for Block Public Access ("rbac-bpa-rbp")
+    pytest.param("reader", [table_statement("Allow", "*", "dynamodb:GetItem")
+                            | {"Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}}], None,
+                 id="principal-star-of-the-account-allows"),
+    pytest.param("reader", [table_statement("Allow", "*", "dynamodb:GetItem")
+                            | {"Condition": {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}}],
+                 implicit(READER_ARN), id="principal-star-of-another-account-denied"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": ROOT_ARN}, "dynamodb:GetItem")], implicit(READER_ARN),
+                 id=f"names-account-only-denied[{DELEGATES}]"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": ACCOUNT}, "dynamodb:GetItem")], implicit(READER_ARN),
+                 id="names-account-id-only-denied"),
+    pytest.param("tester", [table_statement("Allow", {"AWS": ROOT_ARN}, "dynamodb:GetItem")], None,
+                 id="names-account-and-identity-allows"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:GetItem",
+                                            f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other")],
+                 implicit(READER_ARN), id=f"another-table-arn-denied[{OWN_ARN}]"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:Query")], implicit(READER_ARN),
+                 id="other-action-denied"),
+    pytest.param("tester", [table_statement("Deny", {"AWS": TESTER_ARN}, "dynamodb:GetItem")], explicit(TESTER_ARN),
+                 id=f"deny-beats-dynamodb-full-access[{DENY_WINS}]"),
+    pytest.param("reader", [table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:GetItem"),
+                            table_statement("Deny", "*", "dynamodb:GetItem")], explicit(READER_ARN),
+                 id="deny-beats-allow-in-the-same-policy"),
+]
+
+
+@pytest.fixture
+def plain(scenario: Scenario) -> Scenario:
+    """An aws-owned-encrypted table (no KMS step) and a user `reader` without any policy."""
+    # Scenario.client(who) looks the session up by name
+    scenario.reader = user_session(scenario.client("orchestrator", "iam"), "reader")  # type: ignore[attr-defined]
+    ddb = scenario.client("orchestrator", "dynamodb")
+    ddb.create_table(TableName=PLAIN, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                           {"AttributeName": "owner", "AttributeType": "S"}],
+                     GlobalSecondaryIndexes=[{"IndexName": "by_owner",
+                                              "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
+                                              "Projection": {"ProjectionType": "ALL"}}])
+    ddb.put_item(TableName=PLAIN, Item={"pk": {"S": "order-1"}, "owner": {"S": "ann"}})
+    return scenario
+
+
+def put_table_policy(scenario: Scenario, *statements: dict, table_arn: str = PLAIN_ARN) -> None:
+    scenario.client("orchestrator", "dynamodb").put_resource_policy(
+        ResourceArn=table_arn, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+
+
+@pytest.mark.parametrize(("who", "statements", "denied"), TABLE_POLICY_CASES)
+def test_table_policy_decides_getitem(plain: Scenario, who: str, statements: list, denied: str | None) -> None:
+    if statements:
+        put_table_policy(plain, *statements)
+    client = plain.client(who, "dynamodb")
+    if denied is None:
+        assert client.get_item(TableName=PLAIN, Key=KEY)["Item"]["owner"] == {"S": "ann"}
+        return
+    with pytest.raises(ClientError) as excinfo:
+        client.get_item(TableName=PLAIN, Key=KEY)
+    assert _error(excinfo) == ("AccessDeniedException", denied, 400)
+    layer = plain.handler.verdicts[-1].error.layer  # type: ignore[union-attr]
+    assert layer == ("explicit-deny" if "explicit deny" in denied else "identity-policy")
+
+
+def test_table_policy_does_not_stand_in_for_the_key_policy(plain: Scenario) -> None:
+    """"How Amazon DynamoDB uses AWS KMS": a CMK table makes DynamoDB call kms:Decrypt as the caller,
+    so a table policy naming reader passes the table step and the key policy still decides."""
+    put_table_policy(plain, table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:GetItem", TABLE_ARN),
+                     table_arn=TABLE_ARN)
+    reader = plain.client("reader", "dynamodb")
+    with pytest.raises(ClientError) as excinfo:
+        reader.get_item(TableName=TABLE, Key=KEY)
+    assert KMS_DENIED.fullmatch(_error(excinfo)[1])
+    verdict = plain.handler.verdicts[-1]
+    assert [(s.action, d.allowed) for s, d in verdict.steps] == [("dynamodb:GetItem", True), ("kms:Decrypt", False)]
+    assert verdict.error.layer == "key-policy"  # type: ignore[union-attr]
+    plain.client("orchestrator", "kms").put_key_policy(
+        KeyId=plain.key_id, PolicyName="default",
+        Policy=key_policy(statement("ReaderDecrypt", READER_ARN, ["kms:Decrypt"])))
+    assert reader.get_item(TableName=TABLE, Key=KEY)["Item"]["total"] == {"N": "42"}
+
+
+def test_index_query_needs_the_index_arn_in_resource(plain: Scenario) -> None:
+    """PutResourcePolicy: "You can control index permissions using the base table's policy ... provide
+    both the table and index ARNs in the Resource field"; the table ARN alone does not match an index."""
+    query = {"TableName": PLAIN, "IndexName": "by_owner", "KeyConditionExpression": "#o = :o",
+             "ExpressionAttributeNames": {"#o": "owner"}, "ExpressionAttributeValues": {":o": {"S": "ann"}}}
+    put_table_policy(plain, table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:Query"))
+    reader = plain.client("reader", "dynamodb")
+    with pytest.raises(ClientError) as excinfo:
+        reader.query(**query)
+    index_arn = f"{PLAIN_ARN}/index/by_owner"
+    assert _error(excinfo)[1] == implicit(READER_ARN, "dynamodb:Query", index_arn)
+    put_table_policy(plain, table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:Query",
+                                            [PLAIN_ARN, f"{PLAIN_ARN}/index/*"]))
+    assert reader.query(**query)["Count"] == 1
+
+
+def test_deleted_table_policy_no_longer_grants(plain: Scenario) -> None:
+    """DeleteResourcePolicy: the gate re-reads moto's state on every call."""
+    put_table_policy(plain, table_statement("Allow", {"AWS": READER_ARN}, "dynamodb:GetItem"))
+    reader = plain.client("reader", "dynamodb")
+    assert reader.get_item(TableName=PLAIN, Key=KEY)["Item"]
+    plain.client("orchestrator", "dynamodb").delete_resource_policy(ResourceArn=PLAIN_ARN)
+    with pytest.raises(ClientError) as excinfo:
+        reader.get_item(TableName=PLAIN, Key=KEY)
+    assert _error(excinfo)[1] == implicit(READER_ARN)
