@@ -28,7 +28,7 @@ def namespace(base: str | None, scenario: str) -> str:
 def run_one(file: str, target: Target) -> dict[str, Any]:
     from orchestrator.reconcile.apply import destroy
     from orchestrator.backends import open_backend
-    from orchestrator.commands.common import describe_aws_error
+    from orchestrator.backends.failures import describe_aws_error
     from orchestrator.loader import load_scenario
     from orchestrator.report.run_json import run_json
     from orchestrator.resources.context import Context
