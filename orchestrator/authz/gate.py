@@ -23,6 +23,7 @@ that orchestrate could not set up on AWS fails here with AWS's error.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -45,6 +46,7 @@ from .inputs import IMPLICIT_DENY
 from .request import Principal
 from .services import Authorization, CallPlan, Denial, PlanContext, plan_call
 from .services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
+from .transport import Transport
 from .world import Identity, PolicyDoc, World
 
 __all__ = ["Gate", "CallVerdict", "ADMIN_POLICY", "MOTO_CALLER"]
@@ -137,6 +139,17 @@ class Gate:
         self.secure_transport = secure_transport
         self.source_ip = source_ip
         self.admin_arn = admin_arn
+
+    def for_call(self, transport: Transport | None) -> "Gate":
+        """This gate seeing ``transport``'s source IP / secure transport for one call (same world)."""
+        if transport is None or transport.empty:
+            return self
+        view = copy.copy(self)
+        if transport.source_ip is not None:
+            view.source_ip = transport.source_ip
+        if transport.secure_transport is not None:
+            view.secure_transport = transport.secure_transport
+        return view
 
     def check(self, service: str, operation: str, params: Mapping[str, Any],
               access_key_id: str | None, region: str | None = None) -> CallVerdict:

@@ -25,6 +25,7 @@ from botocore.awsrequest import AWSResponse
 
 from .errors import AwsError
 from .gate import CallVerdict, Gate
+from .transport import Transport, pop_transport
 
 __all__ = ["GateHandler", "GlobalGateHandle", "install_gate", "install_global_gate",
            "gated", "error_response", "success_response"]
@@ -65,6 +66,12 @@ def _access_key(request_signer: Any) -> str | None:
     return str(credentials.get_frozen_credentials().access_key)
 
 
+def _transport(request_dict: Any) -> Transport | None:
+    """The per-call transport headers of the serialized request, removed (transport.py)."""
+    headers = request_dict.get("headers") if isinstance(request_dict, dict) else None
+    return pop_transport(headers) if headers is not None else None
+
+
 def _service(model: Any) -> str:
     service_model = model.service_model
     return str(service_model.signing_name or service_model.service_name)
@@ -92,7 +99,9 @@ class GateHandler:
         context = context if isinstance(context, dict) else {}
         region = context.get("client_region") or getattr(request_signer, "_region_name", None)
         service, params = _service(model), context.get(_PARAMS_KEY, {})
-        verdict = self.gate.check(service, model.name, params, _access_key(request_signer), region)
+        transport = _transport(_kwargs.get("params"))
+        gate = self.gate if transport is None or transport.empty else self.gate.for_call(transport)
+        verdict = gate.check(service, model.name, params, _access_key(request_signer), region)
         self.verdicts[:] = (self.verdicts + [verdict])[-self.keep:]
         if verdict.error is not None:
             return error_response(verdict.error)

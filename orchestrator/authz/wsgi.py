@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape
 
 from .errors import AwsError
 from .gate import CallVerdict, Gate
+from .transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
 from .services.iam_simulate import unflatten_query
 from .services.s3_rest import rest_operation, rest_params, split_bucket_key
 
@@ -129,6 +130,19 @@ def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
     return ParsedCall(service, operation, params, access_key, region, protocol)
 
 
+def _pop_transport(environ: dict[str, Any]) -> Transport:
+    """The per-call transport headers (transport.py), removed before moto sees the request.
+
+    Honoured from any client: under serve anyone who reaches the port can already sign as any
+    identity, so choosing the source IP grants nothing more (docs/embedded-departures.md)."""
+    headers = {name: str(environ[f"HTTP_{name.upper().replace('-', '_')}"])
+               for name in (SOURCE_IP_HEADER, SECURE_TRANSPORT_HEADER)
+               if f"HTTP_{name.upper().replace('-', '_')}" in environ}
+    for name in headers:
+        del environ[f"HTTP_{name.upper().replace('-', '_')}"]
+    return pop_transport(headers)
+
+
 def _status(code: int) -> str:
     return f"{code} {HTTPStatus(code).phrase}"
 
@@ -205,7 +219,9 @@ class GateMiddleware:
         call = parse_call(environ)
         if call is None:
             return self.app(environ, start_response)
-        verdict = self.gate.check(call.service, call.operation, call.params, call.access_key_id, call.region)
+        transport = _pop_transport(environ)
+        gate = self.gate if transport.empty else self.gate.for_call(transport)
+        verdict = gate.check(call.service, call.operation, call.params, call.access_key_id, call.region)
         if self.on_verdict is not None:
             self.on_verdict(call, verdict)
         method = str(environ.get("REQUEST_METHOD", "")).upper()

@@ -59,12 +59,42 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
         backend.close()
 
 
+def refuse_chosen_transport(loaded: LoadedScenario) -> None:
+    """Real AWS takes aws:SourceIp and aws:SecureTransport from the connection (IAM User Guide,
+    "AWS global condition context keys"): an expectation that chooses them cannot run there.
+    Refused before the backend is opened, so nothing is called or applied."""
+    for state_index, state in enumerate(loaded.scenario.states):
+        for number, expectation in enumerate(state.expectations):
+            chosen = [f for f in ("source_ip", "secure_transport") if getattr(expectation, f) is not None]
+            if chosen:
+                path = ("states", state_index, "expectations", number, chosen[0])
+                mark = _mark(loaded, path)
+                raise CommandError(f"{loaded.path}:{mark}: {' and '.join(chosen)} can be chosen only on the embedded"
+                                   " backend and against `orchestrate serve`; on real AWS (--target aws) the"
+                                   f" connection decides them (at states[{state_index}].expectations[{number}]."
+                                   f"{chosen[0]})", EXIT_INVALID)
+
+
+def _mark(loaded: LoadedScenario, path: tuple[Any, ...]) -> str:
+    """``line:col`` of ``path`` in the scenario file (1:1 if it cannot be read again)."""
+    from orchestrator.loader.source import read_yaml
+
+    try:
+        mark = read_yaml(loaded.path)[1].locate(path, at_key=True)
+    except Exception:  # the file changed since it was loaded: the path still names the field
+        return "1:1"
+    return f"{mark.line}:{mark.col}"
+
+
 def _open(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int) -> Any:
     """The backend, its identity established: fails fast, and clearly, when the endpoint or
     credentials are wrong (one attempt, bounded by --timeout)."""
     from orchestrator.backends import BackendError, open_backend
 
     scenario = loaded.scenario
+    # destroy and drift run no expectation, so they stay possible for any scenario
+    if args.target == "aws" and getattr(args, "command", "apply") not in ("destroy", "drift"):
+        refuse_chosen_transport(loaded)
     backend = None
     try:
         backend = open_backend(args.region or scenario.region, args.target, args.endpoint_url, args.profile,

@@ -40,6 +40,13 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
             problems += _check_policy_names(names, [user.permissions_boundary], path + ("permissions_boundary",), single=True)
     for name, group in desired.groups.items():
         problems += _check_policy_names(names, group.managed_policies, prefix + ("groups", name, "managed_policies"))
+    for name, key in desired.keys.items():
+        for grant_name, grant in key.grants.items():
+            path = prefix + ("keys", name, "grants", grant_name)
+            for field in ("grantee", "retiring_principal"):
+                value = getattr(grant, field)
+                if value is not None:
+                    problems += _check_refs(names, [value], path + (field,), PRINCIPAL_KINDS, value)
     for path, document, principals_allowed in _documents(desired, prefix):
         problems += check_document(names, document, path, principals_allowed)
     return problems

@@ -44,6 +44,43 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# KMS API Reference, CreateGrant: the GrantOperation enum (botocore's kms service model).
+GrantOperation = Literal[
+    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
+    "ReEncryptTo", "Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey",
+    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
+    "DeriveSharedSecret", "Encapsulate", "Decapsulate",
+]
+#: A grantee or retiring principal: a scenario user (`user:NAME`) or a principal ARN.
+GrantPrincipal = Annotated[str, Field(pattern=r"^(user:[A-Za-z0-9_.+=,@-]{1,64}|arn:aws[a-z-]*:[a-z0-9-]+::(\d{12}|aws)?:\S+)$")]
+#: CreateGrant's Name is `^[a-zA-Z0-9:/_-]+$`; `:` and `/` are kept out (orchestrate prefixes names).
+GrantName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+
+
+class GrantConstraints(Strict):
+    """KMS API Reference, GrantConstraints: at most one of the two (KMS Developer Guide,
+    "Grant constraints": "you can specify only one encryption context grant constraint")."""
+
+    encryption_context_equals: dict[str, str] | None = None
+    encryption_context_subset: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _only_one(self) -> GrantConstraints:
+        if self.encryption_context_equals is not None and self.encryption_context_subset is not None:
+            raise ValueError("encryption_context_equals and encryption_context_subset cannot both be given:"
+                             " a grant takes only one encryption context constraint")
+        return self
+
+
+class KeyGrant(Strict):
+    """A KMS grant on the key (KMS Developer Guide, "Grants in AWS KMS"), reconciled by name."""
+
+    grantee: GrantPrincipal
+    operations: Annotated[list[GrantOperation], Field(min_length=1)]
+    retiring_principal: GrantPrincipal | None = None
+    constraints: GrantConstraints | None = None
+
+
 class Key(Strict):
     """A KMS customer managed key and its key policy."""
 
@@ -66,6 +103,10 @@ class Key(Strict):
         default="guard",
         description="guard: the orchestrator keeps the right to manage the key and checks the policy against"
         " AWS's lockout rule; allow: send the policy as written (BypassPolicyLockoutSafetyCheck)",
+    )
+    grants: dict[GrantName, KeyGrant] = Field(
+        default_factory=dict,
+        description="KMS grants on the key by name (CreateGrant); a changed grant is revoked and created again",
     )
 
     @field_validator("aliases")

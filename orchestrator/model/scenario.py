@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from orchestrator.model.resources import Group, Key, ManagedPolicy, Name, Table, User
 
@@ -22,6 +23,7 @@ EXPECTATION_ACTIONS: dict[str, str] = {
     "kms:GenerateDataKey": "key",
     "kms:DescribeKey": "key",
     "kms:ReEncrypt": "key",
+    "kms:CreateGrant": "key",
 }
 # Actions whose call names one item, so the expectation must give its key.
 ITEM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
@@ -33,7 +35,20 @@ Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
     "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable",
     "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt",
+    "kms:CreateGrant",
 ]
+# KMS API Reference, "Encryption context": the operations that take an EncryptionContext.
+CONTEXT_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey"})
+
+
+def _ip_address(value: str) -> str:
+    """An IPv4 or IPv6 address, in its canonical form (aws:SourceIp is compared as one)."""
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"not an IPv4 or IPv6 address: {value!r}") from None
+
+
 EntityRef = Annotated[str, Field(pattern=r"^(table|key):[A-Za-z0-9_.+=,@-]+$")]
 
 
@@ -56,11 +71,28 @@ class Expectation(Strict):
     resource: EntityRef
     key: dict[str, Any] | None = None
     item: dict[str, Any] | None = None
+    #: KMS API Reference, "Encryption context": the same context must be given to decrypt.
+    encryption_context: dict[Annotated[str, Field(min_length=1)], str] | None = Field(
+        None, description="EncryptionContext of a direct kms:Encrypt, Decrypt, ReEncrypt or GenerateDataKey call")
+    #: What the gate sees as aws:SourceIp / aws:SecureTransport (embedded and serve only).
+    source_ip: Annotated[str, AfterValidator(_ip_address),
+                         WithJsonSchema({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})] | None = Field(
+        None, description="aws:SourceIp the gate sees for this call (embedded backend and serve only)")
+    secure_transport: bool | None = Field(
+        None, description="aws:SecureTransport the gate sees for this call (embedded backend and serve only)")
     expect: Literal["allowed", "denied"]
     error: Annotated[str, Field(pattern=r"^[A-Za-z.]+$")] | None = None
     layer: Layer | None = None
     description: str | None = None
     settle: Settle | None = None
+
+    @field_validator("encryption_context")
+    @classmethod
+    def _kms_only(cls, value: dict[str, str] | None, info: ValidationInfo) -> dict[str, str] | None:
+        action = info.data.get("action")
+        if value is not None and action is not None and action not in CONTEXT_ACTIONS:
+            raise ValueError(f"encryption_context applies only to {', '.join(sorted(CONTEXT_ACTIONS))}, not {action}")
+        return value
 
 
 class State(Strict):

@@ -9,10 +9,13 @@ otherwise than AWS answered, the verdict is a model gap.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Iterator
 
+from orchestrator.authz.transport import Transport, transport_headers
 from orchestrator.prove.calls import CallSpec
 
 DENIED_CODES = frozenset({
@@ -75,10 +78,52 @@ class CallFailed(Exception):
     """The call failed for a reason that is not an access decision (not found, throttling, ...)."""
 
 
-def perform(client: Any, spec: CallSpec) -> Outcome:
-    """Make the call; an access decision becomes an Outcome, anything else is CallFailed."""
+@contextlib.contextmanager
+def carrying(client: Any, transport: Transport | None) -> Iterator[None]:
+    """The client's calls carry ``transport`` in the headers the gate reads (authz/transport.py),
+    added first so the in-process gate hook sees them too; removed again afterwards."""
+    if transport is None or transport.empty:
+        yield
+        return
+    headers = transport_headers(transport)
+
+    def add(params: Any = None, **_kwargs: Any) -> None:
+        if isinstance(params, dict):
+            params.setdefault("headers", {}).update(headers)
+
+    uid = f"orchestrate-transport-{id(transport)}"
+    client.meta.events.register_first("before-call", add, unique_id=uid)
     try:
-        getattr(client, spec.method)(**spec.params)
+        yield
+    finally:
+        client.meta.events.unregister("before-call", add, unique_id=uid)
+
+
+def undo_for(ctx: Any, spec: CallSpec) -> Callable[[dict[str, Any]], None] | None:
+    """What undoes an allowed call that leaves something behind: the grant a kms:CreateGrant
+    expectation made is revoked by orchestrate, the key's administrator (KMS API Reference,
+    "RevokeGrant"; the lockout guard grants it kms:RevokeGrant), so nothing is left."""
+    if spec.service != "kms" or spec.operation != "CreateGrant":
+        return None
+
+    def revoke(answer: dict[str, Any]) -> None:
+        try:
+            ctx.backend.client("kms").revoke_grant(KeyId=spec.params["KeyId"], GrantId=answer["GrantId"])
+        except Exception as error:
+            response = getattr(error, "response", None)
+            if not isinstance(response, dict):
+                raise
+            code, message = response.get("Error", {}).get("Code", ""), response.get("Error", {}).get("Message", "")
+            raise CallFailed(f"kms:CreateGrant was allowed, but revoking the grant it made failed with {code}: {message}") from None
+    return revoke
+
+
+def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
+    """Make the call; an access decision becomes an Outcome, anything else is CallFailed. An
+    allowed call that leaves something behind is undone (`undo_for`)."""
+    try:
+        with carrying(client, spec.transport):
+            answer = getattr(client, spec.method)(**spec.params)
     except Exception as error:
         response = getattr(error, "response", None)
         if not isinstance(response, dict):
@@ -88,6 +133,8 @@ def perform(client: Any, spec: CallSpec) -> Outcome:
         if code in DENIED_CODES or "not authorized" in message or "KMS key access denied" in message:
             return Outcome(False, code, message)
         raise CallFailed(f"{spec.service}:{spec.operation} failed with {code}: {message}") from None
+    if undo is not None:
+        undo(answer)
     return Outcome(True)
 
 

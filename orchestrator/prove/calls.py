@@ -15,11 +15,13 @@ from typing import Any
 
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.resources.context import Context
+from orchestrator.authz.transport import Transport
 from orchestrator.resources.items import to_attribute_values
 
 PLAINTEXT = b"orchestrate-probe"
 #: Operations whose call needs a ciphertext made beforehand under the expectation's key.
 NEEDS_CIPHERTEXT = frozenset({"Decrypt", "ReEncrypt"})
+ContextKey = tuple[tuple[str, str], ...]
 
 
 class PreparationFailed(Exception):
@@ -32,6 +34,8 @@ class CallSpec:
     operation: str  # "GetItem"
     method: str  # "get_item"
     params: dict[str, Any]
+    #: what the gate sees as aws:SourceIp / aws:SecureTransport (embedded backend and serve only)
+    transport: Transport | None = None
 
 
 def _snake(operation: str) -> str:
@@ -43,7 +47,23 @@ def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, prob
     service, operation = expectation.action.split(":")
     kind, _, name = expectation.resource.partition(":")
     params = _table_params(ctx, desired, expectation, operation, name) if kind == "table" else _key_params(ctx, operation, name, probes)
-    return CallSpec(service, operation, _snake(operation), params)
+    if kind == "key" and operation == "CreateGrant":
+        params = _create_grant_params(ctx, expectation.principal, name)
+    if expectation.encryption_context is not None:
+        params.update(_context_params(operation, name, expectation.encryption_context, probes))
+    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    return CallSpec(service, operation, _snake(operation), params, None if transport.empty else transport)
+
+
+def _context_params(operation: str, name: str, context: dict[str, str], probes: Probes) -> dict[str, Any]:
+    """KMS API Reference, "Decrypt" / "ReEncrypt": the ciphertext must have been made with the
+    same EncryptionContext, so the probe is made with it too."""
+    if operation == "Decrypt":
+        return {"CiphertextBlob": probes.ciphertext(name, operation, context), "EncryptionContext": dict(context)}
+    if operation == "ReEncrypt":
+        return {"CiphertextBlob": probes.ciphertext(name, operation, context),
+                "SourceEncryptionContext": dict(context), "DestinationEncryptionContext": dict(context)}
+    return {"EncryptionContext": dict(context)}
 
 
 def _table_params(ctx: Context, desired: DesiredState, expectation: Expectation, operation: str, name: str) -> dict[str, Any]:
@@ -86,6 +106,13 @@ def _key_params(ctx: Context, operation: str, name: str, probes: Probes) -> dict
     return {"KeyId": key_arn}
 
 
+def _create_grant_params(ctx: Context, principal: str, name: str) -> dict[str, Any]:
+    """kms:CreateGrant: a grant of Decrypt to the calling principal itself (KMS API Reference,
+    "CreateGrant"); orchestrate revokes it right after an allowed call (`assertions.undo_for`)."""
+    return {"KeyId": ctx.arn(f"key:{name}"), "GranteePrincipal": ctx.arn(f"user:{principal}"),
+            "Operations": ["Decrypt"]}
+
+
 def probed_keys(expectations: Iterable[Expectation]) -> set[str]:
     """The keys whose ciphertexts these expectations decrypt (`kms:Decrypt` on `key:NAME`)."""
     return {e.resource.partition(":")[2] for e in expectations
@@ -103,6 +130,9 @@ class Probes:
     made_under: dict[str, str] = field(default_factory=dict)
     #: key name -> why its last probe Encrypt failed (AWS's code and message)
     failures: dict[str, str] = field(default_factory=dict)
+    #: (key name, encryption context) -> ciphertext made with that context, and its key ARN
+    contextual: dict[tuple[str, ContextKey], bytes] = field(default_factory=dict)
+    contextual_under: dict[tuple[str, ContextKey], str] = field(default_factory=dict)
 
     def prepare(self, desired: DesiredState, names: Iterable[str]) -> None:
         """Right after a state is applied: a ciphertext for each named key it enables, if there
@@ -112,14 +142,33 @@ class Probes:
             if key is not None and key.usable and not self._current(name):
                 self._encrypt(name)
 
-    def ciphertext(self, name: str, operation: str = "Decrypt") -> bytes:
+    def ciphertext(self, name: str, operation: str = "Decrypt", context: dict[str, str] | None = None) -> bytes:
         """The key's ciphertext, made now if no earlier state could; PreparationFailed if not."""
+        if context:
+            return self._contextual(name, operation, context)
         if not self._current(name):
             self._encrypt(name)
         if not self._current(name):
             raise PreparationFailed(f"could not prepare kms:{operation}: orchestrate's probe Encrypt under key:{name}"
                                     f" failed with {self.failures.get(name, 'no answer')}")
         return self.blobs[name]
+
+    def _contextual(self, name: str, operation: str, context: dict[str, str]) -> bytes:
+        """A ciphertext made now with ``context`` (KMS requires the same context to decrypt)."""
+        slot, key_arn = (name, tuple(sorted(context.items()))), self.ctx.arn(f"key:{name}")
+        if self.contextual_under.get(slot) != key_arn:
+            try:
+                blob = self.ctx.backend.client("kms").encrypt(KeyId=key_arn, Plaintext=PLAINTEXT,
+                                                              EncryptionContext=dict(context))["CiphertextBlob"]
+            except Exception as error:
+                answer = getattr(error, "response", None)
+                if not isinstance(answer, dict) or "Error" not in answer:
+                    raise
+                raise PreparationFailed(f"could not prepare kms:{operation}: orchestrate's probe Encrypt under key:{name}"
+                                        f" with encryption_context failed with {answer['Error'].get('Code', 'Unknown')}:"
+                                        f" {answer['Error'].get('Message', '')}") from None
+            self.contextual[slot], self.contextual_under[slot] = blob, key_arn
+        return self.contextual[slot]
 
     def _current(self, name: str) -> bool:
         return name in self.blobs and self.made_under.get(name) == self.ctx.arn(f"key:{name}")

@@ -13,21 +13,24 @@ import json
 from typing import Any
 
 from orchestrator.authz.request import Principal
-from orchestrator.authz.world import Identity, KeyInfo, PolicyDoc, TableInfo, bundled_managed_policy
+from orchestrator.authz.world import GrantInfo, Identity, KeyInfo, PolicyDoc, TableInfo, bundled_managed_policy
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import Context
 from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroupAccess
 from orchestrator.resources.iam_policy import IamPolicy
 from orchestrator.resources.iam_user import IamUserAccess
+from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
 
 
 class DesiredWorld:
-    def __init__(self, ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]) -> None:
+    def __init__(self, ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes],
+                 contextual: dict[tuple[str, Any], bytes] | None = None) -> None:
         self.ctx = ctx
         self.desired = desired
         self.ciphertexts = ciphertexts
+        self.contextual = contextual if contextual is not None else {}  # (key name, context) -> ciphertext
         self._access = {name: IamUserAccess().desired(ctx, desired, name) for name in desired.users}
         self._customer = {ctx.arn(f"policy:{name}"): IamPolicy().desired(ctx, desired, name)["document"] for name in desired.policies}
 
@@ -93,6 +96,9 @@ class DesiredWorld:
         for name, ciphertext in self.ciphertexts.items():
             if ciphertext == blob:
                 return self._key_info(name)
+        for (name, _context), ciphertext in self.contextual.items():
+            if ciphertext == blob:
+                return self._key_info(name)
         return None
 
     def _key_info(self, name: str) -> KeyInfo:
@@ -101,7 +107,15 @@ class DesiredWorld:
         arn = self.ctx.arn(f"key:{name}")
         return KeyInfo(arn.rpartition("/")[2], arn, self.ctx.account, self.ctx.region, json.dumps(properties["policy"]),
                        key.state, key.usable, False, tuple(properties["aliases"]),
-                       key.spec, key.usage, tags=dict(key.tags))
+                       key.spec, key.usage, tags=dict(key.tags), grants=self._grants(name, arn))
+
+    def _grants(self, name: str, key_arn: str) -> tuple[GrantInfo, ...]:
+        """The key's declared grants, as the gate reads moto's ("Grants in AWS KMS")."""
+        declared = KmsGrant().desired(self.ctx, self.desired, name)["grants"]
+        return tuple(GrantInfo(label, label, grant["grantee"], tuple(grant["operations"]), key_arn,
+                               (grant["constraints"] or {}).get("encryption_context_equals"),
+                               (grant["constraints"] or {}).get("encryption_context_subset"))
+                     for label, grant in declared.items())
 
     def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
         for name, table in self.desired.tables.items():

@@ -24,6 +24,9 @@ LAYER_WORDS = {
 
 
 def predict(gate: Any, principal_arn: str, spec: CallSpec) -> Prediction:
+    # The same per-call transport the real call carries (calls.py, CallSpec.transport).
+    if spec.transport is not None:
+        gate = gate.for_call(spec.transport)
     verdict = gate.predict(principal_arn, spec.service, spec.operation, spec.params)
     if verdict.allowed:
         return Prediction(True, None, allowed_reason(verdict.steps))

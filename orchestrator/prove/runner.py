@@ -18,7 +18,7 @@ from orchestrator.backends.base import BackendError
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.preflight import refuse_conflicts
-from orchestrator.prove.assertions import CallFailed, Outcome, Verdict, deciding_layer, perform, settle
+from orchestrator.prove.assertions import CallFailed, Outcome, Verdict, deciding_layer, perform, settle, undo_for
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Settle
@@ -88,7 +88,7 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
     outcome = StateResult(state.name, apply_state(ctx, desired, state.name))
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
     probes.prepare(desired, probed_keys(e for later in loaded.scenario.states[index:last + 1] for e in later.expectations))
-    gate = predictor(ctx, desired, probes.blobs)
+    gate = predictor(ctx, desired, probes.blobs, probes.contextual)
     for number, expectation in enumerate(state.expectations):
         settle_config = expectation.settle or loaded.scenario.settle or Settle()
         verdict = check(ctx, keys, desired, expectation, state.name, number, settle_config, probes, gate)
@@ -108,7 +108,8 @@ def describe_failure(ctx: Context, error: Exception) -> str | None:
     return describe_aws_error(error) if is_aws_failure(error) else None
 
 
-def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]) -> Any:
+def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes],
+              contextual: dict[tuple[str, Any], bytes] | None = None) -> Any:
     """The gate that predicts: the embedded backend's own (moto's world), else one that reads the
     desired state (endpoint, real AWS), where the ciphertexts are filled in as expectations run."""
     gate = getattr(ctx.backend, "gate", None)
@@ -117,7 +118,7 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
     from orchestrator.authz.gate import Gate
     from orchestrator.prove.desired_world import DesiredWorld
 
-    return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts))
+    return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts, contextual))
 
 
 def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation: Expectation, state: str,
@@ -128,7 +129,7 @@ def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation:
         return errored(expectation, state, number, "PreparationFailed", str(error))
     wanted = expectation.expect == "allowed"
     try:
-        actual, attempts, seconds = settle(lambda: perform(client, spec), wanted, settle_config.timeout_seconds,
+        actual, attempts, seconds = settle(lambda: perform(client, spec, undo_for(ctx, spec)), wanted, settle_config.timeout_seconds,
                                            settle_config.consecutive, ctx.backend.eventually_consistent)
     except CallFailed as error:
         return errored(expectation, state, number, "CallFailed", f"the call failed: {error}")

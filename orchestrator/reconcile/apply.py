@@ -29,6 +29,8 @@ def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progr
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):
             pair = observe_one(ctx, reconciler, desired, name)
+            if pair.vacant:
+                continue  # nothing declared, nothing there (see Pair.vacant)
             change = pair.change()
             if change.action is Action.CONFLICT:
                 raise ConflictError(f"{change.address}: {change.reason}")

@@ -52,6 +52,8 @@ def format_path(elements: list[Any]) -> str:
 
 def differences(pair: Pair) -> list[Difference]:
     """The drift of one resource; a missing resource is one difference of kind MISSING."""
+    if pair.vacant:
+        return []
     if pair.observed is None:
         return [Difference(pair.address, "", pair.desired, None, "MISSING")]
     expected = {k: v for k, v in pair.desired.items() if k not in pair.reconciler.write_only}

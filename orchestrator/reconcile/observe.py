@@ -27,7 +27,16 @@ class Pair:
     def address(self) -> str:
         return f"{self.reconciler.kind}.{self.name}"
 
+    @property
+    def vacant(self) -> bool:
+        """Nothing is declared and nothing exists (a key without grants): no change, no drift.
+        A reconciler whose entity may be empty says so with `vacant(desired)`."""
+        vacant = getattr(self.reconciler, "vacant", None)
+        return self.observed is None and vacant is not None and vacant(self.desired)
+
     def change(self) -> ResourceChange:
+        if self.vacant:
+            return decide(self.address, None, None)
         before = self.observed.properties if self.observed else None
         owned = self.observed.owned if self.observed else True
         return decide(self.address, before, self.desired, self.reconciler.replace_on, owned, self.reconciler.write_only)
@@ -41,7 +50,9 @@ def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, nam
 def observe_all(ctx: Context, desired: DesiredState) -> Iterator[Pair]:
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):
-            yield observe_one(ctx, reconciler, desired, name)
+            pair = observe_one(ctx, reconciler, desired, name)
+            if not pair.vacant:
+                yield pair
 
 
 def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:

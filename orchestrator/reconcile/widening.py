@@ -12,7 +12,8 @@ with multiple keys or values").
 
 Outside statements: an attached managed policy, a group membership or an access key the
 scenario does not declare puts more in force; losing or changing a permissions boundary lifts a
-limit ("Permissions boundaries for IAM entities"); a key enabled again can be used again (a key
+limit ("Permissions boundaries for IAM entities"); a KMS grant the scenario does not declare
+allows more ("Grants in AWS KMS"); a key enabled again can be used again (a key
 whose deletion is cancelled comes back disabled: that alone widens nothing).
 Where the meaning cannot be told from the difference alone (a value replaced by another, an
 element added or removed whole) it counts as widening: a false alarm costs a look, a missed one
@@ -49,6 +50,8 @@ def widens(path: list[Any], kind: str, expected: Any, actual: Any, enclosing: En
         # alone lets nobody use the key (re-enabling it is the `enabled` difference, which widens);
         # a deletion scheduled out of band takes the key out of use.
         return False
+    if head == "grants":
+        return _grant_widens(path[1:], kind, expected)
     if head in GRANTING:
         return kind != "REMOVE"
     if head == "permissions_boundary":
@@ -59,6 +62,17 @@ def widens(path: list[Any], kind: str, expected: Any, actual: Any, enclosing: En
     if allows or denies or _statements(actual, "Deny") or _statements(expected, "Allow"):
         return (bool(allows) and kind != "REMOVE") or (bool(denies) and kind != "ADD")
     return _has_star_principal(actual) and not _has_star_principal(expected)
+
+
+def _grant_widens(path: list[Any], kind: str, expected: Any) -> bool:
+    """KMS Developer Guide, "Grants in AWS KMS": grants only allow. A grant more (or one more
+    operation) allows more; one fewer allows less; constraints only narrow, so a new constraint
+    where there was none narrows and any other change to them cannot be told (counts as widening)."""
+    if len(path) <= 1 or path[1] == "operations":
+        return kind != "REMOVE"
+    if path[1] == "constraints":
+        return not (kind == "NOT_EQUAL" and len(path) == 2 and expected is None)
+    return True
 
 
 def _within_statement(enclosing: Enclosing, kind: str, actual: Any) -> bool:

@@ -42,7 +42,7 @@ _MANAGE = "orchestrate's key reconciler calls it on the key"
 GUARD_ACTIONS: dict[str, str] = {
     "kms:CancelKeyDeletion": f"{_MANAGE} (`pending_deletion: false`; destroy of a key that a state scheduled for deletion)",
     "kms:CreateAlias": f"{_MANAGE} (aliases; the key side of CreateAlias)",
-    "kms:CreateGrant": "DynamoDB CreateTable/UpdateTable with the key creates grants as the caller",
+    "kms:CreateGrant": "DynamoDB CreateTable/UpdateTable with the key creates grants as the caller; the key's declared grants",
     "kms:Decrypt": "DynamoDB decrypts the table key as the caller to seed items (PutItem) and read them back (BatchGetItem)",
     "kms:DeleteAlias": f"{_MANAGE} (alias removal and destroy; the key side of DeleteAlias)",
     "kms:DescribeKey": f"{_MANAGE} (observe); DynamoDB CreateTable calls it as the caller",
@@ -54,8 +54,12 @@ GUARD_ACTIONS: dict[str, str] = {
     "kms:GenerateDataKey": "DynamoDB generates the table key as the caller when the table is created under the key",
     "kms:GetKeyPolicy": f"{_MANAGE} (observe, drift)",
     "kms:GetKeyRotationStatus": f"{_MANAGE} (observe, drift)",
+    "kms:ListGrants": f"{_MANAGE} (the key's grants: observe, drift)",
     "kms:ListResourceTags": f"{_MANAGE} (finds its keys by their ownership tags)",
     "kms:PutKeyPolicy": f"{_MANAGE} (policy changes between states; what the lockout check protects)",
+    "kms:RevokeGrant": f"{_MANAGE} (a changed, undeclared or destroyed grant, and the grant an allowed kms:CreateGrant"
+                       " expectation made, are revoked; orchestrate administers the key and is not the grants'"
+                       " retiring principal, so RetireGrant is not its to call)",
     "kms:ScheduleKeyDeletion": f"{_MANAGE} (`pending_deletion: true`, destroy)",
     "kms:TagResource": f"{_MANAGE} (tags)",
     "kms:UntagResource": f"{_MANAGE} (tags)",

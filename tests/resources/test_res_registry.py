@@ -26,7 +26,7 @@ def test_every_reconciler_declares_its_contract():
     """kind, section (a DesiredState field), non-empty service:Action permissions, replace_on and
     write_only as frozensets of property names, and the six protocol methods."""
     kinds = [reconciler.kind for reconciler in REGISTRY]
-    assert sorted(kinds) == sorted({"kms_key", "dynamodb_table", "iam_user", "iam_user_access", "iam_group",
+    assert sorted(kinds) == sorted({"kms_key", "kms_grant", "dynamodb_table", "iam_user", "iam_user_access", "iam_group",
                                     "iam_group_access", "iam_policy"})
     for reconciler in REGISTRY:
         assert reconciler.section in DesiredState.model_fields, reconciler.kind
