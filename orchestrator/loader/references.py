@@ -22,8 +22,8 @@ from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 
 Path = tuple[PathElement, ...]
-PRINCIPAL_KINDS = ("user",)
-RESOURCE_KINDS = ("key", "table", "user", "group", "policy")
+PRINCIPAL_KINDS = ("user", "role")
+RESOURCE_KINDS = ("key", "table", "user", "group", "policy", "role", "bucket", "object")
 
 
 def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
@@ -59,6 +59,9 @@ def entity_names(desired: DesiredState) -> dict[str, set[str]]:
         "table": set(desired.tables),
         "group": set(desired.groups),
         "policy": set(desired.policies),
+        "role": set(desired.roles),
+        "bucket": set(desired.buckets),
+        "object": set(desired.buckets),
     }
 
 
@@ -120,6 +123,7 @@ def _check_refs(names: dict[str, set[str]], values: list[str], path: Path, kinds
     for index, value in enumerate(values):
         where = path + ((index,) if isinstance(raw, list) else ())
         kind, _, name = value.partition(":")
+        name = name.partition("/")[0] if kind == "object" else name
         if value == "account" or kind not in names or not name or value.startswith("arn:"):
             continue
         if kind not in kinds:

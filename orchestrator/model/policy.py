@@ -8,7 +8,7 @@ shorthand is kept as written so that a loaded scenario dumps back to the same do
 `orchestrator.model.normalise` turns it into lists.
 
 Scenario entities may be named symbolically (`user:tester`, `key:data`, `table:orders`,
-`account`) in Principal/NotPrincipal, Resource/NotResource and in the values of Arn*
+`role:NAME`, `bucket:NAME`, `object:BUCKET/KEY`, `account`) in Principal/NotPrincipal, Resource/NotResource and in the values of Arn*
 conditions; they are resolved to ARNs at apply time.
 """
 
@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ACTION_PATTERN = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
-REFERENCE_PATTERN = re.compile(r"^(user|key|table|group|policy):([A-Za-z0-9_.+=,@-]+)$")
+REFERENCE_PATTERN = re.compile(r"^((user|key|table|group|policy|role|bucket):([A-Za-z0-9_.+=,@-]+)|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*)$")
 ARN_PATTERN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*?-]*:[a-z0-9*?-]*:(\d{12}|\*|\?|)?:.+$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 
@@ -84,7 +84,7 @@ def _check_resources(value: StrOrList) -> StrOrList:
         if not ARN_PATTERN.match(resource):
             raise ValueError(
                 f"{resource!r} is not a resource: expected '*', an ARN (arn:aws:service:region:account:resource)"
-                " or a scenario reference (key:NAME, table:NAME, user:NAME)"
+                " or a scenario reference (key:NAME, table:NAME, user:NAME, role:NAME, bucket:NAME, object:BUCKET/KEY)"
             )
     return value
 
@@ -96,7 +96,7 @@ def _check_principal_value(value: str) -> None:
         return
     raise ValueError(
         f"{value!r} is not a principal: expected '*', a 12-digit account id, an IAM ARN,"
-        " 'account', or user:NAME"
+        " 'account', user:NAME or role:NAME"
     )
 
 

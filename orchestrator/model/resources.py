@@ -209,3 +209,63 @@ class User(Strict):
     groups: list[Name] = Field(default_factory=list)
     permissions_boundary: PolicyName | None = None
     tags: Tags = Field(default_factory=dict)
+
+
+#: IAM API Reference, CreateRole: Path is `/` or `/segments/` of printable ASCII, at most 512.
+RolePath = Annotated[str, Field(pattern=r"^/([\x21-\x7E]{1,510}/)?$", max_length=512)]
+
+
+class Role(Strict):
+    """An IAM role (IAM API Reference, CreateRole): its trust policy (a resource-based policy on
+    the role, AssumeRolePolicyDocument), its permissions and the longest session it grants."""
+
+    description: str = ""
+    path: RolePath = "/"
+    trust_policy: ResourcePolicyDocument = Field(
+        description="who may assume the role (sts:AssumeRole); Principal required, no Resource"
+        " (IAM User Guide, \"Role terms and concepts\": trust policy)")
+    managed_policies: list[PolicyName] = Field(default_factory=list)
+    inline_policies: dict[Name, IdentityPolicyDocument] = Field(default_factory=dict)
+    permissions_boundary: PolicyName | None = None
+    #: CreateRole MaxSessionDuration: 3600 to 43200 seconds.
+    max_session_seconds: Annotated[int, Field(ge=3600, le=43200)] = 3600
+    tags: Tags = Field(default_factory=dict)
+
+    @field_validator("trust_policy")
+    @classmethod
+    def _no_resource(cls, document: ResourcePolicyDocument) -> ResourcePolicyDocument:
+        """IAM User Guide, "IAM JSON policy elements: Resource": a role trust policy does not take
+        Resource (the role is the resource); AWS refuses it with MalformedPolicyDocument."""
+        for statement in document.statements():
+            if statement.resource is not None or statement.not_resource is not None:
+                raise ValueError("a role trust policy cannot have Resource or NotResource: the role itself is the resource")
+        return document
+
+
+#: S3 User Guide, "Bucket naming rules": 3-63 lowercase letters, digits, dots and hyphens.
+BucketName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+
+
+class S3Object(Strict):
+    """An object seeded into a bucket with the bucket's default encryption (PutObject)."""
+
+    key: Annotated[str, Field(min_length=1, max_length=1024)]
+    body: str = ""
+
+
+class Bucket(Strict):
+    """An S3 bucket: default encryption (S3 User Guide, "Setting default server-side encryption
+    behavior for Amazon S3 buckets"), S3 Bucket Key, bucket policy and seed objects."""
+
+    encryption: EncryptionName | Annotated[str, Field(pattern=r"^key:[A-Za-z0-9_.+=,@-]+$")] = Field(
+        default="aws-owned",
+        description="aws-owned: SSE-S3 (AES256); aws-managed: SSE-KMS with aws/s3; key:NAME: SSE-KMS with a scenario key")
+    bucket_key: StrictBool = Field(default=False, description="S3 Bucket Key for SSE-KMS (BucketKeyEnabled)")
+    policy: ResourcePolicyDocument | None = Field(
+        default=None, description="the bucket policy (PutBucketPolicy); bucket:NAME and object:NAME/KEY resolve to ARNs")
+    objects: list[S3Object] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=dict)
+
+    def key_name(self) -> str | None:
+        """The scenario key this bucket encrypts with, if any."""
+        return self.encryption.removeprefix("key:") if self.encryption.startswith("key:") else None

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
-from orchestrator.model.resources import Group, Key, ManagedPolicy, Name, Table, User
+from orchestrator.model.resources import Bucket, BucketName, Group, Key, ManagedPolicy, Name, Role, Table, User
 
 # The API-level actions an expectation can exercise, and the kind of entity each acts on.
 EXPECTATION_ACTIONS: dict[str, str] = {
@@ -24,6 +24,12 @@ EXPECTATION_ACTIONS: dict[str, str] = {
     "kms:DescribeKey": "key",
     "kms:ReEncrypt": "key",
     "kms:CreateGrant": "key",
+    "sts:AssumeRole": "role",
+    "s3:GetObject": "object",
+    "s3:PutObject": "object",
+    "s3:DeleteObject": "object",
+    "s3:HeadObject": "object",
+    "s3:ListBucket": "bucket",
 }
 # Actions whose call names one item, so the expectation must give its key.
 ITEM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
@@ -35,7 +41,8 @@ Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
     "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable",
     "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt",
-    "kms:CreateGrant",
+    "kms:CreateGrant", "sts:AssumeRole",
+    "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:HeadObject", "s3:ListBucket",
 ]
 # KMS API Reference, "Encryption context": the operations that take an EncryptionContext.
 CONTEXT_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey"})
@@ -49,7 +56,9 @@ def _ip_address(value: str) -> str:
         raise ValueError(f"not an IPv4 or IPv6 address: {value!r}") from None
 
 
-EntityRef = Annotated[str, Field(pattern=r"^(table|key):[A-Za-z0-9_.+=,@-]+$")]
+EntityRef = Annotated[str, Field(pattern=r"^((table|key|role|bucket):[A-Za-z0-9_.+=,@-]+|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S{1,1024})$")]
+#: `as`: a scenario user by name, or `role:NAME` (a session of that role, via sts:AssumeRole).
+PrincipalRef = Annotated[str, Field(pattern=r"^(role:)?[A-Za-z0-9_.+=,@-]{1,64}$")]
 
 
 class Strict(BaseModel):
@@ -66,7 +75,10 @@ class Settle(Strict):
 class Expectation(Strict):
     """`as` a principal, an action on a resource, and the outcome expected."""
 
-    principal: Name = Field(alias="as")
+    principal: PrincipalRef = Field(alias="as")
+    #: The scenario user whose credentials assume the role of `as: role:NAME` (default: orchestrate's own identity).
+    via: Name | None = Field(None, description="for `as: role:NAME`: the scenario user that calls sts:AssumeRole"
+                             " (default: orchestrate's own identity)")
     action: Action
     resource: EntityRef
     key: dict[str, Any] | None = None
@@ -85,6 +97,19 @@ class Expectation(Strict):
     layer: Layer | None = None
     description: str | None = None
     settle: Settle | None = None
+
+    @property
+    def role(self) -> str | None:
+        """The role whose session this expectation acts as (`as: role:NAME`), else None."""
+        return self.principal.removeprefix("role:") if self.principal.startswith("role:") else None
+
+    @field_validator("via")
+    @classmethod
+    def _via_needs_role(cls, value: str | None, info: ValidationInfo) -> str | None:
+        principal = info.data.get("principal")
+        if value is not None and principal is not None and not principal.startswith("role:"):
+            raise ValueError(f"via applies only to `as: role:NAME` (a user assuming the role), not to `as: {principal}`")
+        return value
 
     @field_validator("encryption_context")
     @classmethod
@@ -121,6 +146,8 @@ class Scenario(Strict):
     users: dict[Name, User] = Field(default_factory=dict)
     keys: dict[Name, Key] = Field(default_factory=dict)
     tables: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")], Table] = Field(default_factory=dict)
+    roles: dict[Name, Role] = Field(default_factory=dict)
+    buckets: dict[BucketName, Bucket] = Field(default_factory=dict)
     states: Annotated[list[State], Field(min_length=1)]
 
 
@@ -132,3 +159,5 @@ class DesiredState(Strict):
     users: dict[str, User] = Field(default_factory=dict)
     keys: dict[str, Key] = Field(default_factory=dict)
     tables: dict[str, Table] = Field(default_factory=dict)
+    roles: dict[str, Role] = Field(default_factory=dict)
+    buckets: dict[str, Bucket] = Field(default_factory=dict)

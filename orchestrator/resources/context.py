@@ -34,6 +34,8 @@ class Context:
     #: ARNs learnt while reading and creating: "key:data" -> arn:aws:kms:...
     known: dict[str, str] = field(default_factory=dict)
     planning: bool = False
+    #: Role name -> its declared path (IAM ARNs carry the path: arn:aws:iam::ACCOUNT:role/PATH/NAME).
+    role_paths: dict[str, str] = field(default_factory=dict)
     #: Per-run read caches (one scan of KMS keys, for instance); reconcilers keep them current.
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -47,6 +49,16 @@ class Context:
 
     def physical(self, name: str) -> str:
         return f"{self.run_id}-{name}" if self.run_id else name
+
+    def bucket_name(self, name: str) -> str:
+        """S3 bucket names are lowercase (S3 User Guide, "Bucket naming rules"), so is the run prefix."""
+        return self.physical(name).lower()
+
+    def declare_roles(self, states: Any) -> None:
+        """Learn the declared path of every role of these desired states (their ARNs need it)."""
+        for state in states:
+            for name, role in state.roles.items():
+                self.role_paths[name] = role.path
 
     def iam_path(self) -> str:
         return f"/orchestrate/{self.scenario}/"
@@ -68,6 +80,13 @@ class Context:
             return f"arn:aws:iam::{self.account}:group{self.iam_path()}{self.physical(name)}"
         if kind == "policy":
             return f"arn:aws:iam::{self.account}:policy{self.iam_path()}{self.physical(name)}"
+        if kind == "role":
+            return f"arn:aws:iam::{self.account}:role{self.role_paths.get(name, '/')}{self.physical(name)}"
+        if kind == "bucket":
+            return f"arn:aws:s3:::{self.bucket_name(name)}"
+        if kind == "object":
+            bucket, _, key = name.partition("/")
+            return f"arn:aws:s3:::{self.bucket_name(bucket)}/{key}"
         if kind == "table":
             return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.physical(name)}"
         if kind == "key":
@@ -103,7 +122,7 @@ class Context:
     def _resolve_one(self, value: Any) -> Any:
         if not isinstance(value, str) or value.startswith("arn:") or value == "*":
             return value
-        if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key"):
+        if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key", "role", "bucket", "object"):
             return self.arn(value)
         return value
 

@@ -91,5 +91,5 @@ def test_schema_accepts_a_partial_patch(patch: dict, tmp_path: Path) -> None:
 def test_patch_schema_is_generated_for_every_section() -> None:
     schema = json.loads(COMMITTED.read_text())
     assert schema["$defs"]["State"]["properties"]["patch"] == {"$ref": "#/$defs/Patch"}
-    assert set(schema["$defs"]["Patch"]["properties"]) == {"policies", "groups", "users", "keys", "tables"}
+    assert set(schema["$defs"]["Patch"]["properties"]) == {"policies", "groups", "users", "keys", "tables", "roles", "buckets"}
     assert "required" not in schema["$defs"]["StatementPatch"]
