@@ -63,8 +63,9 @@ _LAYER_SOURCES = {
     "permissions-boundary": BOUNDARY,
     "key-policy": RESOURCE,
     "resource-policy": RESOURCE,
+    "trust-policy": RESOURCE,
 }
-_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "key": RESOURCE, "resource": RESOURCE}
+_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE}
 
 _KMS_CIPHERTEXT_RESOURCE = (
     "because the resource does not exist in this Region, no resource-based policies "
@@ -129,6 +130,14 @@ def generic_denied(service: str, principal_arn: str, action: str, resource: str,
     message = not_authorized(principal_arn, action, resource, denial_reason(decision, action))
     code, status = ("AccessDeniedException", 400) if json_protocol else ("AccessDenied", 403)
     return AwsError(code, message, status, _layer(decision), service, request_id)
+
+
+def sts_assume_role_denied(principal_arn: str, resource: str, decision: Decision, request_id: str) -> AwsError:
+    """STS's 403 ``AccessDenied`` for AssumeRole: ``User: <arn> is not authorized to perform:
+    sts:AssumeRole on resource: <role arn>``, with no clause naming the policy type (AWS's answer
+    as returned in aws/karpenter-provider-aws#4680, Netflix/security_monkey#77 and others)."""
+    message = f"User: {principal_arn} is not authorized to perform: sts:AssumeRole on resource: {resource}"
+    return AwsError("AccessDenied", message, 403, _layer(decision), "sts", request_id)
 
 
 def s3_denied(principal_arn: str, action: str, resource: str, decision: Decision,

@@ -47,7 +47,7 @@ __all__ = [
     "Principal", "Request", "PolicyError", "NO_PERMISSION_REQUIRED",
 ]
 
-_RESOURCE_KINDS = ("resource", "key")
+_RESOURCE_KINDS = ("resource", "key", "trust")
 #: How a resource-policy statement names the caller when it allows on its own (same account).
 _OWN = (DIRECT, EVERYONE)
 _KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
@@ -152,6 +152,8 @@ def evaluate(request: Request, inputs: PolicyInputs) -> Decision:
         return _no_key_policy(run)
     if policy is not None and policy.kind == "key":
         return _kms(run)
+    if policy is not None and policy.kind == "trust":
+        return _trust(run)
     if run.cross_account:
         return _cross_account(run)
     return _same_account(run)
@@ -270,6 +272,35 @@ def _kms(run: _Run) -> Decision:
     if not run.identity_ok():
         return run.decide(IMPLICIT_DENY, "identity-policy", (),
                           f"{run.grants(run.resource)}, but no IAM policy allows {run.who()}")
+    return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
+                      f"the permissions boundary does not allow {run.who()}")
+
+
+def _trust(run: _Run) -> Decision:
+    """sts:AssumeRole: the role trust policy must allow, even in the same account (IAM User Guide,
+    "How AWS enforcement code logic evaluates requests to allow or deny access": "role trust
+    policies ... must allow explicitly"; "Cross-account policy evaluation logic"). In the same
+    account a statement naming the caller itself (or "*") allows on its own; one naming the
+    account delegates to the caller's identity-based policies ("AWS JSON policy elements:
+    Principal", AWS account principals), which must allow too, as across accounts."""
+    request = run.request
+    if not run.cross_account:
+        own = run.named(_OWN)
+        if own:
+            return run.decide(ALLOWED, "trust-policy", own,
+                              f"{request.action} is allowed by {run.grants(own, relative=True)}")
+        role = run.named((ROLE,))
+        if role and run.boundary_ok():
+            return _allowed_by_role(run, role, "trust-policy")
+    if not run.resource:
+        return run.decide(IMPLICIT_DENY, "trust-policy", (),
+                          f"no statement in the role trust policy allows {run.who()} (a trust policy must"
+                          " allow explicitly, even in the same account)")
+    if run.identity_ok() and run.boundary_ok():
+        return _allowed_by_identity(run, run.resource, "trust-policy")
+    if not run.identity_ok():
+        return run.decide(IMPLICIT_DENY, "identity-policy", (),
+                          f"{run.grants(run.resource)}, but no identity-based policy allows {run.who()}")
     return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
                       f"the permissions boundary does not allow {run.who()}")
 

@@ -76,6 +76,8 @@ def policy_label(source: PolicySource, principal: Principal | None = None) -> st
 def _label(kind: str, name: str, caller_arn: str) -> str:
     if kind == "key":
         return "the key policy"
+    if kind == "trust":
+        return "the role trust policy"
     if kind == "resource":
         return _resource_label(name)
     if kind == "boundary":

@@ -39,6 +39,7 @@ from .errors import (
     kms_not_pending_deletion_error,
     new_request_id,
     s3_denied,
+    sts_assume_role_denied,
 )
 from .context import principal_arn_key
 from .evaluate import Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, evaluate
@@ -105,6 +106,8 @@ def _denial(style: str, service: str, principal: Principal, step: Authorization,
         return kms_denied(arn, action, resource, decision, request_id, action == "kms:Decrypt", "s3")
     if style == Denial.S3:
         return s3_denied(arn, action, resource, decision, request_id)
+    if style == Denial.STS_ASSUME_ROLE:
+        return sts_assume_role_denied(arn, resource, decision, request_id)
     return generic_denied(service, arn, action, resource, decision, request_id, style != Denial.QUERY)
 
 

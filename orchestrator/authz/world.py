@@ -30,6 +30,7 @@ __all__ = [
     "KeyInfo",
     "ObjectInfo",
     "PolicyDoc",
+    "RoleInfo",
     "TableInfo",
     "World",
 ]
@@ -58,6 +59,19 @@ class Identity:
     role_arn: str | None = None
     access_key_id: str | None = None
     administrator: bool = False
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    """An IAM role as sts:AssumeRole sees it: its trust policy (IAM User Guide, "Role terms and
+    concepts") and its tags, which its sessions carry as aws:PrincipalTag."""
+
+    name: str
+    arn: str
+    account: str
+    role_id: str
+    trust_policy: str
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -230,7 +244,9 @@ class World:
         return None
 
     def identity_for_arn(self, principal_arn: str) -> Identity | None:
-        """The IAM user with this ARN (used to predict, without credentials)."""
+        """The IAM user, or the latest role session, with this ARN (to predict, without credentials)."""
+        if ":assumed-role/" in principal_arn:
+            return self._session_for_arn(principal_arn)
         for _account_id, backend in self._iam_accounts():
             for user in list(backend.users.values()):
                 if user.arn == principal_arn:
@@ -256,11 +272,26 @@ class World:
             backend = dict.get(per_account, _PARTITION)
             found = backend and backend.get_assumed_role_from_access_key(access_key_id)
             if found:
-                principal = Principal(arn=found.arn, account=account_id, type="AssumedRole",
-                                      userid=found.user_id, role_arn=found.role_arn)
-                return Identity(principal, account_id, role_arn=found.role_arn,
-                                access_key_id=access_key_id)
+                return self._session(found, account_id, access_key_id)
         return None
+
+    def _session_for_arn(self, session_arn: str) -> Identity | None:
+        for account_id, per_account in _items(self._backends("sts")):
+            backend = dict.get(per_account, _PARTITION)
+            for found in reversed(list(getattr(backend, "assumed_roles", []) or [])):
+                if found.arn == session_arn:
+                    return self._session(found, str(account_id), found.access_key_id)
+        return None
+
+    def _session(self, found: Any, account_id: str, access_key_id: str | None) -> Identity:
+        """A role session: aws:userid is ROLEID:SESSION, aws:PrincipalArn the role ARN, and the
+        role's tags are the session's principal tags (IAM User Guide, "AWS global condition
+        context keys": aws:PrincipalTag "for a role session, the tags attached to the role")."""
+        role = self.role(found.role_arn)
+        principal = Principal(arn=found.arn, account=account_id, type="AssumedRole",
+                              userid=found.user_id, role_arn=found.role_arn,
+                              tags=dict(role.tags) if role is not None else {})
+        return Identity(principal, account_id, role_arn=found.role_arn, access_key_id=access_key_id)
 
     # ---- identity-based policies -------------------------------------------------
 
@@ -293,6 +324,16 @@ class World:
         docs.extend(PolicyDoc("identity", arn, _default_document(policy))
                     for arn, policy in dict(holder.managed_policies).items())
         return docs
+
+    def role(self, role_arn: str) -> RoleInfo | None:
+        """The role with this ARN (path included), in the account the ARN names."""
+        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        backend = self.iam_backend(account)
+        role = None if backend is None else self._role(backend, role_arn)
+        if role is None:
+            return None
+        tags = _tag_map(getattr(role, "tags", None) or [], "Key", "Value")  # moto keeps a role's tags on the role
+        return RoleInfo(role.name, role.arn, account, str(role.id), str(role.assume_role_policy_document or "{}"), tags)
 
     @staticmethod
     def _role(backend: Any, role_arn: str) -> Any | None:

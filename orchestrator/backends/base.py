@@ -17,7 +17,7 @@ from orchestrator.backends.failures import (
     unreachable_message,
 )
 
-READ_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet")
+READ_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet", "Head")
 CallObserver = Callable[[str, str, dict[str, Any]], None]
 
 

@@ -60,7 +60,8 @@ class EmbeddedBackend(Backend):
 
     def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or ADMIN
-        return {"aws_access_key_id": chosen.access_key_id, "aws_secret_access_key": chosen.secret_access_key}
+        return {"aws_access_key_id": chosen.access_key_id, "aws_secret_access_key": chosen.secret_access_key,
+                "aws_session_token": chosen.session_token}
 
     def _prepare(self, client: Any, credentials: Credentials | None) -> None:
         super()._prepare(client, credentials)

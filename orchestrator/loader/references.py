@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from orchestrator.loader.bucket_checks import bucket_documents, check_buckets, check_s3_expectation
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.table_policy import check_table_policy
 from orchestrator.loader.validation import Problem
@@ -40,6 +41,11 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
             problems += _check_policy_names(names, [user.permissions_boundary], path + ("permissions_boundary",), single=True)
     for name, group in desired.groups.items():
         problems += _check_policy_names(names, group.managed_policies, prefix + ("groups", name, "managed_policies"))
+    for name, role in desired.roles.items():
+        path = prefix + ("roles", name)
+        problems += _check_policy_names(names, role.managed_policies, path + ("managed_policies",))
+        if role.permissions_boundary:
+            problems += _check_policy_names(names, [role.permissions_boundary], path + ("permissions_boundary",), single=True)
     for name, key in desired.keys.items():
         for grant_name, grant in key.grants.items():
             path = prefix + ("keys", name, "grants", grant_name)
@@ -47,6 +53,7 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
                 value = getattr(grant, field)
                 if value is not None:
                     problems += _check_refs(names, [value], path + (field,), PRINCIPAL_KINDS, value)
+    problems += check_buckets(desired, prefix)
     for path, document, principals_allowed in _documents(desired, prefix):
         problems += check_document(names, document, path, principals_allowed)
     return problems
@@ -71,9 +78,12 @@ def _documents(desired: DesiredState, prefix: Path) -> Iterator[tuple[Path, Poli
     for name, table in desired.tables.items():
         if table.policy is not None:
             yield prefix + ("tables", name, "policy"), table.policy, True
+    for name, role in desired.roles.items():
+        yield prefix + ("roles", name, "trust_policy"), role.trust_policy, True
+    yield from bucket_documents(desired, prefix)
     for name, policy in desired.policies.items():
         yield prefix + ("policies", name, "document"), policy.document, False
-    for kind, entities in (("users", desired.users), ("groups", desired.groups)):
+    for kind, entities in (("users", desired.users), ("groups", desired.groups), ("roles", desired.roles)):
         for name, entity in entities.items():
             for policy_name, document in entity.inline_policies.items():
                 yield prefix + (kind, name, "inline_policies", policy_name), document, False
@@ -244,13 +254,13 @@ def _fits(value: Any, kind: str) -> bool:
 
 
 def check_expectation(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
-    problems: list[Problem] = []
-    if expectation.principal not in desired.users:
-        problems.append(Problem(path + ("as",), f"{expectation.principal!r} names no user of this scenario{_known(set(desired.users))}"))
+    problems: list[Problem] = _check_principal(desired, expectation, path)
     kind, _, name = expectation.resource.partition(":")
     wanted = EXPECTATION_ACTIONS[expectation.action]
     if kind != wanted:
         problems.append(Problem(path + ("resource",), f"{expectation.action} acts on a {wanted}, not a {kind}"))
+    elif kind in ("bucket", "object"):
+        problems += check_s3_expectation(desired, expectation, path)
     elif name not in entity_names(desired)[kind]:
         problems.append(Problem(path + ("resource",), f"{expectation.resource!r} names no {kind} of this scenario{_known(entity_names(desired)[kind])}"))
     elif kind == "table":
@@ -258,6 +268,22 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
     for field in ("key", "item"):
         problems += _finite_numbers(getattr(expectation, field) or {}, path + (field,))
     return problems
+
+
+def _check_principal(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+    """`as` names a scenario user or `role:NAME`; `via` a scenario user. An sts:AssumeRole made
+    by a role session would be role chaining, which orchestrate does not prove."""
+    role = expectation.role
+    if role is None and expectation.principal not in desired.users:
+        return [Problem(path + ("as",), f"{expectation.principal!r} names no user of this scenario{_known(set(desired.users))}")]
+    if role is not None and role not in desired.roles:
+        return [Problem(path + ("as",), f"{expectation.principal!r} names no role of this scenario{_known(set(desired.roles))}")]
+    if expectation.via is not None and expectation.via not in desired.users:
+        return [Problem(path + ("via",), f"{expectation.via!r} names no user of this scenario{_known(set(desired.users))}")]
+    if role is not None and expectation.action == "sts:AssumeRole":
+        return [Problem(path + ("as",), "sts:AssumeRole as a role session is role chaining, which orchestrate does not"
+                                        " prove: make the expectation `as` a user")]
+    return []
 
 
 def _check_table_call(desired: DesiredState, expectation: Expectation, name: str, path: Path) -> list[Problem]:

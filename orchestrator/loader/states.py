@@ -18,7 +18,7 @@ from orchestrator.model.patch import STATEMENT, merge_patch
 from orchestrator.model.scenario import DesiredState, State
 
 Path = tuple[PathElement, ...]
-SECTIONS = ("policies", "groups", "users", "keys", "tables")
+SECTIONS = ("policies", "groups", "users", "keys", "tables", "roles", "buckets")
 
 
 def base_document(data: dict[str, Any]) -> dict[str, Any]:

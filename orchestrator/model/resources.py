@@ -51,8 +51,8 @@ GrantOperation = Literal[
     "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateMac", "VerifyMac",
     "DeriveSharedSecret", "Encapsulate", "Decapsulate",
 ]
-#: A grantee or retiring principal: a scenario user (`user:NAME`) or a principal ARN.
-GrantPrincipal = Annotated[str, Field(pattern=r"^(user:[A-Za-z0-9_.+=,@-]{1,64}|arn:aws[a-z-]*:[a-z0-9-]+::(\d{12}|aws)?:\S+)$")]
+#: A grantee or retiring principal: a scenario user (`user:NAME`), role (`role:NAME`) or a principal ARN.
+GrantPrincipal = Annotated[str, Field(pattern=r"^((user|role):[A-Za-z0-9_.+=,@-]{1,64}|arn:aws[a-z-]*:[a-z0-9-]+::(\d{12}|aws)?:\S+)$")]
 #: CreateGrant's Name is `^[a-zA-Z0-9:/_-]+$`; `:` and `/` are kept out (orchestrate prefixes names).
 GrantName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
 

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 
 from orchestrator.authz.transport import Transport, transport_headers
 from orchestrator.prove.calls import CallSpec
+from orchestrator.prove.s3_calls import HEAD_OPERATIONS
 
 DENIED_CODES = frozenset({
     "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "KMSAccessDeniedException",
@@ -100,9 +101,12 @@ def carrying(client: Any, transport: Transport | None) -> Iterator[None]:
 
 
 def undo_for(ctx: Any, spec: CallSpec) -> Callable[[dict[str, Any]], None] | None:
-    """What undoes an allowed call that leaves something behind: the grant a kms:CreateGrant
-    expectation made is revoked by orchestrate, the key's administrator (KMS API Reference,
+    """What undoes an allowed call that leaves something behind: an s3 write is undone as the
+    call says (`s3_calls.restore`); the grant a kms:CreateGrant expectation made is revoked
+    by orchestrate, the key's administrator (KMS API Reference,
     "RevokeGrant"; the lockout guard grants it kms:RevokeGrant), so nothing is left."""
+    if spec.undo is not None:
+        return _reported(spec, spec.undo)
     if spec.service != "kms" or spec.operation != "CreateGrant":
         return None
 
@@ -116,6 +120,20 @@ def undo_for(ctx: Any, spec: CallSpec) -> Callable[[dict[str, Any]], None] | Non
             code, message = response.get("Error", {}).get("Code", ""), response.get("Error", {}).get("Message", "")
             raise CallFailed(f"kms:CreateGrant was allowed, but revoking the grant it made failed with {code}: {message}") from None
     return revoke
+
+
+def _reported(spec: CallSpec, undo: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """An undo whose AWS refusal is the expectation's CallFailed, not the run's failure."""
+    def run(answer: dict[str, Any]) -> None:
+        try:
+            undo(answer)
+        except Exception as error:
+            response = getattr(error, "response", None)
+            if not isinstance(response, dict):
+                raise
+            code, message = response.get("Error", {}).get("Code", ""), response.get("Error", {}).get("Message", "")
+            raise CallFailed(f"{spec.service}:{spec.operation} was allowed, but undoing it failed with {code}: {message}") from None
+    return run
 
 
 def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
@@ -132,6 +150,9 @@ def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] 
         message = response.get("Error", {}).get("Message", "")
         if code in DENIED_CODES or "not authorized" in message or "KMS key access denied" in message:
             return Outcome(False, code, message)
+        if code == "403" and spec.operation in HEAD_OPERATIONS:
+            # HEAD has no body: botocore makes the status the code, the layer is the engine's
+            return Outcome(False, code, message or "Forbidden")
         raise CallFailed(f"{spec.service}:{spec.operation} failed with {code}: {message}") from None
     if undo is not None:
         undo(answer)

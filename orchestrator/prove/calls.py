@@ -9,13 +9,14 @@ is that expectation's error (`PreparationFailed`), never the run's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.resources.context import Context
 from orchestrator.authz.transport import Transport
+from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
 from orchestrator.resources.items import to_attribute_values
 
 PLAINTEXT = b"orchestrate-probe"
@@ -36,6 +37,8 @@ class CallSpec:
     params: dict[str, Any]
     #: what the gate sees as aws:SourceIp / aws:SecureTransport (embedded backend and serve only)
     transport: Transport | None = None
+    #: what undoes the call once allowed (an s3 write: `s3_calls.restore`), None when nothing does
+    undo: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
 
 
 def _snake(operation: str) -> str:
@@ -45,7 +48,11 @@ def _snake(operation: str) -> str:
 def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
     """The call; PreparationFailed when its ciphertext cannot be made."""
     service, operation = expectation.action.split(":")
+    if service == "s3":
+        return _s3_call(ctx, desired, expectation)
     kind, _, name = expectation.resource.partition(":")
+    if kind == "role":
+        return CallSpec(service, operation, _snake(operation), _assume_role_params(ctx, name))
     params = _table_params(ctx, desired, expectation, operation, name) if kind == "table" else _key_params(ctx, operation, name, probes)
     if kind == "key" and operation == "CreateGrant":
         params = _create_grant_params(ctx, expectation.principal, name)
@@ -53,6 +60,13 @@ def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, prob
         params.update(_context_params(operation, name, expectation.encryption_context, probes))
     transport = Transport(expectation.source_ip, expectation.secure_transport)
     return CallSpec(service, operation, _snake(operation), params, None if transport.empty else transport)
+
+
+def _s3_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:
+    operation = s3_operation(expectation.action)
+    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    return CallSpec("s3", operation, _snake(operation), s3_params(ctx, operation, expectation.resource),
+                    None if transport.empty else transport, restore(ctx, desired, operation, expectation.resource))
 
 
 def _context_params(operation: str, name: str, context: dict[str, str], probes: Probes) -> dict[str, Any]:
@@ -107,10 +121,22 @@ def _key_params(ctx: Context, operation: str, name: str, probes: Probes) -> dict
 
 
 def _create_grant_params(ctx: Context, principal: str, name: str) -> dict[str, Any]:
-    """kms:CreateGrant: a grant of Decrypt to the calling principal itself (KMS API Reference,
-    "CreateGrant"); orchestrate revokes it right after an allowed call (`assertions.undo_for`)."""
-    return {"KeyId": ctx.arn(f"key:{name}"), "GranteePrincipal": ctx.arn(f"user:{principal}"),
-            "Operations": ["Decrypt"]}
+    """kms:CreateGrant: a grant of Decrypt to the calling principal itself, a role session's grant
+    to its role (KMS API Reference, "CreateGrant"); orchestrate revokes it right after an allowed
+    call (`assertions.undo_for`)."""
+    grantee = ctx.arn(principal) if principal.startswith("role:") else ctx.arn(f"user:{principal}")
+    return {"KeyId": ctx.arn(f"key:{name}"), "GranteePrincipal": grantee, "Operations": ["Decrypt"]}
+
+
+#: AWS STS API Reference, "AssumeRole": 900 s is the shortest DurationSeconds AWS allows.
+PROBE_SESSION_SECONDS = 900
+
+
+def _assume_role_params(ctx: Context, name: str) -> dict[str, Any]:
+    """sts:AssumeRole of the scenario role; an allowed call's credentials are dropped unread
+    and expire after 15 minutes (they cannot be deleted)."""
+    return {"RoleArn": ctx.arn(f"role:{name}"), "RoleSessionName": "orchestrate-probe",
+            "DurationSeconds": PROBE_SESSION_SECONDS}
 
 
 def probed_keys(expectations: Iterable[Expectation]) -> set[str]:

@@ -13,15 +13,19 @@ import json
 from typing import Any
 
 from orchestrator.authz.request import Principal
-from orchestrator.authz.world import GrantInfo, Identity, KeyInfo, PolicyDoc, TableInfo, bundled_managed_policy
+from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc, RoleInfo,
+                                      TableInfo, bundled_managed_policy)
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import Context
 from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroupAccess
 from orchestrator.resources.iam_policy import IamPolicy
+from orchestrator.resources.iam_role import IamRole, IamRoleAccess
 from orchestrator.resources.iam_user import IamUserAccess
 from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
+from orchestrator.resources.s3_bucket import S3Bucket
+from orchestrator.resources.s3_objects import seeded_body
 
 
 class DesiredWorld:
@@ -32,15 +36,36 @@ class DesiredWorld:
         self.ciphertexts = ciphertexts
         self.contextual = contextual if contextual is not None else {}  # (key name, context) -> ciphertext
         self._access = {name: IamUserAccess().desired(ctx, desired, name) for name in desired.users}
+        self._role_access = {ctx.arn(f"role:{name}"): IamRoleAccess().desired(ctx, desired, name) for name in desired.roles}
         self._customer = {ctx.arn(f"policy:{name}"): IamPolicy().desired(ctx, desired, name)["document"] for name in desired.policies}
 
     # identities -------------------------------------------------------------------------
     def identity_for_arn(self, principal_arn: str) -> Identity | None:
+        if ":assumed-role/" in principal_arn:
+            return self._session(principal_arn)
         for name, user in self.desired.users.items():
             if self.ctx.arn(f"user:{name}") == principal_arn:
                 physical = self.ctx.physical(name)
                 principal = Principal(principal_arn, self.ctx.account, "User", physical, None, dict(user.tags))
                 return Identity(principal, self.ctx.account, user_name=name)
+        return None
+
+    def _session(self, session_arn: str) -> Identity | None:
+        """A session of a declared role (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)."""
+        role_name = session_arn.split("/")[1] if session_arn.count("/") >= 2 else ""
+        for name, role in self.desired.roles.items():
+            if self.ctx.physical(name) == role_name:
+                role_arn = self.ctx.arn(f"role:{name}")
+                principal = Principal(session_arn, self.ctx.account, "AssumedRole", None, None, dict(role.tags),
+                                      role_arn=role_arn)
+                return Identity(principal, self.ctx.account, role_arn=role_arn)
+        return None
+
+    def role(self, role_arn: str) -> RoleInfo | None:
+        for name, role in self.desired.roles.items():
+            if self.ctx.arn(f"role:{name}") == role_arn:
+                trust = IamRole().desired(self.ctx, self.desired, name)["trust_policy"]
+                return RoleInfo(self.ctx.physical(name), role_arn, self.ctx.account, "", json.dumps(trust), dict(role.tags))
         return None
 
     def identity_for_access_key(self, access_key_id: str | None) -> Identity | None:
@@ -50,6 +75,8 @@ class DesiredWorld:
         return self.ctx.account
 
     def identity_policies(self, identity: Identity) -> list[PolicyDoc]:
+        if identity.role_arn is not None:
+            return self._holder_documents(f"role {identity.role_arn}", self._role_access.get(identity.role_arn))
         access = self._access.get(identity.user_name or "")
         if access is None:
             return []
@@ -63,6 +90,13 @@ class DesiredWorld:
                               for name, doc in group_access["inline_policies"].items()]
                 documents += self._managed(group_access["managed_policies"])
         return documents
+
+    def _holder_documents(self, label: str, access: dict[str, Any] | None) -> list[PolicyDoc]:
+        if access is None:
+            return []
+        documents = [PolicyDoc("identity", f"{label}/inline/{name}", json.dumps(doc))
+                     for name, doc in access["inline_policies"].items()]
+        return documents + self._managed(access["managed_policies"])
 
     def _managed(self, arns: list[str]) -> list[PolicyDoc]:
         found = []
@@ -78,7 +112,8 @@ class DesiredWorld:
         return bundled_managed_policy(arn)
 
     def permissions_boundary(self, identity: Identity) -> PolicyDoc | None:
-        access = self._access.get(identity.user_name or "")
+        access = (self._role_access.get(identity.role_arn) if identity.role_arn is not None
+                  else self._access.get(identity.user_name or ""))
         arn = access["permissions_boundary"] if access else None
         document = self.managed_policy_document(self.ctx.account, arn) if arn else None
         return None if document is None or arn is None else PolicyDoc("boundary", arn, document)
@@ -129,8 +164,33 @@ class DesiredWorld:
                                  None if policy is None else json.dumps(policy), dict(table.tags))
         return None
 
-    def bucket(self, *_: Any) -> None:
-        return None
+    # buckets and objects -------------------------------------------------------------------
+    def bucket(self, name: str | None) -> BucketInfo | None:
+        """A declared bucket by its physical name, as the gate reads moto's (authz/world.py)."""
+        found = self._bucket_name(name)
+        if found is None:
+            return None
+        properties = S3Bucket().desired(self.ctx, self.desired, found)
+        algorithm, key_id = _sse(properties["encryption"])
+        policy = properties["policy"]
+        return BucketInfo(self.ctx.bucket_name(found), self.ctx.arn(f"bucket:{found}"), self.ctx.account, self.ctx.region,
+                          None if policy is None else json.dumps(policy), algorithm, key_id, properties["bucket_key"])
 
-    def s3_object(self, *_: Any) -> None:
-        return None
+    def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None:
+        """A seeded object, under its bucket's declared encryption (s3_objects.py re-puts seeds when it changes)."""
+        found = self._bucket_name(bucket)
+        if found is None or not key or seeded_body(self.desired, found, key) is None:
+            return None
+        info = self.bucket(bucket)
+        assert info is not None
+        return ObjectInfo(info.name, key, f"{info.arn}/{key}", info.sse_algorithm, info.kms_key_id, info.bucket_key_enabled)
+
+    def _bucket_name(self, physical: str | None) -> str | None:
+        return next((name for name in self.desired.buckets if self.ctx.bucket_name(name) == physical), None)
+
+
+def _sse(encryption: dict[str, str | None]) -> tuple[str, str | None]:
+    """(SSEAlgorithm, KMSMasterKeyID) of a bucket's declared default encryption."""
+    if encryption["type"] == "aws-owned":
+        return "AES256", None
+    return "aws:kms", encryption["key"]

@@ -16,6 +16,7 @@ LAYER_WORDS = {
     "identity-policy": "identity policies",
     "explicit-deny": "an explicit deny",
     "resource-policy": "the resource policy",
+    "trust-policy": "the role trust policy",
     "permissions-boundary": "the permissions boundary",
     "grant": "a KMS grant",
     "key-state": "the key's state",

@@ -25,6 +25,7 @@ from orchestrator.model.scenario import DesiredState, Expectation, Settle
 from orchestrator.reconcile.plan import Plan
 from orchestrator.prove.prediction import predict
 from orchestrator.prove.principals import PrincipalKeys, scenario_users
+from orchestrator.prove.sessions import Callers, RoleSessions
 from orchestrator.resources.context import ConflictError, Context
 from orchestrator.resources.lockout import LockoutError
 
@@ -65,10 +66,14 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
     try:
         refuse_conflicts(ctx, [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)])
         with PrincipalKeys(ctx, scenario_users(loaded.desired)) as keys:
+            callers = Callers(keys, RoleSessions(ctx, keys))
             probes = Probes(ctx)
-            for index in range(last + 1):
-                stage = f"state {loaded.scenario.states[index].name}"
-                run_state(ctx, loaded, index, last, keys, probes, result, progress)
+            try:
+                for index in range(last + 1):
+                    stage = f"state {loaded.scenario.states[index].name}"
+                    run_state(ctx, loaded, index, last, callers, probes, result, progress)
+            finally:
+                callers.sessions.forget_all()
     except Exception as error:
         message = describe_failure(ctx, error)
         if message is None:
@@ -77,7 +82,7 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
     return result
 
 
-def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys: PrincipalKeys, probes: Probes,
+def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys: Callers, probes: Probes,
               result: RunResult, progress: Progress | None = None) -> None:
     """Reconcile to one state, make the probe ciphertexts this and later states decrypt while
     its keys are as it leaves them, then prove each of its expectations."""
@@ -121,7 +126,7 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
     return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts, contextual))
 
 
-def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation: Expectation, state: str,
+def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
           number: int, settle_config: Settle, probes: Probes, gate: Any = None) -> Verdict:
     try:
         spec, client = prepare(ctx, keys, desired, expectation, probes)
@@ -133,7 +138,7 @@ def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation:
                                            settle_config.consecutive, ctx.backend.eventually_consistent)
     except CallFailed as error:
         return errored(expectation, state, number, "CallFailed", f"the call failed: {error}")
-    predicted = predict(gate, ctx.arn(f"user:{expectation.principal}"), spec) if gate is not None else None
+    predicted = predict(gate, keys.arn(expectation.principal), spec) if gate is not None else None
     layer = deciding_layer(actual, predicted)
     reason = predicted.reason if predicted else (actual.message or "allowed")
     verdict = Verdict(state, number, expectation.principal, expectation.action, expectation.resource, expectation.expect,
@@ -142,20 +147,22 @@ def check(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation:
     return verdict
 
 
-def prepare(ctx: Context, keys: PrincipalKeys, desired: DesiredState, expectation: Expectation,
+def prepare(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation,
             probes: Probes) -> tuple[CallSpec, Any]:
     """The call and the principal's client. What AWS refuses on the way (a probe Encrypt, the
     principal's CreateAccessKey) is PreparationFailed; no answer at all ends the run."""
     try:
         spec = call_for(ctx, desired, expectation, probes)
-        return spec, ctx.backend.client(spec.service, keys.credentials(expectation.principal))
+        return spec, ctx.backend.client(spec.service, keys.credentials(expectation.principal, expectation.via))
     except Exception as error:
         answer = getattr(error, "response", None)
         if not isinstance(answer, dict) or "Error" not in answer:
             raise
         operation = getattr(error, "operation_name", "call")
-        raise PreparationFailed(f"could not prepare {expectation.action}: orchestrate's {operation} for user:"
-                                f"{expectation.principal} failed with {answer['Error'].get('Code')}: "
+        who = expectation.principal if expectation.role else f"user:{expectation.principal}"
+        via = f" via user:{expectation.via}" if expectation.via else ""
+        raise PreparationFailed(f"could not prepare {expectation.action}: orchestrate's {operation} for {who}{via}"
+                                f" failed with {answer['Error'].get('Code')}: "
                                 f"{answer['Error'].get('Message', '')}") from None
 
 

@@ -1,8 +1,10 @@
 """The registry of resource kinds, in dependency order (destroy walks it backwards).
 
-Users exist before key policies name them (AWS rejects a key policy naming an unknown
-principal); keys exist before their grants (which name users) and the tables they encrypt and the policies that name them; users'
-and groups' own policies come last, once everything they may name exists.
+Users, then roles (whose trust policies name users), exist before key policies name them (AWS rejects a key policy naming an unknown
+principal); keys exist before their grants (which name users) and the tables they encrypt and the policies that name them; users',
+groups' and roles' own policies come last, once everything they may name exists. Buckets come
+after keys (their encryption names one) and before their seed objects, which are written under
+the bucket's encryption and policy as they are then.
 """
 
 from __future__ import annotations
@@ -11,19 +13,26 @@ from orchestrator.resources.base import Observed, Reconciler
 from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroup, IamGroupAccess
 from orchestrator.resources.iam_policy import IamPolicy
+from orchestrator.resources.iam_role import IamRole, IamRoleAccess
 from orchestrator.resources.iam_user import IamUser, IamUserAccess
 from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
+from orchestrator.resources.s3_bucket import S3Bucket
+from orchestrator.resources.s3_objects import S3Objects
 
 REGISTRY: tuple[Reconciler, ...] = (
     IamGroup(),
     IamUser(),
+    IamRole(),
     KmsKey(),
     KmsGrant(),
     DynamoDBTable(),
+    S3Bucket(),
+    S3Objects(),
     IamPolicy(),
     IamGroupAccess(),
     IamUserAccess(),
+    IamRoleAccess(),
 )
 
 __all__ = ["REGISTRY", "Observed", "Reconciler"]

@@ -1,7 +1,7 @@
-"""What IAM users and groups share: inline policies and attached managed policies.
+"""What IAM users, groups and roles share: inline policies and attached managed policies.
 
-IAM API Reference: Put/Get/Delete/List{User,Group}Policy and
-Attach/Detach/ListAttached{User,Group}Policies take the same shapes for both principals.
+IAM API Reference: Put/Get/Delete/List{User,Group,Role}Policy and
+Attach/Detach/ListAttached{User,Group,Role}Policies take the same shapes for all three.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def desired_inline(ctx: Context, policies: dict[str, IdentityPolicyDocument]) ->
 
 
 def read_inline(iam: Any, kind: str, name: str) -> dict[str, Any]:
-    """kind is 'User' or 'Group'."""
+    """kind is 'User', 'Group' or 'Role'."""
     field = f"{kind}Name"
     names: list[str] = []
     for page in iam.get_paginator(f"list_{kind.lower()}_policies").paginate(**{field: name}):

@@ -41,6 +41,7 @@ class Denial:
     S3 = "s3"                          # S3 403 with quoted resource
     S3_KMS = "s3-kms"                  # S3 403 carrying KMS's message
     DYNAMODB_KMS = "dynamodb-kms"      # DynamoDB's "KMS key access denied error"
+    STS_ASSUME_ROLE = "sts-assume-role"  # STS's AssumeRole denial, which names no policy type
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ..world import PolicyDoc
 from . import Authorization, CallPlan, Denial, PlanContext
 
 __all__ = ["plan", "plan_iam", "plan_sts"]
@@ -41,10 +42,27 @@ def plan_iam(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> Cal
     return CallPlan("iam", operation, (step,))
 
 
+#: A role that does not exist trusts no one (AWS answers AccessDenied, not NoSuchEntity): a
+#: statement that matches no action, since a policy needs at least one statement.
+_NO_ROLE_TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "NotAction": "*"}]}'
+
+
 def plan_sts(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
-    """STS: GetCallerIdentity is free; AssumeRole targets the role ARN."""
+    """STS: GetCallerIdentity is free; AssumeRole targets the role ARN, with the role's trust
+    policy as its resource-based policy, which must allow (IAM User Guide, "How AWS enforcement
+    code logic evaluates requests to allow or deny access": a role trust policy must allow
+    explicitly, even in the same account; see evaluate._trust)."""
     if operation == "GetCallerIdentity":
         return CallPlan("sts", operation, unauthenticated_ok=True)
     resource = str(params.get("RoleArn") or "*")
-    step = Authorization(action=f"sts:{operation}", resource=resource, denial=Denial.QUERY)
+    if operation != "AssumeRole":
+        return CallPlan("sts", operation, (Authorization(action=f"sts:{operation}", resource=resource,
+                                                         denial=Denial.QUERY),))
+    finder = getattr(ctx.world, "role", None)
+    role = finder(resource) if finder is not None else None
+    trust = (PolicyDoc("trust", f"trust policy {role.arn}", role.trust_policy) if role is not None
+             else PolicyDoc("trust", f"trust policy {resource} (no such role)", _NO_ROLE_TRUST))
+    owner = resource.split(":")[4] if resource.count(":") >= 5 else ctx.account
+    step = Authorization(action="sts:AssumeRole", resource=resource, resource_policy=trust,
+                         resource_account=owner or ctx.account, denial=Denial.STS_ASSUME_ROLE)
     return CallPlan("sts", operation, (step,))

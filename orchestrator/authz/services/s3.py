@@ -47,6 +47,9 @@ S3_ACTIONS: dict[str, tuple[str, str]] = {
     "PutBucketEncryption": ("s3:PutEncryptionConfiguration", "bucket"),
     "DeleteBucketEncryption": ("s3:PutEncryptionConfiguration", "bucket"),
     "GetBucketLocation": ("s3:GetBucketLocation", "bucket"),
+    "GetBucketTagging": ("s3:GetBucketTagging", "bucket"),
+    "PutBucketTagging": ("s3:PutBucketTagging", "bucket"),
+    "DeleteBucketTagging": ("s3:PutBucketTagging", "bucket"),
     "ListBuckets": ("s3:ListAllMyBuckets", "*"),
 }
 _READS = frozenset({"GetObject"})

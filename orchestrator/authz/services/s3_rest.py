@@ -21,6 +21,7 @@ _BUCKET_SUBRESOURCES = {
     "encryption": {"GET": "GetBucketEncryption", "PUT": "PutBucketEncryption",
                    "DELETE": "DeleteBucketEncryption"},
     "location": {"GET": "GetBucketLocation"},
+    "tagging": {"GET": "GetBucketTagging", "PUT": "PutBucketTagging", "DELETE": "DeleteBucketTagging"},
     "versions": {"GET": "ListObjectVersions"},
     "delete": {"POST": "DeleteObjects"},
 }

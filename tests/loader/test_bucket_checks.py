@@ -1,0 +1,159 @@
+"""Validation of `buckets:` (orchestrator/loader/bucket_checks.py, hooked into references.py):
+every problem located at file:line:col with its field path, `orchestrate validate` exit 2.
+
+S3 User Guide: "Using server-side encryption with AWS KMS keys (SSE-KMS)" (symmetric keys only),
+"Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys" (SSE-KMS only), "Bucket policy
+examples" (a bucket policy names its own bucket; PutBucketPolicy: "Policy has invalid resource").
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cli import main
+from orchestrator.loader import ScenarioError, load_scenario
+
+BASE = """\
+name: bc
+users:
+  reader: {}
+keys:
+  data:
+    policy:
+      Statement:
+        - {Effect: Allow, Principal: {AWS: account}, Action: "kms:*", Resource: "*"}
+  signing:
+    spec: RSA_2048
+    usage: SIGN_VERIFY
+    policy:
+      Statement:
+        - {Effect: Allow, Principal: {AWS: account}, Action: "kms:*", Resource: "*"}
+tables:
+  orders:
+    partition_key: {name: id}
+buckets:
+  docs:
+BUCKET
+  other: {}
+states:
+  - name: s
+    expectations:
+EXPECTATIONS
+"""
+OK_EXPECTATION = "      - {as: reader, action: s3:ListBucket, resource: bucket:docs, expect: denied}"
+
+
+def write(tmp_path: Path, bucket: str, expectations: str = OK_EXPECTATION) -> Path:
+    text = BASE.replace("BUCKET", textwrap.indent(textwrap.dedent(bucket).strip("\n"), "    "))
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text.replace("EXPECTATIONS", expectations))
+    return path
+
+
+def diagnostics(tmp_path: Path, bucket: str, expectations: str = OK_EXPECTATION) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(tmp_path, bucket, expectations))
+    return [str(d).removeprefix(str(tmp_path / "scenario.yaml") + ":") for d in caught.value.diagnostics]
+
+
+VALID = """\
+encryption: key:data
+bucket_key: true
+policy:
+  Statement:
+    - Sid: Read
+      Effect: Allow
+      Principal: {AWS: "user:reader"}
+      Action: [s3:GetObject, s3:ListBucket]
+      Resource: [bucket:docs, "object:docs/*", "arn:aws:s3:::literal/*"]
+objects:
+  - {key: a.txt, body: alpha}
+"""
+
+
+def test_a_valid_bucket_loads(tmp_path: Path) -> None:
+    expectations = "\n".join([OK_EXPECTATION, "      - {as: reader, action: s3:GetObject, resource: object:docs/a.txt, expect: denied}",
+                              "      - {as: reader, action: s3:PutObject, resource: object:docs/new.txt, expect: denied}",
+                              "      - {as: reader, action: s3:DeleteObject, resource: object:docs/gone.txt, expect: denied}"])
+    loaded = load_scenario(write(tmp_path, VALID, expectations))
+    assert loaded.desired[0].buckets["docs"].bucket_key is True
+
+
+def test_an_unknown_encryption_key_is_located(tmp_path: Path) -> None:
+    assert diagnostics(tmp_path, "encryption: key:ghost") == [
+        "20:17: 'key:ghost' names no key of this scenario (known: data, signing) (at buckets.docs.encryption)"]
+
+
+def test_an_asymmetric_key_is_refused(tmp_path: Path) -> None:
+    assert diagnostics(tmp_path, "encryption: key:signing") == [
+        "20:17: S3 encrypts only with symmetric keys (SSE-KMS); key 'signing' is RSA_2048 (at buckets.docs.encryption)"]
+
+
+def test_a_bucket_key_needs_sse_kms(tmp_path: Path) -> None:
+    [problem] = diagnostics(tmp_path, "encryption: aws-owned\nbucket_key: true")
+    assert problem.startswith("21:17: bucket_key applies to SSE-KMS only") and problem.endswith("(at buckets.docs.bucket_key)")
+
+
+def test_duplicate_object_keys_are_refused(tmp_path: Path) -> None:
+    assert diagnostics(tmp_path, "objects:\n  - {key: a, body: one}\n  - {key: a, body: two}") == [
+        "22:15: objects[0] already has the key 'a'; a bucket holds one object per key (at buckets.docs.objects[1].key)"]
+
+
+@pytest.mark.parametrize("resource", ["bucket:other", "object:other/*", "table:orders", "arn:aws:dynamodb:us-east-1:123456789012:table/t"])
+def test_a_bucket_policy_naming_another_resource_is_refused(tmp_path: Path, resource: str) -> None:
+    policy = f"""\
+    policy:
+      Statement:
+        - {{Effect: Allow, Principal: {{AWS: "user:reader"}}, Action: s3:GetObject, Resource: ["{resource}"]}}
+    """
+    [problem] = diagnostics(tmp_path, policy)
+    assert problem.startswith(f"22:93: {resource!r} is not bucket 'docs' or its objects")
+    assert "Policy has invalid resource" in problem
+    assert problem.endswith("(at buckets.docs.policy.Statement[0].Resource[0])")
+
+
+def test_a_bucket_policy_statement_needs_resources_and_known_principals(tmp_path: Path) -> None:
+    policy = """\
+    policy:
+      Statement:
+        - {Effect: Allow, Principal: {AWS: "user:ghost"}, Action: s3:GetObject}
+    """
+    problems = diagnostics(tmp_path, policy)
+    assert any(p.startswith("22:11: each statement of a bucket policy needs Resource") for p in problems)
+    assert any("'user:ghost' names no user of this scenario" in p and "Principal.AWS" in p for p in problems)
+
+
+def test_an_expectation_names_a_declared_bucket(tmp_path: Path) -> None:
+    expectations = "      - {as: reader, action: s3:ListBucket, resource: bucket:ghost, expect: denied}"
+    assert diagnostics(tmp_path, VALID, expectations) == [
+        "35:55: 'bucket:ghost' names no bucket of this scenario (known: docs, other) (at states[0].expectations[0].resource)"]
+
+
+def test_a_read_names_a_seeded_object(tmp_path: Path) -> None:
+    expectations = "      - {as: reader, action: s3:HeadObject, resource: object:docs/absent.txt, expect: denied}"
+    [problem] = diagnostics(tmp_path, VALID, expectations)
+    assert problem.startswith("35:55: s3:HeadObject reads 'absent.txt', which bucket 'docs' does not seed (seeded: a.txt)")
+
+
+def test_an_object_action_on_a_bucket_is_refused(tmp_path: Path) -> None:
+    expectations = "      - {as: reader, action: s3:GetObject, resource: bucket:docs, expect: denied}"
+    assert diagnostics(tmp_path, VALID, expectations) == [
+        "35:54: s3:GetObject acts on a object, not a bucket (at states[0].expectations[0].resource)"]
+
+
+def test_a_patch_is_checked_at_its_own_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    path.write_text(path.read_text() + "  - name: t\n    patch:\n      buckets:\n        docs:\n          encryption: key:ghost\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [str(d).removeprefix(str(path) + ":") for d in caught.value.diagnostics] == [
+        "40:23: 'key:ghost' names no key of this scenario (known: data, signing) (at states[1].patch.buckets.docs.encryption)"]
+
+
+def test_validate_exits_2_with_located_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "encryption: key:ghost\nbucket_key: maybe")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:21:17:" in err and "(at buckets.docs.bucket_key)" in err
