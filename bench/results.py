@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.scenarios import lines as scenario_lines
+
 
 def _targets(results: dict[str, Any]) -> list[str]:
     seed, api, engine, matrix = results["seed"], results["api"], results["engine"], results["matrix"]
@@ -74,6 +76,7 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         f"PyYAML {machine['PyYAML']}. Each figure is a median of {results['runs']} runs.",
         "",
         *_targets(results), "", *_seed(results["seed"]), "", *_api(results["api"]), "", *_scale(results), "",
+        *scenario_lines(results["scenarios"]), "",
         "## Engine",
         "",
         f"- typical request (identity policy + key policy with a kms:ViaService condition): {engine['typical_per_s']:,.0f} decisions/s",

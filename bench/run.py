@@ -144,6 +144,12 @@ def matrix() -> dict[str, Any]:
     return {"jobs1_s": median(one, "wall"), "jobs2_s": median(two, "wall"), "ratio": median(two, "wall") / median(one, "wall")}
 
 
+def scenarios() -> list[dict[str, Any]]:
+    from bench.scenarios import per_scenario
+
+    return per_scenario(ROOT, whole_process, RUNS)
+
+
 def machine() -> dict[str, str]:
     versions = {name: metadata.version(name) for name in ("boto3", "botocore", "moto", "pydantic", "deepdiff", "PyYAML")}
     return {"cores": str(os.cpu_count()), "python": platform.python_version(), "platform": platform.platform(),
@@ -154,7 +160,8 @@ def main() -> None:
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
     print(f"machine: {results['machine']}", flush=True)
-    for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix)):
+    for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix),
+                       ("scenarios", scenarios)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

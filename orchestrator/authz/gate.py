@@ -76,6 +76,9 @@ class CallVerdict:
     steps: list[Step] = field(default_factory=list)
     error: AwsError | None = None
     request_id: str = ""
+    #: The account moto must serve an allowed call in (``x-moto-account-id``): the resource
+    #: owner's for a cross-account call, else the caller's own.
+    account: str | None = None
 
     @property
     def layer(self) -> str | None:
@@ -155,17 +158,22 @@ class Gate:
         return view
 
     def check(self, service: str, operation: str, params: Mapping[str, Any],
-              access_key_id: str | None, region: str | None = None) -> CallVerdict:
+              access_key_id: str | None, region: str | None = None, account: str | None = None) -> CallVerdict:
         """Decide a call signed with ``access_key_id`` (None or a key of no IAM identity: the
-        orchestrator's own identity, see :meth:`admin_identity`)."""
+        orchestrator's own identity, see :meth:`admin_identity`). ``account`` is the account the
+        request asks to be served in (moto's ``x-moto-account-id``): it places orchestrate's own
+        identity in one of a scenario's accounts; a scenario identity stays in its own account."""
         identity = self.world.identity_for_access_key(access_key_id)
         if identity is None:
-            identity = self.admin_identity(self.world.account_for_access_key(access_key_id))
+            identity = self.admin_identity(account or self.world.account_for_access_key(access_key_id))
         return self._decide(identity, identity.account, service, operation, params, region or self.region)
 
     def admin_identity(self, account: str) -> Identity:
         """The orchestrator's identity in ``account``: an administrator as far as IAM goes."""
         arn = self.admin_arn or MOTO_CALLER.format(account=account)
+        parts = arn.split(":")
+        if len(parts) > 4 and parts[4] != account:  # the same identity, in another of the scenario's accounts
+            arn = ":".join(parts[:4] + [account] + parts[5:])
         principal = caller_principal(arn, account)
         return Identity(principal, principal.account, administrator=True)
 
@@ -208,7 +216,8 @@ class Gate:
             error = error or _state_error(step, plan.service, request_id)
             if error is not None:
                 return CallVerdict(False, service, operation, principal, admin, steps, error, request_id)
-        return CallVerdict(True, service, operation, principal, admin, steps, None, request_id)
+        return CallVerdict(True, service, operation, principal, admin, steps, None, request_id,
+                           _serving_account(identity.account, plan.steps))
 
     def _evaluate(self, identity: Identity, step: Authorization, region: str) -> Decision:
         request = Request(identity.principal, step.action, step.resource,
@@ -259,6 +268,15 @@ class Gate:
         context.update(_via_service_keys(step))
         context.update(step.context)
         return context
+
+
+def _serving_account(caller: str, steps: tuple[Authorization, ...]) -> str:
+    """Where the call is served: the owner of the resource of its first step when that is another
+    account (a cross-account request both sides allowed), else the caller's own account."""
+    for step in steps[:1]:
+        if step.resource_account and step.resource_account != caller:
+            return step.resource_account
+    return caller
 
 
 def _via_service_keys(step: Authorization) -> dict[str, tuple[str, ...]]:

@@ -72,6 +72,31 @@ def _transport(request_dict: Any) -> Transport | None:
     return pop_transport(headers) if headers is not None else None
 
 
+ACCOUNT_HEADER = "x-moto-account-id"
+
+
+def _asked_account(request_dict: Any) -> str | None:
+    """The account orchestrate's own client asks to be served in (moto's header), if any."""
+    headers = request_dict.get("headers") if isinstance(request_dict, dict) else None
+    if not headers:
+        return None
+    for name, value in list(headers.items()):
+        if name.lower() == ACCOUNT_HEADER:
+            return str(value)
+    return None
+
+
+def _serve_in(request_dict: Any, account: str | None) -> None:
+    """Make moto serve the allowed call in the account the gate decided it for (set, or replace
+    whatever the client sent: a scenario identity cannot choose another account's world)."""
+    headers = request_dict.get("headers") if isinstance(request_dict, dict) else None
+    if headers is None or account is None:
+        return
+    for name in [n for n in headers if n.lower() == ACCOUNT_HEADER]:
+        del headers[name]
+    headers[ACCOUNT_HEADER] = account
+
+
 def _service(model: Any) -> str:
     service_model = model.service_model
     return str(service_model.signing_name or service_model.service_name)
@@ -99,12 +124,14 @@ class GateHandler:
         context = context if isinstance(context, dict) else {}
         region = context.get("client_region") or getattr(request_signer, "_region_name", None)
         service, params = _service(model), context.get(_PARAMS_KEY, {})
-        transport = _transport(_kwargs.get("params"))
+        request = _kwargs.get("params")
+        transport = _transport(request)
         gate = self.gate if transport is None or transport.empty else self.gate.for_call(transport)
-        verdict = gate.check(service, model.name, params, _access_key(request_signer), region)
+        verdict = gate.check(service, model.name, params, _access_key(request_signer), region, _asked_account(request))
         self.verdicts[:] = (self.verdicts + [verdict])[-self.keep:]
         if verdict.error is not None:
             return error_response(verdict.error)
+        _serve_in(request, verdict.account)
         local = self.gate.answer(service, model.name, params)
         if local is None:
             return None

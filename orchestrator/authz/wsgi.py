@@ -221,12 +221,16 @@ class GateMiddleware:
             return self.app(environ, start_response)
         transport = _pop_transport(environ)
         gate = self.gate if transport.empty else self.gate.for_call(transport)
-        verdict = gate.check(call.service, call.operation, call.params, call.access_key_id, call.region)
+        asked = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+        verdict = gate.check(call.service, call.operation, call.params, call.access_key_id, call.region,
+                             str(asked) if asked else None)
         if self.on_verdict is not None:
             self.on_verdict(call, verdict)
         method = str(environ.get("REQUEST_METHOD", "")).upper()
         if verdict.error is not None:
             return self._respond(start_response, render_error(verdict.error, call.protocol, method))
+        if verdict.account is not None:  # moto serves it there; a client's own header is replaced
+            environ["HTTP_X_MOTO_ACCOUNT_ID"] = verdict.account
         local = self._local_answer(call)
         if local is None:
             return self.app(environ, start_response)

@@ -88,18 +88,46 @@ class Backend(ABC):
     def _client_kwargs(self) -> dict[str, Any]:
         return {}
 
-    def client(self, service: str, credentials: Credentials | None = None) -> Any:
-        """A boto3 client for the orchestrator's identity (credentials None) or a principal's."""
-        cache_key = (service, credentials.access_key_id if credentials else None)
+    def client(self, service: str, credentials: Credentials | None = None, account: str | None = None) -> Any:
+        """A boto3 client for the orchestrator's identity (credentials None) or a principal's.
+        `account`: the orchestrator's identity in another of the scenario's accounts (a
+        principal's credentials already belong to one account)."""
+        account = None if credentials is not None or account == self._home_account() else account
+        cache_key = (service, credentials.access_key_id if credentials else None, account)
         if cache_key not in self._clients:
-            self._clients[cache_key] = self._new_client(service, credentials, self.timeouts)
+            self._clients[cache_key] = self._new_client(service, credentials, self.timeouts, account)
         return self._clients[cache_key]
 
-    def _new_client(self, service: str, credentials: Credentials | None, timeouts: Timeouts) -> Any:
-        client = self._session().client(service, region_name=self.region, config=timeouts.config(),
-                                        **self._credential_kwargs(credentials), **self._client_kwargs())
+    def _home_account(self) -> str | None:
+        """The orchestrator's own account once known (no call is made to learn it)."""
+        return self._identity["Account"] if self._identity else None
+
+    def _new_client(self, service: str, credentials: Credentials | None, timeouts: Timeouts,
+                    account: str | None = None) -> Any:
+        client = self._session_for(account).client(service, region_name=self.region, config=timeouts.config(),
+                                                   **self._credential_kwargs(credentials), **self._client_kwargs())
         self._prepare(client, credentials)
+        if account is not None:
+            self._place(client, account)
         return client
+
+    def _session_for(self, account: str | None) -> Any:
+        """The boto3 session of the orchestrator's identity in `account` (default: the one session)."""
+        return self._session()
+
+    def _place(self, client: Any, account: str) -> None:
+        """Make a client of the orchestrator's identity act in `account`: on moto (embedded,
+        `orchestrate serve`, moto's server) the `x-moto-account-id` header names the account a
+        request is served in (moto's multi-account support)."""
+        def header(params: dict[str, Any], **_: Any) -> None:
+            params.setdefault("headers", {})["x-moto-account-id"] = account
+
+        client.meta.events.register_first("before-call.*.*", header)
+
+    def identity_in(self, account: str) -> dict[str, str]:
+        """The orchestrator's identity in another account of the scenario (GetCallerIdentity there)."""
+        answer = self.client("sts", None, account).get_caller_identity()
+        return {"Account": answer["Account"], "Arn": answer["Arn"], "UserId": answer["UserId"]}
 
     def _session(self) -> Any:
         """One boto3 session per backend: its loader parses each service model once."""
@@ -162,6 +190,14 @@ class Backend(ABC):
         """What names the world this backend changes, for the one-writer lock; None where the
         world is this process's own (embedded)."""
         return None
+
+    def in_account(self, account: str) -> Backend:
+        """This backend as the orchestrator's identity in `account` (itself for its own account)."""
+        if account == self.account_id:
+            return self
+        from orchestrator.backends.accounts import AccountView
+
+        return AccountView(self, account)  # type: ignore[return-value]
 
     def forget_principal(self, credentials: Credentials) -> None:
         """Drop cached clients of a principal whose access key was deleted."""

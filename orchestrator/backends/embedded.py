@@ -29,15 +29,19 @@ class EmbeddedBackend(Backend):
         super().__init__(region)
         self._account = account or DEFAULT_ACCOUNT
         self._admin_arn = admin_arn or f"arn:aws:sts::{self._account}:user/moto"
-        self._saved_env = {name: os.environ.get(name) for name in ("MOTO_ACCOUNT_ID",)}
         # AWS managed policies are loaded one by one when attached (moto_extensions), not all
-        # ~1,500 of them on every start as MOTO_IAM_LOAD_MANAGED_POLICIES would.
-        os.environ["MOTO_ACCOUNT_ID"] = self._account
+        # ~1,500 of them on every start as MOTO_IAM_LOAD_MANAGED_POLICIES would. MOTO_ACCOUNT_ID
+        # would pin every request to one account: the orchestrator's clients name their account
+        # with moto's `x-moto-account-id` header instead, and scenario principals' keys are
+        # served in the account that holds them.
+        self._saved_env = {name: os.environ.get(name) for name in ("MOTO_ACCOUNT_ID",)}
+        os.environ.pop("MOTO_ACCOUNT_ID", None)
         from moto import mock_aws
 
         self._mock = mock_aws()
         self._mock.start()
         self.gate: Any = None
+        self._placing: str | None = None
         self._gate_handle: Any = None
         if gate:
             self._start_gate()
@@ -58,6 +62,28 @@ class EmbeddedBackend(Backend):
         user_id = self._account if self._admin_arn.endswith(":root") else "AKIAIOSFODNN7EXAMPLE"
         return {"Account": self._account, "Arn": self._admin_arn, "UserId": user_id}
 
+    def identity_in(self, account: str) -> dict[str, str]:
+        """The orchestrator's identity in another account: the same ARN, in that account."""
+        arn = self._admin_arn.split(":")
+        return {"Account": account, "Arn": ":".join(arn[:4] + [account] + arn[5:]),
+                "UserId": account if self._admin_arn.endswith(":root") else "AKIAIOSFODNN7EXAMPLE"}
+
+    def client(self, service: str, credentials: Credentials | None = None, account: str | None = None) -> Any:
+        """The orchestrator's clients always name their account (see __init__)."""
+        if credentials is None and account is None:
+            account = self._account
+        return super().client(service, credentials, account)
+
+    def _new_client(self, service: str, credentials: Credentials | None, timeouts: Any, account: str | None = None) -> Any:
+        self._placing = account
+        try:
+            return super()._new_client(service, credentials, timeouts, account)
+        finally:
+            self._placing = None
+
+    def _home_account(self) -> str | None:
+        return None  # every client of the orchestrator's names its account, the home one too
+
     def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or ADMIN
         return {"aws_access_key_id": chosen.access_key_id, "aws_secret_access_key": chosen.secret_access_key,
@@ -68,8 +94,9 @@ class EmbeddedBackend(Backend):
         if client.meta.service_model.service_name == "iam":
             from orchestrator.backends import moto_extensions
 
-            moto_extensions.install(client, self._account)
-            moto_extensions.install_managed_policies(client, self._account)
+            account = self._placing or self._account
+            moto_extensions.install(client, account)
+            moto_extensions.install_managed_policies(client, account)
 
     def close(self) -> None:
         super().close()

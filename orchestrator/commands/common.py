@@ -46,7 +46,7 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
     try:
         with world_lock(backend.world if lock else None, loaded.scenario.name, args.run_id or DEFAULT_RUN):
             ctx = Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
-            ctx.declare_roles(loaded.desired)
+            ctx.declare(loaded.desired)
             yield ctx
     except (ConflictError, LockoutError, BackendError) as error:
         raise CommandError(str(error), infra_code) from None

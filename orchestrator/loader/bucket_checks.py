@@ -13,7 +13,8 @@
   another scenario entity, or an ARN that is not an S3 one, would fail mid-apply; refused here.
 * An expectation on `bucket:B` or `object:B/K` names a declared bucket; one that reads an object
   (s3:GetObject, s3:HeadObject) names a seeded one, since an object that is not there is a 404 and
-  decides nothing about access.
+  decides nothing about access. An s3:HeadObject expectation gives no `error`: a HEAD answer has
+  no body to carry one (botocore's code is the status, "403").
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ def check_s3_expectation(desired: DesiredState, expectation: Expectation, path: 
     if bucket is None:
         known = f" (known: {', '.join(sorted(desired.buckets))})" if desired.buckets else " (there are none)"
         return [Problem(path + ("resource",), f"{expectation.resource!r} names no bucket of this scenario{known}")]
+    if expectation.action == "s3:HeadObject" and expectation.error is not None:
+        return [Problem(path + ("error",), (
+            "a HEAD answer has no body, so no error code to compare (S3 API Reference, HeadObject: \"it returns a"
+            " generic code, such as ... 403 Forbidden\"); expect the outcome and the layer only"))]
     if kind == "object" and expectation.action in READS and key not in {item.key for item in bucket.objects}:
         seeded = ", ".join(sorted(item.key for item in bucket.objects)) or "none"
         return [Problem(path + ("resource",), (

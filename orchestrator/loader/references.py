@@ -23,13 +23,13 @@ from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 
 Path = tuple[PathElement, ...]
-PRINCIPAL_KINDS = ("user", "role")
+PRINCIPAL_KINDS = ("user", "role", "account")
 RESOURCE_KINDS = ("key", "table", "user", "group", "policy", "role", "bucket", "object")
 
 
 def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
     """Every reference inside the resources of one desired state."""
-    problems: list[Problem] = []
+    problems: list[Problem] = check_accounts(desired, prefix)
     names = entity_names(desired)
     for name, table in desired.tables.items():
         problems += _check_table(desired, name, prefix + ("tables", name))
@@ -59,6 +59,30 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
     return problems
 
 
+ACCOUNT_SECTIONS = ("users", "roles", "keys", "tables", "buckets")
+
+
+def check_accounts(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
+    """`accounts:` names other accounts, each once; `home` is the scenario's own and cannot be
+    declared; every `account:` of an entity names one of them (or home)."""
+    problems: list[Problem] = []
+    if "home" in desired.accounts:
+        problems.append(Problem(prefix + ("accounts", "home"), "'home' is the scenario's own account; it is not declared"
+                                " under accounts (pin its id with the top-level `account`)", at_key=True))
+    seen: dict[str, str] = {}
+    for name, account_id in desired.accounts.items():
+        if account_id in seen:
+            problems.append(Problem(prefix + ("accounts", name), f"{account_id} is already the account {seen[account_id]!r}"))
+        seen.setdefault(account_id, name)
+    known = set(desired.accounts) | {"home"}
+    for section in ACCOUNT_SECTIONS:
+        for name, entity in getattr(desired, section).items():
+            if entity.account is not None and entity.account not in known:
+                problems.append(Problem(prefix + (section, name, "account"),
+                                        f"{entity.account!r} names no account of this scenario (known: {', '.join(sorted(known))})"))
+    return problems
+
+
 def entity_names(desired: DesiredState) -> dict[str, set[str]]:
     return {
         "user": set(desired.users),
@@ -69,6 +93,7 @@ def entity_names(desired: DesiredState) -> dict[str, set[str]]:
         "role": set(desired.roles),
         "bucket": set(desired.buckets),
         "object": set(desired.buckets),
+        "account": set(desired.accounts) | {"home"},
     }
 
 

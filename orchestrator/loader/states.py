@@ -22,7 +22,10 @@ SECTIONS = ("policies", "groups", "users", "keys", "tables", "roles", "buckets")
 
 
 def base_document(data: dict[str, Any]) -> dict[str, Any]:
-    return {section: data.get(section) or {} for section in SECTIONS}
+    document = {section: data.get(section) or {} for section in SECTIONS}
+    accounts = data.get("accounts")
+    document["accounts"] = accounts if isinstance(accounts, dict) else {}
+    return document
 
 
 def check_patch_targets(document: dict[str, Any], patch: dict[str, Any], path: Path) -> list[Problem]:
@@ -40,6 +43,9 @@ def check_patch_targets(document: dict[str, Any], patch: dict[str, Any], path: P
                 problems.append(Problem(path + (section, name), f"{section}.{name} is not declared in the scenario; a state can only patch declared entities", at_key=True))
             elif change is None:
                 problems.append(Problem(path + (section, name), f"a state cannot remove {section}.{name}; entities live for the whole scenario"))
+            elif isinstance(change, dict) and "account" in change:
+                problems.append(Problem(path + (section, name, "account"), f"a state cannot move {section}.{name} to another account;"
+                                        " an entity lives in one account for the whole scenario", at_key=True))
     return problems
 
 

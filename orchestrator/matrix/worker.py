@@ -42,7 +42,7 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
         backend = open_backend(loaded.scenario.region, target.target, target.endpoint_url, target.profile,
                                target.account or loaded.scenario.account, target.timeout)
         ctx = Context(backend, name, run_id=namespace(target.run_id, name) if shared else None)
-        ctx.declare_roles(loaded.desired)
+        ctx.declare(loaded.desired)
         try:
             result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
         finally:

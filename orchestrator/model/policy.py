@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ACTION_PATTERN = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
-REFERENCE_PATTERN = re.compile(r"^((user|key|table|group|policy|role|bucket):([A-Za-z0-9_.+=,@-]+)|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*)$")
+REFERENCE_PATTERN = re.compile(r"^((user|key|table|group|policy|role|bucket|account):([A-Za-z0-9_.+=,@-]+)|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*)$")
 ARN_PATTERN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*?-]*:[a-z0-9*?-]*:(\d{12}|\*|\?|)?:.+$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 

@@ -15,6 +15,9 @@ from orchestrator.model.policy import IdentityPolicyDocument, ResourcePolicyDocu
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+=,@-]{1,64}$")]
 Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]
+#: The account an entity lives in: a name under the scenario's `accounts:`, or `home` (the default).
+AccountName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                   description="the account it lives in: a name of `accounts:` (default: home)")]
 
 # KMS developer guide, "Key spec reference": the key usages AWS allows for each key spec.
 KEY_USAGES_BY_SPEC: dict[str, frozenset[str]] = {
@@ -98,6 +101,7 @@ class Key(Strict):
         " unless `enabled` is true (KMS Developer Guide, \"Deleting AWS KMS keys\")",
     )
     tags: Tags = Field(default_factory=dict)
+    account: AccountName | None = None
     policy: ResourcePolicyDocument
     lockout: Literal["guard", "allow"] = Field(
         default="guard",
@@ -162,6 +166,7 @@ class Table(Strict):
     write_capacity: Annotated[int, Field(ge=1)] | None = None
     encryption: EncryptionName | Annotated[str, Field(pattern=r"^key:[A-Za-z0-9_.+=,@-]+$")] = "aws-owned"
     tags: Tags = Field(default_factory=dict)
+    account: AccountName | None = None
     items: list[dict[str, Any]] = Field(default_factory=list)
     policy: ResourcePolicyDocument | None = Field(
         default=None,
@@ -209,6 +214,7 @@ class User(Strict):
     groups: list[Name] = Field(default_factory=list)
     permissions_boundary: PolicyName | None = None
     tags: Tags = Field(default_factory=dict)
+    account: AccountName | None = None
 
 
 #: IAM API Reference, CreateRole: Path is `/` or `/segments/` of printable ASCII, at most 512.
@@ -230,6 +236,7 @@ class Role(Strict):
     #: CreateRole MaxSessionDuration: 3600 to 43200 seconds.
     max_session_seconds: Annotated[int, Field(ge=3600, le=43200)] = 3600
     tags: Tags = Field(default_factory=dict)
+    account: AccountName | None = None
 
     @field_validator("trust_policy")
     @classmethod
@@ -265,6 +272,7 @@ class Bucket(Strict):
         default=None, description="the bucket policy (PutBucketPolicy); bucket:NAME and object:NAME/KEY resolve to ARNs")
     objects: list[S3Object] = Field(default_factory=list)
     tags: Tags = Field(default_factory=dict)
+    account: AccountName | None = None
 
     def key_name(self) -> str | None:
         """The scenario key this bucket encrypts with, if any."""

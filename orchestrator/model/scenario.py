@@ -140,6 +140,9 @@ class Scenario(Strict):
     description: str = ""
     region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
     account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
+    #: Other AWS accounts by name; the scenario's own is `home` (its id: `account`, or the backend's).
+    accounts: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
+        default_factory=dict, description="other AWS accounts by name (12-digit ids); `home` is the scenario's own")
     settle: Settle | None = None
     policies: dict[Name, ManagedPolicy] = Field(default_factory=dict)
     groups: dict[Name, Group] = Field(default_factory=dict)
@@ -161,3 +164,11 @@ class DesiredState(Strict):
     tables: dict[str, Table] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     buckets: dict[str, Bucket] = Field(default_factory=dict)
+    #: The scenario's other accounts (name -> id), the same in every state.
+    accounts: dict[str, str] = Field(default_factory=dict)
+
+    def account_of(self, section: str, name: str) -> str | None:
+        """The account name an entity declares (None: home)."""
+        entity = getattr(self, section, {}).get(name)
+        account = getattr(entity, "account", None)
+        return None if account in (None, "home") else account

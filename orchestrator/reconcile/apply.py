@@ -34,9 +34,10 @@ def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progr
             change = pair.change()
             if change.action is Action.CONFLICT:
                 raise ConflictError(f"{change.address}: {change.reason}")
+            scoped = ctx.for_entity(reconciler.section, name)
             if pair.observed is not None and pair.observed.adopted and hasattr(reconciler, "claim"):
-                reconciler.claim(ctx, name)
-            _carry_out(ctx, reconciler, name, change)
+                reconciler.claim(scoped, name)
+            _carry_out(scoped, reconciler, name, change)
             plan.changes.append(change)
             if progress and change.action is not Action.NO_OP:
                 progress(change)
@@ -67,7 +68,7 @@ def destroy(ctx: Context, desired: DesiredState, progress: Progress | None = Non
             if not pair.observed.owned:
                 plan.changes.append(ResourceChange(pair.address, Action.CONFLICT, pair.observed.properties, None, reason="not owned by this scenario; left alone"))
                 continue
-            reconciler.delete(ctx, name, pair.observed.properties, pair.desired)
+            reconciler.delete(ctx.for_entity(reconciler.section, name), name, pair.observed.properties, pair.desired)
             change = ResourceChange(pair.address, Action.DELETE, pair.observed.properties, None)
             plan.changes.append(change)
             if progress:
@@ -80,9 +81,10 @@ def _delete_access_keys(ctx: Context, desired: DesiredState) -> None:
     from orchestrator.resources.iam_user import IamUser
 
     users = IamUser()
-    iam = ctx.backend.client("iam")
     for name in users.names(desired):
-        observed = users.read(ctx, name)
+        scoped = ctx.for_entity(users.section, name)
+        iam = scoped.backend.client("iam")
+        observed = users.read(scoped, name)
         if observed is None or not observed.owned:
             continue
         for key in iam.list_access_keys(UserName=ctx.physical(name))["AccessKeyMetadata"]:

@@ -43,6 +43,8 @@ class Pair:
 
 
 def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str) -> Pair:
+    """Desired and observed properties, read as orchestrate's identity in the entity's account."""
+    ctx = ctx.for_entity(reconciler.section, name)
     wanted = reconciler.desired(ctx, desired, name)
     return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted))
 
@@ -61,7 +63,7 @@ def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
     ctx.planning = True
     plan = Plan(state)
     for pair in observe_all(ctx, desired):
-        change = _with_declared_conflicts(ctx, desired, pair, pair.change())
+        change = _with_declared_conflicts(ctx.for_entity(pair.reconciler.section, pair.name), desired, pair, pair.change())
         reference = getattr(pair.reconciler, "reference", None)
         if change.action is Action.REPLACE and reference:
             ctx.known.pop(f"{reference}:{pair.name}", None)

@@ -50,11 +50,14 @@ def preflight(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> list[
         for state, desired in states:
             for reconciler in REGISTRY:
                 for name in reconciler.names(desired):
-                    for reason in _conflicts(ctx, reconciler, desired, name, checked):
+                    scoped = ctx.for_entity(reconciler.section, name)
+                    for reason in _conflicts(scoped, reconciler, desired, name, checked):
                         address = f"{reconciler.kind}.{name}"
                         found.setdefault((address, reason), Conflict(address, state, reason))
     finally:
         ctx.cache.pop(SCRATCH, None)
+        for cache in ctx.account_caches.values():
+            cache.pop(SCRATCH, None)
     return list(found.values())
 
 

@@ -14,7 +14,9 @@ Outside statements: an attached managed policy, a group membership or an access 
 scenario does not declare puts more in force; losing or changing a permissions boundary lifts a
 limit ("Permissions boundaries for IAM entities"); a KMS grant the scenario does not declare
 allows more ("Grants in AWS KMS"); a key enabled again can be used again (a key
-whose deletion is cancelled comes back disabled: that alone widens nothing).
+whose deletion is cancelled comes back disabled: that alone widens nothing); encryption at rest
+no longer under a customer managed key (a table's, a bucket's, a seed object's) no longer needs
+the key policy to allow.
 Where the meaning cannot be told from the difference alone (a value replaced by another, an
 element added or removed whole) it counts as widening: a false alarm costs a look, a missed one
 trust.
@@ -56,12 +58,27 @@ def widens(path: list[Any], kind: str, expected: Any, actual: Any, enclosing: En
         return kind != "REMOVE"
     if head == "permissions_boundary":
         return expected is not None
+    if "encryption" in path:
+        return _encryption_widens(path[path.index("encryption") + 1:], expected, actual)
     if enclosing is not None and enclosing.within:
         return _within_statement(enclosing, kind, actual)
     allows, denies = _statements(actual, "Allow"), _statements(expected, "Deny")
     if allows or denies or _statements(actual, "Deny") or _statements(expected, "Allow"):
         return (bool(allows) and kind != "REMOVE") or (bool(denies) and kind != "ADD")
     return _has_star_principal(actual) and not _has_star_principal(expected)
+
+
+def _encryption_widens(below: list[Any], expected: Any, actual: Any) -> bool:
+    """A table, bucket or object no longer under a customer managed key is read without the key
+    policy's allow (KMS Developer Guide, "AWS managed keys": their policies allow every principal
+    of the account through the service); another customer key's policy cannot be told: widening."""
+    if below and below[0] == "type":
+        return expected == "customer-managed" and actual != "customer-managed"
+    if below:
+        return expected is not None  # another key (or none) in place of the declared one
+    before = (expected or {}).get("type") if isinstance(expected, dict) else expected
+    after = (actual or {}).get("type") if isinstance(actual, dict) else actual
+    return before == "customer-managed" and (after != "customer-managed" or expected != actual)
 
 
 def _grant_widens(path: list[Any], kind: str, expected: Any) -> bool:

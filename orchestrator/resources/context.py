@@ -8,12 +8,14 @@ groups cannot be tagged, so their path (`/orchestrate/SCENARIO/`) marks ownershi
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator.backends.base import Backend
 from orchestrator.model.policy import ARN_OPERATORS, base_operator
 
+#: Sections whose entities may live in another account (`account: NAME`).
+ENTITY_SECTIONS = ("users", "roles", "keys", "tables", "buckets")
 TAG_SCENARIO = "orchestrate:scenario"
 TAG_RUN = "orchestrate:run"
 TAG_NAME = "orchestrate:name"
@@ -36,6 +38,12 @@ class Context:
     planning: bool = False
     #: Role name -> its declared path (IAM ARNs carry the path: arn:aws:iam::ACCOUNT:role/PATH/NAME).
     role_paths: dict[str, str] = field(default_factory=dict)
+    #: The scenario's other accounts (name -> id), and the account name of each entity that says one.
+    accounts: dict[str, str] = field(default_factory=dict)
+    entity_accounts: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: For a context in another account (`for_entity`): the scenario's own context.
+    home_context: Context | None = None
+    account_caches: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Per-run read caches (one scan of KMS keys, for instance); reconcilers keep them current.
     cache: dict[str, Any] = field(default_factory=dict)
 
@@ -54,11 +62,40 @@ class Context:
         """S3 bucket names are lowercase (S3 User Guide, "Bucket naming rules"), so is the run prefix."""
         return self.physical(name).lower()
 
-    def declare_roles(self, states: Any) -> None:
-        """Learn the declared path of every role of these desired states (their ARNs need it)."""
+    def declare(self, states: Any) -> None:
+        """Learn from the desired states what ARNs need: roles' paths, the scenario's accounts and
+        the account of every entity that names one (the same in every state)."""
         for state in states:
+            self.accounts.update(state.accounts)
             for name, role in state.roles.items():
                 self.role_paths[name] = role.path
+            for section in ENTITY_SECTIONS:
+                for name in getattr(state, section):
+                    account = state.account_of(section, name)
+                    if account is not None:
+                        self.entity_accounts[(section, name)] = account
+
+    @property
+    def home_account(self) -> str:
+        """The scenario's own account (`home`)."""
+        return self.home_context.account if self.home_context is not None else self.account
+
+    def account_named(self, account: str | None) -> str:
+        """The id of a scenario account by name (None or `home`: the scenario's own)."""
+        return self.home_account if account in (None, "home") else self.accounts[account]
+
+    def account_id(self, section: str, name: str) -> str:
+        """The id of the account an entity lives in."""
+        return self.account_named(self.entity_accounts.get((section, name)))
+
+    def for_entity(self, section: str, name: str) -> Context:
+        """The context reconcilers use for an entity: orchestrate's identity in its account."""
+        home = self.home_context or self
+        account = home.account_id(section, name)
+        if account == home.account:
+            return home
+        return replace(home, backend=home.backend.in_account(account), home_context=home,
+                       cache=home.account_caches.setdefault(account, {}))
 
     def iam_path(self) -> str:
         return f"/orchestrate/{self.scenario}/"
@@ -71,24 +108,26 @@ class Context:
 
     def arn(self, reference: str) -> str:
         """The ARN a scenario reference stands for (`user:tester`, `key:data`, `account`, ...)."""
-        if reference == "account":
+        if reference == "account":  # the account of the entity whose policy says it
             return f"arn:aws:iam::{self.account}:root"
         kind, _, name = reference.partition(":")
+        if kind == "account":
+            return f"arn:aws:iam::{self.account_named(name)}:root"
         if kind == "user":
-            return f"arn:aws:iam::{self.account}:user/{self.physical(name)}"
+            return f"arn:aws:iam::{self.account_id('users', name)}:user/{self.physical(name)}"
         if kind == "group":
-            return f"arn:aws:iam::{self.account}:group{self.iam_path()}{self.physical(name)}"
+            return f"arn:aws:iam::{self.home_account}:group{self.iam_path()}{self.physical(name)}"
         if kind == "policy":
-            return f"arn:aws:iam::{self.account}:policy{self.iam_path()}{self.physical(name)}"
+            return f"arn:aws:iam::{self.home_account}:policy{self.iam_path()}{self.physical(name)}"
         if kind == "role":
-            return f"arn:aws:iam::{self.account}:role{self.role_paths.get(name, '/')}{self.physical(name)}"
+            return f"arn:aws:iam::{self.account_id('roles', name)}:role{self.role_paths.get(name, '/')}{self.physical(name)}"
         if kind == "bucket":
             return f"arn:aws:s3:::{self.bucket_name(name)}"
         if kind == "object":
             bucket, _, key = name.partition("/")
             return f"arn:aws:s3:::{self.bucket_name(bucket)}/{key}"
         if kind == "table":
-            return f"arn:aws:dynamodb:{self.region}:{self.account}:table/{self.physical(name)}"
+            return f"arn:aws:dynamodb:{self.region}:{self.account_id('tables', name)}:table/{self.physical(name)}"
         if kind == "key":
             return self.known.get(reference, UNKNOWN)
         return reference
@@ -122,7 +161,7 @@ class Context:
     def _resolve_one(self, value: Any) -> Any:
         if not isinstance(value, str) or value.startswith("arn:") or value == "*":
             return value
-        if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key", "role", "bucket", "object"):
+        if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key", "role", "bucket", "object", "account"):
             return self.arn(value)
         return value
 

@@ -51,7 +51,8 @@ GUARD_ACTIONS: dict[str, str] = {
     "kms:EnableKey": f"{_MANAGE} (`enabled: true`, rotation changes on a disabled key)",
     "kms:EnableKeyRotation": f"{_MANAGE} (`rotation: true`)",
     "kms:Encrypt": "the probe ciphertext that kms:Decrypt and kms:ReEncrypt expectations decrypt",
-    "kms:GenerateDataKey": "DynamoDB generates the table key as the caller when the table is created under the key",
+    "kms:GenerateDataKey": "DynamoDB generates the table key as the caller when the table is created under the key;"
+                           " S3 generates each seed object's data key as the caller under SSE-KMS (PutObject)",
     "kms:GetKeyPolicy": f"{_MANAGE} (observe, drift)",
     "kms:GetKeyRotationStatus": f"{_MANAGE} (observe, drift)",
     "kms:ListGrants": f"{_MANAGE} (the key's grants: observe, drift)",

@@ -19,7 +19,7 @@ PROPAGATION_CODES = frozenset({"MalformedPolicyDocumentException", "InvalidArnEx
 
 
 def until_propagated(ctx: Context, call: Callable[[], T], timeout: float = 90.0,
-                     sleep: Callable[[float], None] = time.sleep) -> T:
+                     sleep: Callable[[float], None] = time.sleep, codes: frozenset[str] = PROPAGATION_CODES) -> T:
     """call(), retried while AWS says a just-created principal is not known yet (1 s doubling to 16 s)."""
     started, delay = time.monotonic(), 1.0
     while True:
@@ -27,7 +27,7 @@ def until_propagated(ctx: Context, call: Callable[[], T], timeout: float = 90.0,
             return call()
         except Exception as error:
             waited = time.monotonic() - started
-            if not ctx.backend.eventually_consistent or error_code(error) not in PROPAGATION_CODES or waited + delay > timeout:
+            if not ctx.backend.eventually_consistent or error_code(error) not in codes or waited + delay > timeout:
                 raise
         sleep(delay)
         delay = min(delay * 2, 16.0)

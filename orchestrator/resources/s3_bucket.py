@@ -23,6 +23,7 @@ from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
 from orchestrator.resources.context import Context
+from orchestrator.resources.propagation import until_propagated
 
 #: GetBucketEncryption's answer for a bucket without a configuration (moto; AWS always has one).
 NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
@@ -188,14 +189,17 @@ class S3Bucket:
 
     @staticmethod
     def _put_policy(ctx: Context, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        """PutBucketPolicy when the policy changed, DeleteBucketPolicy when it is no longer declared."""
+        """PutBucketPolicy when the policy changed, DeleteBucketPolicy when it is no longer declared;
+        on real AWS a MalformedPolicy is retried while a just-created principal propagates."""
         if before == after:
             return
         s3 = ctx.backend.client("s3")
         if after is None:
             s3.delete_bucket_policy(Bucket=ctx.bucket_name(name))
         else:
-            s3.put_bucket_policy(Bucket=ctx.bucket_name(name), Policy=policy_json(after))
+            # S3 refuses a principal IAM has only just created ("Invalid principal in policy")
+            until_propagated(ctx, lambda: s3.put_bucket_policy(Bucket=ctx.bucket_name(name), Policy=policy_json(after)),
+                             codes=frozenset({"MalformedPolicy"}))
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """The bucket policy first (it may deny orchestrate the emptying), every object (DeleteBucket

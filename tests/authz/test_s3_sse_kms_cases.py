@@ -148,3 +148,45 @@ def test_an_object_that_is_not_seeded_has_no_encryption_to_decrypt() -> None:
     case = Case("missing", "GetObject", "allowed")
     verdict = Gate(REGION, world=world(case)).predict(READER, "s3", "GetObject", {"Bucket": "reports", "Key": "absent"})
     assert [step.action for step, _ in verdict.steps] == ["s3:GetObject"]
+
+
+@pytest.mark.parametrize("headers, bucket_key, steps, context", [
+    # no headers: the bucket default (its key, its S3 Bucket Key setting)
+    ({}, True, ["s3:PutObject", "kms:GenerateDataKey"], BUCKET),
+    ({}, False, ["s3:PutObject", "kms:GenerateDataKey"], "arn:aws:s3:::reports/new.csv"),
+    # PutObject, x-amz-server-side-encryption-aws-kms-key-id: aws:kms without a key id is aws/s3
+    ({"ServerSideEncryption": "aws:kms"}, False, ["s3:PutObject"], None),
+    # the request's key; the bucket's S3 Bucket Key setting unless the request says otherwise
+    ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KEY_ARN}, True, ["s3:PutObject", "kms:GenerateDataKey"], BUCKET),
+    ({"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KEY_ARN, "BucketKeyEnabled": False}, True,
+     ["s3:PutObject", "kms:GenerateDataKey"], "arn:aws:s3:::reports/new.csv"),
+    ({"ServerSideEncryption": "aws:kms:dsse", "SSEKMSKeyId": KEY_ARN}, False, ["s3:PutObject", "kms:GenerateDataKey"],
+     "arn:aws:s3:::reports/new.csv"),
+    # SSE-S3 asked for: no key
+    ({"ServerSideEncryption": "AES256"}, True, ["s3:PutObject"], None),
+])
+def test_the_write_key_follows_the_request_headers_then_the_bucket_default(
+        headers: dict[str, Any], bucket_key: bool, steps: list[str], context: str | None) -> None:
+    """S3 API Reference, PutObject (x-amz-server-side-encryption, -aws-kms-key-id, -bucket-key-enabled);
+    S3 User Guide, "Configuring an S3 Bucket Key at the object level"."""
+    case = Case("headers", "PutObject", "allowed", bucket_key=bucket_key, key="new.csv",
+                key_statements=(key_statement(["kms:GenerateDataKey"], VIA_S3),))
+    verdict = Gate(REGION, world=world(case)).predict(READER, "s3", "PutObject", {"Bucket": "reports", "Key": "new.csv", **headers})
+    assert verdict.allowed
+    assert [step.action for step, _ in verdict.steps] == steps
+    if context is not None:
+        assert verdict.steps[-1][0].context["kms:EncryptionContext:aws:s3:arn"] == (context,)
+
+
+@pytest.mark.parametrize("method, operation, action", [
+    ("GET", "GetBucketTagging", "s3:GetBucketTagging"), ("PUT", "PutBucketTagging", "s3:PutBucketTagging"),
+    ("DELETE", "DeleteBucketTagging", "s3:PutBucketTagging"),
+])
+def test_bucket_tagging_over_rest_is_its_own_operation(method: str, operation: str, action: str) -> None:
+    """S3 API Reference, PutBucketTagging / GetBucketTagging / DeleteBucketTagging (`?tagging` on the
+    bucket), authorized as s3:PutBucketTagging / s3:GetBucketTagging (Service Authorization Reference)."""
+    from orchestrator.authz.services.s3 import S3_ACTIONS
+    from orchestrator.authz.services.s3_rest import rest_operation
+
+    assert rest_operation(method, "reports", "", {"tagging": ""}, {}) == operation
+    assert S3_ACTIONS[operation] == (action, "bucket")

@@ -157,3 +157,10 @@ def test_validate_exits_2_with_located_errors(tmp_path: Path, capsys: pytest.Cap
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:21:17:" in err and "(at buckets.docs.bucket_key)" in err
+
+
+def test_a_head_expectation_gives_no_error_code(tmp_path: Path) -> None:
+    expectations = "      - {as: reader, action: s3:HeadObject, resource: object:docs/a.txt, expect: denied, error: AccessDenied}"
+    [problem] = diagnostics(tmp_path, VALID, expectations)
+    assert problem.startswith("35:") and "a HEAD answer has no body" in problem
+    assert problem.endswith("(at states[0].expectations[0].error)")

@@ -29,7 +29,7 @@ def run(path: Path) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
     seen: list[tuple[str, dict[str, Any]]] = []
     backend.observe(lambda service, operation, params: seen.append((operation, dict(params))))
     ctx = Context(backend, loaded.scenario.name)
-    ctx.declare_roles(loaded.desired)
+    ctx.declare(loaded.desired)
     try:
         return run_states(ctx, loaded, len(loaded.scenario.states) - 1), seen
     finally:

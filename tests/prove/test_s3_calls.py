@@ -140,5 +140,5 @@ def test_the_sse_kms_scenario_reports_the_layers(capsys: pytest.CaptureFixture[s
         ("s3:GetObject", "denied", "key-policy"), ("s3:HeadObject", "allowed", None),
         ("s3:ListBucket", "allowed", None), ("s3:GetObject", "allowed", None)]
     assert "kms:Decrypt denied by the key policy" in first[0]["reason"]
-    assert report["access_changes"] == [{"state": "with-key-grant", "principal": "reader", "action": "s3:GetObject",
+    assert report["access_changes"] == [{"state": "with-key-grant", "principal": "role:reader", "action": "s3:GetObject",
                                          "resource": "object:reports/q1.csv", "change": "gained"}]

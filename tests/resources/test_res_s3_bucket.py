@@ -261,3 +261,23 @@ def test_every_call_of_the_lifecycle_is_a_declared_permission(backend: EmbeddedB
     declared = set(S3Bucket.permissions) | set(S3Objects.permissions)
     assert {"s3:CreateBucket", "s3:PutEncryptionConfiguration", "s3:DeleteBucketPolicy", "s3:DeleteObject"} <= made
     assert made - declared == set()
+
+
+def test_leaving_the_customer_managed_key_widens_access(backend: EmbeddedBackend) -> None:
+    """KMS Developer Guide, "AWS managed keys": without the scenario key, its key policy no longer
+    has a say; drift flags the bucket's and the seeds' encryption as widening."""
+    document = scenario("key:data")
+    apply(backend, document)
+    backend.client("s3").put_bucket_encryption(Bucket="docs", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    backend.client("s3").put_object(Bucket="docs", Key="a.txt", Body=b"alpha",
+                                    Metadata={HASH_METADATA: body_hash("alpha")})
+    flagged = {(d.path, d.widens_access) for d in drift(backend, document)}
+    assert ("encryption.type", True) in flagged and ("encryption.key", True) in flagged
+    assert ("objects.a.txt.encryption.type", True) in flagged
+
+
+def test_a_world_under_the_customer_managed_key_where_sse_s3_is_declared_is_not_wider(backend: EmbeddedBackend) -> None:
+    apply(backend, scenario("key:data"))
+    found = drift(backend, scenario("aws-owned"))
+    assert found and {d.widens_access for d in found} == {False}

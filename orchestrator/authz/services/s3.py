@@ -75,15 +75,21 @@ def _s3_step(operation: str, params: Mapping[str, Any], ctx: PlanContext,
 
 
 def _write_key(params: Mapping[str, Any], bucket: BucketInfo | None) -> tuple[str | None, bool]:
-    """(KMS key id, bucket key) a write will use: request headers first, then bucket default."""
-    if params.get("ServerSideEncryption") == "aws:kms":
-        key_id = params.get("SSEKMSKeyId")
-        if key_id is None and bucket is not None and bucket.sse_algorithm == "aws:kms":
-            key_id = bucket.kms_key_id
-        return key_id, bool(params.get("BucketKeyEnabled"))
-    if params.get("ServerSideEncryption") or bucket is None or bucket.sse_algorithm != "aws:kms":
+    """(KMS key id, bucket key) a write will use: request headers first, then bucket default.
+
+    S3 API Reference, PutObject, x-amz-server-side-encryption-aws-kms-key-id: with `aws:kms` (or
+    `aws:kms:dsse`) but no key id, S3 uses the AWS managed key aws/s3 (None here), not the bucket
+    default's key. S3 User Guide, "Configuring an S3 Bucket Key at the object level": without the
+    bucket-key-enabled header the object takes the bucket's S3 Bucket Key setting."""
+    requested = params.get("ServerSideEncryption")
+    bucket_key = bucket is not None and bucket.bucket_key_enabled
+    if "BucketKeyEnabled" in params:
+        bucket_key = bool(params["BucketKeyEnabled"])
+    if requested:
+        return (params.get("SSEKMSKeyId"), bucket_key) if str(requested).startswith("aws:kms") else (None, False)
+    if bucket is None or not str(bucket.sse_algorithm or "").startswith("aws:kms"):
         return None, False
-    return bucket.kms_key_id, bucket.bucket_key_enabled
+    return bucket.kms_key_id, bucket_key
 
 
 def _kms_step(action: str, key: KeyInfo, ctx: PlanContext, context_arn: str) -> Authorization:
@@ -103,7 +109,7 @@ def _kms_steps(operation: str, params: Mapping[str, Any], ctx: PlanContext,
         action = "kms:GenerateDataKey"
     elif operation in _READS:
         found = ctx.world.s3_object(name, key_name)
-        if found is None or found.sse_algorithm != "aws:kms":
+        if found is None or not str(found.sse_algorithm or "").startswith("aws:kms"):
             return []
         key_id, bucket_key, action = found.kms_key_id, found.bucket_key_enabled, "kms:Decrypt"
     else:
