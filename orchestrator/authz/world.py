@@ -413,7 +413,16 @@ class World:
             key_id = raw[:36].decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return self.kms_key(key_id, region, account)
+        found = self.kms_key(key_id, region, account)
+        if found is not None:
+            return found
+        # a ciphertext of another account's key (a key shared across accounts): key ids are unique
+        for other, _ in _items(self._backends("kms")):
+            if other != account:
+                found = self.kms_key(key_id, region, str(other))
+                if found is not None:
+                    return found
+        return None
 
     @staticmethod
     def _blob_bytes(blob: bytes | str | None) -> bytes | None:

@@ -77,6 +77,41 @@ def refuse_chosen_transport(loaded: LoadedScenario) -> None:
                                    f"{chosen[0]})", EXIT_INVALID)
 
 
+def used_accounts(loaded: LoadedScenario) -> set[str]:
+    """The names of the scenario's other accounts that hold one of its entities in some state."""
+    from orchestrator.loader.references import ACCOUNT_SECTIONS
+
+    return {account for desired in loaded.desired for section in ACCOUNT_SECTIONS
+            for name in getattr(desired, section) if (account := desired.account_of(section, name)) is not None}
+
+
+def refuse_profiles(target: str, profiles: dict[str, str], scenarios: list[LoadedScenario]) -> None:
+    """--profile-for gives each of the scenarios' other accounts its credentials on real AWS (one
+    AWS profile each: AWS SDKs and Tools Reference Guide, "Shared config and credentials files").
+    Refused before the backend is opened, so nothing is called or applied: on another target; for
+    an account no scenario declares; missing for an account that holds entities."""
+    if target != "aws":
+        if profiles:
+            raise CommandError("--profile-for applies to --target aws (embedded moto and endpoints serve every"
+                               " account of a scenario with the orchestrator's own credentials)", EXIT_INVALID)
+        return
+    declared = {name for loaded in scenarios for name in loaded.scenario.accounts}
+    for name in profiles:
+        if name == "home":
+            raise CommandError("--profile-for home: the scenario's own account takes the credentials of --profile"
+                               " (or the default credential chain)", EXIT_INVALID)
+        if name not in declared:
+            raise CommandError(f"--profile-for {name}: the scenario declares no account {name!r} under `accounts:`"
+                               f" (declared: {', '.join(sorted(declared)) or 'none'})", EXIT_INVALID)
+    for loaded in scenarios:
+        missing = sorted(used_accounts(loaded) - set(profiles))
+        if missing:
+            named = ", ".join(f"{name!r} ({loaded.scenario.accounts[name]})" for name in missing)
+            options = " ".join(f"--profile-for {name}=PROFILE" for name in missing)
+            raise CommandError(f"{loaded.path}: on real AWS each other account needs its own credentials, and the"
+                               f" scenario has entities in its account {named}: pass {options}", EXIT_INVALID)
+
+
 def _mark(loaded: LoadedScenario, path: tuple[Any, ...]) -> str:
     """``line:col`` of ``path`` in the scenario file (1:1 if it cannot be read again)."""
     from orchestrator.loader.source import read_yaml
@@ -97,10 +132,13 @@ def _open(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int) -> 
     # destroy and drift run no expectation, so they stay possible for any scenario
     if args.target == "aws" and getattr(args, "command", "apply") not in ("destroy", "drift"):
         refuse_chosen_transport(loaded)
+    profiles = getattr(args, "profile_for", None) or {}
+    refuse_profiles(args.target, profiles, [loaded])
     backend = None
     try:
         backend = open_backend(args.region or scenario.region, args.target, args.endpoint_url, args.profile,
-                               args.account or scenario.account, getattr(args, "timeout", None))
+                               args.account or scenario.account, getattr(args, "timeout", None),
+                               profiles, scenario.accounts)
         backend.identity()
     except BackendError as error:
         if backend is not None:

@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from orchestrator.commands.common import EXIT_INVALID
+from orchestrator.commands.common import EXIT_INVALID, CommandError, refuse_profiles
 from orchestrator.loader import load_all
 from orchestrator.matrix import aggregate
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
@@ -33,6 +33,11 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
         return EXIT_INVALID
+    try:
+        refuse_profiles(args.target, args.profile_for, loaded)
+    except CommandError as error:
+        print(f"orchestrate matrix: {error}", file=sys.stderr)
+        return error.code
     costs = {str(scenario.path): cost(scenario) for scenario in loaded}
     if args.list:
         return _list(split(costs, args.shards or total), args.output)
@@ -44,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _target(args: argparse.Namespace) -> Target:
     return Target(args.target, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.profile, args.account, args.run_id,
-                  args.timeout)
+                  args.timeout, tuple(sorted(args.profile_for.items())))
 
 
 def _progress_enabled() -> bool:

@@ -16,11 +16,36 @@ def seconds(text: str) -> float:
     return value
 
 
+def profile_for(text: str) -> tuple[str, str]:
+    """`NAME=PROFILE`: the AWS profile whose credentials act in the scenario's account NAME."""
+    name, sep, profile = text.partition("=")
+    if not sep or not name.strip() or not profile.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=PROFILE (an account of the scenario's `accounts:`"
+                                         f" and an AWS profile), got {text!r}")
+    return name.strip(), profile.strip()
+
+
+class ProfilesFor(argparse.Action):
+    """Collects repeated --profile-for into {NAME: PROFILE}; one account given twice is a usage error."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        name, profile = values  # type: ignore[misc]
+        chosen: dict[str, str] = dict(getattr(namespace, self.dest, None) or {})
+        if name in chosen and chosen[name] != profile:
+            parser.error(f"argument --profile-for: account {name!r} given twice ({chosen[name]!r} and {profile!r})")
+        chosen[name] = profile
+        setattr(namespace, self.dest, chosen)
+
+
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("where to act")
     group.add_argument("--target", choices=["embedded", "aws"], default="embedded", help="embedded moto (default) or real AWS")
     group.add_argument("--endpoint-url", help="an AWS-compatible endpoint (orchestrate serve, moto, LocalStack); also AWS_ENDPOINT_URL")
     group.add_argument("--profile", help="AWS profile for --target aws")
+    group.add_argument("--profile-for", type=profile_for, action=ProfilesFor, default={}, metavar="NAME=PROFILE",
+                       help="with --target aws: the AWS profile for the scenario's account NAME (of `accounts:`);"
+                            " repeatable, one per account")
     group.add_argument("--region", help="overrides the scenario's region")
     group.add_argument("--account", help="the account id real AWS must have (overrides the scenario's `account`)")
     group.add_argument("--run-id", help="prefix for physical names, so parallel runs do not collide")

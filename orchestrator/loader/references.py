@@ -80,6 +80,38 @@ def check_accounts(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
             if entity.account is not None and entity.account not in known:
                 problems.append(Problem(prefix + (section, name, "account"),
                                         f"{entity.account!r} names no account of this scenario (known: {', '.join(sorted(known))})"))
+    return problems + _home_only(desired, prefix)
+
+
+def _home_only(desired: DesiredState, prefix: Path) -> list[Problem]:
+    """What cannot cross accounts: the scenario's managed policies and groups live in home, and
+    IAM attaches only a policy of the principal's own account (or an AWS managed one) and adds
+    a user only to a group of its account (IAM API Reference, AttachUserPolicy, AddUserToGroup);
+    a DynamoDB table is encrypted only with a key of its own account and Region (DynamoDB
+    Developer Guide, "Encryption at rest: How it works": the customer managed key "must be in
+    the same account and Region as the table")."""
+    problems: list[Problem] = []
+    for section in ("users", "roles"):
+        for name, entity in getattr(desired, section).items():
+            if desired.account_of(section, name) is None:
+                continue
+            path = prefix + (section, name)
+            attached = list(entity.managed_policies) + ([entity.permissions_boundary] if entity.permissions_boundary else [])
+            for policy in attached:
+                if policy.startswith("policy:"):
+                    where = path + (("permissions_boundary",) if policy == entity.permissions_boundary
+                                    else ("managed_policies", entity.managed_policies.index(policy)))
+                    problems.append(Problem(where, f"{policy!r} lives in home, and IAM attaches only policies of the"
+                                            f" {section[:-1]}'s own account ({entity.account}): use an inline policy"
+                                            " or an AWS managed policy"))
+            for index, group in enumerate(getattr(entity, "groups", [])):
+                problems.append(Problem(path + ("groups", index), f"group {group!r} lives in home; a user of account"
+                                        f" {entity.account} can join only groups of its own account"))
+    for name, table in desired.tables.items():
+        key = table.key_name()
+        if key is not None and key in desired.keys and desired.account_of("keys", key) != desired.account_of("tables", name):
+            problems.append(Problem(prefix + ("tables", name, "encryption"), f"key {key!r} lives in another account than"
+                                    f" table {name!r}; DynamoDB encrypts a table only with a key of its own account"))
     return problems
 
 

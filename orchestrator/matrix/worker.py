@@ -18,6 +18,8 @@ class Target:
     account: str | None = None
     run_id: str | None = None
     timeout: float | None = None  # --timeout: each call's wait for an answer
+    #: --profile-for (real AWS): (account NAME, AWS profile) pairs, for every scenario that declares NAME
+    profiles_for: tuple[tuple[str, str], ...] = ()
 
 
 def namespace(base: str | None, scenario: str) -> str:
@@ -39,8 +41,10 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
     name = loaded.scenario.name
     shared = target.target == "aws" or target.endpoint_url is not None
     try:
+        accounts = loaded.scenario.accounts
         backend = open_backend(loaded.scenario.region, target.target, target.endpoint_url, target.profile,
-                               target.account or loaded.scenario.account, target.timeout)
+                               target.account or loaded.scenario.account, target.timeout,
+                               {name: profile for name, profile in target.profiles_for if name in accounts}, accounts)
         ctx = Context(backend, name, run_id=namespace(target.run_id, name) if shared else None)
         ctx.declare(loaded.desired)
         try:

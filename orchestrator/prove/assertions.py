@@ -112,7 +112,8 @@ def undo_for(ctx: Any, spec: CallSpec) -> Callable[[dict[str, Any]], None] | Non
 
     def revoke(answer: dict[str, Any]) -> None:
         try:
-            ctx.backend.client("kms").revoke_grant(KeyId=spec.params["KeyId"], GrantId=answer["GrantId"])
+            owner = str(spec.params["KeyId"]).split(":")[4]  # the key's account: its administrator revokes
+            ctx.backend.client("kms", None, owner).revoke_grant(KeyId=spec.params["KeyId"], GrantId=answer["GrantId"])
         except Exception as error:
             response = getattr(error, "response", None)
             if not isinstance(response, dict):

@@ -81,7 +81,10 @@ def _context_params(operation: str, name: str, context: dict[str, str], probes: 
 
 
 def _table_params(ctx: Context, desired: DesiredState, expectation: Expectation, operation: str, name: str) -> dict[str, Any]:
-    table = ctx.physical(name)
+    # a table of another account than the caller's is named by its ARN (DynamoDB API Reference, TableName: "the
+    # name of the table ... You can also provide the Amazon Resource Name (ARN) of the table")
+    caller = ctx.account_id("roles", expectation.role) if expectation.role else ctx.account_id("users", expectation.principal)
+    table = ctx.physical(name) if ctx.account_id("tables", name) == caller else ctx.arn(f"table:{name}")
     key = to_attribute_values(expectation.key or {})
     if operation == "GetItem" or operation == "DeleteItem":
         return {"TableName": table, "Key": key}
@@ -184,7 +187,7 @@ class Probes:
         slot, key_arn = (name, tuple(sorted(context.items()))), self.ctx.arn(f"key:{name}")
         if self.contextual_under.get(slot) != key_arn:
             try:
-                blob = self.ctx.backend.client("kms").encrypt(KeyId=key_arn, Plaintext=PLAINTEXT,
+                blob = self._kms(key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT,
                                                               EncryptionContext=dict(context))["CiphertextBlob"]
             except Exception as error:
                 answer = getattr(error, "response", None)
@@ -196,6 +199,11 @@ class Probes:
             self.contextual[slot], self.contextual_under[slot] = blob, key_arn
         return self.contextual[slot]
 
+    def _kms(self, key_arn: str) -> Any:
+        """KMS as orchestrate's identity in the key's account (the key's administrator there)."""
+        parts = key_arn.split(":")
+        return self.ctx.backend.client("kms", None, parts[4] if len(parts) > 4 and parts[4] else None)
+
     def _current(self, name: str) -> bool:
         return name in self.blobs and self.made_under.get(name) == self.ctx.arn(f"key:{name}")
 
@@ -203,7 +211,7 @@ class Probes:
         """One Encrypt; an AWS answer that refuses is kept, anything else (no answer) propagates."""
         key_arn = self.ctx.arn(f"key:{name}")
         try:
-            blob = self.ctx.backend.client("kms").encrypt(KeyId=key_arn, Plaintext=PLAINTEXT)["CiphertextBlob"]
+            blob = self._kms(key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT)["CiphertextBlob"]
         except Exception as error:
             error_body = getattr(error, "response", None)
             if not isinstance(error_body, dict) or "Error" not in error_body:

@@ -35,8 +35,9 @@ class DesiredWorld:
         self.desired = desired
         self.ciphertexts = ciphertexts
         self.contextual = contextual if contextual is not None else {}  # (key name, context) -> ciphertext
-        self._access = {name: IamUserAccess().desired(ctx, desired, name) for name in desired.users}
-        self._role_access = {ctx.arn(f"role:{name}"): IamRoleAccess().desired(ctx, desired, name) for name in desired.roles}
+        self._access = {name: IamUserAccess().desired(ctx.for_entity("users", name), desired, name) for name in desired.users}
+        self._role_access = {ctx.arn(f"role:{name}"): IamRoleAccess().desired(ctx.for_entity("roles", name), desired, name)
+                             for name in desired.roles}
         self._customer = {ctx.arn(f"policy:{name}"): IamPolicy().desired(ctx, desired, name)["document"] for name in desired.policies}
 
     # identities -------------------------------------------------------------------------
@@ -46,8 +47,9 @@ class DesiredWorld:
         for name, user in self.desired.users.items():
             if self.ctx.arn(f"user:{name}") == principal_arn:
                 physical = self.ctx.physical(name)
-                principal = Principal(principal_arn, self.ctx.account, "User", physical, None, dict(user.tags))
-                return Identity(principal, self.ctx.account, user_name=name)
+                account = self.ctx.account_id("users", name)
+                principal = Principal(principal_arn, account, "User", physical, None, dict(user.tags))
+                return Identity(principal, account, user_name=name)
         return None
 
     def _session(self, session_arn: str) -> Identity | None:
@@ -56,16 +58,18 @@ class DesiredWorld:
         for name, role in self.desired.roles.items():
             if self.ctx.physical(name) == role_name:
                 role_arn = self.ctx.arn(f"role:{name}")
-                principal = Principal(session_arn, self.ctx.account, "AssumedRole", None, None, dict(role.tags),
+                account = self.ctx.account_id("roles", name)
+                principal = Principal(session_arn, account, "AssumedRole", None, None, dict(role.tags),
                                       role_arn=role_arn)
-                return Identity(principal, self.ctx.account, role_arn=role_arn)
+                return Identity(principal, account, role_arn=role_arn)
         return None
 
     def role(self, role_arn: str) -> RoleInfo | None:
         for name, role in self.desired.roles.items():
             if self.ctx.arn(f"role:{name}") == role_arn:
-                trust = IamRole().desired(self.ctx, self.desired, name)["trust_policy"]
-                return RoleInfo(self.ctx.physical(name), role_arn, self.ctx.account, "", json.dumps(trust), dict(role.tags))
+                scoped = self.ctx.for_entity("roles", name)
+                trust = IamRole().desired(scoped, self.desired, name)["trust_policy"]
+                return RoleInfo(self.ctx.physical(name), role_arn, scoped.account, "", json.dumps(trust), dict(role.tags))
         return None
 
     def identity_for_access_key(self, access_key_id: str | None) -> Identity | None:
@@ -138,15 +142,16 @@ class DesiredWorld:
 
     def _key_info(self, name: str) -> KeyInfo:
         key = self.desired.keys[name]
-        properties = KmsKey().desired(self.ctx, self.desired, name)
+        scoped = self.ctx.for_entity("keys", name)
+        properties = KmsKey().desired(scoped, self.desired, name)
         arn = self.ctx.arn(f"key:{name}")
-        return KeyInfo(arn.rpartition("/")[2], arn, self.ctx.account, self.ctx.region, json.dumps(properties["policy"]),
+        return KeyInfo(arn.rpartition("/")[2], arn, scoped.account, self.ctx.region, json.dumps(properties["policy"]),
                        key.state, key.usable, False, tuple(properties["aliases"]),
                        key.spec, key.usage, tags=dict(key.tags), grants=self._grants(name, arn))
 
     def _grants(self, name: str, key_arn: str) -> tuple[GrantInfo, ...]:
         """The key's declared grants, as the gate reads moto's ("Grants in AWS KMS")."""
-        declared = KmsGrant().desired(self.ctx, self.desired, name)["grants"]
+        declared = KmsGrant().desired(self.ctx.for_entity("keys", name), self.desired, name)["grants"]
         return tuple(GrantInfo(label, label, grant["grantee"], tuple(grant["operations"]), key_arn,
                                (grant["constraints"] or {}).get("encryption_context_equals"),
                                (grant["constraints"] or {}).get("encryption_context_subset"))
@@ -157,8 +162,9 @@ class DesiredWorld:
             arn = self.ctx.arn(f"table:{name}")
             if name_or_arn in (arn, self.ctx.physical(name)):
                 key = table.key_name()
-                policy = DynamoDBTable().desired(self.ctx, self.desired, name)["policy"]
-                return TableInfo(self.ctx.physical(name), arn, self.ctx.account, self.ctx.region, table.partition_key.name,
+                scoped = self.ctx.for_entity("tables", name)
+                policy = DynamoDBTable().desired(scoped, self.desired, name)["policy"]
+                return TableInfo(self.ctx.physical(name), arn, scoped.account, self.ctx.region, table.partition_key.name,
                                  table.sort_key.name if table.sort_key else None,
                                  self.ctx.arn(f"key:{key}") if key else None,
                                  None if policy is None else json.dumps(policy), dict(table.tags))
@@ -170,10 +176,11 @@ class DesiredWorld:
         found = self._bucket_name(name)
         if found is None:
             return None
-        properties = S3Bucket().desired(self.ctx, self.desired, found)
+        scoped = self.ctx.for_entity("buckets", found)
+        properties = S3Bucket().desired(scoped, self.desired, found)
         algorithm, key_id = _sse(properties["encryption"])
         policy = properties["policy"]
-        return BucketInfo(self.ctx.bucket_name(found), self.ctx.arn(f"bucket:{found}"), self.ctx.account, self.ctx.region,
+        return BucketInfo(self.ctx.bucket_name(found), self.ctx.arn(f"bucket:{found}"), scoped.account, self.ctx.region,
                           None if policy is None else json.dumps(policy), algorithm, key_id, properties["bucket_key"])
 
     def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None:

@@ -43,6 +43,10 @@ class PrincipalKeys:
         #: access keys of runs that did not finish, deleted when this one started
         self.swept = 0
 
+    def _iam(self, user: str) -> Any:
+        """IAM as orchestrate's identity in the user's account (keys are made where the user is)."""
+        return self.ctx.for_entity("users", user).backend.client("iam")
+
     def credentials(self, user: str) -> Credentials:
         """The access key of scenario user `user`, made (and marked) on first use."""
         if user not in self._keys:
@@ -50,7 +54,7 @@ class PrincipalKeys:
         return self._keys[user]
 
     def _make(self, user: str) -> Credentials:
-        iam = self.ctx.backend.client("iam")
+        iam = self._iam(user)
         physical = self.ctx.physical(user)
         held = tuple(key["AccessKeyId"] for key in list_keys(iam, physical))
         pending = PendingMark(self.mark, datetime.now(timezone.utc), held)
@@ -86,7 +90,7 @@ class PrincipalKeys:
     def _delete_made(self, user: str, failed: list[str]) -> None:
         if user not in self._keys:
             return
-        iam = self.ctx.backend.client("iam")
+        iam = self._iam(user)
         physical = self.ctx.physical(user)
         credentials = self._keys[user]
         if _delete_key(iam, physical, credentials.access_key_id) is False:
@@ -110,7 +114,7 @@ class PrincipalKeys:
     def _sweep_user(self, user: str, own: bool) -> int:
         """Delete a user's leftover keys: those marked by other sessions of this run (own: False),
         and the key made under a pending mark that was never followed by its mark."""
-        iam = self.ctx.backend.client("iam")
+        iam = self._iam(user)
         physical = self.ctx.physical(user)
         tags = _tags(iam, physical)
         if tags is None or not self.ctx.owns(tags):

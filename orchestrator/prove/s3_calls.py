@@ -56,7 +56,7 @@ def restore(ctx: Context, desired: DesiredState, operation: str, resource: str) 
 
     def undo(_answer: dict[str, Any]) -> None:
         if body is None:
-            ctx.backend.client("s3").delete_object(Bucket=ctx.bucket_name(bucket), Key=key)
+            ctx.for_entity("buckets", bucket).backend.client("s3").delete_object(Bucket=ctx.bucket_name(bucket), Key=key)
         else:
-            put_seeded(ctx, bucket, key, body)
+            put_seeded(ctx.for_entity("buckets", bucket), bucket, key, body)
     return undo

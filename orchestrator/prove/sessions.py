@@ -35,7 +35,8 @@ class RoleSessions:
         return f"orchestrate-{self.keys.mark.session}"
 
     def session_arn(self, role: str) -> str:
-        return f"arn:aws:sts::{self.ctx.account}:assumed-role/{self.ctx.physical(role)}/{self.session_name}"
+        account = self.ctx.account_id("roles", role)
+        return f"arn:aws:sts::{account}:assumed-role/{self.ctx.physical(role)}/{self.session_name}"
 
     def credentials(self, role: str, via: str | None) -> Credentials:
         """A session of scenario role `role`, assumed by `via` (a scenario user) or orchestrate."""
@@ -49,7 +50,9 @@ class RoleSessions:
 
     def _assume(self, role: str, via: str | None) -> tuple[Credentials, datetime]:
         caller = self.keys.credentials(via) if via is not None else None
-        answer = self.ctx.backend.client("sts", caller).assume_role(
+        # without `via`, orchestrate's own identity in the role's account assumes it
+        home = None if caller is not None else self.ctx.account_id("roles", role)
+        answer = self.ctx.backend.client("sts", caller, home).assume_role(
             RoleArn=self.ctx.arn(f"role:{role}"), RoleSessionName=self.session_name, DurationSeconds=SESSION_SECONDS)
         granted: dict[str, Any] = answer["Credentials"]
         credentials = Credentials(granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])

@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator.backends.base import Backend
+from orchestrator.backends.base import Backend, BackendError
 from orchestrator.model.policy import ARN_OPERATORS, base_operator
 
 #: Sections whose entities may live in another account (`account: NAME`).
@@ -67,6 +67,11 @@ class Context:
         the account of every entity that names one (the same in every state)."""
         for state in states:
             self.accounts.update(state.accounts)
+        for name, account_id in self.accounts.items():
+            if account_id == self.home_account:
+                raise BackendError(f"the scenario's account {name!r} ({account_id}) is the home account this run acts in;"
+                                   " another account needs another id")
+        for state in states:
             for name, role in state.roles.items():
                 self.role_paths[name] = role.path
             for section in ENTITY_SECTIONS:

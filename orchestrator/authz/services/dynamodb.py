@@ -89,9 +89,10 @@ def _table_step(action: str, ctx: PlanContext, name: str, table: TableInfo | Non
                          resource_account=table.account if table else ctx.account, denial=Denial.JSON)
 
 
-def customer_key(ctx: PlanContext, key_ref: str | None) -> KeyInfo | None:
-    """The customer managed key behind ``key_ref``; None for AWS managed/owned keys."""
-    key = ctx.world.kms_key(key_ref, ctx.region, ctx.account) if key_ref else None
+def customer_key(ctx: PlanContext, key_ref: str | None, account: str | None = None) -> KeyInfo | None:
+    """The customer managed key behind ``key_ref`` (a key id is looked up in ``account``, the
+    table's, by default the serving account); None for AWS managed/owned keys."""
+    key = ctx.world.kms_key(key_ref, ctx.region, account or ctx.account) if key_ref else None
     return None if key is None or key.aws_managed else key
 
 
@@ -106,7 +107,7 @@ def _via_dynamodb(ctx: PlanContext, table_name: str, account: str) -> tuple[dict
 
 def _decrypt_step(ctx: PlanContext, table: TableInfo | None) -> Authorization | None:
     """DynamoDB's ``kms:Decrypt`` of the table key, made as the caller."""
-    key = customer_key(ctx, table.kms_key_ref) if table is not None else None
+    key = customer_key(ctx, table.kms_key_ref, table.account) if table is not None else None
     if key is None or table is None:
         return None
     context, pairs = _via_dynamodb(ctx, table.name, table.account)

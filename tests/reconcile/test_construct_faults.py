@@ -1,9 +1,11 @@
-"""Fault convergence for buckets: scenarios/bucket-policy-account.yaml and s3-sse-kms.yaml applied
-state by state and interrupted at their k-th mutating call, for every k (CreateBucket,
-PutBucketTagging, PutBucketEncryption, PutBucketPolicy, DeleteBucketPolicy, PutObject among them),
-then applied again: the world matches the last state, a further apply makes no mutating call, and
-destroy leaves no bucket, user or live key. The whole run (expectations and their undoing
-included) refused at any mutating call is reported, and the next run passes."""
+"""Fault convergence for issue 11's constructs: buckets (bucket-policy-account, s3-sse-kms), roles
+(role-trust-account) and entities of another account (cross-account-table), each applied state
+by state and interrupted at its k-th mutating call, for every k (CreateBucket, PutBucketTagging,
+PutBucketEncryption, PutBucketPolicy, PutObject, CreateRole, UpdateAssumeRolePolicy,
+PutRolePolicy, and every call made in the partner account among them), then applied again: the
+world matches the last state, a further apply makes no mutating call, and destroy leaves no
+bucket, user, role or live key in any of the scenario's accounts. The whole run (expectations and
+their undoing included) refused at any mutating call is reported, and the next run passes."""
 
 from __future__ import annotations
 
@@ -22,16 +24,23 @@ from orchestrator.reconcile.observe import plan_state
 from orchestrator.resources.context import Context
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml") for name in ("bucket-policy-account", "s3-sse-kms")}
+SCENARIOS = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+             for name in ("bucket-policy-account", "s3-sse-kms", "role-trust-account", "cross-account-table")}
 
 
 class Interrupted(Exception):
     pass
 
 
+def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> Context:
+    ctx = Context(backend, loaded.scenario.name)
+    ctx.declare(loaded.desired)
+    return ctx
+
+
 def apply_all(backend: EmbeddedBackend, loaded: LoadedScenario) -> None:
     for index, state in enumerate(loaded.scenario.states):
-        apply_state(Context(backend, loaded.scenario.name), loaded.desired[index], state.name)
+        apply_state(context(backend, loaded), loaded.desired[index], state.name)
 
 
 def fail_at(backend: EmbeddedBackend, k: int, error: Any) -> dict[str, Any]:
@@ -52,12 +61,16 @@ def refused(operation: str) -> ClientError:
     return ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "refused for the test"}}, operation)
 
 
-def leftovers(backend: EmbeddedBackend) -> list[str]:
+def leftovers(backend: EmbeddedBackend, loaded: LoadedScenario) -> list[str]:
     found = [f"bucket {b['Name']}" for b in backend.client("s3").list_buckets()["Buckets"]]
-    found += [f"user {u['UserName']}" for u in backend.client("iam").list_users()["Users"]]
-    kms = backend.client("kms")
-    found += [f"key {k['KeyId']}" for k in kms.list_keys()["Keys"]
-              if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
+    for account in [None, *loaded.desired[0].accounts.values()]:
+        iam = backend.client("iam", None, account)
+        found += [f"user {u['UserName']}" for u in iam.list_users()["Users"]]
+        found += [f"role {r['RoleName']}" for r in iam.list_roles()["Roles"]]
+        kms = backend.client("kms", None, account)
+        found += [f"key {k['KeyId']}" for k in kms.list_keys()["Keys"]
+                  if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyState"] != "PendingDeletion"]
+        found += [f"table {t}" for t in backend.client("dynamodb", None, account).list_tables()["TableNames"]]
     return found
 
 
@@ -66,7 +79,7 @@ def clean_calls(name: str, run: bool) -> list[str]:
     backend = EmbeddedBackend(loaded.scenario.region)
     try:
         if run:
-            assert run_states(Context(backend, loaded.scenario.name), loaded, len(loaded.scenario.states) - 1).passed
+            assert run_states(context(backend, loaded), loaded, len(loaded.scenario.states) - 1).passed
         else:
             apply_all(backend, loaded)
         return [operation for _, operation, _ in backend.log.mutating()]
@@ -94,8 +107,22 @@ def test_a_second_apply_makes_no_mutating_call(name: str) -> None:
     try:
         apply_all(backend, loaded)
         backend.log.clear()
-        apply_state(Context(backend, loaded.scenario.name), loaded.desired[-1], "again")
+        apply_state(context(backend, loaded), loaded.desired[-1], "again")
         assert backend.log.mutating() == []
+    finally:
+        backend.close()
+
+
+def test_the_partner_account_holds_the_partner_user() -> None:
+    loaded = SCENARIOS["cross-account-table"]
+    backend = EmbeddedBackend(loaded.scenario.region)
+    try:
+        apply_all(backend, loaded)
+        partner = loaded.desired[0].accounts["partner"]
+        assert [u["Arn"] for u in backend.client("iam", None, partner).list_users()["Users"]] == [
+            f"arn:aws:iam::{partner}:user/analyst"]
+        assert backend.client("iam").list_users()["Users"] == []
+        assert backend.client("dynamodb", None, partner).list_tables()["TableNames"] == []
     finally:
         backend.close()
 
@@ -110,13 +137,12 @@ def test_interrupted_apply_converges_then_destroys_cleanly(name: str, k: int) ->
             apply_all(backend, loaded)
         fault["undo"]()
         apply_all(backend, loaded)
-        ctx = Context(backend, loaded.scenario.name)
-        assert plan_state(ctx, loaded.desired[-1], "check").pending == []
+        assert plan_state(context(backend, loaded), loaded.desired[-1], "check").pending == []
         backend.log.clear()
-        apply_state(Context(backend, loaded.scenario.name), loaded.desired[-1], "again")
+        apply_state(context(backend, loaded), loaded.desired[-1], "again")
         assert backend.log.mutating() == []
-        destroy(Context(backend, loaded.scenario.name), loaded.desired[-1])
-        assert leftovers(backend) == []
+        destroy(context(backend, loaded), loaded.desired[-1])
+        assert leftovers(backend, loaded) == []
     finally:
         backend.close()
 
@@ -128,7 +154,7 @@ def test_a_run_refused_at_any_mutating_call_reports_then_converges(name: str, k:
     backend = EmbeddedBackend(loaded.scenario.region)
     try:
         fault = fail_at(backend, k, refused)
-        result = run_states(Context(backend, loaded.scenario.name), loaded, last)
+        result = run_states(context(backend, loaded), loaded, last)
         fault["undo"]()
         assert fault["refused"]
         refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in result.error
@@ -136,9 +162,9 @@ def test_a_run_refused_at_any_mutating_call_reports_then_converges(name: str, k:
         # a refused cleanup call is left to the next run; a refused probe Encrypt is made again
         # when the expectation that decrypts needs its ciphertext
         assert refused_here or errored or fault["refused"] in ("DeleteAccessKey", "UntagUser", "Encrypt"), result
-        again = run_states(Context(backend, loaded.scenario.name), loaded, last)
+        again = run_states(context(backend, loaded), loaded, last)
         assert again.passed, (again.error, [v.problems for v in again.verdicts])
-        destroy(Context(backend, loaded.scenario.name), loaded.desired[-1])
-        assert leftovers(backend) == []
+        destroy(context(backend, loaded), loaded.desired[-1])
+        assert leftovers(backend, loaded) == []
     finally:
         backend.close()
