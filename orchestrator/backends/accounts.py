@@ -15,6 +15,12 @@ from typing import Any
 from orchestrator.backends.base import Backend, Credentials
 
 
+def in_account(backend: Any, account: str) -> Any:
+    """`backend` as the orchestrator's identity in `account` (the backend itself for its own)."""
+    base = backend.home if isinstance(backend, AccountView) else backend
+    return base if account == base.account_id else AccountView(base, account)
+
+
 class AccountView:
     def __init__(self, base: Backend, account: str) -> None:
         self._base = base
@@ -36,9 +42,6 @@ class AccountView:
         if self._identity is None:
             self._identity = self._base.identity_in(self._account)
         return self._identity
-
-    def in_account(self, account: str) -> Any:
-        return self._base.in_account(account)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._base, name)

@@ -191,14 +191,6 @@ class Backend(ABC):
         world is this process's own (embedded)."""
         return None
 
-    def in_account(self, account: str) -> Backend:
-        """This backend as the orchestrator's identity in `account` (itself for its own account)."""
-        if account == self.account_id:
-            return self
-        from orchestrator.backends.accounts import AccountView
-
-        return AccountView(self, account)  # type: ignore[return-value]
-
     def forget_principal(self, credentials: Credentials) -> None:
         """Drop cached clients of a principal whose access key was deleted."""
         for cache_key in [k for k in self._clients if k[1] == credentials.access_key_id]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from orchestrator.loader.diagnostics import PathElement
-from orchestrator.loader.validation import Problem
+from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.policy import PolicyDocument, Statement, as_list, is_reference
 from orchestrator.model.resources import Bucket
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -82,9 +82,7 @@ def _duplicate_objects(bucket: Bucket, path: Path) -> list[Problem]:
 def check_bucket_policy(name: str, document: PolicyDocument, path: Path) -> list[Problem]:
     """Every statement names resources, and only this bucket's (see the module docstring)."""
     problems: list[Problem] = []
-    single = not isinstance(document.statement, list)
-    for index, statement in enumerate(document.statements()):
-        spath = path + ("Statement",) + (() if single else (index,))
+    for spath, statement in located_statements(document, path):
         if statement.resource is None and statement.not_resource is None:
             problems.append(Problem(spath, (
                 "each statement of a bucket policy needs Resource or NotResource (IAM User Guide, \"IAM JSON"

@@ -17,7 +17,7 @@ from typing import Any
 from orchestrator.loader.bucket_checks import bucket_documents, check_buckets, check_s3_expectation
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.table_policy import check_table_policy
-from orchestrator.loader.validation import Problem
+from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator, is_reference
 from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
@@ -148,9 +148,7 @@ def _documents(desired: DesiredState, prefix: Path) -> Iterator[tuple[Path, Poli
 
 def check_document(names: dict[str, set[str]], document: PolicyDocument, path: Path, principals: bool) -> list[Problem]:
     problems: list[Problem] = []
-    single = not isinstance(document.statement, list)
-    for index, statement in enumerate(document.statements()):
-        spath = path + ("Statement",) + (() if single else (index,))
+    for spath, statement in located_statements(document, path):
         for field, alias in (("principal", "Principal"), ("not_principal", "NotPrincipal")):
             value = getattr(statement, field)
             if value is not None and value != "*" and value.aws is not None:

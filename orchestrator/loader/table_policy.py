@@ -30,7 +30,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from orchestrator.loader.diagnostics import PathElement
-from orchestrator.loader.validation import Problem
+from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.policy import ACCOUNT_ID_PATTERN, PolicyDocument, Statement, as_list, is_reference
 
 Path = tuple[PathElement, ...]
@@ -55,9 +55,7 @@ MANAGEMENT_ACTIONS = (
 def check_table_policy(name: str, document: PolicyDocument, path: Path, names: dict[str, set[str]]) -> list[Problem]:
     """Resources named, resources that can match the table, no Deny that locks orchestrate out of it."""
     problems: list[Problem] = []
-    single = not isinstance(document.statement, list)
-    for index, statement in enumerate(document.statements()):
-        spath = path + ("Statement",) + (() if single else (index,))
+    for spath, statement in located_statements(document, path):
         if statement.resource is None and statement.not_resource is None:
             problems.append(Problem(spath, (
                 "each statement of a table policy needs Resource or NotResource (IAM User Guide,"

@@ -9,6 +9,7 @@ specific error when a union fails at several depths.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,6 +31,13 @@ class Problem:
     path: tuple[PathElement, ...]
     message: str
     at_key: bool = False
+
+
+def located_statements(document: Any, path: tuple[PathElement, ...]) -> Iterator[tuple[tuple[PathElement, ...], Any]]:
+    """Each statement of a policy document with its path (`Statement` or `Statement[i]`, as written)."""
+    single = not isinstance(document.statement, list)
+    for index, statement in enumerate(document.statements()):
+        yield path + ("Statement",) + (() if single else (index,)), statement
 
 
 def data_path(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[PathElement, ...], Any]:

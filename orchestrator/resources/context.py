@@ -11,6 +11,7 @@ import copy
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Backend, BackendError
 from orchestrator.model.policy import ARN_OPERATORS, base_operator
 
@@ -99,7 +100,7 @@ class Context:
         account = home.account_id(section, name)
         if account == home.account:
             return home
-        return replace(home, backend=home.backend.in_account(account), home_context=home,
+        return replace(home, backend=in_account(home.backend, account), home_context=home,
                        cache=home.account_caches.setdefault(account, {}))
 
     def iam_path(self) -> str:
