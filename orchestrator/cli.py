@@ -83,7 +83,25 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(command="matrix")
 
 
-BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix]
+def _add_import(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("import", help="a CloudFormation template as a scenario, expectations proposed by the engine")
+    parser.add_argument("template", metavar="TEMPLATE", help="CloudFormation template (YAML or JSON)")
+    parser.add_argument("-o", "--out", metavar="FILE", help="write the scenario here (default: standard output)")
+    parser.add_argument("--region", default="us-east-1", help="the scenario's region (default: us-east-1)")
+    parser.set_defaults(command="import_")
+
+
+def _add_export(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("export", help="a policy state as a CloudFormation template or Terraform configuration")
+    parser.add_argument("file", metavar="FILE", help="scenario file")
+    parser.add_argument("--format", choices=["cloudformation", "terraform"], required=True, help="the template format")
+    parser.add_argument("--state", help="the policy state to export (default: the last)")
+    parser.add_argument("-o", dest="output_path", metavar="PATH", help="write the template here (default: standard output)")
+    parser.set_defaults(command="export")
+
+
+BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix, _add_import,
+            _add_export]
 
 
 def _version() -> str:
@@ -113,13 +131,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want
         return int(exit_.code or 0)
-    from orchestrator.commands.signals import Terminated, exit_code, raising_on_stop
+    from orchestrator.commands.signals import Terminated, exit_code, raising_on_stop, stopped_by
 
+    # Imported before the handlers are set: building the models' validators runs inside pydantic,
+    # which would wrap a Terminated raised there in its own SchemaError. A signal meanwhile has
+    # its default effect, before anything has begun.
+    module = importlib.import_module(f"orchestrator.commands.{args.command}")
+    importlib.import_module("orchestrator.model.scenario")
     try:
         with raising_on_stop():  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
-            module = importlib.import_module(f"orchestrator.commands.{args.command}")
             return int(module.run(args))
     except (KeyboardInterrupt, Terminated) as stopped:
+        print("terminated" if isinstance(stopped, Terminated) else "interrupted", file=sys.stderr)
+        return exit_code(stopped)
+    except Exception as error:  # a library that wrapped our Terminated (or KeyboardInterrupt) in its own error
+        stopped = stopped_by(error)
+        if stopped is None:
+            raise
         print("terminated" if isinstance(stopped, Terminated) else "interrupted", file=sys.stderr)
         return exit_code(stopped)
 

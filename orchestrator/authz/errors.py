@@ -47,6 +47,7 @@ __all__ = [
     "kms_denied",
     "kms_key_state_error",
     "kms_not_pending_deletion_error",
+    "kms_key_usage_error",
     "dynamodb_kms_denied",
     "dynamodb_kms_state_error",
 ]
@@ -178,6 +179,18 @@ def kms_key_state_error(key_arn: str, state: str, request_id: str,
         return AwsError("KMSInvalidStateException", f"{key_arn} is {state[0].lower()}{state[1:]}.",
                         400, "key-state", service, request_id)
     return None
+
+
+def kms_key_usage_error(code: str, key_arn: str, key_usage: str, operation: str, request_id: str) -> AwsError:
+    """A key whose usage or spec cannot serve the operation: ``InvalidKeyUsageException``
+    "<key arn> key usage is SIGN_VERIFY which is not valid for Encrypt." (AWS's answer as quoted in
+    jonathankeebler/jwt-kms#4), or ``UnsupportedOperationException`` for GetPublicKey of a
+    symmetric key (KMS API Reference, "GetPublicKey"; the wording is ours, AWS's is undocumented)."""
+    if code == "UnsupportedOperationException":
+        message = f"{key_arn} key usage is {key_usage}: only an asymmetric KMS key has a public key."
+    else:
+        message = f"{key_arn} key usage is {key_usage} which is not valid for {operation}."
+    return AwsError(code, message, 400, "key-usage", "kms", request_id)
 
 
 def kms_not_pending_deletion_error(key_arn: str, request_id: str) -> AwsError:

@@ -36,6 +36,7 @@ from .errors import (
     generic_denied,
     kms_denied,
     kms_key_state_error,
+    kms_key_usage_error,
     kms_not_pending_deletion_error,
     new_request_id,
     s3_denied,
@@ -48,7 +49,7 @@ from .request import Principal
 from .services import Authorization, CallPlan, Denial, PlanContext, plan_call
 from .services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
 from .transport import Transport
-from .world import Identity, PolicyDoc, World
+from .world import DEFAULT_ACCOUNT, Identity, PolicyDoc, World
 
 __all__ = ["Gate", "CallVerdict", "ADMIN_POLICY", "MOTO_CALLER"]
 
@@ -117,8 +118,10 @@ def _denial(style: str, service: str, principal: Principal, step: Authorization,
 def _state_error(step: Authorization, service: str, request_id: str) -> AwsError | None:
     """Key-state error for a step whose key is in a state the operation refuses."""
     key = step.key
-    if key is None or key.state not in step.blocked_states:
+    if key is None:
         return None
+    if key.state not in step.blocked_states:
+        return _usage_error(step, service, request_id)
     if step.denial == Denial.DYNAMODB_KMS:
         return dynamodb_kms_state_error(key.arn, key.state, request_id)
     if step.action == "kms:CancelKeyDeletion":
@@ -127,6 +130,20 @@ def _state_error(step: Authorization, service: str, request_id: str) -> AwsError
     if error is not None and service == "s3":
         return AwsError(f"KMS.{error.code}", error.message, error.http_status, error.layer, "s3", request_id)
     return error
+
+
+def _usage_error(step: Authorization, service: str, request_id: str) -> AwsError | None:
+    """A direct KMS call on a key whose usage or spec cannot serve it (KMS API Reference, "Sign",
+    "GenerateMac", "GetPublicKey"): decided after authorization and key state, as AWS does."""
+    from .services.kms import usage_refusal
+
+    if step.key is None or service != "kms" or not step.action.startswith("kms:"):
+        return None
+    operation = step.action.removeprefix("kms:")
+    code = usage_refusal(operation, step.key)
+    if code is None:
+        return None
+    return kms_key_usage_error(code, step.key.arn, step.key.key_usage, operation, request_id)
 
 
 class Gate:
@@ -191,9 +208,24 @@ class Gate:
 
         Today: IAM SimulatePrincipalPolicy / SimulateCustomPolicy, from the engine.
         """
+        if service == "kms" and operation == "Verify":
+            return self._invalid_signature(params)
         if service != "iam" or operation not in SIMULATE_OPERATIONS:
             return None
         return simulate_call(operation, params, self.world, new_request_id())
+
+    def _invalid_signature(self, params: Mapping[str, Any]) -> AwsError | None:
+        """KMS API Reference, "Verify": "If the signature is not verified, the Verify operation
+        fails with a KMSInvalidSignatureException exception"; moto 5.2 answers SignatureValid
+        false instead, so the gate answers an invalid one (docs/embedded-departures.md)."""
+        check = getattr(self.world, "signature_valid", None)
+        if check is None:
+            return None
+        valid = check(params.get("KeyId"), params.get("Message"), params.get("Signature"),
+                      str(params.get("SigningAlgorithm") or ""), self.region, DEFAULT_ACCOUNT)
+        if valid is not False:
+            return None
+        return AwsError("KMSInvalidSignatureException", "", 400, "verification", "kms", new_request_id())
 
     def plan(self, identity: Identity | None, account: str, service: str, operation: str,
              params: Mapping[str, Any], region: str) -> CallPlan:

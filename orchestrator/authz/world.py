@@ -424,6 +424,26 @@ class World:
                     return found
         return None
 
+    def signature_valid(self, key_ref: str | None, message: bytes | str | None, signature: bytes | str | None,
+                        algorithm: str, region: str, account: str) -> bool | None:
+        """Whether moto's key pair verifies ``signature`` of the RAW ``message`` (None: no such key,
+        or no signature to check), for the gate's answer to Verify (moto 5.2 answers an invalid
+        signature with SignatureValid false; AWS with KMSInvalidSignatureException)."""
+        if not key_ref or not algorithm:
+            return None
+        if key_ref.startswith("arn:"):
+            parts = key_ref.split(":")
+            region, account = parts[3] or region, parts[4] or account
+        backend = self._kms_backend(account, region)
+        key = None if backend is None else backend.keys.get(self._raw_key_id(backend, key_ref))
+        raw_message, raw_signature = self._blob_bytes(message), self._blob_bytes(signature)
+        if key is None or key.key_usage != "SIGN_VERIFY" or not raw_message or not raw_signature:
+            return None
+        try:
+            return bool(key.private_key.verify(raw_message, raw_signature, algorithm))
+        except Exception:  # an algorithm moto refuses: moto answers it itself
+            return None
+
     @staticmethod
     def _blob_bytes(blob: bytes | str | None) -> bytes | None:
         if blob is None:
@@ -442,7 +462,9 @@ class World:
             key_id=key.id, arn=key.arn, account=key.account_id, region=key.region,
             policy=str(key.policy or "{}"), state=str(key.key_state), enabled=bool(key.enabled),
             aws_managed=any(a.startswith("alias/aws/") for a in aliases), aliases=aliases,
-            key_spec=str(key.key_spec), key_usage=str(key.key_usage), origin=str(key.origin),
+            # moto keeps None for a CreateKey without KeySpec/KeyUsage; AWS defaults them
+            key_spec=str(key.key_spec or "SYMMETRIC_DEFAULT"), key_usage=str(key.key_usage or "ENCRYPT_DECRYPT"),
+            origin=str(key.origin),
             multi_region=bool(key.multi_region), tags=_tag_map(tags, "TagKey", "TagValue"),
             grants=tuple(self._grant_info(key, g) for g in list(key.grants.values())),
         )

@@ -41,6 +41,19 @@ def exit_code(error: BaseException) -> int:
     return error.exit_code if isinstance(error, Terminated) else 128 + signal.SIGINT
 
 
+def stopped_by(error: BaseException) -> BaseException | None:
+    """The Terminated or KeyboardInterrupt an exception was raised from, if any (a library that
+    catches everything, such as pydantic while it builds a validator, wraps what it caught)."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        if isinstance(found, (Terminated, KeyboardInterrupt)):
+            return found
+        seen.add(id(found))
+        found = found.__cause__ or found.__context__
+    return None
+
+
 @contextmanager
 def raising_on_stop() -> Iterator[None]:
     """While the block runs, SIGTERM raises Terminated and SIGINT KeyboardInterrupt, once."""

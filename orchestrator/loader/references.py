@@ -16,6 +16,7 @@ from typing import Any
 
 from orchestrator.loader.bucket_checks import bucket_documents, check_buckets, check_s3_expectation
 from orchestrator.loader.diagnostics import PathElement
+from orchestrator.loader.key_checks import check_key_expectation
 from orchestrator.loader.table_policy import check_table_policy
 from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator, is_reference
@@ -320,6 +321,8 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
         problems.append(Problem(path + ("resource",), f"{expectation.resource!r} names no {kind} of this scenario{_known(entity_names(desired)[kind])}"))
     elif kind == "table":
         problems += _check_table_call(desired, expectation, name, path)
+    elif kind == "key":
+        problems += check_key_expectation(name, desired.keys[name], expectation, path)
     for field in ("key", "item"):
         problems += _finite_numbers(getattr(expectation, field) or {}, path + (field,))
     return problems

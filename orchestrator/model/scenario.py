@@ -24,6 +24,11 @@ EXPECTATION_ACTIONS: dict[str, str] = {
     "kms:DescribeKey": "key",
     "kms:ReEncrypt": "key",
     "kms:CreateGrant": "key",
+    "kms:Sign": "key",
+    "kms:Verify": "key",
+    "kms:GetPublicKey": "key",
+    "kms:GenerateMac": "key",
+    "kms:VerifyMac": "key",
     "sts:AssumeRole": "role",
     "s3:GetObject": "object",
     "s3:PutObject": "object",
@@ -41,11 +46,24 @@ Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
     "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable",
     "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt",
-    "kms:CreateGrant", "sts:AssumeRole",
+    "kms:CreateGrant", "kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:GenerateMac", "kms:VerifyMac",
+    "sts:AssumeRole",
     "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:HeadObject", "s3:ListBucket",
 ]
 # KMS API Reference, "Encryption context": the operations that take an EncryptionContext.
 CONTEXT_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey"})
+# KMS API Reference, Encrypt/Decrypt (EncryptionAlgorithm), Sign/Verify (SigningAlgorithm),
+# GenerateMac/VerifyMac (MacAlgorithm): the operations that name an algorithm.
+ALGORITHM_ACTIONS = frozenset({"kms:Encrypt", "kms:Decrypt", "kms:Sign", "kms:Verify", "kms:GenerateMac", "kms:VerifyMac"})
+#: Actions an expectation may prove offline, with the public key orchestrate fetched (no KMS call as `as`).
+OFFLINE_ACTIONS = frozenset({"kms:Verify"})
+Algorithm = Literal[
+    "SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE",
+    "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
+    "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512",
+    "ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512", "SM2DSA",
+    "HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512",
+]
 
 
 def _ip_address(value: str) -> str:
@@ -92,6 +110,15 @@ class Expectation(Strict):
         None, description="aws:SourceIp the gate sees for this call (embedded backend and serve only)")
     secure_transport: bool | None = Field(
         None, description="aws:SecureTransport the gate sees for this call (embedded backend and serve only)")
+    #: KMS API Reference: EncryptionAlgorithm, SigningAlgorithm or MacAlgorithm of the call.
+    algorithm: Algorithm | None = Field(
+        None, description="EncryptionAlgorithm (kms:Encrypt, Decrypt), SigningAlgorithm (kms:Sign, Verify) or"
+        " MacAlgorithm (kms:GenerateMac, VerifyMac); checked against the key spec (KMS Developer Guide,"
+        " \"Key spec reference\"); default: the key spec's first")
+    offline: bool = Field(
+        False, description="kms:Verify only: `as` verifies a signature orchestrate made, offline, with the public"
+        " key orchestrate fetched (GetPublicKey as its own identity); no KMS call is made as `as`, so no KMS"
+        " permission is needed (KMS Developer Guide, \"Download public key\")")
     expect: Literal["allowed", "denied"]
     error: Annotated[str, Field(pattern=r"^[A-Za-z.]+$")] | None = None
     layer: Layer | None = None
@@ -109,6 +136,22 @@ class Expectation(Strict):
         principal = info.data.get("principal")
         if value is not None and principal is not None and not principal.startswith("role:"):
             raise ValueError(f"via applies only to `as: role:NAME` (a user assuming the role), not to `as: {principal}`")
+        return value
+
+    @field_validator("algorithm")
+    @classmethod
+    def _algorithm_actions(cls, value: str | None, info: ValidationInfo) -> str | None:
+        action = info.data.get("action")
+        if value is not None and action is not None and action not in ALGORITHM_ACTIONS:
+            raise ValueError(f"algorithm applies only to {', '.join(sorted(ALGORITHM_ACTIONS))}, not {action}")
+        return value
+
+    @field_validator("offline")
+    @classmethod
+    def _offline_actions(cls, value: bool, info: ValidationInfo) -> bool:
+        action = info.data.get("action")
+        if value and action is not None and action not in OFFLINE_ACTIONS:
+            raise ValueError(f"offline applies only to {', '.join(sorted(OFFLINE_ACTIONS))}, not {action}")
         return value
 
     @field_validator("encryption_context")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Iterator
 
 from orchestrator.authz.transport import Transport, transport_headers
+from orchestrator.prove.asymmetric_calls import VERIFICATION_CODES, VerificationFailed
 from orchestrator.prove.calls import CallSpec
 from orchestrator.prove.s3_calls import HEAD_OPERATIONS
 
@@ -149,12 +150,17 @@ def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] 
             raise
         code = response.get("Error", {}).get("Code", "")
         message = response.get("Error", {}).get("Message", "")
+        if code in VERIFICATION_CODES:  # a signature or MAC that does not verify decides no access
+            raise VerificationFailed(code, f"{spec.service}:{spec.operation} failed verification: {code}"
+                                     f"{': ' + message if message else ''}") from None
         if code in DENIED_CODES or "not authorized" in message or "KMS key access denied" in message:
             return Outcome(False, code, message)
         if code == "403" and spec.operation in HEAD_OPERATIONS:
             # HEAD has no body: botocore makes the status the code, the layer is the engine's
             return Outcome(False, code, message or "Forbidden")
         raise CallFailed(f"{spec.service}:{spec.operation} failed with {code}: {message}") from None
+    if spec.verify is not None:
+        spec.verify(client, answer)  # VerificationFailed: the allowed answer is not worth what it says
     if undo is not None:
         undo(answer)
     return Outcome(True)

@@ -16,6 +16,7 @@ from typing import Any
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.resources.context import Context
 from orchestrator.authz.transport import Transport
+from orchestrator.prove.asymmetric_calls import Unprepared, asymmetric_params, is_asymmetric_call
 from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
 from orchestrator.resources.items import to_attribute_values
 
@@ -39,6 +40,9 @@ class CallSpec:
     transport: Transport | None = None
     #: what undoes the call once allowed (an s3 write: `s3_calls.restore`), None when nothing does
     undo: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
+    #: what checks an allowed answer for what it is worth, given the caller's client (a Sign's
+    #: signature verifies offline: `asymmetric_calls`); raises VerificationFailed
+    verify: Callable[[Any, dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
 
 
 def _snake(operation: str) -> str:
@@ -50,6 +54,8 @@ def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, prob
     service, operation = expectation.action.split(":")
     if service == "s3":
         return _s3_call(ctx, desired, expectation)
+    if is_asymmetric_call(desired, expectation):
+        return _asymmetric_call(ctx, desired, expectation, probes)
     kind, _, name = expectation.resource.partition(":")
     if kind == "role":
         return CallSpec(service, operation, _snake(operation), _assume_role_params(ctx, name))
@@ -67,6 +73,18 @@ def _s3_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> C
     transport = Transport(expectation.source_ip, expectation.secure_transport)
     return CallSpec("s3", operation, _snake(operation), s3_params(ctx, operation, expectation.resource),
                     None if transport.empty else transport, restore(ctx, desired, operation, expectation.resource))
+
+
+def _asymmetric_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+    """Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, and Encrypt/Decrypt with an asymmetric
+    algorithm (`asymmetric_calls`), with the check of an allowed answer."""
+    operation = expectation.action.partition(":")[2]
+    try:
+        params, verify = asymmetric_params(ctx, desired, expectation, probes.asymmetric)
+    except Unprepared as error:
+        raise PreparationFailed(f"could not prepare {expectation.action}: {error}") from None
+    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    return CallSpec("kms", operation, _snake(operation), params, None if transport.empty else transport, verify=verify)
 
 
 def _context_params(operation: str, name: str, context: dict[str, str], probes: Probes) -> dict[str, Any]:
@@ -168,7 +186,8 @@ class Probes:
         is none yet for that key as it now is. A failure is kept for the expectation to report."""
         for name in sorted(names):
             key = desired.keys.get(name)
-            if key is not None and key.usable and not self._current(name):
+            # an asymmetric key's Decrypt decrypts a ciphertext made at call time (asymmetric_calls)
+            if key is not None and key.usable and key.spec == "SYMMETRIC_DEFAULT" and not self._current(name):
                 self._encrypt(name)
 
     def ciphertext(self, name: str, operation: str = "Decrypt", context: dict[str, str] | None = None) -> bytes:
@@ -181,6 +200,22 @@ class Probes:
             raise PreparationFailed(f"could not prepare kms:{operation}: orchestrate's probe Encrypt under key:{name}"
                                     f" failed with {self.failures.get(name, 'no answer')}")
         return self.blobs[name]
+
+    def asymmetric(self, name: str, algorithm: str) -> bytes:
+        """A ciphertext under an asymmetric key, made now by kms:Encrypt with ``algorithm`` (KMS API
+        Reference, "Encrypt": an asymmetric key needs its EncryptionAlgorithm, and Decrypt the same
+        one); PreparationFailed when AWS refuses it."""
+        key_arn = self.ctx.arn(f"key:{name}")
+        try:
+            return bytes(self._kms(key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT,
+                                                    EncryptionAlgorithm=algorithm)["CiphertextBlob"])
+        except Exception as error:
+            answer = getattr(error, "response", None)
+            if not isinstance(answer, dict) or "Error" not in answer:
+                raise
+            raise PreparationFailed(f"could not prepare kms:Decrypt: orchestrate's probe Encrypt under key:{name} with"
+                                    f" {algorithm} failed with {answer['Error'].get('Code', 'Unknown')}:"
+                                    f" {answer['Error'].get('Message', '')}") from None
 
     def _contextual(self, name: str, operation: str, context: dict[str, str]) -> bytes:
         """A ciphertext made now with ``context`` (KMS requires the same context to decrypt)."""

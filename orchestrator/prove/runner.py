@@ -18,7 +18,8 @@ from orchestrator.backends.base import BackendError
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.preflight import refuse_conflicts
-from orchestrator.prove.assertions import CallFailed, Outcome, Verdict, deciding_layer, perform, settle, undo_for
+from orchestrator.prove.assertions import CallFailed, Outcome, Prediction, Verdict, deciding_layer, perform, settle, undo_for
+from orchestrator.prove.asymmetric_calls import Unprepared, VerificationFailed, verify_offline
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Settle
@@ -128,6 +129,8 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
 
 def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
           number: int, settle_config: Settle, probes: Probes, gate: Any = None) -> Verdict:
+    if expectation.offline:
+        return offline(ctx, desired, expectation, state, number)
     try:
         spec, client = prepare(ctx, keys, desired, expectation, probes)
     except PreparationFailed as error:
@@ -136,6 +139,8 @@ def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expec
     try:
         actual, attempts, seconds = settle(lambda: perform(client, spec, undo_for(ctx, spec)), wanted, settle_config.timeout_seconds,
                                            settle_config.consecutive, ctx.backend.eventually_consistent)
+    except VerificationFailed as error:
+        return errored(expectation, state, number, error.code, f"failed verification: {error}")
     except CallFailed as error:
         return errored(expectation, state, number, "CallFailed", f"the call failed: {error}")
     predicted = predict(gate, keys.arn(expectation.principal), spec) if gate is not None else None
@@ -143,6 +148,23 @@ def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expec
     reason = predicted.reason if predicted else (actual.message or "allowed")
     verdict = Verdict(state, number, expectation.principal, expectation.action, expectation.resource, expectation.expect,
                       actual, predicted, layer, reason, expectation.error, expectation.layer, attempts, seconds)
+    verdict.problems = judge(verdict)
+    return verdict
+
+
+def offline(ctx: Context, desired: DesiredState, expectation: Expectation, state: str, number: int) -> Verdict:
+    """`offline: true`: verified with the public key alone (asymmetric_calls.verify_offline); no call
+    is made as the principal, so no policy is asked: the engine's prediction is allowed, by no
+    authorization at all."""
+    try:
+        reason = verify_offline(ctx, desired, expectation)
+    except Unprepared as error:
+        return errored(expectation, state, number, "PreparationFailed", f"could not prepare the offline check: {error}")
+    except VerificationFailed as error:
+        return errored(expectation, state, number, error.code, f"failed verification: {error}")
+    verdict = Verdict(state, number, expectation.principal, expectation.action, expectation.resource, expectation.expect,
+                      Outcome(True), Prediction(True, None, "no authorization: an offline check with the public key makes"
+                                                " no AWS request"), None, reason, expectation.error, expectation.layer)
     verdict.problems = judge(verdict)
     return verdict
 

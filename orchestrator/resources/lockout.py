@@ -53,6 +53,9 @@ GUARD_ACTIONS: dict[str, str] = {
     "kms:Encrypt": "the probe ciphertext that kms:Decrypt and kms:ReEncrypt expectations decrypt",
     "kms:GenerateDataKey": "DynamoDB generates the table key as the caller when the table is created under the key;"
                            " S3 generates each seed object's data key as the caller under SSE-KMS (PutObject)",
+    "kms:GenerateMac": "the MAC a kms:VerifyMac expectation checks (prove/asymmetric_calls.py)",
+    "kms:GetPublicKey": "the public key an allowed kms:Sign is verified with offline, and an `offline` kms:Verify uses",
+    "kms:Sign": "the signature a kms:Verify expectation, or an `offline` one, checks (prove/asymmetric_calls.py)",
     "kms:GetKeyPolicy": f"{_MANAGE} (observe, drift)",
     "kms:GetKeyRotationStatus": f"{_MANAGE} (observe, drift)",
     "kms:ListGrants": f"{_MANAGE} (the key's grants: observe, drift)",

@@ -63,3 +63,17 @@ def test_terminated_crosses_process_boundaries() -> None:
     """ProcessPoolExecutor (matrix) sends a worker's exception back pickled."""
     copy = pickle.loads(pickle.dumps(Terminated(signal.SIGTERM)))
     assert isinstance(copy, Terminated) and copy.exit_code == 143
+
+
+def test_a_terminated_that_a_library_wrapped_is_still_a_stop() -> None:
+    """pydantic (and others) catch everything while they build: the exit must still be 143."""
+    from orchestrator.commands.signals import Terminated, stopped_by
+
+    try:
+        try:
+            raise Terminated(15)
+        except BaseException as caught:
+            raise ValueError("wrapped") from caught
+    except ValueError as wrapped:
+        assert isinstance(stopped_by(wrapped), Terminated)
+    assert stopped_by(ValueError("plain")) is None

@@ -25,7 +25,8 @@ from orchestrator.resources.context import Context
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-             for name in ("bucket-policy-account", "s3-sse-kms", "role-trust-account", "cross-account-table")}
+             for name in ("bucket-policy-account", "s3-sse-kms", "role-trust-account", "cross-account-table",
+                          "asymmetric-signing")}
 
 
 class Interrupted(Exception):

@@ -85,7 +85,7 @@ def check_terminated(world: World, code: int, out: str, tally: Tally) -> None:
     elif code == -signal.SIGTERM:
         assert world.iam.list_users()["Users"] == [], "SIGTERM's default action cut off a run that had begun"
     else:
-        assert code == 143, f"SIGTERM made apply exit {code}"
+        assert code == 143, f"SIGTERM made apply exit {code}; it printed: {out[-1500:]}"
     assert (keys, marks) == ([], []), f"after SIGTERM (exit {code}) keys {len(keys)} and marks {marks} were left"
 
 

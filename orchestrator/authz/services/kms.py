@@ -5,7 +5,9 @@ reference: action and resource per operation), "Condition keys for AWS KMS"
 (``kms:CallerAccount``, ``kms:EncryptionContext:*``, ``kms:EncryptionContextKeys``,
 ``kms:EncryptionAlgorithm``, ``kms:GrantOperations``, ``kms:GranteePrincipal``,
 ``kms:RetiringPrincipal``, ``kms:GrantConstraintType``, ``kms:RequestAlias``,
-``kms:ResourceAliases``, ``kms:KeySpec``...), and "Key states of AWS KMS keys"
+``kms:ResourceAliases``, ``kms:KeySpec``, ``kms:KeyUsage``, ``kms:SigningAlgorithm``,
+``kms:MessageType``, ``kms:MacAlgorithm``...), "Key spec reference" (which usage serves which
+operation: ``usage_refusal``), and "Key states of AWS KMS keys"
 (which operations a Disabled / PendingDeletion key refuses).
 
 Decrypt (and ReEncrypt's source) finds its key in the ciphertext; moto's
@@ -48,6 +50,20 @@ PENDING_DELETION_REFUSED = frozenset({
 NOT_PENDING_DELETION = ("Enabled", "Disabled", "PendingImport", "Unavailable", "Creating", "Updating")
 DISABLED_REFUSED = frozenset({"EnableKeyRotation", "DisableKeyRotation", "RotateKeyOnDemand"})
 ALGORITHM_OPERATIONS = frozenset({"Encrypt", "Decrypt", "ReEncrypt"})
+SIGNING_OPERATIONS = frozenset({"Sign", "Verify"})
+MAC_OPERATIONS = frozenset({"GenerateMac", "VerifyMac"})
+#: The key usage each cryptographic operation needs (KMS API Reference, each operation's KeyId:
+#: "must have a KeyUsage value of ..."); a key of another usage answers InvalidKeyUsageException.
+USAGE_OF_OPERATION: dict[str, str] = {
+    "Encrypt": "ENCRYPT_DECRYPT", "Decrypt": "ENCRYPT_DECRYPT", "ReEncryptFrom": "ENCRYPT_DECRYPT",
+    "ReEncryptTo": "ENCRYPT_DECRYPT", "GenerateDataKey": "ENCRYPT_DECRYPT",
+    "GenerateDataKeyWithoutPlaintext": "ENCRYPT_DECRYPT", "Sign": "SIGN_VERIFY", "Verify": "SIGN_VERIFY",
+    "GenerateMac": "GENERATE_VERIFY_MAC", "VerifyMac": "GENERATE_VERIFY_MAC",
+    "DeriveSharedSecret": "KEY_AGREEMENT",
+}
+#: Operations only a symmetric encryption key supports (KMS API Reference, "GenerateDataKey": "a
+#: symmetric encryption KMS key"), and those only an asymmetric key supports ("GetPublicKey").
+SYMMETRIC_ONLY = frozenset({"GenerateDataKey", "GenerateDataKeyWithoutPlaintext"})
 
 
 def blocked_states(operation: str) -> tuple[str, ...]:
@@ -82,6 +98,12 @@ def request_context(operation: str, params: Mapping[str, Any]) -> dict[str, tupl
     found = encryption_context_keys(params.get("EncryptionContext"))
     if operation in ALGORITHM_OPERATIONS:
         found["kms:EncryptionAlgorithm"] = (str(params.get("EncryptionAlgorithm", "SYMMETRIC_DEFAULT")),)
+    if operation in SIGNING_OPERATIONS:
+        # "Condition keys for AWS KMS": kms:SigningAlgorithm, kms:MessageType (RAW unless DIGEST)
+        found["kms:SigningAlgorithm"] = (str(params.get("SigningAlgorithm", "")),)
+        found["kms:MessageType"] = (str(params.get("MessageType") or "RAW"),)
+    if operation in MAC_OPERATIONS:
+        found["kms:MacAlgorithm"] = (str(params.get("MacAlgorithm", "")),)
     if operation == "CreateGrant":
         found.update(_grant_context(params))
     if operation == "CreateKey":
@@ -92,6 +114,20 @@ def request_context(operation: str, params: Mapping[str, Any]) -> dict[str, tupl
     if "alias/" in key_id:
         found["kms:RequestAlias"] = ("alias/" + key_id.split("alias/", 1)[1],)
     return found
+
+
+def usage_refusal(operation: str, key: KeyInfo) -> str | None:
+    """The error code AWS answers when ``key``'s usage or spec cannot serve ``operation``
+    (checked once the key's state allows it): InvalidKeyUsageException for a key of another
+    usage (or an asymmetric key's GenerateDataKey), UnsupportedOperationException for the public
+    key of a symmetric or HMAC key (KMS API Reference, "Sign", "GenerateMac", "GetPublicKey")."""
+    if operation == "GetPublicKey":
+        symmetric = key.key_spec == "SYMMETRIC_DEFAULT" or key.key_spec.startswith("HMAC_")
+        return "UnsupportedOperationException" if symmetric else None
+    if operation in SYMMETRIC_ONLY and key.key_spec != "SYMMETRIC_DEFAULT":
+        return "InvalidKeyUsageException"
+    needed = USAGE_OF_OPERATION.get(operation)
+    return "InvalidKeyUsageException" if needed is not None and key.key_usage != needed else None
 
 
 def kms_step(action: str, key: KeyInfo, context: Mapping[str, tuple[str, ...]],

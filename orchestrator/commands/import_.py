@@ -1,0 +1,64 @@
+"""`orchestrate import TEMPLATE [-o FILE]`: a CloudFormation template as a scenario whose
+expectations the engine proposes (orchestrator/importer/). Exit 0 written, 2 a template that is
+unreadable or not CloudFormation (one located message) or an output that cannot be written, 1 if
+the result would not validate (a bug: the importer leaves out what the loader refuses)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from orchestrator.importer import ImportResult, TemplateError, import_template
+from orchestrator.loader import ScenarioError, load_scenario
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        result = import_template(args.template, args.region)
+    except TemplateError as error:
+        print(error.diagnostic, file=sys.stderr)
+        return 2
+    _report(result)
+    target = Path(args.out) if args.out else None
+    try:
+        problems = _validate(result.text, target)
+    except OSError as error:
+        print(f"{target}: cannot write the scenario: {error.strerror or error}", file=sys.stderr)
+        return 2
+    if problems:
+        print(f"orchestrate import: the imported scenario does not validate (please report it):\n{problems}", file=sys.stderr)
+        return 1
+    if target is None:
+        sys.stdout.write(result.text)
+    else:
+        print(f"{target}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
+    return 0
+
+
+def _report(result: ImportResult) -> None:
+    if result.skipped:
+        names = ", ".join(f"{logical} ({kind})" for logical, kind in result.skipped)
+        print(f"orchestrate import: skipped resources of types orchestrate does not declare: {names}", file=sys.stderr)
+    for note in result.notes:
+        print(f"orchestrate import: note: {note}", file=sys.stderr)
+
+
+def _validate(text: str, target: Path | None) -> str:
+    """The loader's diagnostics for the text (written to ``target``, else checked in a temporary file)."""
+    if target is not None:
+        target.write_text(text, encoding="utf-8")
+        return _problems(target)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "imported.yaml"
+        path.write_text(text, encoding="utf-8")
+        return _problems(path)
+
+
+def _problems(path: Path) -> str:
+    try:
+        load_scenario(path)
+    except ScenarioError as error:
+        return str(error)
+    return ""

@@ -1,0 +1,259 @@
+"""The desired state as Terraform configuration (HCL) for the AWS provider.
+
+Resource types and arguments follow the AWS provider's documentation
+(registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/TYPE; the table the tests
+check against is tests/export/export_provider_arguments.py): aws_iam_user, aws_iam_user_policy,
+aws_iam_user_policy_attachment, aws_iam_user_group_membership, aws_iam_group,
+aws_iam_group_policy, aws_iam_group_policy_attachment, aws_iam_policy, aws_iam_role,
+aws_iam_role_policy, aws_iam_role_policy_attachment, aws_kms_key, aws_kms_alias, aws_kms_grant,
+aws_dynamodb_table, aws_dynamodb_resource_policy, aws_dynamodb_table_item, aws_s3_bucket,
+aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_policy, aws_s3_object.
+Resource names are the scenario names (`aws_iam_user.tester`); scenario references become
+resource attributes (`aws_iam_user.tester.arn`, `aws_kms_key.data.arn`), the account root and AWS
+managed policies come from the `aws_caller_identity` and `aws_partition` data sources. Seed
+objects carry orchestrate's `orchestrate-sha256` metadata, so orchestrate knows them as seeded.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from orchestrator.export.hcl import Block, Expr, jsonencode, string
+from orchestrator.export.notes import render_comment
+from orchestrator.export.references import (account_arn, foreign_account, foreign_arn, managed_policy_name, map_policy,
+                                            snake)
+from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes, expectation_lines,
+                                        guard_statement)
+from orchestrator.resources.items import to_attribute_values
+from orchestrator.resources.kms_grant import NAME_PREFIX
+from orchestrator.resources.s3_objects import HASH_METADATA, body_hash
+
+ROOT = Expr('"arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"')
+TYPES = {"user": "aws_iam_user", "group": "aws_iam_group", "role": "aws_iam_role", "key": "aws_kms_key",
+         "table": "aws_dynamodb_table", "bucket": "aws_s3_bucket", "policy": "aws_iam_policy"}
+
+
+def template(src: Source) -> Export:
+    notes = common_notes(src)
+    blocks = [Block("terraform", [], {"required_providers": Block("required_providers", [], {
+        "aws": {"source": "hashicorp/aws", "version": ">= 5.0"}})}),
+        Block("data", ["aws_caller_identity", "current"]), Block("data", ["aws_partition", "current"])]
+    if any(src.guarded(k) for k in src.names("keys")):
+        blocks.append(Block("variable", ["key_manager_arn"], {
+            "type": Expr("string"), "description": MANAGER_HELP,
+            "validation": Block("validation", [], {
+                "condition": Expr(f"can(regex({string(MANAGER_PATTERN)}, var.key_manager_arn))"),
+                "error_message": "key_manager_arn must be an IAM user or role ARN (an account root would delegate to the account)."})}))
+    for build in (_policies, _groups, _users, _roles, _keys, _tables, _buckets):
+        blocks += build(src)
+    header = render_comment(notes, expectation_lines(src))
+    header = f"# orchestrate scenario {src.scenario}, state {src.state}\n#\n{header}"
+    return Export(header + "\n" + "\n\n".join(b.render() for b in blocks) + "\n", notes)
+
+
+def _ref(kind: str, name: str, attribute: str) -> Expr:
+    return Expr(f"{TYPES[kind]}.{snake(name)}.{attribute}")
+
+
+def _resolve(src: Source) -> Any:
+    def resolve(reference: str) -> Any:
+        other = account_arn(src.desired, reference) if reference.startswith("account:") else None
+        if other is not None:
+            return other
+        if reference in ("account", "account:home"):
+            return ROOT
+        if foreign_account(src.desired, reference) is not None:
+            return foreign_arn(src.desired, src.region, reference)
+        kind, _, name = reference.partition(":")
+        if kind == "object":
+            bucket, _, key = name.partition("/")
+            escaped = key.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
+            return Expr(f'"${{{TYPES["bucket"]}.{snake(bucket)}.arn}}/{escaped}"')
+        return _ref(kind, name, "arn")
+    return resolve
+
+
+def _policy(src: Source, document: Any) -> Expr:
+    return jsonencode(map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src)))
+
+
+def _tags(src: Source, name: str, tags: dict[str, str]) -> dict[str, str]:
+    return dict(sorted(src.ownership_tags(name, tags).items()))
+
+
+def _managed_arn(name: str) -> Any:
+    kind, value = managed_policy_name(name)
+    if kind == "scenario":
+        return _ref("policy", value, "arn")
+    return value if kind == "arn" else Expr(f'"arn:${{data.aws_partition.current.partition}}:iam::aws:policy/{value}"')
+
+
+def _access(src: Source, kind: str, name: str, entity: Any) -> list[Block]:
+    """Inline policies and managed policy attachments of a user, group or role."""
+    owner = {"user": "user", "group": "group", "role": "role"}[kind]
+    owner_ref = _ref(kind, name, "name")
+    blocks = [Block("resource", [f"aws_iam_{owner}_policy", snake(f"{name}_{policy}")],
+                    {"name": policy, owner: owner_ref, "policy": _policy(src, document)})
+              for policy, document in sorted(entity.inline_policies.items())]
+    for arn in sorted(entity.managed_policies):
+        label = snake(f"{name}_{managed_policy_name(arn)[1].rpartition('/')[2]}")
+        blocks.append(Block("resource", [f"aws_iam_{owner}_policy_attachment", label],
+                            {owner: owner_ref, "policy_arn": _managed_arn(arn)}))
+    return blocks
+
+
+def _policies(src: Source) -> list[Block]:
+    return [Block("resource", ["aws_iam_policy", snake(name)], {
+        "name": name, "path": src.iam_path(), "description": src.desired.policies[name].description,
+        "policy": _policy(src, src.desired.policies[name].document), "tags": _tags(src, name, {})})
+        for name in src.names("policies")]
+
+
+def _groups(src: Source) -> list[Block]:
+    blocks = []
+    for name in src.names("groups"):
+        blocks.append(Block("resource", ["aws_iam_group", snake(name)], {"name": name, "path": src.iam_path()}))
+        blocks += _access(src, "group", name, src.desired.groups[name])
+    return blocks
+
+
+def _users(src: Source) -> list[Block]:
+    blocks = []
+    for name in src.names("users"):
+        user = src.desired.users[name]
+        attributes: dict[str, Any] = {"name": name}
+        if user.permissions_boundary:
+            attributes["permissions_boundary"] = _managed_arn(user.permissions_boundary)
+        attributes["tags"] = _tags(src, name, user.tags)
+        blocks.append(Block("resource", ["aws_iam_user", snake(name)], attributes))
+        blocks += _access(src, "user", name, user)
+        if user.groups:
+            blocks.append(Block("resource", ["aws_iam_user_group_membership", snake(name)], {
+                "user": _ref("user", name, "name"), "groups": [_ref("group", g, "name") for g in sorted(user.groups)]}))
+    return blocks
+
+
+def _roles(src: Source) -> list[Block]:
+    blocks = []
+    for name in src.names("roles"):
+        role = src.desired.roles[name]
+        attributes: dict[str, Any] = {"name": name, "path": role.path,
+                                      "assume_role_policy": _policy(src, role.trust_policy),
+                                      "max_session_duration": role.max_session_seconds}
+        if role.description:
+            attributes["description"] = role.description
+        if role.permissions_boundary:
+            attributes["permissions_boundary"] = _managed_arn(role.permissions_boundary)
+        attributes["tags"] = _tags(src, name, role.tags)
+        blocks.append(Block("resource", ["aws_iam_role", snake(name)], attributes))
+        blocks += _access(src, "role", name, role)
+    return blocks
+
+
+def _keys(src: Source) -> list[Block]:
+    blocks = []
+    for name in src.names("keys"):
+        key = src.desired.keys[name]
+        document = map_policy(key.policy.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src))
+        if key.lockout == "guard":
+            document["Statement"] = list(document.get("Statement", [])) + [guard_statement(Expr("var.key_manager_arn"))]
+        attributes: dict[str, Any] = {
+            "description": key.description, "key_usage": key.usage, "customer_master_key_spec": key.spec,
+            "is_enabled": key.usable, "enable_key_rotation": key.rotation,
+            "deletion_window_in_days": key.deletion_window_days, "policy": jsonencode(document)}
+        if key.lockout == "allow":
+            attributes["bypass_policy_lockout_safety_check"] = True
+        attributes["tags"] = _tags(src, name, key.tags)
+        blocks.append(Block("resource", ["aws_kms_key", snake(name)], attributes))
+        blocks += [Block("resource", ["aws_kms_alias", snake(f"{name}_{alias.removeprefix('alias/')}")],
+                         {"name": alias, "target_key_id": _ref("key", name, "key_id")}) for alias in sorted(key.aliases)]
+        blocks += [_grant(src, name, grant_name, grant) for grant_name, grant in sorted(key.grants.items())]
+    return blocks
+
+
+def _grant(src: Source, key: str, name: str, grant: Any) -> Block:
+    """aws_kms_grant, named as orchestrate names its grants (`orchestrate/NAME`)."""
+    resolve = _resolve(src)
+    attributes: dict[str, Any] = {"name": f"{NAME_PREFIX}{name}", "key_id": _ref("key", key, "key_id"),
+                                  "grantee_principal": resolve(grant.grantee), "operations": sorted(set(grant.operations))}
+    if grant.retiring_principal:
+        attributes["retiring_principal"] = resolve(grant.retiring_principal)
+    if grant.constraints is not None:
+        attributes["constraints"] = Block("constraints", [], grant.constraints.model_dump(exclude_none=True))
+    return Block("resource", ["aws_kms_grant", snake(f"{key}_{name}")], attributes)
+
+
+def _tables(src: Source) -> list[Block]:
+    blocks = []
+    for name in src.names("tables"):
+        table = src.desired.tables[name]
+        attributes: dict[str, Any] = {"name": name, "billing_mode": table.billing_mode, "hash_key": table.partition_key.name}
+        if table.sort_key:
+            attributes["range_key"] = table.sort_key.name
+        if table.billing_mode == "PROVISIONED":
+            attributes |= {"read_capacity": table.read_capacity, "write_capacity": table.write_capacity}
+        attributes["attribute"] = [Block("attribute", [], {"name": a.name, "type": a.type}) for a in table.key_attributes()]
+        if table.encryption != "aws-owned":
+            sse: dict[str, Any] = {"enabled": True}
+            if table.encryption.startswith("key:"):
+                sse["kms_key_arn"] = _ref("key", table.encryption.removeprefix("key:"), "arn")
+            attributes["server_side_encryption"] = Block("server_side_encryption", [], sse)
+        attributes["tags"] = _tags(src, name, table.tags)
+        blocks.append(Block("resource", ["aws_dynamodb_table", snake(name)], attributes))
+        if table.policy is not None:
+            blocks.append(Block("resource", ["aws_dynamodb_resource_policy", snake(name)], {
+                "resource_arn": _ref("table", name, "arn"), "policy": _policy(src, table.policy)}))
+        blocks += _items(name, table)
+    return blocks
+
+
+def _items(name: str, table: Any) -> list[Block]:
+    """aws_dynamodb_table_item per seed item, its item in DynamoDB JSON (AttributeValue)."""
+    blocks = []
+    for number, item in enumerate(table.items):
+        attributes: dict[str, Any] = {"table_name": _ref("table", name, "name"), "hash_key": _ref("table", name, "hash_key")}
+        if table.sort_key:
+            attributes["range_key"] = _ref("table", name, "range_key")
+        attributes["item"] = jsonencode(_wire(to_attribute_values(item)))
+        blocks.append(Block("resource", ["aws_dynamodb_table_item", snake(f"{name}_{number}")], attributes))
+    return blocks
+
+
+def _wire(value: Any) -> Any:
+    """DynamoDB JSON as text: a binary value (boto3's Binary, bytes) is base64 (DynamoDB API
+    Reference, AttributeValue: B is "Base64-encoded binary")."""
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    if isinstance(value, (bytes, bytearray)) or type(value).__name__ == "Binary":
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _buckets(src: Source) -> list[Block]:
+    blocks = []
+    for name in src.names("buckets"):
+        bucket = src.desired.buckets[name]
+        label = snake(name)
+        blocks.append(Block("resource", ["aws_s3_bucket", label], {"bucket": name, "tags": _tags(src, name, bucket.tags)}))
+        depends = []
+        if bucket.encryption != "aws-owned" or bucket.bucket_key:
+            default: dict[str, Any] = {"sse_algorithm": "AES256" if bucket.encryption == "aws-owned" else "aws:kms"}
+            if bucket.encryption.startswith("key:"):
+                default["kms_master_key_id"] = _ref("key", bucket.encryption.removeprefix("key:"), "arn")
+            rule = {"apply_server_side_encryption_by_default": Block("x", [], default), "bucket_key_enabled": bucket.bucket_key}
+            blocks.append(Block("resource", ["aws_s3_bucket_server_side_encryption_configuration", label], {
+                "bucket": _ref("bucket", name, "id"), "rule": Block("rule", [], rule)}))
+            depends.append(Expr(f"aws_s3_bucket_server_side_encryption_configuration.{label}"))
+        if bucket.policy is not None:
+            blocks.append(Block("resource", ["aws_s3_bucket_policy", label], {
+                "bucket": _ref("bucket", name, "id"), "policy": _policy(src, bucket.policy)}))
+        for item in bucket.objects:
+            attributes: dict[str, Any] = {"bucket": _ref("bucket", name, "id"), "key": item.key, "content": item.body,
+                                          "metadata": {HASH_METADATA: body_hash(item.body)}}
+            if depends:
+                attributes["depends_on"] = depends  # written under the bucket's default encryption
+            blocks.append(Block("resource", ["aws_s3_object", snake(f"{name}_{item.key}")], attributes))
+    return blocks

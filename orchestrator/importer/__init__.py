@@ -1,0 +1,69 @@
+"""`orchestrate import`: a CloudFormation template as a scenario with one state, whose
+expectations the engine proposes (CloudFormation User Guide, "Template anatomy" and the
+"Resource and property reference" of each type mapped; see resources.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator.importer.checks import check_entities
+from orchestrator.importer.expectations import propose
+from orchestrator.importer.intrinsics import Resolver
+from orchestrator.importer.names import scenario_name
+from orchestrator.importer.resources import Imported, import_resources, index_entities
+from orchestrator.importer.template import Template, TemplateError, read_template
+from orchestrator.importer.validation import validated
+from orchestrator.importer.writer import scenario_text
+from orchestrator.loader.diagnostics import Diagnostic
+from orchestrator.model.scenario import DesiredState
+
+__all__ = ["ImportResult", "TemplateError", "import_template", "scenario_from_template"]
+STATE = "imported"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    scenario: dict[str, Any]
+    notes: list[str]
+    skipped: list[tuple[str, str]]
+    text: str
+
+
+def import_template(path: Path | str, region: str = "us-east-1") -> ImportResult:
+    """Read, map and propose; TemplateError when the template is unreadable or not CloudFormation."""
+    template = read_template(path)
+    try:
+        header, imported = scenario_from_template(template, region)
+    except RecursionError:
+        raise TemplateError(Diagnostic(str(template.path), 1, 1, "the template is nested too deeply to import")) from None
+    scenario: dict[str, Any] = {}
+
+    def render() -> str:
+        scenario.clear()
+        scenario.update({field: header[field] for field in ("name", "description", "region") if field in header})
+        scenario.update({section: entities for section, entities in imported.sections.items() if entities})
+        desired = DesiredState.model_validate({section: scenario.get(section, {}) for section in imported.sections})
+        scenario["states"] = [{"name": STATE, "expectations": propose(header["name"], desired, region)}]
+        return scenario_text(scenario, str(template.path), imported.notes, imported.skipped)
+
+    text = validated(imported, render)
+    return ImportResult(scenario, imported.notes, imported.skipped, text)
+
+
+def scenario_from_template(template: Template, region: str) -> tuple[dict[str, Any], Imported]:
+    """The scenario's own fields (name, description, region, then its entities) and what was
+    imported, with what was noted while mapping."""
+    name = scenario_name(template.path, template.body)
+    entities = index_entities(template.resources)
+    resolver = Resolver(template.body, entities, region, name)
+    imported = import_resources(template.resources, resolver, name)
+    check_entities(imported)
+    scenario: dict[str, Any] = {"name": name}
+    description = template.body.get("Description")
+    if isinstance(description, str) and description:
+        scenario["description"] = description
+    scenario["region"] = region
+    scenario.update({section: entities for section, entities in imported.sections.items() if entities})
+    return scenario, imported

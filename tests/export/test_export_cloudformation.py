@@ -1,0 +1,108 @@
+"""CloudFormation export: cfn-lint for every shipped scenario and state, and the round trip
+through moto's CloudFormation (create_stack on the embedded backend) to `drift` with no
+difference but those the template's notes name (or moto's documented gaps, export_moto.py)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import yaml
+from export_moto import for_moto, moto_gap, serialise_key_policies
+from export_support import cases, exported, loaded
+
+from orchestrator.authz.caller import principal_arn
+from orchestrator.backends.embedded import EmbeddedBackend
+from orchestrator.export.references import logical_id
+from orchestrator.reconcile.drift import differences
+from orchestrator.reconcile.observe import observe_all
+from orchestrator.resources.context import Context
+
+CASES = cases()
+IDS = [f"{path.stem}:{state}" for path, _, state in CASES]
+
+
+def test_every_template_passes_cfn_lint() -> None:
+    """One test for the batch: cfn-lint's rules are loaded once per call, so the batch is linted
+    with one shared configuration (cfn-lint's Python API, cfnlint.api.lint)."""
+    from cfnlint.api import ManualArgs, lint
+
+    config = ManualArgs(regions=["us-east-1"])
+    problems = []
+    for (path, index, state), label in zip(CASES, IDS):
+        text = exported(path, index, "cloudformation").text
+        problems += [f"{label}: {match}" for match in lint(text, config=config)]
+    assert problems == []
+
+
+def test_no_hard_coded_arn_of_ours() -> None:
+    """References are the template's own: no ARN in the home account's id, no orchestrate identity."""
+    for path, index, _ in CASES:
+        text = exported(path, index, "cloudformation").text
+        assert "123456789012" not in text and "user/moto" not in text
+
+
+@pytest.mark.parametrize(("path", "index", "state"), CASES, ids=IDS)
+def test_moto_round_trip_has_only_noted_drift(path, index, state) -> None:
+    scenario = loaded(path)
+    export = exported(path, index, "cloudformation")
+    backend = EmbeddedBackend(scenario.scenario.region)
+    try:
+        template = for_moto(yaml.safe_load(export.text))
+        manager = principal_arn(backend.identity()["Arn"])
+        parameters = [{"ParameterKey": "KeyManagerArn", "ParameterValue": manager}] if "Parameters" in template else []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # moto warns for the types it skips (export_moto.py)
+            backend.client("cloudformation").create_stack(StackName=f"export-{scenario.scenario.name}",
+                                                          TemplateBody=json.dumps(template), Parameters=parameters)
+        serialise_key_policies(backend.account_id, scenario.scenario.region)
+        ctx = Context(backend, scenario.scenario.name)
+        ctx.declare(scenario.desired)
+        ctx.planning = True
+        found = [d for pair in observe_all(ctx, scenario.desired[index]) for d in differences(pair)]
+    finally:
+        backend.close()
+    unexplained = [f"{d.resource} {d.path} {d.kind}: expected {d.expected!r}, actual {d.actual!r}" for d in found
+                   if not any(note.covers(d.resource, d.path) for note in export.notes) and not moto_gap(d.resource, d.path)]
+    assert unexplained == []
+
+
+def test_notes_name_what_cloudformation_cannot_say() -> None:
+    lines = {note.line().partition(":")[0] for path, index, _ in CASES for note in exported(path, index, "cloudformation").notes}
+    assert {"dynamodb_table.orders.items", "kms_grant.data", "s3_objects.reports", "iam_user.analyst",
+            "kms_key.data.pending_deletion"} <= lines
+
+
+def test_expectations_are_a_comment_block_not_resources() -> None:
+    path, index, _ = next(c for c in CASES if c[0].stem == "kms-dynamodb-access")
+    text = exported(path, index, "cloudformation").text
+    head = text.split("AWSTemplateFormatVersion")[0]
+    assert "# Expectations of this state" in head and "dynamodb:GetItem on table:orders" in head
+    assert all(not line or line.startswith("#") for line in head.splitlines())
+
+
+def test_key_policy_keeps_orchestrates_guard_for_a_parameter() -> None:
+    path, index, _ = next(c for c in CASES if c[0].stem == "kms-dynamodb-access")
+    template = yaml.safe_load(exported(path, index, "cloudformation").text)
+    statements = template["Resources"]["KeyData"]["Properties"]["KeyPolicy"]["Statement"]
+    guard = next(s for s in statements if s.get("Sid") == "OrchestrateKeyManagement")
+    assert guard["Principal"] == {"AWS": {"Ref": "KeyManagerArn"}}
+    assert "kms:*" not in guard["Action"] and "Condition" not in guard
+    assert ":root" not in template["Parameters"]["KeyManagerArn"]["AllowedPattern"]
+
+
+def test_key_policies_add_nothing_but_the_guard() -> None:
+    """Nothing exported grants more than the scenario: each key policy is the scenario's
+    statements, in order, plus (lockout: guard) the one management statement for the parameter."""
+    for path, index, state in CASES:
+        desired = loaded(path).desired[index]
+        resources = yaml.safe_load(exported(path, index, "cloudformation").text)["Resources"]
+        for name, key in desired.keys.items():
+            if desired.account_of("keys", name) is not None:
+                continue
+            declared = key.policy.model_dump(mode="json", by_alias=True, exclude_none=True)["Statement"]
+            written = resources[logical_id("keys", name)]["Properties"]["KeyPolicy"]["Statement"]
+            extra = written[len(declared):]
+            assert [s.get("Sid") for s in written[:len(declared)]] == [s.get("Sid") for s in declared], f"{path.stem}:{state}"
+            assert [s["Sid"] for s in extra] == (["OrchestrateKeyManagement"] if key.lockout == "guard" else [])
