@@ -1,5 +1,5 @@
 """`orchestrate import TEMPLATE [-o FILE]`: a CloudFormation template as a scenario whose
-expectations the engine proposes (orchestrator/importer/). Exit 0 written, 2 a template that is
+expectations the engine proposes (orchestrator/imports/). Exit 0 written, 2 a template that is
 unreadable or not CloudFormation (one located message) or an output that cannot be written, 1 if
 the result would not validate (a bug: the importer leaves out what the loader refuses)."""
 
@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestrator.importer import ImportResult, TemplateError, import_template
+from orchestrator.imports import ImportResult, TemplateError, import_template
 from orchestrator.loader import ScenarioError, load_scenario
 
 

@@ -11,7 +11,15 @@ uses itself, so an exported template deployed as is can be adopted by orchestrat
 
 from __future__ import annotations
 
+from orchestrator.export import cloudformation, terraform
 from orchestrator.export.notes import Note
-from orchestrator.export.render import Export, export_state
+from orchestrator.export.render import Export, source
+from orchestrator.loader import LoadedScenario
 
 __all__ = ["Export", "Note", "export_state"]
+
+
+def export_state(loaded: LoadedScenario, index: int, fmt: str) -> Export:
+    """The state `index` of a loaded scenario as a template of `fmt` (cloudformation, terraform)."""
+    writer = cloudformation.template if fmt == "cloudformation" else terraform.template
+    return writer(source(loaded, index))

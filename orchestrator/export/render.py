@@ -101,12 +101,3 @@ def expectation_lines(src: Source) -> list[str]:
         extra = f" (layer {e.layer})" if e.layer else ""
         lines.append(f"as {e.principal}: {e.action} on {e.resource} is {e.expect}{extra}")
     return lines
-
-
-def export_state(loaded: LoadedScenario, index: int, fmt: str) -> Export:
-    """The state `index` of a loaded scenario as a template of `fmt` (cloudformation, terraform)."""
-    if fmt == "cloudformation":
-        from orchestrator.export.cloudformation import template
-    else:
-        from orchestrator.export.terraform import template
-    return template(source(loaded, index))

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestrator.importer import TemplateError, import_template
-from orchestrator.importer.template import CloudFormationLoader
+from orchestrator.imports import TemplateError, import_template
+from orchestrator.imports.template import CloudFormationLoader
 from orchestrator.loader import load_scenario
 
 DATA = Path(__file__).parent / "data"

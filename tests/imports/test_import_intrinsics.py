@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.importer.intrinsics import Entity, Resolver, Unresolved, entity_named, to_reference, to_text
+from orchestrator.imports.intrinsics import Entity, Resolver, Unresolved, entity_named, to_reference, to_text
 
 ENTITIES = {"DataKey": Entity("key", "data"), "Admin": Entity("user", "admin"), "Orders": Entity("table", "orders"),
             "Reports": Entity("bucket", "reports"), "Reader": Entity("role", "reader"), "Read": Entity("policy", "read"),
@@ -97,7 +97,7 @@ def test_properties_name_entities_by_token_arn_or_physical_name() -> None:
 
 
 def test_the_stack_account_under_a_string_condition_is_noted() -> None:
-    from orchestrator.importer.documents import document
+    from orchestrator.imports.documents import document
 
     r = resolver()
     policy = document({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.importer import import_template
-from orchestrator.importer.expectations import PLACEHOLDER_ACCOUNT, OfflineBackend, principals
+from orchestrator.imports import import_template
+from orchestrator.imports.expectations import PLACEHOLDER_ACCOUNT, OfflineBackend, principals
 from orchestrator.model.scenario import DesiredState
 
 DATA = Path(__file__).parent / "data"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.importer import import_template
+from orchestrator.imports import import_template
 from orchestrator.loader import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))

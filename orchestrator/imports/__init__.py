@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.importer.checks import check_entities
-from orchestrator.importer.expectations import propose
-from orchestrator.importer.intrinsics import Resolver
-from orchestrator.importer.names import scenario_name
-from orchestrator.importer.resources import Imported, import_resources, index_entities
-from orchestrator.importer.template import Template, TemplateError, read_template
-from orchestrator.importer.validation import validated
-from orchestrator.importer.writer import scenario_text
+from orchestrator.imports.checks import check_entities
+from orchestrator.imports.expectations import propose
+from orchestrator.imports.intrinsics import Resolver
+from orchestrator.imports.names import scenario_name
+from orchestrator.imports.resources import Imported, import_resources, index_entities
+from orchestrator.imports.template import Template, TemplateError, read_template
+from orchestrator.imports.validation import validated
+from orchestrator.imports.writer import scenario_text
 from orchestrator.loader.diagnostics import Diagnostic
 from orchestrator.model.scenario import DesiredState
 

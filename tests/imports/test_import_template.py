@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.importer.template import TemplateError, parse_text, read_template
+from orchestrator.imports.template import TemplateError, parse_text, read_template
 
 SHORT = """
 Resources:

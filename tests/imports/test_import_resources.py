@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.importer import scenario_from_template
-from orchestrator.importer.template import read_template
+from orchestrator.imports import scenario_from_template
+from orchestrator.imports.template import read_template
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.importer.writer import MODELINE
+from orchestrator.imports.writer import MODELINE
 
 DATA = Path(__file__).parent / "data"
 

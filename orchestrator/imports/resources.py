@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.importer.documents import document
-from orchestrator.importer.intrinsics import Entity, Resolver, Unresolved, entity_named, to_text
-from orchestrator.importer.names import NAME_PROPERTIES, entity_name, tags_of
+from orchestrator.imports.documents import document
+from orchestrator.imports.intrinsics import Entity, Resolver, Unresolved, entity_named, to_text
+from orchestrator.imports.names import NAME_PROPERTIES, entity_name, tags_of
 
 SECTIONS = {"policy": "policies", "group": "groups", "user": "users", "role": "roles", "key": "keys",
             "table": "tables", "bucket": "buckets"}

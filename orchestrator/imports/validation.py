@@ -9,8 +9,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestrator.importer.checks import check_entities
-from orchestrator.importer.resources import SECTIONS, Imported
+from orchestrator.imports.checks import check_entities
+from orchestrator.imports.resources import SECTIONS, Imported
 from orchestrator.loader import ScenarioError, load_scenario
 
 Render = Callable[[], str]

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from orchestrator.importer.intrinsics import ACCOUNT, Resolver, Unresolved, to_reference, to_text
+from orchestrator.imports.intrinsics import ACCOUNT, Resolver, Unresolved, to_reference, to_text
 from orchestrator.model.policy import ARN_OPERATORS, base_operator
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from orchestrator.importer.intrinsics import reference_arn
-from orchestrator.importer.resources import SECTIONS, Imported
+from orchestrator.imports.intrinsics import reference_arn
+from orchestrator.imports.resources import SECTIONS, Imported
 from orchestrator.model.policy import ARN_OPERATORS, base_operator, is_reference
 from orchestrator.model.resources import Bucket, Group, Key, ManagedPolicy, Role, Table, User
 
