@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from orchestrator.export.notes import Note, render_comment
-from orchestrator.export.references import (account_arn, camel, foreign_account, foreign_arn, logical_id,
+from orchestrator.export.references import (account_level, camel, logical_id,
                                             managed_policy_name, map_policy)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes,
                                         expectation_lines, guard_statement)
@@ -92,13 +92,9 @@ def _tags(src: Source, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
 
 def _resolver(src: Source, own_table: str | None = None) -> Any:
     def resolve(reference: str) -> Any:
-        other = account_arn(src.desired, reference) if reference.startswith("account:") else None
-        if other is not None:
-            return other
-        if reference in ("account", "account:home"):
-            return ROOT
-        if foreign_account(src.desired, reference) is not None:
-            return foreign_arn(src.desired, src.region, reference)
+        shared = account_level(src.desired, src.region, reference, ROOT)
+        if shared is not None:
+            return shared
         kind, _, name = reference.partition(":")
         if kind == "object":
             bucket, _, key = name.partition("/")

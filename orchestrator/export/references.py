@@ -111,6 +111,20 @@ def account_arn(desired: DesiredState, reference: str) -> str | None:
     return f"arn:aws:iam::{desired.accounts[name]}:root"
 
 
+def account_level(desired: DesiredState, region: str, reference: str, root: Any) -> Any | None:
+    """What both formats write alike: another account's root or entity by its declared id, and
+    `root` (the format's own expression of the deploying account's root) for `account`/`account:home`;
+    None for a reference to an entity of the template itself."""
+    other = account_arn(desired, reference) if reference.startswith("account:") else None
+    if other is not None:
+        return other
+    if reference in ("account", "account:home"):
+        return root
+    if foreign_account(desired, reference) is not None:
+        return foreign_arn(desired, region, reference)
+    return None
+
+
 def managed_policy_name(name: str) -> tuple[str, str]:
     """('scenario', NAME) for `policy:NAME`, ('arn', ARN) for an ARN, ('aws', NAME) for an AWS managed policy."""
     if name.startswith("policy:"):

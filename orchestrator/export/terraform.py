@@ -21,7 +21,7 @@ from typing import Any
 
 from orchestrator.export.hcl import Block, Expr, jsonencode, string
 from orchestrator.export.notes import render_comment
-from orchestrator.export.references import (account_arn, foreign_account, foreign_arn, managed_policy_name, map_policy,
+from orchestrator.export.references import (account_level, managed_policy_name, map_policy,
                                             snake)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes, expectation_lines,
                                         guard_statement)
@@ -58,13 +58,9 @@ def _ref(kind: str, name: str, attribute: str) -> Expr:
 
 def _resolve(src: Source) -> Any:
     def resolve(reference: str) -> Any:
-        other = account_arn(src.desired, reference) if reference.startswith("account:") else None
-        if other is not None:
-            return other
-        if reference in ("account", "account:home"):
-            return ROOT
-        if foreign_account(src.desired, reference) is not None:
-            return foreign_arn(src.desired, src.region, reference)
+        shared = account_level(src.desired, src.region, reference, ROOT)
+        if shared is not None:
+            return shared
         kind, _, name = reference.partition(":")
         if kind == "object":
             bucket, _, key = name.partition("/")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, Iterator
 
 from orchestrator.authz.transport import Transport, transport_headers
-from orchestrator.prove.asymmetric_calls import VERIFICATION_CODES, VerificationFailed
+from orchestrator.prove.asymmetric_calls import VERIFICATION_CODES, VerificationFailed, admin_kms
 from orchestrator.prove.calls import CallSpec
 from orchestrator.prove.s3_calls import HEAD_OPERATIONS
 
@@ -113,8 +113,8 @@ def undo_for(ctx: Any, spec: CallSpec) -> Callable[[dict[str, Any]], None] | Non
 
     def revoke(answer: dict[str, Any]) -> None:
         try:
-            owner = str(spec.params["KeyId"]).split(":")[4]  # the key's account: its administrator revokes
-            ctx.backend.client("kms", None, owner).revoke_grant(KeyId=spec.params["KeyId"], GrantId=answer["GrantId"])
+            # the key's administrator, orchestrate in the key's account, revokes it
+            admin_kms(ctx, str(spec.params["KeyId"])).revoke_grant(KeyId=spec.params["KeyId"], GrantId=answer["GrantId"])
         except Exception as error:
             response = getattr(error, "response", None)
             if not isinstance(response, dict):

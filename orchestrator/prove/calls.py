@@ -16,7 +16,7 @@ from typing import Any
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.resources.context import Context
 from orchestrator.authz.transport import Transport
-from orchestrator.prove.asymmetric_calls import Unprepared, asymmetric_params, is_asymmetric_call
+from orchestrator.prove.asymmetric_calls import Unprepared, admin_kms, asymmetric_params, is_asymmetric_call
 from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
 from orchestrator.resources.items import to_attribute_values
 
@@ -205,39 +205,27 @@ class Probes:
         """A ciphertext under an asymmetric key, made now by kms:Encrypt with ``algorithm`` (KMS API
         Reference, "Encrypt": an asymmetric key needs its EncryptionAlgorithm, and Decrypt the same
         one); PreparationFailed when AWS refuses it."""
-        key_arn = self.ctx.arn(f"key:{name}")
-        try:
-            return bytes(self._kms(key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT,
-                                                    EncryptionAlgorithm=algorithm)["CiphertextBlob"])
-        except Exception as error:
-            answer = getattr(error, "response", None)
-            if not isinstance(answer, dict) or "Error" not in answer:
-                raise
-            raise PreparationFailed(f"could not prepare kms:Decrypt: orchestrate's probe Encrypt under key:{name} with"
-                                    f" {algorithm} failed with {answer['Error'].get('Code', 'Unknown')}:"
-                                    f" {answer['Error'].get('Message', '')}") from None
+        return self._probe(name, "Decrypt", f" with {algorithm}", EncryptionAlgorithm=algorithm)
 
     def _contextual(self, name: str, operation: str, context: dict[str, str]) -> bytes:
         """A ciphertext made now with ``context`` (KMS requires the same context to decrypt)."""
         slot, key_arn = (name, tuple(sorted(context.items()))), self.ctx.arn(f"key:{name}")
         if self.contextual_under.get(slot) != key_arn:
-            try:
-                blob = self._kms(key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT,
-                                                              EncryptionContext=dict(context))["CiphertextBlob"]
-            except Exception as error:
-                answer = getattr(error, "response", None)
-                if not isinstance(answer, dict) or "Error" not in answer:
-                    raise
-                raise PreparationFailed(f"could not prepare kms:{operation}: orchestrate's probe Encrypt under key:{name}"
-                                        f" with encryption_context failed with {answer['Error'].get('Code', 'Unknown')}:"
-                                        f" {answer['Error'].get('Message', '')}") from None
+            blob = self._probe(name, operation, " with encryption_context", EncryptionContext=dict(context))
             self.contextual[slot], self.contextual_under[slot] = blob, key_arn
         return self.contextual[slot]
 
-    def _kms(self, key_arn: str) -> Any:
-        """KMS as orchestrate's identity in the key's account (the key's administrator there)."""
-        parts = key_arn.split(":")
-        return self.ctx.backend.client("kms", None, parts[4] if len(parts) > 4 and parts[4] else None)
+    def _probe(self, name: str, operation: str, how: str, **options: Any) -> bytes:
+        """One probe Encrypt made now; AWS's refusal is PreparationFailed, no answer propagates."""
+        key_arn = self.ctx.arn(f"key:{name}")
+        try:
+            return bytes(admin_kms(self.ctx, key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT, **options)["CiphertextBlob"])
+        except Exception as error:
+            refusal = _refusal(error)
+            if refusal is None:
+                raise
+            raise PreparationFailed(f"could not prepare kms:{operation}: orchestrate's probe Encrypt under key:{name}"
+                                    f"{how} failed with {refusal}") from None
 
     def _current(self, name: str) -> bool:
         return name in self.blobs and self.made_under.get(name) == self.ctx.arn(f"key:{name}")
@@ -246,12 +234,20 @@ class Probes:
         """One Encrypt; an AWS answer that refuses is kept, anything else (no answer) propagates."""
         key_arn = self.ctx.arn(f"key:{name}")
         try:
-            blob = self._kms(key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT)["CiphertextBlob"]
+            blob = admin_kms(self.ctx, key_arn).encrypt(KeyId=key_arn, Plaintext=PLAINTEXT)["CiphertextBlob"]
         except Exception as error:
-            error_body = getattr(error, "response", None)
-            if not isinstance(error_body, dict) or "Error" not in error_body:
+            refusal = _refusal(error)
+            if refusal is None:
                 raise
-            self.failures[name] = f"{error_body['Error'].get('Code', 'Unknown')}: {error_body['Error'].get('Message', '')}"
+            self.failures[name] = refusal
             return
         self.blobs[name], self.made_under[name] = blob, key_arn
         self.failures.pop(name, None)
+
+
+def _refusal(error: BaseException) -> str | None:
+    """AWS's answer refusing a call, as "Code: Message"; None when AWS did not answer."""
+    answer = getattr(error, "response", None)
+    if not isinstance(answer, dict) or "Error" not in answer:
+        return None
+    return f"{answer['Error'].get('Code', 'Unknown')}: {answer['Error'].get('Message', '')}"
