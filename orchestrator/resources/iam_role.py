@@ -57,9 +57,6 @@ class IamRole:
 
     def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
         role = desired.roles[name]
-        ctx.role_paths.setdefault(name, role.path)  # the role's ARN, for contexts not told beforehand
-        if role.account not in (None, "home"):
-            ctx.entity_accounts.setdefault(("roles", name), role.account)
         trust = role.trust_policy.model_dump(mode="json", by_alias=True, exclude_none=True)
         return {
             "path": role.path,

@@ -46,17 +46,24 @@ def context(backend: Backend, **options: Any) -> Context:
     return Context(backend, options.pop("scenario", SCENARIO), **options)
 
 
+def declared(backend: Backend, document: dict[str, Any], **options: Any) -> Context:
+    """A fresh Context that knows the document's role paths and accounts (as a command's does)."""
+    ctx = context(backend, **options)
+    ctx.declare([desired(document)])
+    return ctx
+
+
 def apply(backend: Backend, document: dict[str, Any], **options: Any) -> Plan:
     """apply_state with a fresh Context (as one `orchestrate apply` run would have)."""
-    return apply_state(context(backend, **options), desired(document), "state")
+    return apply_state(declared(backend, document, **options), desired(document), "state")
 
 
 def plan(backend: Backend, document: dict[str, Any], **options: Any) -> Plan:
-    return plan_state(context(backend, **options), desired(document), "state")
+    return plan_state(declared(backend, document, **options), desired(document), "state")
 
 
 def teardown(backend: Backend, document: dict[str, Any], **options: Any) -> Plan:
-    return destroy(context(backend, **options), desired(document))
+    return destroy(declared(backend, document, **options), desired(document))
 
 
 def actions(result: Plan) -> dict[str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from res_support import ACCOUNT, actions, allow, apply, context, doc, mutating_ops, ops, pending, plan, teardown
+from res_support import ACCOUNT, actions, allow, apply, declared, doc, mutating_ops, ops, pending, plan, teardown
 
 from orchestrator.model.scenario import DesiredState
 from orchestrator.reconcile.drift import differences
@@ -92,7 +92,7 @@ def test_a_changed_path_replaces_the_role(backend):
 
 
 def drift(backend: Any, document: dict[str, Any]) -> list[Any]:
-    ctx = context(backend)
+    ctx = declared(backend, document)
     return [d for pair in observe_all(ctx, DesiredState.model_validate(document))
             if pair.reconciler.kind.startswith("iam_role") for d in differences(pair)]
 
@@ -129,7 +129,7 @@ def test_a_same_named_role_the_scenario_does_not_own_is_a_preflight_conflict(bac
     backend.log.calls.clear()
 
     with pytest.raises(PreflightConflicts) as refused:
-        refuse_conflicts(context(backend), [("base", DesiredState.model_validate(scenario()))])
+        refuse_conflicts(declared(backend, scenario()), [("base", DesiredState.model_validate(scenario()))])
 
     assert "iam_role.reader" in str(refused.value)
     assert mutating_ops(backend) == []
