@@ -91,6 +91,10 @@ class EmbeddedBackend(Backend):
 
     def _prepare(self, client: Any, credentials: Credentials | None) -> None:
         super()._prepare(client, credentials)
+        if client.meta.service_model.service_name == "cloudformation":
+            from orchestrator.backends import moto_cloudformation
+
+            moto_cloudformation.install()
         if client.meta.service_model.service_name == "iam":
             from orchestrator.backends import moto_extensions
 

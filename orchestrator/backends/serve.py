@@ -45,8 +45,10 @@ def build_app(region: str, verbose: bool = False) -> WsgiApp:
 
     from orchestrator.authz.gate import Gate
     from orchestrator.authz.wsgi import GateMiddleware
+    from orchestrator.backends import moto_cloudformation
     from orchestrator.backends.moto_extensions import served_policy_loader
 
+    moto_cloudformation.install()
     gate = Gate(region)
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, served_policy_loader(gate.world))
     return RequestLog(app) if verbose else app

@@ -1,0 +1,163 @@
+"""Two CloudFormation resource types moto 5.2 skips, as moto's CloudFormation models: a class that
+subclasses CloudFormationModel is a type moto's parser knows (moto_cloudformation.install clears
+its caches). Created and deleted with the stack; an update of either is not modelled.
+
+- AWS::IAM::Group: GroupName, Path, ManagedPolicyArns, Policies; Ref is the name, GetAtt Arn.
+- AWS::S3::BucketPolicy: Bucket, PolicyDocument.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.core.common_models import CloudFormationModel
+
+
+def define() -> tuple[type[CloudFormationModel], ...]:
+    return StackGroup, StackBucketPolicy
+
+
+def _iam(account: str, region: str) -> Any:
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    return iam_backends[account][get_partition(region)]
+
+
+def _s3(account: str, region: str) -> Any:
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    return s3_backends[account][get_partition(region)]
+
+
+def _text(document: Any) -> str:
+    return document if isinstance(document, str) else json.dumps(document)
+
+
+class StackGroup(CloudFormationModel):
+    def __init__(self, group: Any) -> None:
+        self.group = group
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(self.group.name)
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "GroupName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::IAM::Group"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name == "Arn":
+            return str(self.group.arn)
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **_: Any,
+    ) -> StackGroup:
+        from orchestrator.backends.moto_extensions import ensure_managed_policy
+
+        properties = cloudformation_json.get("Properties", {})
+        backend = _iam(account_id, region_name)
+        group = backend.create_group(resource_name, properties.get("Path", "/"))
+        for arn in properties.get("ManagedPolicyArns", []):
+            ensure_managed_policy(account_id, arn)
+            backend.attach_group_policy(arn, group.name)
+        for policy in properties.get("Policies", []):
+            backend.put_group_policy(group.name, policy["PolicyName"], _text(policy["PolicyDocument"]))
+        return cls(group)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str,
+    ) -> Any:
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> None:
+        backend = _iam(account_id, region_name)
+        group = backend.get_group(resource_name)
+        for user in list(group.users):
+            backend.remove_user_from_group(resource_name, user.name)
+        for arn in list(group.managed_policies):
+            backend.detach_group_policy(arn, resource_name)
+        for name in list(group.policies):
+            backend.delete_group_policy(resource_name, name)
+        backend.delete_group(resource_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self.delete_from_cloudformation_json(self.physical_resource_id, {}, account_id, region_name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class StackBucketPolicy(CloudFormationModel):
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **_: Any,
+    ) -> StackBucketPolicy:
+        properties = cloudformation_json["Properties"]
+        bucket = properties["Bucket"]
+        _s3(account_id, region_name).put_bucket_policy(bucket, _text(properties["PolicyDocument"]).encode())
+        return cls(bucket)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str,
+    ) -> Any:
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> None:
+        from moto.s3.exceptions import MissingBucket
+
+        try:
+            _s3(account_id, region_name).delete_bucket_policy(resource_name)
+        except MissingBucket:
+            pass  # deleted first: its policy went with it
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self.delete_from_cloudformation_json(self.bucket, {}, account_id, region_name)
+
+    def is_created(self) -> bool:
+        return True
