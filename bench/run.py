@@ -144,6 +144,14 @@ def matrix() -> dict[str, Any]:
     return {"jobs1_s": median(one, "wall"), "jobs2_s": median(two, "wall"), "ratio": median(two, "wall") / median(one, "wall")}
 
 
+def access() -> dict[str, Any]:
+    """The 300,000-cell access matrix (bench/access.py): in-process median of 3, one whole process."""
+    from bench.access import measure
+
+    with tempfile.TemporaryDirectory() as folder:
+        return measure(whole_process, Path(folder), min(RUNS, 3))
+
+
 def scenarios() -> list[dict[str, Any]]:
     from bench.scenarios import per_scenario
 
@@ -161,7 +169,7 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
     print(f"machine: {results['machine']}", flush=True)
     for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix),
-                       ("scenarios", scenarios)):
+                       ("access", access), ("scenarios", scenarios)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

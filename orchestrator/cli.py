@@ -41,7 +41,7 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
     from orchestrator.commands.options import add_output_options, add_target_options
 
     helps = {
-        "plan": "show the changes apply would make (exit 0 none, 2 changes, 1 error)",
+        "plan": "show the walk apply would make, state by state (exit 0 the world is in the last state, 2 changes, 1 error)",
         "apply": "reconcile AWS to each policy state in order",
         "drift": "compare the world with a state, read-only (exit 0 in sync, 2 drift, 1 error)",
         "destroy": "remove everything the scenario owns",
@@ -51,7 +51,7 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
         parser = commands.add_parser(name, help=text)
         parser.add_argument("file", metavar="FILE", help="scenario file")
         if name != "destroy":
-            parser.add_argument("--state", help="the policy state (plan: first; drift: last; apply: stop after it)")
+            parser.add_argument("--state", help="the policy state (plan: that state alone, default: the whole walk; drift: default last; apply: stop after it)")
         if name in ("apply", "run"):
             parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
         add_target_options(parser)
@@ -79,6 +79,7 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--shards", type=int, help="with --list: how many shards (default: N of --shard, else 1)")
     parser.add_argument("--junit", metavar="FILE", help="write JUnit XML: one testsuite per scenario")
     parser.add_argument("--output", choices=["text", "json", "markdown", "github"], default="text")
+    parser.add_argument("--mutate", action="store_true", help="add each scenario's mutation score (orchestrate mutate, offline)")
     add_target_options(parser)
     parser.set_defaults(command="matrix")
 
@@ -100,8 +101,31 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(command="export")
 
 
+def _add_access(commands: argparse._SubParsersAction) -> None:
+    from orchestrator.commands.options import add_target_options
+
+    parser = commands.add_parser("access", help="who can do what in each policy state, and what changed (the engine's access matrix)")
+    parser.add_argument("file", metavar="FILE", help="scenario file")
+    parser.add_argument("--state", help="this policy state only (default: every state)")
+    parser.add_argument("--output", choices=["text", "json", "markdown", "html"], default="text", help="output format (default: text)")
+    parser.add_argument("-o", dest="output_path", metavar="PATH", help="write it here (default: standard output)")
+    parser.add_argument("--observed", action="store_true",
+                        help="from the world as read from the backend (the options below), not from the desired state")
+    add_target_options(parser)
+    parser.set_defaults(command="access")
+
+
+def _add_mutate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("mutate", help="mutation testing of a scenario's expectations (exit 1 below --min-score)")
+    parser.add_argument("file", metavar="FILE", help="scenario file")
+    parser.add_argument("--min-score", type=float, default=0.0, metavar="S", help="exit 1 when the mutation score is below S (0..1)")
+    parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
+    parser.add_argument("--embedded", action="store_true", help="run each mutant on the embedded backend for certainty (slow)")
+    parser.set_defaults(command="mutate")
+
+
 BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix, _add_import,
-            _add_export]
+            _add_export, _add_access, _add_mutate]
 
 
 def _version() -> str:

@@ -5,6 +5,10 @@ A scenario runs once per process, on the embedded backend, when its first item r
 then reads its own verdict. Under pytest-xdist each worker that receives items of a file runs that
 file once. Files are collected when they carry the scenario schema modeline or sit in a folder
 named `scenarios`.
+
+`--mutate` adds each scenario's mutation score (`orchestrate mutate`, decided by the engine) to its
+items' user properties (`orchestrate_mutation`, so JUnit XML carries it) and a line per scenario to
+the terminal summary.
 """
 
 from __future__ import annotations
@@ -17,6 +21,31 @@ import pytest
 
 MODELINE_MARK = "scenario.schema.json"
 RESULTS = pytest.StashKey[dict[str, Any]]()
+MUTATION_PROPERTY = "orchestrate_mutation"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("orchestrate")
+    group.addoption("--mutate", action="store_true", default=False,
+                    help="orchestrate: add each scenario's mutation score to the report (orchestrate mutate, offline)")
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """One line per scenario with its mutation score, from the items' user properties (so it works
+    under pytest-xdist, where the scores are computed in the workers)."""
+    if not config.getoption("mutate", False):
+        return
+    scores: dict[str, dict[str, Any]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for name, value in getattr(report, "user_properties", ()):
+                if name == MUTATION_PROPERTY:
+                    scores[value["file"]] = value
+    if scores:
+        terminalreporter.section("orchestrate mutation scores")
+        for file, value in sorted(scores.items()):
+            terminalreporter.write_line(f"{file}: mutation score {value['score']:.2f} ({value['killed']} of"
+                                        f" {value['killed'] + value['survived']} killed, {value['equivalent']} equivalent)")
 
 
 def _is_scenario(path: Path) -> bool:
@@ -70,8 +99,10 @@ class ExpectationItem(pytest.Item):
         self.number = number
 
     def runtest(self) -> None:
-        report = _scenario_report(self.config, str(self.path))
-        verdict = report["states"][self.state_index]["expectations"][self.number]
+        outcome = _scenario_outcome(self.config, str(self.path))
+        if "mutation" in outcome:
+            self.user_properties.append((MUTATION_PROPERTY, {"file": str(self.path), **outcome["mutation"]}))
+        verdict = outcome["report"]["states"][self.state_index]["expectations"][self.number]
         if not verdict["passed"]:
             raise ExpectationFailed(verdict)
 
@@ -91,14 +122,14 @@ class ExpectationItem(pytest.Item):
         return self.path, 0, f"scenario: {self.name}"
 
 
-def _scenario_report(config: pytest.Config, file: str) -> dict[str, Any]:
-    """Run the scenario once per process; later items read the cached report."""
+def _scenario_outcome(config: pytest.Config, file: str) -> dict[str, Any]:
+    """Run the scenario once per process; later items read the cached outcome (report, mutation)."""
     results = config.stash.setdefault(RESULTS, {})
     if file not in results:
         from orchestrator.matrix.worker import Target, run_one
 
-        outcome = run_one(file, Target())
+        outcome = run_one(file, Target(mutate=bool(config.getoption("mutate", False))))
         if outcome["error"]:
             raise RuntimeError(f"{file}: the scenario could not run: {outcome['error']}")
-        results[file] = outcome["report"]
+        results[file] = outcome
     return results[file]

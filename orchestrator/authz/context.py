@@ -32,6 +32,9 @@ def normalise_values(value: Any) -> Values:
     """Return a context value as a tuple of strings (a bare string is one value)."""
     if isinstance(value, str):
         return (value,)
+    # The gate's own context is already tuples of str: returned as is (the same values).
+    if type(value) is tuple and all(type(item) is str for item in value):
+        return value
     if isinstance(value, (list, tuple, set, frozenset)):
         return tuple(_text(item) for item in value)
     return (_text(value),)
@@ -91,17 +94,33 @@ def derive_principal_key(principal: Principal, key: str) -> Values | None:
 class RequestContext:
     """Case-insensitive view of a request's condition keys."""
 
-    __slots__ = ("values", "principal", "request")
+    __slots__ = ("_values", "principal", "request", "reads")
 
     def __init__(self, request: Request) -> None:
         self.request = request
         self.principal = request.principal
-        self.values: dict[str, Values] = {
-            key.lower(): normalise_values(value) for key, value in request.context.items()
-        }
+        self._values: dict[str, Values] | None = None
+        #: When a list: every lookup and its answer, in order (key None: the encryption context),
+        #: so a decision can be reused for a request whose lookups answer alike (evaluate.py).
+        self.reads: list[tuple[str | None, Any]] | None = None
+
+    @property
+    def values(self) -> dict[str, Values]:
+        """The keys lower-cased, the values normalised: made on the first lookup, since most
+        evaluations match no statement with a condition and never look a key up."""
+        if self._values is None:
+            self._values = {key.lower(): normalise_values(value) for key, value in self.request.context.items()}
+        return self._values
 
     def get(self, key: str) -> Values | None:
         """Values of ``key`` (already lower-case); None when absent."""
+        found = self.lookup(key)
+        if self.reads is not None:
+            self.reads.append((key, found))
+        return found
+
+    def lookup(self, key: str) -> Values | None:
+        """:meth:`get`, unrecorded."""
         found = self.values.get(key)
         if found is not None:
             return found
@@ -111,6 +130,13 @@ class RequestContext:
 
     def encryption_context(self) -> Mapping[str, str]:
         """KMS encryption context rebuilt from ``kms:EncryptionContext:<k>`` keys."""
+        found = self.rebuilt_encryption_context()
+        if self.reads is not None:
+            self.reads.append((None, tuple(found.items())))
+        return found
+
+    def rebuilt_encryption_context(self) -> dict[str, str]:
+        """:meth:`encryption_context`, unrecorded."""
         found: dict[str, str] = {}
         for key, value in self.request.context.items():
             if key.lower().startswith(_EC_PREFIX):

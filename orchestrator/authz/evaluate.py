@@ -30,7 +30,7 @@ be denied (AWS STS API Reference, "GetCallerIdentity").
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Any, Hashable, Sequence
 
 from .conditions import Condition
 from .context import RequestContext
@@ -64,9 +64,9 @@ class _Run:
     __slots__ = ("request", "inputs", "context", "action", "missing", "failed",
                  "identity", "boundary", "resource", "denies")
 
-    def __init__(self, request: Request, inputs: PolicyInputs) -> None:
+    def __init__(self, request: Request, inputs: PolicyInputs, context: RequestContext | None = None) -> None:
         self.request, self.inputs = request, inputs
-        self.context = RequestContext(request)
+        self.context = context or RequestContext(request)
         self.action = request.action.lower()
         self.missing: list[str] = []
         self.failed: list[FailedCondition] = []
@@ -138,12 +138,122 @@ class _Run:
         return f"{self.request.action} on {self.request.resource} for {self.request.principal.arn}"
 
 
-def evaluate(request: Request, inputs: PolicyInputs) -> Decision:
-    """Decide ``request`` against ``inputs``; raises PolicyError for an unreadable policy."""
+#: Decisions made, by (principal, action, resource, inputs): each with the context lookups it made
+#: and their answers. A decision is a pure function of those (the context is read only through
+#: RequestContext.get and .encryption_context), so a request whose lookups answer alike gets the
+#: same decision: an access matrix asks the same question of every state, and of every DynamoDB
+#: action's kms:Decrypt, with only the clock and unread keys changed. Bounded, like the policy
+#: cache in documents.py: emptied when full.
+_DECISIONS: dict[Hashable, list[tuple[tuple[tuple[str | None, Any], ...], Decision]]] = {}
+_DECISIONS_SIZE = 1 << 18
+#: Variants kept per question (a policy that reads aws:CurrentTime makes one per second).
+_VARIANTS = 4
+
+
+def _principal_slot(principal: Principal) -> tuple[Any, ...]:
+    return (principal.arn, principal.account, principal.type, principal.username, principal.userid,
+            tuple(principal.tags.items()), principal.role_arn)
+
+
+def _sources_slot(sources: Sequence[PolicySource]) -> tuple[Any, ...]:
+    # The fields, not the dataclasses: their generated __hash__ is a call per source per request.
+    return tuple((source.kind, source.name, source.document) for source in sources)
+
+
+def _grant_slot(grant: Grant) -> tuple[Any, ...]:
+    equals, subset = grant.encryption_context_equals, grant.encryption_context_subset
+    return (grant.grantee_principal, tuple(grant.operations), grant.key_arn,
+            None if equals is None else tuple(equals.items()), None if subset is None else tuple(subset.items()),
+            grant.name)
+
+
+def caller_question(principal: Principal, identity: Sequence[PolicySource],
+                    boundaries: Sequence[PolicySource]) -> tuple[Any, ...]:
+    """The caller's part of :func:`question`: the same for each of its requests."""
+    return (_principal_slot(principal), _sources_slot(identity), _sources_slot(boundaries))
+
+
+def step_question(action: str, resource: str, inputs: PolicyInputs) -> tuple[Any, ...]:
+    """The request's part of :func:`question` (``inputs`` beyond the caller's policies)."""
+    context, policy = inputs.encryption_context, inputs.resource_policy
+    return (action, resource, None if policy is None else (policy.kind, policy.name, policy.document),
+            inputs.resource_account, tuple(_grant_slot(grant) for grant in inputs.grants),
+            None if context is None else tuple(context.items()))
+
+
+def question(request: Request, inputs: PolicyInputs) -> Hashable | None:
+    """Everything a decision depends on but the context, or None where a part cannot be a
+    dictionary key (a policy given as a mapping, not JSON text): then nothing is reused. The gate
+    makes the same from parts it keeps per caller and per planned step."""
+    slot = (caller_question(request.principal, inputs.identity, inputs.boundaries),
+            step_question(request.action, request.resource, inputs))
+    try:
+        hash(slot)
+    except TypeError:
+        return None
+    return slot
+
+
+def _answers_alike(reads: tuple[tuple[str | None, Any], ...], context: RequestContext) -> bool:
+    for key, answer in reads:
+        now = context.lookup(key) if key is not None else tuple(context.rebuilt_encryption_context().items())
+        if now != answer:
+            return False
+    return True
+
+
+def evaluate(request: Request, inputs: PolicyInputs, asked: Hashable | None = None) -> Decision:
+    """Decide ``request`` against ``inputs``; raises PolicyError for an unreadable policy.
+    ``asked``: :func:`question` of the two, where the caller has it at hand (hashable)."""
     if request.action.lower() in _FREE_ACTIONS:
         return Decision(ALLOWED, NO_PERMISSION_REQUIRED, (), (),
                         f"{request.action} needs no permission and cannot be denied")
-    run = _Run(request, inputs)
+    if asked is None:
+        asked = question(request, inputs)
+    if asked is None:
+        return _evaluate(request, inputs, RequestContext(request))
+    made = recall(request, asked)
+    if made is not None:
+        return made
+    context = RequestContext(request)
+    context.reads = []
+    decision = _evaluate(request, inputs, context)
+    _remember(asked, tuple(context.reads), decision)
+    return decision
+
+
+def recall(request: Request, asked: Hashable) -> Decision | None:
+    """The decision made already for :func:`question` ``asked`` whose context lookups answer
+    alike for ``request``, else None (the gate asks before it assembles the policy inputs)."""
+    made = _DECISIONS.get(asked)
+    if not made:
+        return None
+    context = None
+    for reads, decision in made:
+        if not reads:
+            return decision
+        context = context or RequestContext(request)
+        if _answers_alike(reads, context):
+            return decision
+    return None
+
+
+def forget_decisions() -> None:
+    """Empty the decision memo (a benchmark's cold run)."""
+    _DECISIONS.clear()
+
+
+def _remember(question: Hashable, reads: tuple[tuple[str | None, Any], ...], decision: Decision) -> None:
+    if len(_DECISIONS) >= _DECISIONS_SIZE:
+        _DECISIONS.clear()
+    variants = _DECISIONS.setdefault(question, [])
+    if len(variants) >= _VARIANTS:
+        del variants[0]
+    variants.append((reads, decision))
+
+
+def _evaluate(request: Request, inputs: PolicyInputs, context: RequestContext) -> Decision:
+    run = _Run(request, inputs, context)
     if run.denies:
         return run.decide(EXPLICIT_DENY, "explicit-deny", run.denies,
                           f"{request.action} on {request.resource} is explicitly denied by {run.hits(run.denies)}")

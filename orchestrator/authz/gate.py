@@ -24,6 +24,7 @@ that orchestrate could not set up on AWS fails here with AWS's error.
 from __future__ import annotations
 
 import copy
+import marshal
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -43,11 +44,13 @@ from .errors import (
     sts_assume_role_denied,
 )
 from .context import principal_arn_key
-from .evaluate import Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, evaluate
+from .evaluate import (Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, caller_question, evaluate,
+                       recall, step_question)
 from .inputs import IMPLICIT_DENY
 from .request import Principal
 from .services import Authorization, CallPlan, Denial, PlanContext, plan_call
 from .services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
+from .services.kms import usage_refusal  # at import: a per-step import is a cost on every call
 from .transport import Transport
 from .world import DEFAULT_ACCOUNT, Identity, PolicyDoc, World
 
@@ -85,6 +88,102 @@ class CallVerdict:
     def layer(self) -> str | None:
         """The layer that denied the call ("key-policy", "key-state", ...), if any."""
         return None if self.error is None else self.error.layer
+
+
+def _params_slot(params: Mapping[str, Any]) -> Any:
+    """The plan cache's key for ``params``: marshal's bytes, a faithful encoding of plain values
+    (types, order and nesting kept, so two keys are equal only for equal parameters; sharing
+    between objects may change the bytes, which costs a miss, never a wrong hit); else
+    :func:`_frozen`, for values marshal does not take."""
+    try:
+        return marshal.dumps(params)
+    except ValueError:
+        return _frozen(params)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable copy of request parameters, for the plan cache: mappings and lists keep their
+    order (an encryption context's order shows in the plan's context), and a scalar that is not
+    text keeps its type (True, 1 and 1.0 are equal keys otherwise)."""
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return value
+    if kind is dict:
+        return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
+    if kind is list:
+        return (list, tuple(_frozen(item) for item in value))
+    if isinstance(value, Mapping):
+        return (dict, tuple((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (list, tuple(_frozen(item) for item in value))
+    if isinstance(value, (bytearray, memoryview)):
+        return (bytes, bytes(value))
+    return (kind, value) if value is None or isinstance(value, (bool, int, float)) else (kind, repr(value))
+
+
+class _StaticMemo:
+    """What the gate derives from a world whose answers are fixed: plans by request; per
+    identity its policy sources and principal keys; per planned step its resource policy,
+    grants and service keys (each shared by many requests). A world opts in with
+    ``answers_version()``, which changes whenever an answer may (a new ciphertext it can trace);
+    moto's world changes with every call and has none, so nothing is cached over it.
+
+    Nothing here depends on the transport (source IP, secure transport) or the clock: those
+    enter the request context, which is built for every request. Identities and steps are keyed
+    by id and kept alongside, so an id is never reused while its entry lives."""
+
+    __slots__ = ("world", "version", "plans", "sources", "steps")
+
+    def __init__(self) -> None:
+        self.world: Any = None
+        self.version: Any = None
+        self.plans: dict[tuple[Any, ...], CallPlan] = {}
+        #: id(identity) -> (identity, identity-based sources, boundaries, principal's context keys,
+        #: its part of the engine's question: evaluate.caller_question, None if unhashable)
+        self.sources: dict[int, tuple[Identity, tuple[PolicySource, ...], tuple[PolicySource, ...],
+                                      dict[str, tuple[str, ...]], Any]] = {}
+        #: id(step) -> (step, its resource policy's source, its grants, its service context keys,
+        #: its part of the engine's question: evaluate.step_question, None if unhashable)
+        self.steps: dict[int, tuple[Authorization, PolicySource | None, tuple[Grant, ...],
+                                    dict[str, tuple[str, ...]], Any]] = {}
+
+    def current(self, world: Any, version: Any) -> "_StaticMemo":
+        """This memo for ``world`` at ``version``, emptied if it held another's (in place: the
+        gate's transport views share it, and see the same world)."""
+        if self.world is not world or self.version != version:
+            self.world, self.version = world, version
+            self.plans.clear()
+            self.sources.clear()
+            self.steps.clear()
+        return self
+
+    def identity(self, gate: "Gate", identity: Identity) -> tuple[Identity, tuple[PolicySource, ...],
+                                                             tuple[PolicySource, ...], dict[str, tuple[str, ...]], Any]:
+        hit = self.sources.get(id(identity))
+        if hit is None or hit[0] is not identity:
+            sources, boundaries = gate._identity_sources(identity), gate._boundaries(identity)
+            asked = _hashable(caller_question(identity.principal, sources, boundaries))
+            hit = self.sources[id(identity)] = (identity, sources, boundaries, _principal_keys(identity.principal), asked)
+        return hit
+
+    def step(self, step: Authorization) -> tuple[Authorization, PolicySource | None, tuple[Grant, ...],
+                                                 dict[str, tuple[str, ...]], Any]:
+        hit = self.steps.get(id(step))
+        if hit is None or hit[0] is not step:
+            policy, grants = (_source(step.resource_policy) if step.resource_policy else None), _grants(step)
+            parts = PolicyInputs(resource_policy=policy, resource_account=step.resource_account, grants=grants,
+                                 encryption_context=step.encryption_context)
+            asked = _hashable(step_question(step.action, step.resource, parts))
+            hit = self.steps[id(step)] = (step, policy, grants, {**_via_service_keys(step), **step.context}, asked)
+        return hit
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return value
 
 
 def _source(doc: PolicyDoc) -> PolicySource:
@@ -135,8 +234,6 @@ def _state_error(step: Authorization, service: str, request_id: str) -> AwsError
 def _usage_error(step: Authorization, service: str, request_id: str) -> AwsError | None:
     """A direct KMS call on a key whose usage or spec cannot serve it (KMS API Reference, "Sign",
     "GenerateMac", "GetPublicKey"): decided after authorization and key state, as AWS does."""
-    from .services.kms import usage_refusal
-
     if step.key is None or service != "kms" or not step.action.startswith("kms:"):
         return None
     operation = step.action.removeprefix("kms:")
@@ -162,6 +259,13 @@ class Gate:
         self.secure_transport = secure_transport
         self.source_ip = source_ip
         self.admin_arn = admin_arn
+        self._memo = _StaticMemo()  # shared by the for_call views (copy.copy), as the world is
+        self._clock_text: tuple[Any, tuple[str, str]] = (None, ("", ""))  # the last second's time keys
+
+    def _static(self) -> _StaticMemo | None:
+        """The memo, when the world's answers are fixed (see _StaticMemo), else None."""
+        version_of = getattr(self.world, "answers_version", None)
+        return None if version_of is None else self._memo.current(self.world, version_of())
 
     def for_call(self, transport: Transport | None) -> "Gate":
         """This gate seeing ``transport``'s source IP / secure transport for one call (same world)."""
@@ -229,18 +333,32 @@ class Gate:
 
     def plan(self, identity: Identity | None, account: str, service: str, operation: str,
              params: Mapping[str, Any], region: str) -> CallPlan:
-        """The authorizations a call needs (exposed for reports)."""
+        """The authorizations a call needs (exposed for reports); over a world whose answers are
+        fixed, planned once per request, caller's account and serving account."""
+        return self._plan(self._static(), identity, account, service, operation, params, region)
+
+    def _plan(self, memo: _StaticMemo | None, identity: Identity | None, account: str, service: str,
+              operation: str, params: Mapping[str, Any], region: str) -> CallPlan:
         caller = identity.account if identity else account
-        return plan_call(service, operation, params, PlanContext(self.world, region, account, caller))
+        if memo is None:
+            return plan_call(service, operation, params, PlanContext(self.world, region, account, caller))
+        slot = (caller, account, service, operation, region, _params_slot(params))
+        found = memo.plans.get(slot)
+        if found is None:
+            found = memo.plans[slot] = plan_call(service, operation, params, PlanContext(self.world, region, account, caller))
+        return found
 
     def _decide(self, identity: Identity, account: str, service: str, operation: str,
                 params: Mapping[str, Any], region: str) -> CallVerdict:
-        plan = self.plan(identity, account, service, operation, params, region)
+        memo = self._static()
+        plan = self._plan(memo, identity, account, service, operation, params, region)
         request_id = new_request_id()
         principal, admin = identity.principal, identity.administrator
+        # The orchestrator's identity is made anew per call (admin_identity): nothing to reuse.
+        memo = None if admin else memo
         steps: list[Step] = []
         for step in plan.steps:
-            decision = self._evaluate(identity, step, region)
+            decision = self._evaluate(identity, step, region, memo)
             steps.append((step, decision))
             error = None
             if not decision.allowed:
@@ -251,11 +369,24 @@ class Gate:
         return CallVerdict(True, service, operation, principal, admin, steps, None, request_id,
                            _serving_account(identity.account, plan.steps))
 
-    def _evaluate(self, identity: Identity, step: Authorization, region: str) -> Decision:
-        request = Request(identity.principal, step.action, step.resource,
-                          self.request_context(identity.principal, step, region))
+    def _evaluate(self, identity: Identity, step: Authorization, region: str,
+                  memo: _StaticMemo | None = None) -> Decision:
+        asked = None
+        if memo is None:
+            request = Request(identity.principal, step.action, step.resource,
+                              self.request_context(identity.principal, step, region))
+            inputs = self._inputs(identity, step)
+        else:
+            request, asked, parts = self._memo_request(memo, identity, step, region)
+            made = None if asked is None else recall(request, asked)
+            if made is not None:
+                return made
+            sources, boundaries, policy, grants = parts
+            inputs = PolicyInputs(identity=sources, boundaries=boundaries, resource_policy=policy,
+                                  resource_account=step.resource_account, grants=grants,
+                                  encryption_context=step.encryption_context)
         try:
-            return evaluate(request, self._inputs(identity, step))
+            return evaluate(request, inputs, asked)
         except PolicyError as error:
             return Decision(IMPLICIT_DENY, "identity-policy", (), (), f"unreadable policy: {error}")
 
@@ -266,11 +397,29 @@ class Gate:
             return (ADMIN_POLICY,)
         return tuple(_source(d) for d in self.world.identity_policies(identity))
 
-    def _inputs(self, identity: Identity, step: Authorization) -> PolicyInputs:
+    def _memo_request(self, memo: _StaticMemo, identity: Identity, step: Authorization,
+                      region: str) -> tuple[Request, Any, tuple[Any, ...]]:
+        """The request as :meth:`request_context` makes it, from the parts that one identity's, or
+        one step's, requests share; the engine's question (evaluate.question) made of the same
+        parts; and the parts of its inputs (:meth:`_inputs`), assembled only if the engine has
+        not decided that question already."""
+        _, sources, boundaries, principal_keys, caller_asks = memo.identity(self, identity)
+        _, policy, grants, step_keys, step_asks = memo.step(step)
+        context = self._transport_keys(region)
+        context.update(principal_keys)
+        context.update(step_keys)
+        asked = None if caller_asks is None or step_asks is None else (caller_asks, step_asks)
+        return (Request(identity.principal, step.action, step.resource, context), asked,
+                (sources, boundaries, policy, grants))
+
+    def _boundaries(self, identity: Identity) -> tuple[PolicySource, ...]:
         boundary = None if identity.administrator else self.world.permissions_boundary(identity)
+        return (_source(boundary),) if boundary is not None else ()
+
+    def _inputs(self, identity: Identity, step: Authorization) -> PolicyInputs:
         return PolicyInputs(
             identity=self._identity_sources(identity),
-            boundaries=(_source(boundary),) if boundary is not None else (),
+            boundaries=self._boundaries(identity),
             resource_policy=_source(step.resource_policy) if step.resource_policy else None,
             resource_account=step.resource_account,
             grants=_grants(step),
@@ -280,26 +429,46 @@ class Gate:
     def request_context(self, principal: Principal, step: Authorization,
                         region: str) -> dict[str, tuple[str, ...]]:
         """Global condition keys, then the step's service keys."""
-        now = self.clock()
-        context: dict[str, tuple[str, ...]] = {
-            "aws:RequestedRegion": (region,),
-            "aws:SecureTransport": ("true" if self.secure_transport else "false",),
-            "aws:SourceIp": (self.source_ip,),
-            "aws:CurrentTime": (now.strftime("%Y-%m-%dT%H:%M:%SZ"),),
-            "aws:EpochTime": (str(int(now.timestamp())),),
-            "aws:PrincipalArn": (principal_arn_key(principal),),
-            "aws:PrincipalAccount": (principal.account,),
-            "aws:PrincipalType": (principal.type,),
-        }
-        if principal.username:
-            context["aws:username"] = (principal.username,)
-        if principal.userid:
-            context["aws:userid"] = (principal.userid,)
-        for tag, value in principal.tags.items():
-            context[f"aws:PrincipalTag/{tag}"] = (value,)
+        context = self._transport_keys(region)
+        context.update(_principal_keys(principal))
         context.update(_via_service_keys(step))
         context.update(step.context)
         return context
+
+    def _transport_keys(self, region: str) -> dict[str, tuple[str, ...]]:
+        """The region, transport and clock keys, in a new dict."""
+        current, epoch = self._time_keys(self.clock())
+        return {
+            "aws:RequestedRegion": (region,),
+            "aws:SecureTransport": ("true" if self.secure_transport else "false",),
+            "aws:SourceIp": (self.source_ip,),
+            "aws:CurrentTime": (current,),
+            "aws:EpochTime": (epoch,),
+        }
+
+    def _time_keys(self, now: datetime) -> tuple[str, str]:
+        """aws:CurrentTime and aws:EpochTime of ``now``, formatted once per second of the clock
+        (the time zone is part of the key: the text is the clock's own wall time)."""
+        second = (now.replace(microsecond=0), now.tzinfo, now.fold)
+        if self._clock_text[0] != second:
+            self._clock_text = (second, (now.strftime("%Y-%m-%dT%H:%M:%SZ"), str(int(now.timestamp()))))
+        return self._clock_text[1]
+
+
+def _principal_keys(principal: Principal) -> dict[str, tuple[str, ...]]:
+    """The principal's global condition keys (IAM User Guide, "AWS global condition context keys")."""
+    context: dict[str, tuple[str, ...]] = {
+        "aws:PrincipalArn": (principal_arn_key(principal),),
+        "aws:PrincipalAccount": (principal.account,),
+        "aws:PrincipalType": (principal.type,),
+    }
+    if principal.username:
+        context["aws:username"] = (principal.username,)
+    if principal.userid:
+        context["aws:userid"] = (principal.userid,)
+    for tag, value in principal.tags.items():
+        context[f"aws:PrincipalTag/{tag}"] = (value,)
+    return context
 
 
 def _serving_account(caller: str, steps: tuple[Authorization, ...]) -> str:

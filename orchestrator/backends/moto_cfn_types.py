@@ -36,7 +36,26 @@ def _text(document: Any) -> str:
     return document if isinstance(document, str) else json.dumps(document)
 
 
-class StackGroup(CloudFormationModel):
+class _StackResource:
+    """What both types share: an update keeps the resource (not modelled), and the stack's
+    deletion deletes it by its physical id. A mixin: moto's parser finds the types among
+    CloudFormationModel's direct subclasses."""
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
+        account_id: str, region_name: str,
+    ) -> Any:
+        return original_resource
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        self.delete_from_cloudformation_json(self.physical_resource_id, {}, account_id, region_name)  # type: ignore[attr-defined]
+
+    def is_created(self) -> bool:
+        return True
+
+
+class StackGroup(_StackResource, CloudFormationModel):
     def __init__(self, group: Any) -> None:
         self.group = group
 
@@ -81,13 +100,6 @@ class StackGroup(CloudFormationModel):
         return cls(group)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
-    ) -> Any:
-        return original_resource
-
-    @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> None:
@@ -101,14 +113,9 @@ class StackGroup(CloudFormationModel):
             backend.delete_group_policy(resource_name, name)
         backend.delete_group(resource_name)
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.delete_from_cloudformation_json(self.physical_resource_id, {}, account_id, region_name)
-
-    def is_created(self) -> bool:
-        return True
 
 
-class StackBucketPolicy(CloudFormationModel):
+class StackBucketPolicy(_StackResource, CloudFormationModel):
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
 
@@ -139,13 +146,6 @@ class StackBucketPolicy(CloudFormationModel):
         return cls(bucket)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc]
-        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any],
-        account_id: str, region_name: str,
-    ) -> Any:
-        return original_resource
-
-    @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
     ) -> None:
@@ -156,8 +156,3 @@ class StackBucketPolicy(CloudFormationModel):
         except MissingBucket:
             pass  # deleted first: its policy went with it
 
-    def delete(self, account_id: str, region_name: str) -> None:
-        self.delete_from_cloudformation_json(self.bucket, {}, account_id, region_name)
-
-    def is_created(self) -> bool:
-        return True

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _target(args: argparse.Namespace) -> Target:
     return Target(args.target, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.profile, args.account, args.run_id,
-                  args.timeout, tuple(sorted(args.profile_for.items())))
+                  args.timeout, tuple(sorted(args.profile_for.items())), getattr(args, "mutate", False))
 
 
 def _progress_enabled() -> bool:
@@ -114,6 +114,8 @@ def _text(outcomes: list[dict[str, Any]]) -> None:
     for outcome in outcomes:
         passed, failed = aggregate.counts(outcome)
         detail = outcome["error"] or f"{passed} passed, {failed} failed"
+        if "mutation" in outcome:
+            detail += f", mutation score {aggregate.mutation_words(outcome)}"
         print(f"{aggregate.status(outcome):>6}  {outcome['name']}: {detail} ({outcome['seconds']:.1f} s)")
     totals = [aggregate.counts(o) for o in outcomes]
     errored = sum(1 for o in outcomes if o["error"])

@@ -1,13 +1,19 @@
-"""`orchestrate plan FILE [--state NAME]`: what apply would change. Exit 0 none, 2 changes, 1 error."""
+"""`orchestrate plan FILE [--state NAME]`: what apply would change. Exit 0 none, 2 changes, 1 error.
+
+Without --state, the walk apply makes (`reconcile.observe.plan_walk`): the first state from the
+world as it is, each later state from the one before. Exit 0 when the world is in the last state,
+where apply leaves it (Terraform's "No changes."), even though apply would pass through the
+earlier states on the way; 2 otherwise. With --state, that state alone against the world."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from orchestrator.commands.common import EXIT_FAILED, finish, load, session
-from orchestrator.reconcile.observe import plan_state
-from orchestrator.report.plan_text import render_plan
+from orchestrator.reconcile.observe import plan_state, plan_walk
+from orchestrator.report.plan_text import render_plan, render_walk
 from orchestrator.report.style import stdout_style
 
 FORMAT_VERSION = "1"
@@ -19,12 +25,29 @@ def run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     loaded = load(args.file)
-    index = loaded.state_index(args.state) if args.state else 0
-    state = loaded.scenario.states[index]
+    if args.state:
+        return _one_state(args, loaded, loaded.state_index(args.state))
+    states = [(state.name, desired) for state, desired in zip(loaded.scenario.states, loaded.desired)]
     with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
-        plan = plan_state(ctx, loaded.desired[index], state.name)
+        walk = plan_walk(ctx, states)
     if args.output == "json":
-        print(json.dumps({"format_version": FORMAT_VERSION, "scenario": loaded.scenario.name, **plan.as_json()}, indent=2, default=str))
+        # "state" and "changes" are the first state's plan, as plan printed before it showed the walk
+        _print_json(loaded.scenario.name, {**walk.steps[0].plan.as_json(), **walk.as_json()})
+    else:
+        print(render_walk(walk, stdout_style(args.no_color)))
+    return 0 if walk.no_changes else 2
+
+
+def _one_state(args: argparse.Namespace, loaded: Any, index: int) -> int:
+    """`--state NAME`: that state against the world as it is."""
+    with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
+        plan = plan_state(ctx, loaded.desired[index], loaded.scenario.states[index].name)
+    if args.output == "json":
+        _print_json(loaded.scenario.name, plan.as_json())
     else:
         print(render_plan(plan, stdout_style(args.no_color)))
     return 2 if plan.pending else 0
+
+
+def _print_json(scenario: str, body: dict[str, Any]) -> None:
+    print(json.dumps({"format_version": FORMAT_VERSION, "scenario": scenario, **body}, indent=2, default=str))

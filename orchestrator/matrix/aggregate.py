@@ -31,11 +31,14 @@ def markdown(outcomes: list[dict[str, Any]], shard: str | None = None) -> str:
     """A summary fit for $GITHUB_STEP_SUMMARY."""
     title = "### orchestrate scenario matrix" + (f" (shard {shard})" if shard else "")
     icon = {"passed": "✅", "failed": "❌", "error": "💥"}
-    lines = [title, "", "| scenario | status | passed | failed | seconds |", "|---|---|---|---|---|"]
+    mutated = any("mutation" in outcome for outcome in outcomes)
+    lines = [title, "", "| scenario | status | passed | failed | seconds |" + (" mutation score |" if mutated else ""),
+             "|---|---|---|---|---|" + ("---|" if mutated else "")]
     for outcome in outcomes:
         passed, failed = counts(outcome)
         state = status(outcome)
-        lines.append(f"| `{outcome['name']}` | {icon[state]} {state} | {passed} | {failed} | {outcome['seconds']:.1f} |")
+        score = f" {mutation_words(outcome)} |" if mutated else ""
+        lines.append(f"| `{outcome['name']}` | {icon[state]} {state} | {passed} | {failed} | {outcome['seconds']:.1f} |{score}")
     failures = [(o, v) for o in outcomes if o["report"] for s in o["report"]["states"] for v in s["expectations"] if not v["passed"]]
     if failures:
         lines += ["", "#### Failed expectations", ""]
@@ -43,6 +46,14 @@ def markdown(outcomes: list[dict[str, Any]], shard: str | None = None) -> str:
                   f"actual {v['actual']} — {v['reason']}" for o, v in failures]
     lines += [f"- `{o['name']}`: {o['error']}" for o in outcomes if o["error"]]
     return "\n".join(lines) + "\n"
+
+
+def mutation_words(outcome: dict[str, Any]) -> str:
+    """`0.89 (8/9)`: the score, killed of counted mutants; `-` when it was not computed."""
+    mutation = outcome.get("mutation")
+    if not mutation:
+        return "-"
+    return f"{mutation['score']:.2f} ({mutation['killed']}/{mutation['killed'] + mutation['survived']})"
 
 
 def github_annotations(outcomes: list[dict[str, Any]]) -> str:

@@ -20,6 +20,7 @@ class Target:
     timeout: float | None = None  # --timeout: each call's wait for an answer
     #: --profile-for (real AWS): (account NAME, AWS profile) pairs, for every scenario that declares NAME
     profiles_for: tuple[tuple[str, str], ...] = ()
+    mutate: bool = False  # --mutate: add the scenario's mutation score (the engine's, offline)
 
 
 def namespace(base: str | None, scenario: str) -> str:
@@ -55,4 +56,13 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
             backend.close()
     except Exception as error:  # one scenario's infrastructure failure must not stop the others
         return {"file": file, "name": name, "report": None, "error": describe_aws_error(error), "seconds": time.perf_counter() - started}
-    return {"file": file, "name": name, "report": run_json(result), "error": result.error, "seconds": time.perf_counter() - started}
+    outcome = {"file": file, "name": name, "report": run_json(result), "error": result.error, "seconds": time.perf_counter() - started}
+    return {**outcome, "mutation": mutation_summary(loaded)} if target.mutate else outcome
+
+
+def mutation_summary(loaded: Any) -> dict[str, Any]:
+    """The scenario's mutation score and counts (orchestrate mutate, decided by the engine)."""
+    from orchestrator.analysis.mutate import counts, mutation_report
+
+    report = mutation_report(loaded)
+    return {"score": round(report.score, 4), **counts(report)}

@@ -21,7 +21,7 @@ from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroupAccess
 from orchestrator.resources.iam_policy import IamPolicy
 from orchestrator.resources.iam_role import IamRole, IamRoleAccess
-from orchestrator.resources.iam_user import IamUserAccess
+from orchestrator.resources.iam_user import IamUser, IamUserAccess
 from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
 from orchestrator.resources.s3_bucket import S3Bucket
@@ -35,41 +35,69 @@ class DesiredWorld:
         self.desired = desired
         self.ciphertexts = ciphertexts
         self.contextual = contextual if contextual is not None else {}  # (key name, context) -> ciphertext
-        self._access = {name: IamUserAccess().desired(ctx.for_entity("users", name), desired, name) for name in desired.users}
-        self._role_access = {ctx.arn(f"role:{name}"): IamRoleAccess().desired(ctx.for_entity("roles", name), desired, name)
-                             for name in desired.roles}
-        self._customer = {ctx.arn(f"policy:{name}"): IamPolicy().desired(ctx, desired, name)["document"] for name in desired.policies}
+        self._access = {name: self.properties(IamUserAccess(), "users", name) for name in desired.users}
+        self._role_access = {ctx.arn(f"role:{name}"): self.properties(IamRoleAccess(), "roles", name) for name in desired.roles}
+        self._customer = {ctx.arn(f"policy:{name}"): found["document"] for name in desired.policies
+                          if (found := self.properties(IamPolicy(), "policies", name)) is not None}
+        # What the gate reads is computed once per world: the world is made after its state is
+        # applied (runner.predictor) or for one analysis, and an access matrix asks it 10^5 times.
+        self._memo: dict[tuple[str, Any], Any] = {}
+
+    def properties(self, reconciler: Any, section: str, name: str) -> dict[str, Any] | None:
+        """What the gate reads of one entity: its reconciler's desired properties. None stands for
+        an entity that is not there (orchestrator/analysis/observed.py reads them from the world)."""
+        return reconciler.desired(self.ctx.for_entity(section, name), self.desired, name)  # type: ignore[no-any-return]
+
+    def answers_version(self) -> tuple[int, int]:
+        """Changes whenever an answer may: the world is fixed once made, but for the ciphertexts it
+        traces to their keys, which the probes add as requests are made (they never change one).
+        The gate caches its plans over a world that has this (authz/gate.py, _StaticMemo)."""
+        return len(self.ciphertexts), len(self.contextual)
+
+    def _once(self, slot: tuple[str, Any], make: Any) -> Any:
+        if slot not in self._memo:
+            self._memo[slot] = make()
+        return self._memo[slot]
 
     # identities -------------------------------------------------------------------------
     def identity_for_arn(self, principal_arn: str) -> Identity | None:
+        return self._once(("arn", principal_arn), lambda: self._identity_for_arn(principal_arn))  # type: ignore[no-any-return]
+
+    def _identity_for_arn(self, principal_arn: str) -> Identity | None:
         if ":assumed-role/" in principal_arn:
             return self._session(principal_arn)
-        for name, user in self.desired.users.items():
+        for name in self.desired.users:
             if self.ctx.arn(f"user:{name}") == principal_arn:
+                found = self.properties(IamUser(), "users", name)
+                if found is None:
+                    return None
                 physical = self.ctx.physical(name)
                 account = self.ctx.account_id("users", name)
-                principal = Principal(principal_arn, account, "User", physical, None, dict(user.tags))
+                principal = Principal(principal_arn, account, "User", physical, None, dict(found["tags"]))
                 return Identity(principal, account, user_name=name)
         return None
 
     def _session(self, session_arn: str) -> Identity | None:
         """A session of a declared role (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)."""
         role_name = session_arn.split("/")[1] if session_arn.count("/") >= 2 else ""
-        for name, role in self.desired.roles.items():
-            if self.ctx.physical(name) == role_name:
+        for name in self.desired.roles:
+            if self.ctx.physical(name) == role_name and (found := self.properties(IamRole(), "roles", name)) is not None:
                 role_arn = self.ctx.arn(f"role:{name}")
                 account = self.ctx.account_id("roles", name)
-                principal = Principal(session_arn, account, "AssumedRole", None, None, dict(role.tags),
+                principal = Principal(session_arn, account, "AssumedRole", None, None, dict(found["tags"]),
                                       role_arn=role_arn)
                 return Identity(principal, account, role_arn=role_arn)
         return None
 
     def role(self, role_arn: str) -> RoleInfo | None:
-        for name, role in self.desired.roles.items():
+        for name in self.desired.roles:
             if self.ctx.arn(f"role:{name}") == role_arn:
+                found = self.properties(IamRole(), "roles", name)
+                if found is None:
+                    return None
                 scoped = self.ctx.for_entity("roles", name)
-                trust = IamRole().desired(scoped, self.desired, name)["trust_policy"]
-                return RoleInfo(self.ctx.physical(name), role_arn, scoped.account, "", json.dumps(trust), dict(role.tags))
+                return RoleInfo(self.ctx.physical(name), role_arn, scoped.account, "", json.dumps(found["trust_policy"]),
+                                dict(found["tags"]))
         return None
 
     def identity_for_access_key(self, access_key_id: str | None) -> Identity | None:
@@ -79,6 +107,9 @@ class DesiredWorld:
         return self.ctx.account
 
     def identity_policies(self, identity: Identity) -> list[PolicyDoc]:
+        return list(self._once(("identity", (identity.role_arn, identity.user_name)), lambda: self._identity_policies(identity)))
+
+    def _identity_policies(self, identity: Identity) -> list[PolicyDoc]:
         if identity.role_arn is not None:
             return self._holder_documents(f"role {identity.role_arn}", self._role_access.get(identity.role_arn))
         access = self._access.get(identity.user_name or "")
@@ -89,7 +120,7 @@ class DesiredWorld:
         documents += self._managed(access["managed_policies"])
         for group in self.desired.groups:
             if self.ctx.physical(group) in access["groups"]:
-                group_access = IamGroupAccess().desired(self.ctx, self.desired, group)
+                group_access = self.properties(IamGroupAccess(), "groups", group) or {"inline_policies": {}, "managed_policies": []}
                 documents += [PolicyDoc("identity", f"group {group}/inline/{name}", json.dumps(doc))
                               for name, doc in group_access["inline_policies"].items()]
                 documents += self._managed(group_access["managed_policies"])
@@ -126,6 +157,8 @@ class DesiredWorld:
     def kms_key(self, key_ref: str | None, region: str, account: str) -> KeyInfo | None:
         for name in self.desired.keys:
             info = self._key_info(name)
+            if info is None:
+                continue
             aliases = {alias for alias in info.aliases} | {f"arn:aws:kms:{info.region}:{info.account}:{a}" for a in info.aliases}
             if key_ref in (info.arn, info.key_id) or key_ref in aliases:
                 return info
@@ -140,44 +173,59 @@ class DesiredWorld:
                 return self._key_info(name)
         return None
 
-    def _key_info(self, name: str) -> KeyInfo:
-        key = self.desired.keys[name]
+    def _key_info(self, name: str) -> KeyInfo | None:
+        return self._once(("key", name), lambda: self._make_key_info(name))  # type: ignore[no-any-return]
+
+    def _make_key_info(self, name: str) -> KeyInfo | None:
         scoped = self.ctx.for_entity("keys", name)
-        properties = KmsKey().desired(scoped, self.desired, name)
+        properties = self.properties(KmsKey(), "keys", name)
+        if properties is None:
+            return None
         arn = self.ctx.arn(f"key:{name}")
+        state = _key_state(properties)
         return KeyInfo(arn.rpartition("/")[2], arn, scoped.account, self.ctx.region, json.dumps(properties["policy"]),
-                       key.state, key.usable, False, tuple(properties["aliases"]),
-                       key.spec, key.usage, tags=dict(key.tags), grants=self._grants(name, arn))
+                       state, state == "Enabled", False, tuple(properties["aliases"]),
+                       properties["spec"], properties["usage"], tags=dict(properties["tags"]), grants=self._grants(name, arn))
 
     def _grants(self, name: str, key_arn: str) -> tuple[GrantInfo, ...]:
         """The key's declared grants, as the gate reads moto's ("Grants in AWS KMS")."""
-        declared = KmsGrant().desired(self.ctx.for_entity("keys", name), self.desired, name)["grants"]
+        declared = (self.properties(KmsGrant(), "keys", name) or {"grants": {}})["grants"]
         return tuple(GrantInfo(label, label, grant["grantee"], tuple(grant["operations"]), key_arn,
                                (grant["constraints"] or {}).get("encryption_context_equals"),
                                (grant["constraints"] or {}).get("encryption_context_subset"))
                      for label, grant in declared.items())
 
     def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
+        return self._once(("table", name_or_arn), lambda: self._table(name_or_arn))  # type: ignore[no-any-return]
+
+    def _table(self, name_or_arn: str | None) -> TableInfo | None:
         for name, table in self.desired.tables.items():
             arn = self.ctx.arn(f"table:{name}")
             if name_or_arn in (arn, self.ctx.physical(name)):
-                key = table.key_name()
+                properties = self.properties(DynamoDBTable(), "tables", name)
+                if properties is None:
+                    return None
                 scoped = self.ctx.for_entity("tables", name)
-                policy = DynamoDBTable().desired(scoped, self.desired, name)["policy"]
+                policy, encryption = properties["policy"], properties["encryption"]
                 return TableInfo(self.ctx.physical(name), arn, scoped.account, self.ctx.region, table.partition_key.name,
                                  table.sort_key.name if table.sort_key else None,
-                                 self.ctx.arn(f"key:{key}") if key else None,
-                                 None if policy is None else json.dumps(policy), dict(table.tags))
+                                 encryption["key"] if encryption["type"] == "customer-managed" else None,
+                                 None if policy is None else json.dumps(policy), dict(properties["tags"]))
         return None
 
     # buckets and objects -------------------------------------------------------------------
     def bucket(self, name: str | None) -> BucketInfo | None:
         """A declared bucket by its physical name, as the gate reads moto's (authz/world.py)."""
+        return self._once(("bucket", name), lambda: self._bucket(name))  # type: ignore[no-any-return]
+
+    def _bucket(self, name: str | None) -> BucketInfo | None:
         found = self._bucket_name(name)
         if found is None:
             return None
         scoped = self.ctx.for_entity("buckets", found)
-        properties = S3Bucket().desired(scoped, self.desired, found)
+        properties = self.properties(S3Bucket(), "buckets", found)
+        if properties is None:
+            return None
         algorithm, key_id = _sse(properties["encryption"])
         policy = properties["policy"]
         return BucketInfo(self.ctx.bucket_name(found), self.ctx.arn(f"bucket:{found}"), scoped.account, self.ctx.region,
@@ -194,6 +242,14 @@ class DesiredWorld:
 
     def _bucket_name(self, physical: str | None) -> str | None:
         return next((name for name in self.desired.buckets if self.ctx.bucket_name(name) == physical), None)
+
+
+def _key_state(properties: dict[str, Any]) -> str:
+    """The KeyState of a key's properties (KMS Developer Guide, "Key states of AWS KMS keys"), as
+    model.resources.Key.state names the declared one."""
+    if properties["pending_deletion"]:
+        return "PendingDeletion"
+    return "Enabled" if properties["enabled"] else "Disabled"
 
 
 def _sse(encryption: dict[str, str | None]) -> tuple[str, str | None]:

@@ -25,10 +25,18 @@ LAYER_WORDS = {
 
 
 def predict(gate: Any, principal_arn: str, spec: CallSpec) -> Prediction:
-    # The same per-call transport the real call carries (calls.py, CallSpec.transport).
+    return prediction_of(gate_verdict(gate, principal_arn, spec))
+
+
+def gate_verdict(gate: Any, principal_arn: str, spec: CallSpec) -> Any:
+    """The gate's CallVerdict for the call, with the same per-call transport the real call
+    carries (calls.py, CallSpec.transport)."""
     if spec.transport is not None:
         gate = gate.for_call(spec.transport)
-    verdict = gate.predict(principal_arn, spec.service, spec.operation, spec.params)
+    return gate.predict(principal_arn, spec.service, spec.operation, spec.params)
+
+
+def prediction_of(verdict: Any) -> Prediction:
     if verdict.allowed:
         return Prediction(True, None, allowed_reason(verdict.steps))
     step, decision = verdict.steps[-1]

@@ -8,15 +8,24 @@ flagged when it widens access (`orchestrator.reconcile.widening`): a new Allow i
 key, table or identity, a lost Deny, a new attachment, group membership or access key, a
 re-enabled key. A reconciler's `observed_only` properties (a user's access keys that
 orchestrate did not make) cannot be declared: drift expects them empty.
+
+Beside the property differences, access differences: the desired state's access matrix against
+the observed world's (orchestrator/analysis/observed.py), one per cell whose decision differs
+("tester gained kms:Decrypt on key:data (by statement OutOfBand)"). The report's widening flag
+comes from these (a cell gained); the property differences keep their own per-difference flags.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.reconcile.observe import Pair
-from orchestrator.reconcile.widening import Enclosing, widens
+from orchestrator.reconcile.widening import Enclosing, access_widens, widens
+
+if TYPE_CHECKING:
+    from orchestrator.analysis.access import Cell, StateMatrix
+    from orchestrator.authz.inputs import StatementRef
 
 ADDED = ("dictionary_item_added", "iterable_item_added", "attribute_added")
 REMOVED = ("dictionary_item_removed", "iterable_item_removed", "attribute_removed")
@@ -95,3 +104,72 @@ def enclosing(level: Any, path: list[Any]) -> Enclosing | None:
 
 def _statement(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and "Effect" in value else None
+
+
+@dataclass(frozen=True)
+class AccessDifference:
+    """One cell of the access matrix decided otherwise in the world than in the desired state."""
+
+    expected: Cell
+    actual: Cell
+    #: The statements the world's decision rests on that the desired matrix never cites.
+    by: tuple[StatementRef, ...] = ()
+
+    @property
+    def change(self) -> str:  # GAINED | LOST | CHANGED (denied both ways, by another layer)
+        if self.actual.allowed != self.expected.allowed:
+            return "GAINED" if self.actual.allowed else "LOST"
+        return "CHANGED"
+
+    @property
+    def widens_access(self) -> bool:
+        return access_widens(self.expected.allowed, self.actual.allowed)
+
+    def words(self) -> str:
+        cell = self.actual
+        what = f"{cell.column.action} on {cell.column.resource}" + (f" [{cell.column.variant}]" if cell.column.variant else "")
+        if self.change == "GAINED":
+            return f"{cell.principal} gained {what}{_by(self.by)}"
+        if self.change == "LOST":
+            return f"{cell.principal} lost {what} ({_denial(cell)})"
+        return f"{cell.principal} is denied {what} otherwise ({_denial(cell)}; desired: {_denial(self.expected)})"
+
+    def as_json(self) -> dict[str, Any]:
+        from orchestrator.analysis.access import cell_json, statement_json
+
+        expected, actual = cell_json(self.expected), cell_json(self.actual)
+        side = ("decision", "layer", "label", "error", "statements", "reason")
+        return {**{k: actual[k] for k in ("principal", "resource", "action", "variant")}, "change": self.change,
+                "expected": {k: expected[k] for k in side}, "actual": {k: actual[k] for k in side},
+                "by": [statement_json(ref) for ref in self.by], "words": self.words(), "widens_access": self.widens_access}
+
+
+def access_differences(desired: StateMatrix, observed: StateMatrix) -> list[AccessDifference]:
+    """Every cell of both matrices whose outcome (allowed, or the denying layer) differs."""
+    cited = {_statement_key(ref) for cell in desired.cells.values() for ref in cell.statements}
+    found = []
+    for slot, actual in observed.cells.items():
+        expected = desired.cells.get(slot)
+        if expected is None or expected.outcome == actual.outcome and expected.error == actual.error:
+            continue
+        new = tuple(ref for ref in actual.statements if _statement_key(ref) not in cited)
+        found.append(AccessDifference(expected, actual, (new or actual.statements) if actual.allowed else ()))
+    return found
+
+
+def _statement_key(ref: StatementRef) -> tuple[Any, ...]:
+    """A statement by its Sid where it has one (the index moves as statements come and go)."""
+    return (ref.policy_kind, ref.policy_name, ref.sid) if ref.sid else (ref.policy_kind, ref.policy_name, ref.index)
+
+
+def _by(refs: tuple[StatementRef, ...]) -> str:
+    if not refs:
+        return ""
+    names = [ref.sid if ref.sid else f"{ref.index} of {ref.policy_name}" for ref in refs]
+    return f" (by statement{'s' if len(names) > 1 else ''} {', '.join(dict.fromkeys(names))})"
+
+
+def _denial(cell: Cell) -> str:
+    if cell.layer:
+        return f"denied by {cell.layer}"
+    return f"denied: {cell.error}" if cell.error else "denied"

@@ -6,12 +6,12 @@ order so that ARNs learnt from earlier ones (a key's) resolve references in late
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.reconcile.plan import Action, Plan, ResourceChange, decide
+from orchestrator.reconcile.plan import Action, Plan, ResourceChange, Walk, WalkStep, decide
 from orchestrator.resources import REGISTRY, Observed, Reconciler
 from orchestrator.resources.context import Context
 
@@ -79,3 +79,70 @@ def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, ch
     if not reasons:
         return change
     return ResourceChange(change.address, Action.CONFLICT, change.before, change.after, reason="; ".join(reasons))
+
+
+#: What the walk takes each resource to be, by address, as the states before have left it.
+World = dict[str, dict[str, Any] | None]
+
+
+def plan_walk(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> Walk:
+    """The walk apply makes: the first state from the world as it is, then each later state from
+    the one before it as if that one had been applied (Terraform plans a configuration against
+    the state its apply would leave; here states follow one another). Reads the world once per
+    state, to say which states it already matches (and the conflicts apply's preflight would
+    refuse in each); the later steps themselves are computed without calling AWS."""
+    first = plan_state(ctx, states[0][1], states[0][0])
+    walking = replace(ctx, known=dict(ctx.known), cache={}, account_caches={})
+    observed = [first] + [plan_state(_fresh(ctx), desired, name) for name, desired in states[1:]]
+    world = _world_after(first, observed)
+    walk = Walk([WalkStep(0, first, None)], [plan.state for plan in observed if not plan.pending])
+    for index in range(1, len(states)):
+        name, desired = states[index]
+        walk.steps.append(WalkStep(index, plan_from_state(walking, desired, name, world, observed[index]), states[index - 1][0]))
+    return walk
+
+
+def _fresh(ctx: Context) -> Context:
+    """A context that has learnt nothing yet (no ARNs, no read caches), as `plan --state` starts."""
+    return replace(ctx, known={}, cache={}, account_caches={})
+
+
+def _world_after(first: Plan, observed: list[Plan]) -> World:
+    """The world once the first state is applied: its resources as it declares them, any other
+    resource a later state declares as it is now."""
+    world: World = {}
+    for plan in observed:
+        for change in plan.changes:
+            world.setdefault(change.address, change.before)
+    for change in first.changes:
+        if change.action is not Action.CONFLICT:  # apply refuses it: the world keeps what it has
+            world[change.address] = change.after
+    return world
+
+
+def plan_from_state(ctx: Context, desired: DesiredState, state: str, world: World, observed: Plan) -> Plan:
+    """What applying `desired` changes in `world` (what the states before left), pure: the
+    reconcilers' desired properties of the state before serve as the observed side, and `world`
+    is updated to this state. A conflict of `observed` (this state against the world as it is)
+    stays one: apply's preflight refuses it in every state that declares it. As `plan_state`, a
+    replaced key's ARN is unknown to the resources after it."""
+    ctx.planning = True
+    conflicts = {c.address: c for c in observed.changes if c.action is Action.CONFLICT}
+    plan = Plan(state)
+    for reconciler in REGISTRY:
+        for name in reconciler.names(desired):
+            scoped = ctx.for_entity(reconciler.section, name)
+            address = f"{reconciler.kind}.{name}"
+            before = world.get(address)
+            pair = Pair(reconciler, name, reconciler.desired(scoped, desired, name),
+                        None if before is None else Observed(before, owned=True, physical_id=address))
+            if pair.vacant:
+                continue
+            change = conflicts.get(address) or pair.change()
+            reference = getattr(reconciler, "reference", None)
+            if change.action is Action.REPLACE and reference:
+                ctx.known.pop(f"{reference}:{name}", None)
+            if change.action is not Action.CONFLICT:
+                world[address] = pair.desired
+            plan.changes.append(change)
+    return plan

@@ -65,6 +65,62 @@ class Plan:
     def as_json(self) -> dict[str, Any]:
         return {"state": self.state, "changes": [c.as_json() for c in self.pending]}
 
+    def summary(self) -> dict[str, int]:
+        """How many pending changes of each action: Terraform's "Plan: N to add, N to change,
+        N to destroy" line, with replacements and conflicts counted apart."""
+        return {action.value: sum(1 for c in self.pending if c.action is action) for action in SUMMARISED}
+
+
+#: The actions a plan's summary counts, in the order it names them.
+SUMMARISED = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE, Action.CONFLICT)
+
+
+@dataclass(frozen=True)
+class WalkStep:
+    """One state of the walk: its plan, from the world as it is (`source` None, the first state)
+    or from the state before it as if that one had been applied."""
+
+    index: int  # 0-based, as `states[index]` in the scenario file
+    plan: Plan
+    source: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.plan.state, "index": self.index, "from_state": self.source,
+                "changes": self.plan.as_json()["changes"], "summary": self.plan.summary()}
+
+
+@dataclass
+class Walk:
+    """The plan of every state in the order apply walks them (apply starts from the first and
+    leaves the world in the last), and which states the world as it is already matches.
+
+    Terraform's exit codes speak of the world apply leaves: with the world in the last state,
+    apply would end where it is now, so the walk has `no_changes` (plan exits 0) even though apply
+    passes through the earlier states on the way."""
+
+    steps: list[WalkStep] = field(default_factory=list)
+    #: The states whose plan against the world as it is has no pending change, in order.
+    matching: list[str] = field(default_factory=list)
+
+    @property
+    def last(self) -> str:
+        return self.steps[-1].plan.state
+
+    @property
+    def no_changes(self) -> bool:
+        return self.last in self.matching
+
+    @property
+    def world_in_state(self) -> str | None:
+        """The last state when the world matches it (where apply leaves it), else the first it matches."""
+        if self.no_changes:
+            return self.last
+        return self.matching[0] if self.matching else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"world_in_state": self.world_in_state, "matching_states": list(self.matching),
+                "no_changes": self.no_changes, "states": [step.as_json() for step in self.steps]}
+
 
 def property_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[PropertyChange, ...]:
     """Top-level properties whose values differ (compared whole, after normalisation)."""

@@ -20,6 +20,11 @@ the key policy to allow.
 Where the meaning cannot be told from the difference alone (a value replaced by another, an
 element added or removed whole) it counts as widening: a false alarm costs a look, a missed one
 trust.
+
+Drift's access section decides widening without reading shapes: the desired state's access matrix
+against the observed world's (orchestrator/analysis/observed.py), cell by cell; a cell allowed in
+the world and denied in the desired state is access gained (`access_widens`), whatever the change
+that did it (an inline `s3:*` policy, a key policy statement, a lost Deny).
 """
 
 from __future__ import annotations
@@ -66,6 +71,12 @@ def widens(path: list[Any], kind: str, expected: Any, actual: Any, enclosing: En
     if allows or denies or _statements(actual, "Deny") or _statements(expected, "Allow"):
         return (bool(allows) and kind != "REMOVE") or (bool(denies) and kind != "ADD")
     return _has_star_principal(actual) and not _has_star_principal(expected)
+
+
+def access_widens(expected_allowed: bool, actual_allowed: bool) -> bool:
+    """A cell of the access matrix the world allows and the desired state does not (IAM User
+    Guide, "Policy evaluation logic": the engine's decision for the same request on each side)."""
+    return actual_allowed and not expected_allowed
 
 
 def _encryption_widens(below: list[Any], expected: Any, actual: Any) -> bool:

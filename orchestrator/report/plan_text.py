@@ -1,12 +1,12 @@
 """Plans as Terraform prints them: `+` create, `~` update (each property before -> after),
-`-` delete, `-/+` replace, `!` a conflict that apply refuses."""
+`-` delete, `-/+` replace, `!` a conflict that apply refuses; a walk as one plan per state."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from orchestrator.reconcile.plan import Action, Plan, ResourceChange
+from orchestrator.reconcile.plan import Action, Plan, ResourceChange, Walk, WalkStep
 from orchestrator.report.style import Style
 
 COLOURS = {
@@ -51,15 +51,57 @@ def _property_lines(address: str, name: str, before: Any, after: Any, style: Sty
 
 
 def render_plan(plan: Plan, style: Style) -> str:
-    pending = plan.pending
-    if not pending:
+    """One state against the world as it is (`plan --state NAME`)."""
+    if not plan.pending:
         return f"State {plan.state}: no changes. The world matches the scenario."
-    counts = {action: sum(1 for c in pending if c.action is action) for action in Action}
-    lines = [f"State {plan.state}: orchestrate will make these changes:"]
-    for change in pending:
+    return "\n".join(_plan_lines(plan, f"State {plan.state}", style))
+
+
+def _plan_lines(plan: Plan, head: str, style: Style) -> list[str]:
+    lines = [f"{head}: orchestrate will make these changes:"]
+    for change in plan.pending:
         lines += render_change(change, style)
-    summary = ", ".join(f"{counts[a]} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE) if counts[a])
-    if counts[Action.CONFLICT]:
-        summary += f", {counts[Action.CONFLICT]} conflict(s)"
-    lines.append(f"Plan: {summary}.")
-    return "\n".join(lines)
+    lines.append(f"Plan: {summary_text(plan)}.")
+    return lines
+
+
+def summary_text(plan: Plan) -> str:
+    """Terraform's plan summary ("6 to create, 1 to update"), conflicts last; "no changes" for none."""
+    counts = plan.summary()
+    text = ", ".join(f"{counts[a.value]} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE) if counts[a.value])
+    if counts[Action.CONFLICT.value]:
+        text += f"{', ' if text else ''}{counts[Action.CONFLICT.value]} conflict(s)"
+    return text or "no changes"
+
+
+def _step_head(step: WalkStep, total: int) -> str:
+    source = "from the world as it is" if step.source is None else f"from state {step.source}"
+    return f"State {step.plan.state} ({step.index + 1}/{total}), {source}"
+
+
+def _where(walk: Walk) -> str:
+    names = [step.plan.state for step in walk.steps]
+    state = walk.world_in_state
+    if state is None:
+        return "The world is in none of the scenario's states"
+    return f"The world is in state {state} ({names.index(state) + 1}/{len(names)})"
+
+
+def render_walk(walk: Walk, style: Style) -> str:
+    """The walk apply would make, state by state, then a summary per state and which state the
+    world is in. As Terraform's "No changes." when apply would leave the world as it is (it is in
+    the last state): that line first, the walk apply still makes on the way only summarised."""
+    total = len(walk.steps)
+    summary = [f"  state {s.plan.state} ({s.index + 1}/{total}): {summary_text(s.plan)}" for s in walk.steps]
+    if walk.no_changes:
+        lines = [f"No changes. {_where(walk)}, the last: where apply leaves it."]
+        if total > 1:
+            lines += ["", "apply walks every state from the first and would leave the world as it is now; on the way:",
+                      *summary, "`orchestrate plan --state NAME` shows one state's changes against the world."]
+        return "\n".join(lines)
+    lines: list[str] = []
+    for step in walk.steps:
+        head = _step_head(step, total)
+        lines += _plan_lines(step.plan, head, style) if step.plan.pending else [f"{head}: no changes."]
+        lines.append("")
+    return "\n".join(lines + ["Summary:", *summary, f"{_where(walk)}."])

@@ -104,3 +104,17 @@ def test_example_workflow_parses_and_calls_real_commands() -> None:
         assert words[0] == "orchestrate"
         parser.parse_args(words[1:])  # raises SystemExit on an option that does not exist
     assert workflow["jobs"]["scenarios"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+
+
+def test_pytest_mutate_reports_each_scenarios_mutation_score(two_scenarios: Path) -> None:
+    """`pytest --mutate`: a line per scenario with its score, under xdist too (user properties)."""
+    from orchestrator.analysis.mutate import mutation_report
+    from orchestrator.loader import load_scenario
+
+    expected = mutation_report(load_scenario(two_scenarios / "seed.yaml"))
+    result = pytest_subprocess("-q", "-n", "2", "--mutate", str(two_scenarios), cwd=two_scenarios.parent)
+    assert "orchestrate mutation scores" in result.stdout, result.stdout
+    line = next(line for line in result.stdout.splitlines() if line.endswith(")") and "seed.yaml: mutation score" in line)
+    assert f"mutation score {expected.score:.2f} ({expected.count('killed')} of" in line
+    plain = pytest_subprocess("-q", str(two_scenarios / "seed.yaml"), cwd=two_scenarios.parent)
+    assert "mutation score" not in plain.stdout

@@ -81,17 +81,6 @@ def make_foreign(backend: EmbeddedBackend, kind: str) -> str:
 
 
 @pytest.fixture
-def backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedBackend]:
-    made = EmbeddedBackend("us-east-1")
-    close = made.close
-    # each command closes its backend; this one lives on (moto's mock with it) until the test ends
-    monkeypatch.setattr(made, "close", lambda: None)
-    monkeypatch.setattr(orchestrator.backends, "open_backend", lambda *args, **kwargs: made)
-    yield made
-    close()
-
-
-@pytest.fixture
 def scenario(tmp_path: Path) -> str:
     path = tmp_path / "preflight.yaml"
     path.write_text(SCENARIO)
@@ -201,7 +190,9 @@ def test_plan_shows_an_alias_conflict_as_apply_would_refuse_it(backend: Embedded
                                                                capsys: pytest.CaptureFixture[str]) -> None:
     make_foreign(backend, "alias")
     assert main(["plan", scenario, "--no-color"]) == 2
-    out = capsys.readouterr().out
-    [line] = [line for line in out.splitlines() if "kms_key.data" in line]
+    # plan shows the walk: the first state from the world, then the second, which declares the alias too
+    first, second, _ = capsys.readouterr().out.split("\n\n")
+    [line] = [line for line in first.splitlines() if "kms_key.data" in line]
     assert line.strip().startswith("! kms_key.data  (alias/orders-data exists and points at key ")
-    assert out.splitlines()[-1] == "Plan: 8 to create, 1 conflict(s)."
+    assert first.splitlines()[-1] == "Plan: 8 to create, 1 conflict(s)."
+    assert second.splitlines()[-1] == "Plan: 1 conflict(s)."

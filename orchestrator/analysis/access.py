@@ -1,0 +1,297 @@
+"""The access matrix: for each policy state, the engine's decision for every scenario principal
+(users, and sessions of every role: `role:NAME`) x every data action of the scenario language that
+applies to a resource kind x every scenario resource, with the deciding layer and statements; and
+between consecutive states, the cells that changed.
+
+Columns are (resource, action) with the default request (the first seeded item's key, the key
+spec's first algorithm, no encryption context, the gate's default transport), plus one column per
+distinct request an expectation of the state makes beyond the defaults (an encryption context,
+a source IP, an algorithm, another item key, `offline`): its `variant`. So every expectation has
+its cell, and the matrix can be checked against the scenario's own expectations.
+
+Actions per kind follow `EXPECTATION_ACTIONS` (orchestrator/model/scenario.py); on keys, those
+AWS accepts for the key's spec and usage (loader/key_checks.py: a Sign on an ENCRYPT_DECRYPT key is
+InvalidKeyUsageException, not an access decision, and is left out).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.analysis.offline import OfflineEngine, offline_context
+from orchestrator.authz.inputs import StatementRef
+from orchestrator.loader.key_checks import _usage_problem
+from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
+from orchestrator.prove.calls import CallSpec, PreparationFailed
+from orchestrator.prove.prediction import gate_verdict, prediction_of
+
+PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
+#: The request fields that make an expectation's cell a variant of its column's default request.
+VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
+#: The table actions whose call names a key (calls.py: an item's, or a Query's partition value).
+KEYED_ACTIONS = ITEM_ACTIONS | {"dynamodb:Query"}
+OFFLINE_REASON = "no authorization: an offline check with the public key makes no AWS request"
+
+
+@dataclass(frozen=True, order=True)
+class Column:
+    resource: str
+    action: str
+    variant: str = ""  # "" for the default request; else the request's extra fields, as JSON
+
+    def label(self) -> str:
+        return f"{self.action} {self.resource}" + (f" [{self.variant}]" if self.variant else "")
+
+    def request(self) -> dict[str, Any]:
+        return json.loads(self.variant) if self.variant else {}
+
+
+@dataclass(frozen=True)
+class Cell:
+    principal: str
+    column: Column
+    allowed: bool
+    layer: str | None
+    statements: tuple[StatementRef, ...]
+    reason: str
+    error: str | None = None  # the AWS error code a denial answers, or PreparationFailed
+
+    @property
+    def label(self) -> str:
+        if self.error == "PreparationFailed":
+            return "error"
+        return "allowed" if self.allowed else f"denied ({self.layer})" if self.layer else "denied"
+
+    @property
+    def outcome(self) -> tuple[bool, str | None]:
+        return self.allowed, self.layer
+
+
+@dataclass
+class StateMatrix:
+    name: str
+    principals: list[str]
+    columns: list[Column]
+    cells: dict[tuple[str, Column], Cell] = field(default_factory=dict)
+
+    def cell(self, principal: str, column: Column) -> Cell:
+        return self.cells[(principal, column)]
+
+
+@dataclass(frozen=True)
+class Change:
+    state: str
+    before: Cell
+    after: Cell
+
+    def words(self) -> str:
+        verb = "gained" if self.after.allowed and not self.before.allowed else \
+            "lost" if self.before.allowed and not self.after.allowed else "changed"
+        return f"{self.after.principal} {verb} {self.after.column.label()}: {self.before.label} -> {self.after.label}"
+
+
+@dataclass
+class AccessMatrix:
+    scenario: str
+    states: list[StateMatrix]
+    changes: list[list[Change]]  # changes[i]: from state i-1 to state i (empty for the first)
+
+    @property
+    def cell_count(self) -> int:
+        return sum(len(state.cells) for state in self.states)
+
+
+def access_matrix(scenario: str, region: str, desired: list[DesiredState], names: list[str],
+                  expectations: list[list[Expectation]]) -> AccessMatrix:
+    """The matrix of every state (names[i], desired[i], with state i's expectations)."""
+    ctx = offline_context(scenario, desired, region)
+    states = [state_matrix(OfflineEngine.for_state(ctx, state), name, extra)
+              for state, name, extra in zip(desired, names, expectations, strict=True)]
+    return AccessMatrix(scenario, states, [[]] + [changes(a, b) for a, b in zip(states, states[1:])])
+
+
+def state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = ()) -> StateMatrix:
+    desired = engine.desired
+    matrix = StateMatrix(name, principals(desired), columns(desired, expectations))
+    decide = cell_decider(engine)
+    with _no_cycle_collection():
+        for principal in matrix.principals:
+            for column in matrix.columns:
+                matrix.cells[(principal, column)] = decide(principal, column)
+    return matrix
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a matrix is filled: the 10^5 cells it keeps are no
+    garbage, yet each full collection walks them all again (a fifth of the time at 300,000 cells).
+    Reference counting still frees everything else; the collector resumes as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def principals(desired: DesiredState) -> list[str]:
+    return list(desired.users) + [f"role:{name}" for name in desired.roles]
+
+
+def columns(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[Column]:
+    found = [Column(resource, action) for resource, action in default_requests(desired)]
+    seen = set(found)
+    for expectation in expectations:
+        column = column_of(desired, expectation)
+        if column not in seen:
+            seen.add(column)
+            found.append(column)
+    return found
+
+
+def default_requests(desired: DesiredState) -> Iterator[tuple[str, str]]:
+    """(resource, action) for every action of the language on every resource it applies to."""
+    by_kind: dict[str, list[str]] = {}
+    for action, kind in EXPECTATION_ACTIONS.items():
+        by_kind.setdefault(kind, []).append(action)
+    for name in desired.tables:
+        yield from ((f"table:{name}", action) for action in by_kind["table"])
+    for name, key in desired.keys.items():
+        yield from ((f"key:{name}", action) for action in by_kind["key"] if _usage_problem(name, key, action) is None)
+    for name in desired.roles:
+        yield from ((f"role:{name}", action) for action in by_kind["role"])
+    for name, bucket in desired.buckets.items():
+        yield from ((f"bucket:{name}", action) for action in by_kind["bucket"])
+        for seeded in bucket.objects:
+            yield from ((f"object:{name}/{seeded.key}", action) for action in by_kind["object"])
+
+
+def default_key(desired: DesiredState, table_name: str, action: str) -> dict[str, Any]:
+    """The first seeded item's key, else a placeholder of each key attribute's type; a Query's
+    is its partition key alone (calls.py queries `#pk = :pk`)."""
+    table = desired.tables[table_name]
+    first = table.items[0] if table.items else {}
+    attributes = table.key_attributes()[:1] if action == "dynamodb:Query" else table.key_attributes()
+    return {a.name: first.get(a.name, PLACEHOLDER_VALUES[a.type]) for a in attributes}
+
+
+def column_of(desired: DesiredState, expectation: Expectation) -> Column:
+    """The expectation's cell's column: its request's fields beyond the column's defaults."""
+    fields = expectation.model_dump(include=set(VARIANT_FIELDS), exclude_none=True, exclude_defaults=True)
+    kind, _, name = expectation.resource.partition(":")
+    if kind != "table" or expectation.action not in KEYED_ACTIONS or (
+            name in desired.tables and fields.get("key") == default_key(desired, name, expectation.action)):
+        fields.pop("key", None)
+    return Column(expectation.resource, expectation.action, json.dumps(fields, sort_keys=True) if fields else "")
+
+
+def expectation_for(desired: DesiredState, principal: str, column: Column) -> Expectation:
+    request = column.request()
+    kind, _, name = column.resource.partition(":")
+    if kind == "table" and column.action in KEYED_ACTIONS and "key" not in request and name in desired.tables:
+        request["key"] = default_key(desired, name, column.action)
+    return Expectation.model_validate({"as": principal, "action": column.action, "resource": column.resource,
+                                       "expect": "allowed", **request})
+
+
+def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
+    # Per principal and per column, what every cell of its row or column shares: a matrix
+    # decides 10^5 cells, and these would otherwise be worked out again for each.
+    arns = {principal: engine.principal_arn(principal) for principal in principals(engine.desired)}
+    accounts = {principal: _caller_account(engine, principal) for principal in arns}
+    offline: dict[Column, bool] = {}
+    calls: dict[tuple[Column, str], CallSpec | PreparationFailed] = {}
+
+    def call(principal: str, column: Column) -> CallSpec | PreparationFailed:
+        """The request, made once per column and caller account (it names the table by ARN
+        across accounts), except CreateGrant's, which names its caller as the grantee."""
+        if column.action == "kms:CreateGrant":
+            slot = (column, principal)
+        else:
+            slot = (column, accounts.get(principal) or _caller_account(engine, principal))
+        found = calls.get(slot)
+        if found is None:
+            try:
+                found = engine.call(expectation_for(engine.desired, principal, column))
+            except PreparationFailed as error:
+                found = error
+            calls[slot] = found
+        return found
+
+    def decide(principal: str, column: Column) -> Cell:
+        is_offline = offline.get(column)
+        if is_offline is None:
+            is_offline = offline[column] = bool(column.request().get("offline"))
+        if is_offline:
+            return Cell(principal, column, True, None, (), OFFLINE_REASON)
+        spec = call(principal, column)
+        if isinstance(spec, PreparationFailed):
+            return Cell(principal, column, False, None, (), str(spec), "PreparationFailed")
+        verdict = gate_verdict(engine.gate, arns.get(principal) or engine.principal_arn(principal), spec)
+        prediction = prediction_of(verdict)
+        return Cell(principal, column, prediction.allowed, prediction.layer, deciding_statements(verdict),
+                    prediction.reason, prediction.code)
+
+    return decide
+
+
+def _caller_account(engine: OfflineEngine, principal: str) -> str:
+    role = principal.removeprefix("role:")
+    return engine.ctx.account_id("roles", role) if principal.startswith("role:") else engine.ctx.account_id("users", principal)
+
+
+def deciding_statements(verdict: Any) -> tuple[StatementRef, ...]:
+    """The statements that decided: every step's allowing ones, or the denying step's."""
+    if not verdict.steps:
+        return ()
+    decisions = [decision for _, decision in verdict.steps] if verdict.allowed else [verdict.steps[-1][1]]
+    return tuple(ref for decision in decisions for ref in decision.matched)
+
+
+def changes(before: StateMatrix, after: StateMatrix) -> list[Change]:
+    """Cells of both states whose outcome (allowed, or the denying layer) differs."""
+    found = []
+    for slot, cell in after.cells.items():
+        earlier = before.cells.get(slot)
+        if earlier is not None and earlier.outcome != cell.outcome:
+            found.append(Change(after.name, earlier, cell))
+    return found
+
+
+def statement_json(ref: StatementRef) -> dict[str, Any]:
+    return {"policy_kind": ref.policy_kind, "policy_name": ref.policy_name, "sid": ref.sid, "index": ref.index,
+            "effect": ref.effect}
+
+
+def cell_json(cell: Cell) -> dict[str, Any]:
+    return {"principal": cell.principal, "resource": cell.column.resource, "action": cell.column.action,
+            "variant": cell.column.variant or None,
+            "decision": "error" if cell.error == "PreparationFailed" else "allowed" if cell.allowed else "denied",
+            "layer": cell.layer, "label": cell.label, "error": cell.error,
+            "statements": [statement_json(ref) for ref in cell.statements], "reason": cell.reason}
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    after, before = cell_json(change.after), cell_json(change.before)
+    slot = {k: after[k] for k in ("principal", "resource", "action", "variant")}
+    return {**slot, "before": {k: before[k] for k in ("decision", "layer", "label")},
+            "after": {k: after[k] for k in ("decision", "layer", "label")}, "words": change.words()}
+
+
+def matrix_json(matrix: AccessMatrix, source: str = "desired") -> dict[str, Any]:
+    """The matrix as `orchestrate access --output json` prints it (after "format_version")."""
+    states = [{"name": state.name, "principals": state.principals,
+               "columns": [{"resource": c.resource, "action": c.action, "variant": c.variant or None, "label": c.label()}
+                           for c in state.columns],
+               "cells": [cell_json(state.cell(p, c)) for p in state.principals for c in state.columns]}
+              for state in matrix.states]
+    changes = [{"from": matrix.states[i - 1].name, "to": matrix.states[i].name,
+                "cells": [change_json(change) for change in matrix.changes[i]]} for i in range(1, len(matrix.states))]
+    return {"scenario": matrix.scenario, "source": source, "cell_count": matrix.cell_count, "states": states,
+            "changes": changes}

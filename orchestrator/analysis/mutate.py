@@ -1,0 +1,410 @@
+"""Mutation testing of a scenario's expectations: run each mutant (orchestrator/analysis/mutants.py)
+through the engine, offline, and score how many the expectations notice.
+
+A mutant is KILLED when some expectation's verdict changes from the unmutated engine's verdict
+(allowed or denied; the layer when the expectation names one, the error code when it names one):
+the comparison is with the engine, not with `expect`, so an expectation the engine already
+disagrees with (a model gap) does not skew the score; those are listed apart. A mutant that
+changes no cell of the full access matrix (orchestrator/analysis/access.py) of any state is
+EQUIVALENT (no expectation could kill it) and is not counted. One the loader refuses (AWS would
+refuse the document: an Allow with NotPrincipal, a public table policy) is INVALID and not
+counted either. Score = killed / (killed + survived).
+
+For each survivor a suggestion: a matrix cell whose decision the mutant changes (the plainest:
+the default request, a user before a role), written as an expectation of the scenario language,
+validated, and named with the state to paste it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from orchestrator.analysis.access import (Cell, StateMatrix, cell_decider, column_of, expectation_for,
+                                          state_matrix)
+from orchestrator.analysis.mutants import Mutant, apply_mutant, mutants
+from orchestrator.analysis.offline import OfflineEngine, offline_context
+from orchestrator.loader import LoadedScenario
+from orchestrator.loader.diagnostics import format_path
+from orchestrator.loader.references import check_expectation
+from orchestrator.loader.source import Positions, read_yaml
+from orchestrator.loader.states import desired_states
+from orchestrator.model.scenario import EXPECTATION_ACTIONS, DesiredState, Expectation
+from orchestrator.resources.context import Context
+from orchestrator.resources.lockout import LockoutError
+
+PREPARATION_FAILED = "PreparationFailed"
+#: Actions whose allowed call orchestrate must undo (a write, a grant): a suggestion prefers a read.
+SIDE_EFFECT_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "kms:CreateGrant",
+                                 "s3:PutObject", "s3:DeleteObject"})
+REQUEST_FIELDS = ("via", "key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
+
+
+@dataclass(frozen=True)
+class Kill:
+    """The expectation that noticed the mutant: its state, index, and the verdicts before and after."""
+
+    state: str
+    index: int
+    expectation: Expectation
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class CellChange:
+    state: int
+    before: Cell
+    after: Cell
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    state: str
+    yaml: str
+    cell: str  # the cell's words: "tester kms:Decrypt key:data: denied (key-policy) -> allowed"
+
+
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    status: str  # killed | survived | equivalent | invalid
+    location: tuple[str, int, int]  # file, line, col of the site
+    kill: Kill | None = None
+    changes: list[CellChange] = field(default_factory=list)
+    suggestion: Suggestion | None = None
+    problem: str | None = None  # invalid: what the loader refused
+    embedded: str | None = None  # --embedded: killed | survived | error on the embedded backend
+
+    @property
+    def at(self) -> str:
+        return ":".join(map(str, self.location))
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """An expectation the unmutated engine already decides otherwise (a model gap, or a wrong expect)."""
+
+    state: str
+    index: int
+    expectation: Expectation
+    engine: str
+
+
+@dataclass
+class MutationReport:
+    scenario: str
+    file: str
+    results: list[MutantResult]
+    disagreements: list[Disagreement]
+
+    def count(self, status: str) -> int:
+        return sum(1 for result in self.results if result.status == status)
+
+    @property
+    def score(self) -> float:
+        """killed / (killed + survived); 1.0 when no mutant counts (nothing to notice)."""
+        killed, survived = self.count("killed"), self.count("survived")
+        return killed / (killed + survived) if killed + survived else 1.0
+
+
+@dataclass
+class Baseline:
+    """The unmutated scenario as the engine decides it; full matrices made when first needed."""
+
+    loaded: LoadedScenario
+    ctx: Context
+    cells: list[list[Cell]]  # cells[state][expectation]
+    matrices: dict[int, StateMatrix] = field(default_factory=dict)
+
+    def matrix(self, index: int) -> StateMatrix:
+        if index not in self.matrices:
+            self.matrices[index] = full_matrix(self.ctx, self.loaded, index, self.loaded.desired[index])
+        return self.matrices[index]
+
+
+def baseline_of(loaded: LoadedScenario) -> Baseline:
+    ctx = offline_context(loaded.scenario.name, loaded.desired, loaded.scenario.region)
+    cells = [expectation_cells(OfflineEngine.for_state(ctx, desired), state.expectations)
+             for desired, state in zip(loaded.desired, loaded.scenario.states, strict=True)]
+    return Baseline(loaded, ctx, cells)
+
+
+def expectation_cells(engine: OfflineEngine, expectations: list[Expectation]) -> list[Cell]:
+    decide = cell_decider(engine)
+    return [decide(e.principal, column_of(engine.desired, e)) for e in expectations]
+
+
+def full_matrix(ctx: Context, loaded: LoadedScenario, index: int, desired: DesiredState) -> StateMatrix:
+    state = loaded.scenario.states[index]
+    return state_matrix(OfflineEngine.for_state(ctx, desired), state.name, state.expectations)
+
+
+def decision(cell: Cell) -> tuple[bool, str | None, str | None]:
+    return cell.allowed, cell.layer, cell.error
+
+
+def verdict_changed(expectation: Expectation, before: Cell, after: Cell) -> bool:
+    if before.allowed != after.allowed or (before.error == PREPARATION_FAILED) != (after.error == PREPARATION_FAILED):
+        return True
+    if expectation.layer is not None and before.layer != after.layer:
+        return True
+    return expectation.error is not None and before.error != after.error
+
+
+# -- running the mutants ----------------------------------------------------------------------
+
+def mutation_report(loaded: LoadedScenario) -> MutationReport:
+    baseline = baseline_of(loaded)
+    positions = read_yaml(loaded.path)[1]
+    results = [evaluate(baseline, mutant, located(loaded.path, positions, mutant)) for mutant in mutants(loaded.data)]
+    return MutationReport(loaded.scenario.name, str(loaded.path), results, disagreements(baseline))
+
+
+def located(file: Path, positions: Positions, mutant: Mutant) -> tuple[str, int, int]:
+    mark = positions.locate(mutant.site.path, at_key=True)
+    return str(file), mark.line, mark.col
+
+
+def mutated_desired(loaded: LoadedScenario, mutant: Mutant) -> list[DesiredState] | str:
+    """Each state's desired state with the mutant's edit, or the loader's first refusal."""
+    data = apply_mutant(loaded.data, mutant)
+    raw_states = data.get("states") or []
+    states = [state.model_copy(update={"patch": (raw.get("patch") or {}) if isinstance(raw, dict) else {}})
+              for state, raw in zip(loaded.scenario.states, raw_states, strict=True)]
+    desired, problems = desired_states(data, states)
+    if problems:
+        return f"{problems[0].message} (at {format_path(problems[0].path)})"
+    return desired
+
+
+def evaluate(baseline: Baseline, mutant: Mutant, location: tuple[str, int, int]) -> MutantResult:
+    desired = mutated_desired(baseline.loaded, mutant)
+    if isinstance(desired, str):
+        return MutantResult(mutant, "invalid", location, problem=desired)
+    affected = [i for i, state in enumerate(desired) if state != baseline.loaded.desired[i]]
+    try:
+        kill = first_kill(baseline, desired, affected)
+        changes = [] if kill is not None else matrix_changes(baseline, desired, affected)
+    except LockoutError as error:  # apply refuses such a key policy before sending it
+        return MutantResult(mutant, "invalid", location, problem=str(error))
+    if kill is not None:
+        return MutantResult(mutant, "killed", location, kill=kill)
+    if not changes:
+        return MutantResult(mutant, "equivalent", location)
+    return MutantResult(mutant, "survived", location, changes=changes, suggestion=suggest(baseline, changes))
+
+
+def first_kill(baseline: Baseline, desired: list[DesiredState], affected: list[int]) -> Kill | None:
+    states = baseline.loaded.scenario.states
+    for index in affected:
+        expectations = states[index].expectations
+        after = expectation_cells(OfflineEngine.for_state(baseline.ctx, desired[index]), expectations)
+        for number, (expectation, old, new) in enumerate(zip(expectations, baseline.cells[index], after, strict=True)):
+            if verdict_changed(expectation, old, new):
+                return Kill(states[index].name, number, expectation, old.label, new.label)
+    return None
+
+
+def matrix_changes(baseline: Baseline, desired: list[DesiredState], affected: list[int]) -> list[CellChange]:
+    found = []
+    for index in affected:
+        before = baseline.matrix(index)
+        after = full_matrix(baseline.ctx, baseline.loaded, index, desired[index])
+        for slot, cell in after.cells.items():
+            old = before.cells.get(slot)
+            if old is not None and decision(old) != decision(cell):
+                found.append(CellChange(index, old, cell))
+    return found
+
+
+def disagreements(baseline: Baseline) -> list[Disagreement]:
+    found = []
+    for state, cells in zip(baseline.loaded.scenario.states, baseline.cells, strict=True):
+        for number, (expectation, cell) in enumerate(zip(state.expectations, cells, strict=True)):
+            allowed = expectation.expect == "allowed"
+            if cell.allowed != allowed or (expectation.layer is not None and not allowed and cell.layer != expectation.layer):
+                found.append(Disagreement(state.name, number, expectation, cell.label))
+    return found
+
+
+# -- suggestions ------------------------------------------------------------------------------
+
+def plainness(change: CellChange) -> tuple[bool, bool, bool, int, bool, int, str]:
+    """Plainest first: an allow/deny flip, the default request, a user, the earliest state, a read."""
+    column = change.before.column
+    order = list(EXPECTATION_ACTIONS)
+    return (change.before.allowed == change.after.allowed, column.variant != "",
+            change.before.principal.startswith("role:"), change.state, column.action in SIDE_EFFECT_ACTIONS,
+            order.index(column.action) if column.action in order else len(order), column.resource)
+
+
+def suggest(baseline: Baseline, changes: list[CellChange]) -> Suggestion | None:
+    for change in sorted(changes, key=plainness):
+        if PREPARATION_FAILED in (change.before.error, change.after.error):
+            continue
+        desired = baseline.loaded.desired[change.state]
+        entry = suggestion_entry(desired, change)
+        text = expectation_yaml(entry)
+        if valid_suggestion(desired, text, change):
+            name = baseline.loaded.scenario.states[change.state].name
+            words = f"{change.before.principal} {change.before.column.label()}: {change.before.label} -> {change.after.label}"
+            return Suggestion(name, text, words)
+    return None
+
+
+def suggestion_entry(desired: DesiredState, change: CellChange) -> dict[str, Any]:
+    """The cell as an expectation of its unmutated decision (what the scenario does, the mutant does not)."""
+    before, after = change.before, change.after
+    expectation = expectation_for(desired, before.principal, before.column)
+    dumped = expectation.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True)
+    entry: dict[str, Any] = {"as": before.principal, "action": before.column.action, "resource": before.column.resource}
+    entry |= {name: dumped[name] for name in REQUEST_FIELDS if name in dumped}
+    entry["expect"] = "allowed" if before.allowed else "denied"
+    if before.allowed == after.allowed and before.layer != after.layer and before.layer is not None:
+        entry["layer"] = before.layer
+    elif before.allowed == after.allowed and before.error is not None:
+        entry["error"] = before.error
+    return entry
+
+
+def valid_suggestion(desired: DesiredState, text: str, change: CellChange) -> bool:
+    """The YAML reads back as an expectation the loader accepts, of the same cell."""
+    try:
+        expectation = Expectation.model_validate(yaml.safe_load(text)[0])
+    except ValueError:
+        return False
+    if check_expectation(desired, expectation, ()):
+        return False
+    return expectation.principal == change.before.principal and column_of(desired, expectation) == change.before.column
+
+
+def expectation_yaml(entry: dict[str, Any]) -> str:
+    """A list item in the shipped scenarios' style: one field a line, nested values in flow style."""
+    lines = [f"{'- ' if n == 0 else '  '}{name}: {_flow(value)}" for n, (name, value) in enumerate(entry.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _flow(value: Any) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1000)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+# -- the embedded backend, for certainty ------------------------------------------------------
+
+Outcomes = dict[tuple[str, int], tuple[str, str | None, str | None]]
+
+
+def embedded_outcomes(file: str) -> Outcomes | str:
+    """Each expectation's actual outcome (actual, layer, error code) from apply on its own embedded
+    backend, or why the run failed."""
+    from orchestrator.backends.embedded import EmbeddedBackend
+    from orchestrator.backends.failures import describe_aws_error
+    from orchestrator.loader import load_scenario
+    from orchestrator.prove.runner import run_states
+    from orchestrator.report.run_json import run_json
+    from orchestrator.resources.context import Context
+
+    loaded = load_scenario(file)
+    backend = EmbeddedBackend(loaded.scenario.region, loaded.scenario.account)
+    try:
+        ctx = Context(backend, loaded.scenario.name)
+        ctx.declare(loaded.desired)
+        result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
+    except Exception as error:  # a mutant AWS would refuse to set up: invalid, not a crash
+        return describe_aws_error(error)
+    finally:
+        backend.close()
+    if result.error:
+        return str(result.error)
+    return {(verdict["state"], verdict["index"]): (verdict["actual"], verdict["layer"], verdict["error_code"])
+            for state in run_json(result)["states"] for verdict in state["expectations"]}
+
+
+def embedded_kill(loaded: LoadedScenario, before: Outcomes, after: Outcomes) -> bool:
+    """Killed on the embedded backend: an actual outcome changed (its layer or error code where the
+    expectation names one)."""
+    for state in loaded.scenario.states:
+        for number, expectation in enumerate(state.expectations):
+            old, new = before.get((state.name, number)), after.get((state.name, number))
+            if old is None or new is None or old[0] != new[0]:
+                return True
+            if (expectation.layer is not None and old[1] != new[1]) or (expectation.error is not None and old[2] != new[2]):
+                return True
+    return False
+
+
+def run_embedded(loaded: LoadedScenario, report: MutationReport) -> None:
+    """Run every valid mutant with apply on its own embedded backend; the embedded verdict decides
+    killed or survived (an equivalent mutant that survives there stays equivalent)."""
+    import tempfile
+
+    before = embedded_outcomes(str(loaded.path))
+    if isinstance(before, str):
+        raise ValueError(f"{loaded.path}: the unmutated scenario does not run on the embedded backend: {before}")
+    with tempfile.TemporaryDirectory(prefix="orchestrate-mutate-") as folder:
+        for number, result in enumerate(report.results):
+            if result.status == "invalid":
+                continue
+            file = Path(folder) / f"mutant-{number}.yaml"
+            file.write_text(yaml.safe_dump(apply_mutant(loaded.data, result.mutant), sort_keys=False), encoding="utf-8")
+            settle_status(result, loaded, before, embedded_outcomes(str(file)))
+
+
+def settle_status(result: MutantResult, loaded: LoadedScenario, before: Outcomes, after: Outcomes | str) -> None:
+    """The embedded verdict decides; a mutant apply cannot make (AWS refused it) is invalid."""
+    if isinstance(after, str):
+        result.embedded, result.status, result.problem = "error", "invalid", f"on the embedded backend: {after}"
+        return
+    result.embedded = "killed" if embedded_kill(loaded, before, after) else "survived"
+    if result.embedded == "killed" and result.status != "killed":
+        result.status = "killed"
+    elif result.embedded == "survived" and result.status == "killed":
+        result.status = "survived"
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+def counts(report: MutationReport) -> dict[str, int]:
+    statuses = ("killed", "survived", "equivalent", "invalid")
+    return {"mutants": len(report.results), **{status: report.count(status) for status in statuses}}
+
+
+def result_json(result: MutantResult, state_names: list[str]) -> dict[str, Any]:
+    site, kill, suggestion = result.mutant.site, result.kill, result.suggestion
+    file, line, col = result.location
+    return {
+        "status": result.status, "at": result.at, "file": file, "line": line, "col": col,
+        "kind": site.kind, "policy": site.policy, "statement": site.label if site.kind == "statement" else None,
+        "name": site.label, "path": format_path(site.path),
+        "state": None if site.state is None else state_names[site.state],
+        "operator": result.mutant.operator, "detail": result.mutant.detail,
+        "killed_by": None if kill is None else {"state": kill.state, "index": kill.index, "as": kill.expectation.principal,
+                                                "action": kill.expectation.action, "resource": kill.expectation.resource,
+                                                "before": kill.before, "after": kill.after},
+        "changed_cells": [change_json(change, state_names) for change in result.changes],
+        "suggestion": None if suggestion is None else {"state": suggestion.state, "cell": suggestion.cell, "yaml": suggestion.yaml},
+        "problem": result.problem, "embedded": result.embedded,
+    }
+
+
+def change_json(change: CellChange, state_names: list[str]) -> dict[str, Any]:
+    column = change.before.column
+    return {"state": state_names[change.state], "as": change.before.principal, "action": column.action,
+            "resource": column.resource, "variant": column.variant or None, "before": change.before.label,
+            "after": change.after.label}
+
+
+def report_json(report: MutationReport, state_names: list[str], min_score: float, backend: str) -> dict[str, Any]:
+    return {
+        "scenario": report.scenario, "file": report.file, "backend": backend,
+        "score": round(report.score, 4), "min_score": min_score, "passed": report.score >= min_score,
+        "counts": counts(report),
+        "disagreements": [{"state": d.state, "index": d.index, "as": d.expectation.principal, "action": d.expectation.action,
+                           "resource": d.expectation.resource, "expect": d.expectation.expect, "layer": d.expectation.layer,
+                           "engine": d.engine} for d in report.disagreements],
+        "mutants": [result_json(result, state_names) for result in report.results],
+    }

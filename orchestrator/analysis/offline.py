@@ -1,0 +1,117 @@
+"""The engine's view of a desired state, with no AWS world: a Context over a placeholder account,
+placeholder ciphertexts, and the request each expectation would make.
+
+The gate decides from a `DesiredWorld` (orchestrator/prove/desired_world.py), as `predictor()`
+does on an endpoint or real AWS, with the calls `orchestrator/prove/calls.py` would make.
+`OfflineBackend` stands in for a backend where the context needs one: an account id that is a
+documented placeholder (123456789012, the AWS documentation's example account) and the
+scenario's region; a key's ARN is made from a name-derived id, a Decrypt's ciphertext is a
+placeholder that the desired world maps back to its key, and a Verify's signature (VerifyMac's
+MAC) is a placeholder too: authorization does not read it (KMS Developer Guide, "Condition keys
+for AWS KMS": only the key, the algorithm and the message type are decided on).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.authz.gate import Gate
+from orchestrator.authz.transport import Transport
+from orchestrator.model.scenario import DesiredState, Expectation
+from orchestrator.prove.asymmetric_calls import MESSAGE, algorithm_of
+from orchestrator.prove.calls import CallSpec, Probes, call_for
+from orchestrator.prove.desired_world import DesiredWorld
+from orchestrator.resources.context import Context
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+SESSION = "orchestrate-analysis"
+
+
+@dataclass(frozen=True)
+class OfflineBackend:
+    """What a Context asks of a backend, offline: the placeholder account, the scenario's region,
+    and orchestrate's identity there (its key-policy guard names it; users are not affected)."""
+
+    region: str
+    account_id: str = PLACEHOLDER_ACCOUNT
+
+    def identity(self) -> dict[str, str]:
+        return {"Arn": f"arn:aws:iam::{self.account_id}:user/orchestrate", "Account": self.account_id}
+
+    def identity_in(self, account: str) -> dict[str, str]:
+        return {"Arn": f"arn:aws:iam::{account}:user/orchestrate", "Account": account}
+
+
+class OfflineProbes(Probes):
+    """A placeholder ciphertext per key (and context): the desired world finds the key from it."""
+
+    def ciphertext(self, name: str, operation: str = "Decrypt", context: dict[str, str] | None = None) -> bytes:
+        if context:
+            slot = (name, tuple(sorted(context.items())))
+            return self.contextual.setdefault(slot, f"orchestrate-offline:{name}:{sorted(context.items())}".encode())
+        return self.blobs.setdefault(name, f"orchestrate-offline:{name}".encode())
+
+    def asymmetric(self, name: str, algorithm: str) -> bytes:
+        """The same placeholder for an asymmetric key's ciphertext (no Encrypt is made offline)."""
+        return self.ciphertext(name)
+
+
+def offline_context(scenario: str, states: list[DesiredState], region: str) -> Context:
+    """A Context that knows every state's entities, with a name-derived ARN for each key."""
+    ctx = Context(OfflineBackend(region), scenario)  # type: ignore[arg-type]
+    ctx.declare(states)
+    for name in {name for desired in states for name in desired.keys}:
+        key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"orchestrate:{scenario}:key:{name}")
+        ctx.known[f"key:{name}"] = f"arn:aws:kms:{region}:{ctx.account_id('keys', name)}:key/{key_id}"
+    return ctx
+
+
+@dataclass
+class OfflineEngine:
+    """The gate over one desired state, and what it needs to build each expectation's request."""
+
+    ctx: Context
+    desired: DesiredState
+    probes: OfflineProbes
+    gate: Gate
+
+    @classmethod
+    def for_state(cls, ctx: Context, desired: DesiredState) -> OfflineEngine:
+        probes = OfflineProbes(ctx)
+        world = DesiredWorld(ctx, desired, probes.blobs, probes.contextual)
+        return cls(ctx, desired, probes, Gate(ctx.region, world=world))
+
+    def call(self, expectation: Expectation) -> CallSpec:
+        return offline_call(self.ctx, self.desired, expectation, self.probes)
+
+    def principal_arn(self, principal: str) -> str:
+        return principal_arn(self.ctx, principal)
+
+
+def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+    """The request the expectation makes (calls.call_for), with a placeholder signature or MAC
+    where the real call would first have orchestrate sign (Verify) or compute a MAC (VerifyMac)."""
+    operation = expectation.action.partition(":")[2]
+    kind, _, name = expectation.resource.partition(":")
+    if kind == "key" and name in desired.keys and operation in ("Verify", "VerifyMac"):
+        key_arn = ctx.arn(f"key:{name}")
+        algorithm = algorithm_of(desired.keys[name], expectation)
+        if operation == "Verify":
+            params: dict[str, Any] = {"KeyId": key_arn, "Message": MESSAGE, "MessageType": "RAW",
+                                      "Signature": b"placeholder", "SigningAlgorithm": algorithm}
+        else:
+            params = {"KeyId": key_arn, "Message": MESSAGE, "Mac": b"placeholder", "MacAlgorithm": algorithm}
+        transport = Transport(expectation.source_ip, expectation.secure_transport)
+        return CallSpec("kms", operation, "verify" if operation == "Verify" else "verify_mac", params,
+                        None if transport.empty else transport)
+    return call_for(ctx, desired, expectation, probes)
+
+
+def principal_arn(ctx: Context, principal: str) -> str:
+    """The ARN the call is made by: the user's, or a session of the role (prove/sessions.py)."""
+    if principal.startswith("role:"):
+        role = principal.removeprefix("role:")
+        return f"arn:aws:sts::{ctx.account_id('roles', role)}:assumed-role/{ctx.physical(role)}/{SESSION}"
+    return ctx.arn(f"user:{principal}")

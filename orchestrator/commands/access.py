@@ -1,0 +1,73 @@
+"""`orchestrate access FILE [--state NAME] [--output text|json|markdown|html] [-o PATH] [--observed]`:
+who can do what, per policy state, and what changed between states (orchestrator/analysis/access.py).
+
+From the desired state with the engine: no AWS call, no backend. `--observed` computes it from
+the world as read from the backend (the target options choose which), as `drift` reads it.
+Exit 0 written; 2 for a bad file, an unknown state or an unwritable output path; with
+`--observed`, 1 when the backend cannot be read (as plan and drift)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestrator.commands.common import EXIT_INVALID, CommandError, finish, load
+
+FORMAT_VERSION = "1"
+
+
+def run(args: argparse.Namespace) -> int:
+    return finish(_access, args)
+
+
+def _access(args: argparse.Namespace) -> int:
+    from orchestrator.analysis.access import matrix_json
+
+    loaded = load(args.file)
+    indices = [loaded.state_index(args.state)] if args.state else list(range(len(loaded.scenario.states)))
+    matrix, source = (_observed(args, loaded, indices), "observed") if args.observed else (_desired(loaded, indices), "desired")
+    data = {"format_version": FORMAT_VERSION, **matrix_json(matrix, source)}
+    _emit(args, render(data, args.output))
+    return 0
+
+
+def _desired(loaded: Any, indices: list[int]) -> Any:
+    from orchestrator.analysis.access import access_matrix
+
+    states = loaded.scenario.states
+    return access_matrix(loaded.scenario.name, loaded.scenario.region, [loaded.desired[i] for i in indices],
+                         [states[i].name for i in indices], [states[i].expectations for i in indices])
+
+
+def _observed(args: argparse.Namespace, loaded: Any, indices: list[int]) -> Any:
+    from orchestrator.analysis.observed import observed_matrix
+    from orchestrator.commands.common import EXIT_FAILED, session
+
+    with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
+        return observed_matrix(ctx, loaded, indices)
+
+
+def render(data: dict[str, Any], output: str) -> str:
+    if output == "json":
+        return json.dumps(data, indent=2) + "\n"
+    if output == "html":
+        from orchestrator.report.access_html import render_html
+
+        return render_html(data)
+    from orchestrator.report.access_text import render_markdown, render_text
+
+    return render_markdown(data) if output == "markdown" else render_text(data)
+
+
+def _emit(args: argparse.Namespace, text: str) -> None:
+    if args.output_path in (None, "-"):
+        sys.stdout.write(text)
+        return
+    try:
+        Path(args.output_path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"{args.output_path}: cannot write the access matrix: {error.strerror or error}",
+                           EXIT_INVALID) from None

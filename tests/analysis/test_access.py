@@ -1,0 +1,107 @@
+"""`orchestrate access`: the engine's access matrix agrees with every shipped scenario's own
+expectations on every cell they cover; its columns follow the language's actions per resource
+kind; changes between states are the cells whose outcome differs; the command's outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from orchestrator.analysis.access import Column, access_matrix, column_of, columns
+from orchestrator.cli import main
+from orchestrator.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
+
+
+def matrix_of(path: Path):
+    loaded = load_scenario(path)
+    states = loaded.scenario.states
+    return loaded, access_matrix(loaded.scenario.name, loaded.scenario.region, loaded.desired,
+                                 [s.name for s in states], [s.expectations for s in states])
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_matrix_agrees_with_the_scenarios_expectations(path: Path) -> None:
+    """Every expectation has its cell, with the expected outcome; a layer, where the scenario
+    names one for a denial, is the cell's (as `apply` judges it: prove/runner.py)."""
+    loaded, matrix = matrix_of(path)
+    disagreements = []
+    for index, state in enumerate(loaded.scenario.states):
+        for expectation in state.expectations:
+            cell = matrix.states[index].cells.get((expectation.principal, column_of(loaded.desired[index], expectation)))
+            assert cell is not None, f"{state.name}: no cell for {expectation}"
+            wanted = expectation.expect == "allowed"
+            layer_ok = wanted or expectation.layer is None or expectation.layer == cell.layer
+            if cell.allowed != wanted or not layer_ok:
+                disagreements.append(f"{state.name}: {expectation.principal} {expectation.action} {expectation.resource}"
+                                     f" expected {expectation.expect}/{expectation.layer}, matrix {cell.label}: {cell.reason}")
+    assert disagreements == []
+
+
+def test_columns_follow_the_key_usage_and_every_resource_kind() -> None:
+    loaded = load_scenario(ROOT / "scenarios" / "asymmetric-signing.yaml")
+    keys = loaded.desired[0].keys
+    found = {(c.resource, c.action) for c in columns(loaded.desired[0])}
+    signing = [name for name, key in keys.items() if key.usage == "SIGN_VERIFY"]
+    assert signing and all({(f"key:{n}", "kms:Sign"), (f"key:{n}", "kms:GetPublicKey")} <= found for n in signing)
+    # GenerateDataKey needs a symmetric key; Sign a SIGN_VERIFY one (InvalidKeyUsageException otherwise)
+    assert all((f"key:{n}", "kms:GenerateDataKey") not in found and (f"key:{n}", "kms:Decrypt") not in found for n in signing)
+    seed = load_scenario(SEED)
+    seed_columns = columns(seed.desired[0])
+    assert Column("table:orders", "dynamodb:Scan") in seed_columns
+    assert Column("key:data", "kms:Decrypt") in seed_columns
+    assert not any(c.action == "kms:Sign" for c in seed_columns)  # InvalidKeyUsage, not an access decision
+
+
+def test_seed_changes_are_testers_key_policy_grant() -> None:
+    _, matrix = matrix_of(SEED)
+    assert matrix.changes[0] == []
+    changed = {(c.after.principal, c.after.column.action, c.after.column.resource) for c in matrix.changes[1]}
+    assert ("tester", "kms:Decrypt", "key:data") in changed and ("tester", "dynamodb:GetItem", "table:orders") in changed
+    assert all(c.after.principal == "tester" and c.after.allowed and c.before.layer == "key-policy" for c in matrix.changes[1])
+    first = matrix.states[0]
+    assert first.cell("admin", Column("table:orders", "dynamodb:GetItem")).allowed
+    assert {ref.sid for ref in first.cell("admin", Column("key:data", "kms:Decrypt")).statements} >= {"KeyAdministration"}
+
+
+def test_an_expectation_with_a_context_gets_a_variant_column() -> None:
+    loaded, matrix = matrix_of(ROOT / "scenarios" / "kms-grant.yaml")
+    variants = [c for c in matrix.states[0].columns if c.variant]
+    assert variants and all(json.loads(c.variant) for c in variants)
+    assert any("encryption_context" in json.loads(c.variant) for c in variants)
+
+
+def test_json_output_counts_and_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["access", str(SEED), "--output", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert next(iter(data)) == "format_version"
+    assert data["cell_count"] == sum(len(s["cells"]) for s in data["states"]) == 2 * 2 * len(data["states"][0]["columns"])
+    assert [c["to"] for c in data["changes"]] == ["with-key-grant"]
+    words = [c["words"] for c in data["changes"][0]["cells"]]
+    assert "tester gained kms:Decrypt key:data: denied (key-policy) -> allowed" in words
+
+
+def test_text_markdown_state_and_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["access", str(SEED), "--state", "with-key-grant"]) == 0
+    text = capsys.readouterr().out
+    assert "state with-key-grant:" in text and "state without-key-grant" not in text
+    assert main(["access", str(SEED), "--output", "markdown", "-o", str(tmp_path / "m.md")]) == 0
+    markdown = (tmp_path / "m.md").read_text()
+    assert "| tester | denied (key-policy) |" in markdown and "tester gained kms:Decrypt key:data" in markdown
+
+
+def test_bad_input_exits_2_with_one_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\nstates: [\n")
+    assert main(["access", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}:" in err and "Traceback" not in err
+    assert main(["access", str(SEED), "--state", "nope"]) == 2
+    assert "no state named 'nope'" in capsys.readouterr().err
+    assert main(["access", str(SEED), "-o", str(tmp_path / "missing" / "x.txt")]) == 2
+    assert "cannot write the access matrix" in capsys.readouterr().err

@@ -1,0 +1,181 @@
+"""Mutation testing end to end: survivors located in the file, suggestions that kill them,
+equivalent mutants apart, the score, the command's exit codes and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from orchestrator.analysis.mutate import MutationReport, mutation_report, report_json, run_embedded
+from orchestrator.cli import main
+from orchestrator.loader import load_scenario
+from orchestrator.model.scenario import Expectation
+
+SCENARIO = """\
+name: mutation-probe
+users:
+  admin:
+    managed_policies: [AdministratorAccess]
+  auditor: {}
+keys:
+  data:
+    policy:
+      Statement:
+        - Sid: KeyAdministration
+          Effect: Allow
+          Principal: {AWS: "user:admin"}
+          Action: "kms:*"
+          Resource: "*"
+        - Sid: AuditorDescribe
+          Effect: Allow
+          Principal: {AWS: "user:auditor"}
+          Action: kms:DescribeKey
+          Resource: key:data
+states:
+  - name: only
+    expectations:
+      - as: admin
+        action: kms:DescribeKey
+        resource: key:data
+        expect: allowed
+"""
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "probe.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+def where(text: str, needle: str) -> tuple[int, int]:
+    """1-based line and column of needle's first character."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number, line.index(needle) + 1
+    raise AssertionError(needle)
+
+
+def results_of(report: MutationReport, label: str, status: str | None = None) -> dict[str, Any]:
+    return {r.mutant.operator: r for r in report.results if r.mutant.site.label == label and status in (None, r.status)}
+
+
+def test_an_untested_statement_survives_at_its_place_in_the_file(scenario: Path) -> None:
+    report = mutation_report(load_scenario(scenario))
+    line, col = where(SCENARIO, "Sid: AuditorDescribe")
+    survivors = results_of(report, "AuditorDescribe", "survived")
+    assert set(survivors) == {"delete-statement", "flip-effect", "principal-account", "action-wildcard"}
+    for result in survivors.values():
+        assert result.at == f"{scenario}:{line}:{col}"
+        assert result.mutant.site.policy == "key policy of key:data"
+        assert result.suggestion is not None and result.suggestion.state == "only"
+    deleted = survivors["delete-statement"].suggestion
+    assert yaml.safe_load(deleted.yaml) == [{"as": "auditor", "action": "kms:DescribeKey", "resource": "key:data",
+                                             "expect": "allowed"}]
+    assert deleted.yaml.startswith("- as: auditor\n  action: kms:DescribeKey\n")
+    Expectation.model_validate(yaml.safe_load(survivors["action-wildcard"].suggestion.yaml)[0])
+
+
+def test_equivalent_mutants_are_listed_apart_and_not_counted(scenario: Path) -> None:
+    report = mutation_report(load_scenario(scenario))
+    equivalent = results_of(report, "AuditorDescribe", "equivalent")
+    assert "resource-any" in equivalent  # a key policy's Resource is always the key itself
+    assert equivalent["resource-any"].mutant.detail == "key:data -> *"
+    killed, survived = report.count("killed"), report.count("survived")
+    assert report.score == pytest.approx(killed / (killed + survived))
+    assert report.count("equivalent") >= 1 and report.disagreements == []
+
+
+def test_the_suggestion_pasted_into_the_state_kills_the_mutant(scenario: Path) -> None:
+    before = mutation_report(load_scenario(scenario))
+    suggestion = results_of(before, "AuditorDescribe", "survived")["delete-statement"].suggestion
+    pasted = SCENARIO + "".join(f"      {line}\n" for line in suggestion.yaml.splitlines())
+    scenario.write_text(pasted, encoding="utf-8")
+    after = mutation_report(load_scenario(scenario))
+    killed = results_of(after, "AuditorDescribe", "killed")
+    assert {"delete-statement", "flip-effect", "principal-account"} <= set(killed)
+    assert killed["delete-statement"].kill.index == 1 and killed["delete-statement"].kill.after.startswith("denied")
+    assert after.score > before.score
+
+
+def test_a_patch_statement_survives_where_the_patch_writes_it(tmp_path: Path) -> None:
+    text = SCENARIO.replace("""        - Sid: AuditorDescribe
+          Effect: Allow
+          Principal: {AWS: "user:auditor"}
+          Action: kms:DescribeKey
+          Resource: key:data
+""", "") + """  - name: later
+    patch:
+      keys:
+        data:
+          policy:
+            Statement:
+              AuditorDescribe: {Effect: Allow, Principal: {AWS: "user:auditor"}, Action: kms:DescribeKey, Resource: "*"}
+"""
+    path = tmp_path / "patched.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = mutation_report(load_scenario(path))
+    line, col = where(text, "AuditorDescribe:")
+    survivor = results_of(report, "AuditorDescribe", "survived")["delete-statement"]
+    assert survivor.at == f"{path}:{line}:{col}" and survivor.mutant.site.state == 1
+    assert survivor.suggestion is not None and survivor.suggestion.state == "later"
+
+
+def test_the_command_json_and_exit_codes(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mutate", str(scenario), "--output", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format_version"] == "1" and data["scenario"] == "mutation-probe" and data["backend"] == "engine"
+    assert set(data["counts"]) == {"mutants", "killed", "survived", "equivalent", "invalid"}
+    assert 0 < data["score"] < 1 and data["passed"] is True
+    survivor = next(m for m in data["mutants"] if m["status"] == "survived" and m["operator"] == "delete-statement")
+    assert survivor["statement"] == "AuditorDescribe" and survivor["at"] == f"{scenario}:{survivor['line']}:{survivor['col']}"
+    assert survivor["path"] == "keys.data.policy.Statement[1]" and survivor["policy"] == "key policy of key:data"
+    assert survivor["suggestion"]["state"] == "only" and survivor["changed_cells"]
+    assert main(["mutate", str(scenario), "--min-score", "0.99"]) == 1
+    assert "below --min-score 0.99" in capsys.readouterr().out
+
+
+def test_bad_input_is_exit_2(scenario: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mutate", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["mutate", str(scenario), "--min-score", "1.5"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_text_names_survivors_with_their_suggestion(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mutate", str(scenario)]) == 0
+    out = capsys.readouterr().out
+    line, col = where(SCENARIO, "Sid: AuditorDescribe")
+    assert f"{scenario}:{line}:{col}: AuditorDescribe (key policy of key:data): delete-statement" in out
+    assert "under `expectations:` of state only:" in out and "\n      - as: auditor\n" in out
+    assert "Equivalent mutants" in out
+
+
+def test_embedded_backend_agrees_on_two_mutants(scenario: Path) -> None:
+    loaded = load_scenario(scenario)
+    report = mutation_report(loaded)
+    chosen = [r for r in report.results if r.mutant.site.label == "AuditorDescribe"
+              and r.mutant.operator in ("delete-statement", "resource-any")]
+    report.results = chosen
+    offline = [r.status for r in chosen]
+    run_embedded(loaded, report)
+    assert [r.embedded for r in chosen] == ["survived", "survived"]
+    assert [r.status for r in chosen] == offline
+    assert report_json(report, ["only"], 0.0, "embedded")["counts"]["mutants"] == 2
+
+
+def test_matrix_mutate_adds_the_score_per_scenario(scenario: Path) -> None:
+    from orchestrator.cli import build_parser
+    from orchestrator.matrix import aggregate
+    from orchestrator.matrix.worker import mutation_summary
+
+    assert build_parser().parse_args(["matrix", "--mutate"]).mutate is True
+    summary = mutation_summary(load_scenario(scenario))
+    assert set(summary) == {"score", "mutants", "killed", "survived", "equivalent", "invalid"}
+    outcome = {"name": "mutation-probe", "file": str(scenario), "error": None, "seconds": 0.1, "mutation": summary,
+               "report": {"passed": True, "summary": {"passed": 1, "failed": 0}, "states": []}}
+    table = aggregate.markdown([outcome])
+    assert "| mutation score |" in table and aggregate.mutation_words(outcome) in table
