@@ -46,6 +46,20 @@ def _access(access: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def _mutation(rows: list[dict[str, Any]] | None) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## Mutation testing (bench/mutation.py: `orchestrate mutate` of every shipped scenario)", "",
+             "| scenario | mutants | killed | survived | equivalent | score | in-process | whole process |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['scenario']} | {r['mutants']} | {r['killed']} | {r['survived']} | {r['equivalent']} | {r['score']:.2f} |"
+              f" {r['in_process_s'] * 1000:.0f} ms | {r['process_wall_s']:.2f} s |" for r in rows]
+    total_in, total_process = sum(r["in_process_s"] for r in rows), sum(r["process_wall_s"] for r in rows)
+    lines += ["", f"- in all: {total_in:.2f} s in-process (median of 3 each), {total_process:.2f} s as one process per"
+              " scenario (start-up included, one run each)", ""]
+    return lines
+
+
 def _seed(seed: dict[str, Any]) -> list[str]:
     return [
         "## Seed overhead (whole process, alternating runs)",
@@ -111,6 +125,7 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         f"- `--jobs 1`: {matrix['jobs1_s']:.2f} s; `--jobs 2`: {matrix['jobs2_s']:.2f} s; ratio {matrix['ratio']:.2f}",
         "",
         *_access(results.get("access")),
+        *_mutation(results.get("mutation")),
         f"Total bench time: {results['total_s']:.0f} s.",
     ]
     path.write_text("\n".join(lines) + "\n")

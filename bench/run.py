@@ -152,6 +152,12 @@ def access() -> dict[str, Any]:
         return measure(whole_process, Path(folder), min(RUNS, 3))
 
 
+def mutation() -> list[dict[str, Any]]:
+    from bench.mutation import measure
+
+    return measure(ROOT, whole_process, min(RUNS, 3))
+
+
 def scenarios() -> list[dict[str, Any]]:
     from bench.scenarios import per_scenario
 
@@ -169,7 +175,7 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
     print(f"machine: {results['machine']}", flush=True)
     for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix),
-                       ("access", access), ("scenarios", scenarios)):
+                       ("access", access), ("mutation", mutation), ("scenarios", scenarios)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

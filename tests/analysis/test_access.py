@@ -105,3 +105,24 @@ def test_bad_input_exits_2_with_one_message(tmp_path: Path, capsys: pytest.Captu
     assert "no state named 'nope'" in capsys.readouterr().err
     assert main(["access", str(SEED), "-o", str(tmp_path / "missing" / "x.txt")]) == 2
     assert "cannot write the access matrix" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
+    """`orchestrate access ... | head`: the JSON (megabytes) outgrows the pipe; the command ends quietly."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    sys.path.insert(0, str(ROOT))
+    from bench.access import scenario
+
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(scenario(20, 5, 3)))
+    process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "access", str(path), "--output", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(100).startswith(b'{\n  "format_version": "1"')
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0
+    assert b"Traceback" not in process.stderr.read()
