@@ -135,7 +135,8 @@ def engine() -> dict[str, Any]:
     rates = [engine_bench.measure(1.0) for _ in range(RUNS)]
     simulate = simulate_bench.measure(RUNS)
     return {"typical_per_s": statistics.median(r["typical"] for r in rates),
-            "worst_per_s": statistics.median(r["worst"] for r in rates), "simulate_10k_s": simulate}
+            "worst_per_s": statistics.median(r["worst"] for r in rates), "simulate_10k_s": simulate,
+            "simulate_2k_distinct_s": simulate_bench.measure_distinct(RUNS)}
 
 
 def matrix() -> dict[str, Any]:
@@ -170,12 +171,19 @@ def machine() -> dict[str, str]:
             **versions}
 
 
+def foreign_keys() -> dict[str, Any]:
+    """The seed's apply against `serve` with 0 and with 2,000 foreign KMS keys (bench/foreign_keys.py)."""
+    from bench.foreign_keys import measure
+
+    return measure(ROOT, whole_process)
+
+
 def main() -> None:
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
     print(f"machine: {results['machine']}", flush=True)
     for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix),
-                       ("access", access), ("mutation", mutation), ("scenarios", scenarios)):
+                       ("access", access), ("mutation", mutation), ("scenarios", scenarios), ("foreign_keys", foreign_keys)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 EXIT_INVALID = 2
+#: Commands that never build a scenario model: they skip pydantic's ~70 ms of start-up.
+_WITHOUT_MODELS = frozenset({"simulate"})
 
 
 def _common_output(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +40,7 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_reconciling(commands: argparse._SubParsersAction) -> None:
-    from orchestrator.commands.options import add_output_options, add_target_options
+    from orchestrator.commands.options import add_output_options, add_proof_options, add_target_options
 
     helps = {
         "plan": "show the walk apply would make, state by state (exit 0 the world is in the last state, 2 changes, 1 error)",
@@ -54,6 +56,8 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
             parser.add_argument("--state", help="the policy state (plan: that state alone, default: the whole walk; drift: default last; apply: stop after it)")
         if name in ("apply", "run"):
             parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+            add_proof_options(parser)
+            parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
         add_target_options(parser)
         add_output_options(parser)
         parser.set_defaults(command="apply" if name == "run" else name, destroy_after=name == "run")
@@ -65,7 +69,28 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=4566, help="port (default: 4566; 0 picks a free one)")
     parser.add_argument("--region", default="us-east-1", help="region the gate assumes (default: us-east-1)")
     parser.add_argument("--verbose", action="store_true", help="one log line per request")
+    parser.add_argument("--propagation-delay", type=_lag_seconds, default=0.0, metavar="SECONDS",
+                        help="authorization changes (policies, membership, boundaries, trust, key policies, grants,"
+                             " key state) take effect for the gate only after SECONDS, as AWS's eventual consistency"
+                             " does; reads show them at once (default: 0, off)")
+    parser.add_argument("--propagation-jitter", type=_lag_seconds, default=0.0, metavar="SECONDS",
+                        help="plus a uniform random delay in [0, SECONDS] per change (default: 0)")
+    parser.add_argument("--table-key-cache", type=_lag_seconds, default=0.0, metavar="SECONDS",
+                        help="DynamoDB's table key cache: a change to a table's KMS key reaches the table's calls"
+                             " only after SECONDS (AWS: 5 minutes; default: 0)")
     parser.set_defaults(command="serve")
+
+
+def _lag_seconds(text: str) -> float:
+    """Seconds of lag for `serve`: 0 (off) or what options.seconds takes."""
+    from orchestrator.commands.options import seconds
+
+    try:
+        if float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass  # seconds() words the usage error
+    return seconds(text)
 
 
 def _add_matrix(commands: argparse._SubParsersAction) -> None:
@@ -80,6 +105,7 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--junit", metavar="FILE", help="write JUnit XML: one testsuite per scenario")
     parser.add_argument("--output", choices=["text", "json", "markdown", "github"], default="text")
     parser.add_argument("--mutate", action="store_true", help="add each scenario's mutation score (orchestrate mutate, offline)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
     add_target_options(parser)
     parser.set_defaults(command="matrix")
 
@@ -128,6 +154,19 @@ BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_se
             _add_export, _add_access, _add_mutate]
 
 
+class _Version(argparse.Action):
+    """``--version``, the package's version read only when asked (importlib.metadata costs a light
+    command such as `simulate` ~20 ms of start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        print(f"orchestrate {_version()}")
+        parser.exit()
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -142,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="orchestrate",
         description="Prove data-layer access controls (KMS key policies, DynamoDB, IAM) with scenarios.",
     )
-    parser.add_argument("--version", action="version", version=f"orchestrate {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(metavar="COMMAND", required=True)
     for builder in BUILDERS:
         builder(commands)
@@ -161,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # which would wrap a Terminated raised there in its own SchemaError. A signal meanwhile has
     # its default effect, before anything has begun.
     module = importlib.import_module(f"orchestrator.commands.{args.command}")
-    importlib.import_module("orchestrator.model.scenario")
+    if args.command not in _WITHOUT_MODELS:
+        importlib.import_module("orchestrator.model.scenario")
     try:
         with raising_on_stop():  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
             return int(module.run(args))

@@ -4,27 +4,28 @@ Follows the IAM User Guide, "IAM JSON policy element reference" and "IAM JSON
 policy elements: Version": policy variables are honoured only under
 ``"Version": "2012-10-17"``; ``Statement`` is an object or a list of objects.
 
-Compiled policies are cached: JSON text by value (``functools.lru_cache``),
-dict documents by identity (the cache keeps a reference, so the identity is
-stable).  A dict document must not be mutated after it has been evaluated.
+Compiled policies are cached: JSON text by value, dict documents by identity
+(the cache keeps a reference, so the identity is stable).  A dict document must
+not be mutated after it has been evaluated.  A caller that has parsed the text
+already (``orchestrate simulate`` validates each distinct policy first) hands
+the mapping to :func:`compile_text`, so the text is parsed once.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
 from .conditions import parse_operator
 from .statement import Statement, string_list
 
-__all__ = ["PolicyError", "Policy", "load_document", "compile_policy", "get_policy"]
+__all__ = ["PolicyError", "Policy", "load_document", "compile_policy", "compile_text", "get_policy"]
 
 VARIABLES_VERSION = "2012-10-17"
 VERSIONS = ("2012-10-17", "2008-10-17")
 _EFFECTS = ("Allow", "Deny")
-_OBJECT_CACHE_SIZE = 4096
+_CACHE_SIZE = 4096
 
 
 class PolicyError(ValueError):
@@ -73,24 +74,35 @@ def compile_policy(document: Mapping[str, Any] | str, resource_based: bool) -> P
     return Policy(version if isinstance(version, str) else None, tuple(statements))
 
 
-@lru_cache(maxsize=4096)
-def _from_text(text: str, resource_based: bool) -> Policy:
-    return compile_policy(text, resource_based)
-
-
+#: Bounded caches, emptied when full (as the engine's decision memo): by text, and by dict identity.
+_texts: dict[tuple[str, bool], Policy] = {}
 _objects: dict[tuple[int, bool], tuple[Any, Policy]] = {}
+
+
+def compile_text(text: str, resource_based: bool, parsed: Mapping[str, Any] | None = None) -> Policy:
+    """:func:`compile_policy` of JSON ``text``, cached by value for :func:`get_policy`;
+    ``parsed``: the caller's ``json.loads(text)``, so that the text is not parsed again."""
+    key = (text, resource_based)
+    policy = _texts.get(key)
+    if policy is None:
+        policy = compile_policy(text if parsed is None else parsed, resource_based)
+        if len(_texts) >= _CACHE_SIZE:
+            _texts.clear()
+        _texts[key] = policy
+    return policy
 
 
 def get_policy(document: Mapping[str, Any] | str, resource_based: bool) -> Policy:
     """Cached :func:`compile_policy`."""
     if isinstance(document, str):
-        return _from_text(document, resource_based)
+        compiled = _texts.get((document, resource_based))
+        return compiled if compiled is not None else compile_text(document, resource_based)
     key = (id(document), resource_based)
     hit = _objects.get(key)
     if hit is not None and hit[0] is document:
         return hit[1]
     policy = compile_policy(document, resource_based)
-    if len(_objects) >= _OBJECT_CACHE_SIZE:
+    if len(_objects) >= _CACHE_SIZE:
         _objects.clear()
     _objects[key] = (document, policy)
     return policy

@@ -25,7 +25,7 @@ from .variables import Lookup, Segments, Template, has_variables, resolve, stati
 
 __all__ = [
     "Matcher", "compile_glob", "glob_pattern", "ActionMatcher", "ResourceMatcher",
-    "PrincipalMatcher", "DIRECT", "ROLE", "ACCOUNT", "EVERYONE",
+    "PrincipalMatcher", "DIRECT", "ROLE", "ACCOUNT", "EVERYONE", "action_matcher",
 ]
 
 Matcher = Callable[[str], bool]
@@ -171,13 +171,42 @@ class _Glob:
         return self._quick(value)
 
 
+def _plain(values: tuple[str, ...], special: str) -> bool:
+    """True when no value holds a character of ``special`` (a wildcard or the ``$`` of a variable)."""
+    text = "\0".join(values)
+    return not any(ch in text for ch in special)
+
+
+class _Exact:
+    """An element of plain values: one set lookup, as :func:`compile_glob` makes of plain globs,
+    without building segments or touching its cache (a statement compiled once per distinct
+    policy, as ``orchestrate simulate`` does for every line, pays for that)."""
+
+    __slots__ = ("match",)
+
+    def __init__(self, values: frozenset[str]) -> None:
+        self.match: Matcher = values.__contains__
+
+
 class ActionMatcher(_Glob):
     """Case-insensitive Action/NotAction matcher; call ``match`` with a lower-case action."""
 
     __slots__ = ()
 
     def __init__(self, patterns: tuple[str, ...]) -> None:
-        super().__init__(tuple(((p.lower(), False),) for p in patterns))
+        lowered = tuple(p.lower() for p in patterns)
+        if _plain(lowered, "*?"):
+            exact = frozenset(lowered).__contains__
+            self._patterns, self._quick, self._calls, self.match = (), exact, 0, exact
+            return
+        super().__init__(tuple(((p, False),) for p in lowered))
+
+
+@lru_cache(maxsize=4096)
+def action_matcher(patterns: tuple[str, ...]) -> ActionMatcher:
+    """A shared :class:`ActionMatcher` per Action element: policies repeat the same few lists of
+    actions, and a matcher depends on nothing else."""
+    return ActionMatcher(patterns)
 
 
 class ResourceMatcher:
@@ -188,7 +217,18 @@ class ResourceMatcher:
     def __init__(self, templates: tuple[Template, ...]) -> None:
         dynamic = any(has_variables(t) for t in templates)
         self.templates = templates if dynamic else ()
-        self.static: _Glob | None = None if dynamic else _Glob(tuple(static_segments(t) for t in templates))
+        self.static: _Glob | _Exact | None = None if dynamic else _Glob(tuple(static_segments(t) for t in templates))
+
+    @classmethod
+    def of(cls, values: tuple[str, ...], make: Callable[[str], Template]) -> ResourceMatcher:
+        """The matcher of a Resource/NotResource element's values (``make``: parse_template under
+        policy variables, else literal_template). Plain ARNs (no ``*``, ``?`` or ``$``) are one
+        set lookup, as their segments would compile to."""
+        if not _plain(values, "*?$"):
+            return cls(tuple(make(value) for value in values))
+        matcher = cls.__new__(cls)
+        matcher.templates, matcher.static = (), _Exact(frozenset(values))
+        return matcher
 
     def matches(self, resource: str, context: Lookup, missing: list[str]) -> bool:
         if self.static is not None:

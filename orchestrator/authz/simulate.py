@@ -35,6 +35,11 @@ decide as the service would:
 A malformed line prints ``SOURCE:LINE: message`` on stderr and exits 2;
 results of earlier lines have already been printed.  This module imports
 nothing heavy (no boto3/moto/pydantic) so that start-up stays fast.
+
+Each distinct policy text is parsed once per run: the parsed mapping is
+checked (:func:`~orchestrator.authz.validation.policy_problems`) and compiled
+(:func:`~orchestrator.authz.documents.compile_text`) from the same parse, and
+the verdict is remembered for the lines that repeat it (a :class:`Prepared`).
 """
 from __future__ import annotations
 
@@ -43,14 +48,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, Iterator, TextIO
 
-from .documents import PolicyError
+from .documents import PolicyError, compile_text, load_document
 from .evaluate import evaluate, side_decisions
 from .inputs import Decision, PolicyInputs, PolicySource, StatementRef
 from .positions import statement_positions
 from .request import Principal, Request
 from .validation import policy_problems
 
-__all__ = ["run", "simulate_document", "InputError"]
+__all__ = ["run", "simulate_document", "InputError", "Prepared"]
 
 DEFAULT_ACCOUNT = "123456789012"
 _KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
@@ -63,6 +68,9 @@ _CONTEXT_TYPES = {"string", "stringList", "numeric", "numericList", "boolean", "
                   "ip", "ipList", "binary", "binaryList", "date", "dateList"}
 _PRINCIPAL_TYPES = (("root", "Account"), ("user/", "User"), ("assumed-role/", "AssumedRole"),
                     ("role/", "AssumedRole"), ("federated-user/", "FederatedUser"))
+_PREPARED_SIZE = 4096
+#: One output line: json.dumps(separators=...) would build this encoder again for every line.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class InputError(Exception):
@@ -75,8 +83,11 @@ def _string_list(document: Mapping[str, Any], name: str, default: list[str] | No
             raise InputError(f"missing required parameter {name}")
         return default
     value = document[name]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list):
         raise InputError(f"{name} must be a list of strings")
+    for item in value:
+        if not isinstance(item, str):
+            raise InputError(f"{name} must be a list of strings")
     return value
 
 
@@ -123,8 +134,55 @@ def _owner_account(document: Mapping[str, Any]) -> str | None:
     return found.group(1) or found.group(2)
 
 
-def _principal(document: Mapping[str, Any], owner: str | None) -> Principal:
-    arn = _optional_string(document, "CallerArn") or f"arn:aws:iam::{owner or DEFAULT_ACCOUNT}:user/simulated"
+class Prepared:
+    """What a run has worked out already, by input text: each distinct policy's first grammar
+    problem (None: well formed, and compiled into the engine's cache from the same parse) and each
+    caller's Principal. Bounded: emptied when full."""
+
+    __slots__ = ("problems", "principals")
+
+    def __init__(self) -> None:
+        self.problems: dict[tuple[str, bool], str | None] = {}
+        self.principals: dict[tuple[str | None, str | None], Principal] = {}
+
+    def problem(self, text: str, resource_based: bool) -> str | None:
+        key = (text, resource_based)
+        if key in self.problems:
+            return self.problems[key]
+        if len(self.problems) >= _PREPARED_SIZE:
+            self.problems.clear()
+        found = self.problems[key] = _first_problem(text, resource_based)
+        return found
+
+    def principal(self, document: Mapping[str, Any], owner: str | None) -> Principal:
+        key = (_optional_string(document, "CallerArn"), owner)
+        found = self.principals.get(key)
+        if found is None:
+            if len(self.principals) >= _PREPARED_SIZE:
+                self.principals.clear()
+            found = self.principals[key] = _principal(key[0], owner)
+        return found
+
+
+def _first_problem(text: str, resource_based: bool) -> str | None:
+    """policy_problems(text)[0] or None, parsing the text once; a well-formed policy is compiled
+    from that parse into the engine's cache (evaluate finds it there)."""
+    try:
+        mapping = load_document(text)
+    except PolicyError as error:
+        return str(error)
+    problems = policy_problems(mapping, resource_based, cache=False)
+    if problems:
+        return problems[0]
+    try:
+        compile_text(text, resource_based, mapping)
+    except PolicyError:
+        pass  # evaluate compiles it again and reports the error where it always has
+    return None
+
+
+def _principal(caller: str | None, owner: str | None) -> Principal:
+    arn = caller or f"arn:aws:iam::{owner or DEFAULT_ACCOUNT}:user/simulated"
     found = _CALLER.match(arn)
     if found is None:
         raise InputError(f"CallerArn {arn!r} is not an IAM or STS principal ARN")
@@ -135,30 +193,30 @@ def _principal(document: Mapping[str, Any], owner: str | None) -> Principal:
     return Principal(arn=arn, account=account, type=kind)
 
 
-def _checked_policies(texts: list[str], parameter: str, kind: str) -> list[PolicySource]:
+def _checked_policies(texts: list[str], parameter: str, kind: str, prepared: Prepared) -> list[PolicySource]:
     sources = []
     for index, text in enumerate(texts, start=1):
         name = f"{parameter}.{index}"
-        problems = policy_problems(text, resource_based=False)
-        if problems:
-            raise InputError(f"{name}: malformed policy: {problems[0]}")
+        problem = prepared.problem(text, False)
+        if problem is not None:
+            raise InputError(f"{name}: malformed policy: {problem}")
         sources.append(PolicySource(kind, name, text))
     return sources
 
 
-def _resource_policy(document: Mapping[str, Any]) -> str | None:
+def _resource_policy(document: Mapping[str, Any], prepared: Prepared) -> str | None:
     text = _optional_string(document, "ResourcePolicy")
     if text is not None:
-        problems = policy_problems(text, resource_based=True)
-        if problems:
-            raise InputError(f"ResourcePolicy: malformed policy: {problems[0]}")
+        problem = prepared.problem(text, True)
+        if problem is not None:
+            raise InputError(f"ResourcePolicy: malformed policy: {problem}")
     return text
 
 
 class _Simulation:
     """One input document, validated."""
 
-    def __init__(self, document: Any) -> None:
+    def __init__(self, document: Any, prepared: Prepared) -> None:
         if not isinstance(document, Mapping):
             raise InputError("input must be a JSON object")
         unknown = sorted(set(document) - _KNOWN_KEYS)
@@ -168,13 +226,14 @@ class _Simulation:
         if not self.actions:
             raise InputError("ActionNames must not be empty")
         self.resources = _string_list(document, "ResourceArns", ["*"]) or ["*"]
-        self.identity = _checked_policies(_string_list(document, "PolicyInputList", []), "PolicyInputList", "identity")
+        self.identity = _checked_policies(_string_list(document, "PolicyInputList", []), "PolicyInputList",
+                                          "identity", prepared)
         self.boundaries = _checked_policies(
             _string_list(document, "PermissionsBoundaryPolicyInputList", []),
-            "PermissionsBoundaryPolicyInputList", "boundary")
-        self.resource_policy = _resource_policy(document)
+            "PermissionsBoundaryPolicyInputList", "boundary", prepared)
+        self.resource_policy = _resource_policy(document, prepared)
         self.owner = _owner_account(document)
-        self.principal = _principal(document, self.owner)
+        self.principal = prepared.principal(document, self.owner)
         self.context = _context(document)
         self.texts = {s.name: s.document for s in (*self.identity, *self.boundaries)}
         if self.resource_policy is not None:
@@ -232,11 +291,12 @@ class _Simulation:
         return out
 
 
-def simulate_document(document: Any, reasons: bool = False) -> dict[str, Any]:
+def simulate_document(document: Any, reasons: bool = False, prepared: Prepared | None = None) -> dict[str, Any]:
     """``{"EvaluationResults": [...]}`` for one parsed input document (raises InputError);
-    ``reasons`` adds each decision's ``OrchestrateReason``."""
+    ``reasons`` adds each decision's ``OrchestrateReason``; ``prepared``: what earlier
+    documents of the same run have worked out (policies checked and compiled, callers)."""
     try:
-        return {"EvaluationResults": _Simulation(document).results(reasons)}
+        return {"EvaluationResults": _Simulation(document, prepared or Prepared()).results(reasons)}
     except PolicyError as error:
         raise InputError(f"malformed policy: {error}") from None
 
@@ -279,10 +339,11 @@ def _whole_document(text: str, first_line: int) -> Iterator[tuple[int, Any]]:
 def run(stdin: TextIO, stdout: TextIO, stderr: TextIO, source_name: str = "<stdin>") -> int:
     """Simulate every input document; 0 on success, 2 on the first malformed one."""
     number = 0
+    prepared = Prepared()
     try:
         for number, document in _documents(stdin):
-            result = simulate_document(document, reasons=True)
-            stdout.write(json.dumps(result, separators=(",", ":")) + "\n")
+            result = simulate_document(document, reasons=True, prepared=prepared)
+            stdout.write(_ENCODE(result) + "\n")
     except InputError as error:
         if len(error.args) == 2:
             number, message = error.args

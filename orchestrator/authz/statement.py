@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .conditions import Condition, compile_conditions
-from .matching import EVERYONE, ActionMatcher, PrincipalMatcher, ResourceMatcher
+from .matching import EVERYONE, ActionMatcher, PrincipalMatcher, ResourceMatcher, action_matcher
 from .request import Principal
 from .variables import Lookup, literal_template, parse_template
 
@@ -27,9 +27,12 @@ def string_list(value: Any) -> tuple[str, ...] | None:
     """A policy element that is a string or a list of strings; None otherwise."""
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return None
+    if not isinstance(value, list):
+        return None
+    for item in value:  # a loop, not all(...): compiled once per statement of every distinct policy
+        if not isinstance(item, str):
+            return None
+    return tuple(value)
 
 
 def _element(raw: Mapping[str, Any], name: str) -> tuple[bool, tuple[str, ...] | None]:
@@ -53,10 +56,10 @@ class Statement:
         self.index = index
         self.allow = raw.get("Effect") == "Allow"
         self.not_action, actions = _element(raw, "Action")
-        self.actions = ActionMatcher(actions) if actions is not None else None
+        self.actions: ActionMatcher | None = action_matcher(actions) if actions is not None else None
         self.not_resource, resources = _element(raw, "Resource")
         make = parse_template if variables else literal_template
-        self.resources = ResourceMatcher(tuple(make(r) for r in resources)) if resources is not None else None
+        self.resources = ResourceMatcher.of(resources, make) if resources is not None else None
         self.not_principal = "Principal" not in raw and "NotPrincipal" in raw
         element = raw.get("NotPrincipal" if self.not_principal else "Principal")
         self.principal = PrincipalMatcher(element) if element is not None else None

@@ -19,6 +19,7 @@ downstream app sees it unchanged; S3 bodies are never read.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -31,6 +32,7 @@ from xml.sax.saxutils import escape
 
 from .errors import AwsError
 from .gate import CallVerdict, Gate
+from .propagation import PROPAGATION_HEADER, LaggingWorld, Propagation, mutates
 from .transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
 from .services.iam_simulate import unflatten_query
 from .services.s3_rest import rest_operation, rest_params, split_bucket_key
@@ -206,24 +208,41 @@ def render_error(error: AwsError, protocol: str, method: str) -> tuple[str, list
     return _status(error.http_status), headers, body
 
 
+def _announcing(start_response: StartResponse, value: str) -> StartResponse:
+    """``start_response`` adding :data:`PROPAGATION_HEADER` to every response."""
+    def start(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+        return start_response(status, [*headers, (PROPAGATION_HEADER, value)], *rest)
+
+    return start
+
+
 class GateMiddleware:
-    """WSGI middleware: decide each signed AWS request before the wrapped app runs it."""
+    """WSGI middleware: decide each signed AWS request before the wrapped app runs it.
+
+    With ``propagation``, every response announces it (:data:`PROPAGATION_HEADER`), and when the
+    gate's world is a :class:`LaggingWorld`, each allowed call that can change authorization is
+    recorded around moto's run of it (orchestrator/authz/propagation.py)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], gate: Gate,
-                 on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> None:
+                 on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None,
+                 propagation: Propagation | None = None) -> None:
         self.app = app
         self.gate = gate
         self.on_verdict = on_verdict
+        self.propagation = propagation
+        world = getattr(gate, "world", None)
+        self.lagging = world if isinstance(world, LaggingWorld) else None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.propagation is not None:
+            start_response = _announcing(start_response, self.propagation.header_value())
         call = parse_call(environ)
         if call is None:
             return self.app(environ, start_response)
         transport = _pop_transport(environ)
         gate = self.gate if transport.empty else self.gate.for_call(transport)
         asked = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
-        verdict = gate.check(call.service, call.operation, call.params, call.access_key_id, call.region,
-                             str(asked) if asked else None)
+        verdict = self._check(gate, call, str(asked) if asked else None)
         if self.on_verdict is not None:
             self.on_verdict(call, verdict)
         method = str(environ.get("REQUEST_METHOD", "")).upper()
@@ -233,11 +252,26 @@ class GateMiddleware:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = verdict.account
         local = self._local_answer(call)
         if local is None:
-            return self.app(environ, start_response)
+            return self._run(call, verdict, environ, start_response)
         if isinstance(local, AwsError):
             return self._respond(start_response, render_error(local, call.protocol, method))
         return self._respond(start_response,
                              render_query_result(call.service, call.operation, local, verdict.request_id))
+
+    def _check(self, gate: Gate, call: ParsedCall, asked: str | None) -> CallVerdict:
+        serving = self.lagging.serving(call.service) if self.lagging is not None else contextlib.nullcontext()
+        with serving:
+            return gate.check(call.service, call.operation, call.params, call.access_key_id, call.region, asked)
+
+    def _run(self, call: ParsedCall, verdict: CallVerdict, environ: dict[str, Any],
+             start_response: StartResponse) -> Iterable[bytes]:
+        """moto answers an allowed call; one that can change authorization is recorded around it
+        (moto's app has made the change by the time it returns its response)."""
+        if self.lagging is None or not mutates(call.service, call.operation):
+            return self.app(environ, start_response)
+        account = verdict.account or self.lagging.account_for_access_key(call.access_key_id)
+        with self.lagging.recording(call.service, call.params, call.region, account):
+            return self.app(environ, start_response)
 
     def _local_answer(self, call: ParsedCall) -> dict[str, Any] | AwsError | None:
         if call.protocol != "query" and call.service != "kms":  # kms: the gate's Verify answer (Gate.answer)

@@ -1,4 +1,10 @@
-"""Any AWS-compatible endpoint: `orchestrate serve`, moto's own server, LocalStack."""
+"""Any AWS-compatible endpoint: `orchestrate serve`, moto's own server, LocalStack.
+
+An endpoint answers at once unless it says otherwise: `orchestrate serve --propagation-delay
+SECONDS` models AWS's propagation and names its delay in a header on every answer; when the
+start-up GetCallerIdentity carries it with a value above 0, the endpoint is eventually
+consistent, and each expectation settles as on real AWS (`apply --eventually-consistent` says
+so for an endpoint that lags without saying)."""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ from typing import Any
 from orchestrator.backends.base import Backend, BackendError, Credentials
 
 # Local endpoints accept any key; these name the orchestrator's own identity there.
+#: The header of `orchestrate serve --propagation-delay`: orchestrator/authz/propagation.py's
+#: PROPAGATION_HEADER, named again here so that a client does not import the gate's model.
+PROPAGATION_HEADER = "x-orchestrate-propagation-delay"
 DEFAULT_ADMIN = Credentials("AKIAORCHESTRATEADMIN0", "orchestrate-endpoint-admin-secret")
 
 
@@ -21,6 +30,8 @@ class EndpointBackend(Backend):
         key = os.environ.get("AWS_ACCESS_KEY_ID")
         secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
         self._admin = Credentials(key, secret) if key and secret else DEFAULT_ADMIN
+        #: The propagation delay the endpoint announced (seconds), None when it said nothing.
+        self.propagation_delay: float | None = None
 
     def _credential_kwargs(self, credentials: Credentials | None) -> dict[str, Any]:
         chosen = credentials or self._admin
@@ -37,6 +48,19 @@ class EndpointBackend(Backend):
     def _client_kwargs(self) -> dict[str, Any]:
         return {"endpoint_url": self.endpoint_url}
 
+    def _prepare(self, client: Any, credentials: Credentials | None) -> None:
+        super()._prepare(client, credentials)
+        if client.meta.service_model.service_name == "sts":
+            client.meta.events.register("after-call.sts.GetCallerIdentity", self._heard_delay)
+
+    def _heard_delay(self, http_response: Any = None, **_: Any) -> None:
+        """GetCallerIdentity's answer names the endpoint's propagation delay: above 0, outcomes lag."""
+        delay = announced_delay(getattr(http_response, "headers", None) or {})
+        if delay is not None:
+            self.propagation_delay = delay
+            # only ever on: `--eventually-consistent` may have said so already
+            self.eventually_consistent = self.eventually_consistent or delay > 0
+
     def identity(self) -> dict[str, str]:
         try:
             return super().identity()
@@ -44,3 +68,12 @@ class EndpointBackend(Backend):
             raise
         except Exception as error:  # a URL botocore refuses (ValueError), a TLS failure, ...
             raise BackendError(f"cannot reach {self.where()}: {error}") from None
+
+
+def announced_delay(headers: Any) -> float | None:
+    """The seconds the propagation header names (None: absent or not a number)."""
+    value = headers.get(PROPAGATION_HEADER) if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

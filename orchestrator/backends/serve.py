@@ -12,7 +12,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.authz.propagation import Propagation
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -40,32 +43,41 @@ class RequestLog:
         return body
 
 
-def build_app(region: str, verbose: bool = False) -> WsgiApp:
+def build_app(region: str, verbose: bool = False, propagation: Propagation | None = None) -> WsgiApp:
+    """moto's server app behind the gate; with ``propagation`` enabled, the gate decides over a
+    lagging world (orchestrator/authz/propagation.py) and every response announces the lag."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     from orchestrator.authz.gate import Gate
+    from orchestrator.authz.propagation import LaggingWorld, Propagation
     from orchestrator.authz.wsgi import GateMiddleware
     from orchestrator.backends import moto_cloudformation
     from orchestrator.backends.moto_extensions import served_policy_loader
 
     moto_cloudformation.install()
-    gate = Gate(region)
-    app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, served_policy_loader(gate.world))
+    propagation = propagation or Propagation()
+    gate = Gate(region, world=LaggingWorld(propagation) if propagation.enabled else None)
+    app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,
+                                  served_policy_loader(gate.world), propagation)
     return RequestLog(app) if verbose else app
 
 
-def serve(host: str, port: int, region: str, verbose: bool = False) -> int:
+def serve(host: str, port: int, region: str, verbose: bool = False, propagation: Propagation | None = None) -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
     # moto's request handler keeps headers with underscores (S3 uses them) that werkzeug drops.
-    server = make_server(host, port, build_app(region, verbose), threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, build_app(region, verbose, propagation), threaded=True,
+                         request_handler=MotoRequestHandler)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     worker = threading.Thread(target=server.serve_forever, name="orchestrate-serve", daemon=True)
     worker.start()
     print(f"orchestrate serve: listening on http://{host}:{server.server_port} (region {region}); Ctrl-C stops", flush=True)
+    if propagation is not None and propagation.enabled:
+        print(f"orchestrate serve: authorization changes take effect after {propagation.delay:g} s"
+              f" (+ up to {propagation.jitter:g} s jitter; table keys cached {propagation.table_key_cache:g} s)", flush=True)
     while not stop.wait(0.5):
         pass
     server.shutdown()

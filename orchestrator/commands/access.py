@@ -86,9 +86,14 @@ def _emit(args: argparse.Namespace, write: Callable[[TextIO], object]) -> None:
         except BrokenPipeError:  # `| head`: the reader has what it wanted (Python docs, "Note on SIGPIPE")
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
+    target = Path(args.output_path)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        with Path(args.output_path).open("w", encoding="utf-8") as stream:
+        with partial.open("w", encoding="utf-8") as stream:
             write(stream)
+        os.replace(partial, target)  # whole or not at all: an interrupted write leaves the old file
     except OSError as error:
         raise CommandError(f"{args.output_path}: cannot write the access matrix: {error.strerror or error}",
                            EXIT_INVALID) from None
+    finally:
+        partial.unlink(missing_ok=True)

@@ -10,7 +10,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from orchestrator.commands.common import EXIT_FAILED, EXIT_INFRA, EXIT_OK, finish, load, session
+from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, load,
+                                         session)
 from orchestrator.report.style import Style, stdout_style
 
 if TYPE_CHECKING:  # the command module stays light to import
@@ -25,14 +26,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace) -> int:
     from orchestrator.prove.runner import run_states
+    from orchestrator.report.progress import for_output
 
     loaded = load(args.file)
     last = loaded.state_index(args.state) if args.state else len(loaded.scenario.states) - 1
     progress = _progress(args)
     result = None
     with session(args, loaded, lock=True) as ctx:
+        _eventually_consistent(args, ctx)
         try:
-            result = run_states(ctx, loaded, last, progress)
+            with for_output(last + 1, args.output, getattr(args, "quiet", False)) as meter:
+                result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None))
             _report(args, result)  # before run's destroy, which may fail in its turn
         finally:
             if getattr(args, "destroy_after", False):
@@ -41,6 +45,16 @@ def _apply(args: argparse.Namespace) -> int:
         print(result.error, file=sys.stderr)
         return EXIT_INFRA
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _eventually_consistent(args: argparse.Namespace, ctx: Context) -> None:
+    """--eventually-consistent: an endpoint's outcomes settle as real AWS's do (nothing is applied yet)."""
+    if not getattr(args, "eventually_consistent", False):
+        return
+    if ctx.backend.kind == "embedded":
+        raise CommandError("--eventually-consistent applies to an endpoint (--endpoint-url): the embedded backend"
+                           " answers every change at once", EXIT_INVALID)
+    ctx.backend.eventually_consistent = True
 
 
 def _destroy_after(ctx: Context, loaded: LoadedScenario, result: RunResult | None) -> None:
@@ -57,7 +71,7 @@ def _destroy_after(ctx: Context, loaded: LoadedScenario, result: RunResult | Non
 
 def _progress(args: argparse.Namespace) -> object:
     """Progress lines on stderr for long real-AWS runs on a terminal."""
-    if args.target != "aws" or not sys.stderr.isatty():
+    if args.target != "aws" or getattr(args, "quiet", False) or not sys.stderr.isatty():
         return None
     return lambda line: print(f"... {line}", file=sys.stderr, flush=True)
 

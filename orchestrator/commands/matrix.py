@@ -11,7 +11,7 @@ import argparse
 import json
 import os
 import sys
-import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
@@ -20,6 +20,10 @@ from orchestrator.loader import load_all
 from orchestrator.matrix import aggregate
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
 from orchestrator.matrix.worker import Target, run_one
+from orchestrator.report.progress import for_output
+
+#: Hears of each scenario's outcome as its worker finishes (orchestrator.report.progress).
+OnDone = Callable[[dict[str, Any]], None]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         return _list(split(costs, args.shards or total), args.output)
     files = split(costs, total)[index - 1].files
     label = f"{index}/{total}" if args.shard else None
-    outcomes = execute(list(files), _target(args), args.jobs or os.cpu_count() or 1, _progress_enabled())
+    with for_output(len(files), args.output, getattr(args, "quiet", False)) as meter:
+        outcomes = execute(list(files), _target(args), args.jobs or os.cpu_count() or 1, meter.scenario_done)
     return _report(outcomes, args, label)
 
 
@@ -52,28 +57,24 @@ def _target(args: argparse.Namespace) -> Target:
                   args.timeout, tuple(sorted(args.profile_for.items())), getattr(args, "mutate", False))
 
 
-def _progress_enabled() -> bool:
-    """A live line per scenario on a terminal; quiet in CI."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
-
-
-def execute(files: list[str], target: Target, jobs: int, progress: bool = False) -> list[dict[str, Any]]:
-    """Run every file; results in the order of files."""
-    if jobs <= 1 or len(files) <= 1:
-        return [_announce(run_one(file, target), progress) for file in files]
+def execute(files: list[str], target: Target, jobs: int, on_done: OnDone | None = None) -> list[dict[str, Any]]:
+    """Run every file; on_done hears of each outcome as it finishes (in the order workers finish),
+    the results come back in the order of files, so that the aggregate does not depend on timing."""
     results: dict[str, dict[str, Any]] = {}
-    with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
-        futures = {pool.submit(run_one, file, target): file for file in files}
-        if progress:
-            print(f"running {len(files)} scenarios in {min(jobs, len(files))} workers", file=sys.stderr)
-        for future in as_completed(futures):
-            results[futures[future]] = _announce(future.result(), progress)
+    if jobs <= 1 or len(files) <= 1:
+        for file in files:
+            results[file] = _announce(run_one(file, target), on_done)
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(files))) as pool:
+            futures = {pool.submit(run_one, file, target): file for file in files}
+            for future in as_completed(futures):
+                results[futures[future]] = _announce(future.result(), on_done)
     return [results[file] for file in files]
 
 
-def _announce(outcome: dict[str, Any], progress: bool) -> dict[str, Any]:
-    if progress:
-        print(f"  {aggregate.status(outcome):>6}  {outcome['name']}  ({outcome['seconds']:.1f} s)", file=sys.stderr, flush=True)
+def _announce(outcome: dict[str, Any], on_done: OnDone | None) -> dict[str, Any]:
+    if on_done:
+        on_done(outcome)
     return outcome
 
 

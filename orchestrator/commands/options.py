@@ -55,6 +55,28 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
                             "60 for real AWS, with 3); connecting waits at most 5 (10 on AWS)")
 
 
+def workers(text: str) -> int:
+    """--parallel: a whole number from 1 to 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"expected 1 to 64, got {text!r}")
+    return value
+
+
+def add_proof_options(parser: argparse.ArgumentParser) -> None:
+    """How apply and run prove expectations (orchestrator/prove/runner.py)."""
+    group = parser.add_argument_group("proving")
+    group.add_argument("--parallel", type=workers, metavar="N",
+                       help="prove up to N expectations of a state at once, each with its own settle loop, on an"
+                            " endpoint and on real AWS (default: 8; the embedded backend proves one at a time)")
+    group.add_argument("--eventually-consistent", action="store_true",
+                       help="on an endpoint: let outcomes settle as on real AWS (on by itself against"
+                            " `orchestrate serve --propagation-delay`, which says so in every answer)")
+
+
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
     parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from collections.abc import Callable
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from orchestrator.authz.transport import Transport, transport_headers
 from orchestrator.prove.asymmetric_calls import VERIFICATION_CODES, VerificationFailed, admin_kms
@@ -66,6 +67,10 @@ class Verdict:
     attempts: int = 1
     settle_seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    #: When its first observation was made (time.monotonic; not reported): a pooled state's wall clock.
+    observed_at: float | None = None
+    #: False when the expected outcome was last seen but had not held long enough (a flip-flop).
+    settled: bool = True
 
     @property
     def passed(self) -> bool:
@@ -80,25 +85,39 @@ class CallFailed(Exception):
     """The call failed for a reason that is not an access decision (not found, throttling, ...)."""
 
 
+#: The transport headers of the call the current thread is making (`carrying`): one hook per
+#: client reads it, so that threads proving at once (runner's pool) with one client never see
+#: each other's headers, and no hook is registered while another thread's call emits events.
+_CARRIED: ContextVar[dict[str, str] | None] = ContextVar("orchestrate_transport", default=None)
+TRANSPORT_HOOK = "orchestrate-transport"
+
+
+def _add_carried(params: Any = None, **_kwargs: Any) -> None:
+    headers = _CARRIED.get()
+    if headers and isinstance(params, dict):
+        params.setdefault("headers", {}).update(headers)
+
+
+def hook_transport(client: Any) -> None:
+    """Install the client's transport hook, once (botocore ignores a second `unique_id`); added
+    first so the in-process gate hook sees the headers too. The runner calls this before its
+    pool starts."""
+    client.meta.events.register_first("before-call", _add_carried, unique_id=TRANSPORT_HOOK)
+
+
 @contextlib.contextmanager
 def carrying(client: Any, transport: Transport | None) -> Iterator[None]:
-    """The client's calls carry ``transport`` in the headers the gate reads (authz/transport.py),
-    added first so the in-process gate hook sees them too; removed again afterwards."""
+    """The client's calls in this thread carry ``transport`` in the headers the gate reads
+    (authz/transport.py); other threads' calls with the same client carry their own."""
     if transport is None or transport.empty:
         yield
         return
-    headers = transport_headers(transport)
-
-    def add(params: Any = None, **_kwargs: Any) -> None:
-        if isinstance(params, dict):
-            params.setdefault("headers", {}).update(headers)
-
-    uid = f"orchestrate-transport-{id(transport)}"
-    client.meta.events.register_first("before-call", add, unique_id=uid)
+    hook_transport(client)
+    token = _CARRIED.set(transport_headers(transport))
     try:
         yield
     finally:
-        client.meta.events.unregister("before-call", add, unique_id=uid)
+        _CARRIED.reset(token)
 
 
 def undo_for(ctx: Any, spec: CallSpec) -> Callable[[dict[str, Any]], None] | None:
@@ -166,6 +185,21 @@ def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] 
     return Outcome(True)
 
 
+def expected(allowed: bool, code: str | None = None, layer: str | None = None) -> Callable[[Outcome], bool]:
+    """What an observation must show to count towards settling: allowed or denied as expected,
+    and a denial with the expected error and, where AWS's message states it, the expected layer.
+    A denial for another reason is not settled yet: right after a change on AWS, a request can be
+    denied by the identity policy that has not propagated before the key policy decides it."""
+    def matches(outcome: Outcome) -> bool:
+        if outcome.allowed != allowed:
+            return False
+        if allowed:
+            return True
+        stated = layer_of(outcome)
+        return (code is None or outcome.code == code) and (layer is None or stated is None or stated == layer)
+    return matches
+
+
 def deciding_layer(outcome: Outcome, predicted: Prediction | None) -> str | None:
     """What AWS's answer states; where its wording does not say (DynamoDB's "KMS key access
     denied" covers both a key policy that does not allow and IAM that does not), the engine's."""
@@ -197,19 +231,48 @@ def layer_of(outcome: Outcome) -> str | None:
     return None
 
 
-def settle(observe: Any, expected_allowed: bool, timeout: float, consecutive: int, waits: bool,
-           sleep: Any = time.sleep, clock: Any = time.monotonic) -> tuple[Outcome, int, float]:
-    """Observe until the outcome matches and has held `consecutive` times, or the timeout passes.
+#: Waits between observations (seconds): short first, doubling up to the cap while the outcome
+#: is not the expected one; when it first matches, the confirmations start short again. An
+#: outcome that is stable at once is proved in 0.25 + 0.5 s for `consecutive: 3`, one that lags
+#: is asked at most every 5 s (about 30 calls in the default 120 s timeout).
+FIRST_WAIT, WAIT_FACTOR, WAIT_CAP = 0.25, 2.0, 5.0
 
-    The embedded backend never waits: one observation. Backoff doubles from 1 s up to 15 s.
+
+def next_wait(delay: float, held: int) -> float:
+    """The wait after an observation: the first match (held 1) confirms soon; otherwise back off."""
+    return FIRST_WAIT if held == 1 else min(delay * WAIT_FACTOR, WAIT_CAP)
+
+
+class Settled(NamedTuple):
+    outcome: Outcome
+    attempts: int
+    seconds: float
+    #: The outcome matched and held for `consecutive` observations in a row (or the backend
+    #: is not eventually consistent: one observation is the answer).
+    stable: bool
+
+
+def settle(observe: Callable[[], Outcome], expected_allowed: bool, timeout: float, consecutive: int, eventual: bool,
+           sleep: Callable[[float], Any] = time.sleep, clock: Callable[[], float] = time.monotonic,
+           matches: Callable[[Outcome], bool] | None = None) -> Settled:
+    """Observe until the outcome matches and has held for `consecutive` observations in a row, or
+    the next wait would pass the timeout: the last outcome, attempts, seconds and whether it held.
+
+    The count is this expectation's own, and a mismatch resets it: allowed, denied, allowed is
+    not settled (AWS's eventual consistency can answer from a replica that has not seen the
+    change yet, IAM User Guide "Changes that I make are not always immediately visible"). A
+    backend that is not eventually consistent is observed once. `sleep` may raise to stop the
+    loop (runner's pool does, when the run is interrupted). `matches` (default: allowed or denied
+    as expected) may ask more of a denial: the expected error and deciding layer (`expected`).
     """
+    matched = matches or (lambda seen: seen.allowed == expected_allowed)
     started = clock()
     outcome = observe()
-    attempts, held, delay = 1, int(outcome.allowed == expected_allowed), 1.0
-    while waits and held < consecutive and clock() - started + delay <= timeout:
+    attempts, held, delay = 1, int(matched(outcome)), FIRST_WAIT
+    while eventual and held < consecutive and clock() - started + delay <= timeout:
         sleep(delay)
-        delay = min(delay * 2, 15.0)
         outcome = observe()
         attempts += 1
-        held = held + 1 if outcome.allowed == expected_allowed else 0
-    return outcome, attempts, clock() - started
+        held = held + 1 if matched(outcome) else 0
+        delay = next_wait(delay, held)
+    return Settled(outcome, attempts, clock() - started, not eventual or held >= consecutive)

@@ -10,7 +10,11 @@ the states before stand and are reported."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +22,8 @@ from orchestrator.backends.base import BackendError
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.preflight import refuse_conflicts
-from orchestrator.prove.assertions import CallFailed, Outcome, Prediction, Verdict, deciding_layer, perform, settle, undo_for
+from orchestrator.prove.assertions import (CallFailed, Outcome, Prediction, Settled, Verdict, deciding_layer, hook_transport,
+                                           expected, perform, settle, undo_for)
 from orchestrator.prove.asymmetric_calls import Unprepared, VerificationFailed, verify_offline
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
 from orchestrator.loader import LoadedScenario
@@ -36,7 +41,12 @@ class StateResult:
     name: str
     plan: Plan
     verdicts: list[Verdict] = field(default_factory=list)
+    #: How long its expectations took to settle: where outcomes can lag, the time spent observing
+    #: (the pool's wall clock, bounded by its slowest expectation; serially, the sum); elsewhere
+    #: the longest single observation.
     settle_seconds: float = 0.0
+    #: The index of the expectation that took longest to settle, when the state waited at all.
+    last_to_settle: int | None = None
 
 
 @dataclass
@@ -46,6 +56,8 @@ class RunResult:
     states: list[StateResult] = field(default_factory=list)
     #: Why the run ended early (one message); the states before it keep their verdicts.
     error: str | None = None
+    #: How many expectations of a state were proved at once (1: one after another).
+    parallel: int = 1
 
     @property
     def verdicts(self) -> list[Verdict]:
@@ -57,12 +69,16 @@ class RunResult:
 
 
 Progress = Callable[[str], None]
+#: Hears of each state as it finishes, with its seconds (orchestrator.report.progress).
+OnState = Callable[[StateResult, float], None]
 
 
-def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progress | None = None) -> RunResult:
+def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progress | None = None,
+               on_state: OnState | None = None, parallel: int | None = None) -> RunResult:
     """Preflight, then states 0..last in order. Infrastructure failures end the run as
-    `result.error`; anything else (a bug, an interruption) propagates, keys still deleted."""
-    result = RunResult(loaded.scenario.name, ctx.backend.kind)
+    `result.error`; anything else (a bug, an interruption) propagates, keys still deleted.
+    `parallel` (--parallel): how many expectations of a state are proved at once (`proof_workers`)."""
+    result = RunResult(loaded.scenario.name, ctx.backend.kind, parallel=proof_workers(ctx, parallel))
     stage = "preflight"
     try:
         refuse_conflicts(ctx, [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)])
@@ -72,7 +88,10 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
             try:
                 for index in range(last + 1):
                     stage = f"state {loaded.scenario.states[index].name}"
+                    started = time.perf_counter()
                     run_state(ctx, loaded, index, last, callers, probes, result, progress)
+                    if on_state:
+                        on_state(result.states[-1], time.perf_counter() - started)
             finally:
                 callers.sessions.forget_all()
     except Exception as error:
@@ -95,13 +114,205 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
     probes.prepare(desired, probed_keys(e for later in loaded.scenario.states[index:last + 1] for e in later.expectations))
     gate = predictor(ctx, desired, probes.blobs, probes.contextual)
-    for number, expectation in enumerate(state.expectations):
-        settle_config = expectation.settle or loaded.scenario.settle or Settle()
-        verdict = check(ctx, keys, desired, expectation, state.name, number, settle_config, probes, gate)
+    settles = [e.settle or loaded.scenario.settle or Settle() for e in state.expectations]
+    ready = (ready_to_observe(ctx, keys, desired, e, state.name, n, settles[n], probes) for n, e in enumerate(state.expectations))
+    for verdict in prove(ctx, keys, state.name, ready, gate, result.parallel):
         outcome.verdicts.append(verdict)
         if progress:
             progress(f"state {state.name}: {verdict.principal} {verdict.action} {verdict.resource} -> {verdict.actual.word}")
-    outcome.settle_seconds = max((v.settle_seconds for v in outcome.verdicts), default=0.0)
+    settled(ctx, outcome, result.parallel)
+
+
+#: --parallel's default on an endpoint and on real AWS. Each worker observes at most every 0.25 s
+#: (assertions.FIRST_WAIT) and waits for each answer, so 8 make at most ~32 requests a second,
+#: below the lowest AWS KMS request quota a proof calls (KMS Developer Guide, "Request quotas":
+#: per operation, per account and Region, shared with every other caller there; the cryptographic
+#: operations share one quota) and IAM's and STS's; botocore's standard retry mode backs off
+#: from any ThrottlingException that other traffic causes.
+DEFAULT_PARALLEL = 8
+
+
+def proof_workers(ctx: Context, requested: int | None) -> int:
+    """How many expectations of a state are proved at once. The embedded backend stays serial:
+    its moto runs in this process, patched into botocore with the gate's hook, and neither moto's
+    in-memory backends nor the gate's reading of them between a decision and moto's answer take
+    a lock; nor is there anything to win, with no network and no propagation to wait for."""
+    if ctx.backend.kind == "embedded":
+        return 1
+    return max(1, requested or DEFAULT_PARALLEL)
+
+
+@dataclass
+class Ready:
+    """An expectation ready to be observed: its call, the principal's client, how it settles."""
+
+    expectation: Expectation
+    number: int
+    spec: CallSpec
+    client: Any
+    settle: Settle
+
+
+#: What observing one expectation gave: settle's answer and when it began (time.monotonic), or
+#: why it could not.
+Observed = tuple[Settled, float] | BaseException
+
+
+class Stopped(Exception):
+    """A pooled settle loop told to stop: the run ended (interrupted, or an infrastructure failure)."""
+
+
+def ready_to_observe(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
+                     number: int, settle_config: Settle, probes: Probes) -> Ready | Verdict:
+    """What orchestrate does before observing (principal's key, role session, probe, client):
+    made here, one expectation after another, never in the pool; an offline check or a
+    preparation that failed is its verdict already."""
+    if expectation.offline:
+        return offline(ctx, desired, expectation, state, number)
+    try:
+        spec, client = prepare(ctx, keys, desired, expectation, probes)
+    except PreparationFailed as error:
+        return errored(expectation, state, number, "PreparationFailed", str(error))
+    if spec.transport is not None:
+        hook_transport(client)
+    return Ready(expectation, number, spec, client, settle_config)
+
+
+def observe(ctx: Context, ready: Ready, sleep: Callable[[float], Any] = time.sleep) -> tuple[Settled, float]:
+    """One expectation's own settle loop, and when it began."""
+    config, began, wanted = ready.settle, time.monotonic(), ready.expectation
+    matches = expected(wanted.expect == "allowed", wanted.error, wanted.layer)
+    return settle(lambda: perform(ready.client, ready.spec, undo_for(ctx, ready.spec)), wanted.expect == "allowed",
+                  config.timeout_seconds, config.consecutive, ctx.backend.eventually_consistent, sleep,
+                  matches=matches), began
+
+
+def prove(ctx: Context, keys: Callers, state: str, ready: Iterable[Ready | Verdict], gate: Any,
+          workers: int) -> Iterator[Verdict]:
+    """The verdicts in file order: serially, each prepared, observed and judged in turn; with a
+    pool, all prepared first, observed at once, then judged here (the engine's prediction reads
+    a world that is not made to be shared between threads)."""
+    if workers <= 1:
+        for item in ready:
+            yield item if isinstance(item, Verdict) else judged(ctx, keys, state, item, _observed(ctx, item), gate)
+        return
+    items = list(ready)
+    observed = observe_pooled(ctx, [item for item in items if isinstance(item, Ready)], workers)
+    # the run's failure, not the Stopped it caused in the loops that were still waiting
+    failures = [o for o in observed.values() if isinstance(o, BaseException) and _run_failure(o)]
+    failure = next((o for o in failures if not isinstance(o, Stopped)), failures[0] if failures else None)
+    for item in items:
+        if isinstance(item, Verdict):
+            yield item
+        elif failure is not None and _run_failure(observed[item.number]):
+            raise failure
+        else:
+            yield judged(ctx, keys, state, item, observed[item.number], gate)
+
+
+def _observed(ctx: Context, ready: Ready) -> Observed:
+    try:
+        return observe(ctx, ready)
+    except (VerificationFailed, CallFailed) as error:
+        return error
+
+
+def _run_failure(observed: Observed) -> bool:
+    """An exception that is not the expectation's own verdict: it ends the run."""
+    return isinstance(observed, BaseException) and not isinstance(observed, (VerificationFailed, CallFailed))
+
+
+def observe_pooled(ctx: Context, ready: list[Ready], workers: int) -> dict[int, Observed]:
+    """Each expectation's settle loop in a bounded pool of threads (boto3's clients are
+    thread-safe, made beforehand), a batch at a time (`batches`). A failure of the run, or an
+    interruption of this thread, stops the other loops at their next wait; calls under way finish."""
+    stop = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Stopped()
+
+    observed: dict[int, Observed] = {}
+    with serial_client_making(ctx.backend), ThreadPoolExecutor(min(workers, max(1, len(ready))), "orchestrate-proof") as pool:
+        for batch in batches(ctx, ready):
+            if stop.is_set():
+                observed.update({r.number: Stopped() for r in batch})
+                continue
+            futures = {pool.submit(observe, ctx, r, sleep): r.number for r in batch}
+            _await(futures, stop, pool)
+            observed.update({number: future.exception() or future.result() for future, number in futures.items()})
+    return observed
+
+
+def _await(futures: dict[Future[tuple[Settled, float]], int], stop: threading.Event, pool: ThreadPoolExecutor) -> None:
+    """Wait for a batch; a failure of the run stops the others, an interruption here too."""
+    try:
+        for future in as_completed(futures):
+            error = future.exception()
+            if error is not None and _run_failure(error):
+                stop.set()
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
+#: Operations that change the world while they are proved (an allowed one is undone afterwards,
+#: or leaves a write): what another expectation meets meanwhile depends on them.
+CHANGING = ("Put", "Update", "Delete", "Create", "BatchWrite", "Copy")
+
+
+def batches(ctx: Context, ready: list[Ready]) -> Iterator[list[Ready]]:
+    """File order cut where an expectation changes the world: it is proved alone, after those
+    before it and before those after, as serially (an allowed s3:DeleteObject is put back by
+    its undo, and the next expectation's s3:GetObject of that object must not run between; a
+    kms:CreateGrant's grant, until revoked, allows its grantee more)."""
+    batch: list[Ready] = []
+    for item in ready:
+        if item.spec.operation.startswith(CHANGING) or undo_for(ctx, item.spec) is not None:
+            if batch:
+                yield batch
+            yield [item]
+            batch = []
+        else:
+            batch.append(item)
+    if batch:
+        yield batch
+
+
+@contextlib.contextmanager
+def serial_client_making(backend: Any) -> Iterator[None]:
+    """While the pool runs, clients are made (or found) one thread at a time: a boto3 Session
+    is not thread-safe (boto3 Developer Guide, "Multithreading or multiprocessing with clients"),
+    and an undo or a check may ask the backend for orchestrate's own client on its way."""
+    lock, make = threading.Lock(), backend.client
+
+    def client(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return make(*args, **kwargs)
+
+    setattr(backend, "client", client)
+    try:
+        yield
+    finally:
+        delattr(backend, "client")
+
+
+def settled(ctx: Context, outcome: StateResult, workers: int) -> None:
+    """The state's settle time and the expectation that took longest (where the state waited)."""
+    seconds = [v.settle_seconds for v in outcome.verdicts]
+    if not ctx.backend.eventually_consistent:
+        outcome.settle_seconds = max(seconds, default=0.0)
+        return
+    outcome.settle_seconds = _wall(outcome.verdicts) if workers > 1 else sum(seconds)
+    waited = [v for v in outcome.verdicts if v.attempts > 1]
+    outcome.last_to_settle = max(waited, key=lambda v: v.settle_seconds).index if waited else None
+
+
+def _wall(verdicts: list[Verdict]) -> float:
+    """The pool's wall clock, from the first observation to the last one's end."""
+    windows = [(v.observed_at, v.observed_at + v.settle_seconds) for v in verdicts if v.observed_at is not None]
+    return max(end for _, end in windows) - min(start for start, _ in windows) if windows else 0.0
 
 
 def describe_failure(ctx: Context, error: Exception) -> str | None:
@@ -129,26 +340,31 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
 
 def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
           number: int, settle_config: Settle, probes: Probes, gate: Any = None) -> Verdict:
-    if expectation.offline:
-        return offline(ctx, desired, expectation, state, number)
-    try:
-        spec, client = prepare(ctx, keys, desired, expectation, probes)
-    except PreparationFailed as error:
-        return errored(expectation, state, number, "PreparationFailed", str(error))
-    wanted = expectation.expect == "allowed"
-    try:
-        actual, attempts, seconds = settle(lambda: perform(client, spec, undo_for(ctx, spec)), wanted, settle_config.timeout_seconds,
-                                           settle_config.consecutive, ctx.backend.eventually_consistent)
-    except VerificationFailed as error:
-        return errored(expectation, state, number, error.code, f"failed verification: {error}")
-    except CallFailed as error:
-        return errored(expectation, state, number, "CallFailed", f"the call failed: {error}")
+    """One expectation, prepared, observed and judged (as `prove` does serially)."""
+    item = ready_to_observe(ctx, keys, desired, expectation, state, number, settle_config, probes)
+    return item if isinstance(item, Verdict) else judged(ctx, keys, state, item, _observed(ctx, item), gate)
+
+
+def judged(ctx: Context, keys: Callers, state: str, ready: Ready, observed: Observed, gate: Any) -> Verdict:
+    """The verdict of an observed expectation, beside the engine's prediction."""
+    expectation, number, spec = ready.expectation, ready.number, ready.spec
+    if isinstance(observed, VerificationFailed):
+        return errored(expectation, state, number, observed.code, f"failed verification: {observed}")
+    if isinstance(observed, CallFailed):
+        return errored(expectation, state, number, "CallFailed", f"the call failed: {observed}")
+    if isinstance(observed, BaseException):
+        raise observed
+    (actual, attempts, seconds, stable), began = observed
     predicted = predict(gate, keys.arn(expectation.principal), spec) if gate is not None else None
     layer = deciding_layer(actual, predicted)
     reason = predicted.reason if predicted else (actual.message or "allowed")
     verdict = Verdict(state, number, expectation.principal, expectation.action, expectation.resource, expectation.expect,
-                      actual, predicted, layer, reason, expectation.error, expectation.layer, attempts, seconds)
+                      actual, predicted, layer, reason, expectation.error, expectation.layer, attempts, seconds,
+                      observed_at=began, settled=stable)
     verdict.problems = judge(verdict)
+    if not stable and not verdict.problems:  # allowed, denied, allowed ... is not settled
+        verdict.problems.append(f"did not settle: {actual.word} did not hold for {ready.settle.consecutive} consecutive"
+                                f" observations within {ready.settle.timeout_seconds:g} s ({attempts} observations)")
     return verdict
 
 

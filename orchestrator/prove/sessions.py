@@ -19,6 +19,7 @@ from typing import Any
 from orchestrator.backends.base import Credentials
 from orchestrator.prove.principals import PrincipalKeys
 from orchestrator.resources.context import Context
+from orchestrator.resources.propagation import until_propagated
 
 SESSION_SECONDS = 900
 RENEW_BEFORE = timedelta(seconds=60)
@@ -52,8 +53,12 @@ class RoleSessions:
         caller = self.keys.credentials(via) if via is not None else None
         # without `via`, orchestrate's own identity in the role's account assumes it
         home = None if caller is not None else self.ctx.account_id("roles", role)
-        answer = self.ctx.backend.client("sts", caller, home).assume_role(
-            RoleArn=self.ctx.arn(f"role:{role}"), RoleSessionName=self.session_name, DurationSeconds=SESSION_SECONDS)
+        sts = self.ctx.backend.client("sts", caller, home)
+        # IAM User Guide, "Changes that I make are not always immediately visible": a role just
+        # created or just trusting us can refuse AssumeRole for a while; only backends that lag retry.
+        answer = until_propagated(self.ctx, lambda: sts.assume_role(
+            RoleArn=self.ctx.arn(f"role:{role}"), RoleSessionName=self.session_name, DurationSeconds=SESSION_SECONDS),
+            timeout=ASSUME_PROPAGATION_SECONDS, codes=ASSUME_PROPAGATION_CODES)
         granted: dict[str, Any] = answer["Credentials"]
         credentials = Credentials(granted["AccessKeyId"], granted["SecretAccessKey"], granted["SessionToken"])
         return credentials, _aware(granted.get("Expiration"))
@@ -63,6 +68,11 @@ class RoleSessions:
         for credentials, _ in self._sessions.values():
             self.ctx.backend.forget_principal(credentials)
         self._sessions.clear()
+
+
+#: How long a lagging backend's AssumeRole refusal is taken for propagation before it is the answer.
+ASSUME_PROPAGATION_SECONDS = 30.0
+ASSUME_PROPAGATION_CODES = frozenset({"AccessDenied"})
 
 
 def _aware(expiration: Any) -> datetime:

@@ -6,6 +6,11 @@ so a conflict never leaves a half-applied world (users and a key made, the table
 Read-only. A reconciler may declare `conflicts(ctx, desired, name)` for conflicts that its
 ownership read does not show (a key's aliases: a key has no name, its aliases do); for the
 others, a resource that exists and is not owned (`Observed.owned`, which --adopt sets) is one.
+
+Preflight also tells the key reconciler whether the account is fresh (`FRESH_WORLD`): no resource
+of this scenario and run exists in it and no ownership alias of the run either. A key's ownership
+alias that is missing then means that the key does not exist, and the account's keys are not
+scanned (kms_key.py). The keys' section is checked last so that it knows.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from dataclasses import dataclass
 
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources import REGISTRY, Reconciler
-from orchestrator.resources.context import ConflictError, Context
+from orchestrator.resources.context import FRESH_WORLD, OWNERSHIP_ALIAS_PREFIX, ConflictError, Context
+from orchestrator.resources.kms_key import KmsKey
 
 #: ctx.cache entry for reads that only preflight makes (the account's aliases); dropped after.
 SCRATCH = "preflight"
@@ -44,25 +50,47 @@ class PreflightConflicts(ConflictError):
 
 def preflight(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> list[Conflict]:
     """The conflicts of every resource of every (state name, desired state), each named once."""
-    found: dict[tuple[str, str], Conflict] = {}
+    #: (address, reason) -> (state index, registry index, conflict): the first state that declares it
+    found: dict[tuple[str, str], tuple[int, int, Conflict]] = {}
     checked: set[tuple[str, str]] = set()
+    seen: list[bool] = []
+    ctx.cache.pop(FRESH_WORLD, None)
     try:
-        for state, desired in states:
-            for reconciler in REGISTRY:
-                for name in reconciler.names(desired):
-                    scoped = ctx.for_entity(reconciler.section, name)
-                    for reason in _conflicts(scoped, reconciler, desired, name, checked):
-                        address = f"{reconciler.kind}.{name}"
-                        found.setdefault((address, reason), Conflict(address, state, reason))
+        for keys in (False, True):  # keys last: they need to know whether the world is fresh
+            if keys:
+                ctx.cache[FRESH_WORLD] = not any(seen) and not _run_aliases(ctx, states)
+            for index, (state, desired) in enumerate(states):
+                for order, reconciler in enumerate(REGISTRY):
+                    if (reconciler.section == "keys") is not keys:
+                        continue
+                    for name in reconciler.names(desired):
+                        scoped = ctx.for_entity(reconciler.section, name)
+                        for reason in _conflicts(scoped, reconciler, desired, name, checked, seen):
+                            address = f"{reconciler.kind}.{name}"
+                            if (address, reason) not in found or found[(address, reason)][0] > index:
+                                found[(address, reason)] = (index, order, Conflict(address, state, reason))
     finally:
         ctx.cache.pop(SCRATCH, None)
         for cache in ctx.account_caches.values():
             cache.pop(SCRATCH, None)
-    return list(found.values())
+    # as one pass would name them: by state, then in the registry's order (the sort is stable)
+    return [conflict for _, _, conflict in sorted(found.values(), key=lambda entry: entry[:2])]
+
+
+def _run_aliases(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> bool:
+    """An ownership alias of this scenario and run in an account that holds its keys: the
+    account is not fresh, even if nothing else of the run is in it (the alias list is the one
+    that the aliases' conflicts read)."""
+    prefix = ctx.ownership_alias("")
+    if not prefix.startswith(OWNERSHIP_ALIAS_PREFIX) or not prefix.endswith("/"):  # hashed: no prefix to see
+        return False
+    scopes = {id(scoped.cache): scoped for _, desired in states for name in desired.keys
+              for scoped in (ctx.for_entity("keys", name),)}
+    return any(alias.startswith(prefix) for scoped in scopes.values() for alias in KmsKey._alias_targets(scoped))
 
 
 def _conflicts(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str,
-               checked: set[tuple[str, str]]) -> list[str]:
+               checked: set[tuple[str, str]], seen: list[bool]) -> list[str]:
     declared = getattr(reconciler, "conflicts", None)
     if declared is not None:  # what it checks (a key's aliases) can differ from state to state
         return list(declared(ctx, desired, name))
@@ -72,6 +100,7 @@ def _conflicts(ctx: Context, reconciler: Reconciler, desired: DesiredState, name
         return []
     checked.add((reconciler.section, name))
     observed = reconciler.read(ctx, name, None)
+    seen.append(observed is not None and observed.owned and not observed.adopted)
     if observed is None or observed.owned:
         return []
     # under --adopt, what is still not owned cannot be (a policy of the same name on another path)

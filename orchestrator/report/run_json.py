@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.prove.assertions import Verdict
-from orchestrator.prove.runner import RunResult, access_changes
+from orchestrator.prove.runner import RunResult, StateResult, access_changes
 
 FORMAT_VERSION = "1"
 
@@ -28,8 +28,18 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "error_message": verdict.actual.message,
         "problems": verdict.problems,
         "attempts": verdict.attempts,
+        "settled": verdict.settled,
         "settle_seconds": round(verdict.settle_seconds, 3),
     }
+
+
+def last_to_settle(state: StateResult) -> dict[str, Any] | None:
+    """The expectation that took longest to settle, where the state waited (else null)."""
+    slowest = next((v for v in state.verdicts if v.index == state.last_to_settle), None)
+    if state.last_to_settle is None or slowest is None:
+        return None
+    return {"index": slowest.index, "principal": slowest.principal, "action": slowest.action,
+            "resource": slowest.resource, "attempts": slowest.attempts, "settle_seconds": round(slowest.settle_seconds, 3)}
 
 
 def summary(result: RunResult) -> dict[str, int]:
@@ -49,10 +59,11 @@ def run_json(result: RunResult) -> dict[str, Any]:
         "backend": result.backend,
         "passed": result.passed,
         "error": result.error,
+        "parallel": result.parallel,
         "summary": summary(result),
         "states": [
             {"name": s.name, "changes": s.plan.as_json()["changes"], "settle_seconds": round(s.settle_seconds, 3),
-             "expectations": [verdict_json(v) for v in s.verdicts]}
+             "last_to_settle": last_to_settle(s), "expectations": [verdict_json(v) for v in s.verdicts]}
             for s in result.states
         ],
         "access_changes": access_changes(result),

@@ -32,6 +32,7 @@ def render_state(state: StateResult, style: Style) -> list[str]:
     changes = len(state.plan.pending)
     settled = f", settled in {state.settle_seconds:.1f} s" if state.settle_seconds >= 0.05 else ""
     lines = [style(f"State {state.name}", "bold") + f" ({changes} change{'s' if changes != 1 else ''} applied{settled})"]
+    lines += render_settling(state)
     for change in state.plan.pending:
         lines += render_change(change, style)
     for verdict in state.verdicts:
@@ -39,8 +40,20 @@ def render_state(state: StateResult, style: Style) -> list[str]:
     return lines
 
 
+def render_settling(state: StateResult) -> list[str]:
+    """Where the state waited for outcomes to settle: how long, and which expectation was last."""
+    if state.last_to_settle is None:
+        return []
+    slowest = next((v for v in state.verdicts if v.index == state.last_to_settle), None)
+    if slowest is None:
+        return []
+    return [f"  settled in {state.settle_seconds:.1f} s; last to settle: #{slowest.index + 1} {slowest.principal}"
+            f" {slowest.action} {slowest.resource} ({slowest.attempts} observations, {slowest.settle_seconds:.1f} s)"]
+
+
 def render_run(result: RunResult, style: Style) -> str:
-    lines = [f"Scenario {result.scenario} on the {result.backend} backend"]
+    at_once = f", {result.parallel} expectations proved at once" if result.parallel > 1 else ""
+    lines = [f"Scenario {result.scenario} on the {result.backend} backend{at_once}"]
     for state in result.states:
         lines += render_state(state, style)
     changes = access_changes(result)

@@ -8,6 +8,7 @@ groups cannot be tagged, so their path (`/orchestrate/SCENARIO/`) marks ownershi
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,6 +22,11 @@ TAG_SCENARIO = "orchestrate:scenario"
 TAG_RUN = "orchestrate:run"
 TAG_NAME = "orchestrate:name"
 DEFAULT_RUN = "default"
+#: Every key's ownership alias lives under this prefix (see Context.ownership_alias).
+OWNERSHIP_ALIAS_PREFIX = "alias/orchestrate/"
+#: ctx.cache entry preflight sets when the account holds nothing of this scenario and run: an
+#: ownership alias that is missing then means the key does not exist (no scan of the account).
+FRESH_WORLD = "fresh_world"
 UNKNOWN = "(known after apply)"
 
 
@@ -109,6 +115,19 @@ class Context:
     def ownership_tags(self, name: str) -> dict[str, str]:
         return {TAG_SCENARIO: self.scenario, TAG_RUN: self.run_id or DEFAULT_RUN, TAG_NAME: name}
 
+    def ownership_alias(self, name: str) -> str:
+        """The alias that finds the key `name` of this scenario and run in O(1) (KMS keys have
+        no name): `alias/orchestrate/SCENARIO/RUN/NAME`, each part escaped to the characters alias
+        names allow (KMS API Reference, CreateAlias: `^alias/[a-zA-Z0-9/_-]+$`, 256 at most):
+        any other byte, `_` included, as `_xx`, so distinct names never share an alias. A name too
+        long for that is hashed. Aliases grant nothing; the key it names is ours only if it
+        carries our ownership tags, which every lookup checks."""
+        parts = (self.scenario, self.run_id or DEFAULT_RUN, name)
+        alias = OWNERSHIP_ALIAS_PREFIX + "/".join(_alias_part(part) for part in parts)
+        if len(alias) <= 256:
+            return alias
+        return OWNERSHIP_ALIAS_PREFIX + "sha256-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
     def owns(self, tags: dict[str, str]) -> bool:
         return tags.get(TAG_SCENARIO) == self.scenario and tags.get(TAG_RUN) == (self.run_id or DEFAULT_RUN)
 
@@ -178,3 +197,8 @@ class Context:
         if name.startswith("arn:"):
             return name
         return f"arn:aws:iam::aws:policy/{name}"
+
+
+def _alias_part(text: str) -> str:
+    return "".join(chr(byte) if chr(byte).isascii() and (chr(byte).isalnum() or byte == 0x2D) else f"_{byte:02x}"
+                   for byte in text.encode())

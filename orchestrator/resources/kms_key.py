@@ -3,7 +3,15 @@ deletion as a state.
 
 AWS KMS API Reference: CreateKey, PutKeyPolicy, CreateAlias/DeleteAlias, EnableKey/DisableKey,
 EnableKeyRotation/DisableKeyRotation, TagResource/UntagResource, ScheduleKeyDeletion,
-CancelKeyDeletion. Keys have no name, so a key is found by its ownership tags.
+CancelKeyDeletion. Keys have no name: a key is found through its ownership alias
+(`Context.ownership_alias`, `alias/orchestrate/SCENARIO/RUN/NAME`): DescribeKey by the alias, then
+its tags, which must be ours (an alias moved out of band to another key finds nothing). Only when
+the alias finds nothing is the account scanned (ListKeys and every key's tags), and not even then
+when preflight has seen nothing of this scenario and run in the account (`FRESH_WORLD`): a first
+apply costs the same in an account of 2,000 keys as in an empty one. The ownership alias is
+orchestrate's own, like the ownership tags: plan and drift do not show it, apply writes it again
+(`claim`) on a key found without it, and takes it over from a key that is not ours, as Terraform
+puts back a managed alias that was moved.
 
 A key pending deletion counts as gone (destroy scheduled it), unless a state scheduled it
 (`pending_deletion: true`): then it is still the scenario's key, and a later state may cancel the
@@ -20,13 +28,16 @@ from typing import Any, ClassVar
 from orchestrator.model.scenario import DesiredState
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
-from orchestrator.resources.context import TAG_NAME, Context
+from orchestrator.resources.context import FRESH_WORLD, TAG_NAME, Context
 from orchestrator.resources.lockout import guard_policy
 from orchestrator.resources.propagation import until_propagated
 
 GONE_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
 #: Marks a key that a state (not destroy) scheduled for deletion; see the module docstring.
 TAG_PENDING = "orchestrate:pending-deletion"
+#: ctx.cache entries: name -> key id of the keys found or made; names known to have no key; the
+#: scan's having run; name -> the key id the ownership alias is known to name.
+FOUND, ABSENT, SCANNED, ALIASED = "kms_keys", "kms_absent", "kms_scanned", "kms_aliased"
 
 
 def scheduled_by_state(tags: dict[str, str], metadata: dict[str, Any]) -> bool:
@@ -82,11 +93,25 @@ class KmsKey:
         (it is moved to the scenario's key)."""
         if ctx.adopt:
             return []
-        ours = set(self._owned_keys(ctx).values())
         targets = self._alias_targets(ctx)
         wanted = sorted(self.alias_name(ctx, alias) for alias in desired.keys[name].aliases)
         return [f"{alias} exists and points at key {targets[alias]}, which this scenario does not own"
-                for alias in wanted if alias in targets and targets[alias] not in ours]
+                for alias in wanted if alias in targets and not self._ours(ctx, targets[alias])]
+
+    def _ours(self, ctx: Context, key_id: str) -> bool:
+        """A key of this scenario and run that counts as existing (not one destroy scheduled);
+        read once per key for the rest of preflight."""
+        verdicts = ctx.cache.setdefault("preflight", {}).setdefault("kms_ours", {})
+        if key_id not in verdicts:
+            kms = ctx.backend.client("kms")
+            tags = self._tags(kms, key_id)
+            verdicts[key_id] = (TAG_NAME in tags and ctx.owns(tags)
+                                and self._counts(tags, kms.describe_key(KeyId=key_id)["KeyMetadata"]))
+        return bool(verdicts[key_id])
+
+    @staticmethod
+    def _counts(tags: dict[str, str], metadata: dict[str, Any]) -> bool:
+        return metadata["KeyState"] not in GONE_STATES or scheduled_by_state(tags, metadata)
 
     @staticmethod
     def _alias_targets(ctx: Context) -> dict[str, str]:
@@ -102,30 +127,60 @@ class KmsKey:
 
     def find(self, ctx: Context, name: str) -> str | None:
         """The id of the key this scenario and run know as `name`: the live one, else one that a
-        state scheduled for deletion; keys that destroy scheduled are gone."""
-        return self._owned_keys(ctx).get(name)
+        state scheduled for deletion; keys that destroy scheduled are gone. Through the ownership
+        alias first; the scan of the account only when that finds nothing, unless preflight has
+        found the account fresh (see the module docstring)."""
+        found: dict[str, str] = ctx.cache.setdefault(FOUND, {})
+        absent: set[str] = ctx.cache.setdefault(ABSENT, set())
+        if name in found or name in absent or SCANNED in ctx.cache:
+            return found.get(name)
+        key_id = self._through_alias(ctx, name)
+        if key_id is None and not (ctx.home_context or ctx).cache.get(FRESH_WORLD):
+            self._scan(ctx)
+            return found.get(name)
+        if key_id is None:
+            absent.add(name)
+        else:
+            found[name] = key_id
+        return key_id
 
-    def _owned_keys(self, ctx: Context) -> dict[str, str]:
+    def _through_alias(self, ctx: Context, name: str) -> str | None:
+        """DescribeKey by the ownership alias; the key it names if it is ours, named `name`, and
+        counts (the first read of this run uses what this read)."""
+        kms = ctx.backend.client("kms")
+        try:
+            metadata = kms.describe_key(KeyId=ctx.ownership_alias(name))["KeyMetadata"]
+        except Exception as error:
+            if error_code(error) in ("NotFoundException", "AccessDeniedException"):
+                return None
+            raise
+        tags = self._tags(kms, metadata["KeyId"])
+        if tags.get(TAG_NAME) != name or not ctx.owns(tags) or not self._counts(tags, metadata):
+            return None
+        ctx.cache[("kms_key", name)] = (tags, metadata)
+        ctx.cache.setdefault(ALIASED, {})[name] = metadata["KeyId"]
+        return str(metadata["KeyId"])
+
+    def _scan(self, ctx: Context) -> None:
         """One scan of the account's keys per run: ListKeys, the tags of each, the state of ours."""
-        if "kms_keys" not in ctx.cache:
-            kms = ctx.backend.client("kms")
-            live: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
-            scheduled: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
-            for page in kms.get_paginator("list_keys").paginate():
-                for entry in page["Keys"]:
-                    tags = self._tags(kms, entry["KeyId"])
-                    if TAG_NAME not in tags or not ctx.owns(tags):
-                        continue
-                    metadata = kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
-                    if metadata["KeyState"] not in GONE_STATES:
-                        live[tags[TAG_NAME]] = (entry["KeyId"], tags, metadata)
-                    elif scheduled_by_state(tags, metadata):
-                        scheduled[tags[TAG_NAME]] = (entry["KeyId"], tags, metadata)
-            found = {**scheduled, **live}  # a live key wins, whatever ListKeys' order
-            # the first read of this run uses what the scan just read
-            ctx.cache.update({("kms_key", name): (tags, metadata) for name, (_, tags, metadata) in found.items()})
-            ctx.cache["kms_keys"] = {name: key_id for name, (key_id, _, _) in found.items()}
-        return ctx.cache["kms_keys"]
+        kms = ctx.backend.client("kms")
+        live: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
+        scheduled: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
+        for page in kms.get_paginator("list_keys").paginate(PaginationConfig={"PageSize": 1000}):
+            for entry in page["Keys"]:
+                tags = self._tags(kms, entry["KeyId"])
+                if TAG_NAME not in tags or not ctx.owns(tags):
+                    continue
+                metadata = kms.describe_key(KeyId=entry["KeyId"])["KeyMetadata"]
+                if metadata["KeyState"] not in GONE_STATES:
+                    live[tags[TAG_NAME]] = (entry["KeyId"], tags, metadata)
+                elif scheduled_by_state(tags, metadata):
+                    scheduled[tags[TAG_NAME]] = (entry["KeyId"], tags, metadata)
+        found = {**scheduled, **live}  # a live key wins, whatever ListKeys' order
+        # the first read of this run uses what the scan just read
+        ctx.cache.update({("kms_key", name): (tags, metadata) for name, (_, tags, metadata) in found.items()})
+        ctx.cache.setdefault(FOUND, {}).update({name: key_id for name, (key_id, _, _) in found.items()})
+        ctx.cache[SCANNED] = True
 
     def _tags_and_metadata(self, ctx: Context, name: str, key_id: str) -> tuple[dict[str, str], dict[str, Any]]:
         scanned = ctx.cache.pop(("kms_key", name), None)
@@ -163,7 +218,46 @@ class KmsKey:
             "aliases": self._aliases(kms, key_id),
             "policy": normalise_policy(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]),
         }
-        return Observed(properties, owned=True, physical_id=metadata["Arn"])
+        own = ctx.ownership_alias(name)
+        marked = own in properties["aliases"]
+        if marked:  # orchestrate's own, as the ownership tags: not the scenario's to plan or drift
+            properties["aliases"].remove(own)
+            ctx.cache.setdefault(ALIASED, {})[name] = key_id
+        else:
+            ctx.cache.setdefault(ALIASED, {}).pop(name, None)
+        # a key found without its ownership alias (by the scan) has it written again by apply
+        return Observed(properties, owned=True, physical_id=metadata["Arn"],
+                        adopted=not marked and metadata["KeyState"] not in GONE_STATES)
+
+    def claim(self, ctx: Context, name: str) -> None:
+        """Apply's repair of the ownership mark on a key found without it (`Observed.adopted`):
+        the ownership alias, taken over if it names another key (the scan found ours)."""
+        key_id = ctx.cache.get(FOUND, {}).get(name)
+        if key_id is not None:
+            self._mark(ctx, name, key_id)
+
+    def _mark(self, ctx: Context, name: str, key_id: str) -> None:
+        """CreateAlias of the ownership alias; one that names another key (moved out of band, or
+        left on a key that destroy or a replacement scheduled) is moved to this one: the alias
+        is this scenario's by its name, the key it named is not adopted.
+
+        A key policy sent as written (`lockout: allow`) may deny orchestrate kms:CreateAlias: the
+        key then goes without the alias, and is found by the scan."""
+        kms = ctx.backend.client("kms")
+        alias = ctx.ownership_alias(name)
+        try:
+            try:
+                kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+            except Exception as error:
+                if error_code(error) != "AlreadyExistsException":
+                    raise
+                kms.delete_alias(AliasName=alias)
+                kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+        except Exception as error:
+            if error_code(error) != "AccessDeniedException":
+                raise
+            return
+        ctx.cache.setdefault(ALIASED, {})[name] = key_id
 
     @staticmethod
     def _rotation(kms: Any, key_id: str, metadata: dict[str, Any]) -> bool:
@@ -190,7 +284,10 @@ class KmsKey:
             BypassPolicyLockoutSafetyCheck=after["lockout"] == "allow",
         ))["KeyMetadata"]
         ctx.known[f"key:{name}"] = metadata["Arn"]
-        ctx.cache.get("kms_keys", {})[name] = metadata["KeyId"]
+        ctx.cache.setdefault(FOUND, {})[name] = metadata["KeyId"]
+        ctx.cache.setdefault(ABSENT, set()).discard(name)
+        # at once: a run killed before this call leaves a key that only the scan finds
+        self._mark(ctx, name, metadata["KeyId"])
         before = {"aliases": [], "rotation": False, "enabled": True}
         self._converge(ctx, metadata["KeyId"], before, self._until_scheduled(before, after))
         if after["pending_deletion"]:
@@ -286,6 +383,8 @@ class KmsKey:
         key_id = ctx.known[f"key:{name}"].rpartition("/")[2]
         for alias in before["aliases"]:
             kms.delete_alias(AliasName=alias)
+        if ctx.cache.get(ALIASED, {}).pop(name, None) == key_id:  # last, as it is what finds the key
+            kms.delete_alias(AliasName=ctx.ownership_alias(name))
         if before.get("pending_deletion"):
             self._cancel_deletion(ctx, key_id)
         elif TAG_PENDING in self._tags(kms, key_id):  # a stale mark, left by a failed cancel
@@ -293,4 +392,5 @@ class KmsKey:
         window = (desired or {}).get("deletion_window_days", 7)
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=window)
         ctx.known.pop(f"key:{name}", None)
-        ctx.cache.get("kms_keys", {}).pop(name, None)
+        ctx.cache.get(FOUND, {}).pop(name, None)
+        ctx.cache.setdefault(ABSENT, set()).add(name)

@@ -126,3 +126,26 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path: Path) -> None:
     process.stdout.close()
     assert process.wait(timeout=120) == 0
     assert b"Traceback" not in process.stderr.read()
+
+
+def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-o PATH is replaced whole or not at all (written beside it, then renamed)."""
+    import orchestrator.commands.access as command
+
+    out = tmp_path / "matrix.json"
+    out.write_text("earlier matrix")
+
+    def interrupted(data: dict, stream) -> None:
+        stream.write('{"format_version": ')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "write_json", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        command._access(build_args(["access", str(SEED), "--output", "json", "-o", str(out)]))
+    assert out.read_text() == "earlier matrix" and [p.name for p in tmp_path.iterdir()] == ["matrix.json"]
+
+
+def build_args(argv: list[str]):
+    from orchestrator.cli import build_parser
+
+    return build_parser().parse_args(argv)

@@ -80,7 +80,7 @@ def test_a_later_decrypt_uses_a_ciphertext_made_while_the_key_was_enabled(tmp_pa
 def test_a_probe_that_cannot_be_made_is_that_expectations_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The key is disabled from the first state: no ciphertext can ever be made under it."""
     path = scenario(tmp_path, False, DESCRIBE + DECRYPT_DENIED + DESCRIBE, DESCRIBE)
-    assert main(["apply", path, "--output", "json"]) == 1
+    assert main(["apply", path, "--output", "json", "--quiet"]) == 1  # --quiet: no progress lines on stderr
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert verdicts(report) == [("enabled", "kms:DescribeKey", "allowed", ""), ("enabled", "kms:Decrypt", "error", ""),
@@ -116,7 +116,7 @@ def test_a_state_that_cannot_be_reconciled_keeps_the_verdicts_before_it(tmp_path
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     path = scenario(tmp_path, True, DECRYPT_ALLOWED + DESCRIBE, DECRYPT_DENIED)
     refuse(backend, "DisableKey", "KMSInternalException")
-    assert main(["apply", path, "--output", "json"]) == 3
+    assert main(["apply", path, "--output", "json", "--quiet"]) == 3  # --quiet: stderr holds the error alone
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     assert verdicts(report) == [("enabled", "kms:Decrypt", "allowed", ""), ("enabled", "kms:DescribeKey", "allowed", "")]

@@ -73,3 +73,45 @@ def test_without_via_orchestrate_assumes_the_role_when_the_trust_policy_delegate
     result, seen = run(path)
     assert result.states[0].verdicts[2].actual.allowed
     assert result.states[0].verdicts[2].passed
+
+
+def test_a_lagging_backend_retries_assume_role_until_the_role_has_propagated(monkeypatch) -> None:
+    """IAM User Guide, "Changes that I make are not always immediately visible": a just-created
+    role refuses AssumeRole for a while. A backend that lags retries AccessDenied; one that does
+    not answers at once."""
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+
+    import orchestrator.prove.sessions as sessions_module
+    from orchestrator.prove.sessions import RoleSessions
+    from orchestrator.resources.propagation import until_propagated
+
+    refusals: list[int] = []
+
+    class Sts:
+        def assume_role(self, **_: object) -> dict:
+            if len(refusals) < 2:
+                refusals.append(1)
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not yet"}}, "AssumeRole")
+            return {"Credentials": {"AccessKeyId": "ASIA", "SecretAccessKey": "s", "SessionToken": "t"}}
+
+    slept: list[float] = []
+    monkeypatch.setattr(sessions_module, "until_propagated",
+                        lambda ctx, call, **options: until_propagated(ctx, call, sleep=slept.append, **options))
+    for lagging, expected in ((True, 2), (False, None)):
+        refusals.clear()
+        backend = SimpleNamespace(eventually_consistent=lagging, client=lambda *_: Sts())
+        ctx = SimpleNamespace(backend=backend, account_id=lambda *_: "123456789012",
+                              arn=lambda ref: f"arn:aws:iam::123456789012:{ref}")
+        sessions = RoleSessions(ctx, SimpleNamespace(credentials=lambda _: None, mark=SimpleNamespace(session="s1")))  # type: ignore[arg-type]
+        if expected is None:
+            try:
+                sessions.credentials("reader", None)
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "AccessDenied"
+            else:
+                raise AssertionError("a backend that does not lag must not retry")
+        else:
+            assert sessions.credentials("reader", None).access_key_id == "ASIA" and len(refusals) == expected
+    assert slept == [1.0, 2.0]

@@ -41,12 +41,12 @@ class World:
 
 
 @contextlib.contextmanager
-def served(log: Path) -> Iterator[World]:
+def served(log: Path, args: tuple[str, ...] = ()) -> Iterator[World]:
     """`orchestrate serve` on a free loopback port, stopped afterwards whatever happened."""
     # stderr to a file: a pipe nobody reads fills up with the server's log of dropped connections
     # (a killed client's), and then the server blocks on it
     with log.open("w") as stderr:
-        process = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
+        process = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", "0", *args], stdout=subprocess.PIPE,
                                    stderr=stderr, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert process.stdout is not None

@@ -142,7 +142,8 @@ def test_a_key_created_pending_deletion_is_scheduled_after_its_setup(gated):
     apply(gated, document)
 
     calls = kms_mutations(gated)
-    assert calls == ["CreateKey", "CreateAlias", "TagResource", "ScheduleKeyDeletion"]
+    # the ownership alias (kms_key.py) first, then the declared one
+    assert calls == ["CreateKey", "CreateAlias", "CreateAlias", "TagResource", "ScheduleKeyDeletion"]
     assert [k["KeyState"] for k in tagged_keys(gated, "data")] == ["PendingDeletion"]
     assert pending(plan(gated, document)) == {}
 
@@ -218,7 +219,8 @@ def test_destroy_of_a_key_pending_deletion_leaves_it_scheduled_and_gone(gated):
     result = teardown(gated, document)
 
     assert actions(result)["kms_key.data"] == "delete"
-    assert kms_mutations(gated) == ["DeleteAlias", "CancelKeyDeletion", "UntagResource", "ScheduleKeyDeletion"]
+    # the declared alias, then the ownership alias (kms_key.py)
+    assert kms_mutations(gated) == ["DeleteAlias", "DeleteAlias", "CancelKeyDeletion", "UntagResource", "ScheduleKeyDeletion"]
     assert key_state(gated, key_id)["KeyState"] == "PendingDeletion"
     assert TAG_PENDING not in key_tags(gated, key_id)
     assert actions(plan(gated, scenario()))["kms_key.data"] == "create"

@@ -1,0 +1,107 @@
+"""Progress that CI can read: one line per finished state (apply, run) or scenario (matrix).
+
+Not on a terminal (a CI log, a pipe), each finished unit is one flushed line that stays put:
+
+    [1/2] state without-key-grant: 1 passed in 0.4 s
+    [3/30] kms-via-service: 3 passed, 1 failed in 1.4 s
+
+On a terminal the same text is a live counter on one line (carriage return, then erase to the end
+of the line, the ANSI `EL` sequence), erased when the run ends so the report starts on a clean line.
+`--quiet` prints nothing here: the report alone.
+
+Where it goes: with `--output text` the report is for people, so progress shares stdout and reads
+in order with it; with any machine format (`--output json`, `markdown`, `github`) stdout holds only
+the document and progress goes to stderr, so a CI log shows both and stdout still parses.
+Whether the stream is a terminal is asked of the stream progress is written to.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # the runner pulls in the reconcilers; a reporter must stay light to import
+    from orchestrator.prove.runner import StateResult
+
+CLEAR_LINE = "\r\x1b[K"  # carriage return, then ANSI EL: erase from the cursor to the end of the line
+
+
+def tally(passed: int, failed: int, errored: int = 0) -> str:
+    """`3 passed`, `3 passed, 1 failed`, `3 passed, 1 failed, 1 errored`: zero counts after passed are left out."""
+    words = [f"{passed} passed"]
+    if failed:
+        words.append(f"{failed} failed")
+    if errored:
+        words.append(f"{errored} errored")
+    return ", ".join(words)
+
+
+class Progress:
+    """Counts finished units out of `total` and prints each as it finishes."""
+
+    def __init__(self, total: int, stream: TextIO, is_tty: bool, quiet: bool = False) -> None:
+        self.total = total
+        self.stream = stream
+        self.is_tty = is_tty
+        self.quiet = quiet
+        self.done = 0
+        self._live = False  # a counter is on the terminal's current line, to erase at the end
+
+    def state_done(self, state: StateResult, seconds: float) -> None:
+        """One policy state proved (runner.run_states' on_state)."""
+        errored = sum(1 for v in state.verdicts if v.actual.errored)
+        passed = sum(1 for v in state.verdicts if v.passed)
+        self._finished(f"state {state.name}", tally(passed, len(state.verdicts) - passed - errored, errored), seconds)
+
+    def scenario_done(self, outcome: dict[str, Any]) -> None:
+        """One matrix scenario back from its worker (the plain data of matrix.worker.run_one)."""
+        if outcome["error"]:
+            first = str(outcome["error"]).splitlines()[0] if str(outcome["error"]).strip() else "error"
+            self._finished(outcome["name"], f"errored ({first})", outcome["seconds"])
+            return
+        verdicts = [v for state in outcome["report"]["states"] for v in state["expectations"]]
+        errored = sum(1 for v in verdicts if v["actual"] == "error")
+        passed = sum(1 for v in verdicts if v["passed"])
+        self._finished(outcome["name"], tally(passed, len(verdicts) - passed - errored, errored), outcome["seconds"])
+
+    def finish(self) -> None:
+        """Erase the live counter (a terminal only); the report that follows starts its own line."""
+        if self._live:
+            self.stream.write(CLEAR_LINE)
+            self.stream.flush()
+            self._live = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.finish()  # also when the run raises: a traceback must not start mid-counter
+
+    def _finished(self, what: str, counts: str, seconds: float) -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        line = f"[{self.done}/{self.total}] {what}: {counts} in {seconds:.1f} s"
+        if self.is_tty:
+            # one line only: a counter wider than the terminal wraps, and \r returns to the wrap
+            width = shutil.get_terminal_size().columns - 1
+            self.stream.write(CLEAR_LINE + (line if len(line) <= width else line[:max(width - 1, 0)] + "…"))
+            self._live = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def for_output(total: int, output: str, quiet: bool) -> Progress:
+    """Progress for a command's `--output`: stdout beside a text report, stderr beside a document."""
+    stream = sys.stdout if output == "text" else sys.stderr
+    return Progress(total, stream, _is_tty(stream), quiet)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
