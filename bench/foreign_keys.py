@@ -10,9 +10,6 @@ both accounts alike). Runs alternate between the two accounts.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -29,23 +26,11 @@ RUNS = 3
 
 @contextlib.contextmanager
 def served(root: Path) -> Iterator[str]:
-    """`orchestrate serve` on a free loopback port (as tests/reconcile/serve_support.py starts it)."""
-    with tempfile.TemporaryFile("w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
-                                   cwd=root, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        try:
-            assert process.stdout is not None
-            match = re.search(r"http://127\.0\.0\.1:(\d+)", process.stdout.readline())
-            assert match, "orchestrate serve did not say where it listens"
-            yield f"http://127.0.0.1:{match[1]}"
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.communicate(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
+    """`orchestrate serve` on a free loopback port (orchestrator.backends.serve.spawned)."""
+    from orchestrator.backends.serve import spawned
+
+    with tempfile.TemporaryFile("w") as stderr, spawned(stderr, cwd=str(root)) as url:
+        yield url
 
 
 def make_foreign_keys(url: str, count: int) -> float:

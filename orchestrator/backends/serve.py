@@ -7,12 +7,16 @@ and see AWS's allow and deny. Loopback by default; stops cleanly on SIGINT and S
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import signal
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from orchestrator.authz.propagation import Propagation
@@ -84,3 +88,28 @@ def serve(host: str, port: int, region: str, verbose: bool = False, propagation:
     worker.join(timeout=5)
     print("orchestrate serve: stopped", flush=True)
     return 0
+
+
+@contextlib.contextmanager
+def spawned(stderr: IO[str], *options: str, cwd: str | None = None) -> Iterator[str]:
+    """`orchestrate serve` as a child process on a free loopback port, for tests and the bench:
+    its URL (from the first line it prints), stopped with SIGTERM afterwards whatever happened.
+    `stderr` is a file: a pipe nobody reads fills up with the server's log of dropped
+    connections (a killed client's), and then the server blocks on it."""
+    process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+                                *options], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        if match is None:
+            raise RuntimeError(f"orchestrate serve did not say where it listens: {line!r}")
+        yield f"http://127.0.0.1:{match[1]}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()

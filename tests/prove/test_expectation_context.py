@@ -5,17 +5,14 @@ calls and predicted with the same context (0 model gaps); refused up front with 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from orchestrator.backends.serve import spawned
 from orchestrator.cli import main
 
 SCENARIO = Path(__file__).parent / "data" / "expectation-context.yaml"
@@ -45,22 +42,8 @@ def test_on_the_embedded_backend(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """`orchestrate serve --port 0`; its port is on the first line it prints."""
-    with (tmp_path / "serve.log").open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
-                                   stdout=subprocess.PIPE, stderr=log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, line
-        yield f"http://127.0.0.1:{match[1]}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    with (tmp_path / "serve.log").open("w") as log, spawned(log) as url:
+        yield url
 
 
 def test_against_orchestrate_serve(served: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

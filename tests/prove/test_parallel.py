@@ -9,9 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.backends.serve import spawned
 from orchestrator.cli import main
 from orchestrator.model.scenario import Expectation, Settle
 from orchestrator.prove import runner
@@ -103,24 +102,9 @@ def test_a_failure_of_the_run_stops_the_other_loops(monkeypatch: pytest.MonkeyPa
 
 @contextlib.contextmanager
 def serving(log: Path, *options: str) -> Iterator[str]:
-    """`orchestrate serve` on a free loopback port (tests/reconcile/serve_support.py's `served`,
-    with serve's options)."""
-    with log.open("w") as stderr:
-        process = subprocess.Popen(CLI + ["serve", "--port", "0", *options], stdout=subprocess.PIPE, stderr=stderr,
-                                   text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, line + log.read_text()
-        yield f"http://127.0.0.1:{match[1]}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    """`orchestrate serve` on a free loopback port, with serve's options."""
+    with log.open("w") as stderr, spawned(stderr, *options) as url:
+        yield url
 
 
 def run_json(endpoint: str, scenario: str, *options: str) -> tuple[int, dict[str, Any]]:

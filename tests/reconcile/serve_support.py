@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import re
-import signal
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from orchestrator.backends.serve import spawned
 from orchestrator.cli import main
 from orchestrator.prove.principals import PrincipalKeys
 from orchestrator.resources.access_keys import PENDING_TAG, key_marks
@@ -43,25 +40,8 @@ class World:
 @contextlib.contextmanager
 def served(log: Path, args: tuple[str, ...] = ()) -> Iterator[World]:
     """`orchestrate serve` on a free loopback port, stopped afterwards whatever happened."""
-    # stderr to a file: a pipe nobody reads fills up with the server's log of dropped connections
-    # (a killed client's), and then the server blocks on it
-    with log.open("w") as stderr:
-        process = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", "0", *args], stdout=subprocess.PIPE,
-                                   stderr=stderr, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, line + log.read_text()
-        url = f"http://127.0.0.1:{match[1]}"
+    with log.open("w") as stderr, spawned(stderr, *args) as url:
         yield World(url, client(url, "iam"), client(url, "kms"), client(url, "dynamodb"))
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
 
 
 def client(endpoint: str, service: str) -> Any:
