@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scenarios import lines as scenario_lines
+from bench.serve_throughput import rows as serve_rows
 
 
 def _targets(results: dict[str, Any]) -> list[str]:
@@ -13,16 +14,19 @@ def _targets(results: dict[str, Any]) -> list[str]:
     return [
         "| target | measured | met |",
         "|---|---|---|",
-        f"| seed overhead at most 1.25x (aim 1.0x) | {seed['ratio']:.2f}x | {'yes' if seed['ratio'] <= 1.25 else 'no'} |",
+        f"| seed at most 1.0x the hand-written script (issue 14; 1.25x before) | {seed['ratio']:.2f}x | "
+        f"{'yes' if seed['ratio'] <= 1.0 else 'no, by ' + format(seed['ratio'] - 1, '.0%')} |",
         f"| no-op re-apply: 0 mutating calls | {api['re_apply']['mutating_calls']} | {'yes' if api['re_apply']['mutating_calls'] == 0 else 'no'} |",
         f"| no-op re-apply: reads per resource (most) | {reads} | see below |",
         f"| scale grows linearly (exponent ~1) | {results['scale_exponent_wall']:.2f} | {'yes' if results['scale_exponent_wall'] <= 1.15 else 'no'} |",
-        f"| engine: 50,000 decisions/s typical | {engine['typical_per_s']:,.0f}/s | {'yes' if engine['typical_per_s'] >= 50000 else 'no'} |",
+        f"| engine: above 100,000 decisions/s typical (issue 14; 50,000 before) | {engine['typical_per_s']:,.0f}/s | {'yes' if engine['typical_per_s'] >= 100000 else 'no'} |",
         f"| simulate: 10,000 lines under 2 s | {max(engine['simulate_10k_s'].values()):.2f} s | {'yes' if max(engine['simulate_10k_s'].values()) < 2 else 'no'} |",
         *_simulate_distinct_target(engine),
         f"| matrix --jobs 2 at most 2/3 of --jobs 1 | {matrix['ratio']:.2f} | {'yes' if matrix['ratio'] <= 2 / 3 else 'no'} |",
         *_access_target(results.get("access")),
         *_foreign_keys_target(results.get("foreign_keys")),
+        *_settle_target(results.get("settle")),
+        *([serve_rows(results["serve_throughput"])[0]] if "serve_throughput" in results else []),
         f"| the bench under 5 minutes | {results['total_s']:.0f} s | {'yes' if results['total_s'] < 300 else 'no'} |",
     ]
 
@@ -47,6 +51,42 @@ def _foreign_keys_target(figure: dict[str, Any] | None) -> list[str]:
         return []
     return [f"| seed apply on `serve`: {figure['foreign_keys']:,} foreign KMS keys within 10% of none | "
             f"{figure['ratio']:.2f}x | {'yes' if figure['ratio'] <= 1.10 else 'no'} |"]
+
+
+def _settle_target(figure: dict[str, Any] | None) -> list[str]:
+    if figure is None:
+        return []
+    parallel = figure["parallel"]
+    return [f"| settle on `serve --propagation-delay {figure['delay_s']:g}`: {parallel[-1]['expectations']} expectations"
+            f" under 2x the time of {parallel[0]['expectations']} (--parallel {parallel[-1]['parallel']}) | "
+            f"{figure['ratio']:.2f}x ({parallel[-1]['settle_s']:.1f} s vs {parallel[0]['settle_s']:.1f} s) | "
+            f"{'yes' if figure['ratio'] < 2 else 'no'} |"]
+
+
+def _settle(figure: dict[str, Any] | None) -> list[str]:
+    if figure is None:
+        return []
+    lines = [
+        f"## Settle (bench/settle.py: one state granting kms:Decrypt, `serve --propagation-delay {figure['delay_s']:g}`, one run each)",
+        "",
+        "| expectations | pool | settle | wall (apply, whole process) | met the old policy first | last to settle |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in [*figure["serial"], *figure["parallel"]]:
+        slowest = run["last_to_settle"]
+        lines.append(f"| {run['expectations']} | {run['parallel']} | {run['settle_s']:.2f} s | {run['wall_s']:.2f} s | {run['waited']} |"
+                     f" #{slowest['index'] + 1} ({slowest['attempts']} observations, {slowest['settle_seconds']:.2f} s) |")
+    lines += [
+        "",
+        "The gate sees the new key policy only after the delay; every expectation observed before then is denied",
+        "and retried (0.25 s, doubling to 5 s), then must hold for 3 consecutive observations (0.25 s, then 0.5 s).",
+        "Serially only the first expectation waits out the delay, but each one after it still costs its",
+        "confirmations (~0.8 s), so the state grows with its size; the pool confirms that many at once. The serial",
+        "runs ran in a background thread beside the matrix, access, mutation, scenario, foreign-key and scale",
+        "figures (they sleep through nearly all their time); the pooled runs ran alone.",
+        "",
+    ]
+    return lines
 
 
 def _foreign_keys(figure: dict[str, Any] | None) -> list[str]:
@@ -160,6 +200,8 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         "",
         *_access(results.get("access")),
         *_foreign_keys(results.get("foreign_keys")),
+        *_settle(results.get("settle")),
+        *([*serve_rows(results["serve_throughput"])[1], ""] if "serve_throughput" in results else []),
         *_mutation(results.get("mutation")),
         f"Total bench time: {results['total_s']:.0f} s.",
     ]

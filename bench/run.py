@@ -140,8 +140,9 @@ def engine() -> dict[str, Any]:
 
 
 def matrix() -> dict[str, Any]:
+    # medians of 3, not RUNS: each pair costs ~14 s, and the bench has a 5-minute budget
     one, two = alternate(("orchestrator.cli", "matrix", "scenarios", "--jobs", "1", "--output", "json"),
-                         ("orchestrator.cli", "matrix", "scenarios", "--jobs", "2", "--output", "json"), RUNS)
+                         ("orchestrator.cli", "matrix", "scenarios", "--jobs", "2", "--output", "json"), min(RUNS, 3))
     return {"jobs1_s": median(one, "wall"), "jobs2_s": median(two, "wall"), "ratio": median(two, "wall") / median(one, "wall")}
 
 
@@ -178,16 +179,55 @@ def foreign_keys() -> dict[str, Any]:
     return measure(ROOT, whole_process)
 
 
+def settle_parallel() -> list[dict[str, Any]]:
+    """Time to settle on `serve --propagation-delay 5`, with the default pool (bench/settle.py)."""
+    from bench.settle import measure_parallel
+
+    return measure_parallel(ROOT)
+
+
+def serve_throughput() -> dict[str, Any]:
+    """`serve` against plain moto server, 8 client processes (bench/serve_throughput.py)."""
+    from bench.serve_throughput import measure
+
+    return measure(ROOT, min(RUNS, 3))
+
+
+def compiled() -> None:
+    """Bytecode for orchestrate's modules and the bench's, written before any whole process runs,
+    as an installed package has it (pip compiles at install; an editable install writes it on the
+    first run). With PYTHONDONTWRITEBYTECODE set, as on this machine, each run would otherwise
+    compile ~100 modules of ours from source, ~0.1 s that the floor (boto3 and moto, compiled at
+    install) never pays: the seed ratio would measure the environment, not orchestrate."""
+    import compileall
+
+    for folder in ("orchestrator", "bench"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
+
+
 def main() -> None:
     started = time.perf_counter()
+    compiled()
     results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
     print(f"machine: {results['machine']}", flush=True)
-    for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine), ("matrix", matrix),
-                       ("access", access), ("mutation", mutation), ("scenarios", scenarios), ("foreign_keys", foreign_keys)):
+    for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine),
+                       ("settle_parallel", settle_parallel), ("serve_throughput", serve_throughput)):
+        results[name] = step()
+        print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
+    # the serial settle runs sleep through nearly all their time: they overlap the figures below
+    from bench.settle import Serial
+
+    serial = Serial(ROOT)
+    for name, step in (("matrix", matrix), ("access", access), ("mutation", mutation), ("scenarios", scenarios),
+                       ("foreign_keys", foreign_keys)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         results["scale"] = scale(Path(folder))
+    from bench.settle import summary
+
+    results["settle"] = summary(serial.result(), results.pop("settle_parallel"))
+    print(f"settle: {json.dumps(results['settle'], default=str)[:400]}", flush=True)
     results["scale_exponent_wall"] = growth_exponent(results["scale"], "inner_s")
     results["scale_exponent_rss"] = growth_exponent(results["scale"], "rss_mib")
     print(f"scale: {results['scale']} exponent {results['scale_exponent_wall']:.2f}", flush=True)

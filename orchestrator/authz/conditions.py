@@ -71,7 +71,7 @@ class Condition:
     """One (operator, key, values) triple of a Condition block."""
 
     __slots__ = ("operator", "key", "key_l", "set_op", "base", "negated", "if_exists",
-                 "known", "values", "templates", "tester", "null_values")
+                 "known", "values", "templates", "tester", "null_values", "simple")
 
     def __init__(self, operator: str, key: str, raw: Any, variables: bool) -> None:
         self.operator, self.key, self.key_l = operator, key, key.lower()
@@ -86,9 +86,22 @@ class Condition:
         self.tester: Tester | None = None
         if self.known and self.base != "Null" and not any(has_variables(t) for t in self.templates):
             self.tester = build_tester(self.base, tuple(static_segments(t) for t in self.templates))
+        #: A positive operator without a set prefix whose values hold no variable (most conditions):
+        #: :meth:`check` decides it in one loop.
+        self.simple = self.tester is not None and self.set_op is None and not self.negated
 
     def check(self, context: Lookup, missing: list[str]) -> bool:
         """Does the request context satisfy this condition?"""
+        if self.simple:
+            values = context.get(self.key_l)
+            if not values:
+                missing.append(self.key)
+                return self.if_exists
+            tester: Tester = self.tester  # type: ignore[assignment]  # set whenever simple is
+            for value in values:
+                if tester(value) is True:   # a value of another type (None) does not satisfy it
+                    return True
+            return False
         if not self.known:
             return False
         values = context.get(self.key_l)
@@ -151,7 +164,7 @@ def compile_conditions(block: Any, variables: bool) -> tuple[Condition, ...]:
     for operator, entries in block.items():
         if not isinstance(entries, Mapping):
             broken = Condition(str(operator), "", (), variables)
-            broken.known = False
+            broken.known = broken.simple = False
             out.append(broken)
             continue
         for key, raw in entries.items():

@@ -13,7 +13,6 @@ the mapping to :func:`compile_text`, so the text is parsed once.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,10 +31,35 @@ class PolicyError(ValueError):
     """A policy document that cannot be interpreted (MalformedPolicyDocument)."""
 
 
-@dataclass(frozen=True)
+#: Actions whose candidate statements a policy remembers (emptied when full).
+_ACTIONS_SIZE = 256
+
+
 class Policy:
-    version: str | None
-    statements: tuple[Statement, ...]
+    """A compiled policy: its Version and statements (a plain class: one is made per distinct
+    document, and ``orchestrate simulate`` makes one per line)."""
+
+    __slots__ = ("version", "statements", "_by_action")
+
+    def __init__(self, version: str | None, statements: tuple[Statement, ...]) -> None:
+        self.version, self.statements = version, statements
+        #: Per lower-case action, the valid statements whose Action/NotAction element matches it:
+        #: a pure function of the action, worked out once per action instead of once per request.
+        self._by_action: dict[str, tuple[Statement, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"Policy(version={self.version!r}, statements={self.statements!r})"
+
+    def candidates(self, action: str) -> tuple[Statement, ...]:
+        """The statements that may apply to lower-case ``action``, in order (the rest of
+        :meth:`Statement.applies` is for :meth:`Statement.applies_to_matched`)."""
+        found = self._by_action.get(action)
+        if found is None:
+            found = tuple(statement for statement in self.statements if statement.action_matches(action))
+            if len(self._by_action) >= _ACTIONS_SIZE:
+                self._by_action.clear()
+            self._by_action[action] = found
+        return found
 
 
 def load_document(document: Mapping[str, Any] | str) -> Mapping[str, Any]:
@@ -76,7 +100,9 @@ def compile_policy(document: Mapping[str, Any] | str, resource_based: bool) -> P
 
 #: Bounded caches, emptied when full (as the engine's decision memo): by text, and by dict identity.
 _texts: dict[tuple[str, bool], Policy] = {}
-_objects: dict[tuple[int, bool], tuple[Any, Policy]] = {}
+#: Dict documents by identity: one table for identity-based, one for resource-based compilation
+#: (indexed by ``resource_based``, so that a lookup builds no key tuple).
+_objects: tuple[dict[int, tuple[Any, Policy]], dict[int, tuple[Any, Policy]]] = ({}, {})
 
 
 def compile_text(text: str, resource_based: bool, parsed: Mapping[str, Any] | None = None) -> Policy:
@@ -97,12 +123,12 @@ def get_policy(document: Mapping[str, Any] | str, resource_based: bool) -> Polic
     if isinstance(document, str):
         compiled = _texts.get((document, resource_based))
         return compiled if compiled is not None else compile_text(document, resource_based)
-    key = (id(document), resource_based)
-    hit = _objects.get(key)
+    table = _objects[resource_based]
+    hit = table.get(id(document))
     if hit is not None and hit[0] is document:
         return hit[1]
     policy = compile_policy(document, resource_based)
-    if len(_objects) >= _CACHE_SIZE:
-        _objects.clear()
-    _objects[key] = (document, policy)
+    if len(table) >= _CACHE_SIZE:
+        table.clear()
+    table[id(document)] = (document, policy)
     return policy

@@ -64,30 +64,31 @@ class _Run:
     __slots__ = ("request", "inputs", "context", "action", "missing", "failed",
                  "identity", "boundary", "resource", "denies")
 
-    def __init__(self, request: Request, inputs: PolicyInputs, context: RequestContext | None = None) -> None:
+    def __init__(self, request: Request, inputs: PolicyInputs, context: RequestContext | None = None,
+                 action: str | None = None) -> None:
         self.request, self.inputs = request, inputs
         self.context = context or RequestContext(request)
-        self.action = request.action.lower()
+        self.action = action if action is not None else request.action.lower()
         self.missing: list[str] = []
         self.failed: list[FailedCondition] = []
         self.denies: list[Hit] = []
-        self.identity = self._scan(inputs.identity)
-        self.boundary = self._scan(inputs.boundaries)
+        self.identity = self._scan(inputs.identity) if inputs.identity else []
+        self.boundary = self._scan(inputs.boundaries) if inputs.boundaries else []
         policy = inputs.resource_policy
         self.resource = self._scan((policy,)) if policy is not None else []
 
     def _scan(self, sources: Sequence[PolicySource]) -> list[Hit]:
         allows: list[Hit] = []
-        request, context, missing, failed = self.request, self.context, self.missing, self.failed
+        action, resource, principal = self.action, self.request.resource, self.request.principal
+        context, missing, failed, denies = self.context, self.missing, self.failed, self.denies
         has_boundary = bool(self.inputs.boundaries)
         failing: list[Condition] = []
         for source in sources:
-            policy = get_policy(source.document, source.kind in _RESOURCE_KINDS)
-            for statement in policy.statements:
-                kind = statement.applies(self.action, request.resource, request.principal, context,
-                                         missing, failing, has_boundary)
+            # Only the statements whose Action element takes the action (worked out once per policy).
+            for statement in get_policy(source.document, source.kind in _RESOURCE_KINDS).candidates(action):
+                kind = statement.applies_to_matched(resource, principal, context, missing, failing, has_boundary)
                 if kind is not None:
-                    (allows if statement.allow else self.denies).append((source, statement, kind))
+                    (allows if statement.allow else denies).append((source, statement, kind))
                 elif failing:
                     failed.extend((source, statement, condition) for condition in failing)
                     failing.clear()
@@ -129,10 +130,11 @@ class _Run:
     def decide(self, decision: str, layer: str, hits: Sequence[Hit], reason: str,
                extra: tuple[StatementRef, ...] = ()) -> Decision:
         failed: tuple[str, ...] = ()
-        if decision == IMPLICIT_DENY:   # why no Allow statement applied; failed Deny conditions are not reasons
+        if decision == IMPLICIT_DENY and self.failed:   # why no Allow statement applied; failed Deny conditions are not reasons
             failed = describe_failures([f for f in self.failed if f[1].allow], self.context)
             reason = "; ".join((reason, *failed))
-        return Decision(decision, layer, refs(hits) + extra, tuple(dict.fromkeys(self.missing)), reason, failed)
+        missing = tuple(dict.fromkeys(self.missing)) if self.missing else ()
+        return Decision(decision, layer, refs(hits) + extra if extra else refs(hits), missing, reason, failed)
 
     def who(self) -> str:
         return f"{self.request.action} on {self.request.resource} for {self.request.principal.arn}"
@@ -195,17 +197,18 @@ def evaluate(request: Request, inputs: PolicyInputs, asked: Hashable | None = No
     (the gate over a desired world, for an access matrix): the decision is remembered and reused.
     Without it nothing is remembered: building and hashing the question costs a one-off request
     (simulate, the embedded gate over moto's ever-changing world) about a fifth of its time."""
-    if request.action.lower() in _FREE_ACTIONS:
+    action = request.action.lower()
+    if action in _FREE_ACTIONS:
         return Decision(ALLOWED, NO_PERMISSION_REQUIRED, (), (),
                         f"{request.action} needs no permission and cannot be denied")
     if asked is None:
-        return _evaluate(request, inputs, RequestContext(request))
+        return _evaluate(request, inputs, RequestContext(request), action)
     made = recall(request, asked)
     if made is not None:
         return made
     context = RequestContext(request)
     context.reads = []
-    decision = _evaluate(request, inputs, context)
+    decision = _evaluate(request, inputs, context, action)
     _remember(asked, tuple(context.reads), decision)
     return decision
 
@@ -240,8 +243,8 @@ def _remember(question: Hashable, reads: tuple[tuple[str | None, Any], ...], dec
     variants.append((reads, decision))
 
 
-def _evaluate(request: Request, inputs: PolicyInputs, context: RequestContext) -> Decision:
-    run = _Run(request, inputs, context)
+def _evaluate(request: Request, inputs: PolicyInputs, context: RequestContext, action: str | None = None) -> Decision:
+    run = _Run(request, inputs, context, action)
     if run.denies:
         return run.decide(EXPLICIT_DENY, "explicit-deny", run.denies,
                           f"{request.action} on {request.resource} is explicitly denied by {run.hits(run.denies)}")
@@ -348,12 +351,13 @@ def _no_key_policy(run: _Run) -> Decision:
 
 def _kms(run: _Run) -> Decision:
     request, cross = run.request, run.cross_account
-    role = [] if cross else run.named((ROLE,))
     if not cross:
         own = run.named(_OWN)
         if own:
             return run.decide(ALLOWED, "key-policy", own,
                               f"{request.action} is allowed by {run.grants(own, relative=True)}")
+    role = [] if cross else run.named((ROLE,))
+    if not cross:
         if role and run.boundary_ok():
             return _allowed_by_role(run, role, "key-policy")
     if run.resource and run.identity_ok() and run.boundary_ok():

@@ -93,13 +93,28 @@ def statement_label(statement: Statement) -> str:
     return f"statement #{statement.index + 1}"
 
 
+_REFS_PER_STATEMENT = 64
+
+
 def statement_ref(source: PolicySource, statement: Statement) -> StatementRef:
-    effect = "Allow" if statement.allow else "Deny"
-    return StatementRef(source.kind, source.name, statement.sid, statement.index, effect)
+    """The (immutable) reference, made once per statement and policy name: decisions repeat them."""
+    key = (source.kind, source.name)
+    made = statement.refs.get(key)
+    if made is None:
+        effect = "Allow" if statement.allow else "Deny"
+        made = StatementRef(source.kind, source.name, statement.sid, statement.index, effect)
+        if len(statement.refs) >= _REFS_PER_STATEMENT:
+            statement.refs.clear()
+        statement.refs[key] = made
+    return made
 
 
-def refs(hits: Iterable[Hit]) -> tuple[StatementRef, ...]:
+def refs(hits: Sequence[Hit]) -> tuple[StatementRef, ...]:
     """StatementRefs of hits, without duplicates, in order."""
+    if not hits:
+        return ()
+    if len(hits) == 1:
+        return (statement_ref(hits[0][0], hits[0][1]),)
     seen: dict[tuple[int, int], StatementRef] = {}
     for source, statement, _ in hits:
         key = (id(source), statement.index)
@@ -114,6 +129,8 @@ def _hit_label(source: PolicySource, statement: Statement, principal: Principal 
 
 def describe_hits(hits: Sequence[Hit], principal: Principal | None = None) -> str:
     """e.g. 'statement "DenyAll" of the key policy, statement #1 of managed policy P'."""
+    if len(hits) == 1:
+        return _hit_label(hits[0][0], hits[0][1], principal)
     labels = dict.fromkeys(_hit_label(source, statement, principal) for source, statement, _ in hits)
     return ", ".join(labels)
 
@@ -133,10 +150,13 @@ def describe_grants(hits: Sequence[Hit], action: str, principal: Principal, rela
     """How resource-policy statements name ``principal`` (a statement names it by account only
     when that is its own account), e.g. 'statement "EnableIAM" of the key
     policy delegates kms:Decrypt to account 123456789012' (``relative``: '..., which delegates ...')."""
+    which = ", which" if relative else ""
+    if len(hits) == 1:      # the common case: one statement names the caller
+        source, statement, kind = hits[0]
+        return f"{_hit_label(source, statement, principal)}{which} {_naming(kind, action, principal.account)}"
     by_kind: dict[str, list[Hit]] = {}
     for hit in hits:
         by_kind.setdefault(hit[2], []).append(hit)
-    which = ", which" if relative else ""
     parts = [f"{describe_hits(by_kind[kind], principal)}{which} {_naming(kind, action, principal.account)}"
              for kind in _NAMING_ORDER if kind in by_kind]
     return (", and " if relative else "; ").join(parts)

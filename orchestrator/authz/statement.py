@@ -48,7 +48,7 @@ class Statement:
     """One compiled statement (``index`` is its 0-based position in Statement)."""
 
     __slots__ = ("sid", "index", "allow", "actions", "not_action", "resources",
-                 "not_resource", "principal", "not_principal", "conditions", "valid")
+                 "not_resource", "principal", "not_principal", "conditions", "valid", "static_resource", "refs")
 
     def __init__(self, raw: Mapping[str, Any], index: int, variables: bool, resource_based: bool) -> None:
         sid = raw.get("Sid")
@@ -65,6 +65,11 @@ class Statement:
         self.principal = PrincipalMatcher(element) if element is not None else None
         self.conditions: tuple[Condition, ...] = compile_conditions(raw.get("Condition"), variables)
         self.valid = self._is_valid(resources, resource_based)
+        #: The resource matcher when it needs no request context (the common case), else None.
+        # The object, not its ``match``: a hot glob replaces its ``match`` with a regex.
+        self.static_resource = self.resources.static if self.resources is not None else None
+        #: StatementRefs made of this statement, by (policy kind, policy name) (explain.statement_ref).
+        self.refs: dict[tuple[str, str], Any] = {}
 
     def _is_valid(self, resources: tuple[str, ...] | None, resource_based: bool) -> bool:
         if self.actions is None:
@@ -80,11 +85,24 @@ class Statement:
         ``action`` must be lower-case.  Failed conditions are appended to
         ``failed`` and absent condition keys to ``missing``.
         """
-        if not self.valid or self.actions is None or self.actions.match(action) == self.not_action:
+        if not self.action_matches(action):
             return None
-        if self.resources is not None and self.resources.matches(resource, context, missing) == self.not_resource:
+        return self.applies_to_matched(resource, principal, context, missing, failed, has_boundary)
+
+    def action_matches(self, action: str) -> bool:
+        """Is the statement valid and does its Action/NotAction element take lower-case ``action``?"""
+        return self.valid and self.actions is not None and self.actions.match(action) != self.not_action
+
+    def applies_to_matched(self, resource: str, principal: Principal, context: Lookup, missing: list[str],
+                           failed: list[Condition], has_boundary: bool = False) -> str | None:
+        """:meth:`applies` for a statement whose action matches already (Policy.candidates)."""
+        static = self.static_resource
+        if static is not None:
+            if static.match(resource) == self.not_resource:
+                return None
+        elif self.resources is not None and self.resources.matches(resource, context, missing) == self.not_resource:
             return None
-        kind = self._principal_kind(principal, has_boundary)
+        kind = IDENTITY if self.principal is None else self._principal_kind(principal, has_boundary)
         if kind is None:
             return None
         ok = True

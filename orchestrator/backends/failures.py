@@ -41,9 +41,11 @@ class Timeouts:
     def config(self) -> Any:
         from botocore.config import Config
 
-        # total_max_attempts counts the first attempt too (botocore's max_attempts does not)
+        # total_max_attempts counts the first attempt too (botocore's max_attempts does not);
+        # connections: as many as --parallel's largest pool, whose threads may share one
+        # principal's client (botocore's default of 10 would drop and reopen the others')
         return Config(retries={"total_max_attempts": self.attempts, "mode": "standard"},
-                      connect_timeout=self.connect, read_timeout=self.read)
+                      connect_timeout=self.connect, read_timeout=self.read, max_pool_connections=64)
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:

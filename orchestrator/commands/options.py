@@ -71,7 +71,7 @@ def add_proof_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("proving")
     group.add_argument("--parallel", type=workers, metavar="N",
                        help="prove up to N expectations of a state at once, each with its own settle loop, on an"
-                            " endpoint and on real AWS (default: 8; the embedded backend proves one at a time)")
+                            " endpoint and on real AWS (default: 32; the embedded backend proves one at a time)")
     group.add_argument("--eventually-consistent", action="store_true",
                        help="on an endpoint: let outcomes settle as on real AWS (on by itself against"
                             " `orchestrate serve --propagation-delay`, which says so in every answer)")

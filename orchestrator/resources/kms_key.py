@@ -8,7 +8,9 @@ CancelKeyDeletion. Keys have no name: a key is found through its ownership alias
 its tags, which must be ours (an alias moved out of band to another key finds nothing). Only when
 the alias finds nothing is the account scanned (ListKeys and every key's tags), and not even then
 when preflight has seen nothing of this scenario and run in the account (`FRESH_WORLD`): a first
-apply costs the same in an account of 2,000 keys as in an empty one. The ownership alias is
+apply costs the same in an account of 2,000 keys as in an empty one. A key whose creation began
+and whose alias is not known to name it (a run killed between CreateKey and CreateAlias) is in
+the local journal (key_journal.py), and the scan looks for it even then. The ownership alias is
 orchestrate's own, like the ownership tags: plan and drift do not show it, apply writes it again
 (`claim`) on a key found without it, and takes it over from a key that is not ours, as Terraform
 puts back a managed alias that was moved.
@@ -28,6 +30,7 @@ from typing import Any, ClassVar
 from orchestrator.model.scenario import DesiredState
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
+from orchestrator.resources import key_journal
 from orchestrator.resources.context import FRESH_WORLD, TAG_NAME, Context
 from orchestrator.resources.lockout import guard_policy
 from orchestrator.resources.propagation import until_propagated
@@ -135,8 +138,10 @@ class KmsKey:
         if name in found or name in absent or SCANNED in ctx.cache:
             return found.get(name)
         key_id = self._through_alias(ctx, name)
-        if key_id is None and not (ctx.home_context or ctx).cache.get(FRESH_WORLD):
+        if key_id is None and (not (ctx.home_context or ctx).cache.get(FRESH_WORLD) or name in key_journal.pending(ctx)):
             self._scan(ctx)
+            if name not in found:  # a run killed before CreateKey answered: no key, nothing to find
+                key_journal.done(ctx, name)
             return found.get(name)
         if key_id is None:
             absent.add(name)
@@ -256,8 +261,9 @@ class KmsKey:
         except Exception as error:
             if error_code(error) != "AccessDeniedException":
                 raise
-            return
+            return  # still in the journal: the next run scans for it
         ctx.cache.setdefault(ALIASED, {})[name] = key_id
+        key_journal.done(ctx, name)
 
     @staticmethod
     def _rotation(kms: Any, key_id: str, metadata: dict[str, Any]) -> bool:
@@ -275,6 +281,7 @@ class KmsKey:
     def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
         kms = ctx.backend.client("kms")
         tags = {**after["tags"], **ctx.ownership_tags(name)}
+        key_journal.begin(ctx, name)  # until the alias names it, the scan looks for it
         metadata = until_propagated(ctx, lambda: kms.create_key(
             Policy=policy_json(after["policy"]),
             Description=after["description"],
@@ -286,7 +293,7 @@ class KmsKey:
         ctx.known[f"key:{name}"] = metadata["Arn"]
         ctx.cache.setdefault(FOUND, {})[name] = metadata["KeyId"]
         ctx.cache.setdefault(ABSENT, set()).discard(name)
-        # at once: a run killed before this call leaves a key that only the scan finds
+        # at once: a run killed before this call leaves a key that only the scan finds (key_journal)
         self._mark(ctx, name, metadata["KeyId"])
         before = {"aliases": [], "rotation": False, "enabled": True}
         self._converge(ctx, metadata["KeyId"], before, self._until_scheduled(before, after))
@@ -391,6 +398,7 @@ class KmsKey:
             kms.untag_resource(KeyId=key_id, TagKeys=[TAG_PENDING])
         window = (desired or {}).get("deletion_window_days", 7)
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=window)
+        key_journal.done(ctx, name)
         ctx.known.pop(f"key:{name}", None)
         ctx.cache.get(FOUND, {}).pop(name, None)
         ctx.cache.setdefault(ABSENT, set()).add(name)

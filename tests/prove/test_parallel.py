@@ -54,7 +54,7 @@ def ready(number: int, operation: str = "GetItem", service: str = "dynamodb") ->
 def test_the_embedded_backend_stays_serial_and_endpoints_default_to_eight() -> None:
     embedded = type("Ctx", (), {"backend": type("B", (), {"kind": "embedded"})()})()
     assert proof_workers(embedded, 16) == 1  # type: ignore[arg-type]
-    assert proof_workers(FakeContext(), None) == DEFAULT_PARALLEL == 8  # type: ignore[arg-type]
+    assert proof_workers(FakeContext(), None) == DEFAULT_PARALLEL == 32  # type: ignore[arg-type]
     assert proof_workers(FakeContext(), 3) == 3  # type: ignore[arg-type]
 
 
@@ -178,4 +178,4 @@ def test_the_text_report_says_how_long_a_state_took_to_settle(tmp_path: Path) ->
     assert code == 0, out.getvalue()
     assert re.search(r"settled in \d+\.\d s; last to settle: #1 tester dynamodb:GetItem table:orders \(\d+ observations",
                      out.getvalue()), out.getvalue()
-    assert "8 expectations proved at once" in out.getvalue()
+    assert f"{DEFAULT_PARALLEL} expectations proved at once" in out.getvalue()
