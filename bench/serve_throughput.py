@@ -21,10 +21,7 @@ import contextlib
 import json
 import multiprocessing
 import os
-import re
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,21 +52,10 @@ server.serve_forever()
 @contextlib.contextmanager
 def plain_moto(stderr: Any) -> Iterator[str]:
     """Plain moto server as a child process on a free loopback port; its URL."""
-    process = subprocess.Popen([sys.executable, "-c", PLAIN_MOTO], stdout=subprocess.PIPE, stderr=stderr, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        assert process.stdout is not None
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", process.stdout.readline())
-        if match is None:
-            raise RuntimeError("plain moto server did not say where it listens")
-        yield f"http://127.0.0.1:{match[1]}"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+    from orchestrator.backends.serve import listening
+
+    with listening([sys.executable, "-c", PLAIN_MOTO], stderr) as url:
+        yield url
 
 
 @contextlib.contextmanager

@@ -96,15 +96,23 @@ def spawned(stderr: IO[str], *options: str, cwd: str | None = None) -> Iterator[
     its URL (from the first line it prints), stopped with SIGTERM afterwards whatever happened.
     `stderr` is a file: a pipe nobody reads fills up with the server's log of dropped
     connections (a killed client's), and then the server blocks on it."""
-    process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-                                *options], cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True,
+    with listening([sys.executable, "-m", "orchestrator.cli", "serve", "--host", "127.0.0.1", "--port", "0", *options],
+                   stderr, cwd) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def listening(argv: list[str], stderr: IO[str], cwd: str | None = None) -> Iterator[str]:
+    """Any server child process whose first line names its loopback URL (`spawned`'s, and the
+    bench's plain moto server): the URL, then SIGTERM (SIGKILL after 20 s) whatever happened."""
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         if match is None:
-            raise RuntimeError(f"orchestrate serve did not say where it listens: {line!r}")
+            raise RuntimeError(f"{' '.join(argv[:4])} did not say where it listens: {line!r}")
         yield f"http://127.0.0.1:{match[1]}"
     finally:
         process.send_signal(signal.SIGTERM)

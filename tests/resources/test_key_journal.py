@@ -84,12 +84,17 @@ def killed_before_the_alias(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(KmsKey, "_mark", die)
 
 
-def test_a_run_killed_before_the_alias_leaves_its_key_in_the_journal(world: WorldBackend, scenario: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def killed_applying(world: WorldBackend, scenario: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An apply of `scenario` that dies between CreateKey and CreateAlias."""
     with monkeypatch.context() as patch:
         killed_before_the_alias(patch)
         with pytest.raises(KeyboardInterrupt):
             apply(world, scenario)
+
+
+def test_a_run_killed_before_the_alias_leaves_its_key_in_the_journal(world: WorldBackend, scenario: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    killed_applying(world, scenario, monkeypatch)
     assert len(live_keys()) == 1
     ctx = Context(world, "keys-only")
     assert key_journal.pending(ctx) == {"data"}
@@ -97,10 +102,7 @@ def test_a_run_killed_before_the_alias_leaves_its_key_in_the_journal(world: Worl
 
 def test_the_next_apply_finds_that_key_and_makes_no_second_one(world: WorldBackend, scenario: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    with monkeypatch.context() as patch:
-        killed_before_the_alias(patch)
-        with pytest.raises(KeyboardInterrupt):
-            apply(world, scenario)
+    killed_applying(world, scenario, monkeypatch)
     first = live_keys()
     ctx = apply(world, scenario)
     assert live_keys() == first
@@ -111,10 +113,7 @@ def test_the_next_apply_finds_that_key_and_makes_no_second_one(world: WorldBacke
 
 def test_destroy_after_the_kill_deletes_the_key(world: WorldBackend, scenario: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    with monkeypatch.context() as patch:
-        killed_before_the_alias(patch)
-        with pytest.raises(KeyboardInterrupt):
-            apply(world, scenario)
+    killed_applying(world, scenario, monkeypatch)
     loaded = load_scenario(scenario)
     ctx = Context(world, loaded.scenario.name)
     ctx.declare(loaded.desired)
@@ -127,10 +126,7 @@ def test_without_the_journal_the_kill_would_make_a_second_key(world: WorldBacken
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The failure the journal prevents (so the tests above could fail): forget it, and the next
     apply, finding the account fresh, makes another key."""
-    with monkeypatch.context() as patch:
-        killed_before_the_alias(patch)
-        with pytest.raises(KeyboardInterrupt):
-            apply(world, scenario)
+    killed_applying(world, scenario, monkeypatch)
     key_journal.done(Context(world, "keys-only"), "data")
     apply(world, scenario)
     assert len(live_keys()) == 2
