@@ -78,6 +78,17 @@ def render(data: dict[str, Any], output: str) -> str:
     return render_markdown(data) if output == "markdown" else render_text(data)
 
 
+def _write_through(path: str, write: Callable[[TextIO], object]) -> None:
+    """-o naming something that is not a regular file (`-o /dev/null`, a named pipe): there is no
+    old file to keep whole, and renaming a temporary file onto it would put a regular file in its
+    place (as root, /dev/null itself), so it is opened and written like stdout."""
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            write(stream)
+    except OSError as error:
+        raise CommandError(f"{path}: cannot write the access matrix: {error.strerror or error}", EXIT_INVALID) from None
+
+
 def _emit(args: argparse.Namespace, write: Callable[[TextIO], object]) -> None:
     if args.output_path in (None, "-"):
         try:
@@ -87,6 +98,9 @@ def _emit(args: argparse.Namespace, write: Callable[[TextIO], object]) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     target = Path(args.output_path)
+    if target.exists() and not target.is_file():  # /dev/null, a FIFO: written to, never replaced
+        _write_through(args.output_path, write)
+        return
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
         with partial.open("w", encoding="utf-8") as stream:

@@ -4,6 +4,8 @@ kind; changes between states are the cells whose outcome differs; the command's 
 
 from __future__ import annotations
 
+import os
+
 import json
 from pathlib import Path
 
@@ -149,3 +151,22 @@ def build_args(argv: list[str]):
     from orchestrator.cli import build_parser
 
     return build_parser().parse_args(argv)
+
+
+def test_output_to_a_named_pipe_writes_through_it_and_leaves_it_a_pipe(tmp_path: Path) -> None:
+    """`-o /dev/null` (the bench's) or a FIFO: written to like stdout; renaming the temporary file
+    onto it, as for a regular file, would put a regular file in its place (as root, /dev/null's)."""
+    import json
+    import stat
+    import threading
+
+    pipe = tmp_path / "matrix.pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    assert main(["access", str(SEED), "--output", "json", "-o", str(pipe)]) == 0
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert json.loads(received[0])["states"]
+    assert not list(tmp_path.glob(".*.partial"))
