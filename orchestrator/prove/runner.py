@@ -124,13 +124,15 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
 
 
 #: --parallel's default on an endpoint and on real AWS. Each worker observes at most every 0.25 s
-#: (assertions.FIRST_WAIT) and waits for each answer, so 32 make at most ~128 requests a second:
-#: under 3% of the lowest default of the quota that KMS's symmetric cryptographic operations share
-#: (5,500 a second per account and Region; KMS Developer Guide, "Request quotas",
-#: https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html), shared with
-#: every other caller there. The principals' sts:AssumeRole calls are made before the pool, one at
-#: a time. botocore's standard retry mode backs off from any ThrottlingException that other
-#: traffic, or a state whose every expectation calls one lower-quota operation, causes. Why not 8:
+#: (assertions.FIRST_WAIT) and waits for each answer, so 32 make at most ~128 requests a second,
+#: against the defaults of KMS Developer Guide, "Request quotas"
+#: (https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html), per account and
+#: Region and shared with every other caller there: ~1% of the symmetric cryptographic operations'
+#: shared 10,000/s, an eighth of the RSA and ECC ones' 1,000/s, under a tenth of DescribeKey's
+#: 2,000/s; the grant operations (50/s) change the world and are proved alone (`batches`). The
+#: principals' role sessions are made before the pool, one at a time; STS publishes no AssumeRole
+#: quota, and a state of sts:AssumeRole expectations is the one case to watch. botocore's standard
+#: retry mode backs off from any ThrottlingException that other traffic causes. Why not 8:
 #: a state's confirmations (3 observations each, ~0.8 s) are paid N/workers times after the slowest
 #: expectation settles; on `serve --propagation-delay 5` 200 expectations took 3.2x the time of
 #: one with 8 workers, 1.6x with 32 (bench/settle.py).
