@@ -53,6 +53,43 @@ def _foreign_keys_target(figure: dict[str, Any] | None) -> list[str]:
             f"{figure['ratio']:.2f}x | {'yes' if figure['ratio'] <= 1.10 else 'no'} |"]
 
 
+#: Why a target is missed, for each figure that can miss one: what its time goes to (measured
+#: with cProfile and -X importtime when the figure was added; issue 14's closing note has the runs).
+WHY = {
+    "seed": "the seed makes 69 API calls against the script's 13 (preflight's reads, a read before every"
+            " write, access-key bookkeeping, the re-read between states, admin's read), each ~1.3 ms in-process"
+            " with the gate, and imports ~0.1 s more of its own (half of it pydantic building the scenario"
+            " models' schemas); the floor validates nothing and checks no call",
+    "simulate": "a good part of it is the process starting (Python and the engine's imports); the rest is"
+                " reading and preparing 2,000 distinct documents once each (authz/simulate.py); the figure"
+                " swings ~15% from run to run on this machine, across the target",
+    "access": "300,000 decisions at the engine's typical rate are ~2.5 s of it; the rest is building each"
+              " cell's request and context and recording its answer (analysis/access.py)",
+    "serve": "per request the gate finds the caller in moto's backends (World.identity_for_access_key walks"
+             " every user of every account) and builds the request context before deciding; an index by"
+             " access key id, dropped on IAM changes, is the next lever",
+    "total": "the settle figure's pooled runs (~45 s, alone by design: the pool keeps serve busy) and the"
+             " throughput figure (~25 s) are new; the serial settle runs (~3 min) overlap the later figures;"
+             " making 2,000 foreign keys for the account-size figure is ~1 minute of set-up",
+}
+
+
+def _whys(results: dict[str, Any]) -> list[str]:
+    """One line per missed target: why."""
+    engine, access = results["engine"], results.get("access")
+    missed = {
+        "seed": results["seed"]["ratio"] > 1.0,
+        "simulate": engine.get("simulate_2k_distinct_s", 0) >= 0.25,
+        "access": access is not None and access["seconds"] >= 10,
+        "serve": "serve_throughput" in results and results["serve_throughput"]["cost"] > 0.15,
+        "total": results["total_s"] >= 300,
+    }
+    names = {"seed": "seed ratio", "simulate": "simulate, 2,000 distinct", "access": "access matrix",
+             "serve": "serve's gate", "total": "the bench's time"}
+    lines = [f"- {names[key]}: {WHY[key]}." for key, miss in missed.items() if miss]
+    return ["## Missed targets, and why", "", *lines, ""] if lines else []
+
+
 def _settle_target(figure: dict[str, Any] | None) -> list[str]:
     if figure is None:
         return []
@@ -183,7 +220,7 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         f"botocore {machine['botocore']}, moto {machine['moto']}, pydantic {machine['pydantic']}, deepdiff {machine['deepdiff']}, "
         f"PyYAML {machine['PyYAML']}. Each figure is a median of {results['runs']} runs.",
         "",
-        *_targets(results), "", *_seed(results["seed"]), "", *_api(results["api"]), "", *_scale(results), "",
+        *_targets(results), "", *_whys(results), *_seed(results["seed"]), "", *_api(results["api"]), "", *_scale(results), "",
         *scenario_lines(results["scenarios"]), "",
         "## Engine",
         "",
