@@ -64,16 +64,3 @@ def measure(root: Path, whole_process: Callable[..., dict[str, float]], runs: in
             "ratio": crowded_s / empty_s,
             "empty_inner_s": statistics.median(run["inner"] for run in timings["empty"]),
             "crowded_inner_s": statistics.median(run["inner"] for run in timings["crowded"])}
-
-
-def main() -> None:
-    """Only this figure: `python -m bench.foreign_keys`."""
-    import json
-
-    from bench.run import ROOT, whole_process
-
-    print(json.dumps(measure(ROOT, whole_process), indent=2))
-
-
-if __name__ == "__main__":
-    main()
