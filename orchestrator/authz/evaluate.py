@@ -351,13 +351,13 @@ def _no_key_policy(run: _Run) -> Decision:
 
 def _kms(run: _Run) -> Decision:
     request, cross = run.request, run.cross_account
+    role: list[Hit] = []
     if not cross:
         own = run.named(_OWN)
         if own:
             return run.decide(ALLOWED, "key-policy", own,
                               f"{request.action} is allowed by {run.grants(own, relative=True)}")
-    role = [] if cross else run.named((ROLE,))
-    if not cross:
+        role = run.named((ROLE,))  # only when the key policy does not name the caller itself
         if role and run.boundary_ok():
             return _allowed_by_role(run, role, "key-policy")
     if run.resource and run.identity_ok() and run.boundary_ok():
