@@ -52,7 +52,7 @@ def in_process_seconds(doc: dict[str, Any], folder: Path, runs: int = 3) -> dict
     """Median seconds of `access_matrix` over the generated scenario (loading excluded, each run
     with the engine's decision memo empty)."""
     from orchestrator.analysis.access import access_matrix
-    from orchestrator.authz.evaluate import forget_decisions
+    from orchestrator.authz.engine.evaluate import forget_decisions
     from orchestrator.loader import load_scenario
 
     path = folder / "access-in-process.yaml"

@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any, Callable
 
-from orchestrator.authz.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
 
 ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

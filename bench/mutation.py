@@ -12,7 +12,7 @@ from typing import Any
 
 def in_process(path: Path, runs: int) -> tuple[float, Any]:
     from orchestrator.analysis.mutate import mutation_report
-    from orchestrator.authz.evaluate import forget_decisions
+    from orchestrator.authz.engine.evaluate import forget_decisions
     from orchestrator.loader import load_scenario
 
     loaded = load_scenario(path)

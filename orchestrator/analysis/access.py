@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.analysis.offline import OfflineEngine, offline_context
-from orchestrator.authz.inputs import StatementRef
+from orchestrator.authz.engine.inputs import StatementRef
 from orchestrator.loader.key_checks import _usage_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 from orchestrator.prove.calls import CallSpec, PreparationFailed

@@ -19,7 +19,7 @@ from typing import Any
 
 from orchestrator.analysis.access import AccessMatrix, Cell, Column, StateMatrix, cell_decider, changes, columns, principals
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes
-from orchestrator.authz.gate import Gate
+from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.world import ObjectInfo
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.desired_world import DesiredWorld

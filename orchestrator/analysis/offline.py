@@ -17,8 +17,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.transport import Transport
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.transport import Transport
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import MESSAGE, algorithm_of
 from orchestrator.prove.calls import CallSpec, Probes, call_for

@@ -37,8 +37,8 @@ results of earlier lines have already been printed.  This module imports
 nothing heavy (no boto3/moto/pydantic) so that start-up stays fast.
 
 Each distinct policy text is parsed once per run: the parsed mapping is
-checked (:func:`~orchestrator.authz.validation.policy_problems`) and compiled
-(:func:`~orchestrator.authz.documents.compile_text`) from the same parse, and
+checked (:func:`~orchestrator.authz.engine.validation.policy_problems`) and compiled
+(:func:`~orchestrator.authz.engine.documents.compile_text`) from the same parse, and
 the verdict is remembered for the lines that repeat it (a :class:`Prepared`).
 """
 from __future__ import annotations
@@ -48,12 +48,12 @@ import re
 from collections.abc import Mapping
 from typing import Any, Iterator, TextIO
 
-from .documents import PolicyError, compile_text, load_document
-from .evaluate import evaluate, side_decisions
-from .inputs import Decision, PolicyInputs, PolicySource, StatementRef
-from .positions import statement_positions
-from .request import Principal, Request
-from .validation import policy_problems
+from orchestrator.authz.engine.documents import PolicyError, compile_text, load_document
+from orchestrator.authz.engine.evaluate import evaluate, side_decisions
+from orchestrator.authz.engine.inputs import Decision, PolicyInputs, PolicySource, StatementRef
+from orchestrator.authz.engine.positions import statement_positions
+from orchestrator.authz.engine.request import Principal, Request
+from orchestrator.authz.engine.validation import policy_problems
 
 __all__ = ["run", "simulate_document", "InputError", "Prepared"]
 

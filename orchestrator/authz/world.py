@@ -1,28 +1,23 @@
-"""Read-only facade over moto's in-process state, for the authorization gate.
+"""The world the gate reads: what AWS's authorization layer knows when it decides a request.
 
-The gate decides requests *before* moto runs them, so it needs the same facts
-AWS's authorization layer would have: who owns an access key, which policies
-apply to that identity (IAM User Guide, "Policy evaluation logic" and
-"Identity-based policies and resource-based policies"), the key policy, state
-and grants of a KMS key (AWS KMS Developer Guide, "Key policies", "Grants in
-AWS KMS", "Key states of AWS KMS keys"), the encryption settings of a DynamoDB
-table ("DynamoDB encryption at rest") and the policy and default encryption of
-an S3 bucket ("Setting default server-side encryption behavior for Amazon S3
-buckets").
+The gate decides requests *before* the backend runs them, so it needs the same facts AWS's
+authorization layer would have: who owns an access key, which policies apply to that identity
+(IAM User Guide, "Policy evaluation logic" and "Identity-based policies and resource-based
+policies"), the key policy, state and grants of a KMS key (AWS KMS Developer Guide, "Key policies",
+"Grants in AWS KMS", "Key states of AWS KMS keys"), the encryption settings of a DynamoDB table
+("DynamoDB encryption at rest") and the policy and default encryption of an S3 bucket.
 
-Nothing here caches: every call re-reads moto's backends, so state changed
-between two calls is always seen.  moto is imported lazily inside functions.
+This module declares those facts as records and the reads as the :class:`World` Protocol. Its
+implementations live where their data does: moto's in-process state in
+``orchestrator/backends/moto_world.py`` (and its lagging view under ``serve``,
+``backends/lagging_world.py``), a scenario's desired state in ``prove/desired_world.py``.
 """
 from __future__ import annotations
 
-import base64
-import functools
-import json
-import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Mapping, Protocol
 
-from .request import Principal
+from orchestrator.authz.engine.request import Principal
 
 __all__ = [
     "BucketInfo",
@@ -34,6 +29,7 @@ __all__ = [
     "RoleInfo",
     "TableInfo",
     "World",
+    "DEFAULT_ACCOUNT",
 ]
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -150,408 +146,29 @@ class ObjectInfo:
     bucket_key_enabled: bool = False
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() == "true"
+class World(Protocol):
+    """The reads the gate and the service authorizers make (every implementation answers all)."""
 
+    def account_for_access_key(self, access_key_id: str | None) -> str: ...
 
-def _items(mapping: Any) -> list[tuple[Any, Any]]:
-    """Snapshot of a dict's items without triggering moto's lazy backend creation."""
-    return list(dict.items(mapping))
+    def identity_for_access_key(self, access_key_id: str | None) -> Identity | None: ...
 
+    def identity_for_arn(self, principal_arn: str) -> Identity | None: ...
 
-def _default_document(policy: Any) -> str:
-    for version in getattr(policy, "versions", []):
-        if getattr(version, "is_default", False):
-            return str(version.document)
-    versions = getattr(policy, "versions", [])
-    return str(versions[-1].document) if versions else "{}"
+    def identity_policies(self, identity: Identity) -> list[PolicyDoc]: ...
 
+    def permissions_boundary(self, identity: Identity) -> PolicyDoc | None: ...
 
-def _tag_map(tags: Iterable[Mapping[str, str]] | None, key: str, value: str) -> dict[str, str]:
-    return {tag[key]: tag[value] for tag in tags or () if key in tag}
+    def managed_policy_document(self, account: str, arn: str) -> str | None: ...
 
+    def role(self, role_arn: str) -> RoleInfo | None: ...
 
-def bundled_policy(name: str) -> dict[str, Any] | None:
-    """One policy from moto's bundled copy of the AWS managed policies (a fresh copy each call)."""
-    text = _bundled_text(name)
-    return None if text is None else dict(json.loads(text))
+    def kms_key(self, key_ref: str | None, region: str, account: str) -> KeyInfo | None: ...
 
+    def kms_key_from_ciphertext(self, blob: bytes | str | None, region: str, account: str) -> KeyInfo | None: ...
 
-@functools.lru_cache(maxsize=1024)
-def _bundled_text(name: str) -> str | None:
-    """Found without parsing all of the bundle (json.loads of it costs ~0.12 s, a tenth of a seed
-    run), once per name: the search scans megabytes. Top-level entries are written
-    `\n "Name":{`, which nothing nested in the bundle can match."""
-    from moto.iam.aws_managed_policies import aws_managed_policies_data as bundle
+    def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None: ...
 
-    start = bundle.find(f'\n "{name}":{{')
-    if start < 0:
-        return None
-    value, _ = json.JSONDecoder().raw_decode(bundle, bundle.index("{", start))
-    return json.dumps(value)
+    def bucket(self, name: str | None) -> BucketInfo | None: ...
 
-
-def bundled_managed_policy(arn: str) -> str | None:
-    """Document of an AWS managed policy from moto's bundled copy, loaded or not.
-
-    moto only instantiates AWS managed policies when
-    ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``; the data ships either way.
-    """
-    prefix = "arn:aws:iam::aws:policy/"
-    if not arn.startswith(prefix):
-        return None
-    data = bundled_policy(arn.rsplit("/", 1)[-1])
-    return None if data is None else json.dumps(data.get("Document"))
-
-
-class World:
-    """Typed, uncached view of moto's IAM, STS, KMS, DynamoDB and S3 backends."""
-
-    # ---- accounts and backends -------------------------------------------------
-
-    @staticmethod
-    def _backends(service: str) -> Any:
-        from moto.backends import get_backend
-
-        return get_backend(service)  # type: ignore[call-overload]
-
-    def _iam_accounts(self) -> Iterator[tuple[str, Any]]:
-        for account_id, per_account in _items(self._backends("iam")):
-            backend = dict.get(per_account, _PARTITION)
-            if backend is not None:
-                yield account_id, backend
-
-    def iam_backend(self, account: str) -> Any | None:
-        for account_id, backend in self._iam_accounts():
-            if account_id == account:
-                return backend
-        return None
-
-    def account_for_access_key(self, access_key_id: str | None) -> str:
-        """The account moto serves a request in (same order as moto's responses)."""
-        if "MOTO_ACCOUNT_ID" in os.environ:
-            return os.environ["MOTO_ACCOUNT_ID"]
-        for account_id, backend in self._iam_accounts():
-            if access_key_id and access_key_id in backend.access_keys:
-                return str(account_id)
-        return DEFAULT_ACCOUNT
-
-    # ---- identities --------------------------------------------------------------
-
-    def identity_for_access_key(self, access_key_id: str | None) -> Identity | None:
-        """The IAM user or assumed-role session owning ``access_key_id``, if any."""
-        if not access_key_id:
-            return None
-        for account_id, backend in self._iam_accounts():
-            for user in list(backend.users.values()):
-                if any(k.access_key_id == access_key_id for k in user.access_keys):
-                    return self._user_identity(user, access_key_id)
-            key = backend.access_keys.get(access_key_id)
-            if key is not None and getattr(key, "role_arn", None):
-                return self._session_identity(account_id, access_key_id)
-        return None
-
-    def identity_for_arn(self, principal_arn: str) -> Identity | None:
-        """The IAM user, or the latest role session, with this ARN (to predict, without credentials)."""
-        if ":assumed-role/" in principal_arn:
-            return self._session_for_arn(principal_arn)
-        for _account_id, backend in self._iam_accounts():
-            for user in list(backend.users.values()):
-                if user.arn == principal_arn:
-                    return self._user_identity(user, None)
-        return None
-
-    def _user_identity(self, user: Any, access_key_id: str | None) -> Identity:
-        backend = self.iam_backend(user.account_id)
-        tags = backend.tagger.list_tags_for_resource(user.arn)["Tags"] if backend else []
-        principal = Principal(
-            arn=user.arn,
-            account=user.account_id,
-            type="User",
-            username=user.name,
-            userid=user.id,
-            tags=_tag_map(tags, "Key", "Value"),
-        )
-        return Identity(principal, user.account_id, user_name=user.name,
-                        access_key_id=access_key_id)
-
-    def _session_identity(self, account_id: str, access_key_id: str) -> Identity | None:
-        for _acct, per_account in _items(self._backends("sts")):
-            backend = dict.get(per_account, _PARTITION)
-            found = backend and backend.get_assumed_role_from_access_key(access_key_id)
-            if found:
-                return self._session(found, account_id, access_key_id)
-        return None
-
-    def _session_for_arn(self, session_arn: str) -> Identity | None:
-        for account_id, per_account in _items(self._backends("sts")):
-            backend = dict.get(per_account, _PARTITION)
-            for found in reversed(list(getattr(backend, "assumed_roles", []) or [])):
-                if found.arn == session_arn:
-                    return self._session(found, str(account_id), found.access_key_id)
-        return None
-
-    def _session(self, found: Any, account_id: str, access_key_id: str | None) -> Identity:
-        """A role session: aws:userid is ROLEID:SESSION, aws:PrincipalArn the role ARN, and the
-        role's tags are the session's principal tags (IAM User Guide, "AWS global condition
-        context keys": aws:PrincipalTag "for a role session, the tags attached to the role")."""
-        role = self.role(found.role_arn)
-        principal = Principal(arn=found.arn, account=account_id, type="AssumedRole",
-                              userid=found.user_id, role_arn=found.role_arn,
-                              tags=dict(role.tags) if role is not None else {})
-        return Identity(principal, account_id, role_arn=found.role_arn, access_key_id=access_key_id)
-
-    # ---- identity-based policies -------------------------------------------------
-
-    def identity_policies(self, identity: Identity) -> list[PolicyDoc]:
-        """Inline and attached policies of the user, its groups, or the session's role."""
-        backend = self.iam_backend(identity.account)
-        if backend is None:
-            return []
-        if identity.user_name is not None:
-            return self._user_policies(backend, identity.user_name)
-        if identity.role_arn is not None:
-            role = self._role(backend, identity.role_arn)
-            return [] if role is None else self._holder_policies(role, "role")
-        return []
-
-    def _user_policies(self, backend: Any, user_name: str) -> list[PolicyDoc]:
-        user = backend.users.get(user_name)
-        if user is None:
-            return []
-        docs = self._holder_policies(user, "user")
-        for group in list(backend.groups.values()):
-            if user in group.users:
-                docs.extend(self._holder_policies(group, f"group {group.name}"))
-        return docs
-
-    @staticmethod
-    def _holder_policies(holder: Any, label: str) -> list[PolicyDoc]:
-        docs = [PolicyDoc("identity", f"{label} inline {name}", str(doc))
-                for name, doc in dict(holder.policies).items()]
-        docs.extend(PolicyDoc("identity", arn, _default_document(policy))
-                    for arn, policy in dict(holder.managed_policies).items())
-        return docs
-
-    def role(self, role_arn: str) -> RoleInfo | None:
-        """The role with this ARN (path included), in the account the ARN names."""
-        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
-        backend = self.iam_backend(account)
-        role = None if backend is None else self._role(backend, role_arn)
-        if role is None:
-            return None
-        tags = _tag_map(getattr(role, "tags", None) or [], "Key", "Value")  # moto keeps a role's tags on the role
-        return RoleInfo(role.name, role.arn, account, str(role.id), str(role.assume_role_policy_document or "{}"), tags)
-
-    @staticmethod
-    def _role(backend: Any, role_arn: str) -> Any | None:
-        for role in list(backend.roles.values()):
-            if role.arn == role_arn:
-                return role
-        return None
-
-    def permissions_boundary(self, identity: Identity) -> PolicyDoc | None:
-        """The identity's permissions boundary, when moto stores one.
-
-        moto 5.2 stores boundaries on roles only (no PutUserPermissionsBoundary);
-        a ``permissions_boundary_arn`` on a user is honoured if present.
-        """
-        backend = self.iam_backend(identity.account)
-        if backend is None:
-            return None
-        holder: Any = None
-        if identity.user_name is not None:
-            holder = backend.users.get(identity.user_name)
-        elif identity.role_arn is not None:
-            holder = self._role(backend, identity.role_arn)
-        arn = getattr(holder, "permissions_boundary_arn", None)
-        if not arn:
-            return None
-        document = self.managed_policy_document(identity.account, arn)
-        return None if document is None else PolicyDoc("boundary", arn, document)
-
-    def managed_policy_document(self, account: str, arn: str) -> str | None:
-        """Default version of a managed policy, falling back to moto's bundled AWS data."""
-        backend = self.iam_backend(account)
-        policy = backend.managed_policies.get(arn) if backend is not None else None
-        if policy is not None:
-            return _default_document(policy)
-        return bundled_managed_policy(arn)
-
-    # ---- KMS ---------------------------------------------------------------------
-
-    def _kms_backend(self, account: str, region: str) -> Any | None:
-        per_account = dict.get(self._backends("kms"), account)
-        return None if per_account is None else dict.get(per_account, region)
-
-    def kms_key(self, key_ref: str | None, region: str, account: str) -> KeyInfo | None:
-        """A key by key id, key ARN, alias name or alias ARN (the ARN's account/region win)."""
-        if not key_ref:
-            return None
-        if key_ref.startswith("arn:"):
-            parts = key_ref.split(":")
-            region, account = parts[3] or region, parts[4] or account
-        backend = self._kms_backend(account, region)
-        if backend is None:
-            return None
-        key = backend.keys.get(self._raw_key_id(backend, key_ref))
-        return None if key is None else self._key_info(backend, key)
-
-    @staticmethod
-    def _raw_key_id(backend: Any, key_ref: str) -> str:
-        ref = key_ref
-        if ref.startswith("arn:") and ":alias/" in ref:
-            ref = "alias/" + ref.split(":alias/", 1)[1]
-        if ref.startswith("arn:") and ":key/" in ref:
-            return ref.split(":key/", 1)[1]
-        if ref.startswith("alias/"):
-            for key in list(backend.keys.values()):
-                if ref in key.aliases:
-                    return str(key.id)
-            return ""
-        return ref
-
-    def kms_key_from_ciphertext(self, blob: bytes | str | None, region: str,
-                                account: str) -> KeyInfo | None:
-        """The key a moto ciphertext blob was made under (moto embeds the 36-char key id)."""
-        raw = self._blob_bytes(blob)
-        if raw is None or len(raw) < 36:
-            return None
-        try:
-            key_id = raw[:36].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        found = self.kms_key(key_id, region, account)
-        if found is not None:
-            return found
-        # a ciphertext of another account's key (a key shared across accounts): key ids are unique
-        for other, _ in _items(self._backends("kms")):
-            if other != account:
-                found = self.kms_key(key_id, region, str(other))
-                if found is not None:
-                    return found
-        return None
-
-    def signature_valid(self, key_ref: str | None, message: bytes | str | None, signature: bytes | str | None,
-                        algorithm: str, region: str, account: str) -> bool | None:
-        """Whether moto's key pair verifies ``signature`` of the RAW ``message`` (None: no such key,
-        or no signature to check), for the gate's answer to Verify (moto 5.2 answers an invalid
-        signature with SignatureValid false; AWS with KMSInvalidSignatureException)."""
-        if not key_ref or not algorithm:
-            return None
-        if key_ref.startswith("arn:"):
-            parts = key_ref.split(":")
-            region, account = parts[3] or region, parts[4] or account
-        backend = self._kms_backend(account, region)
-        key = None if backend is None else backend.keys.get(self._raw_key_id(backend, key_ref))
-        raw_message, raw_signature = self._blob_bytes(message), self._blob_bytes(signature)
-        if key is None or key.key_usage != "SIGN_VERIFY" or not raw_message or not raw_signature:
-            return None
-        try:
-            return bool(key.private_key.verify(raw_message, raw_signature, algorithm))
-        except Exception:  # an algorithm moto refuses: moto answers it itself
-            return None
-
-    @staticmethod
-    def _blob_bytes(blob: bytes | str | None) -> bytes | None:
-        if blob is None:
-            return None
-        if isinstance(blob, (bytes, bytearray)):
-            return bytes(blob)
-        try:
-            return base64.b64decode(blob)
-        except (ValueError, TypeError):
-            return None
-
-    def _key_info(self, backend: Any, key: Any) -> KeyInfo:
-        aliases = tuple(sorted(key.aliases))
-        tags = backend.tagger.list_tags_for_resource(key.id).get("Tags", [])
-        return KeyInfo(
-            key_id=key.id, arn=key.arn, account=key.account_id, region=key.region,
-            policy=str(key.policy or "{}"), state=str(key.key_state), enabled=bool(key.enabled),
-            aws_managed=any(a.startswith("alias/aws/") for a in aliases), aliases=aliases,
-            # moto keeps None for a CreateKey without KeySpec/KeyUsage; AWS defaults them
-            key_spec=str(key.key_spec or "SYMMETRIC_DEFAULT"), key_usage=str(key.key_usage or "ENCRYPT_DECRYPT"),
-            origin=str(key.origin),
-            multi_region=bool(key.multi_region), tags=_tag_map(tags, "TagKey", "TagValue"),
-            grants=tuple(self._grant_info(key, g) for g in list(key.grants.values())),
-        )
-
-    @staticmethod
-    def _grant_info(key: Any, grant: Any) -> GrantInfo:
-        constraints = grant.constraints or {}
-        return GrantInfo(
-            grant_id=str(grant.id), name=str(grant.name or ""),
-            grantee_principal=str(grant.grantee_principal),
-            operations=tuple(grant.operations or ()), key_arn=str(key.arn),
-            encryption_context_equals=constraints.get("EncryptionContextEquals"),
-            encryption_context_subset=constraints.get("EncryptionContextSubset"),
-        )
-
-    # ---- DynamoDB ----------------------------------------------------------------
-
-    def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
-        """A DynamoDB table by name or ARN."""
-        if not name_or_arn:
-            return None
-        if name_or_arn.startswith("arn:"):
-            parts = name_or_arn.split(":")
-            region, account = parts[3], parts[4]
-            name_or_arn = parts[5].split("/")[1]
-        per_account = dict.get(self._backends("dynamodb"), account)
-        backend = None if per_account is None else dict.get(per_account, region)
-        table = None if backend is None else backend.tables.get(name_or_arn)
-        return None if table is None else self._table_info(backend, table)
-
-    @staticmethod
-    def _table_info(backend: Any, table: Any) -> TableInfo:
-        sse = table.sse_specification or {}
-        key_ref = sse.get("KMSMasterKeyId") if _truthy(sse.get("Enabled")) else None
-        policy = backend.resource_policies.get(table.table_arn)
-        return TableInfo(
-            name=table.name, arn=table.table_arn, account=table.account_id,
-            region=table.region_name, hash_key=table.hash_key_attr,
-            range_key=table.range_key_attr, kms_key_ref=key_ref,
-            resource_policy=None if policy is None else str(policy.policy_doc),
-            tags=_tag_map(table.tags, "Key", "Value"),
-        )
-
-    # ---- S3 ----------------------------------------------------------------------
-
-    def _s3_backend_for(self, bucket: str) -> Any | None:
-        backends = self._backends("s3")
-        located = backends.bucket_accounts.get(bucket)
-        if located is None:
-            return None
-        partition, account = located
-        per_account = dict.get(backends, account)
-        return None if per_account is None else dict.get(per_account, partition)
-
-    def bucket(self, name: str | None) -> BucketInfo | None:
-        """A bucket with its policy and default encryption rule."""
-        backend = self._s3_backend_for(name) if name else None
-        found = None if backend is None else backend.buckets.get(name)
-        if found is None:
-            return None
-        rule = (found.encryption or {}).get("Rule") or {}
-        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
-        return BucketInfo(
-            name=found.name, arn=found.arn, account=found.account_id,
-            region=found.region_name,
-            policy=None if found.policy is None else found.policy.decode("utf-8"),
-            sse_algorithm=default.get("SSEAlgorithm"), kms_key_id=default.get("KMSMasterKeyID"),
-            bucket_key_enabled=_truthy(rule.get("BucketKeyEnabled")),
-        )
-
-    def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None:
-        """The current version of an object, with its SSE settings."""
-        backend = self._s3_backend_for(bucket) if bucket else None
-        found = backend.buckets.get(bucket) if backend is not None else None
-        if found is None or not key or key not in found.keys:
-            return None
-        obj = found.keys[key]
-        return ObjectInfo(
-            bucket=str(bucket), key=key, arn=f"arn:aws:s3:::{bucket}/{key}",
-            sse_algorithm=obj.encryption, kms_key_id=obj.kms_key_id,
-            bucket_key_enabled=_truthy(obj.bucket_key_enabled),
-        )
+    def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None: ...

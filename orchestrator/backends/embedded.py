@@ -49,10 +49,11 @@ class EmbeddedBackend(Backend):
     def _start_gate(self) -> None:
         """Gate every boto3 client made while this backend lives, ours and the caller's own,
         as moto's mock patches every client: scenario principals meet AWS's allow and deny."""
-        from orchestrator.authz.gate import Gate
-        from orchestrator.authz.hooks import install_global_gate
+        from orchestrator.authz.gate.core import Gate
+        from orchestrator.backends.moto_world import MotoWorld
+        from orchestrator.authz.gate.hooks import install_global_gate
 
-        self.gate = Gate(self.region, admin_arn=self._admin_arn)
+        self.gate = Gate(self.region, MotoWorld(), admin_arn=self._admin_arn)
         self._gate_handle = install_global_gate(self.gate)
 
     def identity(self) -> dict[str, str]:

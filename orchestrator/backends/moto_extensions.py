@@ -102,7 +102,7 @@ def ensure_managed_policy(account: str, arn: str) -> None:
     backend = get_backend("iam")[account]["global"]
     if not arn.startswith(AWS_POLICY_PREFIX) or arn in backend.managed_policies:
         return
-    from orchestrator.authz.world import bundled_policy
+    from orchestrator.backends.moto_world import bundled_policy
 
     name = arn.rpartition("/")[2]
     data = bundled_policy(name)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from orchestrator.authz.propagation import Propagation
+    from orchestrator.authz.gate.propagation import Propagation
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -52,15 +52,17 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     lagging world (orchestrator/authz/propagation.py) and every response announces the lag."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
-    from orchestrator.authz.gate import Gate
-    from orchestrator.authz.propagation import LaggingWorld, Propagation
-    from orchestrator.authz.wsgi import GateMiddleware
+    from orchestrator.authz.gate.core import Gate
+    from orchestrator.authz.gate.propagation import Propagation
+    from orchestrator.backends.lagging_world import LaggingWorld
+    from orchestrator.backends.moto_world import MotoWorld
+    from orchestrator.authz.gate.wsgi import GateMiddleware
     from orchestrator.backends import moto_cloudformation
     from orchestrator.backends.moto_extensions import served_policy_loader
 
     moto_cloudformation.install()
     propagation = propagation or Propagation()
-    gate = Gate(region, world=LaggingWorld(propagation) if propagation.enabled else None)
+    gate = Gate(region, world=LaggingWorld(propagation) if propagation.enabled else MotoWorld())
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,
                                   served_policy_loader(gate.world), propagation)
     return RequestLog(app) if verbose else app

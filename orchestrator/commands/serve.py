@@ -8,7 +8,7 @@ import sys
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestrator.authz.propagation import Propagation
+    from orchestrator.authz.gate.propagation import Propagation
     from orchestrator.backends.serve import serve
 
     propagation = Propagation(getattr(args, "propagation_delay", 0.0) or 0.0,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any, Iterator, NamedTuple
 
-from orchestrator.authz.transport import Transport, transport_headers
+from orchestrator.authz.gate.transport import Transport, transport_headers
 from orchestrator.prove.asymmetric_calls import VERIFICATION_CODES, VerificationFailed, admin_kms
 from orchestrator.prove.calls import CallSpec
 from orchestrator.prove.s3_calls import HEAD_OPERATIONS

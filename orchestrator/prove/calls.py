@@ -15,7 +15,7 @@ from typing import Any
 
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.resources.context import Context
-from orchestrator.authz.transport import Transport
+from orchestrator.authz.gate.transport import Transport
 from orchestrator.prove.asymmetric_calls import Unprepared, admin_kms, asymmetric_params, is_asymmetric_call
 from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
 from orchestrator.resources.items import to_attribute_values

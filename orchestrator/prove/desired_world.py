@@ -1,6 +1,6 @@
 """The world as the scenario says it is, for the engine's predictions where moto's world is not at
 hand: on an endpoint and on real AWS. The gate reads it through the same methods as its moto
-facade (orchestrator.authz.world.World), so a prediction there is what the gate would decide if
+Protocol (orchestrator.authz.world.World), so a prediction there is what the gate would decide if
 the world matched the desired state; where AWS answers otherwise, the report shows a model gap.
 
 Built from the resolved desired properties the reconcilers compute, with the ARNs learnt while
@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.authz.request import Principal
+from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc, RoleInfo,
-                                      TableInfo, bundled_managed_policy)
+                                      TableInfo)
+from orchestrator.backends.moto_world import BundledPolicies
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import Context
 from orchestrator.resources.dynamodb_table import DynamoDBTable
@@ -42,6 +43,7 @@ class DesiredWorld:
         # What the gate reads is computed once per world: the world is made after its state is
         # applied (runner.predictor) or for one analysis, and an access matrix asks it 10^5 times.
         self._memo: dict[tuple[str, Any], Any] = {}
+        self._bundled = BundledPolicies()  # AWS managed policies' documents, found once per name
 
     def properties(self, reconciler: Any, section: str, name: str) -> dict[str, Any] | None:
         """What the gate reads of one entity: its reconciler's desired properties. None stands for
@@ -144,7 +146,7 @@ class DesiredWorld:
     def managed_policy_document(self, account: str, arn: str) -> str | None:
         if arn in self._customer:
             return json.dumps(self._customer[arn])
-        return bundled_managed_policy(arn)
+        return self._bundled.document(arn)
 
     def permissions_boundary(self, identity: Identity) -> PolicyDoc | None:
         access = (self._role_access.get(identity.role_arn) if identity.role_arn is not None

@@ -339,7 +339,7 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
     gate = getattr(ctx.backend, "gate", None)
     if gate is not None:
         return gate
-    from orchestrator.authz.gate import Gate
+    from orchestrator.authz.gate.core import Gate
     from orchestrator.prove.desired_world import DesiredWorld
 
     return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts, contextual))

@@ -25,7 +25,7 @@ from orchestrator.reconcile.widening import Enclosing, access_widens, widens
 
 if TYPE_CHECKING:
     from orchestrator.analysis.access import Cell, StateMatrix
-    from orchestrator.authz.inputs import StatementRef
+    from orchestrator.authz.engine.inputs import StatementRef
 
 ADDED = ("dictionary_item_added", "iterable_item_added", "attribute_added")
 REMOVED = ("dictionary_item_removed", "iterable_item_removed", "attribute_removed")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.authz.caller import caller_principal, is_root, principal_arn
+from orchestrator.authz.gate.caller import caller_principal, is_root, principal_arn
 from orchestrator.resources.context import Context
 
 __all__ = ["MANAGEMENT_SID", "MANAGEMENT_ACTIONS", "GUARD_ACTIONS", "LockoutError", "principal_arn",
@@ -101,8 +101,8 @@ def guard_policy(ctx: Context, name: str, policy: dict[str, Any], mode: str) -> 
 
 
 def check_lockout(ctx: Context, name: str, policy: dict[str, Any], caller: str) -> None:
-    from orchestrator.authz.evaluate import PolicyInputs, PolicySource, evaluate
-    from orchestrator.authz.request import Request
+    from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, evaluate
+    from orchestrator.authz.engine.request import Request
 
     account = ctx.account
     resource = ctx.known.get(f"key:{name}", f"arn:aws:kms:{ctx.region}:{account}:key/new")

@@ -15,12 +15,13 @@ import yaml
 from bench.access import scenario
 from orchestrator.analysis.access import Cell, access_matrix, cell_decider
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes, offline_context
-from orchestrator.authz.evaluate import forget_decisions
-from orchestrator.authz.gate import Gate
+from orchestrator.authz.engine.evaluate import forget_decisions
+from orchestrator.authz.gate.core import Gate
 from orchestrator.loader import load_scenario
 from orchestrator.model.scenario import DesiredState
 from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.resources.context import Context
+from orchestrator.backends.moto_world import MotoWorld
 
 #: A key-state denial quotes the service's error, whose request id is new for every call.
 REQUEST_ID = re.compile(r"Request ID: [0-9a-f-]{36}")
@@ -63,6 +64,6 @@ def test_every_sampled_cell_is_what_an_uncached_gate_decides(tmp_path: Path) -> 
 
 def test_the_gate_plans_nothing_over_a_world_without_fixed_answers() -> None:
     """moto's world (authz/world.py) changes with every call: the gate keeps no memo over it."""
-    gate = Gate("us-east-1")
+    gate = Gate("us-east-1", MotoWorld())
     assert getattr(gate.world, "answers_version", None) is None
     assert gate._static() is None

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.gate import Gate
+from orchestrator.authz.gate.core import Gate
 from orchestrator.model.scenario import DesiredState
 from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.resources.context import Context

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orchestrator.authz.propagation import PROPAGATION_HEADER
+from orchestrator.authz.gate.propagation import PROPAGATION_HEADER
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reconcile"))
 from serve_support import served  # noqa: E402

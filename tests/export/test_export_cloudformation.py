@@ -12,7 +12,7 @@ import pytest
 import yaml
 from export_support import cases, exported, loaded
 
-from orchestrator.authz.caller import principal_arn
+from orchestrator.authz.gate.caller import principal_arn
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.export.references import logical_id
 from orchestrator.reconcile.drift import differences

@@ -21,6 +21,7 @@ from orchestrator.prove import asymmetric_calls
 from orchestrator.prove.asymmetric_calls import VerificationFailed, tampered_check, verifies_offline
 from orchestrator.prove.assertions import perform
 from orchestrator.prove.calls import CallSpec
+from orchestrator.backends.moto_world import MotoWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGE = b"orchestrate-signed-message"
@@ -146,10 +147,10 @@ def test_every_spec_moto_offers_is_proved_on_embedded(capsys: pytest.CaptureFixt
 
 def test_every_spec_is_proved_against_serve(capsys: pytest.CaptureFixture[str]) -> None:
     """The same under `orchestrate serve`'s gate, with predictions from the desired state."""
-    from orchestrator.authz.gate import Gate
-    from orchestrator.authz.wsgi import GatedMotoServer
+    from orchestrator.authz.gate.core import Gate
+    from orchestrator.authz.gate.wsgi import GatedMotoServer
 
-    server = GatedMotoServer("127.0.0.1", 0, Gate("us-east-1")).start()
+    server = GatedMotoServer("127.0.0.1", 0, Gate("us-east-1", MotoWorld())).start()
     try:
         code = main(["run", str(SPECS), "--endpoint-url", server.endpoint_url, "--run-id", "specs", "--output", "json"])
         report = json.loads(capsys.readouterr().out)

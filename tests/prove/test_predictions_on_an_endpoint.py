@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
+from orchestrator.backends.moto_world import MotoWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -17,11 +18,11 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    from orchestrator.authz.gate import Gate
-    from orchestrator.authz.wsgi import GatedMotoServer
+    from orchestrator.authz.gate.core import Gate
+    from orchestrator.authz.gate.wsgi import GatedMotoServer
     from orchestrator.backends.moto_extensions import served_policy_loader
 
-    gate = Gate("us-east-1")
+    gate = Gate("us-east-1", MotoWorld())
     server = GatedMotoServer("127.0.0.1", 0, gate, on_verdict=served_policy_loader(gate.world)).start()
     yield server.endpoint_url
     server.stop()

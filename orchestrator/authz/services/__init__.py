@@ -32,7 +32,7 @@ Context = Mapping[str, tuple[str, ...]]
 
 
 class Denial:
-    """How a denied step is worded (see :mod:`orchestrator.authz.errors`)."""
+    """How a denied step is worded (see :mod:`orchestrator.authz.gate.errors`)."""
 
     JSON = "json"                      # IAM wording, AccessDeniedException, HTTP 400
     QUERY = "query"                    # IAM wording, AccessDenied, HTTP 403

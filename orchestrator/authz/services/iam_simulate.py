@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..errors import AwsError
+from orchestrator.authz.gate.errors import AwsError
 from ..simulate import InputError, simulate_document
 from ..world import PolicyDoc, World
 

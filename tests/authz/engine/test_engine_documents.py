@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.documents import PolicyError, get_policy
-from orchestrator.authz.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
-from orchestrator.authz.positions import statement_positions
-from orchestrator.authz.validation import check_policy, policy_problems
+from orchestrator.authz.engine.documents import PolicyError, get_policy
+from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.engine.positions import statement_positions
+from orchestrator.authz.engine.validation import check_policy, policy_problems
 
 USER = Principal(arn="arn:aws:iam::123456789012:user/tester", account="123456789012")
 ALLOW = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}

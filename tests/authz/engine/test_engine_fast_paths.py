@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.conditions import ALL, Condition, _outcome, compile_conditions
-from orchestrator.authz.documents import compile_policy
-from orchestrator.authz.evaluate import PolicyInputs, PolicySource, Principal, Request, StatementRef, evaluate
+from orchestrator.authz.engine.conditions import ALL, Condition, _outcome, compile_conditions
+from orchestrator.authz.engine.documents import compile_policy
+from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, StatementRef, evaluate
 
 ACCOUNT = "123456789012"
 P = Principal(arn=f"arn:aws:iam::{ACCOUNT}:user/tester", account=ACCOUNT)

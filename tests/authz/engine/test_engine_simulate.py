@@ -229,7 +229,7 @@ def test_simulate_document_api() -> None:
 def test_module_imports_nothing_heavy() -> None:
     import subprocess
     import sys
-    code = ("import sys, orchestrator.authz.simulate, orchestrator.authz.evaluate; "
+    code = ("import sys, orchestrator.authz.simulate, orchestrator.authz.engine.evaluate; "
             "bad = [m for m in ('boto3', 'botocore', 'moto', 'pydantic', 'yaml') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

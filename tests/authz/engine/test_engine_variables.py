@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
-from orchestrator.authz.variables import parse_template, resolve
+from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.engine.variables import parse_template, resolve
 
 ACCOUNT = "123456789012"
 USER = Principal(arn=f"arn:aws:iam::{ACCOUNT}:user/alice", account=ACCOUNT, userid="AIDAALICE",

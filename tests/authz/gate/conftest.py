@@ -8,8 +8,9 @@ import pytest
 from gate_scenario import DDB_FULL, REGION, Scenario, encrypted_table, key_policy, user_session
 from moto import mock_aws
 
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.hooks import GateHandler, gated
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.hooks import GateHandler, gated
+from orchestrator.backends.moto_world import MotoWorld
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -24,7 +25,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def handler(aws: None) -> Iterator[GateHandler]:
-    with gated(Gate(REGION)) as found:
+    with gated(Gate(REGION, MotoWorld())) as found:
         yield found
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-from orchestrator.authz.hooks import GateHandler
+from orchestrator.authz.gate.hooks import GateHandler
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

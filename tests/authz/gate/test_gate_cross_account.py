@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from gate_scenario import REGION
 
-from orchestrator.authz.hooks import GateHandler
+from orchestrator.authz.gate.hooks import GateHandler
 
 HOME, PARTNER = "123456789012", "210987654321"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{HOME}:table/orders"

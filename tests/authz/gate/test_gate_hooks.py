@@ -13,15 +13,16 @@ from botocore.exceptions import ClientError
 from botocore.handlers import BUILTIN_HANDLERS
 from gate_scenario import DDB_FULL, REGION, TABLE, TESTER_ARN, encrypted_table, key_policy, user_session
 
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.hooks import install_gate, install_global_gate
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.hooks import install_gate, install_global_gate
+from orchestrator.backends.moto_world import MotoWorld
 
 KEY = {"pk": {"S": "order-1"}}
 
 
 class RecordingGate(Gate):
     def __init__(self, events: list[str]) -> None:
-        super().__init__(REGION)
+        super().__init__(REGION, MotoWorld())
         self.events = events
 
     def check(self, *args: Any, **kwargs: Any) -> Any:
@@ -46,7 +47,7 @@ def test_moto_alone_does_not_enforce_the_key_policy(world: boto3.Session) -> Non
 
 def test_install_on_one_client_and_uninstall(world: boto3.Session) -> None:
     client = world.client("dynamodb")
-    uninstall = install_gate(client, Gate(REGION))
+    uninstall = install_gate(client, Gate(REGION, MotoWorld()))
     with pytest.raises(ClientError):
         client.get_item(TableName=TABLE, Key=KEY)
     uninstall()
@@ -54,7 +55,7 @@ def test_install_on_one_client_and_uninstall(world: boto3.Session) -> None:
 
 
 def test_install_on_session_gates_later_clients(world: boto3.Session) -> None:
-    install_gate(world, Gate(REGION))
+    install_gate(world, Gate(REGION, MotoWorld()))
     with pytest.raises(ClientError):
         world.client("dynamodb").get_item(TableName=TABLE, Key=KEY)
 
@@ -74,7 +75,7 @@ def test_gate_runs_before_moto_before_send(world: boto3.Session) -> None:
 
 def test_global_install_and_uninstall(world: boto3.Session) -> None:
     credentials = world.get_credentials()
-    handle = install_global_gate(Gate(REGION))
+    handle = install_global_gate(Gate(REGION, MotoWorld()))
     session = boto3.Session(aws_access_key_id=credentials.access_key,
                             aws_secret_access_key=credentials.secret_key, region_name=REGION)
     with pytest.raises(ClientError):
@@ -85,7 +86,7 @@ def test_global_install_and_uninstall(world: boto3.Session) -> None:
 
 
 def test_predict_names_the_deciding_layer(world: boto3.Session) -> None:
-    verdict = Gate(REGION).predict(TESTER_ARN, "dynamodb", "GetItem", {"TableName": TABLE, "Key": KEY})
+    verdict = Gate(REGION, MotoWorld()).predict(TESTER_ARN, "dynamodb", "GetItem", {"TableName": TABLE, "Key": KEY})
     assert not verdict.allowed and verdict.layer == "key-policy"
     assert [(s.action, d.decision) for s, d in verdict.steps] == [
         ("dynamodb:GetItem", "allowed"), ("kms:Decrypt", "implicitDeny")]
@@ -94,13 +95,13 @@ def test_predict_names_the_deciding_layer(world: boto3.Session) -> None:
     assert context["kms:EncryptionContext:aws:dynamodb:tableName"] == (TABLE,)
     assert verdict.steps[0][0].context["dynamodb:LeadingKeys"] == ("order-1",)
     with pytest.raises(LookupError):
-        Gate(REGION).predict("arn:aws:iam::123456789012:user/nobody", "dynamodb", "GetItem", {})
+        Gate(REGION, MotoWorld()).predict("arn:aws:iam::123456789012:user/nobody", "dynamodb", "GetItem", {})
 
 
 def test_orchestrator_identity_is_evaluated(world: boto3.Session) -> None:
     """Credentials of no IAM identity are moto's caller, user/moto: decided like any principal,
     its GetItem's kms:Decrypt allowed by the key-policy statement that names it."""
-    verdict = Gate(REGION).check("dynamodb", "GetItem", {"TableName": TABLE, "Key": KEY}, "testing")
+    verdict = Gate(REGION, MotoWorld()).check("dynamodb", "GetItem", {"TableName": TABLE, "Key": KEY}, "testing")
     assert verdict.allowed and verdict.admin
     assert verdict.principal.arn == "arn:aws:iam::123456789012:user/moto"
     decrypt = verdict.steps[1][1]

@@ -19,10 +19,11 @@ from botocore.exceptions import ClientError
 from gate_scenario import (ACCOUNT, ADMIN_ARN, ORCHESTRATOR_ARN, REGION, TABLE, encrypted_table, statement,
                            user_session)
 
-from orchestrator.authz.context import derive_principal_key
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.hooks import GateHandler, gated
+from orchestrator.authz.engine.context import derive_principal_key
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.hooks import GateHandler, gated
 from orchestrator.authz.services import Authorization
+from orchestrator.backends.moto_world import MotoWorld
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -42,7 +43,7 @@ def orchestrator() -> boto3.Session:
 
 @pytest.fixture
 def gate(aws: None) -> Iterator[GateHandler]:
-    with gated(Gate(REGION)) as handler:
+    with gated(Gate(REGION, MotoWorld())) as handler:
         yield handler
 
 
@@ -112,7 +113,7 @@ def test_root_guard_statement_grants_only_the_root(aws: None) -> None:
     AdministratorAccess not named in the policy is denied every guard action it tries."""
     from orchestrator.resources.lockout import management_statement
 
-    with gated(Gate(REGION, admin_arn=ROOT)) as handler:
+    with gated(Gate(REGION, MotoWorld(), admin_arn=ROOT)) as handler:
         key = _key(policy(ADMIN_ONLY, management_statement(ROOT)))
         encrypted_table(orchestrator().client("dynamodb"), key)
         assert handler.verdicts[-1].allowed and handler.verdicts[-1].principal.type == "Account"
@@ -126,7 +127,7 @@ def test_root_guard_statement_grants_only_the_root(aws: None) -> None:
 
 def test_root_principal_keys_match_the_engine(aws: None) -> None:
     """The gate's request context and the engine's derived keys agree for the root user."""
-    gate = Gate(REGION, admin_arn=ROOT)
+    gate = Gate(REGION, MotoWorld(), admin_arn=ROOT)
     principal = gate.admin_identity(ACCOUNT).principal
     context = gate.request_context(principal, Authorization("kms:DescribeKey", "*"), REGION)
     assert context["aws:PrincipalArn"] == (ROOT,) == derive_principal_key(principal, "aws:principalarn")

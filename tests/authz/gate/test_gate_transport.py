@@ -16,9 +16,10 @@ import pytest
 from botocore.exceptions import ClientError
 from gate_scenario import ACCOUNT, REGION, key_policy, statement, user_session
 
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport
-from orchestrator.authz.wsgi import GatedMotoServer
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport
+from orchestrator.authz.gate.wsgi import GatedMotoServer
+from orchestrator.backends.moto_world import MotoWorld
 
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 CONTEXT = {"dept": "finance"}
@@ -43,7 +44,7 @@ def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
         monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         for name in ("NO_PROXY", "no_proxy"):
             monkeypatch.setenv(name, "127.0.0.1")
-        server = GatedMotoServer(gate=Gate(REGION)).start()
+        server = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()
         endpoint = server.endpoint_url
 
         def stop() -> None:  # moto's backends are this process's: reset them for the next test
@@ -129,7 +130,7 @@ def test_the_headers_never_reach_moto_in_process(handler: Any) -> None:
 
 
 def test_for_call_changes_only_the_view() -> None:
-    gate = Gate(REGION)
+    gate = Gate(REGION, MotoWorld())
     view = gate.for_call(Transport("192.0.2.1", False))
     assert (view.source_ip, view.secure_transport) == ("192.0.2.1", False)
     assert (gate.source_ip, gate.secure_transport) == ("127.0.0.1", True)

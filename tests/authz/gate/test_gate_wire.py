@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.errors import AwsError
+from orchestrator.authz.gate.errors import AwsError
 from orchestrator.authz.services.s3_rest import rest_operation, rest_params, split_bucket_key
-from orchestrator.authz.wsgi import GateMiddleware, parse_call, render_error
+from orchestrator.authz.gate.wsgi import GateMiddleware, parse_call, render_error
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=AKIATESTER/20260101/eu-west-1/{service}/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=abc")
@@ -117,7 +117,7 @@ class _Gate:
     """A gate double that denies everything."""
 
     def check(self, *args: Any) -> Any:
-        from orchestrator.authz.gate import CallVerdict
+        from orchestrator.authz.gate.core import CallVerdict
 
         return CallVerdict(False, args[0], args[1], None, True, [], _error(args[0]), "rid-1")
 

@@ -17,8 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 from gate_scenario import ACCOUNT, DDB_FULL, REGION, TABLE, TESTER_ARN, key_policy, statement
 
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.wsgi import GatedMotoServer
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.wsgi import GatedMotoServer
+from orchestrator.backends.moto_world import MotoWorld
 
 KEY = {"pk": {"S": "order-1"}}
 
@@ -28,7 +29,7 @@ def server() -> Iterator[GatedMotoServer]:
     saved = {k: os.environ.get(k) for k in ("MOTO_IAM_LOAD_MANAGED_POLICIES", "NO_PROXY", "no_proxy")}
     os.environ.update({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "NO_PROXY": "127.0.0.1",
                        "no_proxy": "127.0.0.1"})
-    running = GatedMotoServer(gate=Gate(REGION)).start()
+    running = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()
     try:
         yield running
     finally:

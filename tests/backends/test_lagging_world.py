@@ -12,8 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from orchestrator.authz.gate import Gate
-from orchestrator.authz.propagation import LaggingWorld, Propagation, mutates
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.propagation import Propagation, mutates
+from orchestrator.backends.lagging_world import LaggingWorld
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

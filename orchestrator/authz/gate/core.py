@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from .caller import caller_principal
-from .errors import (
+from orchestrator.authz.gate.caller import caller_principal
+from orchestrator.authz.gate.errors import (
     AwsError,
     dynamodb_kms_denied,
     dynamodb_kms_state_error,
@@ -43,16 +43,16 @@ from .errors import (
     s3_denied,
     sts_assume_role_denied,
 )
-from .context import principal_arn_key
-from .evaluate import (Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, caller_question, evaluate,
+from orchestrator.authz.engine.context import principal_arn_key
+from orchestrator.authz.engine.evaluate import (Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, caller_question, evaluate,
                        recall, step_question)
-from .inputs import IMPLICIT_DENY
-from .request import Principal
-from .services import Authorization, CallPlan, Denial, PlanContext, plan_call
-from .services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
-from .services.kms import usage_refusal  # at import: a per-step import is a cost on every call
-from .transport import Transport
-from .world import DEFAULT_ACCOUNT, Identity, PolicyDoc, World
+from orchestrator.authz.engine.inputs import IMPLICIT_DENY
+from orchestrator.authz.engine.request import Principal
+from orchestrator.authz.services import Authorization, CallPlan, Denial, PlanContext, plan_call
+from orchestrator.authz.services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
+from orchestrator.authz.services.kms import usage_refusal  # at import: a per-step import is a cost on every call
+from orchestrator.authz.gate.transport import Transport
+from orchestrator.authz.world import DEFAULT_ACCOUNT, Identity, PolicyDoc, World
 
 __all__ = ["Gate", "CallVerdict", "ADMIN_POLICY", "MOTO_CALLER"]
 
@@ -250,11 +250,11 @@ class Gate:
     credentials of no IAM user or role session; default: moto's answer, ``MOTO_CALLER``.
     """
 
-    def __init__(self, region: str = "us-east-1", world: World | None = None,
+    def __init__(self, region: str, world: World,
                  clock: Callable[[], datetime] | None = None, secure_transport: bool = True,
                  source_ip: str = "127.0.0.1", admin_arn: str | None = None) -> None:
         self.region = region
-        self.world = world or World()
+        self.world = world
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.secure_transport = secure_transport
         self.source_ip = source_ip

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from gate_scenario import ACCOUNT, DDB_FULL, REGION, TABLE, TESTER_ARN, Scenario
 
-from orchestrator.authz.world import World, bundled_managed_policy
+from orchestrator.backends.moto_world import BundledPolicies, MotoWorld as World
 
 READ_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
@@ -44,10 +44,10 @@ def test_identity_policies_include_groups_and_inline(scenario: Scenario) -> None
 
 
 def test_managed_policy_document_falls_back_to_bundled_data() -> None:
-    document = json.loads(bundled_managed_policy(DDB_FULL) or "{}")
+    document = json.loads(BundledPolicies().document(DDB_FULL) or "{}")
     actions = document["Statement"][0]["Action"]
     assert "dynamodb:*" in actions and "kms:DescribeKey" in actions and "kms:Decrypt" not in actions
-    assert bundled_managed_policy("arn:aws:iam::123456789012:policy/mine") is None
+    assert BundledPolicies().document("arn:aws:iam::123456789012:policy/mine") is None
 
 
 def test_role_session_identity_and_boundary(scenario: Scenario) -> None:

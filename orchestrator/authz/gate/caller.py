@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .request import Principal
+from orchestrator.authz.engine.request import Principal
 
 __all__ = ["principal_arn", "caller_principal", "root_arn", "is_root"]
 

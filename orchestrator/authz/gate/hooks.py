@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator
 
 from botocore.awsrequest import AWSResponse
 
-from .errors import AwsError
-from .gate import CallVerdict, Gate
-from .transport import Transport, pop_transport
+from orchestrator.authz.gate.errors import AwsError
+from orchestrator.authz.gate.core import CallVerdict, Gate
+from orchestrator.authz.gate.transport import Transport, pop_transport
 
 __all__ = ["GateHandler", "GlobalGateHandle", "install_gate", "install_global_gate",
            "gated", "error_response", "success_response"]
@@ -219,7 +219,7 @@ def _register_on(session: Any, handler: GateHandler) -> Callable[[], None]:
 
 @contextlib.contextmanager
 def gated(gate: Gate) -> Iterator[GateHandler]:
-    """``with gated(Gate()):`` — every boto3 client created inside is gated."""
+    """``with gated(Gate(region, world)):`` — every boto3 client created inside is gated."""
     handle = install_global_gate(gate)
     try:
         yield handle.handler

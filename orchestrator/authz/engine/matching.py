@@ -20,8 +20,8 @@ import re
 from functools import lru_cache
 from typing import Any, Callable
 
-from .request import Principal
-from .variables import Lookup, Segments, Template, has_variables, resolve, static_segments
+from orchestrator.authz.engine.request import Principal
+from orchestrator.authz.engine.variables import Lookup, Segments, Template, has_variables, resolve, static_segments
 
 __all__ = [
     "Matcher", "compile_glob", "glob_pattern", "ActionMatcher", "ResourceMatcher",

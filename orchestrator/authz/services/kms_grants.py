@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Mapping, Sequence
 
-from .inputs import Grant
-from .request import Principal
+from orchestrator.authz.engine.inputs import Grant
+from orchestrator.authz.engine.request import Principal
 
 __all__ = ["matching_grants"]
 

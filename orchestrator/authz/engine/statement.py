@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .conditions import Condition, compile_conditions
-from .matching import EVERYONE, ActionMatcher, PrincipalMatcher, ResourceMatcher, action_matcher
-from .request import Principal
-from .variables import Lookup, literal_template, parse_template
+from orchestrator.authz.engine.conditions import Condition, compile_conditions
+from orchestrator.authz.engine.matching import EVERYONE, ActionMatcher, PrincipalMatcher, ResourceMatcher, action_matcher
+from orchestrator.authz.engine.request import Principal
+from orchestrator.authz.engine.variables import Lookup, literal_template, parse_template
 
 __all__ = ["Statement", "IDENTITY", "string_list"]
 

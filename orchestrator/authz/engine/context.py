@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from .request import Principal, Request
+from orchestrator.authz.engine.request import Principal, Request
 
 __all__ = ["RequestContext", "normalise_values"]
 

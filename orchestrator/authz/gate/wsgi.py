@@ -30,12 +30,12 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from .errors import AwsError
-from .gate import CallVerdict, Gate
-from .propagation import PROPAGATION_HEADER, LaggingWorld, Propagation, mutates
-from .transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
-from .services.iam_simulate import unflatten_query
-from .services.s3_rest import rest_operation, rest_params, split_bucket_key
+from orchestrator.authz.gate.errors import AwsError
+from orchestrator.authz.gate.core import CallVerdict, Gate
+from orchestrator.authz.gate.propagation import PROPAGATION_HEADER, Propagation, RecordingWorld, mutates, serving
+from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
+from orchestrator.authz.services.iam_simulate import unflatten_query
+from orchestrator.authz.services.s3_rest import rest_operation, rest_params, split_bucket_key
 
 __all__ = ["GateMiddleware", "GatedMotoServer", "ParsedCall", "make_gated_server_app", "parse_call"]
 
@@ -220,7 +220,7 @@ class GateMiddleware:
     """WSGI middleware: decide each signed AWS request before the wrapped app runs it.
 
     With ``propagation``, every response announces it (:data:`PROPAGATION_HEADER`), and when the
-    gate's world is a :class:`LaggingWorld`, each allowed call that can change authorization is
+    gate's world is a :class:`RecordingWorld` (``backends/lagging_world.py``), each allowed call that can change authorization is
     recorded around moto's run of it (orchestrator/authz/propagation.py)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], gate: Gate,
@@ -231,7 +231,7 @@ class GateMiddleware:
         self.on_verdict = on_verdict
         self.propagation = propagation
         world = getattr(gate, "world", None)
-        self.lagging = world if isinstance(world, LaggingWorld) else None
+        self.lagging = world if isinstance(world, RecordingWorld) else None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self.propagation is not None:
@@ -259,7 +259,7 @@ class GateMiddleware:
                              render_query_result(call.service, call.operation, local, verdict.request_id))
 
     def _check(self, gate: Gate, call: ParsedCall, asked: str | None) -> CallVerdict:
-        serving = self.lagging.serving(call.service) if self.lagging is not None else contextlib.nullcontext()
+        serving = serving(call.service) if self.lagging is not None else contextlib.nullcontext()
         with serving:
             return gate.check(call.service, call.operation, call.params, call.access_key_id, call.region, asked)
 
@@ -287,18 +287,18 @@ class GateMiddleware:
         return [body]
 
 
-def make_gated_server_app(gate: Gate | None = None,
+def make_gated_server_app(gate: Gate,
                           on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> GateMiddleware:
     """moto's server app (as ``ThreadedMotoServer`` builds it) behind the gate."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return GateMiddleware(DomainDispatcherApplication(create_backend_app), gate or Gate(), on_verdict)
+    return GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, on_verdict)
 
 
 class GatedMotoServer:
     """Like ``moto.server.ThreadedMotoServer``, serving the gated app (port 0: a free port)."""
 
-    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0, gate: Gate | None = None,
+    def __init__(self, ip_address: str, port: int, gate: Gate,
                  on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> None:
         self.app = make_gated_server_app(gate, on_verdict)
         self._address = (ip_address, port)

@@ -23,8 +23,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .operators import BASES, NEGATIONS, Tester, build_tester
-from .variables import Lookup, Segments, Template, has_variables, literal_template, parse_template, resolve, static_segments
+from orchestrator.authz.engine.operators import BASES, NEGATIONS, Tester, build_tester
+from orchestrator.authz.engine.variables import Lookup, Segments, Template, has_variables, literal_template, parse_template, resolve, static_segments
 
 __all__ = ["Condition", "compile_conditions", "parse_operator", "ANY", "ALL"]
 

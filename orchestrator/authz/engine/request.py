@@ -5,7 +5,7 @@ a request is a principal, an action, a resource and a set of condition
 context keys.  The engine derives the principal-based global condition keys
 (``aws:username``, ``aws:userid``, ``aws:PrincipalArn``,
 ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:PrincipalTag/*``)
-itself, see :mod:`orchestrator.authz.context`.
+itself, see :mod:`orchestrator.authz.engine.context`.
 """
 from __future__ import annotations
 

@@ -32,15 +32,15 @@ from __future__ import annotations
 import re
 from typing import Any, Hashable, Sequence
 
-from .conditions import Condition
-from .context import RequestContext
-from .documents import PolicyError, get_policy
-from .explain import FailedCondition, Hit, describe_failures, describe_grants, describe_hits, refs
-from .grants import matching_grants
-from .inputs import (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, Grant, PolicyInputs,
+from orchestrator.authz.engine.conditions import Condition
+from orchestrator.authz.engine.context import RequestContext
+from orchestrator.authz.engine.documents import PolicyError, get_policy
+from orchestrator.authz.engine.explain import FailedCondition, Hit, describe_failures, describe_grants, describe_hits, refs
+from orchestrator.authz.services.kms_grants import matching_grants
+from orchestrator.authz.engine.inputs import (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, Grant, PolicyInputs,
                      PolicySource, StatementRef)
-from .matching import ACCOUNT, DIRECT, EVERYONE, ROLE
-from .request import Principal, Request
+from orchestrator.authz.engine.matching import ACCOUNT, DIRECT, EVERYONE, ROLE
+from orchestrator.authz.engine.request import Principal, Request
 
 __all__ = [
     "evaluate", "side_decisions", "Decision", "PolicyInputs", "PolicySource", "Grant", "StatementRef",

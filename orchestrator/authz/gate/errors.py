@@ -33,8 +33,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from .evaluate import Decision
-from .inputs import EXPLICIT_DENY
+from orchestrator.authz.engine.evaluate import Decision
+from orchestrator.authz.engine.inputs import EXPLICIT_DENY
 
 __all__ = [
     "AwsError",

@@ -1,136 +1,35 @@
-"""An opt-in model of AWS's eventual consistency for the gate (`orchestrate serve --propagation-delay`).
-
-On AWS a change to who may do what is answered at once but enforced only after it has propagated:
-IAM User Guide, "Troubleshoot IAM" > "Changes that I make are not always immediately visible";
-AWS KMS Developer Guide, "AWS KMS eventual consistency" and "Using a grant token" ("typically ...
-less than a few seconds ... in some cases it can take several minutes"; CreateGrant: "usually less
-than five minutes"); and DynamoDB re-checks a table's KMS key only when its cached table key
-expires (KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS", "Table key caching").
-
-The design: snapshot on mutation, not versioned reads. The gate reads lazily (only what a call
-needs, when it is made), so the first time it reads a changed value can be long after the change;
-timing a change from that read would lag it too long, and a value never read before the change
-would have no "before" at all. So the WSGI middleware, for every allowed call that can change
-authorization (:func:`mutates`), snapshots the affected entities just before moto runs it and just
-after; each difference becomes a :class:`_Change` timed at the call. The gate's world
-(:class:`LaggingWorld`) answers with the newest value whose change is older than the delay (plus
-its own uniform jitter in [0, jitter]); moto itself, and so every read API (GetKeyPolicy,
-GetUserPolicy, DescribeKey ...), shows the new document at once, as AWS does.
-
-What lags: per IAM user and role, its identity policies (inline, attached, group membership, new
-default policy versions) and permissions boundary; per role, the role itself with its trust policy
-and tags (a new role cannot be assumed until it has propagated; a deleted one still can); per KMS
-key its policy, state, enabled flag and grants; a table's resource policy; a bucket's policy.
-What does not: a new user, key, table or bucket (its first value is effective at once), and access
-keys (AWS's new-key delay is not modelled). Changes to one entity keep their order (a later
-change never takes effect before an earlier one, whatever the jitter).
-"""
+"""moto's world as the gate sees it under `serve --propagation-delay`: authorization reads answered
+as they were a delay ago (the model: orchestrator/authz/gate/propagation.py)."""
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import dataclasses
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from .world import Identity, KeyInfo, PolicyDoc, RoleInfo, TableInfo, BucketInfo, World
+from orchestrator.authz.gate.propagation import ABSENT as _ABSENT
+from orchestrator.authz.gate.propagation import Change, History, Key, Propagation, serving, serving_service
+from orchestrator.authz.world import BucketInfo, Identity, KeyInfo, PolicyDoc, RoleInfo, TableInfo
+from orchestrator.backends.moto_world import MotoWorld
 
-__all__ = ["PROPAGATION_HEADER", "LaggingWorld", "Propagation", "mutates"]
-
-#: Every response of a lagging `serve` carries the longest a change can take to be enforced, in seconds.
-PROPAGATION_HEADER = "x-orchestrate-propagation-delay"
-
-Key = tuple[str, ...]
-_ABSENT = object()  # an entity that does not exist (for roles, a value; for the others, no history)
-_serving: contextvars.ContextVar[str] = contextvars.ContextVar("orchestrate_serving_service", default="")
-
-_IAM_READS = ("Get", "List", "Simulate", "Generate")
-_KMS_CHANGES = frozenset({"PutKeyPolicy", "CreateGrant", "RetireGrant", "RevokeGrant", "EnableKey", "DisableKey",
-                          "ScheduleKeyDeletion", "CancelKeyDeletion"})
-_DYNAMODB_CHANGES = frozenset({"PutResourcePolicy", "DeleteResourcePolicy"})
-_S3_CHANGES = frozenset({"PutBucketPolicy", "DeleteBucketPolicy"})
+__all__ = ["LaggingWorld"]
 
 
-def mutates(service: str, operation: str) -> bool:
-    """Whether an allowed call can change what the gate must lag."""
-    if service == "iam":
-        return not operation.startswith(_IAM_READS)
-    return operation in {"kms": _KMS_CHANGES, "dynamodb": _DYNAMODB_CHANGES, "s3": _S3_CHANGES}.get(service, ())
-
-
-@dataclass(frozen=True)
-class Propagation:
-    """The configured lag: ``delay`` plus a uniform jitter in [0, ``jitter``] per change, and for a
-    table's key as DynamoDB sees it, at least ``table_key_cache``."""
-
-    delay: float = 0.0
-    jitter: float = 0.0
-    table_key_cache: float = 0.0
-
-    @property
-    def enabled(self) -> bool:
-        return self.delay > 0 or self.jitter > 0 or self.table_key_cache > 0
-
-    @property
-    def longest(self) -> float:
-        """The longest a change can take to be enforced (what :data:`PROPAGATION_HEADER` announces)."""
-        return max(self.delay, self.table_key_cache) + self.jitter
-
-    def header_value(self) -> str:
-        return f"{self.longest:g}"
-
-
-@dataclass(frozen=True)
-class _Change:
-    at: float  # when moto made it (the lagging world's clock)
-    jitter: float
-    value: Any
-
-
-@dataclass
-class _History:
-    """An entity's value before its pending changes, and those changes in the order made."""
-
-    before: Any
-    changes: list[_Change] = field(default_factory=list)
-
-    def value_at(self, now: float, lag: float) -> Any:
-        value, edge = self.before, float("-inf")
-        for change in self.changes:
-            edge = max(edge, change.at + lag + change.jitter)  # order kept: never before an earlier one
-            if edge > now:
-                break
-            value = change.value
-        return value
-
-    def settle(self, now: float, lag: float) -> bool:
-        """Fold the changes already effective under the longest ``lag`` into ``before``; True
-        when nothing is pending any more (the history can go)."""
-        edge = float("-inf")
-        while self.changes:
-            edge = max(edge, self.changes[0].at + lag + self.changes[0].jitter)
-            if edge > now:
-                return False
-            self.before = self.changes.pop(0).value
-        return True
-
-
-class LaggingWorld(World):
+class LaggingWorld(MotoWorld):
     """The gate's world, answering authorization reads as they were ``delay`` ago (see module doc).
 
     Only what the gate decides with lags; everything else (identities, accounts, objects,
-    signatures) is moto's current state, read through :class:`World`."""
+    signatures) is moto's current state, read through :class:`MotoWorld`."""
 
     def __init__(self, propagation: Propagation, clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None) -> None:
         self.propagation = propagation
         self.clock = clock
         self.rng = rng or random.Random()
-        self._histories: dict[Key, _History] = {}
+        self._histories: dict[Key, History] = {}
         self._lock = threading.RLock()
 
     # ---- recording (the middleware, around a mutating call) ------------------------
@@ -156,8 +55,8 @@ class LaggingWorld(World):
                     continue
                 if old == new or (old is _ABSENT and key[0] != "role"):
                     continue
-                history = self._histories.setdefault(key, _History(old))
-                history.changes.append(_Change(now, self.rng.uniform(0, self.propagation.jitter), new))
+                history = self._histories.setdefault(key, History(old))
+                history.changes.append(Change(now, self.rng.uniform(0, self.propagation.jitter), new))
             self._settle(now)
 
     def _settle(self, now: float) -> None:
@@ -171,15 +70,7 @@ class LaggingWorld(World):
             self._settle(self.clock())
             return len(self._histories)
 
-    @staticmethod
-    @contextlib.contextmanager
-    def serving(service: str) -> Iterator[None]:
-        """Mark the calls the gate decides in this block as ``service``'s (DynamoDB's table key cache)."""
-        token = _serving.set(service)
-        try:
-            yield
-        finally:
-            _serving.reset(token)
+    serving = staticmethod(serving)
 
     # ---- snapshots ----------------------------------------------------------------
 
@@ -190,10 +81,10 @@ class LaggingWorld(World):
         if service == "kms":
             return self._kms_snapshot(params, region, account)
         if service == "dynamodb":
-            table = World.table(self, str(params.get("ResourceArn") or ""), region, account)
+            table = MotoWorld.table(self, str(params.get("ResourceArn") or ""), region, account)
             return {} if table is None else {("table", table.arn): table.resource_policy}
         if service == "s3":
-            bucket = World.bucket(self, str(params.get("Bucket") or ""))
+            bucket = MotoWorld.bucket(self, str(params.get("Bucket") or ""))
             return {} if bucket is None else {("bucket", bucket.name): bucket.policy}
         return {}
 
@@ -206,7 +97,7 @@ class LaggingWorld(World):
             for role in list(backend.roles.values()):
                 found[("principal", str(account), "role", role.arn)] = (
                     tuple(self._holder_policies(role, "role")), self._boundary_of(str(account), role))
-                found[("role", role.arn)] = World.role(self, role.arn)
+                found[("role", role.arn)] = MotoWorld.role(self, role.arn)
         return found
 
     def _boundary_of(self, account: str, holder: Any) -> PolicyDoc | None:
@@ -219,7 +110,7 @@ class LaggingWorld(World):
         (RetireGrant with only a grant token)."""
         ref = params.get("KeyId")
         if ref:
-            key = World.kms_key(self, str(ref), region, account)
+            key = MotoWorld.kms_key(self, str(ref), region, account)
             return {} if key is None else {("key", key.arn): _key_facts(key)}
         backend = self._kms_backend(account, region)
         keys = [] if backend is None else [self._key_info(backend, k) for k in list(backend.keys.values())]
@@ -260,7 +151,7 @@ class LaggingWorld(World):
         if current is None:
             return None
         lag = self.propagation.delay
-        if _serving.get() == "dynamodb":  # the table key DynamoDB has cached
+        if serving_service() == "dynamodb":  # the table key DynamoDB has cached
             lag = max(lag, self.propagation.table_key_cache)
         facts = self._lagged(("key", current.arn), _key_facts(current), lag)
         policy, state, enabled, grants = facts

@@ -14,10 +14,10 @@ from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
-from .conditions import parse_operator
-from .documents import VERSIONS, PolicyError, load_document
-from .operators import decode_base64, parse_date, parse_network, parse_number
-from .statement import string_list
+from orchestrator.authz.engine.conditions import parse_operator
+from orchestrator.authz.engine.documents import VERSIONS, PolicyError, load_document
+from orchestrator.authz.engine.operators import decode_base64, parse_date, parse_network, parse_number
+from orchestrator.authz.engine.statement import string_list
 
 __all__ = ["policy_problems", "check_policy"]
 

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable
 
-from .matching import compile_glob
-from .variables import Segments, joined
+from orchestrator.authz.engine.matching import compile_glob
+from orchestrator.authz.engine.variables import Segments, joined
 
 __all__ = [
     "Tester", "BASES", "NEGATIONS", "build_tester", "parse_date", "parse_number", "parse_network", "decode_base64",

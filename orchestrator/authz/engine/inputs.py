@@ -1,4 +1,4 @@
-"""Engine input and output types (re-exported by :mod:`orchestrator.authz.evaluate`).
+"""Engine input and output types (re-exported by :mod:`orchestrator.authz.engine.evaluate`).
 
 ``Decision.decision`` uses the words of IAM's SimulateCustomPolicy
 ``EvalDecision`` ("allowed", "explicitDeny", "implicitDeny").

@@ -16,8 +16,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .conditions import parse_operator
-from .statement import Statement, string_list
+from orchestrator.authz.engine.conditions import parse_operator
+from orchestrator.authz.engine.statement import Statement, string_list
 
 __all__ = ["PolicyError", "Policy", "load_document", "compile_policy", "compile_text", "get_policy"]
 

@@ -13,12 +13,12 @@ import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from .conditions import Condition
-from .context import RequestContext
-from .inputs import PolicySource, StatementRef
-from .matching import ACCOUNT, DIRECT, EVERYONE, ROLE
-from .request import Principal
-from .statement import Statement
+from orchestrator.authz.engine.conditions import Condition
+from orchestrator.authz.engine.context import RequestContext
+from orchestrator.authz.engine.inputs import PolicySource, StatementRef
+from orchestrator.authz.engine.matching import ACCOUNT, DIRECT, EVERYONE, ROLE
+from orchestrator.authz.engine.request import Principal
+from orchestrator.authz.engine.statement import Statement
 
 __all__ = [
     "Hit", "FailedCondition", "statement_ref", "refs", "describe_failures", "describe_hits",

@@ -1,0 +1,1 @@
+"""The policy engine: pure policy logic (no moto, no boto3, no botocore)."""
