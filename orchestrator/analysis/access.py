@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.analysis.offline import OfflineEngine, offline_context
+from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
 from orchestrator.loader.key_checks import _usage_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
@@ -110,7 +111,8 @@ def access_matrix(scenario: str, region: str, desired: list[DesiredState], names
                   expectations: list[list[Expectation]]) -> AccessMatrix:
     """The matrix of every state (names[i], desired[i], with state i's expectations)."""
     ctx = offline_context(scenario, desired, region)
-    states = [state_matrix(OfflineEngine.for_state(ctx, state), name, extra)
+    engine = service_engine()  # one for every state: each asks the same questions of the engine
+    states = [state_matrix(OfflineEngine.for_state(ctx, state, engine), name, extra)
               for state, name, extra in zip(desired, names, expectations, strict=True)]
     return AccessMatrix(scenario, states, [[]] + [changes(a, b) for a, b in zip(states, states[1:])])
 

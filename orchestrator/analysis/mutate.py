@@ -26,6 +26,8 @@ import yaml
 from orchestrator.analysis.access import (Cell, StateMatrix, cell_decider, column_of, expectation_for,
                                           state_matrix)
 from orchestrator.analysis.mutants import Mutant, apply_mutant, mutants
+from orchestrator.authz.decide import service_engine
+from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.loader import LoadedScenario
 from orchestrator.loader.diagnostics import format_path
@@ -118,19 +120,22 @@ class Baseline:
     loaded: LoadedScenario
     ctx: Context
     cells: list[list[Cell]]  # cells[state][expectation]
+    #: One engine for the run: the unmutated states and every mutant ask it alike questions.
+    engine: Engine = field(default_factory=service_engine)
     matrices: dict[int, StateMatrix] = field(default_factory=dict)
 
     def matrix(self, index: int) -> StateMatrix:
         if index not in self.matrices:
-            self.matrices[index] = full_matrix(self.ctx, self.loaded, index, self.loaded.desired[index])
+            self.matrices[index] = full_matrix(self, index, self.loaded.desired[index])
         return self.matrices[index]
 
 
 def baseline_of(loaded: LoadedScenario) -> Baseline:
     ctx = offline_context(loaded.scenario.name, loaded.desired, loaded.scenario.region)
-    cells = [expectation_cells(OfflineEngine.for_state(ctx, desired), state.expectations)
+    engine = service_engine()
+    cells = [expectation_cells(OfflineEngine.for_state(ctx, desired, engine), state.expectations)
              for desired, state in zip(loaded.desired, loaded.scenario.states, strict=True)]
-    return Baseline(loaded, ctx, cells)
+    return Baseline(loaded, ctx, cells, engine)
 
 
 def expectation_cells(engine: OfflineEngine, expectations: list[Expectation]) -> list[Cell]:
@@ -138,9 +143,9 @@ def expectation_cells(engine: OfflineEngine, expectations: list[Expectation]) ->
     return [decide(e.principal, column_of(engine.desired, e)) for e in expectations]
 
 
-def full_matrix(ctx: Context, loaded: LoadedScenario, index: int, desired: DesiredState) -> StateMatrix:
-    state = loaded.scenario.states[index]
-    return state_matrix(OfflineEngine.for_state(ctx, desired), state.name, state.expectations)
+def full_matrix(baseline: Baseline, index: int, desired: DesiredState) -> StateMatrix:
+    state = baseline.loaded.scenario.states[index]
+    return state_matrix(OfflineEngine.for_state(baseline.ctx, desired, baseline.engine), state.name, state.expectations)
 
 
 def decision(cell: Cell) -> tuple[bool, str | None, str | None]:
@@ -202,7 +207,7 @@ def first_kill(baseline: Baseline, desired: list[DesiredState], affected: list[i
     states = baseline.loaded.scenario.states
     for index in affected:
         expectations = states[index].expectations
-        after = expectation_cells(OfflineEngine.for_state(baseline.ctx, desired[index]), expectations)
+        after = expectation_cells(OfflineEngine.for_state(baseline.ctx, desired[index], baseline.engine), expectations)
         for number, (expectation, old, new) in enumerate(zip(expectations, baseline.cells[index], after, strict=True)):
             if verdict_changed(expectation, old, new):
                 return Kill(states[index].name, number, expectation, old.label, new.label)
@@ -213,7 +218,7 @@ def matrix_changes(baseline: Baseline, desired: list[DesiredState], affected: li
     found = []
     for index in affected:
         before = baseline.matrix(index)
-        after = full_matrix(baseline.ctx, baseline.loaded, index, desired[index])
+        after = full_matrix(baseline, index, desired[index])
         for slot, cell in after.cells.items():
             old = before.cells.get(slot)
             if old is not None and decision(old) != decision(cell):

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -78,10 +79,11 @@ class OfflineEngine:
     gate: Gate
 
     @classmethod
-    def for_state(cls, ctx: Context, desired: DesiredState) -> OfflineEngine:
+    def for_state(cls, ctx: Context, desired: DesiredState, engine: Engine | None = None) -> OfflineEngine:
+        """``engine``: one shared by every state of one analysis (its decisions carry over)."""
         probes = OfflineProbes(ctx)
         world = DesiredWorld(ctx, desired, probes.blobs, probes.contextual)
-        return cls(ctx, desired, probes, Gate(ctx.region, world=world))
+        return cls(ctx, desired, probes, Gate(ctx.region, world=world, engine=engine))
 
     def call(self, expectation: Expectation) -> CallSpec:
         return offline_call(self.ctx, self.desired, expectation, self.probes)

@@ -48,8 +48,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Iterator, TextIO
 
-from orchestrator.authz.engine.documents import PolicyError, compile_text, load_document
-from orchestrator.authz.engine.evaluate import evaluate, side_decisions
+from orchestrator.authz.decide import service_engine
+from orchestrator.authz.engine.documents import PolicyCache, PolicyError, load_document
 from orchestrator.authz.engine.inputs import Decision, PolicyInputs, PolicySource, StatementRef
 from orchestrator.authz.engine.positions import statement_positions
 from orchestrator.authz.engine.request import Principal, Request
@@ -139,11 +139,14 @@ class Prepared:
     problem (None: well formed, and compiled into the engine's cache from the same parse) and each
     caller's Principal. Bounded: emptied when full."""
 
-    __slots__ = ("problems", "principals")
+    __slots__ = ("problems", "principals", "positions", "engine")
 
     def __init__(self) -> None:
         self.problems: dict[tuple[str, bool], str | None] = {}
         self.principals: dict[tuple[str | None, str | None], Principal] = {}
+        self.positions: dict[str, tuple[Any, ...]] = {}
+        #: The engine of this run: each distinct policy is compiled once into its cache.
+        self.engine = service_engine()
 
     def problem(self, text: str, resource_based: bool) -> str | None:
         key = (text, resource_based)
@@ -151,7 +154,15 @@ class Prepared:
             return self.problems[key]
         if len(self.problems) >= _PREPARED_SIZE:
             self.problems.clear()
-        found = self.problems[key] = _first_problem(text, resource_based)
+        found = self.problems[key] = _first_problem(text, resource_based, self.engine.policies)
+        return found
+
+    def statement_positions(self, text: str) -> tuple[Any, ...]:
+        found = self.positions.get(text)
+        if found is None:
+            if len(self.positions) >= _PREPARED_SIZE:
+                self.positions.clear()
+            found = self.positions[text] = statement_positions(text)
         return found
 
     def principal(self, document: Mapping[str, Any], owner: str | None) -> Principal:
@@ -164,18 +175,18 @@ class Prepared:
         return found
 
 
-def _first_problem(text: str, resource_based: bool) -> str | None:
+def _first_problem(text: str, resource_based: bool, policies: PolicyCache) -> str | None:
     """policy_problems(text)[0] or None, parsing the text once; a well-formed policy is compiled
     from that parse into the engine's cache (evaluate finds it there)."""
     try:
         mapping = load_document(text)
     except PolicyError as error:
         return str(error)
-    problems = policy_problems(mapping, resource_based, cache=False)
+    problems = policy_problems(mapping, resource_based)
     if problems:
         return problems[0]
     try:
-        compile_text(text, resource_based, mapping)
+        policies.compile_text(text, resource_based, mapping)
     except PolicyError:
         pass  # evaluate compiles it again and reports the error where it always has
     return None
@@ -235,6 +246,7 @@ class _Simulation:
         self.owner = _owner_account(document)
         self.principal = prepared.principal(document, self.owner)
         self.context = _context(document)
+        self.prepared = prepared
         self.texts = {s.name: s.document for s in (*self.identity, *self.boundaries)}
         if self.resource_policy is not None:
             self.texts["ResourcePolicy"] = self.resource_policy
@@ -260,7 +272,8 @@ class _Simulation:
         return out
 
     def result(self, request: Request, inputs: PolicyInputs, reasons: bool = False) -> dict[str, Any]:
-        decision: Decision = evaluate(request, inputs)
+        engine = self.prepared.engine
+        decision: Decision = engine.evaluate(request, inputs)
         result: dict[str, Any] = {
             "EvalActionName": request.action,
             "EvalResourceName": request.resource,
@@ -270,7 +283,7 @@ class _Simulation:
         }
         if reasons:
             result["OrchestrateReason"] = decision.reason
-        sides = side_decisions(request, inputs) if self.cross_account or self.boundaries else None
+        sides = engine.side_decisions(request, inputs) if self.cross_account or self.boundaries else None
         if self.cross_account and sides is not None:
             result["EvalDecisionDetails"] = {"IAM Policy": sides["identity"], "Resource Policy": sides["resource"]}
         elif request.resource != "*":
@@ -283,7 +296,7 @@ class _Simulation:
         policy_type = "Resource Policy" if ref.policy_name == "ResourcePolicy" else "IAM Policy"
         out: dict[str, Any] = {"SourcePolicyId": ref.policy_name, "SourcePolicyType": policy_type}
         text = self.texts.get(ref.policy_name)
-        positions = statement_positions(text) if isinstance(text, str) else ()
+        positions = self.prepared.statement_positions(text) if isinstance(text, str) else ()
         if ref.index < len(positions):
             (line, column), (end_line, end_column) = positions[ref.index]
             out["StartPosition"] = {"Line": line, "Column": column}

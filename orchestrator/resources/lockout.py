@@ -101,7 +101,7 @@ def guard_policy(ctx: Context, name: str, policy: dict[str, Any], mode: str) -> 
 
 
 def check_lockout(ctx: Context, name: str, policy: dict[str, Any], caller: str) -> None:
-    from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, evaluate
+    from orchestrator.authz.decide import PolicyInputs, PolicySource, evaluate
     from orchestrator.authz.engine.request import Request
 
     account = ctx.account

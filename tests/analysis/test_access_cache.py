@@ -15,7 +15,6 @@ import yaml
 from bench.access import scenario
 from orchestrator.analysis.access import Cell, access_matrix, cell_decider
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes, offline_context
-from orchestrator.authz.engine.evaluate import forget_decisions
 from orchestrator.authz.gate.core import Gate
 from orchestrator.loader import load_scenario
 from orchestrator.model.scenario import DesiredState
@@ -55,7 +54,6 @@ def test_every_sampled_cell_is_what_an_uncached_gate_decides(tmp_path: Path) -> 
     slots = [(index, slot) for index, state in enumerate(matrix.states) for slot in state.cells]
     sample = random.Random(13).sample(slots, 200)
     for index, (principal, column) in sample:
-        forget_decisions()  # no decision made for another cell, or state, is at hand
         fresh = cell_decider(uncached_engine(ctx, loaded.desired[index]))(principal, column)
         assert comparable(matrix.states[index].cell(principal, column)) == comparable(fresh), (index, principal, column)
     outcomes = {cell.outcome for state in matrix.states for cell in state.cells.values()}

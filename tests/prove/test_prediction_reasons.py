@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.authz.engine.evaluate import Decision, PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import Decision, PolicyInputs, PolicySource, Principal, Request, evaluate
 from orchestrator.authz.services import Authorization
 from orchestrator.prove.calls import CallSpec
 from orchestrator.prove.prediction import predict

@@ -155,7 +155,7 @@ BASE_POLICIES = {
 
 
 def _decide(principal: tuple[str, str, str], admin: bool, action: str, policy: dict):
-    from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+    from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
 
     kind, arn, account = principal
     who = Principal(arn, account, kind, userid=account if kind == "Account" else None)

@@ -4,11 +4,10 @@ Follows the IAM User Guide, "IAM JSON policy element reference" and "IAM JSON
 policy elements: Version": policy variables are honoured only under
 ``"Version": "2012-10-17"``; ``Statement`` is an object or a list of objects.
 
-Compiled policies are cached: JSON text by value, dict documents by identity
-(the cache keeps a reference, so the identity is stable).  A dict document must
-not be mutated after it has been evaluated.  A caller that has parsed the text
+Compiled policies are kept by a :class:`PolicyCache` that its owner holds: JSON
+text by value, dict documents by identity.  A caller that has parsed the text
 already (``orchestrate simulate`` validates each distinct policy first) hands
-the mapping to :func:`compile_text`, so the text is parsed once.
+the mapping to :meth:`PolicyCache.compile_text`, so the text is parsed once.
 """
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from typing import Any
 from orchestrator.authz.engine.conditions import parse_operator
 from orchestrator.authz.engine.statement import Statement, string_list
 
-__all__ = ["PolicyError", "Policy", "load_document", "compile_policy", "compile_text", "get_policy"]
+__all__ = ["PolicyError", "Policy", "PolicyCache", "load_document", "compile_policy"]
 
 VARIABLES_VERSION = "2012-10-17"
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -98,37 +97,43 @@ def compile_policy(document: Mapping[str, Any] | str, resource_based: bool) -> P
     return Policy(version if isinstance(version, str) else None, tuple(statements))
 
 
-#: Bounded caches, emptied when full (as the engine's decision memo): by text, and by dict identity.
-_texts: dict[tuple[str, bool], Policy] = {}
-#: Dict documents by identity: one table for identity-based, one for resource-based compilation
-#: (indexed by ``resource_based``, so that a lookup builds no key tuple).
-_objects: tuple[dict[int, tuple[Any, Policy]], dict[int, tuple[Any, Policy]]] = ({}, {})
+class PolicyCache:
+    """Compiled policies, bounded (emptied when full), held by whoever evaluates many requests (an
+    :class:`~orchestrator.authz.engine.evaluate.Engine`): JSON text by value, dict documents by
+    identity (the cache keeps a reference, so the identity is stable; a dict document must not be
+    mutated after it has been evaluated)."""
 
+    __slots__ = ("_texts", "_objects")
 
-def compile_text(text: str, resource_based: bool, parsed: Mapping[str, Any] | None = None) -> Policy:
-    """:func:`compile_policy` of JSON ``text``, cached by value for :func:`get_policy`;
-    ``parsed``: the caller's ``json.loads(text)``, so that the text is not parsed again."""
-    key = (text, resource_based)
-    policy = _texts.get(key)
-    if policy is None:
-        policy = compile_policy(text if parsed is None else parsed, resource_based)
-        if len(_texts) >= _CACHE_SIZE:
-            _texts.clear()
-        _texts[key] = policy
-    return policy
+    def __init__(self) -> None:
+        self._texts: dict[tuple[str, bool], Policy] = {}
+        #: Dict documents by identity: one table for identity-based, one for resource-based
+        #: compilation (indexed by ``resource_based``, so that a lookup builds no key tuple).
+        self._objects: tuple[dict[int, tuple[Any, Policy]], dict[int, tuple[Any, Policy]]] = ({}, {})
 
+    def compile_text(self, text: str, resource_based: bool, parsed: Mapping[str, Any] | None = None) -> Policy:
+        """:func:`compile_policy` of JSON ``text``, kept by value for :meth:`get`; ``parsed``: the
+        caller's ``json.loads(text)``, so that the text is not parsed again."""
+        key = (text, resource_based)
+        policy = self._texts.get(key)
+        if policy is None:
+            policy = compile_policy(text if parsed is None else parsed, resource_based)
+            if len(self._texts) >= _CACHE_SIZE:
+                self._texts.clear()
+            self._texts[key] = policy
+        return policy
 
-def get_policy(document: Mapping[str, Any] | str, resource_based: bool) -> Policy:
-    """Cached :func:`compile_policy`."""
-    if isinstance(document, str):
-        compiled = _texts.get((document, resource_based))
-        return compiled if compiled is not None else compile_text(document, resource_based)
-    table = _objects[resource_based]
-    hit = table.get(id(document))
-    if hit is not None and hit[0] is document:
-        return hit[1]
-    policy = compile_policy(document, resource_based)
-    if len(table) >= _CACHE_SIZE:
-        table.clear()
-    table[id(document)] = (document, policy)
-    return policy
+    def get(self, document: Mapping[str, Any] | str, resource_based: bool) -> Policy:
+        """Cached :func:`compile_policy`."""
+        if isinstance(document, str):
+            compiled = self._texts.get((document, resource_based))
+            return compiled if compiled is not None else self.compile_text(document, resource_based)
+        table = self._objects[resource_based]
+        hit = table.get(id(document))
+        if hit is not None and hit[0] is document:
+            return hit[1]
+        policy = compile_policy(document, resource_based)
+        if len(table) >= _CACHE_SIZE:
+            table.clear()
+        table[id(document)] = (document, policy)
+        return policy

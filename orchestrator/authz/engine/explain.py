@@ -10,7 +10,6 @@ policy AmazonDynamoDBFullAccess``, ``inline policy read of user tester``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Iterable, Sequence
 
 from orchestrator.authz.engine.conditions import Condition
@@ -72,7 +71,6 @@ def policy_label(source: PolicySource, principal: Principal | None = None) -> st
     return _label(source.kind, source.name, principal.arn if principal is not None else "")
 
 
-@lru_cache(maxsize=4096)        # reasons are built on every decision; labels repeat
 def _label(kind: str, name: str, caller_arn: str) -> str:
     if kind == "key":
         return "the key policy"

@@ -17,7 +17,6 @@ that account's identity-based policies).  ``Service``, ``Federated`` and
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, Callable
 
 from orchestrator.authz.engine.request import Principal
@@ -114,7 +113,6 @@ def _regex_matcher(sources: list[str]) -> Matcher:
     return lambda value: regex(value) is not None
 
 
-@lru_cache(maxsize=16384)
 def compile_glob(patterns: tuple[Segments, ...], regex: bool = False) -> Matcher:
     """One matcher for "any of these globs" (case-sensitive, whole string).
 
@@ -202,10 +200,9 @@ class ActionMatcher(_Glob):
         super().__init__(tuple(((p, False),) for p in lowered))
 
 
-@lru_cache(maxsize=4096)
 def action_matcher(patterns: tuple[str, ...]) -> ActionMatcher:
-    """A shared :class:`ActionMatcher` per Action element: policies repeat the same few lists of
-    actions, and a matcher depends on nothing else."""
+    """The :class:`ActionMatcher` of one Action element (made once per compiled policy, which its
+    engine's PolicyCache keeps)."""
     return ActionMatcher(patterns)
 
 

@@ -20,7 +20,6 @@ import math
 import operator
 import re
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Any, Callable
 
 from orchestrator.authz.engine.matching import compile_glob
@@ -201,7 +200,6 @@ NEGATIONS: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=16384)
 def build_tester(base: str, values: tuple[Segments, ...]) -> Tester:
-    """The (cached) tester of positive operator ``base`` over resolved policy values."""
+    """The tester of positive operator ``base`` over resolved policy values."""
     return BASES[base](values)

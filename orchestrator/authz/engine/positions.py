@@ -8,7 +8,6 @@ after its closing brace.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 __all__ = ["statement_positions", "Position"]
 
@@ -56,7 +55,6 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return []
 
 
-@lru_cache(maxsize=4096)
 def statement_positions(text: str) -> tuple[tuple[Position, Position], ...]:
     """(start, end) positions of each statement, in order; empty if unparseable."""
     try:

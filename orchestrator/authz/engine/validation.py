@@ -10,7 +10,6 @@ never matches); this module is for loaders such as ``orchestrate simulate``.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from collections.abc import Mapping
 from typing import Any
 
@@ -121,15 +120,8 @@ def _principal_element_problems(raw: Mapping[str, Any], where: str, resource_bas
     return _principal_problems(raw[present[0]], where)
 
 
-@lru_cache(maxsize=4096)
-def _problems_of_text(text: str, resource_based: bool) -> tuple[str, ...]:
-    return tuple(policy_problems(text, resource_based, cache=False))
-
-
-def policy_problems(document: Mapping[str, Any] | str, resource_based: bool, cache: bool = True) -> list[str]:
+def policy_problems(document: Mapping[str, Any] | str, resource_based: bool) -> list[str]:
     """Every grammar problem of ``document`` (empty when it is well formed)."""
-    if cache and isinstance(document, str):
-        return list(_problems_of_text(document, resource_based))
     try:
         mapping = load_document(document)
     except PolicyError as error:

@@ -44,8 +44,9 @@ from orchestrator.authz.gate.errors import (
     sts_assume_role_denied,
 )
 from orchestrator.authz.engine.context import principal_arn_key
-from orchestrator.authz.engine.evaluate import (Decision, Grant, PolicyError, PolicyInputs, PolicySource, Request, caller_question, evaluate,
-                       recall, step_question)
+from orchestrator.authz.decide import service_engine
+from orchestrator.authz.engine.evaluate import Decision, Engine, Grant, PolicyError, PolicyInputs, PolicySource, Request
+from orchestrator.authz.engine.memo import caller_question, step_question
 from orchestrator.authz.engine.inputs import IMPLICIT_DENY
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.services import Authorization, CallPlan, Denial, PlanContext, plan_call
@@ -139,11 +140,11 @@ class _StaticMemo:
         self.version: Any = None
         self.plans: dict[tuple[Any, ...], CallPlan] = {}
         #: id(identity) -> (identity, identity-based sources, boundaries, principal's context keys,
-        #: its part of the engine's question: evaluate.caller_question, None if unhashable)
+        #: its part of the engine's question: memo.caller_question, None if unhashable)
         self.sources: dict[int, tuple[Identity, tuple[PolicySource, ...], tuple[PolicySource, ...],
                                       dict[str, tuple[str, ...]], Any]] = {}
         #: id(step) -> (step, its resource policy's source, its grants, its service context keys,
-        #: its part of the engine's question: evaluate.step_question, None if unhashable)
+        #: its part of the engine's question: memo.step_question, None if unhashable)
         self.steps: dict[int, tuple[Authorization, PolicySource | None, tuple[Grant, ...],
                                     dict[str, tuple[str, ...]], Any]] = {}
 
@@ -252,13 +253,17 @@ class Gate:
 
     def __init__(self, region: str, world: World,
                  clock: Callable[[], datetime] | None = None, secure_transport: bool = True,
-                 source_ip: str = "127.0.0.1", admin_arn: str | None = None) -> None:
+                 source_ip: str = "127.0.0.1", admin_arn: str | None = None, engine: Engine | None = None) -> None:
         self.region = region
         self.world = world
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.secure_transport = secure_transport
         self.source_ip = source_ip
         self.admin_arn = admin_arn
+        #: The engine with the services' rules; its decisions are remembered only over a world
+        #: whose answers are fixed (see _StaticMemo). Callers that run many gates over one
+        #: scenario (an access matrix, a mutation run) hand them one engine to share.
+        self.engine = engine if engine is not None else service_engine()
         self._memo = _StaticMemo()  # shared by the for_call views (copy.copy), as the world is
         self._clock_text: tuple[Any, tuple[str, str]] = (None, ("", ""))  # the last second's time keys
 
@@ -378,7 +383,7 @@ class Gate:
             inputs = self._inputs(identity, step)
         else:
             request, asked, parts = self._memo_request(memo, identity, step, region)
-            made = None if asked is None else recall(request, asked)
+            made = None if asked is None else self.engine.recall(request, asked)
             if made is not None:
                 return made
             sources, boundaries, policy, grants = parts
@@ -386,7 +391,7 @@ class Gate:
                                   resource_account=step.resource_account, grants=grants,
                                   encryption_context=step.encryption_context)
         try:
-            return evaluate(request, inputs, asked)
+            return self.engine.evaluate(request, inputs, asked)
         except PolicyError as error:
             return Decision(IMPLICIT_DENY, "identity-policy", (), (), f"unreadable policy: {error}")
 

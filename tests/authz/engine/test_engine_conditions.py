@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
 
 P = Principal(arn="arn:aws:iam::123456789012:user/tester", account="123456789012")
 KEY = "test:Key"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.engine.documents import PolicyError, get_policy
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.engine.documents import PolicyCache, PolicyError
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
 from orchestrator.authz.engine.positions import statement_positions
 from orchestrator.authz.engine.validation import check_policy, policy_problems
 
@@ -55,14 +55,16 @@ def test_policy_error_is_a_value_error() -> None:
 
 def test_dict_documents_cached_by_identity() -> None:
     document = {"Version": "2012-10-17", "Statement": [ALLOW]}
-    assert get_policy(document, False) is get_policy(document, False)
-    assert get_policy(document, True) is not get_policy(document, False)
-    assert get_policy(dict(document), False) is not get_policy(document, False)
+    cache = PolicyCache()
+    assert cache.get(document, False) is cache.get(document, False)
+    assert cache.get(document, True) is not cache.get(document, False)
+    assert cache.get(dict(document), False) is not cache.get(document, False)
 
 
 def test_text_documents_cached_by_value() -> None:
     text = json.dumps({"Version": "2012-10-17", "Statement": [ALLOW]})
-    assert get_policy(text, False) is get_policy("".join(list(text)), False)
+    cache = PolicyCache()
+    assert cache.get(text, False) is cache.get("".join(list(text)), False)
 
 
 def _identity(statement: dict[str, Any], **top: Any) -> dict[str, Any]:

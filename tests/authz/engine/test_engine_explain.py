@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.authz.engine.evaluate import (Decision, Grant, PolicyInputs, PolicySource, Principal, Request,
+from orchestrator.authz.decide import (Decision, Grant, PolicyInputs, PolicySource, Principal, Request,
                                          StatementRef, evaluate)
 
 ACCOUNT = "123456789012"

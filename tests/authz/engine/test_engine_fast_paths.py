@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.authz.engine.conditions import ALL, Condition, _outcome, compile_conditions
 from orchestrator.authz.engine.documents import compile_policy
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, StatementRef, evaluate
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, StatementRef, evaluate, service_engine
 
 ACCOUNT = "123456789012"
 P = Principal(arn=f"arn:aws:iam::{ACCOUNT}:user/tester", account=ACCOUNT)
@@ -107,6 +107,7 @@ def test_a_hot_wildcard_resource_still_matches_after_it_turns_into_a_regex() -> 
     document = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:::a*/x", "arn:aws:s3:::b*/y"]}]}
     inputs = PolicyInputs(identity=[PolicySource("identity", "p", document)])
+    engine = service_engine()   # one engine: the compiled policy, and its matchers, are kept
     for _ in range(100):        # past matching._Glob.HOT
-        assert evaluate(Request(P, "s3:GetObject", "arn:aws:s3:::bb/y"), inputs).allowed
-        assert not evaluate(Request(P, "s3:GetObject", "arn:aws:s3:::bb/x"), inputs).allowed
+        assert engine.evaluate(Request(P, "s3:GetObject", "arn:aws:s3:::bb/y"), inputs).allowed
+        assert not engine.evaluate(Request(P, "s3:GetObject", "arn:aws:s3:::bb/x"), inputs).allowed

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
 
 ACCOUNT = "123456789012"
 USER = Principal(arn=f"arn:aws:iam::{ACCOUNT}:user/tester", account=ACCOUNT)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
 
 ACCOUNT = "123456789012"
 OTHER = "210987654321"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.engine.evaluate import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
 from orchestrator.authz.engine.variables import parse_template, resolve
 
 ACCOUNT = "123456789012"

@@ -1,0 +1,40 @@
+"""Which service's own rule decides a request (the engine's :class:`ServiceRules`).
+
+A KMS key ARN is decided by its key policy (services/kms_key_policy.py), also when no key policy was
+given (fail closed); a request decided against a role trust policy (sts:AssumeRole, TagSession,
+SetSourceIdentity) by the trust policy's rule (services/sts_trust_policy.py); anything else by the
+engine's general resource-policy logic.
+"""
+from __future__ import annotations
+
+import re
+
+from orchestrator.authz.engine.evaluate import Rule
+from orchestrator.authz.engine.inputs import PolicyInputs
+from orchestrator.authz.engine.request import Request
+from orchestrator.authz.services.kms_key_policy import decide_with_key_policy, no_key_policy
+from orchestrator.authz.services.sts_trust_policy import decide_with_trust_policy
+
+__all__ = ["ServiceRulebook", "SERVICE_RULES"]
+
+_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
+
+
+class ServiceRulebook:
+    """The rules of the services orchestrate models (stateless: one is shared)."""
+
+    __slots__ = ()
+
+    def rule(self, request: Request, inputs: PolicyInputs) -> Rule | None:
+        policy = inputs.resource_policy
+        if policy is None:
+            return no_key_policy if _KMS_KEY.match(request.resource) else None
+        if policy.kind == "key":
+            return decide_with_key_policy
+        if policy.kind == "trust":
+            return decide_with_trust_policy
+        return None
+
+
+#: Stateless (no slots, nothing kept): one rulebook serves every engine.
+SERVICE_RULES = ServiceRulebook()

@@ -1,0 +1,40 @@
+"""The role trust policy's own rule for sts:AssumeRole (IAM User Guide, "How AWS enforcement code
+logic evaluates requests to allow or deny access": role trust policies must allow explicitly).
+Handed an :class:`~orchestrator.authz.engine.evaluate.Evaluation` after the engine found no
+explicit deny."""
+from __future__ import annotations
+
+from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_identity, allowed_by_role)
+from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision
+from orchestrator.authz.engine.matching import ROLE
+
+__all__ = ["decide_with_trust_policy"]
+
+
+def decide_with_trust_policy(run: Evaluation) -> Decision:
+    """sts:AssumeRole: the role trust policy must allow, even in the same account (IAM User Guide,
+    "How AWS enforcement code logic evaluates requests to allow or deny access": "role trust
+    policies ... must allow explicitly"; "Cross-account policy evaluation logic"). In the same
+    account a statement naming the caller itself (or "*") allows on its own; one naming the
+    account delegates to the caller's identity-based policies ("AWS JSON policy elements:
+    Principal", AWS account principals), which must allow too, as across accounts."""
+    request = run.request
+    if not run.cross_account:
+        own = run.named(OWN)
+        if own:
+            return run.decide(ALLOWED, "trust-policy", own,
+                              f"{request.action} is allowed by {run.grants(own, relative=True)}")
+        role = run.named((ROLE,))
+        if role and run.boundary_ok():
+            return allowed_by_role(run, role, "trust-policy")
+    if not run.resource:
+        return run.decide(IMPLICIT_DENY, "trust-policy", (),
+                          f"no statement in the role trust policy allows {run.who()} (a trust policy must"
+                          " allow explicitly, even in the same account)")
+    if run.identity_ok() and run.boundary_ok():
+        return allowed_by_identity(run, run.resource, "trust-policy")
+    if not run.identity_ok():
+        return run.decide(IMPLICIT_DENY, "identity-policy", (),
+                          f"{run.grants(run.resource)}, but no identity-based policy allows {run.who()}")
+    return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
+                      f"the permissions boundary does not allow {run.who()}")
