@@ -20,12 +20,12 @@ import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
+from orchestrator.model.access import AccessMatrix, Cell, Change, Column, StateMatrix
 from orchestrator.loader.key_checks import _usage_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 from orchestrator.prove.calls import CallSpec, PreparationFailed
@@ -37,74 +37,6 @@ VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_tran
 #: The table actions whose call names a key (calls.py: an item's, or a Query's partition value).
 KEYED_ACTIONS = ITEM_ACTIONS | {"dynamodb:Query"}
 OFFLINE_REASON = "no authorization: an offline check with the public key makes no AWS request"
-
-
-@dataclass(frozen=True, order=True)
-class Column:
-    resource: str
-    action: str
-    variant: str = ""  # "" for the default request; else the request's extra fields, as JSON
-
-    def label(self) -> str:
-        return f"{self.action} {self.resource}" + (f" [{self.variant}]" if self.variant else "")
-
-    def request(self) -> dict[str, Any]:
-        return json.loads(self.variant) if self.variant else {}
-
-
-@dataclass(frozen=True)
-class Cell:
-    principal: str
-    column: Column
-    allowed: bool
-    layer: str | None
-    statements: tuple[StatementRef, ...]
-    reason: str
-    error: str | None = None  # the AWS error code a denial answers, or PreparationFailed
-
-    @property
-    def label(self) -> str:
-        if self.error == "PreparationFailed":
-            return "error"
-        return "allowed" if self.allowed else f"denied ({self.layer})" if self.layer else "denied"
-
-    @property
-    def outcome(self) -> tuple[bool, str | None]:
-        return self.allowed, self.layer
-
-
-@dataclass
-class StateMatrix:
-    name: str
-    principals: list[str]
-    columns: list[Column]
-    cells: dict[tuple[str, Column], Cell] = field(default_factory=dict)
-
-    def cell(self, principal: str, column: Column) -> Cell:
-        return self.cells[(principal, column)]
-
-
-@dataclass(frozen=True)
-class Change:
-    state: str
-    before: Cell
-    after: Cell
-
-    def words(self) -> str:
-        verb = "gained" if self.after.allowed and not self.before.allowed else \
-            "lost" if self.before.allowed and not self.after.allowed else "changed"
-        return f"{self.after.principal} {verb} {self.after.column.label()}: {self.before.label} -> {self.after.label}"
-
-
-@dataclass
-class AccessMatrix:
-    scenario: str
-    states: list[StateMatrix]
-    changes: list[list[Change]]  # changes[i]: from state i-1 to state i (empty for the first)
-
-    @property
-    def cell_count(self) -> int:
-        return sum(len(state.cells) for state in self.states)
 
 
 def access_matrix(scenario: str, region: str, desired: list[DesiredState], names: list[str],
@@ -264,36 +196,3 @@ def changes(before: StateMatrix, after: StateMatrix) -> list[Change]:
         if earlier is not None and earlier.outcome != cell.outcome:
             found.append(Change(after.name, earlier, cell))
     return found
-
-
-def statement_json(ref: StatementRef) -> dict[str, Any]:
-    return {"policy_kind": ref.policy_kind, "policy_name": ref.policy_name, "sid": ref.sid, "index": ref.index,
-            "effect": ref.effect}
-
-
-def cell_json(cell: Cell) -> dict[str, Any]:
-    return {"principal": cell.principal, "resource": cell.column.resource, "action": cell.column.action,
-            "variant": cell.column.variant or None,
-            "decision": "error" if cell.error == "PreparationFailed" else "allowed" if cell.allowed else "denied",
-            "layer": cell.layer, "label": cell.label, "error": cell.error,
-            "statements": [statement_json(ref) for ref in cell.statements], "reason": cell.reason}
-
-
-def change_json(change: Change) -> dict[str, Any]:
-    after, before = cell_json(change.after), cell_json(change.before)
-    slot = {k: after[k] for k in ("principal", "resource", "action", "variant")}
-    return {**slot, "before": {k: before[k] for k in ("decision", "layer", "label")},
-            "after": {k: after[k] for k in ("decision", "layer", "label")}, "words": change.words()}
-
-
-def matrix_json(matrix: AccessMatrix, source: str = "desired") -> dict[str, Any]:
-    """The matrix as `orchestrate access --output json` prints it (after "format_version")."""
-    states = [{"name": state.name, "principals": state.principals,
-               "columns": [{"resource": c.resource, "action": c.action, "variant": c.variant or None, "label": c.label()}
-                           for c in state.columns],
-               "cells": [cell_json(state.cell(p, c)) for p in state.principals for c in state.columns]}
-              for state in matrix.states]
-    changes = [{"from": matrix.states[i - 1].name, "to": matrix.states[i].name,
-                "cells": [change_json(change) for change in matrix.changes[i]]} for i in range(1, len(matrix.states))]
-    return {"scenario": matrix.scenario, "source": source, "cell_count": matrix.cell_count, "states": states,
-            "changes": changes}

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from orchestrator.analysis.access import AccessMatrix, Cell, Column, StateMatrix, cell_decider, changes, columns, principals
+from orchestrator.analysis.access import cell_decider, changes, columns, principals
+from orchestrator.model.access import AccessMatrix, Cell, Column, StateMatrix
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.world import ObjectInfo

@@ -15,7 +15,7 @@ implementations live where their data does: moto's in-process state in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Mapping, Protocol
 
 from orchestrator.authz.engine.request import Principal
 

@@ -26,12 +26,16 @@ import threading
 from typing import Any
 
 _installed = threading.Lock()
-_done: list[bool] = []
+#: The mark left on moto's CloudFormation parser once it is extended: the state of the patch lives
+#: on what was patched (one per process), not in a module of ours.
+_MARK = "_orchestrate_extended"
 
 
 def install() -> None:
+    from moto.cloudformation import parsing
+
     with _installed:
-        if _done:
+        if getattr(parsing, _MARK, False):
             return
         _patch_kms_key()
         _patch_dynamodb_table()
@@ -39,7 +43,7 @@ def install() -> None:
         _patch_iam_role()
         _patch_s3_bucket()
         _add_group_and_bucket_policy()
-        _done.append(True)
+        setattr(parsing, _MARK, True)
 
 
 def _text(document: Any) -> str:

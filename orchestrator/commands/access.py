@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _access(args: argparse.Namespace) -> int:
-    from orchestrator.analysis.access import matrix_json
+    from orchestrator.report.access_json import matrix_json
 
     loaded = load(args.file)
     indices = [loaded.state_index(args.state)] if args.state else list(range(len(loaded.scenario.states)))

@@ -38,9 +38,11 @@ def _drift(args: argparse.Namespace) -> int:
         found, access = drift_of(ctx, loaded.desired[index], state, loaded.scenario.states[index].expectations)
     widened = any(d.widens_access for d in access)
     if args.output == "json":
+        from orchestrator.report.drift_json import access_difference_json
+
         print(json.dumps({"format_version": FORMAT_VERSION, "scenario": loaded.scenario.name, "state": state,
                           "in_sync": not found and not access, "differences": [d.as_json() for d in found],
-                          "access": [d.as_json() for d in access], "widens_access": widened}, indent=2, default=str))
+                          "access": [access_difference_json(d) for d in access], "widens_access": widened}, indent=2, default=str))
     else:
         print(render_drift(state, found, stdout_style(args.no_color), access))
     return 2 if found or access else 0

@@ -24,7 +24,7 @@ from orchestrator.reconcile.observe import Pair
 from orchestrator.reconcile.widening import Enclosing, access_widens, widens
 
 if TYPE_CHECKING:
-    from orchestrator.analysis.access import Cell, StateMatrix
+    from orchestrator.model.access import Cell, StateMatrix
     from orchestrator.authz.engine.inputs import StatementRef
 
 ADDED = ("dictionary_item_added", "iterable_item_added", "attribute_added")
@@ -133,15 +133,6 @@ class AccessDifference:
         if self.change == "LOST":
             return f"{cell.principal} lost {what} ({_denial(cell)})"
         return f"{cell.principal} is denied {what} otherwise ({_denial(cell)}; desired: {_denial(self.expected)})"
-
-    def as_json(self) -> dict[str, Any]:
-        from orchestrator.analysis.access import cell_json, statement_json
-
-        expected, actual = cell_json(self.expected), cell_json(self.actual)
-        side = ("decision", "layer", "label", "error", "statements", "reason")
-        return {**{k: actual[k] for k in ("principal", "resource", "action", "variant")}, "change": self.change,
-                "expected": {k: expected[k] for k in side}, "actual": {k: actual[k] for k in side},
-                "by": [statement_json(ref) for ref in self.by], "words": self.words(), "widens_access": self.widens_access}
 
 
 def access_differences(desired: StateMatrix, observed: StateMatrix) -> list[AccessDifference]:

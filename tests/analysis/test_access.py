@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.analysis.access import Column, access_matrix, column_of, columns
+from orchestrator.analysis.access import access_matrix, column_of, columns
+from orchestrator.model.access import Column
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
 

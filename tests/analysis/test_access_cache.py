@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 
 from bench.access import scenario
-from orchestrator.analysis.access import Cell, access_matrix, cell_decider
+from orchestrator.analysis.access import access_matrix, cell_decider
+from orchestrator.model.access import Cell
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes, offline_context
 from orchestrator.authz.gate.core import Gate
 from orchestrator.loader import load_scenario

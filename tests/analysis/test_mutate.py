@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestrator.analysis.mutate import MutationReport, mutation_report, report_json, run_embedded
+from orchestrator.analysis.mutate import MutationReport, mutation_report, run_embedded
+from orchestrator.report.mutate_json import report_json
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
 from orchestrator.model.scenario import Expectation

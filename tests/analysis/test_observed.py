@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import orchestrator.backends
-from orchestrator.analysis.access import StateMatrix
+from orchestrator.model.access import StateMatrix
 from orchestrator.analysis.observed import desired_matrix, observed_matrix
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main

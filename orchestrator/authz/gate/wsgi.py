@@ -259,8 +259,8 @@ class GateMiddleware:
                              render_query_result(call.service, call.operation, local, verdict.request_id))
 
     def _check(self, gate: Gate, call: ParsedCall, asked: str | None) -> CallVerdict:
-        serving = serving(call.service) if self.lagging is not None else contextlib.nullcontext()
-        with serving:
+        service = serving(call.service) if self.lagging is not None else contextlib.nullcontext()
+        with service:
             return gate.check(call.service, call.operation, call.params, call.access_key_id, call.region, asked)
 
     def _run(self, call: ParsedCall, verdict: CallVerdict, environ: dict[str, Any],
