@@ -25,6 +25,12 @@ decide as the service would:
   key's policy is unknown and the decision fails closed (``implicitDeny``:
   "Unless the key policy explicitly allows it, you cannot use IAM policies to
   allow access to a KMS key").  AWS's simulator evaluates identity policies alone;
+* for ``sts:AssumeRole`` (``sts:TagSession``, ``sts:SetSourceIdentity``) on a role ARN the
+  ``ResourcePolicy`` is the role's trust policy, which must allow explicitly even in the same
+  account (IAM User Guide, "How AWS enforcement code logic evaluates requests to allow or deny
+  access"); with no ``ResourcePolicy`` the trust policy is unknown and the decision fails closed;
+* ``aws:ResourceAccount`` is set to ``ResourceOwner`` when given and no context entry names it,
+  as a real request for an owned resource carries it;
 * ``sts:GetCallerIdentity`` is ``allowed`` whatever the policies say (AWS STS
   API Reference, "GetCallerIdentity": no permission is required and an
   explicit deny does not apply);
@@ -54,6 +60,8 @@ from orchestrator.authz.engine.inputs import Decision, PolicyInputs, PolicySourc
 from orchestrator.authz.engine.positions import statement_positions
 from orchestrator.authz.engine.request import Principal, Request
 from orchestrator.authz.engine.validation import policy_problems
+from orchestrator.authz.services.rules import ROLE_ARN
+from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS
 
 __all__ = ["run", "simulate_document", "InputError", "Prepared"]
 
@@ -245,17 +253,19 @@ class _Simulation:
         self.resource_policy = _resource_policy(document, prepared)
         self.owner = _owner_account(document)
         self.principal = prepared.principal(document, self.owner)
-        self.context = _context(document)
+        self.context = _with_resource_account(_context(document), self.owner)
         self.prepared = prepared
         self.texts = {s.name: s.document for s in (*self.identity, *self.boundaries)}
         if self.resource_policy is not None:
             self.texts["ResourcePolicy"] = self.resource_policy
 
-    def inputs(self, resource: str) -> PolicyInputs:
+    def inputs(self, action: str, resource: str) -> PolicyInputs:
+        """The policies of one (action, resource): ``ResourcePolicy`` is the key policy of a KMS key
+        ARN and the role trust policy of sts:AssumeRole (TagSession, SetSourceIdentity) on a role
+        ARN, decided by those policies' own rules (services/); else a resource-based policy."""
         policy = None
         if self.resource_policy is not None:
-            kind = "key" if _KMS_KEY.match(resource) else "resource"
-            policy = PolicySource(kind, "ResourcePolicy", self.resource_policy)
+            policy = PolicySource(_policy_kind(action, resource), "ResourcePolicy", self.resource_policy)
         return PolicyInputs(identity=self.identity, boundaries=self.boundaries,
                             resource_policy=policy, resource_account=self.owner)
 
@@ -268,7 +278,7 @@ class _Simulation:
         for action in self.actions:
             for resource in self.resources:
                 request = Request(self.principal, action, resource, self.context)
-                out.append(self.result(request, self.inputs(resource), reasons))
+                out.append(self.result(request, self.inputs(action, resource), reasons))
         return out
 
     def result(self, request: Request, inputs: PolicyInputs, reasons: bool = False) -> dict[str, Any]:
@@ -302,6 +312,22 @@ class _Simulation:
             out["StartPosition"] = {"Line": line, "Column": column}
             out["EndPosition"] = {"Line": end_line, "Column": end_column}
         return out
+
+
+def _with_resource_account(context: dict[str, list[str]], owner: str | None) -> dict[str, list[str]]:
+    """``aws:ResourceAccount`` is the ``ResourceOwner`` unless a context entry gives it: a request
+    for an owned resource carries it (IAM User Guide, "AWS global condition context keys")."""
+    if owner is None or any(key.lower() == "aws:resourceaccount" for key in context):
+        return context
+    return {**context, "aws:ResourceAccount": [owner]}
+
+
+def _policy_kind(action: str, resource: str) -> str:
+    if _KMS_KEY.match(resource):
+        return "key"
+    if action.lower() in TRUST_ACTIONS and ROLE_ARN.match(resource):
+        return "trust"
+    return "resource"
 
 
 def simulate_document(document: Any, reasons: bool = False, prepared: Prepared | None = None) -> dict[str, Any]:

@@ -291,15 +291,18 @@ class PrincipalMatcher:
         return ACCOUNT if principal.account in self.accounts else None
 
     def excludes(self, principal: Principal) -> bool:
-        """NotPrincipal semantics (IAM User Guide, "NotPrincipal"): a principal is
-        excluded only when its account *and* the principal itself (or, for an
-        assumed-role session, its role) are listed."""
+        """NotPrincipal semantics (IAM User Guide, "AWS JSON policy elements: NotPrincipal"): a
+        principal is excluded only when its account *and* the principal itself are listed. For a
+        role session that is the session's ARN: the request is made by the assumed-role session,
+        so a NotPrincipal that names only the role's ARN still denies its sessions (the guide's
+        example lists the session, the role and the account). A caller given as its role's ARN
+        (simulate's CallerArn) is matched as that ARN."""
         if self.everyone:
             return True
         account_listed = principal.account in self.accounts
         if principal.type == "Account":
             return account_listed or principal.arn in self.arns
-        return account_listed and (principal.arn in self.arns or self._session_of_role(principal))
+        return account_listed and principal.arn in self.arns
 
     def _session_of_role(self, principal: Principal) -> bool:
         if not self.roles or principal.type != "AssumedRole":

@@ -175,7 +175,7 @@ class _StaticMemo:
             parts = PolicyInputs(resource_policy=policy, resource_account=step.resource_account, grants=grants,
                                  encryption_context=step.encryption_context)
             asked = _hashable(step_question(step.action, step.resource, parts))
-            hit = self.steps[id(step)] = (step, policy, grants, {**_via_service_keys(step), **step.context}, asked)
+            hit = self.steps[id(step)] = (step, policy, grants, _step_keys(step), asked)
         return hit
 
 
@@ -436,8 +436,7 @@ class Gate:
         """Global condition keys, then the step's service keys."""
         context = self._transport_keys(region)
         context.update(_principal_keys(principal))
-        context.update(_via_service_keys(step))
-        context.update(step.context)
+        context.update(_step_keys(step))
         return context
 
     def _transport_keys(self, region: str) -> dict[str, tuple[str, ...]]:
@@ -483,6 +482,20 @@ def _serving_account(caller: str, steps: tuple[Authorization, ...]) -> str:
         if step.resource_account and step.resource_account != caller:
             return step.resource_account
     return caller
+
+
+def _step_keys(step: Authorization) -> dict[str, tuple[str, ...]]:
+    """The keys a step sets: the service's own (``step.context``), the calling-service keys, and
+    ``aws:ResourceAccount``, the account that owns the step's resource (IAM User Guide, "AWS global
+    condition context keys": "Availability – This key is always included in the request context
+    for most service actions"; a request whose resource is ``*`` names no owner and has none).
+    ``aws:ResourceOrgID`` and ``aws:ResourceOrgPaths`` stay absent: no scenario declares an
+    organization."""
+    keys = _via_service_keys(step)
+    if step.resource_account:
+        keys["aws:ResourceAccount"] = (step.resource_account,)
+    keys.update(step.context)
+    return keys
 
 
 def _via_service_keys(step: Authorization) -> dict[str, tuple[str, ...]]:

@@ -13,7 +13,36 @@ from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision, G
 from orchestrator.authz.engine.matching import ROLE
 from orchestrator.authz.services.kms_grants import matching_grants
 
-__all__ = ["decide_with_key_policy", "no_key_policy"]
+__all__ = ["decide_with_key_policy", "no_key_policy", "CROSS_ACCOUNT_OPERATIONS", "not_across_accounts"]
+
+#: The operations KMS performs on a key of another account (AWS KMS Developer Guide, "Allowing users
+#: in other accounts to use a KMS key": "Cross-account permission is effective only for the following
+#: operations": the cryptographic operations, CreateGrant, DescribeKey, GetKeyRotationStatus,
+#: GetPublicKey, ListGrants, RetireGrant, RevokeGrant; and the "Cross-account use" column of "AWS KMS
+#: permissions"). kms:ReEncryptFrom / kms:ReEncryptTo are ReEncrypt's two permissions.
+CROSS_ACCOUNT_OPERATIONS = frozenset({
+    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext", "GenerateMac", "ReEncrypt", "ReEncryptFrom", "ReEncryptTo", "Sign",
+    "Verify", "VerifyMac", "DeriveSharedSecret",
+    "CreateGrant", "DescribeKey", "GetKeyRotationStatus", "GetPublicKey", "ListGrants", "RetireGrant", "RevokeGrant",
+})
+_CROSS_ACCOUNT_ACTIONS = frozenset(f"kms:{operation}".lower() for operation in CROSS_ACCOUNT_OPERATIONS)
+
+
+def not_across_accounts(run: Evaluation) -> Decision | None:
+    """The refusal of a KMS operation on another account's key that KMS does not perform across
+    accounts (ScheduleKeyDeletion, PutKeyPolicy, DisableKey, GetKeyPolicy, TagResource, CreateAlias,
+    ...), whatever the key policy and the caller's IAM policies say: the guide's own example is a
+    kms:ScheduleKeyDeletion permission granted in a key policy to another account's principal, whose
+    attempts "continue to fail". An implicit deny decided at the key policy: an explicit deny
+    anywhere was applied before (it is what the engine checks first)."""
+    if not run.cross_account or run.action in _CROSS_ACCOUNT_ACTIONS:
+        return None
+    return run.decide(IMPLICIT_DENY, "key-policy", (),
+                      f"{run.request.action} cannot be used on a KMS key of another account"
+                      f" ({run.inputs.resource_account}): KMS performs only the cryptographic operations,"
+                      " CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and"
+                      f" RevokeGrant across accounts, so no policy can allow {run.who()}")
 
 
 def _grant_decision(run: Evaluation) -> Decision | None:
@@ -34,6 +63,9 @@ def _grant_decision(run: Evaluation) -> Decision | None:
 
 def no_key_policy(run: Evaluation) -> Decision:
     """A KMS key ARN without its key policy: no key-policy statement can allow (fail closed)."""
+    refused = not_across_accounts(run)
+    if refused is not None:
+        return refused
     granted = _grant_decision(run)
     if granted is not None:
         return granted
@@ -43,6 +75,9 @@ def no_key_policy(run: Evaluation) -> Decision:
 
 
 def decide_with_key_policy(run: Evaluation) -> Decision:
+    refused = not_across_accounts(run)
+    if refused is not None:
+        return refused
     request, cross = run.request, run.cross_account
     role: list[Hit] = []
     if not cross:

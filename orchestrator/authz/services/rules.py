@@ -2,7 +2,8 @@
 
 A KMS key ARN is decided by its key policy (services/kms_key_policy.py), also when no key policy was
 given (fail closed); a request decided against a role trust policy (sts:AssumeRole, TagSession,
-SetSourceIdentity) by the trust policy's rule (services/sts_trust_policy.py); anything else by the
+SetSourceIdentity on a role) by the trust policy's rule (services/sts_trust_policy.py), also when no
+trust policy was given (fail closed); anything else by the
 engine's general resource-policy logic.
 """
 from __future__ import annotations
@@ -13,11 +14,12 @@ from orchestrator.authz.engine.evaluate import Rule
 from orchestrator.authz.engine.inputs import PolicyInputs
 from orchestrator.authz.engine.request import Request
 from orchestrator.authz.services.kms_key_policy import decide_with_key_policy, no_key_policy
-from orchestrator.authz.services.sts_trust_policy import decide_with_trust_policy
+from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS, decide_with_trust_policy, no_trust_policy
 
 __all__ = ["ServiceRulebook", "SERVICE_RULES"]
 
 _KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
 
 
 class ServiceRulebook:
@@ -28,7 +30,11 @@ class ServiceRulebook:
     def rule(self, request: Request, inputs: PolicyInputs) -> Rule | None:
         policy = inputs.resource_policy
         if policy is None:
-            return no_key_policy if _KMS_KEY.match(request.resource) else None
+            if _KMS_KEY.match(request.resource):
+                return no_key_policy
+            if request.action.lower() in TRUST_ACTIONS and ROLE_ARN.match(request.resource):
+                return no_trust_policy
+            return None
         if policy.kind == "key":
             return decide_with_key_policy
         if policy.kind == "trust":

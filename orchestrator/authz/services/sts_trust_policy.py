@@ -8,7 +8,20 @@ from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_iden
 from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision
 from orchestrator.authz.engine.matching import ROLE
 
-__all__ = ["decide_with_trust_policy"]
+__all__ = ["decide_with_trust_policy", "no_trust_policy", "TRUST_ACTIONS"]
+
+#: The actions a role trust policy decides (IAM User Guide, "Role trust policies"; "Passing session
+#: tags in AWS STS": sts:TagSession; "Monitor and control actions taken with assumed roles":
+#: sts:SetSourceIdentity).
+TRUST_ACTIONS = frozenset({"sts:assumerole", "sts:tagsession", "sts:setsourceidentity"})
+
+
+def no_trust_policy(run: Evaluation) -> Decision:
+    """sts:AssumeRole on a role whose trust policy was not given: every role has one and it must
+    allow explicitly, so nothing else can allow (fail closed, as a KMS key without its key policy)."""
+    return run.decide(IMPLICIT_DENY, "trust-policy", (),
+                      "no role trust policy was given for the role: a trust policy must allow explicitly,"
+                      f" even in the same account, so no identity-based policy alone can allow {run.who()}")
 
 
 def decide_with_trust_policy(run: Evaluation) -> Decision:

@@ -61,7 +61,7 @@ def _resource(rng: random.Random, action: str) -> tuple[str, str]:
 
 def _principal_element(rng: random.Random) -> Any:
     account = rng.choice(ACCOUNTS)
-    choice = rng.randrange(7)
+    choice = rng.randrange(9)
     if choice == 0:
         return "*"
     if choice == 1:
@@ -74,7 +74,13 @@ def _principal_element(rng: random.Random) -> Any:
         return {"AWS": f"arn:aws:iam::{account}:role/{rng.choice(ROLES)}"}
     if choice == 5:
         return {"AWS": f"arn:aws:sts::{account}:assumed-role/{rng.choice(ROLES)}/s{rng.randint(1, 2)}"}
-    return {"AWS": [f"arn:aws:iam::{a}:root" for a in ACCOUNTS]}
+    if choice == 6:
+        return {"AWS": [f"arn:aws:iam::{a}:root" for a in ACCOUNTS]}
+    role = rng.choice(ROLES)
+    named = [f"arn:aws:iam::{account}:role/{role}", f"arn:aws:iam::{account}:root"]
+    if choice == 8:
+        named.append(f"arn:aws:sts::{account}:assumed-role/{role}/s{rng.randint(1, 2)}")
+    return {"AWS": named}
 
 
 def _condition(rng: random.Random) -> dict[str, Any]:

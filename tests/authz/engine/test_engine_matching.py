@@ -180,7 +180,13 @@ def bucket_denies(not_principal: Any, who: Principal, boundary: bool = False) ->
     pytest.param({"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}, USER, True, id="NPRN-account-only-user-still-denied"),
     pytest.param({"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}, ROOT, False, id="NPRN-account-root-excluded"),
     pytest.param({"AWS": [USER.arn, ACCOUNT]}, OTHER_USER, True, id="NPRN-other-user-denied"),
-    pytest.param({"AWS": [f"arn:aws:iam::{ACCOUNT}:role/AppRole", ACCOUNT]}, SESSION, False, id="NPRN-role-and-account-exclude-session"),
+    # NPRN: the request is made by the assumed-role session, so the session's ARN must be listed; a
+    # NotPrincipal naming only the role still denies its sessions (the guide's example lists the
+    # session, the role and the account).
+    pytest.param({"AWS": [f"arn:aws:iam::{ACCOUNT}:role/AppRole", ACCOUNT]}, SESSION, True, id="NPRN-role-and-account-still-deny-the-session"),
+    pytest.param({"AWS": [SESSION.arn, f"arn:aws:iam::{ACCOUNT}:role/AppRole", ACCOUNT]}, SESSION, False,
+                 id="NPRN-session-role-and-account-exclude-the-session"),
+    pytest.param({"AWS": [SESSION.arn]}, SESSION, True, id="NPRN-session-without-account-still-denied"),
     pytest.param({"AWS": "*"}, USER, False, id="NPRN-star-excludes-everyone"),
     pytest.param({"Service": "s3.amazonaws.com"}, USER, True, id="NPRN-service-listed-user-denied"),
 ])
