@@ -1,6 +1,7 @@
 """What the embedded backend adds to moto 5.2: IAM user permissions boundaries, which it lacks,
 UpdateGroup's NewPath on its own (which --adopt uses to mark a group as the scenario's), and AWS
-managed policies loaded one at a time when a scenario attaches them.
+managed policies loaded one at a time when a scenario attaches them; and what it takes away:
+moto's own bucket-policy check (`install_s3_bucket_policy_off`, for `orchestrate serve` too).
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -12,6 +13,7 @@ attribute (`permissions_boundary_arn`). Only in-process: `orchestrate serve` lac
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -132,3 +134,45 @@ def served_policy_loader(world: Any) -> Any:
                 ensure_managed_policy(world.account_for_access_key(call.access_key_id), arn)
 
     return load
+
+
+_bucket_policy_off = threading.Lock()
+
+
+def _gate_decides_bucket_policies(self: Any, action: str, resource: str) -> Any:
+    """In place of moto's `FakeBucket.get_permission`: the bucket policy neither allows nor denies
+    here (`PermissionResult.NEUTRAL`, moto's answer for a bucket without a policy); the gate has
+    already decided it, for the request's principal and conditions."""
+    from moto.iam.access_control import PermissionResult
+
+    return PermissionResult.NEUTRAL
+
+
+def install_s3_bucket_policy_off() -> None:
+    """Turn off moto 5.2's own bucket-policy check, so that the gate alone judges bucket policies.
+
+    What moto does: after the gate has allowed a request, moto's S3 responses ask
+    `moto.s3.models.FakeBucket.get_permission(action, resource)`, which evaluates the bucket's
+    policy with `moto.iam.access_control.IAMPolicy(...).is_action_permitted(action, resource)`
+    (no principal, no request context), and answer a bare 403 when it says DENIED: for every object
+    operation (`S3Response._key_response`: GetObject, PutObject, HeadObject, DeleteObject... as
+    `s3:<Method>Object`) and for each key of DeleteObjects (`_bucket_response_delete_keys`, as
+    `s3:DeleteObject`). It ignores `Principal`/`NotPrincipal` and `Condition`, so any matching Deny
+    denied everyone: a Deny naming only `user:intern` refused reader, and a Deny conditioned on
+    `NotIpAddress` refused orchestrate's own seeding PutObject whatever the address.
+
+    Why it is off: S3 applies a bucket-policy statement only to the principals it names and when
+    its conditions hold (Amazon S3 User Guide, "Bucket policies for Amazon S3", "How Amazon S3
+    authorizes a request"); the gate evaluates the bucket policy that way, with the identity,
+    permissions boundary and key policies, before moto runs the request, in-process (botocore hook)
+    and under `orchestrate serve` (WSGI). A request moto runs has been allowed by the gate.
+
+    Only `get_permission` is replaced; the rest of moto's S3 stays (moto's IAM-based
+    `_authenticate_and_authorize_s3_action` is off by default, INITIAL_NO_AUTH_ACTION_COUNT; the
+    object-ACL check of unsigned requests stays, and no longer finds a bucket policy's Allow).
+    Installed once per process, by the embedded backend and by `orchestrate serve`'s app."""
+    from moto.s3.models import FakeBucket
+
+    with _bucket_policy_off:
+        if FakeBucket.get_permission is not _gate_decides_bucket_policies:
+            FakeBucket.get_permission = _gate_decides_bucket_policies  # type: ignore[method-assign]

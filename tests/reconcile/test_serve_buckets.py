@@ -1,6 +1,8 @@
-"""Buckets against `orchestrate serve` as a real process, shared by separate commands: the two
-bucket scenarios pass with no model gap; plan then shows nothing to do; a bucket policy and a
-default encryption changed out of band are drift; apply repairs them; destroy leaves no bucket."""
+"""Buckets against `orchestrate serve` as a real process, shared by separate commands: the three
+bucket scenarios pass with no model gap (in bucket-policy-deny-one a Deny naming intern denies
+intern only: moto's own bucket-policy check is off, moto_extensions.install_s3_bucket_policy_off);
+plan then shows nothing to do; a bucket policy and a default encryption changed out of band are
+drift; apply repairs them; destroy leaves no bucket."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SSE_KMS = str(ROOT / "scenarios" / "s3-sse-kms.yaml")
 ACCOUNT = str(ROOT / "scenarios" / "bucket-policy-account.yaml")
+DENY_ONE = str(ROOT / "scenarios" / "bucket-policy-deny-one.yaml")
 CLI = [sys.executable, "-m", "orchestrator.cli"]
 
 
@@ -45,9 +48,10 @@ def s3(endpoint: str) -> object:
                         aws_access_key_id="AKIAOUTOFBAND0000000", aws_secret_access_key="out-of-band")
 
 
-@pytest.mark.parametrize("path", [ACCOUNT, SSE_KMS], ids=["bucket-policy-account", "s3-sse-kms"])
-def test_the_bucket_scenarios_pass_against_serve_with_no_model_gap(endpoint: str, path: str) -> None:
-    applied = orchestrate(endpoint, "apply", path, "--output", "json", "--run-id", Path(path).stem[:6])
+@pytest.mark.parametrize(("path", "run_id"), [(ACCOUNT, "bucket"), (SSE_KMS, "s3-sse"), (DENY_ONE, "denyon")],
+                         ids=["bucket-policy-account", "s3-sse-kms", "bucket-policy-deny-one"])
+def test_the_bucket_scenarios_pass_against_serve_with_no_model_gap(endpoint: str, path: str, run_id: str) -> None:
+    applied = orchestrate(endpoint, "apply", path, "--output", "json", "--run-id", run_id)
     report = json.loads(applied.stdout)
     verdicts = [v for state in report["states"] for v in state["expectations"]]
     assert applied.returncode == 0, [v for v in verdicts if not v["passed"]]
