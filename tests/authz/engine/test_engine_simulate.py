@@ -159,6 +159,47 @@ def test_non_key_resource_keeps_resource_policy_semantics() -> None:
     assert (as_alias["EvalDecision"], as_key["EvalDecision"]) == ("allowed", "implicitDeny")
 
 
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/reader"
+ASSUME = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})
+
+
+def _trust(principal: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]})
+
+
+@pytest.mark.parametrize("trust,identity,expected", [
+    # IAM User Guide, "How AWS enforcement code logic evaluates requests to allow or deny access": role
+    # trust policies must allow explicitly, even in the same account.
+    pytest.param(_trust(f"arn:aws:iam::{ACCOUNT}:user/alice"), [ASSUME], "implicitDeny", id="SIM-TRUST-other-user-named"),
+    pytest.param(_trust(f"arn:aws:iam::{ACCOUNT}:user/tester"), [], "allowed", id="SIM-TRUST-caller-named-alone"),
+    pytest.param(_trust(f"arn:aws:iam::{ACCOUNT}:root"), [], "implicitDeny", id="SIM-TRUST-account-delegates-needs-iam"),
+    pytest.param(_trust(f"arn:aws:iam::{ACCOUNT}:root"), [ASSUME], "allowed", id="SIM-TRUST-account-plus-iam"),
+    pytest.param(None, [ASSUME], "implicitDeny", id="SIM-TRUST-unknown-trust-policy-fails-closed"),
+])
+def test_assume_role_on_a_role_arn_has_trust_policy_semantics(trust: str | None, identity: list[str], expected: str) -> None:
+    document: dict[str, Any] = {"PolicyInputList": identity, "ActionNames": ["sts:AssumeRole"], "ResourceArns": [ROLE],
+                                "CallerArn": f"arn:aws:iam::{ACCOUNT}:user/tester"}
+    if trust is not None:
+        document["ResourcePolicy"] = trust
+    [result] = one(document)
+    assert result["EvalDecision"] == expected
+
+
+def test_resource_owner_sets_the_resource_account() -> None:
+    perimeter = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                            "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}}]})
+    base = {"PolicyInputList": [perimeter], "ActionNames": ["s3:GetObject"], "ResourceArns": ["arn:aws:s3:::b/k"],
+            "CallerArn": f"arn:aws:iam::{ACCOUNT}:user/tester"}
+    [owned] = one(dict(base, ResourceOwner=f"arn:aws:iam::{ACCOUNT}:root"))
+    [elsewhere] = one(dict(base, ResourceOwner="arn:aws:iam::999999999999:root",
+                           ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+                               {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})))
+    [unknown] = one(base)
+    assert (owned["EvalDecision"], elsewhere["EvalDecision"], unknown["EvalDecision"]) == ("allowed", "implicitDeny", "implicitDeny")
+    assert unknown["MissingContextValues"] == ["aws:ResourceAccount"]
+
+
 def test_json_lines_one_output_per_line_and_blank_lines_skipped() -> None:
     lines = [json.dumps({"PolicyInputList": [ALLOW_GET], "ActionNames": [a]}) for a in ("s3:GetObject", "s3:PutObject", "s3:GetObject")]
     code, out, err = simulate(lines[0] + "\n\n" + lines[1] + "\n" + lines[2] + "\n")
