@@ -42,7 +42,7 @@ class EmbeddedBackend(Backend):
         self._mock.start()
         from orchestrator.backends import moto_extensions
 
-        moto_extensions.install_s3_bucket_policy_off()  # the gate alone judges bucket policies
+        moto_extensions.install_policy_checks_off()  # the gate alone judges bucket and key policies
         self.gate: Any = None
         self._placing: str | None = None
         self._gate_handle: Any = None

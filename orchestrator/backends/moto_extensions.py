@@ -1,7 +1,7 @@
 """What the embedded backend adds to moto 5.2: IAM user permissions boundaries, which it lacks,
 UpdateGroup's NewPath on its own (which --adopt uses to mark a group as the scenario's), and AWS
 managed policies loaded one at a time when a scenario attaches them; and what it takes away:
-moto's own bucket-policy check (`install_s3_bucket_policy_off`, for `orchestrate serve` too).
+moto's own bucket-policy and key-policy checks (`install_policy_checks_off`, for `orchestrate serve` too).
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -176,3 +176,34 @@ def install_s3_bucket_policy_off() -> None:
     with _bucket_policy_off:
         if FakeBucket.get_permission is not _gate_decides_bucket_policies:
             FakeBucket.get_permission = _gate_decides_bucket_policies  # type: ignore[method-assign]
+
+
+def _key_exists_only(self: Any, key_id: str, action: str) -> None:
+    """moto's `_validate_key_policy` without its policy check: the key must still exist."""
+    self.kms_backend.describe_key(self.kms_backend.get_key_id(key_id))
+
+
+def install_kms_key_policy_check_off() -> None:
+    """Turn off moto 5.2's own key-policy check, so that the gate alone judges key policies.
+
+    What moto does: `moto.kms.responses.KmsResponse._validate_key_policy` (on DescribeKey) calls
+    `moto.kms.policy_validator.validate_policy`, which refuses the call with a bare
+    AccessDeniedException when any statement with `Effect: Deny` lists `kms:*`, `kms:Describe*` or
+    `kms:DescribeKey` on `Resource: "*"`, whoever it names: a Deny with `NotPrincipal` that spares
+    orchestrate and the key's administrators denied them too.
+
+    Why it is off: a key-policy statement applies only to the principals it names and when its
+    conditions hold (AWS KMS Developer Guide, "Key policies in AWS KMS"; IAM User Guide,
+    "NotPrincipal"); the gate decides every KMS request that way before moto runs it, in-process and
+    under `orchestrate serve`. Installed once per process, with the bucket-policy patch."""
+    from moto.kms.responses import KmsResponse
+
+    with _bucket_policy_off:
+        if KmsResponse._validate_key_policy is not _key_exists_only:
+            KmsResponse._validate_key_policy = _key_exists_only  # type: ignore[method-assign]
+
+
+def install_policy_checks_off() -> None:
+    """moto's own bucket-policy and key-policy checks off: the gate is the only judge of both."""
+    install_s3_bucket_policy_off()
+    install_kms_key_policy_check_off()

@@ -58,10 +58,10 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     from orchestrator.backends.moto_world import MotoWorld
     from orchestrator.authz.gate.wsgi import GateMiddleware
     from orchestrator.backends import moto_cloudformation
-    from orchestrator.backends.moto_extensions import install_s3_bucket_policy_off, served_policy_loader
+    from orchestrator.backends.moto_extensions import install_policy_checks_off, served_policy_loader
 
     moto_cloudformation.install()
-    install_s3_bucket_policy_off()  # the gate alone judges bucket policies
+    install_policy_checks_off()  # the gate alone judges bucket and key policies
     propagation = propagation or Propagation()
     gate = Gate(region, world=LaggingWorld(propagation) if propagation.enabled else MotoWorld())
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,

@@ -36,12 +36,14 @@ from typing import Any
 import yaml
 
 from orchestrator.export.notes import Note, render_comment
-from orchestrator.export.references import (account_level, camel, logical_id,
+from orchestrator.model.policy import ORCHESTRATE
+from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER
+from orchestrator.export.references import (account_level, camel, logical_id, mentions_orchestrate,
                                             managed_policy_name, map_policy)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes,
                                         expectation_lines, guard_statement)
 
-MANAGER = "KeyManagerArn"
+MANAGER = KEY_MANAGER_PARAMETER
 
 
 class _Dumper(yaml.SafeDumper):
@@ -62,7 +64,7 @@ def template(src: Source) -> Export:
         "Description": f"orchestrate scenario {src.scenario}, state {src.state}",
         "Metadata": {"Orchestrate": {"Scenario": src.scenario, "State": src.state}},
     }
-    if any(src.guarded(k) for k in src.names("keys")):
+    if any(src.guarded(k) for k in src.names("keys")) or mentions_orchestrate(src.desired):
         document["Parameters"] = {MANAGER: {"Type": "String", "AllowedPattern": MANAGER_PATTERN,
                                             "Description": MANAGER_HELP}}
     document["Resources"] = resources or {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
@@ -92,6 +94,8 @@ def _tags(src: Source, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
 
 def _resolver(src: Source, own_table: str | None = None) -> Any:
     def resolve(reference: str) -> Any:
+        if reference == ORCHESTRATE:  # whoever deploys the template: its key manager
+            return {"Ref": MANAGER}
         shared = account_level(src.desired, src.region, reference, ROOT)
         if shared is not None:
             return shared

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.model.policy import ARN_OPERATORS, base_operator
+from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 from orchestrator.model.scenario import DesiredState
 
 REFERENCE_KINDS = frozenset({"user", "group", "policy", "table", "key", "role", "bucket", "object", "account"})
@@ -31,7 +31,23 @@ Resolve = Callable[[str], Any]
 def is_reference(value: Any) -> bool:
     if not isinstance(value, str) or value.startswith("arn:") or value == "*":
         return False
-    return value == "account" or value.partition(":")[0] in REFERENCE_KINDS
+    return value in ("account", ORCHESTRATE) or value.partition(":")[0] in REFERENCE_KINDS
+
+
+def mentions_orchestrate(desired: DesiredState) -> bool:
+    """Whether any policy of the state names `orchestrate` (the template then takes the identity
+    that deploys it as its key manager parameter)."""
+    from orchestrator.loader.references import policy_documents
+
+    found: list[str] = []
+
+    def note(reference: str) -> str:
+        found.append(reference)
+        return reference
+
+    for _, document, _ in policy_documents(desired):
+        map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), note)
+    return ORCHESTRATE in found
 
 
 def camel(text: str) -> str:

@@ -21,7 +21,8 @@ from typing import Any
 
 from orchestrator.export.hcl import Block, Expr, jsonencode, string
 from orchestrator.export.notes import render_comment
-from orchestrator.export.references import (account_level, managed_policy_name, map_policy,
+from orchestrator.model.policy import ORCHESTRATE
+from orchestrator.export.references import (account_level, managed_policy_name, map_policy, mentions_orchestrate,
                                             snake)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes, expectation_lines,
                                         guard_statement)
@@ -39,7 +40,7 @@ def template(src: Source) -> Export:
     blocks = [Block("terraform", [], {"required_providers": Block("required_providers", [], {
         "aws": {"source": "hashicorp/aws", "version": ">= 5.0"}})}),
         Block("data", ["aws_caller_identity", "current"]), Block("data", ["aws_partition", "current"])]
-    if any(src.guarded(k) for k in src.names("keys")):
+    if any(src.guarded(k) for k in src.names("keys")) or mentions_orchestrate(src.desired):
         blocks.append(Block("variable", ["key_manager_arn"], {
             "type": Expr("string"), "description": MANAGER_HELP,
             "validation": Block("validation", [], {
@@ -58,6 +59,8 @@ def _ref(kind: str, name: str, attribute: str) -> Expr:
 
 def _resolve(src: Source) -> Any:
     def resolve(reference: str) -> Any:
+        if reference == ORCHESTRATE:  # whoever deploys the configuration: its key manager
+            return Expr("var.key_manager_arn")
         shared = account_level(src.desired, src.region, reference, ROOT)
         if shared is not None:
             return shared

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from orchestrator.imports.intrinsics import reference_arn
 from orchestrator.imports.resources import SECTIONS, Imported
-from orchestrator.model.policy import ARN_OPERATORS, base_operator, is_reference
+from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator, is_reference
 from orchestrator.model.resources import Bucket, Group, Key, ManagedPolicy, Role, Table, User
 
 MODELS: dict[str, type[BaseModel]] = {"policies": ManagedPolicy, "groups": Group, "users": User, "roles": Role,
@@ -82,7 +82,7 @@ def _unknown_references(policy: dict[str, Any], known: set[str], where: str, not
     conditions; left out of a Principal (AWS refuses wildcards in principal ARNs), and a statement
     whose principals are all left out goes too."""
     def unknown(value: Any) -> bool:
-        return isinstance(value, str) and is_reference(value) and value != "account" and _target(value) not in known
+        return isinstance(value, str) and is_reference(value) and value not in ("account", ORCHESTRATE) and _target(value) not in known
 
     def as_text(values: Any) -> Any:
         if isinstance(values, list):

@@ -19,9 +19,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.resources.lockout import MANAGEMENT_SID
+from orchestrator.model.policy import ORCHESTRATE
+from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER, MANAGEMENT_SID
 
 ACCOUNT = "⟦account⟧"
+#: The key manager parameter without a default: the identity that deploys, `orchestrate` in a scenario.
+DEPLOYER = "⟦orchestrate⟧"
 NO_VALUE = object()  # AWS::NoValue: the property is removed
 _TOKEN = re.compile(r"⟦([a-z]+)(-id)?:([^⟧]+)⟧")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -121,6 +124,8 @@ class Resolver:
         parameter = (self.body.get("Parameters") or {}).get(name)
         if isinstance(parameter, dict) and "Default" in parameter:
             return parameter["Default"]
+        if name == KEY_MANAGER_PARAMETER and isinstance(parameter, dict):
+            return DEPLOYER
         raise Unresolved(f"Ref {name} (not a resource orchestrate imports, nor a parameter with a Default)")
 
     def _pseudo(self, name: str) -> Any:
@@ -243,6 +248,8 @@ def to_reference(value: Any, known: frozenset[str] = frozenset()) -> Any:
         match = pattern.match(value)
         if match is not None and f"{'bucket' if kind == 'object' else kind}:{match.group(1)}" in known:
             return f"{kind}:{'/'.join(match.groups())}"
+    if value == DEPLOYER:
+        return ORCHESTRATE
     whole = _TOKEN.fullmatch(value)
     if whole is not None and whole.group(2) is None:
         return f"{whole.group(1)}:{whole.group(3)}"

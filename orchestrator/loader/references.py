@@ -19,7 +19,7 @@ from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.key_checks import check_key_expectation
 from orchestrator.loader.table_policy import check_table_policy
 from orchestrator.loader.validation import Problem, located_statements
-from orchestrator.model.policy import ARN_OPERATORS, PolicyDocument, as_list, base_operator, is_reference
+from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, PolicyDocument, as_list, base_operator, is_reference
 from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 
@@ -55,7 +55,7 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
                 if value is not None:
                     problems += _check_refs(names, [value], path + (field,), PRINCIPAL_KINDS, value)
     problems += check_buckets(desired, prefix)
-    for path, document, principals_allowed in _documents(desired, prefix):
+    for path, document, principals_allowed in policy_documents(desired, prefix):
         problems += check_document(names, document, path, principals_allowed)
     return problems
 
@@ -130,7 +130,7 @@ def entity_names(desired: DesiredState) -> dict[str, set[str]]:
     }
 
 
-def _documents(desired: DesiredState, prefix: Path) -> Iterator[tuple[Path, PolicyDocument, bool]]:
+def policy_documents(desired: DesiredState, prefix: Path = ()) -> Iterator[tuple[Path, PolicyDocument, bool]]:
     for name, key in desired.keys.items():
         yield prefix + ("keys", name, "policy"), key.policy, True
     for name, table in desired.tables.items():
@@ -190,7 +190,7 @@ def _check_refs(names: dict[str, set[str]], values: list[str], path: Path, kinds
         where = path + ((index,) if isinstance(raw, list) else ())
         kind, _, name = value.partition(":")
         name = name.partition("/")[0] if kind == "object" else name
-        if value == "account" or kind not in names or not name or value.startswith("arn:"):
+        if value in ("account", ORCHESTRATE) or kind not in names or not name or value.startswith("arn:"):
             continue
         if kind not in kinds:
             problems.append(Problem(where, f"{value!r} cannot be used here: expected {' or '.join(k + ':NAME' for k in kinds)}"))

@@ -9,7 +9,8 @@ shorthand is kept as written so that a loaded scenario dumps back to the same do
 
 Scenario entities may be named symbolically (`user:tester`, `key:data`, `table:orders`,
 `role:NAME`, `bucket:NAME`, `object:BUCKET/KEY`, `account`) in Principal/NotPrincipal, Resource/NotResource and in the values of Arn*
-conditions; they are resolved to ARNs at apply time.
+conditions; they are resolved to ARNs at apply time. `orchestrate` names the identity orchestrate
+runs as (in Principal/NotPrincipal and Arn conditions only): every ARN AWS matches for it.
 """
 
 from __future__ import annotations
@@ -64,8 +65,12 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
+#: The identity orchestrate runs as, in the policy's account (resources/context.py: orchestrate_arns).
+ORCHESTRATE = "orchestrate"
+
+
 def is_reference(value: str) -> bool:
-    return value == "account" or REFERENCE_PATTERN.match(value) is not None
+    return value in ("account", ORCHESTRATE) or REFERENCE_PATTERN.match(value) is not None
 
 
 def _check_actions(value: StrOrList) -> StrOrList:
@@ -79,6 +84,9 @@ def _check_actions(value: StrOrList) -> StrOrList:
 
 def _check_resources(value: StrOrList) -> StrOrList:
     for resource in as_list(value):
+        if resource == ORCHESTRATE:
+            raise ValueError(f"{ORCHESTRATE!r} names a principal (orchestrate's own identity), not a resource:"
+                             " use it in Principal, NotPrincipal or an Arn condition")
         if resource == "*" or is_reference(resource):
             continue
         if not ARN_PATTERN.match(resource):
@@ -96,7 +104,7 @@ def _check_principal_value(value: str) -> None:
         return
     raise ValueError(
         f"{value!r} is not a principal: expected '*', a 12-digit account id, an IAM ARN,"
-        " 'account', user:NAME or role:NAME"
+        " 'account', 'orchestrate', user:NAME or role:NAME"
     )
 
 

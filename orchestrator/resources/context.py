@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Backend, BackendError
-from orchestrator.model.policy import ARN_OPERATORS, base_operator
+from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
 #: Sections whose entities may live in another account (`account: NAME`).
 ENTITY_SECTIONS = ("users", "roles", "keys", "tables", "buckets")
@@ -28,6 +29,7 @@ OWNERSHIP_ALIAS_PREFIX = "alias/orchestrate/"
 #: ownership alias that is missing then means the key does not exist (no scan of the account).
 FRESH_WORLD = "fresh_world"
 UNKNOWN = "(known after apply)"
+_SESSION_ARN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
 
 
 class ConflictError(Exception):
@@ -180,8 +182,27 @@ class Context:
 
     def _resolve_values(self, values: Any) -> Any:
         if isinstance(values, list):
-            return [self._resolve_one(v) for v in values]
-        return self._resolve_one(values)
+            return [arn for value in values for arn in self._resolved_list(value)]
+        found = self._resolved_list(values)
+        return found[0] if len(found) == 1 else found
+
+    def _resolved_list(self, value: Any) -> list[Any]:
+        return self.orchestrate_arns() if value == ORCHESTRATE else [self._resolve_one(value)]
+
+    def orchestrate_arns(self) -> list[str]:
+        """`orchestrate` in a policy: every ARN AWS matches for the identity orchestrate runs as in
+        this context's account (the policy's). A user's (or root's) ARN is itself; a role session is
+        matched as its session ARN (Principal, NotPrincipal: IAM User Guide, "Role session
+        principals") and as its role's ARN (aws:PrincipalArn, a Principal naming the role), so both
+        are listed. The role's path is not in a session ARN: `/` is assumed (IAM's default). moto's
+        answer for orchestrate's keys, `arn:aws:sts::ACCOUNT:user/moto`, is read as the IAM user
+        `moto`, as the gate reads it (authz/gate/caller.py)."""
+        from orchestrator.authz.gate.caller import principal_arn
+
+        arn = str(self.backend.identity()["Arn"])
+        if _SESSION_ARN.match(arn) is None:
+            return [principal_arn(arn)]
+        return [arn, principal_arn(arn)]
 
     def _resolve_one(self, value: Any) -> Any:
         if not isinstance(value, str) or value.startswith("arn:") or value == "*":

@@ -33,6 +33,9 @@ __all__ = ["MANAGEMENT_SID", "MANAGEMENT_ACTIONS", "GUARD_ACTIONS", "LockoutErro
            "management_statement", "guard_policy", "check_lockout"]
 
 MANAGEMENT_SID = "OrchestrateKeyManagement"
+#: The template parameter an export names the key manager by (the identity that deploys it): the
+#: guard statement's Principal, and what `orchestrate` in a policy becomes (export/, imports/).
+KEY_MANAGER_PARAMETER = "KeyManagerArn"
 _MANAGE = "orchestrate's key reconciler calls it on the key"
 #: Why orchestrate's identity needs each action on the key (AWS KMS Developer Guide, "AWS KMS
 #: permissions"; AWS KMS Developer Guide, "How Amazon DynamoDB uses AWS KMS" and the DynamoDB
