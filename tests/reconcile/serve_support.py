@@ -1,17 +1,22 @@
 """Helpers shared by the tests that interrupt applies against `orchestrate serve`
 (tests/reconcile/test_kills.py, test_kill_at_every_call.py): the served world, the third-party
-view of it (keys, marks, leftovers), in-process commands, moto's reset."""
+view of it (keys, marks, leftovers), in-process commands, moto's reset, and the client of the
+fork server (kill_driver.py) that starts the applies to interrupt."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import select
+import signal
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 import pytest
@@ -25,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = str(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
 USERS = ("admin", "tester")
 CLI = [sys.executable, "-m", "orchestrator.cli"]
+DRIVER = Path(__file__).with_name("kill_driver.py")
 
 
 @dataclass(frozen=True)
@@ -126,3 +132,83 @@ def follow_up(world: World) -> None:
     code, output = orchestrate(world, "destroy")
     assert code == 0, output[-2000:]
     assert leftovers(world) == []
+
+
+class Forks:
+    """The fork server (kill_driver.py run as a script): one apply per request, forked from a
+    process that imported orchestrate once (no interpreter start-up, no imports per apply)."""
+
+    def __init__(self, process: subprocess.Popen[str], logs: Path) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self.requests: IO[str] = process.stdin
+        self.answers: IO[str] = process.stdout
+        self.logs = logs
+        self.started = 0
+
+    def ask(self, line: str) -> None:
+        self.requests.write(f"{line}\n")
+        self.requests.flush()
+
+    def answer(self, seconds: float) -> str:
+        """The server's next line. No answer ends the test (pytest.fail is no AssertionError, which
+        the rounds collect): the server would still be waiting for the stuck child."""
+        ready, _, _ = select.select([self.answers], [], [], seconds)
+        line = self.answers.readline() if ready else ""
+        if not line:
+            pytest.fail(f"the fork server gave no answer within {seconds} s" if not ready else "the fork server ended")
+        return line.strip()
+
+    def apply_killed_at(self, k: int, signum: int, when: str, seconds: float) -> tuple[int, str]:
+        """An apply sent `signum` at its k-th mutating call, `before` it or once it is `answered`:
+        its exit code and what it printed."""
+        log = self.logs / f"apply-{k}-{signal.Signals(signum).name}-{when}.log"
+        self.ask(f"{k} {signum} {when} {log}")
+        code = self.answer(seconds)
+        return int(code), log.read_text()
+
+    def apply(self, seconds: float) -> Forked:
+        """An apply with nothing armed, under way: the caller signals it when it likes."""
+        self.started += 1
+        log = self.logs / f"apply-{self.started}.log"
+        self.ask(f"run {log}")
+        return Forked(self, int(self.answer(seconds)), log)
+
+
+class Forked:
+    """An apply the fork server started and has not reaped: until `wait`, its pid is this child's
+    (a zombie keeps it), and a pidfd watches and signals it."""
+
+    def __init__(self, forks: Forks, pid: int, log: Path) -> None:
+        self.forks = forks
+        self.log = log
+        self.pidfd = os.pidfd_open(pid)
+
+    def running(self) -> bool:
+        return not select.select([self.pidfd], [], [], 0)[0]  # readable once the child has ended
+
+    def send_signal(self, signum: int) -> None:
+        signal.pidfd_send_signal(self.pidfd, signum)  # a no-op on a child that has ended
+
+    def wait(self, seconds: float) -> tuple[int, str]:
+        """Its exit code (as os.waitstatus_to_exitcode gives it: -9 for SIGKILL) and what it printed."""
+        select.select([self.pidfd], [], [], seconds)
+        os.close(self.pidfd)
+        self.forks.ask("reap")
+        return int(self.forks.answer(seconds)), self.log.read_text()
+
+
+@contextlib.contextmanager
+def fork_server(world: World, logs: Path, seconds: float) -> Iterator[Forks]:
+    """kill_driver.py's fork server for `orchestrate apply SEED` against the world, ended (with
+    any child it is waiting for) afterwards whatever happened."""
+    # a session of its own: teardown ends the server and any child it is waiting for, by group
+    process = subprocess.Popen([sys.executable, str(DRIVER), world.url, SEED], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        server = Forks(process, logs)
+        assert server.answer(seconds) == "ready"
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the leader is not reaped yet: the group id is ours
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()

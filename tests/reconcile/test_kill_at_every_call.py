@@ -22,66 +22,33 @@ the clean apply's k-th.
 
 Each killed apply is a child forked by one fork server (kill_driver.py) that imported
 orchestrate once; follow-ups run in this process. Both save interpreter start-ups: the whole
-series (N = 21 today: 52 rounds) took 65 to 80 s on 2 cores.
+series (N = 21 today: 52 rounds) took 65 to 80 s on 2 cores. It is dealt into SHARDS test cases
+(k to shard k % SHARDS), so that pytest-xdist's workers share it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import select
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
 
 import pytest
 
 from kill_driver import on_mutating_calls
-from serve_support import (SEED, World, check_own_keys_only, follow_up, keys_and_marks, leftovers, orchestrate,
-                           reset, served)
+from serve_support import (Forks, World, check_own_keys_only, follow_up, fork_server, keys_and_marks, leftovers,
+                           orchestrate, reset, served)
 
-DRIVER = Path(__file__).with_name("kill_driver.py")
 #: (signal, when). SIGKILL once a call is answered would leave what SIGKILL before the next one does.
 KILLS = ((signal.SIGTERM, "before"), (signal.SIGKILL, "before"))
 IN_FLIGHT = (signal.SIGTERM, "answered")
 #: The calls of orchestrator/prove/principals.py, whose answers its cleanup keeps (key ids, marks).
 KEY_CALLS = ("iam:TagUser", "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:UntagUser")
+#: Test cases the series is dealt into.
+SHARDS = 4
 #: Bounds, generous: a hang fails the test instead of the job; speed is bench/'s business.
 CHILD_SECONDS = 60
 BUDGET_SECONDS = 600
-
-
-class Forks:
-    """The fork server (kill_driver.py run as a script): one killed apply per request."""
-
-    def __init__(self, process: subprocess.Popen[str], logs: Path) -> None:
-        assert process.stdin is not None and process.stdout is not None
-        self.requests: IO[str] = process.stdin
-        self.answers: IO[str] = process.stdout
-        self.logs = logs
-
-    def answer(self, seconds: float) -> str:
-        """The server's next line. No answer ends the test (pytest.fail is no AssertionError, which
-        the rounds collect): the server would still be waiting for the stuck child."""
-        ready, _, _ = select.select([self.answers], [], [], seconds)
-        line = self.answers.readline() if ready else ""
-        if not line:
-            pytest.fail(f"the fork server gave no answer within {seconds} s" if not ready else "the fork server ended")
-        return line.strip()
-
-    def apply_killed_at(self, k: int, signum: int, when: str) -> tuple[int, str]:
-        """An apply sent `signum` at its k-th mutating call, `before` it or once it is `answered`:
-        its exit code and what it printed."""
-        log = self.logs / f"apply-{k}-{signal.Signals(signum).name}-{when}.log"
-        self.requests.write(f"{k} {signum} {when} {log}\n")
-        self.requests.flush()
-        code = self.answer(CHILD_SECONDS)
-        return int(code), log.read_text()
 
 
 @dataclass
@@ -99,17 +66,17 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def forks(endpoint: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forks]:
-    # a session of its own: teardown ends the server and any child it is waiting for, by group
-    process = subprocess.Popen([sys.executable, str(DRIVER), endpoint.url, SEED], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        server = Forks(process, tmp_path_factory.mktemp("killed"))
-        assert server.answer(CHILD_SECONDS) == "ready"
+    with fork_server(endpoint, tmp_path_factory.mktemp("killed"), CHILD_SECONDS) as server:
         yield server
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # the leader is not reaped yet: the group id is ours
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+
+
+@pytest.fixture(scope="module")
+def calls(endpoint: World) -> list[str]:
+    """The clean apply's mutating calls, in order (the world is reset around it)."""
+    reset(endpoint)
+    made = clean_apply_calls(endpoint)
+    reset(endpoint)
+    return made
 
 
 @pytest.fixture
@@ -155,7 +122,7 @@ def check_killed(world: World, code: int, expected_keys: int) -> int:
 
 def kill_round(world: World, forks: Forks, calls: list[str], k: int, kill: tuple[int, str], tally: Tally) -> None:
     signum, when = kill
-    code, log = forks.apply_killed_at(k, signum, when)
+    code, log = forks.apply_killed_at(k, signum, when, CHILD_SECONDS)
     assert log.count("killed ") == 1 and f"killed {when} {k} {calls[k - 1]}\n" in log, \
         f"not the clean apply's call {k}, {calls[k - 1]}: {log[-2000:]}"
     if signum == signal.SIGTERM:
@@ -165,16 +132,21 @@ def kill_round(world: World, forks: Forks, calls: list[str], k: int, kill: tuple
     follow_up(world)
 
 
-def test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply(
-        endpoint: World, forks: Forks, own_keys_only: list[int]) -> None:
-    started = time.monotonic()
-    reset(endpoint)
-    calls = clean_apply_calls(endpoint)
-    reset(endpoint)
+def test_the_series_covers_the_principals_keys(calls: list[str]) -> None:
     assert len(calls) > 10, calls
     assert "iam:CreateAccessKey" in calls and "iam:DeleteAccessKey" in calls, "the series covers the principals' keys"
+    # every SIGKILL round checks that it left exactly the keys its first k-1 calls made
+    assert any(keys_made_before(calls, k) for k in range(1, len(calls) + 1)), \
+        "no SIGKILL comes while a key is live: the series aims wrong"
+
+
+@pytest.mark.parametrize("shard", range(SHARDS), ids=lambda n: f"shard{n + 1}of{SHARDS}")
+def test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply(
+        shard: int, endpoint: World, forks: Forks, calls: list[str], own_keys_only: list[int]) -> None:
+    started = time.monotonic()
+    reset(endpoint)
     tally, failures = Tally(), []
-    for k in range(1, len(calls) + 1):
+    for k in range(1, len(calls) + 1)[shard::SHARDS]:
         for kill in KILLS + ((IN_FLIGHT,) if calls[k - 1] in KEY_CALLS else ()):
             assert time.monotonic() - started < BUDGET_SECONDS, f"k={k}: over the time bound"
             try:
@@ -188,5 +160,5 @@ def test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply(
     print(f"N={len(calls)} mutating calls, {tally.rounds} rounds in {time.monotonic() - started:.1f}s; keys left "
           f"by SIGKILLs and swept: {swept} in {sum(1 for n in tally.killed_left if n)} rounds")
     assert failures == [], "\n".join(failures)
-    assert any(tally.killed_left), "no SIGKILL came while a key was live: the series aims wrong"
-    assert len(own_keys_only) == 2 * (tally.rounds + 1), "every follow-up apply made both principals' keys"
+    assert tally.rounds > 0, "an empty shard"
+    assert len(own_keys_only) == 2 * tally.rounds, "every follow-up apply made both principals' keys"
