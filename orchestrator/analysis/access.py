@@ -26,7 +26,7 @@ from typing import Any
 from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
-from orchestrator.loader.key_checks import _usage_problem
+from orchestrator.loader.key_checks import key_action_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 from orchestrator.prove.calls import CallSpec, PreparationFailed
 from orchestrator.prove.prediction import gate_verdict, prediction_of
@@ -165,7 +165,7 @@ def default_requests(desired: DesiredState) -> Iterator[tuple[str, str]]:
     for name in desired.tables:
         yield from ((f"table:{name}", action) for action in by_kind["table"])
     for name, key in desired.keys.items():
-        yield from ((f"key:{name}", action) for action in by_kind["key"] if _usage_problem(name, key, action) is None)
+        yield from ((f"key:{name}", action) for action in by_kind["key"] if key_action_problem(name, key, action) is None)
     for name in desired.roles:
         yield from ((f"role:{name}", action) for action in by_kind["role"])
     for name, bucket in desired.buckets.items():
