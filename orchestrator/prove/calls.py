@@ -204,10 +204,18 @@ def _assume_role_params(ctx: Context, name: str) -> dict[str, Any]:
             "DurationSeconds": PROBE_SESSION_SECONDS}
 
 
-def probed_keys(expectations: Iterable[Expectation]) -> set[str]:
-    """The keys whose ciphertexts these expectations decrypt (`kms:Decrypt` on `key:NAME`)."""
-    return {e.resource.partition(":")[2] for e in expectations
-            if e.action.partition(":")[2] in NEEDS_CIPHERTEXT and e.resource.startswith("key:")}
+def probed_keys(expectations: Iterable[Expectation], desired: DesiredState | None = None) -> set[str]:
+    """The keys whose ciphertexts these expectations decrypt (`kms:Decrypt` on `key:NAME`, or on
+    `alias:NAME` of a key of ``desired``)."""
+    found = set()
+    for e in expectations:
+        if e.action.partition(":")[2] not in NEEDS_CIPHERTEXT:
+            continue
+        if e.resource.startswith("key:"):
+            found.add(e.resource.partition(":")[2])
+        elif e.resource.startswith("alias:") and desired is not None:
+            found.update(name for name in [alias_key(desired, e.resource)] if name is not None)
+    return found
 
 
 @dataclass

@@ -113,7 +113,8 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
         progress(f"state {state.name}: reconciling")
     outcome = StateResult(state.name, apply_state(ctx, desired, state.name))
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
-    probes.prepare(desired, probed_keys(e for later in loaded.scenario.states[index:last + 1] for e in later.expectations))
+    probes.prepare(desired, probed_keys((e for later in loaded.scenario.states[index:last + 1] for e in later.expectations),
+                                        desired))
     gate = predictor(ctx, desired, probes.blobs, probes.contextual)
     settles = [e.settle or loaded.scenario.settle or Settle() for e in state.expectations]
     ready = (ready_to_observe(ctx, keys, desired, e, state.name, n, settles[n], probes) for n, e in enumerate(state.expectations))

@@ -237,3 +237,16 @@ states:""").replace("kms:DescribeKey]", "kms:DescribeKey, kms:Decrypt]")
     assert main(["apply", str(path), "--output", "json", "--quiet"]) == 0
     [verdict] = json.loads(capsys.readouterr().out)["states"][0]["expectations"]
     assert (verdict["actual"], verdict["predicted"]) == ("allowed", "allowed")
+
+
+def test_a_decrypt_through_the_alias_in_a_disabled_state_uses_a_ciphertext_made_before(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, [])
+    Path(path).write_text(Path(path).read_text() + """  - name: disabled
+    patch: {keys: {data: {enabled: false}}}
+    expectations:
+      - {as: user, action: kms:Decrypt, resource: alias:orders, expect: denied, error: DisabledException, layer: key-state}
+""")
+    assert main(["apply", path, "--output", "json", "--quiet"]) == 0
+    [verdict] = json.loads(capsys.readouterr().out)["states"][1]["expectations"]
+    assert (verdict["actual"], verdict["predicted"], verdict["error_code"]) == ("denied", "denied", "DisabledException")
