@@ -11,7 +11,12 @@ its cell, and the matrix can be checked against the scenario's own expectations.
 
 Actions per kind follow `EXPECTATION_ACTIONS` (orchestrator/model/scenario.py); on keys, those
 AWS accepts for the key's spec and usage (loader/key_checks.py: a Sign on an ENCRYPT_DECRYPT key is
-InvalidKeyUsageException, not an access decision, and is left out).
+InvalidKeyUsageException, not an access decision, and is left out). The key management actions
+(KEY_MANAGEMENT_ACTIONS: who may administer the key, KMS Developer Guide "Default key policy") are
+columns too, decided offline like the others (their calls are built without any AWS call: the
+throwaway grant and the current policy are placeholders here), except kms:CancelKeyDeletion on a
+key the state does not declare pending deletion (KMSInvalidStateException whatever the policies
+say: loader/key_checks.py). `alias:NAME` is a column only where an expectation names it.
 """
 
 from __future__ import annotations
