@@ -11,7 +11,12 @@ its cell, and the matrix can be checked against the scenario's own expectations.
 
 Actions per kind follow `EXPECTATION_ACTIONS` (orchestrator/model/scenario.py); on keys, those
 AWS accepts for the key's spec and usage (loader/key_checks.py: a Sign on an ENCRYPT_DECRYPT key is
-InvalidKeyUsageException, not an access decision, and is left out).
+InvalidKeyUsageException, not an access decision, and is left out). The key management actions
+(KEY_MANAGEMENT_ACTIONS: who may administer the key, KMS Developer Guide "Default key policy") are
+columns too, decided offline like the others (their calls are built without any AWS call: the
+throwaway grant and the current policy are placeholders here), except kms:CancelKeyDeletion on a
+key the state does not declare pending deletion (KMSInvalidStateException whatever the policies
+say: loader/key_checks.py). `alias:NAME` is a column only where an expectation names it.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
 from orchestrator.model.access import AccessMatrix, Cell, Change, Column, StateMatrix
-from orchestrator.loader.key_checks import _usage_problem
+from orchestrator.loader.key_checks import key_action_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 from orchestrator.prove.calls import CallSpec, PreparationFailed
 from orchestrator.prove.prediction import gate_verdict, prediction_of
@@ -97,7 +102,7 @@ def default_requests(desired: DesiredState) -> Iterator[tuple[str, str]]:
     for name in desired.tables:
         yield from ((f"table:{name}", action) for action in by_kind["table"])
     for name, key in desired.keys.items():
-        yield from ((f"key:{name}", action) for action in by_kind["key"] if _usage_problem(name, key, action) is None)
+        yield from ((f"key:{name}", action) for action in by_kind["key"] if key_action_problem(name, key, action) is None)
     for name in desired.roles:
         yield from ((f"role:{name}", action) for action in by_kind["role"])
     for name, bucket in desired.buckets.items():

@@ -13,6 +13,14 @@
   HMAC_<n> keys compute HMAC_SHA_<n> only, a symmetric key encrypts with SYMMETRIC_DEFAULT).
 * `encryption_context` only with a symmetric encryption key (KMS Developer Guide, "Encryption
   context": asymmetric and HMAC keys take none).
+* Key management (KMS Developer Guide, "Key states of AWS KMS keys"): kms:CancelKeyDeletion only
+  on a key the state declares `pending_deletion: true` (on any other KMS answers
+  KMSInvalidStateException whatever the policies say, and orchestrate could not put a
+  cancelled deletion back as the state declares it); kms:RevokeGrant not on a key pending deletion
+  (orchestrate's throwaway grant, which the principal revokes, cannot be created on it).
+* `resource: alias:NAME` names an alias of a scenario key (`aliases: [alias/NAME]`), with an
+  action whose KeyId takes an alias (KMS Developer Guide, "Using aliases to control access to
+  KMS keys": kms:RequestAlias applies to the cryptographic operations, DescribeKey and GetPublicKey).
 * `offline: true` proves a verification that succeeds (`expect: allowed`): there is no access
   decision to deny, the public key is public.
 """
@@ -22,7 +30,7 @@ from __future__ import annotations
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.validation import Problem
 from orchestrator.model.resources import Key
-from orchestrator.model.scenario import Expectation
+from orchestrator.model.scenario import ALIAS_ACTIONS, DesiredState, Expectation
 
 Path = tuple[PathElement, ...]
 _RSA_ENCRYPTION = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")
@@ -59,8 +67,8 @@ def default_algorithm(key: Key) -> str | None:
 
 
 def check_key_expectation(key_name: str, key: Key, expectation: Expectation, path: Path) -> list[Problem]:
-    """The action against the key's usage and spec, then the algorithm against the spec."""
-    problem = _usage_problem(key_name, key, expectation.action)
+    """The action against the key's usage, spec and declared state, then the algorithm against the spec."""
+    problem = key_action_problem(key_name, key, expectation.action)
     if problem is not None:
         return [Problem(path + ("action",), problem)]
     problems = []
@@ -77,6 +85,38 @@ def check_key_expectation(key_name: str, key: Key, expectation: Expectation, pat
         problems.append(Problem(path + ("offline",), "an offline verification makes no KMS call, so nothing can deny it:"
                                                      " it proves `expect: allowed` only"))
     return problems
+
+
+def check_alias_expectation(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+    """`alias:NAME`: an alias a scenario key declares, an action that takes an alias, then the
+    key's own checks."""
+    alias = "alias/" + expectation.resource.partition(":")[2]
+    owners = [name for name, key in desired.keys.items() if alias in key.aliases]
+    if not owners:
+        known = sorted(a.removeprefix("alias/") for key in desired.keys.values() for a in key.aliases)
+        hint = f" (aliases: {', '.join(known)})" if known else " (no key declares `aliases`)"
+        return [Problem(path + ("resource",), f"{expectation.resource!r} names no alias of a key of this scenario{hint}")]
+    if expectation.action not in ALIAS_ACTIONS:
+        return [Problem(path + ("action",), (
+            f"{expectation.action} takes no alias as KeyId (KMS API Reference: only the cryptographic operations,"
+            f" DescribeKey and GetPublicKey do): use key:{owners[0]}"))]
+    return check_key_expectation(owners[0], desired.keys[owners[0]], expectation, path)
+
+
+def key_action_problem(key_name: str, key: Key, action: str) -> str | None:
+    """Why ``action`` on the key proves nothing about access (its usage, spec or declared state), or None."""
+    return _usage_problem(key_name, key, action) or _state_problem(key_name, key, action)
+
+
+def _state_problem(key_name: str, key: Key, action: str) -> str | None:
+    """A management action the key's declared state makes meaningless (module docstring)."""
+    if action == "kms:CancelKeyDeletion" and not key.pending_deletion:
+        return (f"kms:CancelKeyDeletion needs a key pending deletion; key {key_name!r} is {key.state} in this state"
+                " (KMS answers KMSInvalidStateException whatever the policies say): declare `pending_deletion: true`")
+    if action == "kms:RevokeGrant" and key.pending_deletion:
+        return (f"kms:RevokeGrant revokes a throwaway grant orchestrate creates first, and key {key_name!r} is pending"
+                " deletion (CreateGrant answers KMSInvalidStateException)")
+    return None
 
 
 def _usage_problem(key_name: str, key: Key, action: str) -> str | None:

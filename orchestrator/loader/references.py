@@ -16,7 +16,7 @@ from typing import Any
 
 from orchestrator.loader.bucket_checks import bucket_documents, check_buckets, check_s3_expectation
 from orchestrator.loader.diagnostics import PathElement
-from orchestrator.loader.key_checks import check_key_expectation
+from orchestrator.loader.key_checks import check_alias_expectation, check_key_expectation
 from orchestrator.loader.table_policy import check_table_policy
 from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, PolicyDocument, as_list, base_operator, is_reference
@@ -313,7 +313,9 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
     problems: list[Problem] = _check_principal(desired, expectation, path)
     kind, _, name = expectation.resource.partition(":")
     wanted = EXPECTATION_ACTIONS[expectation.action]
-    if kind != wanted:
+    if kind == "alias" and wanted == "key":
+        problems += check_alias_expectation(desired, expectation, path)
+    elif kind != wanted:
         problems.append(Problem(path + ("resource",), f"{expectation.action} acts on a {wanted}, not a {kind}"))
     elif kind in ("bucket", "object"):
         problems += check_s3_expectation(desired, expectation, path)

@@ -159,10 +159,36 @@ def _reported(spec: CallSpec, undo: Callable[[dict[str, Any]], None]) -> Callabl
 
 def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] | None = None) -> Outcome:
     """Make the call; an access decision becomes an Outcome, anything else is CallFailed. An
-    allowed call that leaves something behind is undone (`undo_for`)."""
+    allowed call that leaves something behind is undone (`undo_for`); what orchestrate made
+    for the call beforehand (`CallSpec.setup`) is removed when it was not allowed (`cleanup`)."""
+    params = spec.params if spec.setup is None else {**spec.params, **_set_up(spec)}
+    answer: dict[str, Any] | None = None
+    try:
+        outcome, answer = _attempt(client, spec, params)
+    finally:
+        if answer is None and spec.cleanup is not None:
+            spec.cleanup()
+    if answer is not None and undo is not None:
+        undo(answer)
+    return outcome
+
+
+def _set_up(spec: CallSpec) -> dict[str, Any]:
+    """What orchestrate makes before the call; AWS's refusal is the expectation's CallFailed."""
+    from orchestrator.prove.key_management import SetupFailed
+
+    assert spec.setup is not None
+    try:
+        return spec.setup()
+    except SetupFailed as error:
+        raise CallFailed(f"could not prepare {spec.service}:{spec.operation}: {error}") from None
+
+
+def _attempt(client: Any, spec: CallSpec, params: dict[str, Any]) -> tuple[Outcome, dict[str, Any] | None]:
+    """The call, its outcome, and its answer when allowed (None when not)."""
     try:
         with carrying(client, spec.transport):
-            answer = getattr(client, spec.method)(**spec.params)
+            answer = getattr(client, spec.method)(**params)
     except Exception as error:
         response = getattr(error, "response", None)
         if not isinstance(response, dict):
@@ -173,16 +199,15 @@ def perform(client: Any, spec: CallSpec, undo: Callable[[dict[str, Any]], None] 
             raise VerificationFailed(code, f"{spec.service}:{spec.operation} failed verification: {code}"
                                      f"{': ' + message if message else ''}") from None
         if code in DENIED_CODES or "not authorized" in message or "KMS key access denied" in message:
-            return Outcome(False, code, message)
+            return Outcome(False, code, message), None
         if code == "403" and spec.operation in HEAD_OPERATIONS:
             # HEAD has no body: botocore makes the status the code, the layer is the engine's
-            return Outcome(False, code, message or "Forbidden")
+            return Outcome(False, code, message or "Forbidden"), None
         raise CallFailed(f"{spec.service}:{spec.operation} failed with {code}: {message}") from None
+    answer = dict(answer or {})
     if spec.verify is not None:
         spec.verify(client, answer)  # VerificationFailed: the allowed answer is not worth what it says
-    if undo is not None:
-        undo(answer)
-    return Outcome(True)
+    return Outcome(True), answer
 
 
 def expected(allowed: bool, code: str | None = None, layer: str | None = None) -> Callable[[Outcome], bool]:

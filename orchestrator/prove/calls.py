@@ -10,13 +10,14 @@ is that expectation's error (`PreparationFailed`), never the run's.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from orchestrator.model.scenario import DesiredState, Expectation
+from orchestrator.model.scenario import KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
 from orchestrator.resources.context import Context
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.prove.asymmetric_calls import Unprepared, admin_kms, asymmetric_params, is_asymmetric_call
+from orchestrator.prove.key_management import management_call
 from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
 from orchestrator.resources.items import to_attribute_values
 
@@ -43,6 +44,11 @@ class CallSpec:
     #: what checks an allowed answer for what it is worth, given the caller's client (a Sign's
     #: signature verifies offline: `asymmetric_calls`); raises VerificationFailed
     verify: Callable[[Any, dict[str, Any]], None] | None = field(default=None, compare=False, repr=False)
+    #: what orchestrate makes just before the call (a key management probe's current policy or
+    #: throwaway grant: `key_management`), returning the parameters it fills in
+    setup: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
+    #: what removes what the setup made when the call was not allowed (the throwaway grant)
+    cleanup: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 def _snake(operation: str) -> str:
@@ -54,6 +60,10 @@ def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, prob
     service, operation = expectation.action.split(":")
     if service == "s3":
         return _s3_call(ctx, desired, expectation)
+    if expectation.resource.startswith("alias:"):
+        return _alias_call(ctx, desired, expectation, probes)
+    if expectation.action in KEY_MANAGEMENT_ACTIONS:
+        return _management_call(ctx, desired, expectation)
     if is_asymmetric_call(desired, expectation):
         return _asymmetric_call(ctx, desired, expectation, probes)
     kind, _, name = expectation.resource.partition(":")
@@ -66,6 +76,38 @@ def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, prob
         params.update(_context_params(operation, name, expectation.encryption_context, probes))
     transport = Transport(expectation.source_ip, expectation.secure_transport)
     return CallSpec(service, operation, _snake(operation), params, None if transport.empty else transport)
+
+
+def alias_key(desired: DesiredState, alias: str) -> str | None:
+    """The scenario key whose `aliases` hold `alias/NAME` for `alias:NAME`, else None."""
+    wanted = "alias/" + alias.removeprefix("alias:")
+    return next((name for name, key in desired.keys.items() if wanted in key.aliases), None)
+
+
+def _alias_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+    """`resource: alias:NAME`: the call on the key the alias names, made through the alias's
+    physical name (`alias/` + the run's prefixed NAME, as the key reconciler creates it), so KMS
+    sets kms:RequestAlias (KMS Developer Guide, "Using aliases to control access to KMS keys")."""
+    name = alias_key(desired, expectation.resource)
+    if name is None:
+        raise PreparationFailed(f"could not prepare {expectation.action}: {expectation.resource} names no key's alias")
+    spec = call_for(ctx, desired, expectation.model_copy(update={"resource": f"key:{name}"}), probes)
+    alias = "alias/" + ctx.physical(expectation.resource.partition(":")[2])
+    params = dict(spec.params)
+    if spec.operation == "ReEncrypt":
+        params["DestinationKeyId"] = alias
+    else:
+        params["KeyId"] = alias  # Decrypt too: KeyId may name the ciphertext's key by an alias
+    return replace(spec, params=params)
+
+
+def _management_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:
+    """A key management call (`key_management`): its setup, its cleanup and the undo of an allowed one."""
+    operation = expectation.action.partition(":")[2]
+    made = management_call(ctx, desired, expectation)
+    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    return CallSpec("kms", operation, _snake(operation), made.params, None if transport.empty else transport,
+                    made.undo, setup=made.setup, cleanup=made.cleanup)
 
 
 def _s3_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:
@@ -116,6 +158,8 @@ def _table_params(ctx: Context, desired: DesiredState, expectation: Expectation,
                 "ExpressionAttributeNames": {"#pk": partition}, "ExpressionAttributeValues": {":pk": key[partition]}}
     if operation == "Scan":
         return {"TableName": table, "Limit": 10}
+    if operation == "BatchGetItem":  # DynamoDB API Reference, "BatchGetItem": RequestItems by table name or ARN
+        return {"RequestItems": {table: {"Keys": [key]}}}
     return {"TableName": table}
 
 
@@ -160,10 +204,18 @@ def _assume_role_params(ctx: Context, name: str) -> dict[str, Any]:
             "DurationSeconds": PROBE_SESSION_SECONDS}
 
 
-def probed_keys(expectations: Iterable[Expectation]) -> set[str]:
-    """The keys whose ciphertexts these expectations decrypt (`kms:Decrypt` on `key:NAME`)."""
-    return {e.resource.partition(":")[2] for e in expectations
-            if e.action.partition(":")[2] in NEEDS_CIPHERTEXT and e.resource.startswith("key:")}
+def probed_keys(expectations: Iterable[Expectation], desired: DesiredState | None = None) -> set[str]:
+    """The keys whose ciphertexts these expectations decrypt (`kms:Decrypt` on `key:NAME`, or on
+    `alias:NAME` of a key of ``desired``)."""
+    found = set()
+    for e in expectations:
+        if e.action.partition(":")[2] not in NEEDS_CIPHERTEXT:
+            continue
+        if e.resource.startswith("key:"):
+            found.add(e.resource.partition(":")[2])
+        elif e.resource.startswith("alias:") and desired is not None:
+            found.update(name for name in [alias_key(desired, e.resource)] if name is not None)
+    return found
 
 
 @dataclass

@@ -26,6 +26,7 @@ from orchestrator.prove.assertions import (CallFailed, Outcome, Prediction, Sett
                                            expected, perform, settle, undo_for)
 from orchestrator.prove.asymmetric_calls import Unprepared, VerificationFailed, verify_offline
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
+from orchestrator.prove.key_management import UndoFailed
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Settle
 from orchestrator.reconcile.plan import Plan
@@ -112,7 +113,8 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
         progress(f"state {state.name}: reconciling")
     outcome = StateResult(state.name, apply_state(ctx, desired, state.name))
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
-    probes.prepare(desired, probed_keys(e for later in loaded.scenario.states[index:last + 1] for e in later.expectations))
+    probes.prepare(desired, probed_keys((e for later in loaded.scenario.states[index:last + 1] for e in later.expectations),
+                                        desired))
     gate = predictor(ctx, desired, probes.blobs, probes.contextual)
     settles = [e.settle or loaded.scenario.settle or Settle() for e in state.expectations]
     ready = (ready_to_observe(ctx, keys, desired, e, state.name, n, settles[n], probes) for n, e in enumerate(state.expectations))
@@ -276,7 +278,7 @@ def batches(ctx: Context, ready: list[Ready]) -> Iterator[list[Ready]]:
     kms:CreateGrant's grant, until revoked, allows its grantee more)."""
     batch: list[Ready] = []
     for item in ready:
-        if item.spec.operation.startswith(CHANGING) or undo_for(ctx, item.spec) is not None:
+        if item.spec.operation.startswith(CHANGING) or undo_for(ctx, item.spec) is not None or item.spec.setup is not None:
             if batch:
                 yield batch
             yield [item]
@@ -324,7 +326,7 @@ def _wall(verdicts: list[Verdict]) -> float:
 
 def describe_failure(ctx: Context, error: Exception) -> str | None:
     """One line for a failure of the run itself; None for anything else (a bug of ours)."""
-    if isinstance(error, (ConflictError, LockoutError, BackendError)):
+    if isinstance(error, (ConflictError, LockoutError, BackendError, UndoFailed)):
         return str(error)
     explained = ctx.backend.failure(error)
     if explained is not None:

@@ -89,7 +89,8 @@ def test_an_out_of_band_key_statement_changes_exactly_the_cells_it_reaches(backe
     desired, observed = both(backend, loaded)
     # kms:Decrypt itself, and every table read or write that needs it (the table is under the key)
     assert differing(desired, observed) == {("tester", "key:data", "kms:Decrypt", "")} | {
-        ("tester", "table:orders", f"dynamodb:{op}", "") for op in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")}
+        ("tester", "table:orders", f"dynamodb:{op}", "")
+            for op in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem")}
     gained = [c for (p, col), c in observed.cells.items() if p == "tester" and col.action == "kms:Decrypt"][0]
     assert gained.allowed and "OutOfBand" in {ref.sid for ref in gained.statements}
 
@@ -138,10 +139,12 @@ def test_the_command_on_the_world_equals_the_desired_matrix_then_differs_in_the_
     kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps(policy))
     observed = command_cells(capsys, "--state", "without-key-grant", "--observed")
     changed = {slot: observed[slot] for slot in desired if desired[slot] != observed[slot]}
-    # the admin lost every key operation and every table call that needs the key (DescribeTable
-    # does not); the tester's CreateGrant stays denied, now by the explicit Deny
-    key_calls = ("Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey", "ReEncrypt", "CreateGrant")
-    table_calls = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")
+    # the admin lost every key operation, management included, and every table call that needs
+    # the key (DescribeTable does not); the tester's CreateGrant stays denied, now by the explicit Deny
+    key_calls = ("Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey", "ReEncrypt", "CreateGrant",
+                 "ScheduleKeyDeletion", "PutKeyPolicy", "GetKeyPolicy", "DisableKey", "EnableKey", "TagResource",
+                 "ListGrants", "RevokeGrant")
+    table_calls = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem")
     assert changed == {("admin", "key:data", f"kms:{op}", None): ("denied", "key-policy") for op in key_calls} | {
         ("admin", "table:orders", f"dynamodb:{op}", None): ("denied", "key-policy") for op in table_calls} | {
         ("tester", "key:data", "kms:CreateGrant", None): ("denied", "explicit-deny")}
