@@ -52,21 +52,23 @@ __all__ = [
     "dynamodb_kms_state_error",
 ]
 
-IDENTITY, RESOURCE, BOUNDARY = "identity", "resource", "boundary"
+IDENTITY, RESOURCE, BOUNDARY, SESSION = "identity", "resource", "boundary", "session"
 
 _PHRASES = {
     IDENTITY: ("an identity-based policy", "identity-based policy"),
     RESOURCE: ("a resource-based policy", "resource-based policy"),
     BOUNDARY: ("a permissions boundary", "permissions boundary"),
+    SESSION: ("a session policy", "session policy"),
 }
 _LAYER_SOURCES = {
     "identity-policy": IDENTITY,
     "permissions-boundary": BOUNDARY,
+    "session-policy": SESSION,
     "key-policy": RESOURCE,
     "resource-policy": RESOURCE,
     "trust-policy": RESOURCE,
 }
-_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE}
+_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "session": SESSION, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE}
 
 _KMS_CIPHERTEXT_RESOURCE = (
     "because the resource does not exist in this Region, no resource-based policies "
