@@ -220,7 +220,7 @@ def _denial(style: str, service: str, principal: Principal, step: Authorization,
     if style == Denial.S3:
         return s3_denied(arn, action, resource, decision, request_id)
     if style == Denial.STS_ASSUME_ROLE:
-        return sts_assume_role_denied(arn, resource, decision, request_id)
+        return sts_assume_role_denied(arn, resource, decision, request_id, action)
     return generic_denied(service, arn, action, resource, decision, request_id, style != Denial.QUERY)
 
 

@@ -135,11 +135,13 @@ def generic_denied(service: str, principal_arn: str, action: str, resource: str,
     return AwsError(code, message, status, _layer(decision), service, request_id)
 
 
-def sts_assume_role_denied(principal_arn: str, resource: str, decision: Decision, request_id: str) -> AwsError:
+def sts_assume_role_denied(principal_arn: str, resource: str, decision: Decision, request_id: str,
+                           action: str = "sts:AssumeRole") -> AwsError:
     """STS's 403 ``AccessDenied`` for AssumeRole: ``User: <arn> is not authorized to perform:
     sts:AssumeRole on resource: <role arn>``, with no clause naming the policy type (AWS's answer
-    as returned in aws/karpenter-provider-aws#4680, Netflix/security_monkey#77 and others)."""
-    message = f"User: {principal_arn} is not authorized to perform: sts:AssumeRole on resource: {resource}"
+    as returned in aws/karpenter-provider-aws#4680, Netflix/security_monkey#77 and others);
+    ``action`` is sts:TagSession or sts:SetSourceIdentity when the trust policy refuses those."""
+    message = f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource}"
     return AwsError("AccessDenied", message, 403, _layer(decision), "sts", request_id)
 
 
