@@ -175,6 +175,11 @@ class Expectation(Strict):
         return self.principal.removeprefix("role:") if self.principal.startswith("role:") else None
 
     @property
+    def shapes_session(self) -> bool:
+        """The session is asked for more than the role: session fields, or chaining."""
+        return self.chained_from is not None or any(getattr(self, name) is not None for name in SESSION_FIELDS)
+
+    @property
     def chained_from(self) -> str | None:
         """The role whose session assumes `as` (`via: role:OTHER`), else None."""
         return self.via.removeprefix("role:") if self.via is not None and self.via.startswith("role:") else None
