@@ -20,6 +20,7 @@ from typing import Mapping, Protocol
 from orchestrator.authz.engine.request import Principal
 
 __all__ = [
+    "session_principal_tags",
     "BucketInfo",
     "GrantInfo",
     "Identity",
@@ -56,6 +57,10 @@ class Identity:
     role_arn: str | None = None
     access_key_id: str | None = None
     administrator: bool = False
+    #: A role session's session policies (AssumeRole's Policy, then each of its PolicyArns), as
+    #: PolicyDoc kind "session" (IAM User Guide, "Session policies"); its session tags are in
+    #: ``principal.tags`` already, over the role's.
+    session_policies: tuple[PolicyDoc, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,17 @@ class ObjectInfo:
     sse_algorithm: str | None
     kms_key_id: str | None
     bucket_key_enabled: bool = False
+
+
+def session_principal_tags(role_tags: Mapping[str, str], session_tags: Mapping[str, str]) -> dict[str, str]:
+    """A role session's aws:PrincipalTag values: the role's tags, with a session tag replacing the
+    role's tag of the same key (IAM User Guide, "Passing session tags in AWS STS": "If a session
+    tag has the same key as a role tag, the session tag value overrides the role tag value";
+    tag keys are case-insensitive there, so a session tag replaces a role tag whatever its case)."""
+    session_keys = {key.lower() for key in session_tags}
+    merged = {key: value for key, value in role_tags.items() if key.lower() not in session_keys}
+    merged.update(session_tags)
+    return merged
 
 
 class World(Protocol):

@@ -1,7 +1,8 @@
 """What the embedded backend adds to moto 5.2: IAM user permissions boundaries, which it lacks,
 UpdateGroup's NewPath on its own (which --adopt uses to mark a group as the scenario's), and AWS
 managed policies loaded one at a time when a scenario attaches them; and what it takes away:
-moto's own bucket-policy and key-policy checks (`install_policy_checks_off`, for `orchestrate serve` too).
+moto's own bucket-policy and key-policy checks (`install_policy_checks_off`, for `orchestrate serve` too);
+and what it drops of AssumeRole (PolicyArns, Tags, TransitiveTagKeys, SourceIdentity: `install_session_facts`).
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -203,7 +204,75 @@ def install_kms_key_policy_check_off() -> None:
             KmsResponse._validate_key_policy = _key_exists_only  # type: ignore[method-assign]
 
 
+#: What `install_session_facts` adds to moto's `AssumedRole`: AssumeRole's PolicyArns (ARNs),
+#: Tags (key -> value), TransitiveTagKeys and SourceIdentity.
+SESSION_POLICY_ARNS, SESSION_TAGS = "orchestrate_policy_arns", "orchestrate_session_tags"
+TRANSITIVE_TAG_KEYS, SOURCE_IDENTITY = "orchestrate_transitive_tag_keys", "orchestrate_source_identity"
+
+
+def _caller_session(response: Any) -> Any | None:
+    """The role session whose credentials signed an AssumeRole request (role chaining), if any."""
+    from moto.sts.models import sts_backends
+
+    access_key_id = response.get_access_key()
+    for _account, per_account in list(sts_backends.items()):
+        for backend in list(per_account.values()):
+            found = backend.get_assumed_role_from_access_key(access_key_id)
+            if found is not None:
+                return found
+    return None
+
+
+def _record_session(response: Any, assumed: Any) -> None:
+    """Store on moto's AssumedRole what moto 5.2 drops of the request; a chained session keeps the
+    caller's transitive tags and source identity (IAM User Guide, "Chaining roles with session
+    tags": transitive tags "persist for all role chaining"; "Monitor and control actions taken
+    with assumed roles": the source identity "persists" across chained sessions)."""
+    tags = {str(tag["Key"]): str(tag.get("Value", "")) for tag in response._get_param("Tags") or []}
+    transitive = [str(key) for key in response._get_param("TransitiveTagKeys") or []]
+    source_identity = response._get_param("SourceIdentity")
+    caller = _caller_session(response)
+    if caller is not None:
+        inherited = getattr(caller, TRANSITIVE_TAG_KEYS, ())
+        caller_tags = getattr(caller, SESSION_TAGS, {})
+        tags.update({key: caller_tags[key] for key in inherited if key in caller_tags})
+        transitive = list(dict.fromkeys([*inherited, *transitive]))
+        source_identity = getattr(caller, SOURCE_IDENTITY, None) or source_identity
+    setattr(assumed, SESSION_POLICY_ARNS, tuple(str(item.get("arn")) for item in response._get_param("PolicyArns") or []))
+    setattr(assumed, SESSION_TAGS, tags)
+    setattr(assumed, TRANSITIVE_TAG_KEYS, tuple(transitive))
+    setattr(assumed, SOURCE_IDENTITY, source_identity)
+
+
+def install_session_facts() -> None:
+    """Keep what AssumeRole asks of a session. moto 5.2's `AssumedRole` stores the inline session
+    policy (`policy`) and `external_id`, but `TokenResponse.assume_role` drops PolicyArns, Tags,
+    TransitiveTagKeys and SourceIdentity (nor does GetCallerIdentity or anything else use them).
+    The gate needs them to decide a session's requests as AWS does (IAM User Guide, "Session
+    policies", "Passing session tags in AWS STS"): this wraps the response method and stores
+    them on moto's object, where `MotoWorld` reads them. Class-level, so `orchestrate serve` has it
+    too; installed once per process, with the policy-check patches."""
+    from moto.sts.responses import TokenResponse
+
+    with _bucket_policy_off:
+        if getattr(TokenResponse.assume_role, "orchestrate", False):
+            return
+        original = TokenResponse.assume_role
+
+        def assume_role(self: Any) -> Any:
+            answer = original(self)
+            assumed = getattr(answer, "result", {}).get("Credentials")
+            if assumed is not None:
+                _record_session(self, assumed)
+            return answer
+
+        assume_role.orchestrate = True  # type: ignore[attr-defined]
+        TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
+
+
 def install_policy_checks_off() -> None:
-    """moto's own bucket-policy and key-policy checks off: the gate is the only judge of both."""
+    """moto's own bucket-policy and key-policy checks off: the gate is the only judge of both;
+    and the session facts moto drops kept (`install_session_facts`)."""
     install_s3_bucket_policy_off()
     install_kms_key_policy_check_off()
+    install_session_facts()

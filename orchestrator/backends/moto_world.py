@@ -14,11 +14,14 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo,
-                                      PolicyDoc, RoleInfo, TableInfo)
+                                      PolicyDoc, RoleInfo, TableInfo, session_principal_tags)
+from orchestrator.backends.moto_extensions import SESSION_POLICY_ARNS, SESSION_TAGS, SOURCE_IDENTITY
 
 __all__ = ["MotoWorld", "BundledPolicies", "bundled_policy"]
 
 _PARTITION = "aws"
+#: A session policy that allows nothing (a PolicyArns entry naming no policy).
+_ALLOWS_NOTHING = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "*", "Resource": "*"}]}'
 
 
 def _truthy(value: Any) -> bool:
@@ -184,10 +187,21 @@ class MotoWorld:
         role's tags are the session's principal tags (IAM User Guide, "AWS global condition
         context keys": aws:PrincipalTag "for a role session, the tags attached to the role")."""
         role = self.role(found.role_arn)
+        tags = session_principal_tags(dict(role.tags) if role is not None else {}, getattr(found, SESSION_TAGS, {}))
         principal = Principal(arn=found.arn, account=account_id, type="AssumedRole",
-                              userid=found.user_id, role_arn=found.role_arn,
-                              tags=dict(role.tags) if role is not None else {})
-        return Identity(principal, account_id, role_arn=found.role_arn, access_key_id=access_key_id)
+                              userid=found.user_id, role_arn=found.role_arn, tags=tags,
+                              source_identity=getattr(found, SOURCE_IDENTITY, None))
+        return Identity(principal, account_id, role_arn=found.role_arn, access_key_id=access_key_id,
+                        session_policies=self._session_policies(found, account_id))
+
+    def _session_policies(self, found: Any, account_id: str) -> tuple[PolicyDoc, ...]:
+        """AssumeRole's Policy (moto keeps it) and PolicyArns (moto_extensions.install_session_facts)."""
+        docs = [PolicyDoc("session", f"session policy of {found.arn}", str(found.policy))] if found.policy else []
+        for arn in getattr(found, SESSION_POLICY_ARNS, ()):
+            document = self.managed_policy_document(account_id, arn)
+            # A policy ARN that names no policy fails AssumeRole on AWS; here it allows nothing.
+            docs.append(PolicyDoc("session", arn, document if document is not None else _ALLOWS_NOTHING))
+        return tuple(docs)
 
     # ---- identity-based policies -------------------------------------------------
 

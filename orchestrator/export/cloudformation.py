@@ -105,6 +105,9 @@ def _resolver(src: Source, own_table: str | None = None) -> Any:
             return {"Fn::Sub": f"${{{logical_id('buckets', bucket)}.Arn}}/{key.replace('${', '${!')}"}
         if kind == "policy":
             return {"Ref": logical_id("policies", name)}
+        if kind == "session":  # a role session's ARN: the role's name, then the session's
+            role, _, session = name.partition("/")
+            return {"Fn::Sub": f"arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{{logical_id('roles', role)}}}/{session}"}
         if kind == "table" and name == own_table:  # a table's policy cannot Fn::GetAtt the table itself
             return {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{name}"}
         section = {"user": "users", "group": "groups", "role": "roles", "key": "keys", "table": "tables",

@@ -17,7 +17,7 @@ from typing import Any
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 from orchestrator.model.scenario import DesiredState
 
-REFERENCE_KINDS = frozenset({"user", "group", "policy", "table", "key", "role", "bucket", "object", "account"})
+REFERENCE_KINDS = frozenset({"user", "group", "policy", "table", "key", "role", "bucket", "object", "account", "session"})
 #: Reference kind -> the DesiredState section that declares it.
 SECTIONS = {"user": "users", "group": "groups", "policy": "policies", "table": "tables", "key": "keys",
             "role": "roles", "bucket": "buckets"}

@@ -69,6 +69,10 @@ def _resolve(src: Source) -> Any:
             bucket, _, key = name.partition("/")
             escaped = key.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
             return Expr(f'"${{{TYPES["bucket"]}.{snake(bucket)}.arn}}/{escaped}"')
+        if kind == "session":  # a role session's ARN: the role's name, then the session's
+            role, _, session = name.partition("/")
+            return Expr('"arn:${data.aws_partition.current.partition}:sts::${data.aws_caller_identity.current.account_id}'
+                        f':assumed-role/${{{_ref("role", role, "name")}}}/{session}"')
         return _ref(kind, name, "arn")
     return resolve
 

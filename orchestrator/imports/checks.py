@@ -120,6 +120,8 @@ def _principals_known(statement: dict[str, Any], unknown: Any, where: str, notes
 
 
 def _target(reference: str) -> str:
-    """`object:B/K` stands on bucket B."""
+    """`object:B/K` stands on bucket B, `session:R/N` on role R."""
     kind, _, name = reference.partition(":")
+    if kind == "session":
+        return f"role:{name.partition('/')[0]}"
     return f"bucket:{name.partition('/')[0]}" if kind == "object" else reference

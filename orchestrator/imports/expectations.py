@@ -21,7 +21,7 @@ __all__ = ["PLACEHOLDER_ACCOUNT", "OfflineBackend", "principals", "propose", "re
 TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
 KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt")
 LAYERS = frozenset({"identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
-                    "permissions-boundary", "grant", "trust-policy"})
+                    "permissions-boundary", "session-policy", "grant", "trust-policy"})
 PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
 
 

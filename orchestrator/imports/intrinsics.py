@@ -37,6 +37,8 @@ _REFERENCE_FORMS = (
     (re.compile(r"^arn:aws[a-z-]*:iam::⟦account⟧:user/(?:.*/)?⟦user-id:([^⟧]+)⟧$"), "user:{0}"),
     (re.compile(r"^arn:aws[a-z-]*:iam::⟦account⟧:role/(?:.*/)?⟦role-id:([^⟧]+)⟧$"), "role:{0}"),
     (re.compile(r"^arn:aws[a-z-]*:iam::⟦account⟧:group/(?:.*/)?⟦group-id:([^⟧]+)⟧$"), "group:{0}"),
+    # a role session's ARN (STS: the role's name, no path), as an export writes `session:ROLE/NAME`
+    (re.compile(r"^arn:aws[a-z-]*:sts::⟦account⟧:assumed-role/⟦role-id:([^⟧]+)⟧/([\w+=,.@-]{2,64})$"), "session:{0}/{1}"),
     (re.compile(r"^arn:aws[a-z-]*:s3:::⟦bucket-id:([^⟧]+)⟧$"), "bucket:{0}"),
     (re.compile(r"^arn:aws[a-z-]*:s3:::⟦bucket-id:([^⟧]+)⟧/(.*)$"), "object:{0}/{1}"),
     (re.compile(r"^⟦bucket:([^⟧]+)⟧/(.*)$"), "object:{0}/{1}"),
@@ -282,6 +284,8 @@ def reference_arn(reference: str) -> str:
     kind, _, name = reference.partition(":")
     if kind == "object":
         return f"arn:aws:s3:::{name}"
+    if kind == "session":
+        return f"arn:aws:sts::*:assumed-role/{name}"
     return _arn(kind, name)
 
 

@@ -24,8 +24,11 @@ from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
 
 Path = tuple[PathElement, ...]
-PRINCIPAL_KINDS = ("user", "role", "account")
+PRINCIPAL_KINDS = ("user", "role", "account", "session")
 RESOURCE_KINDS = ("key", "table", "user", "group", "policy", "role", "bucket", "object")
+#: What an Arn condition may name: a resource, or a role session (`session:ROLE/NAME`).
+CONDITION_KINDS = RESOURCE_KINDS + ("session",)
+_FORMS = {"session": "session:ROLE/NAME"}
 
 
 def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
@@ -127,6 +130,7 @@ def entity_names(desired: DesiredState) -> dict[str, set[str]]:
         "bucket": set(desired.buckets),
         "object": set(desired.buckets),
         "account": set(desired.accounts) | {"home"},
+        "session": set(desired.roles),
     }
 
 
@@ -163,7 +167,7 @@ def check_document(names: dict[str, set[str]], document: PolicyDocument, path: P
                 where = spath + ("Condition", operator, key)
                 if base_operator(operator) in ARN_OPERATORS:
                     strings = [v for v in as_list(values) if isinstance(v, str)]
-                    problems += _check_refs(names, strings, where, RESOURCE_KINDS, values)
+                    problems += _check_refs(names, strings, where, CONDITION_KINDS, values)
                 else:
                     problems += _literal_references(operator, values, where)
     return problems
@@ -189,11 +193,11 @@ def _check_refs(names: dict[str, set[str]], values: list[str], path: Path, kinds
     for index, value in enumerate(values):
         where = path + ((index,) if isinstance(raw, list) else ())
         kind, _, name = value.partition(":")
-        name = name.partition("/")[0] if kind == "object" else name
+        name = name.partition("/")[0] if kind in ("object", "session") else name
         if value in ("account", ORCHESTRATE) or kind not in names or not name or value.startswith("arn:"):
             continue
         if kind not in kinds:
-            problems.append(Problem(where, f"{value!r} cannot be used here: expected {' or '.join(k + ':NAME' for k in kinds)}"))
+            problems.append(Problem(where, f"{value!r} cannot be used here: expected {' or '.join(_FORMS.get(k, k + ':NAME') for k in kinds)}"))
         elif name not in names[kind]:
             problems.append(Problem(where, f"{value!r} names no {kind} of this scenario{_known(names[kind])}"))
     return problems
@@ -338,12 +342,24 @@ def _check_principal(desired: DesiredState, expectation: Expectation, path: Path
         return [Problem(path + ("as",), f"{expectation.principal!r} names no user of this scenario{_known(set(desired.users))}")]
     if role is not None and role not in desired.roles:
         return [Problem(path + ("as",), f"{expectation.principal!r} names no role of this scenario{_known(set(desired.roles))}")]
-    if expectation.via is not None and expectation.via not in desired.users:
+    chained = expectation.chained_from
+    if chained is not None and chained not in desired.roles:
+        return [Problem(path + ("via",), f"{expectation.via!r} names no role of this scenario{_known(set(desired.roles))}")]
+    if chained is None and expectation.via is not None and expectation.via not in desired.users:
         return [Problem(path + ("via",), f"{expectation.via!r} names no user of this scenario{_known(set(desired.users))}")]
     if role is not None and expectation.action == "sts:AssumeRole":
-        return [Problem(path + ("as",), "sts:AssumeRole as a role session is role chaining, which orchestrate does not"
-                                        " prove: make the expectation `as` a user")]
-    return []
+        return [Problem(path + ("as",), "sts:AssumeRole as a role session is role chaining: write it as `as:"
+                                        " role:TARGET` with `via: role:SOURCE`, or make the expectation `as` a user")]
+    return _check_session(desired, expectation, path)
+
+
+def _check_session(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+    """The session's managed policies name scenario policies; its inline policy's references exist."""
+    names = entity_names(desired)
+    problems = _check_policy_names(names, expectation.session_policy_arns or [], path + ("session_policy_arns",))
+    if expectation.session_policy is not None:
+        problems += check_document(names, expectation.session_policy, path + ("session_policy",), False)
+    return problems
 
 
 def _check_table_call(desired: DesiredState, expectation: Expectation, name: str, path: Path) -> list[Problem]:

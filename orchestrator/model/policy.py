@@ -21,7 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 ACTION_PATTERN = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
-REFERENCE_PATTERN = re.compile(r"^((user|key|table|group|policy|role|bucket|account):([A-Za-z0-9_.+=,@-]+)|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*)$")
+REFERENCE_PATTERN = re.compile(r"^((user|key|table|group|policy|role|bucket|account):([A-Za-z0-9_.+=,@-]+)|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*"
+                               r"|session:[A-Za-z0-9_.+=,@-]{1,64}/[A-Za-z0-9_+=,.@-]{2,64})$")
 ARN_PATTERN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*?-]*:[a-z0-9*?-]*:(\d{12}|\*|\?|)?:.+$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
 

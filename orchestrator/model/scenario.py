@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from orchestrator.model.policy import IdentityPolicyDocument
 from orchestrator.model.resources import Bucket, BucketName, Group, Key, ManagedPolicy, Name, Role, Table, User
 
 # The API-level actions an expectation can exercise, and the kind of entity each acts on.
@@ -64,7 +65,7 @@ ALIAS_ACTIONS = frozenset({
 })
 Layer = Literal[
     "identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
-    "permissions-boundary", "grant", "trust-policy",
+    "permissions-boundary", "session-policy", "grant", "trust-policy",
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -106,6 +107,24 @@ EntityRef = Annotated[str, Field(pattern=r"^((table|key|role|bucket):[A-Za-z0-9_
 PrincipalRef = Annotated[str, Field(pattern=r"^(role:)?[A-Za-z0-9_.+=,@-]{1,64}$")]
 
 
+# AWS STS API Reference, "AssumeRole": RoleSessionName and SourceIdentity are 2-64 of [\w+=,.@-];
+# ExternalId 2-1224 of [\w+=,.@:/-]; Tags at most 50, a key 1-128 and a value 0-256 characters;
+# PolicyArns at most 10; DurationSeconds 900 to 43200 (the role's MaxSessionDuration), and at most
+# 3600 for a chained session (IAM User Guide, "Role chaining": "limits your AWS CLI or AWS API role
+# session to a maximum of one hour").
+SessionName = Annotated[str, Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_+=,.@-]+$")]
+ExternalId = Annotated[str, Field(min_length=2, max_length=1224, pattern=r"^[A-Za-z0-9_+=,.@:/-]+$")]
+TagKey = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_ +=,.@:/-]+$")]
+TagValue = Annotated[str, Field(max_length=256, pattern=r"^[A-Za-z0-9_ +=,.@:/-]*$")]
+ManagedPolicyRef = Annotated[str, Field(pattern=r"^(policy:[A-Za-z0-9_.+=,@-]{1,64}|[A-Za-z0-9_.+=,@/-]{1,128})$")]
+#: `via`: a scenario user, or `role:NAME` (role chaining: a session of that role assumes `as`).
+ViaRef = Annotated[str, Field(pattern=r"^(role:)?[A-Za-z0-9_.+=,@-]{1,64}$")]
+CHAINED_MAX_SECONDS = 3600
+#: The fields that shape the session of `as: role:NAME` (AssumeRole's parameters).
+SESSION_FIELDS = ("session_name", "session_policy", "session_policy_arns", "session_tags", "transitive_tags",
+                  "external_id", "source_identity", "duration_seconds")
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -122,8 +141,33 @@ class Expectation(Strict):
 
     principal: PrincipalRef = Field(alias="as")
     #: The scenario user whose credentials assume the role of `as: role:NAME` (default: orchestrate's own identity).
-    via: Name | None = Field(None, description="for `as: role:NAME`: the scenario user that calls sts:AssumeRole"
-                             " (default: orchestrate's own identity)")
+    via: ViaRef | None = Field(None, description="for `as: role:NAME`: the scenario user that calls sts:AssumeRole,"
+                               " or `role:OTHER` (role chaining: a session of OTHER, assumed by orchestrate, calls it;"
+                               " one hop); default: orchestrate's own identity")
+    session_name: SessionName | None = Field(
+        None, description="for `as: role:NAME`: the RoleSessionName (default: one orchestrate makes up); a policy"
+        " names the session `session:ROLE/NAME`")
+    session_policy: IdentityPolicyDocument | None = Field(
+        None, description="for `as: role:NAME`: an inline session policy (AssumeRole's Policy): the session may do"
+        " only what both it and the role's identity-based policies allow (IAM User Guide, \"Session policies\")")
+    session_policy_arns: Annotated[list[ManagedPolicyRef], Field(max_length=10)] | None = Field(
+        None, description="for `as: role:NAME`: managed session policies (AssumeRole's PolicyArns): `policy:NAME`"
+        " or an AWS managed policy name")
+    session_tags: Annotated[dict[TagKey, TagValue], Field(max_length=50)] | None = Field(
+        None, description="for `as: role:NAME`: session tags (AssumeRole's Tags); they override role tags of the"
+        " same key in aws:PrincipalTag, and the trust policy must allow sts:TagSession (IAM User Guide,"
+        " \"Passing session tags in AWS STS\")")
+    transitive_tags: list[TagKey] | None = Field(
+        None, description="for `as: role:NAME`: keys of session_tags that persist through role chaining"
+        " (AssumeRole's TransitiveTagKeys)")
+    external_id: ExternalId | None = Field(
+        None, description="for `as: role:NAME`: AssumeRole's ExternalId, the trust policy's sts:ExternalId")
+    source_identity: SessionName | None = Field(
+        None, description="for `as: role:NAME`: AssumeRole's SourceIdentity (aws:SourceIdentity of the session's"
+        " requests); the trust policy must allow sts:SetSourceIdentity")
+    duration_seconds: Annotated[int, Field(ge=900, le=43200)] | None = Field(
+        None, description="for `as: role:NAME`: AssumeRole's DurationSeconds (default 900; at most 3600 when"
+        " chained `via: role:OTHER`)")
     action: Action
     resource: EntityRef
     key: dict[str, Any] | None = None
@@ -157,12 +201,62 @@ class Expectation(Strict):
         """The role whose session this expectation acts as (`as: role:NAME`), else None."""
         return self.principal.removeprefix("role:") if self.principal.startswith("role:") else None
 
+    @property
+    def shapes_session(self) -> bool:
+        """The session is asked for more than the role: session fields, or chaining."""
+        return self.chained_from is not None or any(getattr(self, name) is not None for name in SESSION_FIELDS)
+
+    @property
+    def chained_from(self) -> str | None:
+        """The role whose session assumes `as` (`via: role:OTHER`), else None."""
+        return self.via.removeprefix("role:") if self.via is not None and self.via.startswith("role:") else None
+
     @field_validator("via")
     @classmethod
     def _via_needs_role(cls, value: str | None, info: ValidationInfo) -> str | None:
         principal = info.data.get("principal")
         if value is not None and principal is not None and not principal.startswith("role:"):
             raise ValueError(f"via applies only to `as: role:NAME` (a user assuming the role), not to `as: {principal}`")
+        if value is not None and value == principal:
+            raise ValueError(f"via {value} is the role itself: a role chains to another role")
+        return value
+
+    @field_validator(*SESSION_FIELDS)
+    @classmethod
+    def _session_needs_role(cls, value: Any, info: ValidationInfo) -> Any:
+        principal = info.data.get("principal")
+        if value is not None and principal is not None and not principal.startswith("role:"):
+            raise ValueError(f"{info.field_name} shapes a role session: it applies only to `as: role:NAME`,"
+                             f" not to `as: {principal}`")
+        return value
+
+    @field_validator("transitive_tags")
+    @classmethod
+    def _transitive_are_session_tags(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        tags = info.data.get("session_tags") or {}
+        unknown = [key for key in value or [] if key not in tags]
+        if unknown:
+            raise ValueError(f"transitive tags must be keys of session_tags: {', '.join(unknown)}"
+                             " (AWS STS API Reference, \"AssumeRole\": TransitiveTagKeys)")
+        return value
+
+    @field_validator("session_tags")
+    @classmethod
+    def _tag_keys_once(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        lowered = [key.lower() for key in value or {}]
+        twice = sorted({key for key in lowered if lowered.count(key) > 1})
+        if twice:
+            raise ValueError(f"session tag keys differ only in case: {', '.join(twice)} (AWS compares tag keys"
+                             " without case: IAM User Guide, \"Passing session tags in AWS STS\")")
+        return value
+
+    @field_validator("duration_seconds")
+    @classmethod
+    def _chained_hour(cls, value: int | None, info: ValidationInfo) -> int | None:
+        via = info.data.get("via")
+        if value is not None and value > CHAINED_MAX_SECONDS and via is not None and via.startswith("role:"):
+            raise ValueError(f"a chained session (via {via}) lasts at most {CHAINED_MAX_SECONDS} seconds (IAM User"
+                             f" Guide, \"Role chaining\"), not {value}")
         return value
 
     @field_validator("algorithm")

@@ -249,6 +249,8 @@ def layer_of(outcome: Outcome) -> str | None:
         return "explicit-deny"
     if "permissions boundary" in message:
         return "permissions-boundary"
+    if "no session policy allows" in message or "in a session policy" in message:
+        return "session-policy"
     if "no resource-based policy allows" in message:
         return "key-policy" if " kms:" in message else "resource-policy"
     if "no identity-based policy allows" in message:

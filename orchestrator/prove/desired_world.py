@@ -10,12 +10,12 @@ applying (`ctx.known`), and AWS managed policies from moto's bundled copy.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc, RoleInfo,
-                                      TableInfo)
-from orchestrator.backends.moto_world import BundledPolicies
+                                      TableInfo, session_principal_tags)
+from orchestrator.backends.moto_world import _ALLOWS_NOTHING, BundledPolicies
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import Context
 from orchestrator.resources.dynamodb_table import DynamoDBTable
@@ -31,8 +31,10 @@ from orchestrator.resources.s3_objects import seeded_body
 
 class DesiredWorld:
     def __init__(self, ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes],
-                 contextual: dict[tuple[str, Any], bytes] | None = None) -> None:
+                 contextual: dict[tuple[str, Any], bytes] | None = None, sessions: Mapping[str, Any] | None = None) -> None:
         self.ctx = ctx
+        #: Session ARN -> prove.sessions.SessionShape: what the expectations ask AssumeRole for.
+        self.sessions = dict(sessions or {})
         self.desired = desired
         self.ciphertexts = ciphertexts
         self.contextual = contextual if contextual is not None else {}  # (key name, context) -> ciphertext
@@ -86,10 +88,22 @@ class DesiredWorld:
             if self.ctx.physical(name) == role_name and (found := self.properties(IamRole(), "roles", name)) is not None:
                 role_arn = self.ctx.arn(f"role:{name}")
                 account = self.ctx.account_id("roles", name)
-                principal = Principal(session_arn, account, "AssumedRole", None, None, dict(found["tags"]),
-                                      role_arn=role_arn)
-                return Identity(principal, account, role_arn=role_arn)
+                shape = self.sessions.get(session_arn)
+                tags = session_principal_tags(dict(found["tags"]), dict(shape.tags) if shape is not None else {})
+                principal = Principal(session_arn, account, "AssumedRole", None, None, tags, role_arn=role_arn,
+                                      source_identity=shape.source_identity if shape is not None else None)
+                return Identity(principal, account, role_arn=role_arn, session_policies=self._session_policies(shape))
         return None
+
+    def _session_policies(self, shape: Any) -> tuple[PolicyDoc, ...]:
+        """The session policies a shape asks for (IAM User Guide, "Session policies")."""
+        if shape is None:
+            return ()
+        docs = [PolicyDoc("session", "session policy", shape.policy)] if shape.policy is not None else []
+        for arn in shape.policy_arns:
+            document = self.managed_policy_document(self.ctx.account, arn)
+            docs.append(PolicyDoc("session", arn, document if document is not None else _ALLOWS_NOTHING))
+        return tuple(docs)
 
     def role(self, role_arn: str) -> RoleInfo | None:
         for name in self.desired.roles:

@@ -18,6 +18,7 @@ LAYER_WORDS = {
     "resource-policy": "the resource policy",
     "trust-policy": "the role trust policy",
     "permissions-boundary": "the permissions boundary",
+    "session-policy": "the session policies",
     "grant": "a KMS grant",
     "key-state": "the key's state",
     "administrator": "administrator credentials",

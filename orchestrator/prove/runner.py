@@ -32,7 +32,7 @@ from orchestrator.model.scenario import DesiredState, Expectation, Settle
 from orchestrator.reconcile.plan import Plan
 from orchestrator.prove.prediction import predict
 from orchestrator.prove.principals import PrincipalKeys, scenario_users
-from orchestrator.prove.sessions import Callers, RoleSessions
+from orchestrator.prove.sessions import Callers, RoleSessions, shape_of
 from orchestrator.resources.context import ConflictError, Context
 from orchestrator.resources.lockout import LockoutError
 
@@ -115,7 +115,7 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
     probes.prepare(desired, probed_keys((e for later in loaded.scenario.states[index:last + 1] for e in later.expectations),
                                         desired))
-    gate = predictor(ctx, desired, probes.blobs, probes.contextual)
+    gate = predictor(ctx, desired, probes.blobs, probes.contextual, keys.shaped(state.expectations))
     settles = [e.settle or loaded.scenario.settle or Settle() for e in state.expectations]
     ready = (ready_to_observe(ctx, keys, desired, e, state.name, n, settles[n], probes) for n, e in enumerate(state.expectations))
     for verdict in prove(ctx, keys, state.name, ready, gate, result.parallel):
@@ -335,16 +335,17 @@ def describe_failure(ctx: Context, error: Exception) -> str | None:
 
 
 def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes],
-              contextual: dict[tuple[str, Any], bytes] | None = None) -> Any:
+              contextual: dict[tuple[str, Any], bytes] | None = None, sessions: dict[str, Any] | None = None) -> Any:
     """The gate that predicts: the embedded backend's own (moto's world), else one that reads the
-    desired state (endpoint, real AWS), where the ciphertexts are filled in as expectations run."""
+    desired state (endpoint, real AWS), where the ciphertexts are filled in as expectations run;
+    ``sessions``: session ARN -> SessionShape of the role sessions the state's expectations ask for."""
     gate = getattr(ctx.backend, "gate", None)
     if gate is not None:
         return gate
     from orchestrator.authz.gate.core import Gate
     from orchestrator.prove.desired_world import DesiredWorld
 
-    return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts, contextual))
+    return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts, contextual, sessions))
 
 
 def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
@@ -364,7 +365,7 @@ def judged(ctx: Context, keys: Callers, state: str, ready: Ready, observed: Obse
     if isinstance(observed, BaseException):
         raise observed
     (actual, attempts, seconds, stable), began = observed
-    predicted = predict(gate, keys.arn(expectation.principal), spec) if gate is not None else None
+    predicted = predict(gate, keys.arn(expectation.principal, shape_of(ctx, expectation)), spec) if gate is not None else None
     layer = deciding_layer(actual, predicted)
     reason = predicted.reason if predicted else (actual.message or "allowed")
     verdict = Verdict(state, number, expectation.principal, expectation.action, expectation.resource, expectation.expect,
@@ -400,14 +401,15 @@ def prepare(ctx: Context, keys: Callers, desired: DesiredState, expectation: Exp
     principal's CreateAccessKey) is PreparationFailed; no answer at all ends the run."""
     try:
         spec = call_for(ctx, desired, expectation, probes)
-        return spec, ctx.backend.client(spec.service, keys.credentials(expectation.principal, expectation.via))
+        return spec, ctx.backend.client(spec.service, keys.credentials(expectation.principal, expectation.via,
+                                                                         shape_of(ctx, expectation)))
     except Exception as error:
         answer = getattr(error, "response", None)
         if not isinstance(answer, dict) or "Error" not in answer:
             raise
         operation = getattr(error, "operation_name", "call")
         who = expectation.principal if expectation.role else f"user:{expectation.principal}"
-        via = f" via user:{expectation.via}" if expectation.via else ""
+        via = "" if not expectation.via else f" via {expectation.via if expectation.chained_from else 'user:' + expectation.via}"
         raise PreparationFailed(f"could not prepare {expectation.action}: orchestrate's {operation} for {who}{via}"
                                 f" failed with {answer['Error'].get('Code')}: "
                                 f"{answer['Error'].get('Message', '')}") from None

@@ -148,6 +148,9 @@ class Context:
             return f"arn:aws:iam::{self.home_account}:policy{self.iam_path()}{self.physical(name)}"
         if kind == "role":
             return f"arn:aws:iam::{self.account_id('roles', name)}:role{self.role_paths.get(name, '/')}{self.physical(name)}"
+        if kind == "session":  # `session:ROLE/NAME`: a session of a scenario role (STS: no role path)
+            role, _, session = name.partition("/")
+            return f"arn:aws:sts::{self.account_id('roles', role)}:assumed-role/{self.physical(role)}/{session}"
         if kind == "bucket":
             return f"arn:aws:s3:::{self.bucket_name(name)}"
         if kind == "object":
@@ -207,7 +210,8 @@ class Context:
     def _resolve_one(self, value: Any) -> Any:
         if not isinstance(value, str) or value.startswith("arn:") or value == "*":
             return value
-        if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key", "role", "bucket", "object", "account"):
+        if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key", "role", "bucket", "object", "account",
+                                                                    "session"):
             return self.arn(value)
         return value
 

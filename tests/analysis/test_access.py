@@ -36,6 +36,8 @@ def test_matrix_agrees_with_the_scenarios_expectations(path: Path) -> None:
     disagreements = []
     for index, state in enumerate(loaded.scenario.states):
         for expectation in state.expectations:
+            if expectation.shapes_session:
+                continue  # a cell is one principal's: a session's policies and tags are not in the matrix (yet)
             cell = matrix.states[index].cells.get((expectation.principal, column_of(loaded.desired[index], expectation)))
             assert cell is not None, f"{state.name}: no cell for {expectation}"
             wanted = expectation.expect == "allowed"

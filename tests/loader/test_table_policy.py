@@ -69,7 +69,7 @@ def test_a_valid_policy_loads_with_references(tmp_path: Path) -> None:
                                " (at tables.orders.policy.Statement[0].Resource)"),
     ({"Resource": "table:ghost"}, "12:21: 'table:ghost' names no table of this scenario (known: orders, other)"
                                   " (at tables.orders.policy.Statement[0].Resource)"),
-    ({"Principal": '{AWS: "table:other"}'}, "10:28: 'table:other' cannot be used here: expected user:NAME or role:NAME or account:NAME"
+    ({"Principal": '{AWS: "table:other"}'}, "10:28: 'table:other' cannot be used here: expected user:NAME or role:NAME or account:NAME or session:ROLE/NAME"
                                             " (at tables.orders.policy.Statement[0].Principal.AWS)"),
 ])
 def test_bad_statements_are_located(tmp_path: Path, fields: dict[str, str], expected: str) -> None:

@@ -115,3 +115,130 @@ def test_a_lagging_backend_retries_assume_role_until_the_role_has_propagated(mon
         else:
             assert sessions.credentials("reader", None).access_key_id == "ASIA" and len(refusals) == expected
     assert slept == [1.0, 2.0]
+
+
+# ---- issue 20, item 4: sessions as AWS makes them (scenarios/role-sessions.yaml) ----------------
+SESSIONS = ROOT / "scenarios" / "role-sessions.yaml"
+
+
+def test_sessions_scenario_proves_and_predicts_each_expectation() -> None:
+    """IAM User Guide, "Session policies" and "Passing session tags in AWS STS": every verdict is
+    AWS's (the gate's) and the engine's prediction agrees with it."""
+    result, seen = run(SESSIONS)
+    assert result.passed, [v.problems for v in result.verdicts]
+    assert all(v.predicted is not None and v.predicted.allowed == v.actual.allowed for v in result.verdicts)
+    assumed = {p["RoleSessionName"]: p for operation, p in seen if operation == "AssumeRole"}
+    assert json.loads(assumed["reader"]["Policy"])["Statement"][0]["Action"] in ("s3:GetObject", ["s3:GetObject"])
+    assert assumed["on-call"]["Tags"] == [{"Key": "team", "Value": "ops"}]
+    assert assumed["on-call"]["TransitiveTagKeys"] == ["team"]
+    assert assumed["auditor"]["SourceIdentity"] == "alice"
+    partner = [p for p in assumed.values() if p["RoleArn"].endswith(":role/partner")]
+    assert [p["ExternalId"] for p in partner] == ["ticket-4711"]
+    chained = [p for p in assumed.values() if p["RoleArn"].endswith(":role/target")]
+    assert [p["DurationSeconds"] for p in chained] == [3600]
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    text = SESSIONS.read_text()
+    assert old in text
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def _partner(result: Any) -> Any:
+    return next(v for v in result.states[0].verdicts if v.principal == "role:partner")
+
+
+def test_a_wrong_external_id_cannot_assume_the_role(tmp_path: Path) -> None:
+    """IAM User Guide, "Access to AWS accounts owned by third parties": sts:ExternalId is a
+    condition of the AssumeRole request; another value refuses the session."""
+    result, _ = run(_variant(tmp_path, "external_id: ticket-4711", "external_id: ticket-0000"))
+    broken = _partner(result)
+    assert broken.actual.code == "PreparationFailed" and "AccessDenied" in broken.reason
+
+
+def test_session_tags_need_sts_tag_session_in_the_trust_policy(tmp_path: Path) -> None:
+    """IAM User Guide, "Passing session tags in AWS STS": "the role trust policy must allow the
+    sts:TagSession action"; STS names the action it refuses."""
+    path = _variant(tmp_path, "Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]",
+                    "Action: [sts:AssumeRole, sts:SetSourceIdentity]")
+    result, _ = run(path)
+    tagged = [v for v in result.states[0].verdicts if v.principal == "role:worker" and v.action == "s3:ListBucket"][1]
+    assert tagged.actual.code == "PreparationFailed"
+    assert "not authorized to perform: sts:TagSession" in tagged.reason
+
+
+def test_a_source_identity_needs_sts_set_source_identity(tmp_path: Path) -> None:
+    """IAM User Guide, "Monitor and control actions taken with assumed roles": setting a source
+    identity needs sts:SetSourceIdentity in the trust policy."""
+    path = _variant(tmp_path, "Action: [sts:AssumeRole, sts:TagSession, sts:SetSourceIdentity]",
+                    "Action: [sts:AssumeRole, sts:TagSession]")
+    result, _ = run(path)
+    auditor = result.states[0].verdicts[3]
+    assert auditor.actual.code == "PreparationFailed"
+    assert "sts:SetSourceIdentity" in auditor.reason
+
+
+def test_a_bucket_policy_naming_the_role_is_limited_by_the_session_policy(tmp_path: Path) -> None:
+    """IAM User Guide, "Session policies": a resource-based policy naming the role ARN is limited
+    by the session policy; naming the session ARN is not (the shipped scenario's auditor)."""
+    path = _variant(tmp_path, "Principal: {AWS: session:worker/auditor}", "Principal: {AWS: role:worker}")
+    text = path.read_text().replace("""        description: the bucket policy names this session, so its session policy does not limit that grant
+        action: s3:PutObject
+        resource: object:shared-docs/by-auditor.txt
+        expect: allowed""", """        action: s3:PutObject
+        resource: object:shared-docs/by-auditor.txt
+        expect: denied
+        layer: session-policy""")
+    path.write_text(text)
+    result, _ = run(path)
+    assert result.passed, [v.problems for v in result.verdicts]
+
+
+def test_managed_session_policies_limit_too(tmp_path: Path) -> None:
+    """AssumeRole's PolicyArns (moto 5.2 drops them; moto_extensions.install_session_facts keeps
+    them): an AWS managed session policy that allows only reads denies a put."""
+    path = _variant(tmp_path, """      - as: role:worker
+        description: without session policies, the role's identity policy decides
+        action: s3:PutObject
+        resource: object:shared-docs/by-worker.txt
+        expect: allowed""", """      - as: role:worker
+        session_policy_arns: [AmazonS3ReadOnlyAccess]
+        action: s3:PutObject
+        resource: object:shared-docs/by-worker.txt
+        expect: denied
+        layer: session-policy""")
+    result, seen = run(path)
+    assert result.passed, [v.problems for v in result.verdicts]
+    assert any(p.get("PolicyArns") == [{"arn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}]
+               for operation, p in seen if operation == "AssumeRole")
+
+
+@pytest.mark.parametrize("old, new, where", [
+    ("      - as: role:partner\n        external_id: ticket-4711\n", "      - as: role:partner\n        external_id: ticket-4711\n"
+     "        session_policy_arns: [policy:ghost]\n", "session_policy_arns"),
+    ("        via: role:hop\n", "        via: role:nowhere\n", "via"),
+    ("        via: role:hop\n        duration_seconds: 3600\n", "        via: role:hop\n        duration_seconds: 7200\n",
+     "duration_seconds"),
+    ("        session_tags: {team: ops}\n        transitive_tags: [team]\n",
+     "        session_tags: {team: ops}\n        transitive_tags: [project]\n", "transitive_tags"),
+])
+def test_session_fields_are_validated_where_they_are(tmp_path: Path, old: str, new: str, where: str) -> None:
+    from orchestrator.loader import ScenarioError
+
+    path = _variant(tmp_path, old, new)
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    assert where in str(raised.value)
+
+
+def test_session_fields_apply_only_to_role_sessions(tmp_path: Path) -> None:
+    from orchestrator.loader import ScenarioError
+
+    path = tmp_path / "scenario.yaml"
+    path.write_text((ROOT / "scenarios" / "bucket-policy-deny-one.yaml").read_text().replace(
+        "      - as: reader\n", "      - as: reader\n        session_name: nope\n", 1))
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    assert "session_name shapes a role session" in str(raised.value)

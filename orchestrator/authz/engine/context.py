@@ -88,6 +88,8 @@ def derive_principal_key(principal: Principal, key: str) -> Values | None:
         return (principal.account,) if principal.type == "Account" else None
     if key.startswith(_TAG_PREFIX):
         return _tag(principal, key[len(_TAG_PREFIX):])
+    if key == "aws:sourceidentity" and principal.source_identity:
+        return (principal.source_identity,)
     return None
 
 

@@ -46,10 +46,12 @@ from orchestrator.authz.engine.request import Principal, Request
 __all__ = [
     "Engine", "Evaluation", "ServiceRules", "Rule", "Decision", "PolicyInputs", "PolicySource", "Grant",
     "StatementRef", "Principal", "Request", "PolicyError", "NO_PERMISSION_REQUIRED", "OWN",
-    "allowed_by_identity", "allowed_by_role", "role_limited",
+    "allowed_by_identity", "allowed_by_role", "role_limited", "limit_denial",
 ]
 
 _RESOURCE_KINDS = ("resource", "key", "trust")
+#: Layer of a decision a session policy limited (IAM User Guide, "Session policies").
+SESSION_POLICY = "session-policy"
 #: How a resource-policy statement names the caller when it allows on its own (same account).
 OWN = _OWN = (DIRECT, EVERYONE)
 #: Layer of a decision on an action that needs no permission.
@@ -63,7 +65,7 @@ class Evaluation:
     """State of one evaluation: the request context and what the scan found."""
 
     __slots__ = ("request", "inputs", "context", "action", "missing", "failed",
-                 "identity", "boundary", "resource", "denies", "policies")
+                 "identity", "boundary", "session", "resource", "denies", "policies")
 
     def __init__(self, request: Request, inputs: PolicyInputs, context: RequestContext | None = None,
                  action: str | None = None, policies: PolicyCache | None = None) -> None:
@@ -76,6 +78,7 @@ class Evaluation:
         self.denies: list[Hit] = []
         self.identity = self._scan(inputs.identity) if inputs.identity else []
         self.boundary = self._scan(inputs.boundaries) if inputs.boundaries else []
+        self.session = self._scan(inputs.session_policies) if inputs.session_policies else []
         policy = inputs.resource_policy
         self.resource = self._scan((policy,)) if policy is not None else []
 
@@ -120,6 +123,16 @@ class Evaluation:
         if len(boundaries) == 1:
             return bool(self.boundary)
         return len({id(source) for source, _, _ in self.boundary}) == len(boundaries)
+
+    def session_ok(self) -> bool:
+        """A session policy allows (IAM User Guide, "Session policies": the session's permissions
+        are the intersection of the role's identity-based policies and the session policies, the
+        inline one and the managed ones together); true when the session has none."""
+        return not self.inputs.session_policies or self.is_root or bool(self.session)
+
+    def limits_ok(self) -> bool:
+        """The permissions boundary and the session policies both allow."""
+        return self.boundary_ok() and self.session_ok()
 
     def grants(self, hits: Sequence[Hit], relative: bool = False) -> str:
         """How resource-policy ``hits`` name the caller, in words."""
@@ -211,10 +224,10 @@ class Engine:
             return {"identity": ALLOWED, "resource": ALLOWED, "boundary": ALLOWED}
         run = Evaluation(request, inputs, policies=self.policies)
         deny_kinds = {source.kind for source, _, _ in run.denies}
-        if deny_kinds & {"identity", "boundary"}:
+        if deny_kinds & {"identity", "boundary", "session"}:
             identity = EXPLICIT_DENY
         else:
-            identity = ALLOWED if run.identity_ok() and run.boundary_ok() else IMPLICIT_DENY
+            identity = ALLOWED if run.identity_ok() and run.limits_ok() else IMPLICIT_DENY
         if deny_kinds & set(_RESOURCE_KINDS):
             resource = EXPLICIT_DENY
         else:
@@ -226,12 +239,38 @@ class Engine:
         return {"identity": identity, "resource": resource, "boundary": boundary}
 
 
-def allowed_by_identity(run: Evaluation, extra_hits: list[Hit], layer: str) -> Decision:
-    """Identity-side allow, subject to the permissions boundary; ``extra_hits`` are the
-    resource-policy statements that must allow too (delegation, cross-account)."""
+def limit_denial(run: Evaluation, role: list[Hit] | None = None) -> Decision | None:
+    """The denial of the first limit that does not allow (the permissions boundary, then the
+    session policies), else None; ``role``: the resource-policy grant to the caller's role ARN that
+    the limit stops."""
     if not run.boundary_ok():
-        return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
-                          f"the permissions boundary does not allow {run.who()}")
+        layer, what = "permissions-boundary", "the permissions boundary"
+    elif not run.session_ok():
+        layer, what = SESSION_POLICY, "no session policy"
+    else:
+        return None
+    verb = "allows" if layer == SESSION_POLICY else "does not allow"
+    if role:
+        limited_by = "session policies" if layer == SESSION_POLICY else "permissions boundary"
+        return run.decide(IMPLICIT_DENY, layer, (),
+                          f"{run.grants(role)}, but {what} {verb} {run.who()} (a grant to a role ARN is limited"
+                          f" by the session's {limited_by})")
+    return run.decide(IMPLICIT_DENY, layer, (), f"{what} {verb} {run.who()}")
+
+
+def _limit_hits(run: Evaluation) -> tuple[list[Hit], str]:
+    """The boundary's and session policies' allowing statements, and a clause naming them."""
+    hits = run.boundary + run.session
+    return hits, (f"; {run.hits(hits)} allows it too" if hits else "")
+
+
+def allowed_by_identity(run: Evaluation, extra_hits: list[Hit], layer: str) -> Decision:
+    """Identity-side allow, subject to the permissions boundary and the session policies;
+    ``extra_hits`` are the resource-policy statements that must allow too (delegation,
+    cross-account)."""
+    limited = limit_denial(run)
+    if limited is not None:
+        return limited
     action = run.request.action
     if run.identity:
         parts = [f"{action} is allowed by {run.hits(run.identity)}"]
@@ -239,23 +278,23 @@ def allowed_by_identity(run: Evaluation, extra_hits: list[Hit], layer: str) -> D
         parts = [f"{action} is allowed for the account root user, which needs no identity-based policy"]
     if extra_hits:
         parts.append(run.grants(extra_hits))
-    if run.boundary:
-        parts.append(f"{run.hits(run.boundary)} allows it too")
-    return run.decide(ALLOWED, layer, run.identity + extra_hits + run.boundary, "; ".join(parts))
+    limits, clause = _limit_hits(run)
+    return run.decide(ALLOWED, layer, run.identity + extra_hits + limits, "; ".join(parts) + clause)
 
 
 def allowed_by_role(run: Evaluation, role: list[Hit], layer: str) -> Decision:
-    """A grant to the caller's role ARN: limited by the session's permissions boundary only."""
-    reason = f"{run.request.action} is allowed by {run.grants(role, relative=True)}"
-    if run.boundary:
-        reason += f"; {run.hits(run.boundary)} allows it too"
-    return run.decide(ALLOWED, layer, role + run.boundary, reason)
+    """A grant to the caller's role ARN: limited by the session's permissions boundary and session
+    policies only (callers check :meth:`Evaluation.limits_ok` first)."""
+    limits, clause = _limit_hits(run)
+    return run.decide(ALLOWED, layer, role + limits,
+                      f"{run.request.action} is allowed by {run.grants(role, relative=True)}{clause}")
 
 
 def role_limited(run: Evaluation, role: list[Hit]) -> Decision:
-    return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
-                      f"{run.grants(role)}, but the permissions boundary does not allow {run.who()} "
-                      "(a grant to a role ARN is limited by the session's permissions boundary)")
+    """A grant to the caller's role ARN that its permissions boundary or session policies stop."""
+    limited = limit_denial(run, role)
+    assert limited is not None, "role_limited needs a limit that does not allow"
+    return limited
 
 
 def _same_account(run: Evaluation) -> Decision:
@@ -264,7 +303,7 @@ def _same_account(run: Evaluation) -> Decision:
         return run.decide(ALLOWED, "resource-policy", own,
                           f"{run.request.action} is allowed by {run.grants(own, relative=True)}")
     role = run.named((ROLE,))
-    if role and run.boundary_ok():
+    if role and run.limits_ok():
         return allowed_by_role(run, role, "resource-policy")
     if run.identity_ok():
         return allowed_by_identity(run, [], "identity-policy")

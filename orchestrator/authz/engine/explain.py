@@ -78,6 +78,9 @@ def _label(kind: str, name: str, caller_arn: str) -> str:
         return "the role trust policy"
     if kind == "resource":
         return _resource_label(name)
+    if kind == "session":  # a role session's session policy: the inline one, or a managed one by name
+        managed = _MANAGED.match(name)
+        return f"session policy {managed.group(1)}" if managed is not None else "the session policy"
     if kind == "boundary":
         managed = _MANAGED.match(name)
         short = managed.group(1) if managed is not None else name

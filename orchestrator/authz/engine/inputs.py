@@ -18,7 +18,7 @@ ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny
 
 @dataclass(frozen=True)
 class PolicySource:
-    """One policy: kind is "identity", "boundary", "resource" or "key"."""
+    """One policy: kind is "identity", "boundary", "session", "resource", "key" or "trust"."""
 
     kind: str
     name: str
@@ -47,6 +47,9 @@ class PolicyInputs:
     resource_account: str | None = None
     grants: Sequence[Grant] = ()
     encryption_context: Mapping[str, str] | None = None
+    #: The session policies of a role session (AssumeRole's Policy and PolicyArns), none for any
+    #: other caller: IAM User Guide, "Session policies" (see evaluate.Evaluation.session_ok).
+    session_policies: Sequence[PolicySource] = ()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ _VARIANTS = 4
 
 def _principal_slot(principal: Principal) -> tuple[Any, ...]:
     return (principal.arn, principal.account, principal.type, principal.username, principal.userid,
-            tuple(principal.tags.items()), principal.role_arn)
+            tuple(principal.tags.items()), principal.role_arn, principal.source_identity)
 
 
 def _sources_slot(sources: Sequence[PolicySource]) -> tuple[Any, ...]:
@@ -41,9 +41,10 @@ def _grant_slot(grant: Grant) -> tuple[Any, ...]:
 
 
 def caller_question(principal: Principal, identity: Sequence[PolicySource],
-                    boundaries: Sequence[PolicySource]) -> tuple[Any, ...]:
-    """The caller's part of the question a remembered decision answers: the same for each of its requests."""
-    return (_principal_slot(principal), _sources_slot(identity), _sources_slot(boundaries))
+                    boundaries: Sequence[PolicySource], sessions: Sequence[PolicySource] = ()) -> tuple[Any, ...]:
+    """The caller's part of the question a remembered decision answers: the same for each of its
+    requests (``sessions``: a role session's session policies)."""
+    return (_principal_slot(principal), _sources_slot(identity), _sources_slot(boundaries), _sources_slot(sessions))
 
 
 def step_question(action: str, resource: str, inputs: PolicyInputs) -> tuple[Any, ...]:

@@ -27,6 +27,8 @@ class Principal:
     tags: Mapping[str, str] = field(default_factory=dict)
     #: For a role session (type AssumedRole): the role's ARN, path included, when known.
     role_arn: str | None = None
+    #: For a role session: the source identity set when it was assumed (``aws:SourceIdentity``).
+    source_identity: str | None = None
 
 
 @dataclass(frozen=True)

@@ -139,10 +139,11 @@ class _StaticMemo:
         self.world: Any = None
         self.version: Any = None
         self.plans: dict[tuple[Any, ...], CallPlan] = {}
-        #: id(identity) -> (identity, identity-based sources, boundaries, principal's context keys,
-        #: its part of the engine's question: memo.caller_question, None if unhashable)
+        #: id(identity) -> (identity, identity-based sources, boundaries, session policies,
+        #: principal's context keys, its part of the engine's question: memo.caller_question, None
+        #: if unhashable)
         self.sources: dict[int, tuple[Identity, tuple[PolicySource, ...], tuple[PolicySource, ...],
-                                      dict[str, tuple[str, ...]], Any]] = {}
+                                      tuple[PolicySource, ...], dict[str, tuple[str, ...]], Any]] = {}
         #: id(step) -> (step, its resource policy's source, its grants, its service context keys,
         #: its part of the engine's question: memo.step_question, None if unhashable)
         self.steps: dict[int, tuple[Authorization, PolicySource | None, tuple[Grant, ...],
@@ -159,12 +160,15 @@ class _StaticMemo:
         return self
 
     def identity(self, gate: "Gate", identity: Identity) -> tuple[Identity, tuple[PolicySource, ...],
-                                                             tuple[PolicySource, ...], dict[str, tuple[str, ...]], Any]:
+                                                             tuple[PolicySource, ...], tuple[PolicySource, ...],
+                                                             dict[str, tuple[str, ...]], Any]:
         hit = self.sources.get(id(identity))
         if hit is None or hit[0] is not identity:
             sources, boundaries = gate._identity_sources(identity), gate._boundaries(identity)
-            asked = _hashable(caller_question(identity.principal, sources, boundaries))
-            hit = self.sources[id(identity)] = (identity, sources, boundaries, _principal_keys(identity.principal), asked)
+            sessions = _session_sources(identity)
+            asked = _hashable(caller_question(identity.principal, sources, boundaries, sessions))
+            hit = self.sources[id(identity)] = (identity, sources, boundaries, sessions,
+                                                _principal_keys(identity.principal), asked)
         return hit
 
     def step(self, step: Authorization) -> tuple[Authorization, PolicySource | None, tuple[Grant, ...],
@@ -191,6 +195,11 @@ def _source(doc: PolicyDoc) -> PolicySource:
     return PolicySource(doc.kind, doc.name, doc.document)
 
 
+def _session_sources(identity: Identity) -> tuple[PolicySource, ...]:
+    """A role session's session policies (IAM User Guide, "Session policies"); none for others."""
+    return tuple(_source(doc) for doc in identity.session_policies)
+
+
 def _grants(step: Authorization) -> tuple[Grant, ...]:
     if step.key is None:
         return ()
@@ -211,7 +220,7 @@ def _denial(style: str, service: str, principal: Principal, step: Authorization,
     if style == Denial.S3:
         return s3_denied(arn, action, resource, decision, request_id)
     if style == Denial.STS_ASSUME_ROLE:
-        return sts_assume_role_denied(arn, resource, decision, request_id)
+        return sts_assume_role_denied(arn, resource, decision, request_id, action)
     return generic_denied(service, arn, action, resource, decision, request_id, style != Denial.QUERY)
 
 
@@ -386,10 +395,10 @@ class Gate:
             made = None if asked is None else self.engine.recall(request, asked)
             if made is not None:
                 return made
-            sources, boundaries, policy, grants = parts
+            sources, boundaries, sessions, policy, grants = parts
             inputs = PolicyInputs(identity=sources, boundaries=boundaries, resource_policy=policy,
                                   resource_account=step.resource_account, grants=grants,
-                                  encryption_context=step.encryption_context)
+                                  encryption_context=step.encryption_context, session_policies=sessions)
         try:
             return self.engine.evaluate(request, inputs, asked)
         except PolicyError as error:
@@ -408,14 +417,14 @@ class Gate:
         one step's, requests share; the engine's question (evaluate.question) made of the same
         parts; and the parts of its inputs (:meth:`_inputs`), assembled only if the engine has
         not decided that question already."""
-        _, sources, boundaries, principal_keys, caller_asks = memo.identity(self, identity)
+        _, sources, boundaries, sessions, principal_keys, caller_asks = memo.identity(self, identity)
         _, policy, grants, step_keys, step_asks = memo.step(step)
         context = self._transport_keys(region)
         context.update(principal_keys)
         context.update(step_keys)
         asked = None if caller_asks is None or step_asks is None else (caller_asks, step_asks)
         return (Request(identity.principal, step.action, step.resource, context), asked,
-                (sources, boundaries, policy, grants))
+                (sources, boundaries, sessions, policy, grants))
 
     def _boundaries(self, identity: Identity) -> tuple[PolicySource, ...]:
         boundary = None if identity.administrator else self.world.permissions_boundary(identity)
@@ -429,6 +438,7 @@ class Gate:
             resource_account=step.resource_account,
             grants=_grants(step),
             encryption_context=step.encryption_context,
+            session_policies=_session_sources(identity),
         )
 
     def request_context(self, principal: Principal, step: Authorization,
@@ -472,6 +482,9 @@ def _principal_keys(principal: Principal) -> dict[str, tuple[str, ...]]:
         context["aws:userid"] = (principal.userid,)
     for tag, value in principal.tags.items():
         context[f"aws:PrincipalTag/{tag}"] = (value,)
+    if principal.source_identity:
+        # IAM User Guide, "aws:SourceIdentity": present in every request of a session that has one.
+        context["aws:SourceIdentity"] = (principal.source_identity,)
     return context
 
 

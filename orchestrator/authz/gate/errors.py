@@ -52,21 +52,23 @@ __all__ = [
     "dynamodb_kms_state_error",
 ]
 
-IDENTITY, RESOURCE, BOUNDARY = "identity", "resource", "boundary"
+IDENTITY, RESOURCE, BOUNDARY, SESSION = "identity", "resource", "boundary", "session"
 
 _PHRASES = {
     IDENTITY: ("an identity-based policy", "identity-based policy"),
     RESOURCE: ("a resource-based policy", "resource-based policy"),
     BOUNDARY: ("a permissions boundary", "permissions boundary"),
+    SESSION: ("a session policy", "session policy"),
 }
 _LAYER_SOURCES = {
     "identity-policy": IDENTITY,
     "permissions-boundary": BOUNDARY,
+    "session-policy": SESSION,
     "key-policy": RESOURCE,
     "resource-policy": RESOURCE,
     "trust-policy": RESOURCE,
 }
-_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE}
+_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "session": SESSION, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE}
 
 _KMS_CIPHERTEXT_RESOURCE = (
     "because the resource does not exist in this Region, no resource-based policies "
@@ -133,11 +135,13 @@ def generic_denied(service: str, principal_arn: str, action: str, resource: str,
     return AwsError(code, message, status, _layer(decision), service, request_id)
 
 
-def sts_assume_role_denied(principal_arn: str, resource: str, decision: Decision, request_id: str) -> AwsError:
+def sts_assume_role_denied(principal_arn: str, resource: str, decision: Decision, request_id: str,
+                           action: str = "sts:AssumeRole") -> AwsError:
     """STS's 403 ``AccessDenied`` for AssumeRole: ``User: <arn> is not authorized to perform:
     sts:AssumeRole on resource: <role arn>``, with no clause naming the policy type (AWS's answer
-    as returned in aws/karpenter-provider-aws#4680, Netflix/security_monkey#77 and others)."""
-    message = f"User: {principal_arn} is not authorized to perform: sts:AssumeRole on resource: {resource}"
+    as returned in aws/karpenter-provider-aws#4680, Netflix/security_monkey#77 and others);
+    ``action`` is sts:TagSession or sts:SetSourceIdentity when the trust policy refuses those."""
+    message = f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource}"
     return AwsError("AccessDenied", message, 403, _layer(decision), "sts", request_id)
 
 

@@ -63,6 +63,41 @@ def plan_sts(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> Cal
     trust = (PolicyDoc("trust", f"trust policy {role.arn}", role.trust_policy) if role is not None
              else PolicyDoc("trust", f"trust policy {resource} (no such role)", _NO_ROLE_TRUST))
     owner = resource.split(":")[4] if resource.count(":") >= 5 else ctx.account
-    step = Authorization(action="sts:AssumeRole", resource=resource, resource_policy=trust,
-                         resource_account=owner or ctx.account, denial=Denial.STS_ASSUME_ROLE)
-    return CallPlan("sts", operation, (step,))
+    keys = assume_role_keys(params)
+    steps = tuple(Authorization(action=action, resource=resource, resource_policy=trust,
+                                resource_account=owner or ctx.account, context=keys, denial=Denial.STS_ASSUME_ROLE)
+                  for action in assume_role_actions(params))
+    return CallPlan("sts", operation, steps)
+
+
+def assume_role_actions(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the trust policy must allow: sts:AssumeRole; sts:TagSession when session tags are
+    passed (IAM User Guide, "Passing session tags in AWS STS": "the role trust policy must
+    allow the sts:TagSession action"); sts:SetSourceIdentity when a source identity is ("Monitor
+    and control actions taken with assumed roles": "sts:SetSourceIdentity permission")."""
+    actions = ["sts:AssumeRole"]
+    if params.get("Tags") or params.get("TransitiveTagKeys"):
+        actions.append("sts:TagSession")
+    if params.get("SourceIdentity"):
+        actions.append("sts:SetSourceIdentity")
+    return tuple(actions)
+
+
+def assume_role_keys(params: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """AssumeRole's condition keys (IAM User Guide, "Available keys for AWS STS" and "Passing
+    session tags in AWS STS"): sts:RoleSessionName, sts:ExternalId, sts:SourceIdentity (the one
+    requested; aws:SourceIdentity is the caller's own, a principal key), aws:RequestTag/KEY,
+    aws:TagKeys and sts:TransitiveTagKeys. Absent when the request does not give them."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for param, key in (("RoleSessionName", "sts:RoleSessionName"), ("ExternalId", "sts:ExternalId"),
+                       ("SourceIdentity", "sts:SourceIdentity")):
+        if params.get(param):
+            keys[key] = (str(params[param]),)
+    tags = [(str(tag.get("Key")), str(tag.get("Value", ""))) for tag in params.get("Tags") or []]
+    for key, value in tags:
+        keys[f"aws:RequestTag/{key}"] = (value,)
+    if tags:
+        keys["aws:TagKeys"] = tuple(key for key, _ in tags)
+    if params.get("TransitiveTagKeys"):
+        keys["sts:TransitiveTagKeys"] = tuple(str(key) for key in params["TransitiveTagKeys"])
+    return keys

@@ -7,7 +7,7 @@ explicit deny."""
 from __future__ import annotations
 
 from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_identity, allowed_by_role,
-                                                role_limited)
+                                                limit_denial, role_limited)
 from orchestrator.authz.engine.explain import Hit
 from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision, Grant, StatementRef
 from orchestrator.authz.engine.matching import ROLE
@@ -86,9 +86,9 @@ def decide_with_key_policy(run: Evaluation) -> Decision:
             return run.decide(ALLOWED, "key-policy", own,
                               f"{request.action} is allowed by {run.grants(own, relative=True)}")
         role = run.named((ROLE,))  # only when the key policy does not name the caller itself
-        if role and run.boundary_ok():
+        if role and run.limits_ok():
             return allowed_by_role(run, role, "key-policy")
-    if run.resource and run.identity_ok() and run.boundary_ok():
+    if run.resource and run.identity_ok() and run.limits_ok():
         return allowed_by_identity(run, run.resource, "key-policy" if cross else "identity-policy")
     granted = _grant_decision(run)
     if granted is not None:
@@ -102,5 +102,6 @@ def decide_with_key_policy(run: Evaluation) -> Decision:
     if not run.identity_ok():
         return run.decide(IMPLICIT_DENY, "identity-policy", (),
                           f"{run.grants(run.resource)}, but no IAM policy allows {run.who()}")
-    return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
-                      f"the permissions boundary does not allow {run.who()}")
+    limited = limit_denial(run)
+    assert limited is not None
+    return limited

@@ -4,7 +4,8 @@ Handed an :class:`~orchestrator.authz.engine.evaluate.Evaluation` after the engi
 explicit deny."""
 from __future__ import annotations
 
-from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_identity, allowed_by_role)
+from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_identity, allowed_by_role,
+                                                limit_denial)
 from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision
 from orchestrator.authz.engine.matching import ROLE
 
@@ -38,16 +39,17 @@ def decide_with_trust_policy(run: Evaluation) -> Decision:
             return run.decide(ALLOWED, "trust-policy", own,
                               f"{request.action} is allowed by {run.grants(own, relative=True)}")
         role = run.named((ROLE,))
-        if role and run.boundary_ok():
+        if role and run.limits_ok():
             return allowed_by_role(run, role, "trust-policy")
     if not run.resource:
         return run.decide(IMPLICIT_DENY, "trust-policy", (),
                           f"no statement in the role trust policy allows {run.who()} (a trust policy must"
                           " allow explicitly, even in the same account)")
-    if run.identity_ok() and run.boundary_ok():
+    if run.identity_ok() and run.limits_ok():
         return allowed_by_identity(run, run.resource, "trust-policy")
     if not run.identity_ok():
         return run.decide(IMPLICIT_DENY, "identity-policy", (),
                           f"{run.grants(run.resource)}, but no identity-based policy allows {run.who()}")
-    return run.decide(IMPLICIT_DENY, "permissions-boundary", (),
-                      f"the permissions boundary does not allow {run.who()}")
+    limited = limit_denial(run)
+    assert limited is not None
+    return limited
