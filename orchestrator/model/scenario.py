@@ -40,7 +40,7 @@ EXPECTATION_ACTIONS: dict[str, str] = {
 ITEM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"})
 Layer = Literal[
     "identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
-    "permissions-boundary", "grant", "trust-policy",
+    "permissions-boundary", "grant", "trust-policy", "block-public-access",
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",

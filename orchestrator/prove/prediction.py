@@ -19,6 +19,7 @@ LAYER_WORDS = {
     "trust-policy": "the role trust policy",
     "permissions-boundary": "the permissions boundary",
     "grant": "a KMS grant",
+    "block-public-access": "S3 Block Public Access",
     "key-state": "the key's state",
     "administrator": "administrator credentials",
 }

@@ -47,6 +47,9 @@ class PolicyInputs:
     resource_account: str | None = None
     grants: Sequence[Grant] = ()
     encryption_context: Mapping[str, str] | None = None
+    #: S3 Block Public Access, RestrictPublicBuckets in force for the resource: a *public* resource
+    #: policy (engine/public.py) grants only to principals of the resource's account.
+    restrict_public: bool = False
 
 
 @dataclass(frozen=True)
