@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.base import Credentials
 from orchestrator.prove.principals import PrincipalKeys
 from orchestrator.resources.context import Context
@@ -95,7 +96,10 @@ class Callers:
         return self.keys.credentials(principal)
 
     def arn(self, principal: str) -> str:
-        """The ARN AWS names the caller by: the user's, or the session's (assumed-role) ARN."""
+        """The ARN AWS names the caller by: the user's, or the session's (assumed-role) ARN;
+        ``anonymous`` for an unsigned request (the gate's name for it)."""
+        if principal == ANONYMOUS:
+            return ANONYMOUS
         if principal.startswith("role:"):
             return self.sessions.session_arn(principal.removeprefix("role:"))
         return self.sessions.ctx.arn(f"user:{principal}")

@@ -302,11 +302,11 @@ def _anonymous(run: Evaluation) -> Decision:
     everyone = run.named((EVERYONE,))
     if everyone:
         return run.decide(ALLOWED, "resource-policy", everyone,
-                          f"{run.request.action} is allowed for anonymous requests by {run.grants(everyone)}")
+                          f"{run.request.action} is allowed for anonymous requests by {run.grants(everyone, relative=True)}")
     if run.restricted:
         return run.decide(IMPLICIT_DENY, "block-public-access", (),
                           f"{run.hits(run.restricted)} is public and RestrictPublicBuckets limits it to principals of"
-                          f" account {run.inputs.resource_account}: {run.who()} is an anonymous request")
+                          f" account {run.inputs.resource_account}, and an anonymous request is in no account")
     return run.decide(IMPLICIT_DENY, "resource-policy", (),
                       f"no resource-based policy grants {run.request.action} on {run.request.resource} to \"*\":"
                       " an anonymous request has no identity-based policies")
