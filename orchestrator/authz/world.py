@@ -137,6 +137,12 @@ class BucketInfo:
     sse_algorithm: str | None
     kms_key_id: str | None
     bucket_key_enabled: bool = False
+    #: S3 Block Public Access in force (the bucket's setting or its owner account's, either on):
+    #: S3 User Guide, "Blocking public access to your Amazon S3 storage".
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
+    #: Object Ownership (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter); None: not set
+    object_ownership: str | None = None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,20 @@ class Backend(ABC):
             self._clients[cache_key] = self._new_client(service, credentials, self.timeouts, account)
         return self._clients[cache_key]
 
+    def anonymous_client(self, service: str) -> Any:
+        """A boto3 client whose requests are unsigned (botocore ``Config(signature_version=UNSIGNED)``,
+        no credentials): the anonymous caller of ``as: anonymous``."""
+        cache_key = (service, "<anonymous>", None)
+        if cache_key not in self._clients:
+            from botocore import UNSIGNED
+            from botocore.config import Config
+
+            config = self.timeouts.config().merge(Config(signature_version=UNSIGNED))
+            client = self._session().client(service, region_name=self.region, config=config, **self._client_kwargs())
+            self._prepare(client, None)
+            self._clients[cache_key] = client
+        return self._clients[cache_key]
+
     def _home_account(self) -> str | None:
         """The orchestrator's own account once known (no call is made to learn it)."""
         return self._identity["Account"] if self._identity else None

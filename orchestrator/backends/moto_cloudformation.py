@@ -185,9 +185,24 @@ def _patch_s3_bucket() -> None:
             "ServerSideEncryptionConfiguration", [])
         if rules and "BucketKeyEnabled" in rules[0] and isinstance(bucket.encryption, dict):
             bucket.encryption["Rule"]["BucketKeyEnabled"] = str(rules[0]["BucketKeyEnabled"]).lower()
+        _public_settings(bucket, cloudformation_json.get("Properties", {}))
         return bucket
 
     FakeBucket.create_from_cloudformation_json = classmethod(create)  # type: ignore[method-assign,assignment]
+
+
+def _public_settings(bucket: Any, properties: dict[str, Any]) -> None:
+    """PublicAccessBlockConfiguration and OwnershipControls, which moto 5.2's AWS::S3::Bucket ignores."""
+    from moto.s3.models import PublicAccessBlock
+
+    block = properties.get("PublicAccessBlockConfiguration")
+    if isinstance(block, dict):
+        bucket.public_access_block = PublicAccessBlock(
+            block.get("BlockPublicAcls"), block.get("IgnorePublicAcls"),
+            block.get("BlockPublicPolicy"), block.get("RestrictPublicBuckets"))
+    rules = (properties.get("OwnershipControls") or {}).get("Rules") or []
+    if rules and isinstance(rules[0], dict) and rules[0].get("ObjectOwnership"):
+        bucket.ownership_rule = str(rules[0]["ObjectOwnership"])
 
 
 def _add_group_and_bucket_policy() -> None:

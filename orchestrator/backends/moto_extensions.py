@@ -141,12 +141,14 @@ _bucket_policy_off = threading.Lock()
 
 
 def _gate_decides_bucket_policies(self: Any, action: str, resource: str) -> Any:
-    """In place of moto's `FakeBucket.get_permission`: the bucket policy neither allows nor denies
-    here (`PermissionResult.NEUTRAL`, moto's answer for a bucket without a policy); the gate has
-    already decided it, for the request's principal and conditions."""
+    """In place of moto's `FakeBucket.get_permission`: the gate has already decided the request, for
+    its principal (an unsigned one as the anonymous principal) and conditions, so moto is told the
+    bucket permits it (`PermissionResult.PERMITTED`). moto asks only to refuse: a DENIED answer is a
+    bare 403, and for an unsigned object request anything short of PERMITTED sends it on to the
+    object-ACL check, which would refuse a HeadObject the bucket policy's grant to "*" allowed."""
     from moto.iam.access_control import PermissionResult
 
-    return PermissionResult.NEUTRAL
+    return PermissionResult.PERMITTED
 
 
 def install_s3_bucket_policy_off() -> None:
@@ -170,7 +172,8 @@ def install_s3_bucket_policy_off() -> None:
 
     Only `get_permission` is replaced; the rest of moto's S3 stays (moto's IAM-based
     `_authenticate_and_authorize_s3_action` is off by default, INITIAL_NO_AUTH_ACTION_COUNT; the
-    object-ACL check of unsigned requests stays, and no longer finds a bucket policy's Allow).
+    object-ACL check of unsigned requests is skipped: the gate decides unsigned requests as the
+    anonymous principal; object ACLs are not modelled, docs/embedded-departures.md).
     Installed once per process, by the embedded backend and by `orchestrate serve`'s app."""
     from moto.s3.models import FakeBucket
 

@@ -443,6 +443,9 @@ class MotoWorld:
             policy=None if found.policy is None else found.policy.decode("utf-8"),
             sse_algorithm=default.get("SSEAlgorithm"), kms_key_id=default.get("KMSMasterKeyID"),
             bucket_key_enabled=_truthy(rule.get("BucketKeyEnabled")),
+            block_public_policy=_blocks(found, "block_public_policy"),
+            restrict_public_buckets=_blocks(found, "restrict_public_buckets"),
+            object_ownership=found.ownership_rule if isinstance(found.ownership_rule, str) else None,
         )
 
     def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None:
@@ -457,3 +460,9 @@ class MotoWorld:
             sse_algorithm=obj.encryption, kms_key_id=obj.kms_key_id,
             bucket_key_enabled=_truthy(obj.bucket_key_enabled),
         )
+
+
+def _blocks(bucket: Any, setting: str) -> bool:
+    """A Block Public Access setting of the bucket (moto's PublicAccessBlock), True when on."""
+    block = getattr(bucket, "public_access_block", None)
+    return bool(getattr(block, setting, False)) if block is not None else False

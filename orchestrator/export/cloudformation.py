@@ -16,7 +16,7 @@ Output shape (kept conventional so that other tools, orchestrate's importer too,
   EnableKeyRotation, PendingWindowInDays, KeyPolicy, Tags, BypassPolicyLockoutSafetyCheck),
   `AWS::KMS::Alias` (`<Key>Alias<Name>`: AliasName, TargetKeyId), `AWS::DynamoDB::Table`
   (TableName, KeySchema, AttributeDefinitions, BillingMode, ProvisionedThroughput,
-  SSESpecification, ResourcePolicy, Tags), `AWS::S3::Bucket` (BucketName, BucketEncryption,
+  SSESpecification, ResourcePolicy, Tags), `AWS::S3::Bucket` (BucketName, BucketEncryption, PublicAccessBlockConfiguration, OwnershipControls,
   Tags), `AWS::S3::BucketPolicy` (`<Bucket>Policy`), and each inline policy as its own
   `AWS::IAM::Policy` (`<Owner>Policy<Name>`: PolicyName, PolicyDocument, Users/Groups/Roles)
   so that key policies naming a user and the user's policy naming the key make no cycle;
@@ -260,6 +260,20 @@ def _bucket_encryption(encryption: str, bucket_key: bool) -> dict[str, Any] | No
                                                    "BucketKeyEnabled": bucket_key}]}
 
 
+def _public_settings(bucket: Any) -> dict[str, Any]:
+    """AWS::S3::Bucket PublicAccessBlockConfiguration and OwnershipControls (CloudFormation User
+    Guide, "AWS::S3::Bucket"), when the scenario declares them."""
+    found: dict[str, Any] = {}
+    block = bucket.public_access_block
+    if block is not None:
+        found["PublicAccessBlockConfiguration"] = {
+            "BlockPublicAcls": block.block_public_acls, "IgnorePublicAcls": block.ignore_public_acls,
+            "BlockPublicPolicy": block.block_public_policy, "RestrictPublicBuckets": block.restrict_public_buckets}
+    if bucket.object_ownership is not None:
+        found["OwnershipControls"] = {"Rules": [{"ObjectOwnership": bucket.object_ownership}]}
+    return found
+
+
 def _buckets(src: Source) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in src.names("buckets"):
@@ -268,6 +282,7 @@ def _buckets(src: Source) -> dict[str, Any]:
         encryption = _bucket_encryption(bucket.encryption, bucket.bucket_key)
         if encryption:
             properties["BucketEncryption"] = encryption
+        properties.update(_public_settings(bucket))
         properties["Tags"] = _tags(src, name, bucket.tags)
         out[logical_id("buckets", name)] = {"Type": "AWS::S3::Bucket", "Properties": properties}
         if bucket.policy is not None:

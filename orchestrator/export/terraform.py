@@ -7,7 +7,8 @@ aws_iam_user_policy_attachment, aws_iam_user_group_membership, aws_iam_group,
 aws_iam_group_policy, aws_iam_group_policy_attachment, aws_iam_policy, aws_iam_role,
 aws_iam_role_policy, aws_iam_role_policy_attachment, aws_kms_key, aws_kms_alias, aws_kms_grant,
 aws_dynamodb_table, aws_dynamodb_resource_policy, aws_dynamodb_table_item, aws_s3_bucket,
-aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_policy, aws_s3_object.
+aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_ownership_controls,
+aws_s3_bucket_public_access_block, aws_s3_bucket_policy, aws_s3_object.
 Resource names are the scenario names (`aws_iam_user.tester`); scenario references become
 resource attributes (`aws_iam_user.tester.arn`, `aws_kms_key.data.arn`), the account root and AWS
 managed policies come from the `aws_caller_identity` and `aws_partition` data sources. Seed
@@ -235,6 +236,22 @@ def _wire(value: Any) -> Any:
     return value
 
 
+def _public_settings(bucket: Any, name: str, label: str) -> list[Block]:
+    """aws_s3_bucket_ownership_controls and aws_s3_bucket_public_access_block, when declared."""
+    blocks = []
+    if bucket.object_ownership is not None:
+        blocks.append(Block("resource", ["aws_s3_bucket_ownership_controls", label], {
+            "bucket": _ref("bucket", name, "id"),
+            "rule": Block("rule", [], {"object_ownership": bucket.object_ownership})}))
+    block = bucket.public_access_block
+    if block is not None:
+        blocks.append(Block("resource", ["aws_s3_bucket_public_access_block", label], {
+            "bucket": _ref("bucket", name, "id"), "block_public_acls": block.block_public_acls,
+            "ignore_public_acls": block.ignore_public_acls, "block_public_policy": block.block_public_policy,
+            "restrict_public_buckets": block.restrict_public_buckets}))
+    return blocks
+
+
 def _buckets(src: Source) -> list[Block]:
     blocks = []
     for name in src.names("buckets"):
@@ -250,6 +267,7 @@ def _buckets(src: Source) -> list[Block]:
             blocks.append(Block("resource", ["aws_s3_bucket_server_side_encryption_configuration", label], {
                 "bucket": _ref("bucket", name, "id"), "rule": Block("rule", [], rule)}))
             depends.append(Expr(f"aws_s3_bucket_server_side_encryption_configuration.{label}"))
+        blocks.extend(_public_settings(bucket, name, label))
         if bucket.policy is not None:
             blocks.append(Block("resource", ["aws_s3_bucket_policy", label], {
                 "bucket": _ref("bucket", name, "id"), "policy": _policy(src, bucket.policy)}))

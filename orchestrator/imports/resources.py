@@ -7,7 +7,7 @@ BypassPolicyLockoutSafetyCheck), AWS::KMS::Alias (AliasName, TargetKeyId), AWS::
 ResourcePolicy), AWS::IAM::User / Group / Role (ManagedPolicyArns, Policies, Groups,
 PermissionsBoundary, AssumeRolePolicyDocument, MaxSessionDuration, Path), AWS::IAM::ManagedPolicy
 and AWS::IAM::Policy (PolicyDocument, Users, Groups, Roles), AWS::IAM::UserPolicy / GroupPolicy /
-RolePolicy, AWS::IAM::UserToGroupAddition (GroupName, Users), AWS::S3::Bucket (BucketEncryption)
+RolePolicy, AWS::IAM::UserToGroupAddition (GroupName, Users), AWS::S3::Bucket (BucketEncryption, PublicAccessBlockConfiguration, OwnershipControls)
 and AWS::S3::BucketPolicy (Bucket, PolicyDocument). A key without KeyPolicy gets KMS's default key
 policy (KMS Developer Guide, "Default key policy": the account root, kms:*), as CloudFormation
 does. A type orchestrate does not declare is skipped, with a note.
@@ -299,5 +299,23 @@ class Mapper:
             bucket["encryption"] = self._sse_key(logical, default.get("KMSMasterKeyID"), "alias/aws/s3")
         if rule.get("BucketKeyEnabled") in (True, "true") and "encryption" in bucket:  # S3 Bucket Keys are SSE-KMS only
             bucket["bucket_key"] = True
+        bucket.update(_public_settings(properties))
         bucket.update(self._tags(properties))
         self._put(logical, bucket)
+
+
+#: AWS::S3::Bucket PublicAccessBlockConfiguration's names -> the scenario's.
+_BLOCK_NAMES = {"BlockPublicAcls": "block_public_acls", "IgnorePublicAcls": "ignore_public_acls",
+                "BlockPublicPolicy": "block_public_policy", "RestrictPublicBuckets": "restrict_public_buckets"}
+
+
+def _public_settings(properties: dict[str, Any]) -> dict[str, Any]:
+    """A bucket's public_access_block and object_ownership from its AWS::S3::Bucket properties."""
+    found: dict[str, Any] = {}
+    block = properties.get("PublicAccessBlockConfiguration")
+    if isinstance(block, dict):
+        found["public_access_block"] = {name: block.get(key) in (True, "true") for key, name in _BLOCK_NAMES.items()}
+    rules = (properties.get("OwnershipControls") or {}).get("Rules") or []
+    if rules and isinstance(rules[0], dict) and rules[0].get("ObjectOwnership"):
+        found["object_ownership"] = str(rules[0]["ObjectOwnership"])
+    return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from orchestrator.authz.engine.public import public_statements
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.policy import PolicyDocument, Statement, as_list, is_reference
@@ -48,7 +49,34 @@ def check_buckets(desired: DesiredState, prefix: Path) -> list[Problem]:
         problems += _duplicate_objects(bucket, path)
         if bucket.policy is not None:
             problems += check_bucket_policy(name, bucket.policy, path + ("policy",))
+        problems += _blocked_public_policy(bucket, path)
     return problems
+
+
+def _blocked_public_policy(bucket: Bucket, path: Path) -> list[Problem]:
+    """A state that declares both BlockPublicPolicy and a public bucket policy: PutBucketPolicy
+    would fail with 403 AccessDenied (S3 API Reference, "PublicAccessBlockConfiguration",
+    BlockPublicPolicy; S3 User Guide, "The meaning of 'public'")."""
+    block = bucket.public_access_block
+    if block is None or not block.block_public_policy or bucket.policy is None:
+        return []
+    document = bucket.policy.model_dump(mode="json", by_alias=True, exclude_none=True)
+    culprits = public_statements(document)
+    if not culprits:
+        return []
+    named = ", ".join(str(_statement_name(document, index)) for index in culprits)
+    return [Problem(path + ("public_access_block", "block_public_policy"), (
+        f"block_public_policy refuses this bucket's policy, which is public (statement {named} grants to \"*\""
+        " without a fixed aws:SourceIp, aws:SourceVpc, aws:SourceVpce, aws:SourceArn, aws:SourceAccount,"
+        " aws:PrincipalOrgID... condition: S3 User Guide, \"The meaning of 'public'\"); PutBucketPolicy would"
+        " fail with AccessDenied"))]
+
+
+def _statement_name(document: dict[str, object], index: int) -> str:
+    statements = document.get("Statement")
+    found = statements[index] if isinstance(statements, list) and index < len(statements) else {}
+    sid = found.get("Sid") if isinstance(found, dict) else None
+    return repr(sid) if sid else f"#{index + 1}"
 
 
 def _check_encryption(desired: DesiredState, bucket: Bucket, path: Path) -> list[Problem]:

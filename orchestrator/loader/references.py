@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.loader.bucket_checks import bucket_documents, check_buckets, check_s3_expectation
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.key_checks import check_alias_expectation, check_key_expectation
@@ -334,10 +335,26 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
     return problems
 
 
+def _check_anonymous(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+    """`as: anonymous`: unsigned requests, which only S3 takes (IAM User Guide, "AWS JSON policy
+    elements: Principal", anonymous users); the name is the unsigned caller's, not a user's."""
+    if ANONYMOUS in desired.users:
+        return [Problem(path + ("as",), "`as: anonymous` is the unsigned caller, so no scenario user may be named"
+                                        " anonymous: rename the user")]
+    if not expectation.action.startswith("s3:"):
+        return [Problem(path + ("action",), f"`as: anonymous` makes unsigned requests, which only S3 takes;"
+                                            f" {expectation.action} needs a signed request (MissingAuthenticationToken)")]
+    if expectation.via is not None:
+        return [Problem(path + ("via",), "via applies only to `as: role:NAME`")]
+    return []
+
+
 def _check_principal(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
     """`as` names a scenario user or `role:NAME`; `via` a scenario user. An sts:AssumeRole made
     by a role session would be role chaining, which orchestrate does not prove."""
     role = expectation.role
+    if expectation.principal == ANONYMOUS:
+        return _check_anonymous(desired, expectation, path)
     if role is None and expectation.principal not in desired.users:
         return [Problem(path + ("as",), f"{expectation.principal!r} names no user of this scenario{_known(set(desired.users))}")]
     if role is not None and role not in desired.roles:

@@ -260,6 +260,23 @@ class S3Object(Strict):
     body: str = ""
 
 
+class PublicAccessBlock(Strict):
+    """S3 Block Public Access settings, as PutPublicAccessBlock names them (S3 API Reference,
+    "PublicAccessBlockConfiguration"; S3 User Guide, "Blocking public access to your Amazon S3
+    storage"). A setting left out is off."""
+
+    block_public_acls: StrictBool = Field(default=False, description="BlockPublicAcls: reject public ACLs on PUT")
+    ignore_public_acls: StrictBool = Field(default=False, description="IgnorePublicAcls: ignore public ACLs")
+    block_public_policy: StrictBool = Field(
+        default=False, description="BlockPublicPolicy: PutBucketPolicy of a public policy is AccessDenied")
+    restrict_public_buckets: StrictBool = Field(
+        default=False, description="RestrictPublicBuckets: a public bucket policy grants only within the owner's account")
+
+
+#: S3 User Guide, "Controlling ownership of objects and disabling ACLs for your bucket".
+ObjectOwnership = Literal["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"]
+
+
 class Bucket(Strict):
     """An S3 bucket: default encryption (S3 User Guide, "Setting default server-side encryption
     behavior for Amazon S3 buckets"), S3 Bucket Key, bucket policy and seed objects."""
@@ -273,6 +290,11 @@ class Bucket(Strict):
     objects: list[S3Object] = Field(default_factory=list)
     tags: Tags = Field(default_factory=dict)
     account: AccountName | None = None
+    public_access_block: PublicAccessBlock | None = Field(
+        default=None, description="S3 Block Public Access for the bucket (PutPublicAccessBlock); absent: none")
+    object_ownership: ObjectOwnership | None = Field(
+        default=None, description="Object Ownership (PutBucketOwnershipControls); BucketOwnerEnforced disables ACLs;"
+        " absent: not managed")
 
     def key_name(self) -> str | None:
         """The scenario key this bucket encrypts with, if any."""

@@ -65,7 +65,7 @@ ALIAS_ACTIONS = frozenset({
 })
 Layer = Literal[
     "identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
-    "permissions-boundary", "session-policy", "grant", "trust-policy",
+    "permissions-boundary", "session-policy", "grant", "trust-policy", "block-public-access",
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",

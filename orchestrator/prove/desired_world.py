@@ -244,8 +244,12 @@ class DesiredWorld:
             return None
         algorithm, key_id = _sse(properties["encryption"])
         policy = properties["policy"]
+        block = properties.get("public_access_block") or {}
         return BucketInfo(self.ctx.bucket_name(found), self.ctx.arn(f"bucket:{found}"), scoped.account, self.ctx.region,
-                          None if policy is None else json.dumps(policy), algorithm, key_id, properties["bucket_key"])
+                          None if policy is None else json.dumps(policy), algorithm, key_id, properties["bucket_key"],
+                          block_public_policy=bool(block.get("BlockPublicPolicy")),
+                          restrict_public_buckets=bool(block.get("RestrictPublicBuckets")),
+                          object_ownership=properties.get("object_ownership"))
 
     def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None:
         """A seeded object, under its bucket's declared encryption (s3_objects.py re-puts seeds when it changes)."""

@@ -20,6 +20,7 @@ LAYER_WORDS = {
     "permissions-boundary": "the permissions boundary",
     "session-policy": "the session policies",
     "grant": "a KMS grant",
+    "block-public-access": "S3 Block Public Access",
     "key-state": "the key's state",
     "administrator": "administrator credentials",
 }

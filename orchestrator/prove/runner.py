@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.base import BackendError
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
 from orchestrator.reconcile.apply import apply_state
@@ -401,6 +402,8 @@ def prepare(ctx: Context, keys: Callers, desired: DesiredState, expectation: Exp
     principal's CreateAccessKey) is PreparationFailed; no answer at all ends the run."""
     try:
         spec = call_for(ctx, desired, expectation, probes)
+        if expectation.principal == ANONYMOUS:  # unsigned: no credentials at all
+            return spec, ctx.backend.anonymous_client(spec.service)
         return spec, ctx.backend.client(spec.service, keys.credentials(expectation.principal, expectation.via,
                                                                          shape_of(ctx, expectation)))
     except Exception as error:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.base import Credentials
 from orchestrator.model.scenario import Expectation
 from orchestrator.prove.principals import PrincipalKeys
@@ -177,7 +178,10 @@ class Callers:
         return self.keys.credentials(principal)
 
     def arn(self, principal: str, shape: SessionShape = PLAIN) -> str:
-        """The ARN AWS names the caller by: the user's, or the session's (assumed-role) ARN."""
+        """The ARN AWS names the caller by: the user's, or the session's (assumed-role) ARN;
+        ``anonymous`` for an unsigned request (the gate's name for it)."""
+        if principal == ANONYMOUS:
+            return ANONYMOUS
         if principal.startswith("role:"):
             return self.sessions.session_arn(principal.removeprefix("role:"), shape)
         return self.sessions.ctx.arn(f"user:{principal}")

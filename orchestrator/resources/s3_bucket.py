@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, ClassVar
 
+from orchestrator.authz.engine.public import is_public
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
@@ -27,6 +28,12 @@ from orchestrator.resources.propagation import until_propagated
 
 #: GetBucketEncryption's answer for a bucket without a configuration (moto; AWS always has one).
 NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
+#: GetPublicAccessBlock / GetBucketOwnershipControls for a bucket without that configuration.
+NO_PUBLIC_ACCESS_BLOCK = "NoSuchPublicAccessBlockConfiguration"
+NO_OWNERSHIP_CONTROLS = "OwnershipControlsNotFoundError"
+#: The scenario's names of the Block Public Access settings -> S3's (PublicAccessBlockConfiguration).
+BLOCK_SETTINGS = {"block_public_acls": "BlockPublicAcls", "ignore_public_acls": "IgnorePublicAcls",
+                  "block_public_policy": "BlockPublicPolicy", "restrict_public_buckets": "RestrictPublicBuckets"}
 #: The alias AWS reserves for the AWS managed key of S3 (SSE-KMS without a key id uses it).
 AWS_S3_ALIAS = "alias/aws/s3"
 
@@ -78,6 +85,8 @@ class S3Bucket:
         "s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucketTagging", "s3:PutBucketTagging",
         "s3:GetEncryptionConfiguration", "s3:PutEncryptionConfiguration", "s3:GetBucketPolicy",
         "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:ListBucket", "s3:DeleteObject", "kms:DescribeKey",
+        "s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock", "s3:GetBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
     )
     replace_on: ClassVar[frozenset[str]] = frozenset()
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -94,6 +103,8 @@ class S3Bucket:
             "bucket_key": bucket.bucket_key and encryption["type"] != "aws-owned",
             "policy": self._policy(ctx, bucket.policy),
             "tags": dict(bucket.tags),
+            "public_access_block": _block_settings(bucket.public_access_block),
+            "object_ownership": bucket.object_ownership,
         }
 
     @staticmethod
@@ -120,7 +131,9 @@ class S3Bucket:
         ctx.cache[("s3_bucket", name)] = owned
         encryption, bucket_key = self._observed_encryption(ctx, bucket)
         properties = {"encryption": encryption, "bucket_key": bucket_key,
-                      "policy": self._observed_policy(ctx, bucket), "tags": user_tags(tags)}
+                      "policy": self._observed_policy(ctx, bucket), "tags": user_tags(tags),
+                      "public_access_block": observed_block(ctx, bucket),
+                      "object_ownership": self._observed_ownership(ctx, bucket, desired)}
         return Observed(properties, owned=owned, physical_id=ctx.arn(f"bucket:{name}"),
                         adopted=owned and not ctx.owns(tags))
 
@@ -146,8 +159,23 @@ class S3Bucket:
                 return None
             raise
 
+    @staticmethod
+    def _observed_ownership(ctx: Context, bucket: str, desired: dict[str, Any] | None) -> str | None:
+        """Object Ownership; None where the scenario does not manage it (AWS gives every new bucket
+        BucketOwnerEnforced: reporting it would be drift the scenario never asked about)."""
+        if desired is not None and desired.get("object_ownership") is None:
+            return None
+        try:
+            rules = ctx.backend.client("s3").get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+        except Exception as error:
+            if error_code(error) != NO_OWNERSHIP_CONTROLS:
+                raise
+            return None
+        return str(rules[0]["ObjectOwnership"]) if rules else None
+
     def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
-        """CreateBucket, its tags at once (see the module docstring), then encryption and policy."""
+        """CreateBucket, its tags at once (see the module docstring), then Object Ownership, Block
+        Public Access (before the policy: a policy it allows may be public), encryption and policy."""
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
         arguments: dict[str, Any] = {"Bucket": bucket}
         if ctx.region != "us-east-1":
@@ -159,6 +187,11 @@ class S3Bucket:
             with contextlib.suppress(Exception):
                 s3.delete_bucket(Bucket=bucket)
             raise
+        if after.get("object_ownership") is not None:
+            put_ownership(ctx, bucket, after["object_ownership"])
+        if after.get("public_access_block") is not None or (after["policy"] is not None and is_public(after["policy"])):
+            # AWS blocks public policies on a new bucket by default: declared, or none, it is set now
+            put_block(ctx, bucket, after.get("public_access_block"))
         if after["encryption"]["type"] != "aws-owned" or after["bucket_key"]:
             self._put_encryption(ctx, name, after)
         self._put_policy(ctx, name, None, after["policy"])
@@ -166,6 +199,11 @@ class S3Bucket:
     def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         if before.get("tags") != after["tags"]:
             self._put_tags(ctx, name, after["tags"])
+        bucket = ctx.bucket_name(name)
+        if after.get("object_ownership") is not None and before.get("object_ownership") != after["object_ownership"]:
+            put_ownership(ctx, bucket, after["object_ownership"])
+        if before.get("public_access_block") != after.get("public_access_block"):
+            put_block(ctx, bucket, after.get("public_access_block"))  # before the policy, which it may now allow
         if (before.get("encryption"), before.get("bucket_key")) != (after["encryption"], after["bucket_key"]):
             self._put_encryption(ctx, name, after)
         self._put_policy(ctx, name, before.get("policy"), after["policy"])
@@ -223,3 +261,36 @@ class S3Bucket:
                 raise
             tags = {}
         self._put_tags(ctx, name, user_tags(tags))
+
+
+def _block_settings(block: Any) -> dict[str, bool] | None:
+    """The declared Block Public Access settings in S3's names; None: none declared."""
+    if block is None:
+        return None
+    return {s3_name: bool(getattr(block, name)) for name, s3_name in BLOCK_SETTINGS.items()}
+
+
+def observed_block(ctx: Context, bucket: str) -> dict[str, bool] | None:
+    """GetPublicAccessBlock: the four settings, or None without a configuration."""
+    try:
+        found = ctx.backend.client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    except Exception as error:
+        if error_code(error) != NO_PUBLIC_ACCESS_BLOCK:
+            raise
+        return None
+    return {s3_name: _truthy(found.get(s3_name, False)) for s3_name in BLOCK_SETTINGS.values()}
+
+
+def put_block(ctx: Context, bucket: str, settings: dict[str, bool] | None) -> None:
+    """PutPublicAccessBlock with the declared settings, or DeletePublicAccessBlock when none are."""
+    s3 = ctx.backend.client("s3")
+    if settings is None:
+        s3.delete_public_access_block(Bucket=bucket)
+    else:
+        s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(settings))
+
+
+def put_ownership(ctx: Context, bucket: str, ownership: str) -> None:
+    """PutBucketOwnershipControls with the one rule S3 takes."""
+    ctx.backend.client("s3").put_bucket_ownership_controls(
+        Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]})

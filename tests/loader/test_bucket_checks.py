@@ -164,3 +164,56 @@ def test_a_head_expectation_gives_no_error_code(tmp_path: Path) -> None:
     [problem] = diagnostics(tmp_path, VALID, expectations)
     assert problem.startswith("35:") and "a HEAD answer has no body" in problem
     assert problem.endswith("(at states[0].expectations[0].error)")
+
+
+# --- Block Public Access, Object Ownership and `as: anonymous` (issue 20, item 5) -------------
+# S3 API Reference, "PublicAccessBlockConfiguration" (BlockPublicPolicy: PutBucketPolicy of a
+# public policy is refused); S3 User Guide, "The meaning of 'public'"; IAM User Guide, "AWS JSON
+# policy elements: Principal" (anonymous users: only S3 takes unsigned requests here).
+
+PUBLIC = """\
+public_access_block: {block_public_policy: true}
+object_ownership: BucketOwnerEnforced
+policy:
+  Statement:
+    - Sid: PublicRead
+      Effect: Allow
+      Principal: "*"
+      Action: s3:GetObject
+      Resource: "object:docs/*"
+      CONDITION
+objects:
+  - {key: a.txt, body: alpha}
+"""
+
+
+def test_block_public_policy_with_a_public_policy_is_located(tmp_path: Path) -> None:
+    [problem] = diagnostics(tmp_path, PUBLIC.replace("CONDITION", ""))
+    assert problem.startswith("20:48: block_public_policy refuses this bucket's policy, which is public (statement"
+                              " 'PublicRead' grants to \"*\"")
+    assert problem.endswith("(at buckets.docs.public_access_block.block_public_policy)")
+
+
+def test_block_public_policy_accepts_a_policy_bounded_by_a_fixed_vpc_endpoint(tmp_path: Path) -> None:
+    bounded = PUBLIC.replace("CONDITION", "Condition: {StringEquals: {aws:SourceVpce: vpce-1a2b3c4d}}")
+    loaded = load_scenario(write(tmp_path, bounded))
+    bucket = loaded.desired[0].buckets["docs"]
+    assert bucket.public_access_block is not None and bucket.public_access_block.block_public_policy
+    assert bucket.object_ownership == "BucketOwnerEnforced"
+
+
+def test_an_unknown_setting_and_ownership_are_refused(tmp_path: Path) -> None:
+    problems = diagnostics(tmp_path, "public_access_block: {block_everything: true}\nobject_ownership: Nobody\n")
+    assert any("block_everything" in p for p in problems)
+    assert any("object_ownership" in p for p in problems)
+
+
+def test_anonymous_is_for_s3_only(tmp_path: Path) -> None:
+    expectations = "      - {as: anonymous, action: dynamodb:GetItem, resource: table:orders, key: {id: o-1}, expect: denied}"
+    [problem] = diagnostics(tmp_path, VALID, expectations)
+    assert "only S3 takes" in problem and problem.endswith("(at states[0].expectations[0].action)")
+
+
+def test_anonymous_reads_load(tmp_path: Path) -> None:
+    expectations = "      - {as: anonymous, action: s3:GetObject, resource: object:docs/a.txt, expect: denied}"
+    load_scenario(write(tmp_path, VALID, expectations))

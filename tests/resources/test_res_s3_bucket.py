@@ -281,3 +281,94 @@ def test_a_world_under_the_customer_managed_key_where_sse_s3_is_declared_is_not_
     apply(backend, scenario("key:data"))
     found = drift(backend, scenario("aws-owned"))
     assert found and {d.widens_access for d in found} == {False}
+
+
+# --- Block Public Access and Object Ownership (issue 20, item 5) ------------------------------
+# S3 API Reference: PutPublicAccessBlock / GetPublicAccessBlock / DeletePublicAccessBlock
+# (PublicAccessBlockConfiguration: BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy,
+# RestrictPublicBuckets), PutBucketOwnershipControls / GetBucketOwnershipControls (S3 User Guide,
+# "Controlling ownership of objects and disabling ACLs for your bucket").
+
+PUBLIC_READ = {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+               "Resource": "object:docs/*"}
+
+
+def public_scenario(block: dict[str, bool] | None = None, ownership: str | None = "BucketOwnerEnforced",
+                    public: bool = True) -> dict[str, Any]:
+    document = scenario(policy=False)
+    bucket = document["buckets"]["docs"]
+    bucket["policy"] = doc(PUBLIC_READ if public else READ_DOCS)
+    if block is not None:
+        bucket["public_access_block"] = block
+    if ownership is not None:
+        bucket["object_ownership"] = ownership
+    return document
+
+
+def block_of(backend: EmbeddedBackend) -> dict[str, bool]:
+    return dict(backend.client("s3").get_public_access_block(Bucket="docs")["PublicAccessBlockConfiguration"])
+
+
+def test_create_puts_ownership_and_block_before_the_policy(backend: EmbeddedBackend) -> None:
+    calls: list[str] = []
+    backend.observe(lambda service, operation, params: calls.append(operation) if service == "s3" else None)
+    apply(backend, public_scenario({"restrict_public_buckets": True}))
+    assert calls.index("PutBucketOwnershipControls") < calls.index("PutPublicAccessBlock") < calls.index("PutBucketPolicy")
+    assert block_of(backend) == {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
+                                 "RestrictPublicBuckets": True}
+    rules = backend.client("s3").get_bucket_ownership_controls(Bucket="docs")["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+@pytest.mark.parametrize("block", [None, {"restrict_public_buckets": True}, {"block_public_acls": True,
+                                   "ignore_public_acls": True, "block_public_policy": False}])
+def test_a_second_apply_of_the_settings_makes_no_mutating_call(backend: EmbeddedBackend,
+                                                               block: dict[str, bool] | None) -> None:
+    apply(backend, public_scenario(block))
+    backend.log.clear()
+    assert set(actions(apply(backend, public_scenario(block))).values()) == {"no-op"}
+    assert mutating_ops(backend) == []
+
+
+def test_changing_and_removing_the_block_puts_and_deletes_it(backend: EmbeddedBackend) -> None:
+    apply(backend, public_scenario({"restrict_public_buckets": True}))
+    backend.log.clear()
+    apply(backend, public_scenario({"restrict_public_buckets": True, "block_public_acls": True}))
+    assert mutating_ops(backend) == ["PutPublicAccessBlock"]
+    assert block_of(backend)["BlockPublicAcls"] is True
+    backend.log.clear()
+    apply(backend, public_scenario(None))
+    assert mutating_ops(backend) == ["DeletePublicAccessBlock"]
+    with pytest.raises(Exception) as caught:
+        block_of(backend)
+    assert error_code(caught.value) == "NoSuchPublicAccessBlockConfiguration"
+
+
+def test_changing_the_ownership_puts_it(backend: EmbeddedBackend) -> None:
+    apply(backend, public_scenario(ownership="ObjectWriter"))
+    backend.log.clear()
+    apply(backend, public_scenario(ownership="BucketOwnerPreferred"))
+    assert mutating_ops(backend) == ["PutBucketOwnershipControls"]
+
+
+def test_a_changed_setting_is_drift_and_put_back(backend: EmbeddedBackend) -> None:
+    document = public_scenario({"restrict_public_buckets": True})
+    apply(backend, document)
+    s3 = backend.client("s3")
+    s3.put_public_access_block(Bucket="docs", PublicAccessBlockConfiguration={"RestrictPublicBuckets": False})
+    s3.put_bucket_ownership_controls(Bucket="docs", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    found = {(d.resource, d.path, d.kind) for d in drift(backend, document)}
+    assert ("s3_bucket.docs", "public_access_block.RestrictPublicBuckets", "NOT_EQUAL") in found
+    assert ("s3_bucket.docs", "object_ownership", "NOT_EQUAL") in found
+    backend.log.clear()
+    apply(backend, document)
+    assert sorted(mutating_ops(backend)) == ["PutBucketOwnershipControls", "PutPublicAccessBlock"]
+    assert drift(backend, document) == []
+
+
+def test_destroy_removes_the_bucket_with_its_settings(backend: EmbeddedBackend) -> None:
+    apply(backend, public_scenario({"block_public_policy": True}, public=False))
+    result = teardown(backend, public_scenario({"block_public_policy": True}, public=False))
+    assert actions(result)["s3_bucket.docs"] == "delete"
+    assert backend.client("s3").list_buckets()["Buckets"] == []
+

@@ -72,7 +72,10 @@ def principal_arn_key(principal: Principal) -> str:
 
 
 def derive_principal_key(principal: Principal, key: str) -> Values | None:
-    """Value of a principal-derived global key (``key`` lower-case), or None."""
+    """Value of a principal-derived global key (``key`` lower-case), or None (an anonymous request
+    carries none of them)."""
+    if principal.type == "Anonymous":
+        return None
     if key == "aws:principalarn":
         return (principal_arn_key(principal),)
     if key == "aws:principalaccount":

@@ -41,7 +41,8 @@ from orchestrator.authz.engine.inputs import (ALLOWED, EXPLICIT_DENY, IMPLICIT_D
                      PolicySource, StatementRef)
 from orchestrator.authz.engine.matching import ACCOUNT, DIRECT, EVERYONE, ROLE
 from orchestrator.authz.engine.memo import DecisionMemo
-from orchestrator.authz.engine.request import Principal, Request
+from orchestrator.authz.engine.public import is_public
+from orchestrator.authz.engine.request import ANONYMOUS_TYPE, Principal, Request
 
 __all__ = [
     "Engine", "Evaluation", "ServiceRules", "Rule", "Decision", "PolicyInputs", "PolicySource", "Grant",
@@ -65,7 +66,7 @@ class Evaluation:
     """State of one evaluation: the request context and what the scan found."""
 
     __slots__ = ("request", "inputs", "context", "action", "missing", "failed",
-                 "identity", "boundary", "session", "resource", "denies", "policies")
+                 "identity", "boundary", "session", "resource", "denies", "policies", "restricted")
 
     def __init__(self, request: Request, inputs: PolicyInputs, context: RequestContext | None = None,
                  action: str | None = None, policies: PolicyCache | None = None) -> None:
@@ -81,6 +82,20 @@ class Evaluation:
         self.session = self._scan(inputs.session_policies) if inputs.session_policies else []
         policy = inputs.resource_policy
         self.resource = self._scan((policy,)) if policy is not None else []
+        #: The grants RestrictPublicBuckets took away (the public policy's, for an outsider).
+        self.restricted: list[Hit] = []
+        if self.resource and self._restricted(policy):
+            self.restricted, self.resource = self.resource, []
+
+    def _restricted(self, policy: PolicySource | None) -> bool:
+        """S3 User Guide, "Blocking public access to your Amazon S3 storage": RestrictPublicBuckets
+        "restricts access to an access point or bucket with a public policy to only AWS service
+        principals and authorized users within the bucket owner's account"; cross-account access,
+        "including non-public delegation to specific accounts", is blocked."""
+        if not self.inputs.restrict_public or policy is None or not is_public(policy.document):
+            return False
+        principal = self.request.principal
+        return principal.type == ANONYMOUS_TYPE or principal.account != self.inputs.resource_account
 
     def _scan(self, sources: Sequence[PolicySource]) -> list[Hit]:
         allows: list[Hit] = []
@@ -207,6 +222,8 @@ class Engine:
         if run.denies:
             return run.decide(EXPLICIT_DENY, "explicit-deny", run.denies,
                               f"{request.action} on {request.resource} is explicitly denied by {run.hits(run.denies)}")
+        if request.principal.type == ANONYMOUS_TYPE:
+            return _anonymous(run)
         rule = self.rules.rule(request, inputs) if self.rules is not None else None
         if rule is not None:
             return rule(run)
@@ -317,8 +334,33 @@ def _same_account(run: Evaluation) -> Decision:
     return run.decide(IMPLICIT_DENY, "identity-policy", (), f"no {where} allows {run.who()}")
 
 
+def _anonymous(run: Evaluation) -> Decision:
+    """An unsigned request: no identity-based policy can exist for it (IAM User Guide, "AWS JSON
+    policy elements: Principal", anonymous users), so only a resource-policy statement naming
+    ``"*"`` allows it, in any account."""
+    everyone = run.named((EVERYONE,))
+    if everyone:
+        return run.decide(ALLOWED, "resource-policy", everyone,
+                          f"{run.request.action} is allowed for anonymous requests by {run.grants(everyone, relative=True)}")
+    if run.restricted:
+        return run.decide(IMPLICIT_DENY, "block-public-access", (),
+                          f"{run.hits(run.restricted)} is public and RestrictPublicBuckets limits it to principals of"
+                          f" account {run.inputs.resource_account}, and an anonymous request is in no account")
+    return run.decide(IMPLICIT_DENY, "resource-policy", (),
+                      f"no resource-based policy grants {run.request.action} on {run.request.resource} to \"*\":"
+                      " an anonymous request has no identity-based policies")
+
+
+def _restricted_cross_account(run: Evaluation) -> Decision:
+    return run.decide(IMPLICIT_DENY, "block-public-access", (),
+                      f"{run.hits(run.restricted)} is public and RestrictPublicBuckets limits it to principals of"
+                      f" account {run.inputs.resource_account}: {run.who()} is cross-account")
+
+
 def _cross_account(run: Evaluation) -> Decision:
     account = run.inputs.resource_account
+    if run.restricted:
+        return _restricted_cross_account(run)
     if not run.resource:
         return run.decide(IMPLICIT_DENY, "resource-policy", (),
                           f"cross-account request: no resource policy in account {account} allows {run.who()}")

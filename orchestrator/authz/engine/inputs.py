@@ -50,6 +50,9 @@ class PolicyInputs:
     #: The session policies of a role session (AssumeRole's Policy and PolicyArns), none for any
     #: other caller: IAM User Guide, "Session policies" (see evaluate.Evaluation.session_ok).
     session_policies: Sequence[PolicySource] = ()
+    #: S3 Block Public Access, RestrictPublicBuckets in force for the resource: a *public* resource
+    #: policy (engine/public.py) grants only to principals of the resource's account.
+    restrict_public: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def step_question(action: str, resource: str, inputs: PolicyInputs) -> tuple[Any
     context, policy = inputs.encryption_context, inputs.resource_policy
     return (action, resource, None if policy is None else (policy.kind, policy.name, policy.document),
             inputs.resource_account, tuple(_grant_slot(grant) for grant in inputs.grants),
-            None if context is None else tuple(context.items()))
+            None if context is None else tuple(context.items()), inputs.restrict_public)
 
 
 def _answers_alike(reads: Reads, context: RequestContext) -> bool:

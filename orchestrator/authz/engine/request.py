@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-__all__ = ["Principal", "Request"]
+__all__ = ["Principal", "Request", "ANONYMOUS", "ANONYMOUS_TYPE", "anonymous_principal"]
+
+#: How a scenario, and the gate, name the caller of an unsigned request (IAM User Guide, "AWS JSON
+#: policy elements: Principal", anonymous users: only a grant to ``"*"`` reaches it).
+ANONYMOUS = "anonymous"
+ANONYMOUS_TYPE = "Anonymous"
 
 
 @dataclass(frozen=True)
@@ -43,3 +48,9 @@ class Request:
     action: str
     resource: str
     context: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def anonymous_principal() -> Principal:
+    """The caller of an unsigned request: no account, no identity-based policies; only a
+    resource-based policy statement whose Principal is ``"*"`` (or ``{"AWS": "*"}``) can allow it."""
+    return Principal(ANONYMOUS, "", ANONYMOUS_TYPE)

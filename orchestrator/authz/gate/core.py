@@ -39,6 +39,7 @@ from orchestrator.authz.gate.errors import (
     kms_key_state_error,
     kms_key_usage_error,
     kms_not_pending_deletion_error,
+    missing_authentication,
     new_request_id,
     s3_denied,
     sts_assume_role_denied,
@@ -48,10 +49,11 @@ from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.evaluate import Decision, Engine, Grant, PolicyError, PolicyInputs, PolicySource, Request
 from orchestrator.authz.engine.memo import caller_question, step_question
 from orchestrator.authz.engine.inputs import IMPLICIT_DENY
-from orchestrator.authz.engine.request import Principal
+from orchestrator.authz.engine.request import ANONYMOUS, ANONYMOUS_TYPE, Principal, anonymous_principal
 from orchestrator.authz.services import Authorization, CallPlan, Denial, PlanContext, plan_call
 from orchestrator.authz.services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
 from orchestrator.authz.services.kms import usage_refusal  # at import: a per-step import is a cost on every call
+from orchestrator.authz.services.s3 import setting_refusal
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.authz.world import DEFAULT_ACCOUNT, Identity, PolicyDoc, World
 
@@ -177,7 +179,7 @@ class _StaticMemo:
         if hit is None or hit[0] is not step:
             policy, grants = (_source(step.resource_policy) if step.resource_policy else None), _grants(step)
             parts = PolicyInputs(resource_policy=policy, resource_account=step.resource_account, grants=grants,
-                                 encryption_context=step.encryption_context)
+                                 encryption_context=step.encryption_context, restrict_public=step.restrict_public)
             asked = _hashable(step_question(step.action, step.resource, parts))
             hit = self.steps[id(step)] = (step, policy, grants, _step_keys(step), asked)
         return hit
@@ -293,15 +295,33 @@ class Gate:
         return view
 
     def check(self, service: str, operation: str, params: Mapping[str, Any],
-              access_key_id: str | None, region: str | None = None, account: str | None = None) -> CallVerdict:
+              access_key_id: str | None, region: str | None = None, account: str | None = None,
+              signed: bool = True) -> CallVerdict:
         """Decide a call signed with ``access_key_id`` (None or a key of no IAM identity: the
         orchestrator's own identity, see :meth:`admin_identity`). ``account`` is the account the
         request asks to be served in (moto's ``x-moto-account-id``): it places orchestrate's own
-        identity in one of a scenario's accounts; a scenario identity stays in its own account."""
+        identity in one of a scenario's accounts; a scenario identity stays in its own account.
+        An unsigned request (``signed`` False) is anonymous, never orchestrate's own identity
+        (:meth:`check_anonymous`)."""
+        if not signed:
+            return self.check_anonymous(service, operation, params, region)
         identity = self.world.identity_for_access_key(access_key_id)
         if identity is None:
             identity = self.admin_identity(account or self.world.account_for_access_key(access_key_id))
         return self._decide(identity, identity.account, service, operation, params, region or self.region)
+
+    def check_anonymous(self, service: str, operation: str, params: Mapping[str, Any],
+                        region: str | None = None) -> CallVerdict:
+        """Decide an unsigned request as the anonymous principal (IAM User Guide, "AWS JSON policy
+        elements: Principal", anonymous users): S3 decides it by the bucket policy's grants to
+        ``"*"``; every other service refuses an unsigned request (MissingAuthenticationToken)."""
+        identity = Identity(anonymous_principal(), "")
+        if service != "s3":
+            error = missing_authentication(service, new_request_id())
+            return CallVerdict(False, service, operation, identity.principal, False, [], error, error.request_id)
+        bucket = self.world.bucket(params.get("Bucket"))
+        return self._decide(identity, bucket.account if bucket is not None else DEFAULT_ACCOUNT,
+                            service, operation, params, region or self.region)
 
     def admin_identity(self, account: str) -> Identity:
         """The orchestrator's identity in ``account``: an administrator as far as IAM goes."""
@@ -315,6 +335,8 @@ class Gate:
     def predict(self, principal_arn: str, service: str, operation: str,
                 params: Mapping[str, Any], region: str | None = None) -> CallVerdict:
         """Decide a call as the IAM user ``principal_arn`` would make it (no credentials needed)."""
+        if principal_arn == ANONYMOUS:
+            return self.check_anonymous(service, operation, params, region)
         identity = self.world.identity_for_arn(principal_arn)
         if identity is None:
             raise LookupError(f"no IAM user with ARN {principal_arn}")
@@ -369,7 +391,7 @@ class Gate:
         request_id = new_request_id()
         principal, admin = identity.principal, identity.administrator
         # The orchestrator's identity is made anew per call (admin_identity): nothing to reuse.
-        memo = None if admin else memo
+        memo = None if admin or principal.type == ANONYMOUS_TYPE else memo
         steps: list[Step] = []
         for step in plan.steps:
             decision = self._evaluate(identity, step, region, memo)
@@ -380,6 +402,12 @@ class Gate:
             error = error or _state_error(step, plan.service, request_id)
             if error is not None:
                 return CallVerdict(False, service, operation, principal, admin, steps, error, request_id)
+        refused = setting_refusal(operation, params, self.world, principal.arn) if plan.service == "s3" else None
+        if refused is not None:
+            code, message, status = refused
+            error = AwsError(code, message, status, "block-public-access" if status == 403 else "object-ownership",
+                             "s3", request_id)
+            return CallVerdict(False, service, operation, principal, admin, steps, error, request_id)
         return CallVerdict(True, service, operation, principal, admin, steps, None, request_id,
                            _serving_account(identity.account, plan.steps))
 
@@ -398,7 +426,8 @@ class Gate:
             sources, boundaries, sessions, policy, grants = parts
             inputs = PolicyInputs(identity=sources, boundaries=boundaries, resource_policy=policy,
                                   resource_account=step.resource_account, grants=grants,
-                                  encryption_context=step.encryption_context, session_policies=sessions)
+                                  encryption_context=step.encryption_context, session_policies=sessions,
+                                  restrict_public=step.restrict_public)
         try:
             return self.engine.evaluate(request, inputs, asked)
         except PolicyError as error:
@@ -439,6 +468,7 @@ class Gate:
             grants=_grants(step),
             encryption_context=step.encryption_context,
             session_policies=_session_sources(identity),
+            restrict_public=step.restrict_public,
         )
 
     def request_context(self, principal: Principal, step: Authorization,
@@ -471,6 +501,8 @@ class Gate:
 
 def _principal_keys(principal: Principal) -> dict[str, tuple[str, ...]]:
     """The principal's global condition keys (IAM User Guide, "AWS global condition context keys")."""
+    if principal.type == ANONYMOUS_TYPE:  # an unsigned request carries no principal keys
+        return {}
     context: dict[str, tuple[str, ...]] = {
         "aws:PrincipalArn": (principal_arn_key(principal),),
         "aws:PrincipalAccount": (principal.account,),

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from orchestrator.authz.engine.evaluate import Decision
 from orchestrator.authz.engine.inputs import EXPLICIT_DENY
+from orchestrator.authz.engine.request import ANONYMOUS
 
 __all__ = [
     "AwsError",
@@ -147,9 +148,23 @@ def sts_assume_role_denied(principal_arn: str, resource: str, decision: Decision
 
 def s3_denied(principal_arn: str, action: str, resource: str, decision: Decision,
               request_id: str) -> AwsError:
-    """S3's 403 ``AccessDenied`` with the quoted resource ARN (S3 User Guide)."""
-    message = not_authorized(principal_arn, action, resource, denial_reason(decision, action), quote=True)
+    """S3's 403 ``AccessDenied`` with the quoted resource ARN (S3 User Guide); an anonymous
+    request is answered plain "Access Denied", as S3 names no caller it cannot authenticate."""
+    if principal_arn == ANONYMOUS:
+        return AwsError("AccessDenied", "Access Denied", 403, _layer(decision), "s3", request_id)
+    reason = denial_reason(decision, action)
+    if decision.layer == "block-public-access":
+        reason = "because public policies are blocked by the RestrictPublicBuckets block public access setting"
+    message = not_authorized(principal_arn, action, resource, reason, quote=True)
     return AwsError("AccessDenied", message, 403, _layer(decision), "s3", request_id)
+
+
+def missing_authentication(service: str, request_id: str) -> AwsError:
+    """An unsigned request to a service that needs one (AWS General Reference, "Signing AWS API
+    requests"; e.g. KMS, DynamoDB, IAM, STS answer MissingAuthenticationToken / 403): only S3
+    takes anonymous requests."""
+    return AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403,
+                    "authentication", service, request_id)
 
 
 def kms_message(principal_arn: str, action: str, key_arn: str, decision: Decision,

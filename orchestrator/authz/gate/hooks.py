@@ -59,6 +59,19 @@ def success_response(parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any
     return http, {**parsed, "ResponseMetadata": metadata}
 
 
+def _signed(request_signer: Any) -> bool:
+    """Whether botocore signs the request: not with ``Config(signature_version=UNSIGNED)``, and
+    not without credentials (botocore sends such a request unsigned). An unsigned request is
+    anonymous, never orchestrate's own identity (whose clients always carry credentials)."""
+    from botocore import UNSIGNED
+
+    if request_signer is None:
+        return True
+    if getattr(request_signer, "_signature_version", None) is UNSIGNED:
+        return False
+    return getattr(request_signer, "_credentials", None) is not None
+
+
 def _access_key(request_signer: Any) -> str | None:
     credentials = getattr(request_signer, "_credentials", None)
     if credentials is None:
@@ -127,7 +140,8 @@ class GateHandler:
         request = _kwargs.get("params")
         transport = _transport(request)
         gate = self.gate if transport is None or transport.empty else self.gate.for_call(transport)
-        verdict = gate.check(service, model.name, params, _access_key(request_signer), region, _asked_account(request))
+        verdict = gate.check(service, model.name, params, _access_key(request_signer), region, _asked_account(request),
+                             signed=_signed(request_signer))
         self.verdicts[:] = (self.verdicts + [verdict])[-self.keep:]
         if verdict.error is not None:
             return error_response(verdict.error)

@@ -15,7 +15,10 @@ the S3 REST API) and answers denials in each protocol's wire format:
   "Error responses"), no body for ``HEAD``.
 
 The request body is read once and put back (``wsgi.input`` re-wrapped), so the
-downstream app sees it unchanged; S3 bodies are never read.
+downstream app sees it unchanged; of S3 bodies only PutBucketPolicy's is read (Block Public
+Access judges the policy). A request with no SigV4 credential is the anonymous caller's: S3
+decides it by the bucket policy's grants to ``"*"``, every other service is answered
+MissingAuthenticationToken; none goes to moto undecided, and none is orchestrate's own identity.
 """
 from __future__ import annotations
 
@@ -58,6 +61,8 @@ class ParsedCall:
     access_key_id: str | None
     region: str
     protocol: str  # "json" | "query" | "rest-xml"
+    #: False for a request with no SigV4 credential: anonymous (Gate.check_anonymous)
+    signed: bool = True
 
 
 def _credential(environ: Mapping[str, Any]) -> tuple[str, str, str] | None:
@@ -94,11 +99,14 @@ def _flat_query(raw: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
 
 
-def _s3_call(environ: Mapping[str, Any], headers: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+def _s3_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     bucket, key = split_bucket_key(headers.get("host", ""), str(environ.get("PATH_INFO", "")))
     query = _flat_query(str(environ.get("QUERY_STRING", "")))
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-    return rest_operation(method, bucket, key, query, headers), rest_params(bucket, key, headers)
+    operation, params = rest_operation(method, bucket, key, query, headers), rest_params(bucket, key, headers)
+    if operation == "PutBucketPolicy":  # the one S3 body the gate reads: BlockPublicPolicy judges it
+        params["Policy"] = _read_body(environ).decode("utf-8", "replace")
+    return operation, params
 
 
 def _api_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, str, dict[str, Any]] | None:
@@ -115,11 +123,36 @@ def _api_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str,
     return None if action is None else ("query", action, form)
 
 
+#: moto's own control API (reset, state): not AWS, passed on as before
+_MOTO_API = "/moto-api"
+#: The service of an unsigned JSON request, by its X-Amz-Target prefix.
+_TARGET_SERVICES = (("TrentService.", "kms"), ("DynamoDB_", "dynamodb"))
+
+
+def _unsigned_call(environ: dict[str, Any]) -> ParsedCall | None:
+    """An unsigned request, as the anonymous caller makes it: an S3 REST request, or a JSON/query
+    one (which only S3 would take unsigned: the gate answers MissingAuthenticationToken). moto's
+    control API (``/moto-api``) is no AWS call and goes on."""
+    if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
+        return None
+    headers, region = _headers(environ), "us-east-1"
+    found = _api_call(environ, headers)
+    if found is not None:
+        protocol, operation, params = found
+        target = headers.get("x-amz-target", "")
+        service = next((name for prefix, name in _TARGET_SERVICES if target.startswith(prefix)),
+                       "kms" if protocol == "json" else "sts")
+        return ParsedCall(service, operation, params, None, region, protocol, signed=False)
+    operation, params = _s3_call(environ, headers)
+    return ParsedCall("s3", operation, params, None, region, "rest-xml", signed=False)
+
+
 def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
-    """The call an AWS HTTP request makes, or None when it is not a signed AWS call."""
+    """The call an AWS HTTP request makes (unsigned: the anonymous caller's), or None for moto's
+    own control API."""
     credential = _credential(environ)
     if credential is None:
-        return None
+        return _unsigned_call(environ)
     access_key, region, service = credential
     headers = _headers(environ)
     if service == "s3":
@@ -261,7 +294,8 @@ class GateMiddleware:
     def _check(self, gate: Gate, call: ParsedCall, asked: str | None) -> CallVerdict:
         service = serving(call.service) if self.lagging is not None else contextlib.nullcontext()
         with service:
-            return gate.check(call.service, call.operation, call.params, call.access_key_id, call.region, asked)
+            return gate.check(call.service, call.operation, call.params, call.access_key_id, call.region, asked,
+                              signed=call.signed)
 
     def _run(self, call: ParsedCall, verdict: CallVerdict, environ: dict[str, Any],
              start_response: StartResponse) -> Iterable[bytes]:

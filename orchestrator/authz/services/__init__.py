@@ -57,6 +57,8 @@ class Authorization:
     encryption_context: Mapping[str, str] | None = None
     denial: str = Denial.JSON
     blocked_states: tuple[str, ...] = ()
+    #: S3 RestrictPublicBuckets in force for the resource (engine PolicyInputs.restrict_public)
+    restrict_public: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..world import BucketInfo, KeyInfo, PolicyDoc
+from ..engine.public import is_public
+from ..world import BucketInfo, KeyInfo, PolicyDoc, World
 from . import CRYPTO_STATES, Authorization, CallPlan, Denial, PlanContext, caller_context
 from .kms import kms_step
 
-__all__ = ["plan", "S3_ACTIONS"]
+__all__ = ["plan", "S3_ACTIONS", "setting_refusal", "Refusal"]
+
+#: (code, message, HTTP status) of a request S3 refuses for a bucket setting, once authorized.
+Refusal = tuple[str, str, int]
+#: S3 User Guide, "Controlling ownership of objects and disabling ACLs": with BucketOwnerEnforced
+#: only the bucket-owner-full-control canned ACL is accepted on PutObject.
+_OWNER_ACL = "bucket-owner-full-control"
 
 # operation -> (action, resource level: "object" | "bucket" | "*")
 S3_ACTIONS: dict[str, tuple[str, str]] = {
@@ -51,6 +58,12 @@ S3_ACTIONS: dict[str, tuple[str, str]] = {
     "PutBucketTagging": ("s3:PutBucketTagging", "bucket"),
     "DeleteBucketTagging": ("s3:PutBucketTagging", "bucket"),
     "ListBuckets": ("s3:ListAllMyBuckets", "*"),
+    "GetPublicAccessBlock": ("s3:GetBucketPublicAccessBlock", "bucket"),
+    "PutPublicAccessBlock": ("s3:PutBucketPublicAccessBlock", "bucket"),
+    "DeletePublicAccessBlock": ("s3:PutBucketPublicAccessBlock", "bucket"),
+    "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", "bucket"),
+    "PutBucketOwnershipControls": ("s3:PutBucketOwnershipControls", "bucket"),
+    "DeleteBucketOwnershipControls": ("s3:PutBucketOwnershipControls", "bucket"),
 }
 _READS = frozenset({"GetObject"})
 _WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
@@ -70,8 +83,9 @@ def _s3_step(operation: str, params: Mapping[str, Any], ctx: PlanContext,
     if bucket is not None and bucket.policy and level != "*":
         policy = PolicyDoc("resource", f"bucket policy {bucket.name}", bucket.policy)
     owner = bucket.account if bucket is not None else ctx.account
+    restrict = bucket is not None and bucket.restrict_public_buckets
     return Authorization(action=action, resource=resource, resource_policy=policy,
-                         resource_account=owner, denial=Denial.S3)
+                         resource_account=owner, denial=Denial.S3, restrict_public=restrict)
 
 
 def _write_key(params: Mapping[str, Any], bucket: BucketInfo | None) -> tuple[str | None, bool]:
@@ -127,3 +141,29 @@ def plan(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPla
     steps = [_s3_step(operation, params, ctx, bucket)]
     steps.extend(_kms_steps(operation, params, ctx, bucket))
     return CallPlan("s3", operation, tuple(steps))
+
+
+def setting_refusal(operation: str, params: Mapping[str, Any], world: World, caller_arn: str) -> Refusal | None:
+    """What S3 answers, after authorization, to a request a bucket setting forbids:
+
+    * PutBucketPolicy of a public policy (engine/public.py) under BlockPublicPolicy: S3 API
+      Reference, "PublicAccessBlockConfiguration": "Setting this element to TRUE causes Amazon S3 to
+      reject calls to PUT Bucket policy if the specified bucket policy allows public access" (403
+      AccessDenied);
+    * PutObject / CopyObject with an ACL other than bucket-owner-full-control under Object Ownership
+      BucketOwnerEnforced: S3 User Guide, "Controlling ownership of objects and disabling ACLs for
+      your bucket" (400 AccessControlListNotSupported, "The bucket does not allow ACLs")."""
+    bucket = world.bucket(params.get("Bucket")) if operation in _SETTING_OPERATIONS else None
+    if bucket is None:
+        return None
+    if operation == "PutBucketPolicy" and bucket.block_public_policy and is_public(str(params.get("Policy") or "")):
+        return ("AccessDenied", f"User: {caller_arn} is not authorized to perform: s3:PutBucketPolicy on resource:"
+                f' "{bucket.arn}" because public policies are blocked by the BlockPublicPolicy block public access'
+                " setting.", 403)
+    acl = params.get("ACL")
+    if bucket.object_ownership == "BucketOwnerEnforced" and acl and acl != _OWNER_ACL:
+        return ("AccessControlListNotSupported", "The bucket does not allow ACLs", 400)
+    return None
+
+
+_SETTING_OPERATIONS = frozenset({"PutBucketPolicy", "PutObject", "CopyObject"})

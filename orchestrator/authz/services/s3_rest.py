@@ -24,6 +24,10 @@ _BUCKET_SUBRESOURCES = {
     "tagging": {"GET": "GetBucketTagging", "PUT": "PutBucketTagging", "DELETE": "DeleteBucketTagging"},
     "versions": {"GET": "ListObjectVersions"},
     "delete": {"POST": "DeleteObjects"},
+    "publicAccessBlock": {"GET": "GetPublicAccessBlock", "PUT": "PutPublicAccessBlock",
+                          "DELETE": "DeletePublicAccessBlock"},
+    "ownershipControls": {"GET": "GetBucketOwnershipControls", "PUT": "PutBucketOwnershipControls",
+                          "DELETE": "DeleteBucketOwnershipControls"},
 }
 _BUCKET_METHODS = {"PUT": "CreateBucket", "DELETE": "DeleteBucket", "HEAD": "HeadBucket", "GET": "ListObjects"}
 _OBJECT_METHODS = {"GET": "GetObject", "PUT": "PutObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}
@@ -31,6 +35,7 @@ _HEADERS = {
     "x-amz-server-side-encryption": "ServerSideEncryption",
     "x-amz-server-side-encryption-aws-kms-key-id": "SSEKMSKeyId",
     "x-amz-server-side-encryption-bucket-key-enabled": "BucketKeyEnabled",
+    "x-amz-acl": "ACL",
 }
 
 

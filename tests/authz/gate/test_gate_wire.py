@@ -50,8 +50,24 @@ def test_query_protocol_call() -> None:
     assert (call.operation, call.protocol, call.params["UserName"]) == ("CreateUser", "query", "mallory")
 
 
-def test_unsigned_request_is_not_a_call() -> None:
-    environ = _environ("dynamodb")
+def test_unsigned_request_is_the_anonymous_callers_call() -> None:
+    """An unsigned request is decided as the anonymous caller (IAM User Guide, "AWS JSON policy
+    elements: Principal", anonymous users), never passed to moto undecided: S3 by its REST form,
+    a JSON request by its X-Amz-Target (which the gate answers MissingAuthenticationToken)."""
+    environ = _environ("s3", method="GET", path="/reports/data.txt")
+    del environ["HTTP_AUTHORIZATION"]
+    call = parse_call(environ)
+    assert call is not None
+    assert (call.service, call.operation, call.access_key_id, call.signed) == ("s3", "GetObject", None, False)
+    environ = _environ("dynamodb", body=b"{}", x_amz_target="DynamoDB_20120810.GetItem",
+                       content_type="application/x-amz-json-1.0")
+    del environ["HTTP_AUTHORIZATION"]
+    call = parse_call(environ)
+    assert call is not None and (call.service, call.protocol, call.signed) == ("dynamodb", "json", False)
+
+
+def test_moto_control_api_is_not_a_call() -> None:
+    environ = _environ("s3", method="POST", path="/moto-api/reset")
     del environ["HTTP_AUTHORIZATION"]
     assert parse_call(environ) is None
 
@@ -116,9 +132,10 @@ def test_render_query_and_s3_errors_escape_xml() -> None:
 class _Gate:
     """A gate double that denies everything."""
 
-    def check(self, *args: Any) -> Any:
+    def check(self, *args: Any, signed: bool = True) -> Any:
         from orchestrator.authz.gate.core import CallVerdict
 
+        self.signed = signed
         return CallVerdict(False, args[0], args[1], None, True, [], _error(args[0]), "rid-1")
 
 
@@ -130,11 +147,13 @@ def test_middleware_answers_denials_without_calling_the_app() -> None:
         return [b"ok"]
 
     started: list[str] = []
-    middleware = GateMiddleware(app, _Gate())  # type: ignore[arg-type]
+    gate = _Gate()
+    middleware = GateMiddleware(app, gate)  # type: ignore[arg-type]
     environ = _environ("kms", body=b"{}", x_amz_target="TrentService.DescribeKey")
     body = b"".join(middleware(environ, lambda status, headers: started.append(status)))
     assert started == ["400 Bad Request"] and json.loads(body)["__type"] == "AccessDeniedException"
     assert called == []
-    unsigned = _environ("kms")
+    unsigned = _environ("s3", method="GET", path="/reports/data.txt")
     del unsigned["HTTP_AUTHORIZATION"]
-    assert middleware(unsigned, lambda *a: None) == [b"ok"]
+    assert middleware(unsigned, lambda *a: None) != [b"ok"]  # decided (anonymous), not passed to moto
+    assert gate.signed is False and called == []
