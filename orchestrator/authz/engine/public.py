@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from functools import lru_cache
 from typing import Any, Mapping
 
 __all__ = ["is_public", "public_statements", "FIXED_KEYS"]
@@ -108,7 +107,6 @@ def public_statements(document: Mapping[str, Any] | str) -> list[int]:
             if isinstance(statement, Mapping) and _statement_public(statement)]
 
 
-@lru_cache(maxsize=256)
 def _public_text(document: str) -> bool:
     try:
         return bool(public_statements(document))
