@@ -311,7 +311,6 @@ def embedded_outcomes(file: str) -> Outcomes | str:
     from orchestrator.backends.failures import describe_aws_error
     from orchestrator.loader import load_scenario
     from orchestrator.prove.runner import run_states
-    from orchestrator.report.run_json import run_json
     from orchestrator.resources.context import Context
 
     loaded = load_scenario(file)
@@ -326,8 +325,8 @@ def embedded_outcomes(file: str) -> Outcomes | str:
         backend.close()
     if result.error:
         return str(result.error)
-    return {(verdict["state"], verdict["index"]): (verdict["actual"], verdict["layer"], verdict["error_code"])
-            for state in run_json(result)["states"] for verdict in state["expectations"]}
+    return {(verdict.state, verdict.index): (verdict.actual.word, verdict.layer, verdict.actual.code)
+            for state in result.states for verdict in state.verdicts}
 
 
 def embedded_kill(loaded: LoadedScenario, before: Outcomes, after: Outcomes) -> bool:

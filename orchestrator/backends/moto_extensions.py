@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from orchestrator.backends.moto_world import SESSION_POLICY_ARNS, SESSION_TAGS, SOURCE_IDENTITY, TRANSITIVE_TAG_KEYS
+
 BOUNDARY_ATTRIBUTE = "permissions_boundary_arn"
 
 
@@ -207,10 +209,8 @@ def install_kms_key_policy_check_off() -> None:
             KmsResponse._validate_key_policy = _key_exists_only  # type: ignore[method-assign]
 
 
-#: What `install_session_facts` adds to moto's `AssumedRole`: AssumeRole's PolicyArns (ARNs),
-#: Tags (key -> value), TransitiveTagKeys and SourceIdentity.
-SESSION_POLICY_ARNS, SESSION_TAGS = "orchestrate_policy_arns", "orchestrate_session_tags"
-TRANSITIVE_TAG_KEYS, SOURCE_IDENTITY = "orchestrate_transitive_tag_keys", "orchestrate_source_identity"
+# What `install_session_facts` adds to moto's `AssumedRole` (attribute names in moto_world): AssumeRole's
+# PolicyArns (ARNs), Tags (key -> value), TransitiveTagKeys and SourceIdentity.
 
 
 def _caller_session(response: Any) -> Any | None:

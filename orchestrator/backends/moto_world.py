@@ -15,11 +15,14 @@ from typing import Any, Iterable, Iterator, Mapping
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo,
                                       PolicyDoc, RoleInfo, TableInfo, session_principal_tags)
-from orchestrator.backends.moto_extensions import SESSION_POLICY_ARNS, SESSION_TAGS, SOURCE_IDENTITY
 
 __all__ = ["MotoWorld", "BundledPolicies", "bundled_policy"]
 
 _PARTITION = "aws"
+#: Where moto_extensions.install_session_facts keeps what moto 5.2 drops of an AssumeRole request, on
+#: moto's session object (read here, written there).
+SESSION_POLICY_ARNS, SESSION_TAGS = "orchestrate_policy_arns", "orchestrate_session_tags"
+TRANSITIVE_TAG_KEYS, SOURCE_IDENTITY = "orchestrate_transitive_tag_keys", "orchestrate_source_identity"
 #: A session policy that allows nothing (a PolicyArns entry naming no policy).
 _ALLOWS_NOTHING = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "*", "Resource": "*"}]}'
 

@@ -190,20 +190,21 @@ def _refusal(error: BaseException) -> str | None:
 
 def _admin(ctx: Context, key_arn: str, left: str, method: str, **params: Any) -> dict[str, Any]:
     """One undo call as orchestrate's identity; AWS's refusal is UndoFailed naming what is left."""
-    params["KeyId"] = key_id(key_arn)
-    try:
-        return dict(getattr(admin_kms(ctx, key_arn), method)(**params))
-    except Exception as error:
-        refusal = _refusal(error)
-        if refusal is None:
-            raise
-        operation = "".join(part.title() for part in method.split("_"))
-        raise UndoFailed(f"orchestrate could not undo an allowed key management call: its {operation} failed with"
-                         f" {refusal}; left: {left}") from None
+    return _as_orchestrate(ctx, key_arn, method, params, lambda operation, refusal: UndoFailed(
+        f"orchestrate could not undo an allowed key management call: its {operation} failed with {refusal};"
+        f" left: {left}"))
 
 
 def _prepare(ctx: Context, key_arn: str, method: str, **params: Any) -> dict[str, Any]:
     """One call orchestrate makes before the principal's; AWS's refusal is SetupFailed."""
+    return _as_orchestrate(ctx, key_arn, method, params, lambda operation, refusal: SetupFailed(
+        f"orchestrate's {operation} on {key_arn} failed with {refusal}"))
+
+
+def _as_orchestrate(ctx: Context, key_arn: str, method: str, params: dict[str, Any],
+                    failure: Callable[[str, str], Exception]) -> dict[str, Any]:
+    """A KMS call as orchestrate's identity on the key (by its id); AWS's refusal is ``failure``
+    (operation, "Code: message"), anything else is raised as it is."""
     params["KeyId"] = key_id(key_arn)
     try:
         return dict(getattr(admin_kms(ctx, key_arn), method)(**params))
@@ -211,5 +212,4 @@ def _prepare(ctx: Context, key_arn: str, method: str, **params: Any) -> dict[str
         refusal = _refusal(error)
         if refusal is None:
             raise
-        operation = "".join(part.title() for part in method.split("_"))
-        raise SetupFailed(f"orchestrate's {operation} on {key_arn} failed with {refusal}") from None
+        raise failure("".join(part.title() for part in method.split("_")), refusal) from None

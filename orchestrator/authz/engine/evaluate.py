@@ -47,7 +47,7 @@ from orchestrator.authz.engine.request import ANONYMOUS_TYPE, Principal, Request
 __all__ = [
     "Engine", "Evaluation", "ServiceRules", "Rule", "Decision", "PolicyInputs", "PolicySource", "Grant",
     "StatementRef", "Principal", "Request", "PolicyError", "NO_PERMISSION_REQUIRED", "OWN",
-    "allowed_by_identity", "allowed_by_role", "role_limited", "limit_denial",
+    "allowed_by_identity", "allowed_by_role", "role_limited", "allowed_as_named", "limit_denial",
 ]
 
 _RESOURCE_KINDS = ("resource", "key", "trust")
@@ -314,14 +314,24 @@ def role_limited(run: Evaluation, role: list[Hit]) -> Decision:
     return limited
 
 
-def _same_account(run: Evaluation) -> Decision:
+def allowed_as_named(run: Evaluation, layer: str) -> tuple[Decision | None, list[Hit]]:
+    """In the resource's own account: a resource-policy statement that names the caller itself (or
+    "*") allows on its own; one that names the caller's role allows within the session's limits
+    (boundary, session policies). The decision, if either allows, and the statements naming the role
+    (looked for only when none names the caller itself)."""
     own = run.named(_OWN)
     if own:
-        return run.decide(ALLOWED, "resource-policy", own,
-                          f"{run.request.action} is allowed by {run.grants(own, relative=True)}")
+        return run.decide(ALLOWED, layer, own, f"{run.request.action} is allowed by {run.grants(own, relative=True)}"), []
     role = run.named((ROLE,))
     if role and run.limits_ok():
-        return allowed_by_role(run, role, "resource-policy")
+        return allowed_by_role(run, role, layer), role
+    return None, role
+
+
+def _same_account(run: Evaluation) -> Decision:
+    allowed, role = allowed_as_named(run, "resource-policy")
+    if allowed is not None:
+        return allowed
     if run.identity_ok():
         return allowed_by_identity(run, [], "identity-policy")
     if role:

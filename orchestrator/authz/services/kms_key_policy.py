@@ -6,11 +6,10 @@ Handed an :class:`~orchestrator.authz.engine.evaluate.Evaluation` after the engi
 explicit deny."""
 from __future__ import annotations
 
-from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_identity, allowed_by_role,
-                                                limit_denial, role_limited)
+from orchestrator.authz.engine.evaluate import (Evaluation, allowed_as_named, allowed_by_identity, limit_denial,
+                                                role_limited)
 from orchestrator.authz.engine.explain import Hit
 from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision, Grant, StatementRef
-from orchestrator.authz.engine.matching import ROLE
 from orchestrator.authz.services.kms_grants import matching_grants
 
 __all__ = ["decide_with_key_policy", "no_key_policy", "CROSS_ACCOUNT_OPERATIONS", "not_across_accounts"]
@@ -78,16 +77,12 @@ def decide_with_key_policy(run: Evaluation) -> Decision:
     refused = not_across_accounts(run)
     if refused is not None:
         return refused
-    request, cross = run.request, run.cross_account
+    cross = run.cross_account
     role: list[Hit] = []
     if not cross:
-        own = run.named(OWN)
-        if own:
-            return run.decide(ALLOWED, "key-policy", own,
-                              f"{request.action} is allowed by {run.grants(own, relative=True)}")
-        role = run.named((ROLE,))  # only when the key policy does not name the caller itself
-        if role and run.limits_ok():
-            return allowed_by_role(run, role, "key-policy")
+        allowed, role = allowed_as_named(run, "key-policy")
+        if allowed is not None:
+            return allowed
     if run.resource and run.identity_ok() and run.limits_ok():
         return allowed_by_identity(run, run.resource, "key-policy" if cross else "identity-policy")
     granted = _grant_decision(run)

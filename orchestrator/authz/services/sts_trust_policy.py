@@ -4,10 +4,8 @@ Handed an :class:`~orchestrator.authz.engine.evaluate.Evaluation` after the engi
 explicit deny."""
 from __future__ import annotations
 
-from orchestrator.authz.engine.evaluate import (OWN, Evaluation, allowed_by_identity, allowed_by_role,
-                                                limit_denial)
-from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision
-from orchestrator.authz.engine.matching import ROLE
+from orchestrator.authz.engine.evaluate import Evaluation, allowed_as_named, allowed_by_identity, limit_denial
+from orchestrator.authz.engine.inputs import IMPLICIT_DENY, Decision
 
 __all__ = ["decide_with_trust_policy", "no_trust_policy", "TRUST_ACTIONS"]
 
@@ -32,15 +30,10 @@ def decide_with_trust_policy(run: Evaluation) -> Decision:
     account a statement naming the caller itself (or "*") allows on its own; one naming the
     account delegates to the caller's identity-based policies ("AWS JSON policy elements:
     Principal", AWS account principals), which must allow too, as across accounts."""
-    request = run.request
     if not run.cross_account:
-        own = run.named(OWN)
-        if own:
-            return run.decide(ALLOWED, "trust-policy", own,
-                              f"{request.action} is allowed by {run.grants(own, relative=True)}")
-        role = run.named((ROLE,))
-        if role and run.limits_ok():
-            return allowed_by_role(run, role, "trust-policy")
+        allowed, _ = allowed_as_named(run, "trust-policy")
+        if allowed is not None:
+            return allowed
     if not run.resource:
         return run.decide(IMPLICIT_DENY, "trust-policy", (),
                           f"no statement in the role trust policy allows {run.who()} (a trust policy must"
