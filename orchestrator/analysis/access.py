@@ -30,6 +30,7 @@ from typing import Any
 from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.model.access import AccessMatrix, Cell, Change, Column, StateMatrix
 from orchestrator.loader.key_checks import key_action_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
@@ -42,6 +43,8 @@ VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_tran
 #: The table actions whose call names a key (calls.py: an item's, or a Query's partition value).
 KEYED_ACTIONS = ITEM_ACTIONS | {"dynamodb:Query"}
 OFFLINE_REASON = "no authorization: an offline check with the public key makes no AWS request"
+#: AWS General Reference, "Signing AWS API requests": every service but S3 refuses an unsigned request.
+UNSIGNED_REASON = "an unsigned request: only S3 takes one; every other service answers MissingAuthenticationToken"
 
 
 def access_matrix(scenario: str, region: str, desired: list[DesiredState], names: list[str],
@@ -80,7 +83,9 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def principals(desired: DesiredState) -> list[str]:
-    return list(desired.users) + [f"role:{name}" for name in desired.roles]
+    """The users, every role's sessions, and the public (`anonymous`: unsigned requests) where the
+    state has buckets: S3 is the one service that takes an unsigned request."""
+    return list(desired.users) + [f"role:{name}" for name in desired.roles] + ([ANONYMOUS] if desired.buckets else [])
 
 
 def columns(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[Column]:
@@ -169,6 +174,8 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
             is_offline = offline[column] = bool(column.request().get("offline"))
         if is_offline:
             return Cell(principal, column, True, None, (), OFFLINE_REASON)
+        if principal == ANONYMOUS and not column.action.startswith("s3:"):
+            return Cell(principal, column, False, None, (), UNSIGNED_REASON, "MissingAuthenticationToken")
         spec = call(principal, column)
         if isinstance(spec, PreparationFailed):
             return Cell(principal, column, False, None, (), str(spec), "PreparationFailed")
@@ -181,6 +188,8 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
 
 
 def _caller_account(engine: OfflineEngine, principal: str) -> str:
+    if principal == ANONYMOUS:  # no account: requests name resources as the home account would
+        return engine.ctx.home_account
     role = principal.removeprefix("role:")
     return engine.ctx.account_id("roles", role) if principal.startswith("role:") else engine.ctx.account_id("users", principal)
 

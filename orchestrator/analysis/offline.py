@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.authz.engine.evaluate import Engine
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -112,7 +113,10 @@ def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, 
 
 
 def principal_arn(ctx: Context, principal: str) -> str:
-    """The ARN the call is made by: the user's, or a session of the role (prove/sessions.py)."""
+    """The ARN the call is made by: the user's, a session of the role (prove/sessions.py), or
+    `anonymous` for an unsigned request (the gate's name for it)."""
+    if principal == ANONYMOUS:
+        return ANONYMOUS
     if principal.startswith("role:"):
         role = principal.removeprefix("role:")
         return f"arn:aws:sts::{ctx.account_id('roles', role)}:assumed-role/{ctx.physical(role)}/{SESSION}"
