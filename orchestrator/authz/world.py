@@ -22,6 +22,7 @@ from orchestrator.authz.engine.request import Principal
 __all__ = [
     "session_principal_tags",
     "BucketInfo",
+    "PublicAccessBlockInfo",
     "GrantInfo",
     "Identity",
     "KeyInfo",
@@ -137,12 +138,24 @@ class BucketInfo:
     sse_algorithm: str | None
     kms_key_id: str | None
     bucket_key_enabled: bool = False
-    #: S3 Block Public Access in force (the bucket's setting or its owner account's, either on):
-    #: S3 User Guide, "Blocking public access to your Amazon S3 storage".
+    #: The bucket's own S3 Block Public Access (its owner account's is World.account_public_access_block;
+    #: services/s3.py effective_block combines them: S3 User Guide, "Blocking public access to your
+    #: Amazon S3 storage").
     block_public_policy: bool = False
     restrict_public_buckets: bool = False
     #: Object Ownership (BucketOwnerEnforced, BucketOwnerPreferred, ObjectWriter); None: not set
     object_ownership: str | None = None
+
+
+@dataclass(frozen=True)
+class PublicAccessBlockInfo:
+    """S3 Block Public Access settings (PublicAccessBlockConfiguration): an account's (S3 Control
+    GetPublicAccessBlock with AccountId), or the effective ones of a bucket."""
+
+    block_public_acls: bool = False
+    ignore_public_acls: bool = False
+    block_public_policy: bool = False
+    restrict_public_buckets: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,3 +207,5 @@ class World(Protocol):
     def bucket(self, name: str | None) -> BucketInfo | None: ...
 
     def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None: ...
+
+    def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None: ...

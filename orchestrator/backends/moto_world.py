@@ -14,9 +14,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo,
-                                      PolicyDoc, RoleInfo, TableInfo, session_principal_tags)
+                                      PolicyDoc, PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
 
 __all__ = ["MotoWorld", "BundledPolicies", "bundled_policy"]
+
+#: The partition moto keeps S3 Control's account-level settings under (s3control_backends).
+_PARTITION = "aws"
 
 _PARTITION = "aws"
 #: Where moto_extensions.install_session_facts keeps what moto 5.2 drops of an AssumeRole request, on
@@ -463,6 +466,19 @@ class MotoWorld:
             sse_algorithm=obj.encryption, kms_key_id=obj.kms_key_id,
             bucket_key_enabled=_truthy(obj.bucket_key_enabled),
         )
+
+    def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None:
+        """The account-level Block Public Access (moto's S3 Control backend of the account's
+        partition, where PutPublicAccessBlock with AccountId keeps it), None without one."""
+        per_account = dict.get(self._backends("s3control"), account)
+        backend = None if per_account is None else dict.get(per_account, _PARTITION)
+        block = None if backend is None else backend.public_access_block
+        if block is None:
+            return None
+        return PublicAccessBlockInfo(
+            block_public_acls=bool(block.block_public_acls), ignore_public_acls=bool(block.ignore_public_acls),
+            block_public_policy=bool(block.block_public_policy),
+            restrict_public_buckets=bool(block.restrict_public_buckets))
 
 
 def _blocks(bucket: Any, setting: str) -> bool:

@@ -85,6 +85,11 @@ def _notes(src: Source) -> list[Note]:
     for name in src.names("buckets"):
         if src.desired.buckets[name].objects:
             notes.append(Note(f"s3_objects.{name}", "", "CloudFormation has no resource for S3 objects"))
+    if "home" in src.desired.account_public_access_block:
+        notes.append(Note("s3_account_public_access_block.home", "", (
+            "CloudFormation has no resource for the account-level S3 Block Public Access (S3 Control"
+            " PutPublicAccessBlock with AccountId); set it with that API (orchestrate apply does) or Terraform's"
+            " aws_s3_account_public_access_block")))
     return notes
 
 

@@ -34,6 +34,7 @@ SECTION_ADDRESSES: dict[str, tuple[str, ...]] = {
     "keys": ("kms_key", "kms_grant"),
     "tables": ("dynamodb_table",),
     "buckets": ("s3_bucket", "s3_objects"),
+    "account_public_access_block": ("s3_account_public_access_block",),
 }
 
 

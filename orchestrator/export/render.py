@@ -87,6 +87,9 @@ def common_notes(src: Source) -> list[Note]:
             account = src.desired.account_of(section, name)
             if account is not None:
                 notes += other_account(section, name, account, src.desired.accounts[account])
+    for name in sorted(src.desired.account_public_access_block):
+        if name != "home":  # another account's own setting
+            notes += other_account("account_public_access_block", name, name, src.desired.accounts[name])
     for name in src.names("keys"):
         if src.desired.keys[name].pending_deletion:
             notes.append(Note(f"kms_key.{name}", "pending_deletion",

@@ -8,7 +8,8 @@ aws_iam_group_policy, aws_iam_group_policy_attachment, aws_iam_policy, aws_iam_r
 aws_iam_role_policy, aws_iam_role_policy_attachment, aws_kms_key, aws_kms_alias, aws_kms_grant,
 aws_dynamodb_table, aws_dynamodb_resource_policy, aws_dynamodb_table_item, aws_s3_bucket,
 aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_ownership_controls,
-aws_s3_bucket_public_access_block, aws_s3_bucket_policy, aws_s3_object.
+aws_s3_bucket_public_access_block, aws_s3_bucket_policy, aws_s3_object, and the account's
+aws_s3_account_public_access_block.
 Resource names are the scenario names (`aws_iam_user.tester`); scenario references become
 resource attributes (`aws_iam_user.tester.arn`, `aws_kms_key.data.arn`), the account root and AWS
 managed policies come from the `aws_caller_identity` and `aws_partition` data sources. Seed
@@ -47,11 +48,22 @@ def template(src: Source) -> Export:
             "validation": Block("validation", [], {
                 "condition": Expr(f"can(regex({string(MANAGER_PATTERN)}, var.key_manager_arn))"),
                 "error_message": "key_manager_arn must be an IAM user or role ARN (an account root would delegate to the account)."})}))
-    for build in (_policies, _groups, _users, _roles, _keys, _tables, _buckets):
+    for build in (_policies, _groups, _users, _roles, _keys, _tables, _account_block, _buckets):
         blocks += build(src)
     header = render_comment(notes, expectation_lines(src))
     header = f"# orchestrate scenario {src.scenario}, state {src.state}\n#\n{header}"
     return Export(header + "\n" + "\n\n".join(b.render() for b in blocks) + "\n", notes)
+
+
+def _account_block(src: Source) -> list[Block]:
+    """aws_s3_account_public_access_block: the home account's own Block Public Access (S3 Control
+    PutPublicAccessBlock; the provider's account when account_id is left out)."""
+    block = src.desired.account_public_access_block.get("home")
+    if block is None:
+        return []
+    return [Block("resource", ["aws_s3_account_public_access_block", "home"], {
+        "block_public_acls": block.block_public_acls, "ignore_public_acls": block.ignore_public_acls,
+        "block_public_policy": block.block_public_policy, "restrict_public_buckets": block.restrict_public_buckets})]
 
 
 def _ref(kind: str, name: str, attribute: str) -> Expr:

@@ -50,7 +50,32 @@ def check_buckets(desired: DesiredState, prefix: Path) -> list[Problem]:
         if bucket.policy is not None:
             problems += check_bucket_policy(name, bucket.policy, path + ("policy",))
         problems += _blocked_public_policy(bucket, path)
+        problems += _account_blocked_public_policy(desired, name, bucket, prefix)
     return problems
+
+
+def _account_blocked_public_policy(desired: DesiredState, name: str, bucket: Bucket, prefix: Path) -> list[Problem]:
+    """A state whose account-level BlockPublicPolicy is on in the account of a bucket with a public
+    policy: S3 applies "the most restrictive combination of the bucket-level and account-level
+    settings" (S3 User Guide, "Blocking public access to your Amazon S3 storage"), so
+    PutBucketPolicy would fail with AccessDenied whatever the bucket's own setting says."""
+    account = desired.account_of("buckets", name) or "home"
+    block = desired.account_public_access_block.get(account)
+    if block is None or not block.block_public_policy or bucket.policy is None:
+        return []
+    if bucket.public_access_block is not None and bucket.public_access_block.block_public_policy:
+        return []  # the bucket's own setting already reports it
+    document = bucket.policy.model_dump(mode="json", by_alias=True, exclude_none=True)
+    culprits = public_statements(document)
+    if not culprits:
+        return []
+    named = ", ".join(str(_statement_name(document, index)) for index in culprits)
+    return [Problem(prefix + ("account_public_access_block", account, "block_public_policy"), (
+        f"the account-level block_public_policy of {account!r} refuses the policy of bucket {name!r}, which is"
+        f" public (statement {named} grants to \"*\" without a fixed aws:SourceIp, aws:SourceVpc, aws:SourceVpce,"
+        " aws:SourceArn, aws:SourceAccount, aws:PrincipalOrgID... condition: S3 User Guide, \"The meaning of"
+        " 'public'\"); S3 applies the most restrictive of the account's and the bucket's settings (S3 User Guide,"
+        " \"Blocking public access to your Amazon S3 storage\"), so PutBucketPolicy would fail with AccessDenied"))]
 
 
 def _blocked_public_policy(bucket: Bucket, path: Path) -> list[Problem]:

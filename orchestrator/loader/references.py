@@ -85,6 +85,11 @@ def check_accounts(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
             if entity.account is not None and entity.account not in known:
                 problems.append(Problem(prefix + (section, name, "account"),
                                         f"{entity.account!r} names no account of this scenario (known: {', '.join(sorted(known))})"))
+    for name in desired.account_public_access_block:
+        if name not in known:
+            problems.append(Problem(prefix + ("account_public_access_block", name),
+                                    f"{name!r} names no account of this scenario (known: {', '.join(sorted(known))})",
+                                    at_key=True))
     return problems + _home_only(desired, prefix)
 
 

@@ -18,7 +18,7 @@ from orchestrator.model.patch import STATEMENT, merge_patch
 from orchestrator.model.scenario import DesiredState, State
 
 Path = tuple[PathElement, ...]
-SECTIONS = ("policies", "groups", "users", "keys", "tables", "roles", "buckets")
+SECTIONS = ("policies", "groups", "users", "keys", "tables", "roles", "buckets", "account_public_access_block")
 
 
 def base_document(data: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from orchestrator.model.policy import IdentityPolicyDocument
-from orchestrator.model.resources import Bucket, BucketName, Group, Key, ManagedPolicy, Name, Role, Table, User
+from orchestrator.model.resources import (Bucket, BucketName, Group, Key, ManagedPolicy, Name, PublicAccessBlock, Role, Table,
+                                          User)
 
 # The API-level actions an expectation can exercise, and the kind of entity each acts on.
 EXPECTATION_ACTIONS: dict[str, str] = {
@@ -297,6 +298,14 @@ class State(Strict):
     expectations: list[Expectation] = Field(default_factory=list)
 
 
+#: An account by its scenario name: `home` (the scenario's own) or a name under `accounts`.
+AccountKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ACCOUNT_BLOCK_DESCRIPTION = (
+    "the account-level S3 Block Public Access of `home` or a named account (S3 Control PutPublicAccessBlock with"
+    " AccountId); S3 applies the most restrictive combination of it and each bucket's setting (S3 User Guide,"
+    " \"Blocking public access to your Amazon S3 storage\"); absent: not managed")
+
+
 class Scenario(Strict):
     """A scenario file (`scenarios/*.yaml`)."""
 
@@ -315,6 +324,8 @@ class Scenario(Strict):
     tables: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$")], Table] = Field(default_factory=dict)
     roles: dict[Name, Role] = Field(default_factory=dict)
     buckets: dict[BucketName, Bucket] = Field(default_factory=dict)
+    account_public_access_block: dict[AccountKey, PublicAccessBlock] = Field(
+        default_factory=dict, description=ACCOUNT_BLOCK_DESCRIPTION)
     states: Annotated[list[State], Field(min_length=1)]
 
 
@@ -328,6 +339,7 @@ class DesiredState(Strict):
     tables: dict[str, Table] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     buckets: dict[str, Bucket] = Field(default_factory=dict)
+    account_public_access_block: dict[str, PublicAccessBlock] = Field(default_factory=dict)
     #: The scenario's other accounts (name -> id), the same in every state.
     accounts: dict[str, str] = Field(default_factory=dict)
 

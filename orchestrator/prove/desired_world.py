@@ -13,8 +13,8 @@ import json
 from typing import Any, Mapping
 
 from orchestrator.authz.engine.request import Principal
-from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc, RoleInfo,
-                                      TableInfo, session_principal_tags)
+from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc,
+                                      PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
 from orchestrator.backends.moto_world import _ALLOWS_NOTHING, BundledPolicies
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import Context
@@ -25,6 +25,7 @@ from orchestrator.resources.iam_role import IamRole, IamRoleAccess
 from orchestrator.resources.iam_user import IamUser, IamUserAccess
 from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
+from orchestrator.resources.s3_account_block import S3AccountPublicAccessBlock
 from orchestrator.resources.s3_bucket import S3Bucket
 from orchestrator.resources.s3_objects import seeded_body
 
@@ -259,6 +260,24 @@ class DesiredWorld:
         info = self.bucket(bucket)
         assert info is not None
         return ObjectInfo(info.name, key, f"{info.arn}/{key}", info.sse_algorithm, info.kms_key_id, info.bucket_key_enabled)
+
+    def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None:
+        """The declared account-level Block Public Access of the account with this id, if any."""
+        return self._once(("account block", account), lambda: self._account_block(account))  # type: ignore[no-any-return]
+
+    def _account_block(self, account: str) -> PublicAccessBlockInfo | None:
+        for name in self.desired.account_public_access_block:
+            if self.ctx.account_named(name) != account:
+                continue
+            properties = self.properties(S3AccountPublicAccessBlock(), S3AccountPublicAccessBlock.section, name)
+            if properties is None:
+                return None
+            return PublicAccessBlockInfo(
+                block_public_acls=bool(properties.get("BlockPublicAcls")),
+                ignore_public_acls=bool(properties.get("IgnorePublicAcls")),
+                block_public_policy=bool(properties.get("BlockPublicPolicy")),
+                restrict_public_buckets=bool(properties.get("RestrictPublicBuckets")))
+        return None
 
     def _bucket_name(self, physical: str | None) -> str | None:
         return next((name for name in self.desired.buckets if self.ctx.bucket_name(name) == physical), None)

@@ -2,7 +2,9 @@
 
 Users, then roles (whose trust policies name users), exist before key policies name them (AWS rejects a key policy naming an unknown
 principal); keys exist before their grants (which name users) and the tables they encrypt and the policies that name them; users',
-groups' and roles' own policies come last, once everything they may name exists. Buckets come
+groups' and roles' own policies come last, once everything they may name exists. An account's
+Block Public Access comes before the buckets it governs (a public bucket policy it blocks is
+refused as the bucket is reconciled, as S3 refuses it). Buckets come
 after keys (their encryption names one) and before their seed objects, which are written under
 the bucket's encryption and policy as they are then.
 """
@@ -17,6 +19,7 @@ from orchestrator.resources.iam_role import IamRole, IamRoleAccess
 from orchestrator.resources.iam_user import IamUser, IamUserAccess
 from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
+from orchestrator.resources.s3_account_block import S3AccountPublicAccessBlock
 from orchestrator.resources.s3_bucket import S3Bucket
 from orchestrator.resources.s3_objects import S3Objects
 
@@ -27,6 +30,7 @@ REGISTRY: tuple[Reconciler, ...] = (
     KmsKey(),
     KmsGrant(),
     DynamoDBTable(),
+    S3AccountPublicAccessBlock(),
     S3Bucket(),
     S3Objects(),
     IamPolicy(),

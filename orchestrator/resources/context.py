@@ -19,6 +19,8 @@ from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
 #: Sections whose entities may live in another account (`account: NAME`).
 ENTITY_SECTIONS = ("users", "roles", "keys", "tables", "buckets")
+#: The section keyed by account name (`home` or one of `accounts`): each account's own setting.
+ACCOUNT_BLOCK_SECTION = "account_public_access_block"
 TAG_SCENARIO = "orchestrate:scenario"
 TAG_RUN = "orchestrate:run"
 TAG_NAME = "orchestrate:name"
@@ -88,6 +90,9 @@ class Context:
                     account = state.account_of(section, name)
                     if account is not None:
                         self.entity_accounts[(section, name)] = account
+            for name in state.account_public_access_block:  # the setting of the account it names
+                if name != "home":
+                    self.entity_accounts[(ACCOUNT_BLOCK_SECTION, name)] = name
 
     @property
     def home_account(self) -> str:

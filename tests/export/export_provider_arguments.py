@@ -48,6 +48,8 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
     "aws_s3_bucket_public_access_block": {"bucket": None, "block_public_acls": None, "block_public_policy": None,
                                           "ignore_public_acls": None, "restrict_public_buckets": None},
     "aws_s3_bucket_ownership_controls": {"bucket": None, "rule": {"object_ownership": None}},
+    "aws_s3_account_public_access_block": {"account_id": None, "block_public_acls": None, "block_public_policy": None,
+                                           "ignore_public_acls": None, "restrict_public_buckets": None},
     "aws_s3_object": {"bucket": None, "key": None, "content": None, "content_base64": None, "source": None,
                       "content_type": None, "metadata": None, "kms_key_id": None, "server_side_encryption": None,
                       "bucket_key_enabled": None, **_TAGS},
@@ -74,5 +76,6 @@ REQUIRED: dict[str, frozenset[str]] = {
     "aws_s3_bucket_policy": frozenset({"bucket", "policy"}),
     "aws_s3_bucket_public_access_block": frozenset({"bucket"}),
     "aws_s3_bucket_ownership_controls": frozenset({"bucket", "rule"}),
+    "aws_s3_account_public_access_block": frozenset(),
     "aws_s3_object": frozenset({"bucket", "key"}),
 }

@@ -19,7 +19,8 @@ EXPORT_MISSING = importlib.util.find_spec("orchestrator.export") is None
 pytestmark = pytest.mark.skipif(EXPORT_MISSING, reason="orchestrator.export (orchestrate export) is not built yet")
 #: A drift address kind (export/notes.py) -> the DesiredState section of its entity.
 SECTIONS = {"iam_user": "users", "iam_user_access": "users", "iam_role": "roles", "iam_role_access": "roles",
-            "kms_key": "keys", "kms_grant": "keys", "dynamodb_table": "tables", "s3_bucket": "buckets", "s3_objects": "buckets"}
+            "kms_key": "keys", "kms_grant": "keys", "dynamodb_table": "tables", "s3_bucket": "buckets", "s3_objects": "buckets",
+            "s3_account_public_access_block": "account_public_access_block"}
 
 
 def _left_out(desired: dict[str, Any], notes: list[Any]) -> dict[str, Any]:

@@ -217,3 +217,55 @@ def test_anonymous_is_for_s3_only(tmp_path: Path) -> None:
 def test_anonymous_reads_load(tmp_path: Path) -> None:
     expectations = "      - {as: anonymous, action: s3:GetObject, resource: object:docs/a.txt, expect: denied}"
     load_scenario(write(tmp_path, VALID, expectations))
+
+
+# --- The account-level Block Public Access (S3 Control PutPublicAccessBlock with AccountId) ------
+# S3 User Guide, "Blocking public access to your Amazon S3 storage": S3 applies the most
+# restrictive combination of the account-level and the bucket-level settings.
+
+ACCOUNT_BLOCK = "account_public_access_block:\n  home: {block_public_policy: BLOCKS}\n"
+
+
+def with_account_block(tmp_path: Path, blocks: str, bucket: str) -> Path:
+    path = write(tmp_path, bucket)
+    path.write_text(path.read_text().replace("states:\n", ACCOUNT_BLOCK.replace("BLOCKS", blocks) + "states:\n", 1))
+    return path
+
+
+def test_account_block_public_policy_with_a_public_bucket_policy_is_located(tmp_path: Path) -> None:
+    public = PUBLIC.replace("CONDITION", "").replace("public_access_block: {block_public_policy: true}\n", "")
+    path = with_account_block(tmp_path, "true", public)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = [str(d).removeprefix(str(path) + ":") for d in caught.value.diagnostics]
+    assert problem.startswith("33:31: the account-level block_public_policy of 'home' refuses the policy of bucket"
+                              " 'docs', which is public (statement 'PublicRead'")
+    assert problem.endswith("(at account_public_access_block.home.block_public_policy)")
+
+
+def test_a_state_turning_the_account_block_on_is_located_in_its_patch(tmp_path: Path) -> None:
+    public = PUBLIC.replace("CONDITION", "").replace("public_access_block: {block_public_policy: true}\n", "")
+    path = with_account_block(tmp_path, "false", public)
+    path.write_text(path.read_text() + "  - name: t\n    patch:\n      account_public_access_block:\n"
+                    "        home: {block_public_policy: true}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = [str(d).removeprefix(str(path) + ":") for d in caught.value.diagnostics]
+    assert "account-level block_public_policy of 'home'" in problem
+    assert problem.endswith("(at states[1].patch.account_public_access_block.home.block_public_policy)")
+
+
+def test_an_account_block_of_an_unknown_account_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    path.write_text(path.read_text().replace("states:\n", "account_public_access_block:\n  partner: {}\nstates:\n", 1))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = [str(d).removeprefix(str(path) + ":") for d in caught.value.diagnostics]
+    assert "'partner' names no account of this scenario (known: home)" in problem
+
+
+def test_an_account_block_without_public_policies_loads(tmp_path: Path) -> None:
+    bounded = PUBLIC.replace("CONDITION", "Condition: {StringEquals: {aws:SourceVpce: vpce-1a2b3c4d}}")
+    loaded = load_scenario(with_account_block(tmp_path, "true", bounded))
+    block = loaded.desired[0].account_public_access_block["home"]
+    assert block.block_public_policy and not block.restrict_public_buckets

@@ -91,5 +91,6 @@ def test_schema_accepts_a_partial_patch(patch: dict, tmp_path: Path) -> None:
 def test_patch_schema_is_generated_for_every_section() -> None:
     schema = json.loads(COMMITTED.read_text())
     assert schema["$defs"]["State"]["properties"]["patch"] == {"$ref": "#/$defs/Patch"}
-    assert set(schema["$defs"]["Patch"]["properties"]) == {"policies", "groups", "users", "keys", "tables", "roles", "buckets"}
+    assert set(schema["$defs"]["Patch"]["properties"]) == {"policies", "groups", "users", "keys", "tables", "roles", "buckets",
+                                                          "account_public_access_block"}
     assert "required" not in schema["$defs"]["StatementPatch"]

@@ -124,7 +124,7 @@ def _planners() -> dict[str, Planner]:
     from . import dynamodb, generic, kms, s3
 
     return {"dynamodb": dynamodb.plan, "kms": kms.plan, "s3": s3.plan,
-            "sts": generic.plan_sts, "iam": generic.plan_iam}
+            "sts": generic.plan_sts, "iam": generic.plan_iam, "s3control": generic.plan_s3control}
 
 
 def plan_call(service: str, operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:

@@ -15,7 +15,16 @@ from typing import Any, Mapping
 from ..world import PolicyDoc
 from . import Authorization, CallPlan, Denial, PlanContext
 
-__all__ = ["plan", "plan_iam", "plan_sts"]
+__all__ = ["plan", "plan_iam", "plan_s3control", "plan_sts", "S3CONTROL_ACTIONS"]
+
+#: S3 Control's account-level Block Public Access operations and the IAM action each needs
+#: (Service Authorization Reference, "Actions, resources, and condition keys for Amazon S3":
+#: DeletePublicAccessBlock is authorized as s3:PutAccountPublicAccessBlock).
+S3CONTROL_ACTIONS = {
+    "GetPublicAccessBlock": "s3:GetAccountPublicAccessBlock",
+    "PutPublicAccessBlock": "s3:PutAccountPublicAccessBlock",
+    "DeletePublicAccessBlock": "s3:PutAccountPublicAccessBlock",
+}
 
 _IAM_ARN_PARAMS = (("UserName", "user"), ("GroupName", "group"), ("RoleName", "role"))
 
@@ -24,6 +33,12 @@ def plan(service: str, operation: str, params: Mapping[str, Any], ctx: PlanConte
     """``<service>:<Operation>`` on ``*``, worded as a JSON-protocol denial."""
     step = Authorization(action=f"{service}:{operation}", resource="*", denial=Denial.JSON)
     return CallPlan(service, operation, (step,))
+
+
+def plan_s3control(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    """S3 Control: the s3 action of the operation (S3CONTROL_ACTIONS, else s3:<Operation>) on ``*``."""
+    action = S3CONTROL_ACTIONS.get(operation, f"s3:{operation}")
+    return CallPlan("s3control", operation, (Authorization(action=action, resource="*", denial=Denial.JSON),))
 
 
 def _iam_resource(params: Mapping[str, Any], ctx: PlanContext) -> str:

@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..engine.public import is_public
-from ..world import BucketInfo, KeyInfo, PolicyDoc, World
+from ..world import BucketInfo, KeyInfo, PolicyDoc, PublicAccessBlockInfo, World
 from . import CRYPTO_STATES, Authorization, CallPlan, Denial, PlanContext, caller_context
 from .kms import kms_step
 
-__all__ = ["plan", "S3_ACTIONS", "setting_refusal", "Refusal"]
+__all__ = ["plan", "S3_ACTIONS", "setting_refusal", "Refusal", "effective_block"]
 
 #: (code, message, HTTP status) of a request S3 refuses for a bucket setting, once authorized.
 Refusal = tuple[str, str, int]
@@ -75,6 +75,17 @@ def _resource(level: str, bucket: str, key: str) -> str:
     return "*" if level == "*" else f"arn:aws:s3:::{bucket}"
 
 
+def effective_block(world: World, bucket: BucketInfo) -> PublicAccessBlockInfo:
+    """The Block Public Access in force for a bucket: each setting on where the bucket's or its
+    owner account's is (S3 User Guide, "Blocking public access to your Amazon S3 storage": "Amazon
+    S3 applies the most restrictive combination of the bucket-level and account-level settings")."""
+    account = world.account_public_access_block(bucket.account) or PublicAccessBlockInfo()
+    return PublicAccessBlockInfo(
+        block_public_acls=account.block_public_acls, ignore_public_acls=account.ignore_public_acls,
+        block_public_policy=bucket.block_public_policy or account.block_public_policy,
+        restrict_public_buckets=bucket.restrict_public_buckets or account.restrict_public_buckets)
+
+
 def _s3_step(operation: str, params: Mapping[str, Any], ctx: PlanContext,
              bucket: BucketInfo | None) -> Authorization:
     action, level = S3_ACTIONS.get(operation, (f"s3:{operation}", "bucket"))
@@ -83,7 +94,7 @@ def _s3_step(operation: str, params: Mapping[str, Any], ctx: PlanContext,
     if bucket is not None and bucket.policy and level != "*":
         policy = PolicyDoc("resource", f"bucket policy {bucket.name}", bucket.policy)
     owner = bucket.account if bucket is not None else ctx.account
-    restrict = bucket is not None and bucket.restrict_public_buckets
+    restrict = bucket is not None and effective_block(ctx.world, bucket).restrict_public_buckets
     return Authorization(action=action, resource=resource, resource_policy=policy,
                          resource_account=owner, denial=Denial.S3, restrict_public=restrict)
 
@@ -146,7 +157,8 @@ def plan(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPla
 def setting_refusal(operation: str, params: Mapping[str, Any], world: World, caller_arn: str) -> Refusal | None:
     """What S3 answers, after authorization, to a request a bucket setting forbids:
 
-    * PutBucketPolicy of a public policy (engine/public.py) under BlockPublicPolicy: S3 API
+    * PutBucketPolicy of a public policy (engine/public.py) under BlockPublicPolicy, the bucket's
+      or its owner account's (effective_block): S3 API
       Reference, "PublicAccessBlockConfiguration": "Setting this element to TRUE causes Amazon S3 to
       reject calls to PUT Bucket policy if the specified bucket policy allows public access" (403
       AccessDenied);
@@ -156,7 +168,8 @@ def setting_refusal(operation: str, params: Mapping[str, Any], world: World, cal
     bucket = world.bucket(params.get("Bucket")) if operation in _SETTING_OPERATIONS else None
     if bucket is None:
         return None
-    if operation == "PutBucketPolicy" and bucket.block_public_policy and is_public(str(params.get("Policy") or "")):
+    if (operation == "PutBucketPolicy" and effective_block(world, bucket).block_public_policy
+            and is_public(str(params.get("Policy") or ""))):
         return ("AccessDenied", f"User: {caller_arn} is not authorized to perform: s3:PutBucketPolicy on resource:"
                 f' "{bucket.arn}" because public policies are blocked by the BlockPublicPolicy block public access'
                 " setting.", 403)

@@ -177,3 +177,45 @@ def test_unsigned_requests_to_other_services_need_authentication(world: World) -
     with pytest.raises(ClientError) as caught:
         world.anonymous_kms.list_keys()
     assert caught.value.response["Error"]["Code"] == "MissingAuthenticationToken"
+
+
+# --- The account-level Block Public Access (S3 Control PutPublicAccessBlock with AccountId) ------
+# S3 User Guide, "Blocking public access to your Amazon S3 storage": "Amazon S3 applies the most
+# restrictive combination of the bucket-level and account-level settings". In-process.
+
+ACCOUNT = "123456789012"
+
+
+def account_block(world: World, **settings: bool) -> None:
+    s3control = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                              region_name=REGION).client("s3control", region_name=REGION)
+    s3control.put_public_access_block(AccountId=ACCOUNT, PublicAccessBlockConfiguration=settings)
+
+
+def test_account_restrict_public_buckets_denies_anonymous_where_the_bucket_block_is_off(in_process: World) -> None:
+    in_process.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(PUBLIC))
+    in_process.s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration={"RestrictPublicBuckets": False})
+    assert in_process.anonymous.get_object(Bucket=BUCKET, Key="readme.txt")["Body"].read() == b"hello"
+    account_block(in_process, RestrictPublicBuckets=True)
+    with pytest.raises(ClientError) as caught:
+        in_process.anonymous.get_object(Bucket=BUCKET, Key="readme.txt")
+    assert code(caught) == ("AccessDenied", 403)
+    assert in_process.reader.get_object(Bucket=BUCKET, Key="readme.txt")["Body"].read() == b"hello"
+
+
+def test_account_block_public_policy_refuses_a_public_policy_where_the_bucket_block_is_off(in_process: World) -> None:
+    account_block(in_process, BlockPublicPolicy=True)
+    with pytest.raises(ClientError) as caught:
+        in_process.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(PUBLIC))
+    assert code(caught) == ("AccessDenied", 403)
+    assert "BlockPublicPolicy" in caught.value.response["Error"]["Message"]
+    in_process.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(VPCE_ONLY))
+
+
+def test_an_account_block_of_another_account_does_not_apply(in_process: World) -> None:
+    """The setting is the bucket owner's account's: another account's block changes nothing here."""
+    from moto.s3control.models import PublicAccessBlock, s3control_backends
+
+    s3control_backends["210987654321"]["aws"].public_access_block = PublicAccessBlock(True, True, True, True)
+    in_process.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(PUBLIC))
+    assert in_process.anonymous.get_object(Bucket=BUCKET, Key="readme.txt")["Body"].read() == b"hello"
