@@ -37,6 +37,7 @@ from typing import Any
 from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.model.access import AccessMatrix, Cell, Change, Column, StateMatrix
 from orchestrator.loader.key_checks import key_action_problem
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, SESSION_FIELDS, DesiredState, Expectation
@@ -67,7 +68,8 @@ def access_matrix(scenario: str, region: str, desired: list[DesiredState], names
 
 def state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = ()) -> StateMatrix:
     desired = engine.desired
-    matrix = StateMatrix(name, principals(desired), columns(desired, expectations))
+    expectations = list(expectations)
+    matrix = StateMatrix(name, principals(desired, expectations), columns(desired, expectations))
     decide = cell_decider(engine)
     with _no_cycle_collection():
         for principal in matrix.principals:
@@ -90,8 +92,10 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def principals(desired: DesiredState) -> list[str]:
-    return list(desired.users) + [f"role:{name}" for name in desired.roles]
+def principals(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[str]:
+    """Users, sessions of roles, and `anonymous` (an unsigned request) where an expectation is."""
+    found = list(desired.users) + [f"role:{name}" for name in desired.roles]
+    return found + [ANONYMOUS] if any(e.principal == ANONYMOUS for e in expectations) else found
 
 
 def columns(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[Column]:
@@ -232,6 +236,8 @@ def _first_error(error: ValueError) -> str:
 
 
 def _caller_account(engine: OfflineEngine, principal: str) -> str:
+    if principal == ANONYMOUS:  # no account: the request is the same as the resource account's
+        return engine.ctx.account
     role = principal.removeprefix("role:")
     return engine.ctx.account_id("roles", role) if principal.startswith("role:") else engine.ctx.account_id("users", principal)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.authz.engine.evaluate import Engine
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -123,7 +124,10 @@ def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, 
 
 def principal_arn(ctx: Context, principal: str, shape: SessionShape = PLAIN) -> str:
     """The ARN the call is made by: the user's, or a session of the role (prove/sessions.py):
-    named as apply names it, the expectation's session name or one made up per shape."""
+    named as apply names it, the expectation's session name or one made up per shape;
+    ``anonymous`` for an unsigned request (the gate's name for it)."""
+    if principal == ANONYMOUS:
+        return ANONYMOUS
     if principal.startswith("role:"):
         role = principal.removeprefix("role:")
         name = session_name_for(SESSION, shape)
