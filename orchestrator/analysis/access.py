@@ -6,8 +6,15 @@ between consecutive states, the cells that changed.
 Columns are (resource, action) with the default request (the first seeded item's key, the key
 spec's first algorithm, no encryption context, the gate's default transport), plus one column per
 distinct request an expectation of the state makes beyond the defaults (an encryption context,
-a source IP, an algorithm, another item key, `offline`): its `variant`. So every expectation has
-its cell, and the matrix can be checked against the scenario's own expectations.
+a source IP, an algorithm, another item key, `offline`; for `as: role:NAME`, the session it asks
+AssumeRole for: its session fields and a chaining `via: role:OTHER`): its `variant`. So every
+expectation has its cell, and the matrix can be checked against the scenario's own expectations.
+A role's default cells are its plain session's; in a session column, each role's cells are a
+session of that role with the column's session fields (the session ARN with the column's session
+name, its session policies, tags and source identity: prove/sessions.py, prove/desired_world.py);
+a user's cells there, and a role's chained via itself, are requests that cannot be made
+(PreparationFailed: session fields apply only to `as: role:NAME`). Whether AssumeRole itself is
+allowed (the trust policy, sts:ExternalId, sts:TagSession) is not a cell: apply proves it.
 
 Actions per kind follow `EXPECTATION_ACTIONS` (orchestrator/model/scenario.py); on keys, those
 AWS accepts for the key's spec and usage (loader/key_checks.py: a Sign on an ENCRYPT_DECRYPT key is
@@ -33,13 +40,17 @@ from orchestrator.authz.engine.inputs import StatementRef
 from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.model.access import AccessMatrix, Cell, Change, Column, StateMatrix
 from orchestrator.loader.key_checks import key_action_problem
-from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
+from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, SESSION_FIELDS, DesiredState, Expectation
 from orchestrator.prove.calls import CallSpec, PreparationFailed
 from orchestrator.prove.prediction import gate_verdict, prediction_of
+from orchestrator.prove.sessions import SessionShape, shape_of
 
 PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
 #: The request fields that make an expectation's cell a variant of its column's default request.
 VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
+#: The fields that make it a session's beyond the plain one: AssumeRole's request (`via` only when
+#: it chains roles; a user assuming the role gets the same session as orchestrate).
+SESSION_VARIANT_FIELDS = (*SESSION_FIELDS, "via")
 #: The table actions whose call names a key (calls.py: an item's, or a Query's partition value).
 KEYED_ACTIONS = ITEM_ACTIONS | {"dynamodb:Query"}
 OFFLINE_REASON = "no authorization: an offline check with the public key makes no AWS request"
@@ -59,7 +70,8 @@ def access_matrix(scenario: str, region: str, desired: list[DesiredState], names
 
 def state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = ()) -> StateMatrix:
     desired = engine.desired
-    matrix = StateMatrix(name, principals(desired), columns(desired, expectations))
+    expectations = list(expectations)
+    matrix = StateMatrix(name, principals(desired, expectations), columns(desired, expectations))
     decide = cell_decider(engine)
     with _no_cycle_collection():
         for principal in matrix.principals:
@@ -82,10 +94,10 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def principals(desired: DesiredState) -> list[str]:
-    """The users, every role's sessions, and the public (`anonymous`: unsigned requests) where the
-    state has buckets: S3 is the one service that takes an unsigned request."""
-    return list(desired.users) + [f"role:{name}" for name in desired.roles] + ([ANONYMOUS] if desired.buckets else [])
+def principals(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[str]:
+    """Users, sessions of roles, and `anonymous` (an unsigned request) where an expectation is."""
+    found = list(desired.users) + [f"role:{name}" for name in desired.roles]
+    return found + [ANONYMOUS] if any(e.principal == ANONYMOUS for e in expectations) else found
 
 
 def columns(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[Column]:
@@ -128,6 +140,10 @@ def default_key(desired: DesiredState, table_name: str, action: str) -> dict[str
 def column_of(desired: DesiredState, expectation: Expectation) -> Column:
     """The expectation's cell's column: its request's fields beyond the column's defaults."""
     fields = expectation.model_dump(include=set(VARIANT_FIELDS), exclude_none=True, exclude_defaults=True)
+    if expectation.shapes_session:
+        fields |= expectation.model_dump(mode="json", by_alias=True, include=set(SESSION_FIELDS), exclude_none=True)
+        if expectation.chained_from is not None:
+            fields["via"] = expectation.via
     kind, _, name = expectation.resource.partition(":")
     if kind != "table" or expectation.action not in KEYED_ACTIONS or (
             name in desired.tables and fields.get("key") == default_key(desired, name, expectation.action)):
@@ -135,8 +151,12 @@ def column_of(desired: DesiredState, expectation: Expectation) -> Column:
     return Column(expectation.resource, expectation.action, json.dumps(fields, sort_keys=True) if fields else "")
 
 
-def expectation_for(desired: DesiredState, principal: str, column: Column) -> Expectation:
+def expectation_for(desired: DesiredState, principal: str, column: Column, session: bool = True) -> Expectation:
+    """The column's request as an expectation of ``principal``; without its session fields
+    unless ``session`` (the service request is the same for every session: calls.py)."""
     request = column.request()
+    if not session:
+        request = {name: value for name, value in request.items() if name not in SESSION_VARIANT_FIELDS}
     kind, _, name = column.resource.partition(":")
     if kind == "table" and column.action in KEYED_ACTIONS and "key" not in request and name in desired.tables:
         request["key"] = default_key(desired, name, column.action)
@@ -150,7 +170,23 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
     arns = {principal: engine.principal_arn(principal) for principal in principals(engine.desired)}
     accounts = {principal: _caller_account(engine, principal) for principal in arns}
     offline: dict[Column, bool] = {}
+    sessions: dict[Column, bool] = {}
+    session_arns: dict[tuple[str, Column], str | PreparationFailed] = {}
     calls: dict[tuple[Column, str], CallSpec | PreparationFailed] = {}
+
+    def session_arn(principal: str, column: Column) -> str | PreparationFailed:
+        """The caller of a session column: a session of the role with the column's session fields."""
+        slot = (principal, column)
+        found = session_arns.get(slot)
+        if found is None:
+            try:
+                shape: SessionShape = shape_of(engine.ctx, expectation_for(engine.desired, principal, column))
+            except ValueError as error:  # session fields for a user, a role chained via itself
+                found = PreparationFailed(_first_error(error))
+            else:
+                found = engine.principal_arn(principal, shape)
+            session_arns[slot] = found
+        return found
 
     def call(principal: str, column: Column) -> CallSpec | PreparationFailed:
         """The request, made once per column and caller account (it names the table by ARN
@@ -162,7 +198,7 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
         found = calls.get(slot)
         if found is None:
             try:
-                found = engine.call(expectation_for(engine.desired, principal, column))
+                found = engine.call(expectation_for(engine.desired, principal, column, session=False))
             except PreparationFailed as error:
                 found = error
             calls[slot] = found
@@ -176,10 +212,16 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
             return Cell(principal, column, True, None, (), OFFLINE_REASON)
         if principal == ANONYMOUS and not column.action.startswith("s3:"):
             return Cell(principal, column, False, None, (), UNSIGNED_REASON, "MissingAuthenticationToken")
+        has_session = sessions.get(column)
+        if has_session is None:
+            has_session = sessions[column] = any(name in column.request() for name in SESSION_VARIANT_FIELDS)
+        caller = session_arn(principal, column) if has_session else arns.get(principal) or engine.principal_arn(principal)
+        if isinstance(caller, PreparationFailed):
+            return Cell(principal, column, False, None, (), str(caller), "PreparationFailed")
         spec = call(principal, column)
         if isinstance(spec, PreparationFailed):
             return Cell(principal, column, False, None, (), str(spec), "PreparationFailed")
-        verdict = gate_verdict(engine.gate, arns.get(principal) or engine.principal_arn(principal), spec)
+        verdict = gate_verdict(engine.gate, caller, spec)
         prediction = prediction_of(verdict)
         return Cell(principal, column, prediction.allowed, prediction.layer, deciding_statements(verdict),
                     prediction.reason, prediction.code)
@@ -187,9 +229,19 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
     return decide
 
 
+def _first_error(error: ValueError) -> str:
+    """A validation error's first message (pydantic's, without its location and links)."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        found = errors()
+        if found:
+            return str(found[0].get("msg", error)).removeprefix("Value error, ")
+    return str(error)
+
+
 def _caller_account(engine: OfflineEngine, principal: str) -> str:
-    if principal == ANONYMOUS:  # no account: requests name resources as the home account would
-        return engine.ctx.home_account
+    if principal == ANONYMOUS:  # no account: the request is the same as the resource account's
+        return engine.ctx.account
     role = principal.removeprefix("role:")
     return engine.ctx.account_id("roles", role) if principal.startswith("role:") else engine.ctx.account_id("users", principal)
 

@@ -35,7 +35,8 @@ from orchestrator.loader.diagnostics import format_path
 from orchestrator.loader.references import check_expectation
 from orchestrator.loader.source import Positions, read_yaml
 from orchestrator.loader.states import desired_states
-from orchestrator.model.scenario import EXPECTATION_ACTIONS, KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
+from orchestrator.model.scenario import (EXPECTATION_ACTIONS, KEY_MANAGEMENT_ACTIONS, SESSION_FIELDS, DesiredState,
+                                         Expectation)
 from orchestrator.resources.context import Context
 from orchestrator.resources.lockout import LockoutError
 
@@ -43,7 +44,7 @@ PREPARATION_FAILED = "PreparationFailed"
 #: Actions whose allowed call orchestrate must undo (a write, a grant): a suggestion prefers a read.
 SIDE_EFFECT_ACTIONS = KEY_MANAGEMENT_ACTIONS | frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "kms:CreateGrant",
                                  "s3:PutObject", "s3:DeleteObject"})
-REQUEST_FIELDS = ("via", "key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
+REQUEST_FIELDS = ("via", *SESSION_FIELDS, "key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 from orchestrator.analysis.access import cell_decider, changes, columns, principals
 from orchestrator.model.access import AccessMatrix, Cell, Column, StateMatrix
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes
+from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.world import ObjectInfo
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -106,9 +107,11 @@ def world_state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[
     """`analysis.access.state_matrix`, where a principal the world lacks makes no request at all:
     each of its cells is denied with the code AWS answers unknown credentials (an offline check,
     which makes no request, stays allowed)."""
-    matrix = StateMatrix(name, principals(engine.desired), columns(engine.desired, expectations))
+    expectations = list(expectations)
+    matrix = StateMatrix(name, principals(engine.desired, expectations), columns(engine.desired, expectations))
     decide = cell_decider(engine)
-    present = {p for p in matrix.principals if engine.gate.world.identity_for_arn(engine.principal_arn(p)) is not None}
+    present = {p for p in matrix.principals
+               if p == ANONYMOUS or engine.gate.world.identity_for_arn(engine.principal_arn(p)) is not None}
     for principal in matrix.principals:
         for column in matrix.columns:
             known = principal in present or column.request().get("offline")

@@ -25,6 +25,7 @@ from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import MESSAGE, algorithm_of
 from orchestrator.prove.calls import CallSpec, Probes, call_for
 from orchestrator.prove.desired_world import DesiredWorld
+from orchestrator.prove.sessions import PLAIN, SessionShape, session_name_for, shape_of
 from orchestrator.resources.context import Context
 
 PLACEHOLDER_ACCOUNT = "123456789012"
@@ -89,8 +90,17 @@ class OfflineEngine:
     def call(self, expectation: Expectation) -> CallSpec:
         return offline_call(self.ctx, self.desired, expectation, self.probes)
 
-    def principal_arn(self, principal: str) -> str:
-        return principal_arn(self.ctx, principal)
+    def principal_arn(self, principal: str, shape: SessionShape = PLAIN) -> str:
+        """The caller's ARN; for `role:NAME` with a shape, that session's (the desired world then
+        gives the gate its session policies, tags and source identity: prove/desired_world.py)."""
+        arn = principal_arn(self.ctx, principal, shape)
+        if not shape.plain and principal.startswith("role:"):
+            self.gate.world.sessions[arn] = shape
+        return arn
+
+    def expectation_arn(self, expectation: Expectation) -> str:
+        """The ARN the expectation's call is made by, with its session (prove/sessions.py)."""
+        return self.principal_arn(expectation.principal, shape_of(self.ctx, expectation))
 
 
 def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
@@ -112,12 +122,14 @@ def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, 
     return call_for(ctx, desired, expectation, probes)
 
 
-def principal_arn(ctx: Context, principal: str) -> str:
-    """The ARN the call is made by: the user's, a session of the role (prove/sessions.py), or
-    `anonymous` for an unsigned request (the gate's name for it)."""
+def principal_arn(ctx: Context, principal: str, shape: SessionShape = PLAIN) -> str:
+    """The ARN the call is made by: the user's, or a session of the role (prove/sessions.py):
+    named as apply names it, the expectation's session name or one made up per shape;
+    ``anonymous`` for an unsigned request (the gate's name for it)."""
     if principal == ANONYMOUS:
         return ANONYMOUS
     if principal.startswith("role:"):
         role = principal.removeprefix("role:")
-        return f"arn:aws:sts::{ctx.account_id('roles', role)}:assumed-role/{ctx.physical(role)}/{SESSION}"
+        name = session_name_for(SESSION, shape)
+        return f"arn:aws:sts::{ctx.account_id('roles', role)}:assumed-role/{ctx.physical(role)}/{name}"
     return ctx.arn(f"user:{principal}")

@@ -38,7 +38,7 @@ def propose(scenario: str, desired: DesiredState, region: str) -> list[dict[str,
 
 
 def _predicted(engine: OfflineEngine, expectation: Expectation) -> dict[str, Any]:
-    prediction = predict(engine.gate, engine.principal_arn(expectation.principal), engine.call(expectation))
+    prediction = predict(engine.gate, engine.expectation_arn(expectation), engine.call(expectation))
     written = expectation.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True,
                                      include={"principal", "via", "action", "resource", "key"})
     written["expect"] = "allowed" if prediction.allowed else "denied"

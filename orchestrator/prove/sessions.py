@@ -76,6 +76,14 @@ class SessionShape:
 PLAIN = SessionShape()
 
 
+def session_name_for(base: str, shape: SessionShape = PLAIN) -> str:
+    """The RoleSessionName of a shape: the expectation's, else made up from ``base`` (one per
+    shape, so that a session ARN stands for one set of session policies and tags)."""
+    if shape.name is not None:
+        return shape.name
+    return base if shape.plain else f"{base}-{shape.digest()}"[-64:]
+
+
 def shape_of(ctx: Context, expectation: Expectation) -> SessionShape:
     """The session an expectation `as: role:NAME` asks for (PLAIN for any other)."""
     if expectation.role is None:
@@ -105,9 +113,7 @@ class RoleSessions:
     def name_for(self, shape: SessionShape = PLAIN) -> str:
         """The RoleSessionName: the expectation's, else made up (one per shape, so that a session
         ARN stands for one set of session policies and tags)."""
-        if shape.name is not None:
-            return shape.name
-        return self.session_name if shape.plain else f"{self.session_name}-{shape.digest()}"[-64:]
+        return session_name_for(self.session_name, shape)
 
     def session_arn(self, role: str, shape: SessionShape = PLAIN) -> str:
         account = self.ctx.account_id("roles", role)

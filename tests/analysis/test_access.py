@@ -36,8 +36,6 @@ def test_matrix_agrees_with_the_scenarios_expectations(path: Path) -> None:
     disagreements = []
     for index, state in enumerate(loaded.scenario.states):
         for expectation in state.expectations:
-            if expectation.shapes_session:
-                continue  # a cell is one principal's: a session's policies and tags are not in the matrix (yet)
             cell = matrix.states[index].cells.get((expectation.principal, column_of(loaded.desired[index], expectation)))
             assert cell is not None, f"{state.name}: no cell for {expectation}"
             wanted = expectation.expect == "allowed"
@@ -173,3 +171,20 @@ def test_output_to_a_named_pipe_writes_through_it_and_leaves_it_a_pipe(tmp_path:
     assert stat.S_ISFIFO(os.stat(pipe).st_mode)
     assert json.loads(received[0])["states"]
     assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_a_session_is_its_own_column_and_the_default_keeps_the_plain_session() -> None:
+    """Session fields are part of the variant; each role's cell there is a session of that role
+    with them (the reader's session policy denies s3:PutObject), the default column's is the plain
+    session's, and a role chained via itself makes no request."""
+    loaded, matrix = matrix_of(ROOT / "scenarios" / "role-sessions.yaml")
+    state, desired = matrix.states[0], loaded.desired[0]
+    reader = next(e for e in loaded.scenario.states[0].expectations if e.session_name == "reader" and e.expect == "denied")
+    column = column_of(desired, reader)
+    assert json.loads(column.variant)["session_name"] == "reader" and "session_policy" in json.loads(column.variant)
+    assert state.cell("role:worker", column).layer == "session-policy"
+    assert state.cell("role:worker", Column("object:shared-docs/by-worker.txt", "s3:PutObject")).allowed
+    chained = next(e for e in loaded.scenario.states[0].expectations if e.via == "role:hop")
+    assert json.loads(column_of(desired, chained).variant)["via"] == "role:hop"
+    assert state.cell("role:hop", column_of(desired, chained)).error == "PreparationFailed"
+    assert state.cell("role:target", column_of(desired, chained)).allowed

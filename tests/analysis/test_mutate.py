@@ -180,3 +180,25 @@ def test_matrix_mutate_adds_the_score_per_scenario(scenario: Path) -> None:
                "report": {"passed": True, "summary": {"passed": 1, "failed": 0}, "states": []}}
     table = aggregate.markdown([outcome])
     assert "| mutation score |" in table and aggregate.mutation_words(outcome) in table
+
+
+def test_role_session_verdicts_follow_their_session_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    """An expectation with session fields is decided as that session (its cell's variant): the
+    bucket policy naming session:worker/auditor is what lets the auditor session, whose session
+    policy keeps s3:GetObject only, put objects, so a mutant that names the account instead is
+    killed by it (denied by the session policy); one that names anyone lets the reader session put."""
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "role-sessions.yaml"
+    report = mutation_report(load_scenario(path))
+    assert report.disagreements == []
+    by = {(r.mutant.site.label, r.mutant.operator): r for r in report.results}
+    named = by[("AuditorSessionPuts", "principal-account")]
+    assert named.status == "killed" and named.kill is not None
+    assert named.kill.expectation.session_name == "auditor"
+    assert (named.kill.before, named.kill.after) == ("allowed", "denied (session-policy)")
+    anyone = by[("AuditorSessionPuts", "principal-any")]
+    assert anyone.status == "killed" and anyone.kill is not None
+    assert anyone.kill.expectation.session_name == "reader"
+    assert (anyone.kill.before, anyone.kill.after) == ("denied (session-policy)", "allowed")
+    assert main(["mutate", str(path), "--output", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["disagreements"] == [] and data["counts"]["killed"] == report.count("killed")

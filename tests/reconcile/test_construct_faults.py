@@ -1,8 +1,11 @@
 """Fault convergence for issue 11's constructs: buckets (bucket-policy-account, s3-sse-kms), roles
-(role-trust-account) and entities of another account (cross-account-table), each applied state
-by state and interrupted at its k-th mutating call, for every k (CreateBucket, PutBucketTagging,
-PutBucketEncryption, PutBucketPolicy, PutObject, CreateRole, UpdateAssumeRolePolicy,
-PutRolePolicy, and every call made in the partner account among them), then applied again: the
+(role-trust-account), entities of another account (cross-account-table) and a bucket's Block
+Public Access and object ownership (public-bucket), each applied state by state and interrupted
+at its k-th mutating call, for every k (CreateBucket, PutBucketTagging, PutBucketEncryption,
+PutBucketPolicy, PutObject, CreateRole, UpdateAssumeRolePolicy, PutRolePolicy,
+PutBucketOwnershipControls, PutPublicAccessBlock, DeletePublicAccessBlock, and every call made in
+the partner account among them; public-bucket's 26 cases add about 10 s on one core, so every
+call position is kept, none sampled), then applied again: the
 world matches the last state, a further apply makes no mutating call, and destroy leaves no
 bucket, user, role or live key in any of the scenario's accounts. The whole run (expectations and
 their undoing included) refused at any mutating call is reported, and the next run passes."""
@@ -26,7 +29,7 @@ from orchestrator.resources.context import Context
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml")
              for name in ("bucket-policy-account", "s3-sse-kms", "role-trust-account", "cross-account-table",
-                          "asymmetric-signing")}
+                          "asymmetric-signing", "public-bucket")}
 
 
 class Interrupted(Exception):
@@ -99,6 +102,14 @@ def test_the_clean_applies_exercise_every_bucket_call() -> None:
     for operation in ("CreateBucket", "PutBucketTagging", "PutBucketEncryption", "PutBucketPolicy", "PutObject"):
         assert operation in calls
     assert APPLY_CALLS["s3-sse-kms"].count("PutObject") == 2  # seeded, then again under the bucket key
+
+
+def test_the_public_bucket_apply_exercises_its_access_block_and_ownership_calls() -> None:
+    calls = APPLY_CALLS["public-bucket"]
+    for operation in ("PutBucketOwnershipControls", "DeletePublicAccessBlock", "PutPublicAccessBlock"):
+        assert operation in calls
+    # restrict-public-buckets, then endpoint-only: BlockPublicPolicy on, then a policy that is not public
+    assert calls.index("PutPublicAccessBlock") < len(calls) - 1 and calls[-1] == "PutBucketPolicy"
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
