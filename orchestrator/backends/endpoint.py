@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from orchestrator.backends.base import Backend, BackendError, Credentials
 
@@ -52,6 +53,8 @@ class EndpointBackend(Backend):
         super()._prepare(client, credentials)
         if client.meta.service_model.service_name == "sts":
             client.meta.events.register("after-call.sts.GetCallerIdentity", self._heard_delay)
+        if client.meta.service_model.service_name == "s3control":
+            client.meta.events.register("before-sign.s3-control.*", _endpoint_host)
 
     def _heard_delay(self, http_response: Any = None, **_: Any) -> None:
         """GetCallerIdentity's answer names the endpoint's propagation delay: above 0, outcomes lag."""
@@ -77,3 +80,13 @@ def announced_delay(headers: Any) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _endpoint_host(request: Any, **_: Any) -> None:
+    """S3 Control's endpoint rules put the account id in front of the host (`ACCOUNT.s3-control...`,
+    S3 Control API Reference, "PutPublicAccessBlock"), the endpoint's too: against one endpoint the
+    request goes to the endpoint's own host (the account travels in `x-amz-account-id`), signed so."""
+    parts = urlsplit(request.url)
+    prefix, _, rest = parts.netloc.partition(".")
+    if rest and len(prefix) == 12 and prefix.isdigit():
+        request.url = urlunsplit(parts._replace(netloc=rest))

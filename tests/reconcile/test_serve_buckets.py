@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SSE_KMS = str(ROOT / "scenarios" / "s3-sse-kms.yaml")
 ACCOUNT = str(ROOT / "scenarios" / "bucket-policy-account.yaml")
 DENY_ONE = str(ROOT / "scenarios" / "bucket-policy-deny-one.yaml")
+PUBLIC = str(ROOT / "scenarios" / "public-bucket.yaml")  # anonymous requests, bucket- and account-level blocks
 CLI = [sys.executable, "-m", "orchestrator.cli"]
 
 
@@ -48,8 +49,9 @@ def s3(endpoint: str) -> object:
                         aws_access_key_id="AKIAOUTOFBAND0000000", aws_secret_access_key="out-of-band")
 
 
-@pytest.mark.parametrize(("path", "run_id"), [(ACCOUNT, "bucket"), (SSE_KMS, "s3-sse"), (DENY_ONE, "denyon")],
-                         ids=["bucket-policy-account", "s3-sse-kms", "bucket-policy-deny-one"])
+@pytest.mark.parametrize(("path", "run_id"), [(ACCOUNT, "bucket"), (SSE_KMS, "s3-sse"), (DENY_ONE, "denyon"),
+                                             (PUBLIC, "public")],
+                         ids=["bucket-policy-account", "s3-sse-kms", "bucket-policy-deny-one", "public-bucket"])
 def test_the_bucket_scenarios_pass_against_serve_with_no_model_gap(endpoint: str, path: str, run_id: str) -> None:
     applied = orchestrate(endpoint, "apply", path, "--output", "json", "--run-id", run_id)
     report = json.loads(applied.stdout)

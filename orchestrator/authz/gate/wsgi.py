@@ -109,6 +109,21 @@ def _s3_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, 
     return operation, params
 
 
+#: S3 Control's REST API (signed as `s3`; S3 Control API Reference, "PutPublicAccessBlock": `PUT
+#: /v20180820/configuration/publicAccessBlock` with the `x-amz-account-id` header).
+_S3CONTROL_PATH = "/v20180820/"
+_S3CONTROL_OPERATIONS = {"GET": "GetPublicAccessBlock", "PUT": "PutPublicAccessBlock", "DELETE": "DeletePublicAccessBlock"}
+
+
+def _s3control_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
+    """An S3 Control request: the account-level public access block operations orchestrate makes
+    (any other path keeps its method as the operation's name, decided on `*`)."""
+    path, method = str(environ.get("PATH_INFO", "")), str(environ.get("REQUEST_METHOD", "GET")).upper()
+    known = path.rstrip("/") == "/v20180820/configuration/publicAccessBlock"
+    operation = _S3CONTROL_OPERATIONS.get(method, method) if known else f"{method.title()}{path}"
+    return operation, {"AccountId": headers.get("x-amz-account-id", "")}
+
+
 def _api_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, str, dict[str, Any]] | None:
     """(protocol, operation, params) of a JSON or query protocol request."""
     target = headers.get("x-amz-target")
@@ -155,6 +170,9 @@ def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
         return _unsigned_call(environ)
     access_key, region, service = credential
     headers = _headers(environ)
+    if service == "s3" and str(environ.get("PATH_INFO", "")).startswith(_S3CONTROL_PATH):
+        operation, params = _s3control_call(environ, headers)
+        return ParsedCall("s3control", operation, params, access_key, region, "rest-xml")
     if service == "s3":
         operation, params = _s3_call(environ, headers)
         return ParsedCall(service, operation, params, access_key, region, "rest-xml")
