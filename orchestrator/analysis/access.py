@@ -38,7 +38,7 @@ from orchestrator.prove.prediction import gate_verdict, prediction_of
 
 PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
 #: The request fields that make an expectation's cell a variant of its column's default request.
-VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
+VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline", "retiring")
 #: The table actions whose call names a key (calls.py: an item's, or a Query's partition value).
 KEYED_ACTIONS = ITEM_ACTIONS | {"dynamodb:Query"}
 OFFLINE_REASON = "no authorization: an offline check with the public key makes no AWS request"
@@ -149,8 +149,9 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
 
     def call(principal: str, column: Column) -> CallSpec | PreparationFailed:
         """The request, made once per column and caller account (it names the table by ARN
-        across accounts), except CreateGrant's, which names its caller as the grantee."""
-        if column.action == "kms:CreateGrant":
+        across accounts), except CreateGrant's and RetireGrant's, which name their caller as the
+        grantee (RetireGrant's throwaway grant, as its retiring principal too)."""
+        if column.action in ("kms:CreateGrant", "kms:RetireGrant"):
             slot = (column, principal)
         else:
             slot = (column, accounts.get(principal) or _caller_account(engine, principal))

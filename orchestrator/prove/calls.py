@@ -49,6 +49,9 @@ class CallSpec:
     setup: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
     #: what removes what the setup made when the call was not allowed (the throwaway grant)
     cleanup: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    #: the grant the setup makes, as the gate reads it, for the prediction (kms:RetireGrant: the
+    #: grant decides, and it is gone once the call is judged): `prediction.gate_verdict`
+    grant: Any = field(default=None, compare=False, repr=False)
 
 
 def _snake(operation: str) -> str:
@@ -107,7 +110,7 @@ def _management_call(ctx: Context, desired: DesiredState, expectation: Expectati
     made = management_call(ctx, desired, expectation)
     transport = Transport(expectation.source_ip, expectation.secure_transport)
     return CallSpec("kms", operation, _snake(operation), made.params, None if transport.empty else transport,
-                    made.undo, setup=made.setup, cleanup=made.cleanup)
+                    made.undo, setup=made.setup, cleanup=made.cleanup, grant=made.grant)
 
 
 def _s3_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:

@@ -208,7 +208,8 @@ class DesiredWorld:
         declared = (self.properties(KmsGrant(), "keys", name) or {"grants": {}})["grants"]
         return tuple(GrantInfo(label, label, grant["grantee"], tuple(grant["operations"]), key_arn,
                                (grant["constraints"] or {}).get("encryption_context_equals"),
-                               (grant["constraints"] or {}).get("encryption_context_subset"))
+                               (grant["constraints"] or {}).get("encryption_context_subset"),
+                               grant.get("retiring_principal"))
                      for label, grant in declared.items())
 
     def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
