@@ -17,6 +17,10 @@ columns too, decided offline like the others (their calls are built without any 
 throwaway grant and the current policy are placeholders here), except kms:CancelKeyDeletion on a
 key the state does not declare pending deletion (KMSInvalidStateException whatever the policies
 say: loader/key_checks.py). `alias:NAME` is a column only where an expectation names it.
+dynamodb:CreateTable is a column of `create_only` tables only (their only action: the table exists
+only while that expectation runs), and not of the tables orchestrate keeps (they exist: CreateTable
+answers ResourceInUseException whatever the policies say). kms:RetireGrant's column is decided per
+principal: its throwaway grant names the caller (prove/key_management.py).
 """
 
 from __future__ import annotations
@@ -99,8 +103,11 @@ def default_requests(desired: DesiredState) -> Iterator[tuple[str, str]]:
     by_kind: dict[str, list[str]] = {}
     for action, kind in EXPECTATION_ACTIONS.items():
         by_kind.setdefault(kind, []).append(action)
-    for name in desired.tables:
-        yield from ((f"table:{name}", action) for action in by_kind["table"])
+    for name, table in desired.tables.items():
+        # a create_only table has the CreateTable column only, any other table all but that one
+        # (a table orchestrate keeps exists: CreateTable on it answers ResourceInUseException)
+        yield from ((f"table:{name}", action) for action in by_kind["table"]
+                    if (action == "dynamodb:CreateTable") == table.create_only)
     for name, key in desired.keys.items():
         yield from ((f"key:{name}", action) for action in by_kind["key"] if key_action_problem(name, key, action) is None)
     for name in desired.roles:

@@ -19,6 +19,7 @@ EXPECTATION_ACTIONS: dict[str, str] = {
     "dynamodb:Query": "table",
     "dynamodb:Scan": "table",
     "dynamodb:DescribeTable": "table",
+    "dynamodb:CreateTable": "table",
     "dynamodb:BatchGetItem": "table",
     "kms:Decrypt": "key",
     "kms:Encrypt": "key",
@@ -70,7 +71,7 @@ Layer = Literal[
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-    "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchGetItem",
+    "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchGetItem", "dynamodb:CreateTable",
     "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt",
     "kms:CreateGrant", "kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:GenerateMac", "kms:VerifyMac",
     "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DisableKey",
