@@ -151,3 +151,16 @@ def test_a_key_policy_cannot_allow_retire_grant() -> None:
     policy = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "kms:*", "Resource": "*"}]})
     decision = decide(USER, Grant(USER, ("DescribeKey",), KEY), key_policy=policy)
     assert not decision.allowed and decision.layer == "grant"
+
+
+def test_the_gate_finds_the_grant_a_grant_token_names(backend: EmbeddedBackend, tmp_path: Path) -> None:
+    """KMS API Reference, "RetireGrant": the grant is named by GrantToken, or by KeyId and GrantId."""
+    assert main(["apply", write(tmp_path, []), "--quiet"]) == 0
+    kms = backend.client("kms")
+    [key_id] = [k["KeyId"] for k in kms.list_keys()["Keys"]]
+    holder, delegate = "arn:aws:iam::123456789012:user/holder", "arn:aws:iam::123456789012:user/denied"
+    made = kms.create_grant(KeyId=key_id, GranteePrincipal=holder, RetiringPrincipal=holder, Operations=["DescribeKey"])
+    by_token = {"GrantToken": made["GrantToken"]}
+    assert backend.gate.predict(holder, "kms", "RetireGrant", by_token).allowed
+    assert not backend.gate.predict(delegate, "kms", "RetireGrant", by_token).allowed
+    assert backend.gate.predict(holder, "kms", "RetireGrant", {"KeyId": key_id, "GrantId": made["GrantId"]}).allowed
