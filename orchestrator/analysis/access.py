@@ -24,6 +24,10 @@ columns too, decided offline like the others (their calls are built without any 
 throwaway grant and the current policy are placeholders here), except kms:CancelKeyDeletion on a
 key the state does not declare pending deletion (KMSInvalidStateException whatever the policies
 say: loader/key_checks.py). `alias:NAME` is a column only where an expectation names it.
+dynamodb:CreateTable is a column of `create_only` tables only (their only action: the table exists
+only while that expectation runs), and not of the tables orchestrate keeps (they exist: CreateTable
+answers ResourceInUseException whatever the policies say). kms:RetireGrant's column is decided per
+principal: its throwaway grant names the caller (prove/key_management.py).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from orchestrator.prove.sessions import SessionShape, shape_of
 
 PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
 #: The request fields that make an expectation's cell a variant of its column's default request.
-VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline")
+VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline", "retiring")
 #: The fields that make it a session's beyond the plain one: AssumeRole's request (`via` only when
 #: it chains roles; a user assuming the role gets the same session as orchestrate).
 SESSION_VARIANT_FIELDS = (*SESSION_FIELDS, "via")
@@ -116,8 +120,11 @@ def default_requests(desired: DesiredState) -> Iterator[tuple[str, str]]:
     by_kind: dict[str, list[str]] = {}
     for action, kind in EXPECTATION_ACTIONS.items():
         by_kind.setdefault(kind, []).append(action)
-    for name in desired.tables:
-        yield from ((f"table:{name}", action) for action in by_kind["table"])
+    for name, table in desired.tables.items():
+        # a create_only table has the CreateTable column only, any other table all but that one
+        # (a table orchestrate keeps exists: CreateTable on it answers ResourceInUseException)
+        yield from ((f"table:{name}", action) for action in by_kind["table"]
+                    if (action == "dynamodb:CreateTable") == table.create_only)
     for name, key in desired.keys.items():
         yield from ((f"key:{name}", action) for action in by_kind["key"] if key_action_problem(name, key, action) is None)
     for name in desired.roles:
@@ -190,8 +197,9 @@ def cell_decider(engine: OfflineEngine) -> Callable[[str, Column], Cell]:
 
     def call(principal: str, column: Column) -> CallSpec | PreparationFailed:
         """The request, made once per column and caller account (it names the table by ARN
-        across accounts), except CreateGrant's, which names its caller as the grantee."""
-        if column.action == "kms:CreateGrant":
+        across accounts), except CreateGrant's and RetireGrant's, which name their caller as the
+        grantee (RetireGrant's throwaway grant, as its retiring principal too)."""
+        if column.action in ("kms:CreateGrant", "kms:RetireGrant"):
             slot = (column, principal)
         else:
             slot = (column, accounts.get(principal) or _caller_account(engine, principal))

@@ -88,6 +88,11 @@ class GrantInfo:
     key_arn: str
     encryption_context_equals: Mapping[str, str] | None = None
     encryption_context_subset: Mapping[str, str] | None = None
+    #: The principal that may retire it (CreateGrant's RetiringPrincipal; KMS Developer Guide,
+    #: "Retiring and revoking grants"), None when the grant names none.
+    retiring_principal: str | None = None
+    #: Its grant token (CreateGrant's answer), by which RetireGrant may name it; "" when unknown.
+    token: str = ""
 
 
 @dataclass(frozen=True)

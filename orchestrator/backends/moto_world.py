@@ -305,6 +305,16 @@ class MotoWorld:
         key = backend.keys.get(self._raw_key_id(backend, key_ref))
         return None if key is None else self._key_info(backend, key)
 
+    def kms_grant_by_token(self, token: str | None, region: str, account: str) -> tuple[KeyInfo, GrantInfo] | None:
+        """The key and grant a grant token names (RetireGrant's GrantToken), in the account and
+        region; None when no grant of theirs has it."""
+        backend = self._kms_backend(account, region) if token else None
+        for key in [] if backend is None else list(backend.keys.values()):
+            for grant in list(key.grants.values()):
+                if getattr(grant, "token", None) == token:
+                    return self._key_info(backend, key), self._grant_info(key, grant)
+        return None
+
     @staticmethod
     def _raw_key_id(backend: Any, key_ref: str) -> str:
         ref = key_ref
@@ -394,6 +404,8 @@ class MotoWorld:
             operations=tuple(grant.operations or ()), key_arn=str(key.arn),
             encryption_context_equals=constraints.get("EncryptionContextEquals"),
             encryption_context_subset=constraints.get("EncryptionContextSubset"),
+            retiring_principal=str(grant.retiring_principal) if getattr(grant, "retiring_principal", None) else None,
+            token=str(getattr(grant, "token", "") or ""),
         )
 
     # ---- DynamoDB ----------------------------------------------------------------

@@ -42,8 +42,10 @@ class Source:
         return self.desired.account_of(section, name) is None
 
     def names(self, section: str) -> list[str]:
-        """The entities of a section that live in the home account, sorted."""
-        return sorted(n for n in getattr(self.desired, section) if section not in ENTITY_SECTIONS or self.home(section, n))
+        """The entities of a section that live in the home account, sorted (no create_only table:
+        not a resource of the state, see common_notes)."""
+        return sorted(n for n, entity in getattr(self.desired, section).items()
+                      if (section not in ENTITY_SECTIONS or self.home(section, n)) and not getattr(entity, "create_only", False))
 
     def ownership_tags(self, name: str, tags: dict[str, str]) -> dict[str, str]:
         return {**tags, TAG_SCENARIO: self.scenario, TAG_RUN: DEFAULT_RUN, TAG_NAME: name}
@@ -80,8 +82,13 @@ MANAGER_HELP = ("the IAM user or role ARN that deploys and manages the keys (orc
 
 
 def common_notes(src: Source) -> list[Note]:
-    """What neither format can say: entities of other accounts, a key pending deletion."""
+    """What neither format can say: entities of other accounts, a key pending deletion, a
+    create_only table (its dynamodb:CreateTable expectation's principal creates it)."""
     notes: list[Note] = []
+    for name, table in sorted(src.desired.tables.items()):
+        if table.create_only:
+            notes.append(Note(f"dynamodb_table.{name}", "", "create_only: not a resource of the state; the principal of"
+                              " its dynamodb:CreateTable expectation creates it and orchestrate deletes it right after"))
     for section in ENTITY_SECTIONS:
         for name in sorted(getattr(src.desired, section)):
             account = src.desired.account_of(section, name)

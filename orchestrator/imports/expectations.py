@@ -72,6 +72,8 @@ def requests(desired: DesiredState) -> list[tuple[str, str, dict[str, Any]]]:
     """(action, resource, extra fields) for every data action on every resource."""
     found: list[tuple[str, str, dict[str, Any]]] = []
     for name, table in desired.tables.items():
+        if table.create_only:  # only its dynamodb:CreateTable expectation acts on it
+            continue
         key = table.items[0] if table.items else {a.name: PLACEHOLDER_VALUES[a.type] for a in table.key_attributes()}
         key = {a.name: key.get(a.name, PLACEHOLDER_VALUES[a.type]) for a in table.key_attributes()}
         found += [(action, f"table:{name}", {"key": key}) for action in TABLE_ACTIONS]

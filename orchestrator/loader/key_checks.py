@@ -16,8 +16,9 @@
 * Key management (KMS Developer Guide, "Key states of AWS KMS keys"): kms:CancelKeyDeletion only
   on a key the state declares `pending_deletion: true` (on any other KMS answers
   KMSInvalidStateException whatever the policies say, and orchestrate could not put a
-  cancelled deletion back as the state declares it); kms:RevokeGrant not on a key pending deletion
-  (orchestrate's throwaway grant, which the principal revokes, cannot be created on it).
+  cancelled deletion back as the state declares it); kms:RevokeGrant and kms:RetireGrant not on a key
+  pending deletion (orchestrate's throwaway grant, which the principal revokes or retires, cannot be
+  created on it).
 * `resource: alias:NAME` names an alias of a scenario key (`aliases: [alias/NAME]`), with an
   action whose KeyId takes an alias (KMS Developer Guide, "Using aliases to control access to
   KMS keys": kms:RequestAlias applies to the cryptographic operations, DescribeKey and GetPublicKey).
@@ -113,8 +114,9 @@ def _state_problem(key_name: str, key: Key, action: str) -> str | None:
     if action == "kms:CancelKeyDeletion" and not key.pending_deletion:
         return (f"kms:CancelKeyDeletion needs a key pending deletion; key {key_name!r} is {key.state} in this state"
                 " (KMS answers KMSInvalidStateException whatever the policies say): declare `pending_deletion: true`")
-    if action == "kms:RevokeGrant" and key.pending_deletion:
-        return (f"kms:RevokeGrant revokes a throwaway grant orchestrate creates first, and key {key_name!r} is pending"
+    if action in ("kms:RevokeGrant", "kms:RetireGrant") and key.pending_deletion:
+        verb = "revokes" if action == "kms:RevokeGrant" else "retires"
+        return (f"{action} {verb} a throwaway grant orchestrate creates first, and key {key_name!r} is pending"
                 " deletion (CreateGrant answers KMSInvalidStateException)")
     return None
 

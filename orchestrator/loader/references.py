@@ -386,6 +386,19 @@ def _check_session(desired: DesiredState, expectation: Expectation, path: Path) 
 
 def _check_table_call(desired: DesiredState, expectation: Expectation, name: str, path: Path) -> list[Problem]:
     table = desired.tables[name]
+    creating = expectation.action == "dynamodb:CreateTable"
+    if creating and not table.create_only:
+        return [Problem(path + ("action",), f"dynamodb:CreateTable makes the principal create table {name!r}, which"
+                        " orchestrate creates and keeps itself: declare the table `create_only: true`")]
+    if creating:
+        section, principal = ("roles", expectation.role) if expectation.role else ("users", expectation.principal)
+        if desired.account_of(section, principal) is not None:
+            return [Problem(path + ("as",), f"dynamodb:CreateTable creates table {name!r} in the caller's account, and"
+                            f" {expectation.principal!r} lives in account {desired.account_of(section, principal)!r};"
+                            " a create_only table lives in home (DynamoDB encrypts it only with a key of its account)")]
+    if table.create_only and not creating:
+        return [Problem(path + ("action",), f"table {name!r} is create_only: it exists only while its"
+                        f" dynamodb:CreateTable expectation runs, so {expectation.action} on it decides nothing")]
     if expectation.action in ITEM_ACTIONS:
         if expectation.key is None:
             return [Problem(path, f"{expectation.action} needs `key`: the item's key attributes")]

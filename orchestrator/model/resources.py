@@ -173,6 +173,21 @@ class Table(Strict):
         description="the table's resource-based policy (PutResourcePolicy); scenario references"
         " user:NAME, account and table:NAME (this table) resolve to ARNs",
     )
+    create_only: bool = Field(
+        False, description="a table orchestrate does not create, keep or destroy: a `dynamodb:CreateTable`"
+        " expectation makes the principal create it (this key schema, billing mode and `encryption`), and"
+        " orchestrate deletes it right after; no items, no policy, and no other expectation on it")
+
+    @model_validator(mode="after")
+    def _create_only_holds_nothing(self) -> Table:
+        if self.create_only and self.items:
+            raise ValueError("a create_only table is created by the principal of its dynamodb:CreateTable expectation"
+                             " and deleted right after: it has no items to seed")
+        if self.create_only and self.policy is not None:
+            raise ValueError("a create_only table is not orchestrate's to put a resource policy on")
+        if self.create_only and self.account not in (None, "home"):
+            raise ValueError("a create_only table is created by a principal of the home account: declare no account")
+        return self
 
     @model_validator(mode="after")
     def _capacity_fits_billing(self) -> Table:

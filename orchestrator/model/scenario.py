@@ -20,6 +20,7 @@ EXPECTATION_ACTIONS: dict[str, str] = {
     "dynamodb:Query": "table",
     "dynamodb:Scan": "table",
     "dynamodb:DescribeTable": "table",
+    "dynamodb:CreateTable": "table",
     "dynamodb:BatchGetItem": "table",
     "kms:Decrypt": "key",
     "kms:Encrypt": "key",
@@ -41,6 +42,7 @@ EXPECTATION_ACTIONS: dict[str, str] = {
     "kms:TagResource": "key",
     "kms:ListGrants": "key",
     "kms:RevokeGrant": "key",
+    "kms:RetireGrant": "key",
     "sts:AssumeRole": "role",
     "s3:GetObject": "object",
     "s3:PutObject": "object",
@@ -56,7 +58,7 @@ ITEM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Upda
 #: orchestrate at once (prove/key_management.py).
 KEY_MANAGEMENT_ACTIONS = frozenset({
     "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DisableKey",
-    "kms:EnableKey", "kms:TagResource", "kms:ListGrants", "kms:RevokeGrant",
+    "kms:EnableKey", "kms:TagResource", "kms:ListGrants", "kms:RevokeGrant", "kms:RetireGrant",
 })
 #: KMS Developer Guide, "Using aliases to control access to KMS keys" (kms:RequestAlias): the
 #: operations whose KeyId may be an alias name, so `resource: alias:NAME` calls them through it.
@@ -70,11 +72,11 @@ Layer = Literal[
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-    "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchGetItem",
+    "dynamodb:Query", "dynamodb:Scan", "dynamodb:DescribeTable", "dynamodb:BatchGetItem", "dynamodb:CreateTable",
     "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:ReEncrypt",
     "kms:CreateGrant", "kms:Sign", "kms:Verify", "kms:GetPublicKey", "kms:GenerateMac", "kms:VerifyMac",
     "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:PutKeyPolicy", "kms:GetKeyPolicy", "kms:DisableKey",
-    "kms:EnableKey", "kms:TagResource", "kms:ListGrants", "kms:RevokeGrant",
+    "kms:EnableKey", "kms:TagResource", "kms:ListGrants", "kms:RevokeGrant", "kms:RetireGrant",
     "sts:AssumeRole",
     "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:HeadObject", "s3:ListBucket",
 ]
@@ -191,6 +193,11 @@ class Expectation(Strict):
         False, description="kms:Verify only: `as` verifies a signature orchestrate made, offline, with the public"
         " key orchestrate fetched (GetPublicKey as its own identity); no KMS call is made as `as`, so no KMS"
         " permission is needed (KMS Developer Guide, \"Download public key\")")
+    retiring: bool | None = Field(
+        None, description="kms:RetireGrant only: the throwaway grant orchestrate creates names `as` its retiring"
+        " principal (true, the default) or not (false; `as` is its grantee either way, without the RetireGrant"
+        " operation). The grant decides who may retire it, not the key policy (KMS Developer Guide, \"Retiring"
+        " and revoking grants\")")
     expect: Literal["allowed", "denied"]
     error: Annotated[str, Field(pattern=r"^[A-Za-z.]+$")] | None = None
     layer: Layer | None = None
@@ -274,6 +281,14 @@ class Expectation(Strict):
         action = info.data.get("action")
         if value and action is not None and action not in OFFLINE_ACTIONS:
             raise ValueError(f"offline applies only to {', '.join(sorted(OFFLINE_ACTIONS))}, not {action}")
+        return value
+
+    @field_validator("retiring")
+    @classmethod
+    def _retiring_action(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        action = info.data.get("action")
+        if value is not None and action is not None and action != "kms:RetireGrant":
+            raise ValueError(f"retiring applies only to kms:RetireGrant, not {action}")
         return value
 
     @field_validator("encryption_context")

@@ -49,6 +49,9 @@ class CallSpec:
     setup: Callable[[], dict[str, Any]] | None = field(default=None, compare=False, repr=False)
     #: what removes what the setup made when the call was not allowed (the throwaway grant)
     cleanup: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    #: the grant the setup makes, as the gate reads it, for the prediction (kms:RetireGrant: the
+    #: grant decides, and it is gone once the call is judged): `prediction.gate_verdict`
+    grant: Any = field(default=None, compare=False, repr=False)
 
 
 def _snake(operation: str) -> str:
@@ -67,6 +70,8 @@ def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, prob
     if is_asymmetric_call(desired, expectation):
         return _asymmetric_call(ctx, desired, expectation, probes)
     kind, _, name = expectation.resource.partition(":")
+    if expectation.action == "dynamodb:CreateTable":
+        return _create_table_call(ctx, desired, expectation, name)
     if kind == "role":
         return CallSpec(service, operation, _snake(operation), _assume_role_params(ctx, name))
     params = _table_params(ctx, desired, expectation, operation, name) if kind == "table" else _key_params(ctx, operation, name, probes)
@@ -107,7 +112,7 @@ def _management_call(ctx: Context, desired: DesiredState, expectation: Expectati
     made = management_call(ctx, desired, expectation)
     transport = Transport(expectation.source_ip, expectation.secure_transport)
     return CallSpec("kms", operation, _snake(operation), made.params, None if transport.empty else transport,
-                    made.undo, setup=made.setup, cleanup=made.cleanup)
+                    made.undo, setup=made.setup, cleanup=made.cleanup, grant=made.grant)
 
 
 def _s3_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:
@@ -161,6 +166,51 @@ def _table_params(ctx: Context, desired: DesiredState, expectation: Expectation,
     if operation == "BatchGetItem":  # DynamoDB API Reference, "BatchGetItem": RequestItems by table name or ARN
         return {"RequestItems": {table: {"Keys": [key]}}}
     return {"TableName": table}
+
+
+def create_table_params(ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    """CreateTable of a create_only table as it is declared (DynamoDB API Reference, "CreateTable":
+    KeySchema, AttributeDefinitions, BillingMode, SSESpecification with KMSMasterKeyId)."""
+    table = desired.tables[name]
+    attributes = table.key_attributes()
+    params: dict[str, Any] = {
+        "TableName": ctx.physical(name),
+        "KeySchema": [{"AttributeName": a.name, "KeyType": kind} for a, kind in zip(attributes, ("HASH", "RANGE"))],
+        "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": a.type} for a in attributes],
+        "BillingMode": table.billing_mode,
+    }
+    if table.billing_mode == "PROVISIONED":
+        params["ProvisionedThroughput"] = {"ReadCapacityUnits": table.read_capacity, "WriteCapacityUnits": table.write_capacity}
+    if table.encryption == "aws-managed":
+        params["SSESpecification"] = {"Enabled": True, "SSEType": "KMS"}
+    elif table.key_name() is not None:
+        params["SSESpecification"] = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": ctx.arn(table.encryption)}
+    if table.tags:
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in table.tags.items()]
+    return params
+
+
+def _create_table_call(ctx: Context, desired: DesiredState, expectation: Expectation, name: str) -> CallSpec:
+    """dynamodb:CreateTable of a `create_only` table, made by the principal: with a customer managed
+    key DynamoDB calls kms:DescribeKey and kms:CreateGrant as the caller (KMS Developer Guide, "How
+    Amazon DynamoDB uses AWS KMS"). What the principal made is deleted by orchestrate right after;
+    a DeleteTable AWS refuses is the run's failure (`UndoFailed`), naming the table left."""
+    from orchestrator.prove.key_management import UndoFailed
+
+    params = create_table_params(ctx, desired, name)
+
+    def undo(_answer: dict[str, Any]) -> None:
+        try:
+            ctx.backend.client("dynamodb").delete_table(TableName=params["TableName"])
+        except Exception as error:
+            response = getattr(error, "response", None)
+            if not isinstance(response, dict) or "Error" not in response:
+                raise
+            refusal = f"{response['Error'].get('Code', 'Unknown')}: {response['Error'].get('Message', '')}"
+            raise UndoFailed(f"orchestrate could not delete the table the principal created: its DeleteTable failed"
+                             f" with {refusal}; left: table:{name} ({params['TableName']}), create_only") from None
+    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    return CallSpec("dynamodb", "CreateTable", "create_table", params, None if transport.empty else transport, undo)
 
 
 def _update_expression(item: dict[str, Any]) -> dict[str, Any]:

@@ -209,7 +209,8 @@ class DesiredWorld:
         declared = (self.properties(KmsGrant(), "keys", name) or {"grants": {}})["grants"]
         return tuple(GrantInfo(label, label, grant["grantee"], tuple(grant["operations"]), key_arn,
                                (grant["constraints"] or {}).get("encryption_context_equals"),
-                               (grant["constraints"] or {}).get("encryption_context_subset"))
+                               (grant["constraints"] or {}).get("encryption_context_subset"),
+                               grant.get("retiring_principal"))
                      for label, grant in declared.items())
 
     def table(self, name_or_arn: str | None, region: str, account: str) -> TableInfo | None:
@@ -217,6 +218,8 @@ class DesiredWorld:
 
     def _table(self, name_or_arn: str | None) -> TableInfo | None:
         for name, table in self.desired.tables.items():
+            if table.create_only:  # not there until its CreateTable expectation's principal makes it
+                continue
             arn = self.ctx.arn(f"table:{name}")
             if name_or_arn in (arn, self.ctx.physical(name)):
                 properties = self.properties(DynamoDBTable(), "tables", name)

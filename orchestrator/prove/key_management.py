@@ -21,6 +21,11 @@ after the call and before the next expectation, so the key is left as the state 
   value the key declares for it).
 * RevokeGrant: orchestrate creates a throwaway grant (DescribeKey to the principal) beforehand;
   the principal revokes it, and if the call is not allowed orchestrate revokes it.
+* RetireGrant (KMS Developer Guide, "Retiring and revoking grants": the grant decides who may
+  retire it): the same throwaway grant, naming the principal its RetiringPrincipal unless the
+  expectation says `retiring: false`; the principal retires it by KeyId and GrantId, and if the
+  call is not allowed orchestrate revokes it. The prediction asks the gate over a world that holds
+  that grant (`Management.grant`: the grant is gone by the time the prediction is made).
 
 An undo that AWS refuses is `UndoFailed`: the run's failure, naming what is left.
 """
@@ -31,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.authz.world import GrantInfo
 from orchestrator.model.resources import Key
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import admin_kms
@@ -62,6 +68,9 @@ class Management:
     undo: Callable[[dict[str, Any]], None] | None = None
     cleanup: Callable[[], None] | None = None
     prepared: dict[str, Any] = field(default_factory=dict)
+    #: The throwaway grant as the gate would read it (RetireGrant: the grant decides), named
+    #: PLACEHOLDER_GRANT_ID as `params` name it; None when authorization does not read it.
+    grant: GrantInfo | None = None
 
 
 def management_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> Management:
@@ -169,6 +178,25 @@ def _revoke(ctx: Context, name: str, _key: Key, key_arn: str, expectation: Expec
     return made
 
 
+def _retire(ctx: Context, name: str, key: Key, key_arn: str, expectation: Expectation) -> Management:
+    """RevokeGrant's throwaway grant, its RetiringPrincipal the principal unless `retiring: false`;
+    the principal retires it (KMS API Reference, "RetireGrant": KeyId and GrantId), orchestrate
+    revokes it when that is not allowed."""
+    made = _revoke(ctx, name, key, key_arn, expectation)
+    grantee = ctx.arn(expectation.principal) if expectation.role else ctx.arn(f"user:{expectation.principal}")
+    retiring = grantee if expectation.retiring is not False else None
+    extra = {} if retiring is None else {"RetiringPrincipal": retiring}
+
+    def setup() -> dict[str, Any]:
+        answer = _prepare(ctx, key_arn, "create_grant", KeyId=key_arn, GranteePrincipal=grantee,
+                          Operations=["DescribeKey"], **extra)
+        made.prepared["GrantId"] = answer["GrantId"]
+        return {"GrantId": answer["GrantId"]}
+    made.setup = setup
+    made.grant = GrantInfo(PLACEHOLDER_GRANT_ID, "", grantee, ("DescribeKey",), key_arn, retiring_principal=retiring)
+    return made
+
+
 _BUILDERS: dict[str, Callable[[Context, str, Key, str, Expectation], Management]] = {
     "ScheduleKeyDeletion": _schedule,
     "CancelKeyDeletion": _cancel,
@@ -177,6 +205,7 @@ _BUILDERS: dict[str, Callable[[Context, str, Key, str, Expectation], Management]
     "PutKeyPolicy": _put_policy,
     "TagResource": _tag,
     "RevokeGrant": _revoke,
+    "RetireGrant": _retire,
 }
 
 

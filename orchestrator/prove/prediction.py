@@ -6,6 +6,8 @@ backends have no local copy of the world, so they get no prediction (see README)
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
 from typing import Any
 
 from orchestrator.prove.assertions import Prediction
@@ -35,7 +37,35 @@ def gate_verdict(gate: Any, principal_arn: str, spec: CallSpec) -> Any:
     carries (calls.py, CallSpec.transport)."""
     if spec.transport is not None:
         gate = gate.for_call(spec.transport)
+    if spec.grant is not None:
+        gate = copy.copy(gate)
+        gate.world = WithGrant(gate.world, spec.grant)
     return gate.predict(principal_arn, spec.service, spec.operation, spec.params)
+
+
+class WithGrant:
+    """A world that also holds ``grant`` on its key: the throwaway grant a kms:RetireGrant
+    expectation retires (prove/key_management.py), which the prediction, made once the call is
+    judged, no longer finds. Its answers are not fixed (no memo: ``answers_version`` None)."""
+
+    answers_version = None
+
+    def __init__(self, world: Any, grant: Any) -> None:
+        self._world, self._grant = world, grant
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._world, name)
+
+    def kms_key(self, key_ref: str | None, region: str, account: str) -> Any:
+        key = self._world.kms_key(key_ref, region, account)
+        if key is None or key.arn != self._grant.key_arn:
+            return key
+        others = tuple(g for g in key.grants if g.grant_id != self._grant.grant_id)
+        return replace(key, grants=(*others, self._grant))
+
+    def kms_grant_by_token(self, token: str | None, region: str, account: str) -> Any:
+        finder = getattr(self._world, "kms_grant_by_token", None)
+        return None if finder is None else finder(token, region, account)
 
 
 def prediction_of(verdict: Any) -> Prediction:

@@ -48,7 +48,10 @@ class DynamoDBTable:
     write_only: ClassVar[frozenset[str]] = frozenset()
 
     def names(self, desired: DesiredState) -> list[str]:
-        return list(desired.tables)
+        """The tables orchestrate keeps: not a `create_only` one, which its dynamodb:CreateTable
+        expectation's principal creates and orchestrate deletes right after (prove/calls.py), so
+        plan, apply, drift and destroy leave it alone."""
+        return [name for name, table in desired.tables.items() if not table.create_only]
 
     def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
         table = desired.tables[name]

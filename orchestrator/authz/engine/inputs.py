@@ -35,6 +35,8 @@ class Grant:
     encryption_context_equals: Mapping[str, str] | None = None
     encryption_context_subset: Mapping[str, str] | None = None
     name: str = ""
+    #: Who may retire it besides its grantee (KMS Developer Guide, "Retiring and revoking grants").
+    retiring_principal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _grant_slot(grant: Grant) -> tuple[Any, ...]:
     equals, subset = grant.encryption_context_equals, grant.encryption_context_subset
     return (grant.grantee_principal, tuple(grant.operations), grant.key_arn,
             None if equals is None else tuple(equals.items()), None if subset is None else tuple(subset.items()),
-            grant.name)
+            grant.name, grant.retiring_principal)
 
 
 def caller_question(principal: Principal, identity: Sequence[PolicySource],

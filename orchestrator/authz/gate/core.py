@@ -206,7 +206,7 @@ def _grants(step: Authorization) -> tuple[Grant, ...]:
     if step.key is None:
         return ()
     return tuple(Grant(g.grantee_principal, g.operations, g.key_arn, g.encryption_context_equals,
-                       g.encryption_context_subset, g.name) for g in step.key.grants)
+                       g.encryption_context_subset, g.name, g.retiring_principal) for g in step.key.grants)
 
 
 def _denial(style: str, service: str, principal: Principal, step: Authorization,

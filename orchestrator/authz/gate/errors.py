@@ -169,7 +169,11 @@ def missing_authentication(service: str, request_id: str) -> AwsError:
 
 def kms_message(principal_arn: str, action: str, key_arn: str, decision: Decision,
                 by_ciphertext: bool) -> str:
-    """KMS's denial text; a key-policy denial of a ciphertext operation hides the key ARN."""
+    """KMS's denial text; a key-policy denial of a ciphertext operation hides the key ARN. A
+    grant's refusal of kms:RetireGrant names no policy type: no policy decides it (KMS Developer
+    Guide, "Retiring and revoking grants"; services/kms_retire_grant.py)."""
+    if decision.layer == "grant" and decision.decision != EXPLICIT_DENY:
+        return f"User: {principal_arn} is not authorized to perform: {action} on resource: {key_arn}"
     if by_ciphertext and deny_source(decision) == RESOURCE:
         return (f"User: {principal_arn} is not authorized to perform: {action} on the resource "
                 f"associated with this ciphertext {_KMS_CIPHERTEXT_RESOURCE}")

@@ -15,6 +15,7 @@ ciphertext starts with the 36-character key id (moto ``kms/utils.py``).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping
 
 from ..world import KeyInfo
@@ -212,8 +213,36 @@ def _alias(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallP
     return CallPlan("kms", operation, tuple(steps))
 
 
+def _retire_grant(params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
+    """RetireGrant names its grant by GrantToken, or by KeyId and GrantId (KMS API Reference,
+    "RetireGrant"). The grant decides (services/kms_retire_grant.py): the step carries that one
+    grant and no key policy ("The kms:RetireGrant permission is not effective in a key policy",
+    KMS Developer Guide, "Retiring and revoking grants"). A grant the world does not hold is
+    left to the backend (NotFoundException)."""
+    found = None
+    token = params.get("GrantToken")
+    by_token = getattr(ctx.world, "kms_grant_by_token", None)
+    if token and by_token is not None:
+        found = by_token(str(token), ctx.region, ctx.account)
+    if found is None and params.get("KeyId"):
+        key = ctx.world.kms_key(params.get("KeyId"), ctx.region, ctx.account)
+        grant = None if key is None else next((g for g in key.grants if g.grant_id == params.get("GrantId")), None)
+        found = None if grant is None else (key, grant)
+    if found is None:
+        return CallPlan("kms", "RetireGrant")
+    key, grant = found
+    context = dict(kms_key_context(key))
+    context.update(caller_context(ctx))
+    step = Authorization(action="kms:RetireGrant", resource=key.arn, context=context, resource_policy=None,
+                         resource_account=key.account, key=replace(key, grants=(grant,)), denial=Denial.KMS,
+                         blocked_states=blocked_states("RetireGrant"))
+    return CallPlan("kms", "RetireGrant", (step,))
+
+
 def plan(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
     """The KMS authorizations of one call."""
+    if operation == "RetireGrant":
+        return _retire_grant(params, ctx)
     if operation in STAR_OPERATIONS:
         return _star(operation, params, ctx)
     if operation == "ReEncrypt":

@@ -14,10 +14,16 @@ from typing import Mapping, Sequence
 from orchestrator.authz.engine.inputs import Grant
 from orchestrator.authz.engine.request import Principal
 
-__all__ = ["matching_grants"]
+__all__ = ["matching_grants", "same_principal"]
 
 _SESSION = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/")
 _ROLE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
+
+
+def same_principal(named: str, principal: Principal) -> bool:
+    """``named`` (a grant's grantee or retiring principal) is the caller: its ARN, or the role
+    of the caller's assumed-role session."""
+    return _is_grantee(named, principal)
 
 
 def _is_grantee(grantee: str, principal: Principal) -> bool:
