@@ -131,7 +131,8 @@ def follow_up(world: World) -> None:
     assert (keys, marks) == ([], []), f"after the follow-up apply: keys {len(keys)}, marks {marks}"
     code, output = orchestrate(world, "destroy")
     assert code == 0, output[-2000:]
-    assert leftovers(world) == []
+    found = leftovers(world)
+    assert found == [], f"after the follow-up destroy: {found}"
 
 
 class Forks:

@@ -13,8 +13,7 @@ The series is dealt round-robin into SHARDS test cases (round n to shard n % SHA
 pytest-xdist's workers share it; the delays are the seeded series' whatever the shard. Applies
 killed anywhere are `orchestrate apply` processes of their own, start-up included (a SIGTERM
 during the imports is among what they meet); applies killed in the expectation phase, which
-starts after the start-up, are forked by the fork server of test_kill_at_every_call.py
-(kill_driver.py), which imported orchestrate once.
+starts after the start-up, are processes of their own too.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from serve_support import (CLI, SEED, Forks, World, check_own_keys_only, fork_server, follow_up as converges,
+from serve_support import (CLI, SEED, World, check_own_keys_only, follow_up as converges,
                            keys_and_marks, leftovers, orchestrate, reset, served)
 
 DEFAULT_ROUNDS = "50,20"  # the issue's series; about 3 minutes on 2 cores
@@ -54,12 +53,6 @@ class Tally:
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with served(tmp_path_factory.mktemp("serve") / "stderr.log") as world:
         yield world
-
-
-@pytest.fixture(scope="module")
-def forks(endpoint: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forks]:
-    with fork_server(endpoint, tmp_path_factory.mktemp("killed"), APPLY_SECONDS) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +81,13 @@ def wait_for_a_key(iam: Any, running: Any, deadline: float) -> None:
         time.sleep(0.01)
 
 
-def killed_apply(world: World, forks: Forks, signum: int, delay: float, aim_at_keys: bool) -> tuple[int, str]:
-    """Start an apply, signal it after `delay` (counted from its first key when aim_at_keys);
-    its exit code and what it printed (on stdout; a forked one's log holds its stderr too)."""
-    if aim_at_keys:
-        forked = forks.apply(APPLY_SECONDS)
-        wait_for_a_key(world.iam, forked.running, time.monotonic() + APPLY_SECONDS)
-        time.sleep(delay)
-        forked.send_signal(signum)
-        return forked.wait(APPLY_SECONDS)
+def killed_apply(world: World, signum: int, delay: float, aim_at_keys: bool) -> tuple[int, str]:
+    """Start an apply (a process of its own), signal it after `delay` (counted from its first key
+    when aim_at_keys); its exit code and what it printed on stdout."""
     process = subprocess.Popen(CLI + ["apply", SEED, "--endpoint-url", world.url, "--no-color"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if aim_at_keys:
+        wait_for_a_key(world.iam, lambda: process.poll() is None, time.monotonic() + APPLY_SECONDS)
     time.sleep(delay)
     process.send_signal(signum)
     out, _ = process.communicate(timeout=APPLY_SECONDS)
@@ -145,13 +134,13 @@ def series(apply_seconds: float) -> list[tuple[int, int, bool, float]]:
 
 @pytest.mark.parametrize("shard", range(SHARDS), ids=lambda n: f"shard{n + 1}of{SHARDS}")
 def test_kills_and_terms_are_followed_by_a_converging_apply_and_a_complete_destroy(
-        shard: int, endpoint: World, forks: Forks, apply_seconds: float, own_keys_only: list[int]) -> None:
+        shard: int, endpoint: World, apply_seconds: float, own_keys_only: list[int]) -> None:
     started = time.monotonic()
     tally = Tally()
     for number, signum, aim_at_keys, delay in series(apply_seconds)[shard::SHARDS]:
         assert time.monotonic() - started < BUDGET_SECONDS, f"round {number}: over the time bound"
         reset(endpoint)
-        code, out = killed_apply(endpoint, forks, signum, delay, aim_at_keys)
+        code, out = killed_apply(endpoint, signum, delay, aim_at_keys)
         if signum == signal.SIGTERM:
             check_terminated(endpoint, code, out, tally)
         follow_up(endpoint, tally)

@@ -146,8 +146,8 @@ def test_hostile_names_are_escaped(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     found = parsed(page)
     assert found.tags.count("script") == 1 and "img" not in found.tags
-    # 22 columns (8 table actions, 14 key actions: CancelKeyDeletion needs a key pending deletion) x 2 states
-    assert sum(c["data-principal"] == HOSTILE for c in found.cells) == 44, "attributes read back as the name"
+    # 23 columns (8 table actions, 15 key actions: CancelKeyDeletion needs a key pending deletion) x 2 states
+    assert sum(c["data-principal"] == HOSTILE for c in found.cells) == 46, "attributes read back as the name"
     assert sum(c.get("data-changed") == "true" for c in found.cells) == 8, "changes still find their cells"
 
 
@@ -156,7 +156,7 @@ def test_one_state_has_no_changes_and_says_first_state(tmp_path: Path) -> None:
     assert main(["access", str(SCENARIOS / f"{SEED}.yaml"), "--state", "with-key-grant", "--output", "html",
                  "-o", str(target)]) == 0
     page = target.read_text(encoding="utf-8")
-    assert len(parsed(page).cells) == 44 and "data-changed" not in page and "first state" in page
+    assert len(parsed(page).cells) == 46 and "data-changed" not in page and "first state" in page
 
 
 def big_matrix(principals: int, columns: int) -> dict[str, Any]:
