@@ -125,7 +125,14 @@ def refs(hits: Sequence[Hit]) -> tuple[StatementRef, ...]:
 
 
 def _hit_label(source: PolicySource, statement: Statement, principal: Principal | None) -> str:
-    return f"{statement_label(statement)} of {policy_label(source, principal)}"
+    """The statement in words, made once per policy and caller (kept on the compiled statement)."""
+    key = (source.kind, source.name, principal.arn if principal is not None else "")
+    made = statement.labels.get(key)
+    if made is None:
+        if len(statement.labels) >= _REFS_PER_STATEMENT:
+            statement.labels.clear()
+        made = statement.labels[key] = f"{statement_label(statement)} of {policy_label(source, principal)}"
+    return made
 
 
 def describe_hits(hits: Sequence[Hit], principal: Principal | None = None) -> str:

@@ -48,7 +48,8 @@ class Statement:
     """One compiled statement (``index`` is its 0-based position in Statement)."""
 
     __slots__ = ("sid", "index", "allow", "actions", "not_action", "resources",
-                 "not_resource", "principal", "not_principal", "conditions", "valid", "static_resource", "refs")
+                 "not_resource", "principal", "not_principal", "conditions", "valid", "static_resource", "refs",
+                 "labels")
 
     def __init__(self, raw: Mapping[str, Any], index: int, variables: bool, resource_based: bool) -> None:
         sid = raw.get("Sid")
@@ -70,6 +71,9 @@ class Statement:
         self.static_resource = self.resources.static if self.resources is not None else None
         #: StatementRefs made of this statement, by (policy kind, policy name) (explain.statement_ref).
         self.refs: dict[tuple[str, str], Any] = {}
+        #: Its words in reasons ('statement "Sid" of the key policy'), per policy and caller
+        #: (explain.py): a reason is built on every decision, and its labels repeat.
+        self.labels: dict[tuple[str, str, str], str] = {}
 
     def _is_valid(self, resources: tuple[str, ...] | None, resource_based: bool) -> bool:
         if self.actions is None:
