@@ -82,7 +82,8 @@ def _raw_statements(document: Mapping[str, Any]) -> list[Any]:
     raise PolicyError("policy needs a Statement object or a non-empty list of statements")
 
 
-def compile_policy(document: Mapping[str, Any] | str, resource_based: bool) -> Policy:
+def compile_policy(document: Mapping[str, Any] | str, resource_based: bool,
+                   action_matchers: dict[tuple[str, ...], Any] | None = None) -> Policy:
     """Compile a document; raises PolicyError when it cannot be interpreted."""
     mapping = load_document(document)
     version = mapping.get("Version")
@@ -93,7 +94,7 @@ def compile_policy(document: Mapping[str, Any] | str, resource_based: bool) -> P
             raise PolicyError(f"statement {index} is not a JSON object")
         if raw.get("Effect") not in _EFFECTS:
             raise PolicyError(f"statement {index} has Effect {raw.get('Effect')!r}; expected Allow or Deny")
-        statements.append(Statement(raw, index, variables, resource_based))
+        statements.append(Statement(raw, index, variables, resource_based, action_matchers))
     return Policy(version if isinstance(version, str) else None, tuple(statements))
 
 
@@ -103,9 +104,11 @@ class PolicyCache:
     identity (the cache keeps a reference, so the identity is stable; a dict document must not be
     mutated after it has been evaluated)."""
 
-    __slots__ = ("_texts", "_objects")
+    __slots__ = ("_texts", "_objects", "_actions")
 
     def __init__(self) -> None:
+        #: Action matchers by Action element, shared by the policies compiled here.
+        self._actions: dict[tuple[str, ...], Any] = {}
         self._texts: dict[tuple[str, bool], Policy] = {}
         #: Dict documents by identity: one table for identity-based, one for resource-based
         #: compilation (indexed by ``resource_based``, so that a lookup builds no key tuple).
@@ -117,9 +120,10 @@ class PolicyCache:
         key = (text, resource_based)
         policy = self._texts.get(key)
         if policy is None:
-            policy = compile_policy(text if parsed is None else parsed, resource_based)
+            policy = compile_policy(text if parsed is None else parsed, resource_based, self._actions)
             if len(self._texts) >= _CACHE_SIZE:
                 self._texts.clear()
+                self._actions.clear()
             self._texts[key] = policy
         return policy
 
@@ -132,7 +136,7 @@ class PolicyCache:
         hit = table.get(id(document))
         if hit is not None and hit[0] is document:
             return hit[1]
-        policy = compile_policy(document, resource_based)
+        policy = compile_policy(document, resource_based, self._actions)
         if len(table) >= _CACHE_SIZE:
             table.clear()
         table[id(document)] = (document, policy)

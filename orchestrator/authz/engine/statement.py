@@ -51,13 +51,19 @@ class Statement:
                  "not_resource", "principal", "not_principal", "conditions", "valid", "static_resource", "refs",
                  "labels")
 
-    def __init__(self, raw: Mapping[str, Any], index: int, variables: bool, resource_based: bool) -> None:
+    def __init__(self, raw: Mapping[str, Any], index: int, variables: bool, resource_based: bool,
+                 action_matchers: dict[tuple[str, ...], ActionMatcher] | None = None) -> None:
         sid = raw.get("Sid")
         self.sid: str | None = sid if isinstance(sid, str) else None
         self.index = index
         self.allow = raw.get("Effect") == "Allow"
         self.not_action, actions = _element(raw, "Action")
-        self.actions: ActionMatcher | None = action_matcher(actions) if actions is not None else None
+        self.actions: ActionMatcher | None = None
+        if actions is not None:  # policies repeat the same few Action lists: one matcher each, if kept
+            found = action_matchers.get(actions) if action_matchers is not None else None
+            self.actions = found if found is not None else action_matcher(actions)
+            if action_matchers is not None and found is None:
+                action_matchers[actions] = self.actions
         self.not_resource, resources = _element(raw, "Resource")
         make = parse_template if variables else literal_template
         self.resources = ResourceMatcher.of(resources, make) if resources is not None else None
