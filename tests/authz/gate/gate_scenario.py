@@ -11,12 +11,17 @@ guard does.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
+from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.hooks import GateHandler
+from orchestrator.authz.gate.wsgi import GatedMotoServer
+from orchestrator.backends.moto_world import MotoWorld
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -83,3 +88,17 @@ def encrypted_table(ddb: Any, key_id: str, name: str = TABLE) -> None:
     ddb.put_item(TableName=name, Item={"pk": {"S": "order-1"}, "total": {"N": "42"}})
 
 
+@contextlib.contextmanager
+def gated_server(**environment: str) -> Iterator[GatedMotoServer]:
+    """The gate in front of moto's server on a free loopback port, with NO_PROXY set for it (and
+    ``environment``) while it runs; stopped, and the environment put back, after."""
+    names = ("NO_PROXY", "no_proxy", *environment)
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1", **environment})
+    running = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        for name, value in saved.items():
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)

@@ -10,19 +10,16 @@ left as it was: its policy, its state.
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from gate_scenario import REGION
+from gate_scenario import REGION, gated_server
 
-from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.hooks import GateHandler
 from orchestrator.authz.gate.wsgi import GatedMotoServer
-from orchestrator.backends.moto_world import MotoWorld
 
 HOME, PARTNER = "123456789012", "210987654321"
 ALL_KMS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
@@ -92,17 +89,10 @@ def test_in_process_a_partner_cannot_manage_the_home_key(handler: GateHandler) -
 
 @pytest.fixture
 def server() -> Iterator[GatedMotoServer]:
-    saved = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy")}
-    os.environ.update({"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
-    running = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()
-    try:
+    with gated_server() as running:
         urllib.request.urlopen(urllib.request.Request(f"{running.endpoint_url}/moto-api/reset", method="POST"),
                                timeout=30).read()
         yield running
-    finally:
-        running.stop()
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 def test_through_the_gated_server_a_partner_cannot_manage_the_home_key(server: GatedMotoServer) -> None:

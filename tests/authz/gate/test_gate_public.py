@@ -14,7 +14,6 @@ orchestrate's administrator identity, or passed to moto undecided, would be allo
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from typing import Any, Iterator
 
@@ -23,7 +22,7 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from gate_scenario import REGION
+from gate_scenario import REGION, gated_server
 
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.hooks import gated
@@ -79,16 +78,9 @@ def in_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[GatedMotoServer]:
-    saved = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy")}
-    os.environ.update({"NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"})
     install_policy_checks_off()
-    running = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()
-    try:
+    with gated_server() as running:
         yield running
-    finally:
-        running.stop()
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 @pytest.fixture

@@ -8,34 +8,23 @@ DynamoDB uses AWS KMS".
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from typing import Any, Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from gate_scenario import ACCOUNT, DDB_FULL, REGION, TABLE, TESTER_ARN, key_policy, statement
+from gate_scenario import ACCOUNT, DDB_FULL, REGION, TABLE, TESTER_ARN, gated_server, key_policy, statement
 
-from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.wsgi import GatedMotoServer
-from orchestrator.backends.moto_world import MotoWorld
 
 KEY = {"pk": {"S": "order-1"}}
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[GatedMotoServer]:
-    saved = {k: os.environ.get(k) for k in ("MOTO_IAM_LOAD_MANAGED_POLICIES", "NO_PROXY", "no_proxy")}
-    os.environ.update({"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "NO_PROXY": "127.0.0.1",
-                       "no_proxy": "127.0.0.1"})
-    running = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()
-    try:
+    with gated_server(MOTO_IAM_LOAD_MANAGED_POLICIES="true") as running:
         yield running
-    finally:
-        running.stop()
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
 class Remote:
