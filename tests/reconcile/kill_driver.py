@@ -10,9 +10,6 @@ orchestrate once, then for each request line `K SIGNUM WHEN LOG` on stdin forks 
 `before` the call is sent, or once it is `answered` (the endpoint has done it, and the answer is
 read, but not yet returned to orchestrate: as if the signal came while the call was in flight).
 It answers with the child's exit code as `os.waitstatus_to_exitcode` gives it (-9 for SIGKILL).
-A request line `run LOG` forks the same apply with nothing armed: the server answers the child's
-pid at once (the test signals it when it likes), and reaps it only at the next line (`reap`), so
-the pid names that child until then; it answers the exit code as above.
 A forked child is a fresh process as far as signals go (the default SIGTERM handling until
 `main` installs its own), and spares each round an interpreter start and boto3's imports.
 The child's stdout and stderr go to LOG, which names the call it was killed at.
@@ -92,17 +89,15 @@ def _after_each_answer(hook: Callable[[], None]) -> None:
     Endpoint.make_request = make_request  # type: ignore[method-assign]  # in a forked child only
 
 
-def _child(kill: tuple[int, int, str] | None, log: str, command: list[str]) -> None:
-    """In the forked child: output to LOG, the kill (K, SIGNUM, WHEN) armed if any, the command
-    run; never returns."""
+def _child(k: int, signum: int, when: str, log: str, command: list[str]) -> None:
+    """In the forked child: output to LOG, the kill armed, the command run; never returns."""
     code = CRASHED
     try:
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # the request pipe is the server's alone
-        if kill is not None:
-            on_mutating_calls(kill_at(*kill))
+        on_mutating_calls(kill_at(k, signum, when))
         from orchestrator.cli import main
 
         code = main(command)
@@ -135,18 +130,12 @@ def serve_forks(url: str, scenario: str) -> None:
     _warm_up()
     command = ["apply", scenario, "--endpoint-url", url, "--no-color"]
     print("ready", flush=True)
-    while line := sys.stdin.readline():
-        words = line.split(maxsplit=3)
-        run = words[0] == "run"
-        kill = None if run else (int(words[0]), int(words[1]), words[2])
-        log = line.split(maxsplit=1)[1].strip() if run else words[3].strip()
+    for line in sys.stdin:
+        k, signum, when, log = line.split(maxsplit=3)
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
-            _child(kill, log, command)
-        if run:
-            print(pid, flush=True)
-            sys.stdin.readline()  # `reap`: the test is done signalling this pid
+            _child(int(k), int(signum), when, log.strip(), command)
         _, status = os.waitpid(pid, 0)
         print(os.waitstatus_to_exitcode(status), flush=True)
 

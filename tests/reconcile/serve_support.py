@@ -144,7 +144,6 @@ class Forks:
         self.requests: IO[str] = process.stdin
         self.answers: IO[str] = process.stdout
         self.logs = logs
-        self.started = 0
 
     def ask(self, line: str) -> None:
         self.requests.write(f"{line}\n")
@@ -166,36 +165,6 @@ class Forks:
         self.ask(f"{k} {signum} {when} {log}")
         code = self.answer(seconds)
         return int(code), log.read_text()
-
-    def apply(self, seconds: float) -> Forked:
-        """An apply with nothing armed, under way: the caller signals it when it likes."""
-        self.started += 1
-        log = self.logs / f"apply-{self.started}.log"
-        self.ask(f"run {log}")
-        return Forked(self, int(self.answer(seconds)), log)
-
-
-class Forked:
-    """An apply the fork server started and has not reaped: until `wait`, its pid is this child's
-    (a zombie keeps it), and a pidfd watches and signals it."""
-
-    def __init__(self, forks: Forks, pid: int, log: Path) -> None:
-        self.forks = forks
-        self.log = log
-        self.pidfd = os.pidfd_open(pid)
-
-    def running(self) -> bool:
-        return not select.select([self.pidfd], [], [], 0)[0]  # readable once the child has ended
-
-    def send_signal(self, signum: int) -> None:
-        signal.pidfd_send_signal(self.pidfd, signum)  # a no-op on a child that has ended
-
-    def wait(self, seconds: float) -> tuple[int, str]:
-        """Its exit code (as os.waitstatus_to_exitcode gives it: -9 for SIGKILL) and what it printed."""
-        select.select([self.pidfd], [], [], seconds)
-        os.close(self.pidfd)
-        self.forks.ask("reap")
-        return int(self.forks.answer(seconds)), self.log.read_text()
 
 
 @contextlib.contextmanager
