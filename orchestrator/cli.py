@@ -40,7 +40,8 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_reconciling(commands: argparse._SubParsersAction) -> None:
-    from orchestrator.commands.options import add_output_options, add_proof_options, add_target_options
+    from orchestrator.commands.options import (add_follow_symlinks, add_output_options, add_proof_options,
+                                               add_target_options)
 
     helps = {
         "plan": "show the walk apply would make, state by state (exit 0 the world is in the last state, 2 changes, 1 error)",
@@ -56,6 +57,7 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
             parser.add_argument("--state", help="the policy state (plan: that state alone, default: the whole walk; drift: default last; apply: stop after it)")
         if name in ("apply", "run"):
             parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+            add_follow_symlinks(parser)
             add_proof_options(parser)
             parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
         add_target_options(parser)
@@ -94,7 +96,7 @@ def _lag_seconds(text: str) -> float:
 
 
 def _add_matrix(commands: argparse._SubParsersAction) -> None:
-    from orchestrator.commands.options import add_target_options
+    from orchestrator.commands.options import add_follow_symlinks, add_target_options
 
     parser = commands.add_parser("matrix", help="run many scenarios in parallel, sharded, aggregated for CI")
     parser.add_argument("paths", nargs="*", default=["scenarios"], metavar="PATH", help="scenario files or folders (default: scenarios)")
@@ -103,6 +105,7 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="print the shards instead of running (with --output github: a strategy.matrix JSON)")
     parser.add_argument("--shards", type=int, help="with --list: how many shards (default: N of --shard, else 1)")
     parser.add_argument("--junit", metavar="FILE", help="write JUnit XML: one testsuite per scenario")
+    add_follow_symlinks(parser)
     parser.add_argument("--output", choices=["text", "json", "markdown", "github"], default="text")
     parser.add_argument("--mutate", action="store_true", help="add each scenario's mutation score (orchestrate mutate, offline)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
@@ -110,10 +113,17 @@ def _add_matrix(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(command="matrix")
 
 
+def _follow_symlinks(parser: argparse.ArgumentParser) -> None:
+    from orchestrator.commands.options import add_follow_symlinks
+
+    add_follow_symlinks(parser)
+
+
 def _add_import(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("import", help="a CloudFormation template as a scenario, expectations proposed by the engine")
     parser.add_argument("template", metavar="TEMPLATE", help="CloudFormation template (YAML or JSON)")
     parser.add_argument("-o", "--out", metavar="FILE", help="write the scenario here (default: standard output)")
+    _follow_symlinks(parser)
     parser.add_argument("--region", default="us-east-1", help="the scenario's region (default: us-east-1)")
     parser.set_defaults(command="import_")
 
@@ -124,17 +134,19 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=["cloudformation", "terraform"], required=True, help="the template format")
     parser.add_argument("--state", help="the policy state to export (default: the last)")
     parser.add_argument("-o", dest="output_path", metavar="PATH", help="write the template here (default: standard output)")
+    _follow_symlinks(parser)
     parser.set_defaults(command="export")
 
 
 def _add_access(commands: argparse._SubParsersAction) -> None:
-    from orchestrator.commands.options import add_target_options
+    from orchestrator.commands.options import add_follow_symlinks, add_target_options
 
     parser = commands.add_parser("access", help="who can do what in each policy state, and what changed (the engine's access matrix)")
     parser.add_argument("file", metavar="FILE", help="scenario file")
     parser.add_argument("--state", help="this policy state only (default: every state)")
     parser.add_argument("--output", choices=["text", "json", "markdown", "html"], default="text", help="output format (default: text)")
     parser.add_argument("-o", dest="output_path", metavar="PATH", help="write it here (default: standard output)")
+    add_follow_symlinks(parser)
     parser.add_argument("--observed", action="store_true",
                         help="from the world as read from the backend (the options below), not from the desired state")
     add_target_options(parser)

@@ -12,11 +12,10 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from orchestrator.commands.common import EXIT_INVALID, CommandError, finish, load
+from orchestrator.commands.common import finish, load, output
 
 FORMAT_VERSION = "1"
 
@@ -28,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
 def _access(args: argparse.Namespace) -> int:
     from orchestrator.report.access_json import matrix_json
 
+    if args.output_path not in (None, "-"):
+        output(args, args.output_path, "the access matrix").check()  # before the matrix is computed
     loaded = load(args.file)
     indices = [loaded.state_index(args.state)] if args.state else list(range(len(loaded.scenario.states)))
     matrix, source = (_observed(args, loaded, indices), "observed") if args.observed else (_desired(loaded, indices), "desired")
@@ -78,17 +79,6 @@ def render(data: dict[str, Any], output: str) -> str:
     return render_markdown(data) if output == "markdown" else render_text(data)
 
 
-def _write_through(path: str, write: Callable[[TextIO], object]) -> None:
-    """-o naming something that is not a regular file (`-o /dev/null`, a named pipe): there is no
-    old file to keep whole, and renaming a temporary file onto it would put a regular file in its
-    place (as root, /dev/null itself), so it is opened and written like stdout."""
-    try:
-        with open(path, "w", encoding="utf-8") as stream:
-            write(stream)
-    except OSError as error:
-        raise CommandError(f"{path}: cannot write the access matrix: {error.strerror or error}", EXIT_INVALID) from None
-
-
 def _emit(args: argparse.Namespace, write: Callable[[TextIO], object]) -> None:
     if args.output_path in (None, "-"):
         try:
@@ -97,17 +87,4 @@ def _emit(args: argparse.Namespace, write: Callable[[TextIO], object]) -> None:
         except BrokenPipeError:  # `| head`: the reader has what it wanted (Python docs, "Note on SIGPIPE")
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    target = Path(args.output_path)
-    if target.exists() and not target.is_file():  # /dev/null, a FIFO: written to, never replaced
-        _write_through(args.output_path, write)
-        return
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("w", encoding="utf-8") as stream:
-            write(stream)
-        os.replace(partial, target)  # whole or not at all: an interrupted write leaves the old file
-    except OSError as error:
-        raise CommandError(f"{args.output_path}: cannot write the access matrix: {error.strerror or error}",
-                           EXIT_INVALID) from None
-    finally:
-        partial.unlink(missing_ok=True)
+    output(args, args.output_path, "the access matrix").write(write)  # whole or not at all

@@ -1,7 +1,9 @@
 """`orchestrate apply FILE [--state NAME]` and `orchestrate run FILE` (apply, then destroy).
 
 Exit codes: 0 every expectation met; 1 an expectation failed; 2 invalid input; 3 infrastructure
-error (endpoint unreachable, a reconcile failed)."""
+error (endpoint unreachable, a reconcile failed). `--junit FILE` is checked before anything is
+made; written after the report is printed, a write that fails even so (a full disk) says so and
+makes the exit 2, since 0 or 1 would claim the JUnit report a CI reads is there."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ import sys
 from typing import TYPE_CHECKING
 
 from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, load,
-                                         session)
-from orchestrator.report.style import Style, stdout_style
+                                         output, session)
+from orchestrator.report.output import Output, OutputError
+from orchestrator.report.style import stdout_style
 
 if TYPE_CHECKING:  # the command module stays light to import
     from orchestrator.loader import LoadedScenario
@@ -28,21 +31,29 @@ def _apply(args: argparse.Namespace) -> int:
     from orchestrator.prove.runner import run_states
     from orchestrator.report.progress import for_output
 
+    junit = output(args, args.junit, "the JUnit report") if args.junit else None
+    if junit is not None:
+        junit.check()  # refused now, not after a run of minutes
     loaded = load(args.file)
     last = loaded.state_index(args.state) if args.state else len(loaded.scenario.states) - 1
     progress = _progress(args)
     result = None
+    unwritten = None
     with session(args, loaded, lock=True) as ctx:
         _eventually_consistent(args, ctx)
         try:
             with for_output(last + 1, args.output, getattr(args, "quiet", False)) as meter:
                 result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None))
-            _report(args, result)  # before run's destroy, which may fail in its turn
+            unwritten = _report(args, result, junit)  # before run's destroy, which may fail in its turn
         finally:
             if getattr(args, "destroy_after", False):
                 _destroy_after(ctx, loaded, result)
     if result.error:  # the report above keeps the verdicts of the states before the failure
         print(result.error, file=sys.stderr)
+    if unwritten is not None:
+        print(f"{unwritten} (the verdicts are in the report above)", file=sys.stderr)
+        return EXIT_INVALID
+    if result.error:
         return EXIT_INFRA
     return EXIT_OK if result.passed else EXIT_FAILED
 
@@ -76,16 +87,23 @@ def _progress(args: argparse.Namespace) -> object:
     return lambda line: print(f"... {line}", file=sys.stderr, flush=True)
 
 
-def _report(args: argparse.Namespace, result: object) -> None:
+def _report(args: argparse.Namespace, result: object, junit: Output | None) -> OutputError | None:
+    """Print the report, then write the JUnit file; the error that kept it from being written, if any."""
     from orchestrator.report.junit import suite_element, write_junit
     from orchestrator.report.run_json import run_json
     from orchestrator.report.run_text import render_run
 
     report = run_json(result)
-    if args.junit:
-        write_junit(args.junit, [suite_element(report, report["scenario"], error=report["error"])])
     if args.output == "json":
         json.dump(report, sys.stdout, indent=2, default=str)
         print()
     else:
         print(render_run(result, stdout_style(args.no_color)))
+    sys.stdout.flush()
+    if junit is None:
+        return None
+    try:
+        write_junit(junit, [suite_element(report, report["scenario"], error=report["error"])])
+    except OutputError as error:
+        return error
+    return None

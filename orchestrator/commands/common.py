@@ -10,8 +10,9 @@ from typing import Any
 
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
 from orchestrator.loader import LoadedScenario, ScenarioError, load_scenario
+from orchestrator.report.output import Output, OutputError
 
-__all__ = ["CommandError", "describe_aws_error", "finish", "load", "session"]
+__all__ = ["CommandError", "describe_aws_error", "finish", "load", "output", "session"]
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INFRA = 0, 1, 2, 3
 
@@ -22,6 +23,28 @@ class CommandError(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+
+def output(args: argparse.Namespace, path: str, what: str) -> Output:
+    """An output file of the command, with its link policy (`--follow-symlinks`)."""
+    return Output(path, what, getattr(args, "follow_symlinks", False))
+
+
+def junit_problem(args: argparse.Namespace, outcomes: list[dict[str, Any]] | None = None) -> int | None:
+    """matrix's `--junit FILE`: checked (outcomes None) or written, one suite per scenario; on a
+    path that cannot be written, the message printed and exit 2 (never a traceback, never 1)."""
+    from orchestrator.report.junit import suite_element, write_junit
+
+    target = output(args, args.junit, "the JUnit report")
+    try:
+        if outcomes is None:
+            target.check()
+        else:
+            write_junit(target, [suite_element(o["report"], o["name"], o["seconds"], o["error"]) for o in outcomes])
+    except OutputError as error:
+        print(f"orchestrate matrix: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    return None
 
 
 def load(path: str) -> LoadedScenario:
@@ -154,6 +177,6 @@ def finish(run: Any, args: argparse.Namespace) -> int:
     except CommandError as error:
         print(str(error), file=sys.stderr)
         return error.code
-    except ScenarioError as error:
+    except (ScenarioError, OutputError) as error:
         print(str(error), file=sys.stderr)
         return EXIT_INVALID

@@ -1,7 +1,9 @@
 """`orchestrate import TEMPLATE [-o FILE]`: a CloudFormation template as a scenario whose
 expectations the engine proposes (orchestrator/imports/). Exit 0 written, 2 a template that is
-unreadable or not CloudFormation (one located message) or an output that cannot be written, 1 if
-the result would not validate (a bug: the importer leaves out what the loader refuses)."""
+unreadable or not CloudFormation (one located message) or an output that cannot be written
+(checked before the import; written whole or not at all, links leaving their folder refused
+without --follow-symlinks: orchestrator/report/output.py), 1 if the result would not validate
+(a bug: the importer leaves out what the loader refuses)."""
 
 from __future__ import annotations
 
@@ -12,20 +14,21 @@ from pathlib import Path
 
 from orchestrator.imports import ImportResult, TemplateError, import_template
 from orchestrator.loader import ScenarioError, load_scenario
+from orchestrator.report.output import Output, OutputError
 
 
 def run(args: argparse.Namespace) -> int:
+    target = None if args.out in (None, "-") else Output(args.out, "the scenario", args.follow_symlinks)
     try:
+        if target is not None:
+            target.check()
         result = import_template(args.template, args.region)
-    except TemplateError as error:
-        print(error.diagnostic, file=sys.stderr)
-        return 2
-    _report(result)
-    target = Path(args.out) if args.out else None
-    try:
-        problems = _validate(result.text, target)
-    except OSError as error:
-        print(f"{target}: cannot write the scenario: {error.strerror or error}", file=sys.stderr)
+        _report(result)
+        problems = _problems_of(result.text)
+        if target is not None:
+            target.write_text(result.text)
+    except (TemplateError, OutputError) as error:
+        print(error.diagnostic if isinstance(error, TemplateError) else error, file=sys.stderr)
         return 2
     if problems:
         print(f"orchestrate import: the imported scenario does not validate (please report it):\n{problems}", file=sys.stderr)
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     if target is None:
         sys.stdout.write(result.text)
     else:
-        print(f"{target}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
+        print(f"{target.path}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
     return 0
 
 
@@ -45,20 +48,14 @@ def _report(result: ImportResult) -> None:
         print(f"orchestrate import: note: {note}", file=sys.stderr)
 
 
-def _validate(text: str, target: Path | None) -> str:
-    """The loader's diagnostics for the text (written to ``target``, else checked in a temporary file)."""
-    if target is not None:
-        target.write_text(text, encoding="utf-8")
-        return _problems(target)
+def _problems_of(text: str) -> str:
+    """The loader's diagnostics for the text, checked in a temporary file (the output is written
+    once, whole, afterwards)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "imported.yaml"
         path.write_text(text, encoding="utf-8")
-        return _problems(path)
-
-
-def _problems(path: Path) -> str:
-    try:
-        load_scenario(path)
-    except ScenarioError as error:
-        return str(error)
+        try:
+            load_scenario(path)
+        except ScenarioError as error:
+            return str(error)
     return ""

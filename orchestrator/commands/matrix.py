@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from orchestrator.commands.common import EXIT_INVALID, CommandError, refuse_profiles
+from orchestrator.commands.common import EXIT_INVALID, CommandError, junit_problem, refuse_profiles
 from orchestrator.loader import load_all
 from orchestrator.matrix import aggregate
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     except CommandError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
         return error.code
+    if args.junit and (unwritable := junit_problem(args)) is not None:  # before anything runs
+        return unwritable
     costs = {str(scenario.path): cost(scenario) for scenario in loaded}
     if args.list:
         return _list(split(costs, args.shards or total), args.output)
@@ -88,10 +90,6 @@ def _list(shards: list[Shard], output: str) -> int:
 
 
 def _report(outcomes: list[dict[str, Any]], args: argparse.Namespace, label: str | None) -> int:
-    from orchestrator.report.junit import suite_element, write_junit
-
-    if args.junit:
-        write_junit(args.junit, [suite_element(o["report"], o["name"], o["seconds"], o["error"]) for o in outcomes])
     if args.output == "json":
         print(aggregate.as_json(outcomes, label))
     elif args.output == "markdown":
@@ -108,6 +106,8 @@ def _report(outcomes: list[dict[str, Any]], args: argparse.Namespace, label: str
             print(aggregate.markdown(outcomes, label), end="")
     else:
         _text(outcomes)
+    if args.junit and (unwritable := junit_problem(args, outcomes)) is not None:  # after the report: it keeps the verdicts
+        return unwritable
     return aggregate.exit_code(outcomes)
 
 

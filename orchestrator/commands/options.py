@@ -80,3 +80,10 @@ def add_proof_options(parser: argparse.ArgumentParser) -> None:
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
     parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+
+
+def add_follow_symlinks(parser: argparse.ArgumentParser) -> None:
+    """The output file's link policy (orchestrator/report/output.py)."""
+    parser.add_argument("--follow-symlinks", action="store_true",
+                        help="write through an output path that is a symbolic link to a file outside its folder"
+                             " (refused by default; a dangling link is always refused)")

@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from typing import Any
 
+from orchestrator.report.output import Output
+
 
 def testcase_name(state: str, principal: str, action: str, resource: str) -> str:
     return f"{state} / {principal} {action} {resource}"
@@ -32,9 +34,14 @@ def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0
     return suite
 
 
-def write_junit(path: str, suites: Iterable[ElementTree.Element]) -> None:
+def junit_text(suites: Iterable[ElementTree.Element]) -> str:
     root = ElementTree.Element("testsuites")
     for suite in suites:
         root.append(suite)
     ElementTree.indent(root)
-    ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True).decode("utf-8") + "\n"
+
+
+def write_junit(target: Output, suites: Iterable[ElementTree.Element]) -> None:
+    """Whole or not at all (report/output.py); OutputError when it cannot be written."""
+    target.write_text(junit_text(suites))
