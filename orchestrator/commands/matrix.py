@@ -15,11 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from orchestrator.commands.common import EXIT_INVALID, CommandError, junit_problem, refuse_profiles
+from orchestrator.commands.common import EXIT_INVALID, CommandError, junit_problem, refuse_bad_names, refuse_profiles
 from orchestrator.loader import load_all
 from orchestrator.matrix import aggregate
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
-from orchestrator.matrix.worker import Target, run_one
+from orchestrator.matrix.worker import Target, namespace, run_one
 from orchestrator.report.progress import for_output
 
 #: Hears of each scenario's outcome as its worker finishes (orchestrator.report.progress).
@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         refuse_profiles(args.target, args.profile_for, loaded)
+        for scenario in loaded if args.run_id else ():  # each scenario's run id on a shared endpoint
+            refuse_bad_names(scenario, namespace(args.run_id, scenario.scenario.name), args.run_id)
     except CommandError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
         return error.code

@@ -58,7 +58,7 @@ def load_scenario(path: Path | str) -> LoadedScenario:
     except ValidationError as error:
         raise ScenarioError(_located(file, positions, problems_from(error, data))) from None
     desired, problems = desired_states(data, scenario.states)
-    problems += _unique_state_names(scenario)
+    problems += _unique_state_names(scenario) + _name_problems(scenario, desired)
     if problems:
         raise ScenarioError(_located(file, positions, problems))
     return LoadedScenario(path, data, scenario, desired)
@@ -72,6 +72,14 @@ def _unique_state_names(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(("states", index, "name"), f"state name {state.name!r} is used twice"))
         seen.add(state.name)
     return problems
+
+
+def _name_problems(scenario: Scenario, desired: list[DesiredState]) -> list[Problem]:
+    """The names the file gives that AWS would refuse once made (model/names.py): what the model's
+    patterns cannot say (a bucket name's reserved prefixes, a comma in a name that is also a tag value)."""
+    from orchestrator.model.names import name_problems
+
+    return [Problem(p.path, p.words(), at_key=p.path != ("name",)) for p in name_problems(scenario.name, desired, None)]
 
 
 def _located(file: str, positions: Positions, problems: list[Problem]) -> list[Diagnostic]:

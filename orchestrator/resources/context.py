@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Backend, BackendError
+from orchestrator.model.names import made_name, physical_name
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
 #: Sections whose entities may live in another account (`account: NAME`).
@@ -67,11 +68,12 @@ class Context:
         return self.backend.region
 
     def physical(self, name: str) -> str:
-        return f"{self.run_id}-{name}" if self.run_id else name
+        """`RUN-NAME` (model/names.py, which checks it against AWS's name rules before any run)."""
+        return physical_name(self.run_id, name)
 
     def bucket_name(self, name: str) -> str:
         """S3 bucket names are lowercase (S3 User Guide, "Bucket naming rules"), so is the run prefix."""
-        return self.physical(name).lower()
+        return made_name("buckets", self.run_id, name)
 
     def declare(self, states: Any) -> None:
         """Learn from the desired states what ARNs need: roles' paths, the scenario's accounts and

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from orchestrator.model.names import GRANT_PREFIX
 from orchestrator.model.resources import KeyGrant
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code
@@ -28,7 +29,7 @@ from orchestrator.resources.kms_key import KmsKey
 from orchestrator.resources.propagation import until_propagated
 
 #: CreateGrant's Name for a scenario grant: the prefix keeps ours apart from names made by hand.
-NAME_PREFIX = "orchestrate/"
+NAME_PREFIX = GRANT_PREFIX
 
 
 def grant_name(ctx: Context, name: str) -> str:
