@@ -47,7 +47,7 @@ def junit_problem(args: argparse.Namespace, outcomes: list[dict[str, Any]] | Non
     return None
 
 
-def refuse_bad_names(loaded: LoadedScenario, run_id: str | None, given: str | None = None) -> None:
+def refuse_bad_names(loaded: LoadedScenario, run_id: str | None, label: str | None = None) -> None:
     """The names `run_id` would make for the scenario's entities, checked against AWS's name rules
     (model/names.py) before the backend is opened: one message naming each rule broken, exit 2,
     nothing made, so that no apply stops half-way on a name and no destroy fails on it after."""
@@ -60,12 +60,12 @@ def refuse_bad_names(loaded: LoadedScenario, run_id: str | None, given: str | No
     lines = [f"  {format_path(p.path) if p.path != ('--run-id',) else 'the run id'}:"
              f" {p.words()}" for p in problems]
     shown = lines[:10] + ([f"  and {len(lines) - 10} more"] if len(lines) > 10 else [])
-    named = _shortened(given or run_id) + (f" (as {_shortened(run_id)} here)" if given else "")
-    raise CommandError(f"{loaded.path}: --run-id {named} would make names AWS refuses (nothing was made):\n"
+    raise CommandError(f"{loaded.path}: {label or '--run-id ' + shortened(run_id)} would make names AWS refuses"
+                       " (nothing was made):\n"
                        + "\n".join(shown), EXIT_INVALID)
 
 
-def _shortened(text: str | None) -> str:
+def shortened(text: str | None) -> str:
     return repr(text if text is None or len(text) <= 40 else f"{text[:30]}...({len(text)} characters)")
 
 

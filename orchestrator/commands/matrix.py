@@ -15,7 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from orchestrator.commands.common import EXIT_INVALID, CommandError, junit_problem, refuse_bad_names, refuse_profiles
+from orchestrator.commands.common import (EXIT_INVALID, CommandError, junit_problem, refuse_bad_names, refuse_profiles,
+                                         shortened)
 from orchestrator.loader import load_all
 from orchestrator.matrix import aggregate
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
@@ -39,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         refuse_profiles(args.target, args.profile_for, loaded)
-        for scenario in loaded if args.run_id else ():  # each scenario's run id on a shared endpoint
-            refuse_bad_names(scenario, namespace(args.run_id, scenario.scenario.name), args.run_id)
+        for scenario in loaded:
+            _refuse_bad_names(args, scenario)
     except CommandError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
         return error.code
@@ -54,6 +55,19 @@ def run(args: argparse.Namespace) -> int:
     with for_output(len(files), args.output, getattr(args, "quiet", False)) as meter:
         outcomes = execute(list(files), _target(args), args.jobs or os.cpu_count() or 1, meter.scenario_done)
     return _report(outcomes, args, label)
+
+
+def _refuse_bad_names(args: argparse.Namespace, loaded: Any) -> None:
+    """The run id each scenario gets where the world is shared (worker.namespace), checked before
+    anything runs; on the embedded backend, where each scenario has a world of its own and no
+    run id, only a --run-id given."""
+    shared = args.target == "aws" or bool(args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"))
+    if not (shared or args.run_id):
+        return
+    run_id = namespace(args.run_id, loaded.scenario.name)
+    label = (f"--run-id {shortened(args.run_id)} (as {shortened(run_id)} for this scenario)" if args.run_id
+             else f"the run id {run_id!r} matrix gives it")
+    refuse_bad_names(loaded, run_id, label)
 
 
 def _target(args: argparse.Namespace) -> Target:

@@ -144,7 +144,8 @@ def _create(partial: Path, destination: Path) -> int:
     """The temporary file, new (O_EXCL), with the mode of the file it replaces (else 0666 less the umask)."""
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.fchmod(descriptor, stat.S_IMODE(destination.stat().st_mode))
+        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+            os.fchmod(descriptor, stat.S_IMODE(destination.stat().st_mode))
     except FileNotFoundError:
         pass  # a new file: the umask decided
     except OSError:

@@ -91,3 +91,18 @@ def test_names_in_the_file_that_aws_refuses_are_located(tmp_path: Path, capsys: 
     assert f"{path}:3:3: 'a,b' is not a valid tag value (orchestrate:name)" in err and "(at users.a,b)" in err
     assert f"{path}:5:3: 'xn--site' is not a valid S3 bucket name: 'xn--' is reserved" in err
     assert f"{path}:6:3: 'my..site' is not a valid S3 bucket name: two adjacent periods" in err
+
+
+def test_matrix_on_a_shared_endpoint_checks_the_run_id_it_makes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --run-id, matrix still prefixes `mx-XXXXXX-` on a shared endpoint: a 60-character user
+    name that fits IAM's 64 alone does not fit with it."""
+    import orchestrator.commands.matrix as matrix
+
+    monkeypatch.setattr(matrix, "run_one", lambda *_: pytest.fail("a scenario ran"))
+    path = tmp_path / "long.yaml"
+    path.write_text(f"name: long\nusers:\n  {'u' * 60}: {{}}\nstates:\n  - name: s\n")
+    assert main(["validate", str(path)]) == 0
+    assert main(["matrix", str(path), "--jobs", "1", "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "the run id 'mx-" in err and "70 characters, where 1 to 64 are allowed" in err
