@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -33,17 +32,17 @@ from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from orchestrator.authz.gate.errors import AwsError
+from orchestrator.authz.gate.errors import AwsError, missing_authentication, new_request_id
 from orchestrator.authz.gate.core import CallVerdict, Gate
 from orchestrator.authz.gate.propagation import PROPAGATION_HEADER, Propagation, RecordingWorld, mutates, serving
 from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
 from orchestrator.authz.services.iam_simulate import unflatten_query
-from orchestrator.authz.services.s3_rest import rest_operation, rest_params, split_bucket_key
+from orchestrator.authz.gate.wire import JSON_TARGETS, Malformed, WireCall, json_call, query_call
+from orchestrator.authz.services.s3_rest import BUCKET_NAME, rest_operation, rest_params, split_bucket_key
 
 __all__ = ["GateMiddleware", "GatedMotoServer", "ParsedCall", "make_gated_server_app", "parse_call"]
 
 StartResponse = Callable[..., Any]
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
 _JSON_TYPES = {"dynamodb": ("application/x-amz-json-1.0", "com.amazonaws.dynamodb.v20120810#"),
                "kms": ("application/x-amz-json-1.1", "")}
 _XML_MAPS = frozenset({"EvalDecisionDetails"})
@@ -63,26 +62,65 @@ class ParsedCall:
     protocol: str  # "json" | "query" | "rest-xml"
     #: False for a request with no SigV4 credential: anonymous (Gate.check_anonymous)
     signed: bool = True
+    #: The error answering a request the gate cannot read one way only (wire.py); moto never runs it
+    refusal: AwsError | None = None
+
+
+def _refused(service: str, protocol: str, error: Malformed, access_key: str | None, region: str,
+             signed: bool = True) -> ParsedCall:
+    refusal = AwsError(error.code, error.message, error.status, "request", service, new_request_id())
+    return ParsedCall(service, "", {}, access_key, region, protocol, signed, refusal)
+
+
+def _scope(environ: Mapping[str, Any], query: Mapping[str, list[str]]) -> str | None:
+    """The SigV4 credential scope (AWS General Reference, "Signature Version 4": the
+    ``Authorization`` header's ``Credential=`` or the ``X-Amz-Credential`` query parameter), read
+    where moto's server reads it (the second word of the header's first comma-separated part)."""
+    header = str(environ.get("HTTP_AUTHORIZATION") or "")
+    presigned = "X-Amz-Credential" in query
+    if header and presigned:
+        raise Malformed("InvalidParameterCombination", "Only one auth mechanism allowed; only the X-Amz-Credential "
+                        "query parameter or the Authorization header may be given.")
+    if presigned:
+        return query["X-Amz-Credential"][0]
+    if not header:
+        if "AWSAccessKeyId" in query or "Signature" in query:
+            raise Malformed("IncompleteSignature", "Signature Version 2 is not supported; sign with Signature Version 4.")
+        return None
+    words = header.split(",")[0].split()
+    if len(words) < 2 or not words[1].startswith("Credential="):
+        raise Malformed("IncompleteSignature", "Authorization header requires 'Credential' parameter first.")
+    return words[1][len("Credential="):]
 
 
 def _credential(environ: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """(access key id, region, service) from SigV4 header or presigned query."""
-    source = str(environ.get("HTTP_AUTHORIZATION", ""))
-    if "Credential=" not in source:
-        query = parse_qs(str(environ.get("QUERY_STRING", "")))
-        credential = query.get("X-Amz-Credential", [""])[0]
-        source = f"Credential={credential}" if credential else ""
-    match = _CREDENTIAL.search(source)
-    return None if match is None else (match[1], match[2], match[3])
+    """(access key id, region, service) from SigV4 header or presigned query; ``Malformed`` for a
+    credential that is there but not ``<key>/<date>/<region>/<service>/aws4_request`` in lower case."""
+    scope = _scope(environ, parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
+    if scope is None:
+        return None
+    parts = scope.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
+        raise Malformed("IncompleteSignature", f"Credential {scope[:120]!r} is not <key>/<date>/<region>/<service>/aws4_request.")
+    key, _, region, service, _ = parts
+    if service != service.lower() or region != region.lower():
+        raise Malformed("IncompleteSignature", f"Credential should be scoped to correct service: '{service.lower()}'.")
+    return key, region, service
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
-    """Read the body and put it back for the downstream app."""
+    """Read the body and put it back for the downstream app: ``Content-Length`` bytes, or the
+    whole stream when the server says it ends (``wsgi.input_terminated``, a chunked request),
+    as werkzeug reads it for moto."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):
+        body = stream.read()
+    else:
+        body = stream.read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
 
@@ -90,8 +128,9 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
     found = {key[5:].replace("_", "-").lower(): str(value)
              for key, value in environ.items() if key.startswith("HTTP_")}
-    if environ.get("CONTENT_TYPE"):
-        found["content-type"] = str(environ["CONTENT_TYPE"])
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            found[key.lower().replace("_", "-")] = str(environ[key])
     return found
 
 
@@ -99,8 +138,36 @@ def _flat_query(raw: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
 
 
+def _moto_request(environ: dict[str, Any]) -> Any:
+    """moto's own view of the request (``moto.core.request.Request``, the base of the request its
+    server app builds), for the raw path and the host; it reads no body."""
+    from moto.core.request import Request
+
+    return Request(environ)
+
+
+def _virtual_bucket(request: Any) -> str | None:
+    """The bucket a virtual-hosted request's ``Host`` names, None for a path-style request, as
+    moto's S3 tells them apart (``S3Response.subdomain_based_buckets``); an access point's host
+    is refused (moto would swap in the access point's bucket)."""
+    from moto.s3.responses import S3Response
+    from moto.s3.utils import bucket_name_from_url
+
+    if ".s3-accesspoint." in str(request.headers.get("host", "")):
+        raise Malformed("NotImplemented", "Access point requests are not supported by orchestrate serve.", 501)
+    if not S3Response.subdomain_based_buckets(request):
+        return None
+    return bucket_name_from_url(request.raw_url) or ""
+
+
 def _s3_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
-    bucket, key = split_bucket_key(headers.get("host", ""), str(environ.get("PATH_INFO", "")))
+    request = _moto_request(environ)
+    raw_path = str(request.raw_path)
+    if raw_path.startswith("//"):
+        raise Malformed("InvalidURI", "Couldn't parse the specified URI.")
+    bucket, key = split_bucket_key(raw_path, _virtual_bucket(request))
+    if (bucket and not BUCKET_NAME.fullmatch(bucket)) or (not bucket and key):
+        raise Malformed("InvalidBucketName", "The specified bucket is not valid.")
     query = _flat_query(str(environ.get("QUERY_STRING", "")))
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
     operation, params = rest_operation(method, bucket, key, query, headers), rest_params(bucket, key, headers)
@@ -124,63 +191,149 @@ def _s3control_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tupl
     return operation, {"AccountId": headers.get("x-amz-account-id", "")}
 
 
-def _api_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, str, dict[str, Any]] | None:
-    """(protocol, operation, params) of a JSON or query protocol request."""
-    target = headers.get("x-amz-target")
-    if target:
-        body = _read_body(environ)
-        params = json.loads(body or b"{}") if body.strip() else {}
-        return "json", target.rsplit(".", 1)[-1], params if isinstance(params, dict) else {}
-    form = _flat_query(str(environ.get("QUERY_STRING", "")))
-    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        form.update(_flat_query(_read_body(environ).decode("utf-8", "replace")))
-    action = form.pop("Action", None)
-    return None if action is None else ("query", action, form)
+def _protocol(service: str, headers: Mapping[str, str]) -> str:
+    """A service's protocol is its own (botocore's ``metadata.protocol``), whatever the request's
+    headers say: a query service never takes X-Amz-Target, nor a JSON one ``Action``."""
+    if service in ("s3", "s3control"):
+        return "rest-xml"
+    if service in JSON_TARGETS:
+        return "json"
+    if service in _QUERY_NS:
+        return "query"
+    return "json" if headers.get("x-amz-target") else "query"
 
 
-#: moto's own control API (reset, state): not AWS, passed on as before
-_MOTO_API = "/moto-api"
+def _api_call(service: str, environ: dict[str, Any], headers: Mapping[str, str]) -> WireCall:
+    """The operation and parameters of a JSON or query protocol request (wire.py), or ``Malformed``."""
+    query_string, body = str(environ.get("QUERY_STRING", "")), _read_body(environ)
+    if _protocol(service, headers) == "json":
+        return json_call(service, query_string, body, headers)
+    return query_call(query_string, body, headers)
+
+
+#: moto's control API (reset, state): not AWS, passed on as before
+_MOTO_API = ("/moto-api", "/favicon.ico")
 #: The service of an unsigned JSON request, by its X-Amz-Target prefix.
 _TARGET_SERVICES = (("TrentService.", "kms"), ("DynamoDB_", "dynamodb"))
 
 
-def _unsigned_call(environ: dict[str, Any]) -> ParsedCall | None:
-    """An unsigned request, as the anonymous caller makes it: an S3 REST request, or a JSON/query
-    one (which only S3 would take unsigned: the gate answers MissingAuthenticationToken). moto's
-    control API (``/moto-api``) is no AWS call and goes on."""
-    if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
+def _moto_backend(environ: dict[str, Any]) -> str | None:
+    """The moto backend its server app would hand this request to (moto
+    ``DomainDispatcherApplication.get_application``), asked of moto itself on a copy of the
+    request (its body already buffered by the gate where moto would read it); None if moto could
+    not route it (moto would answer 500)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    path = str(environ.get("PATH_INFO", ""))
+    if path.startswith(("/latest/meta-data/", "/latest/api/")):
+        return "instance_metadata"
+    stream = environ.get("wsgi.input")
+    probe = {**environ, "wsgi.input": io.BytesIO(stream.getvalue() if isinstance(stream, io.BytesIO) else b"")}
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    try:
+        host = dispatcher.infer_service_region_host(probe, path) or "s3.us-east-1.amazonaws.com"
+        return dispatcher.get_backend_for_host(host)
+    except Exception:  # noqa: BLE001 - what moto's dispatcher raises on is moto's 500, never a call
         return None
-    headers, region = _headers(environ), "us-east-1"
-    found = _api_call(environ, headers)
-    if found is not None:
-        protocol, operation, params = found
-        target = headers.get("x-amz-target", "")
+
+
+def _moto_region(environ: dict[str, Any]) -> str | None:
+    """The region moto's non-S3 responses act in (``BaseResponse.get_region_from_url``: the URL's
+    host, then the User-Agent's ``region/...``, then the credential scope)."""
+    from moto.core.responses import BaseResponse
+
+    request = _moto_request(environ)
+    found = (BaseResponse.region_regex.search(str(request.raw_url))
+             or BaseResponse.region_from_useragent_regex.search(str(request.headers.get("User-Agent", ""))))
+    return found.group(1) if found else None
+
+
+def _disagreement(call: ParsedCall, environ: dict[str, Any]) -> Malformed | None:
+    """Why moto would run this request elsewhere than the gate decides it: another backend (the
+    Authorization header read differently, an S3 Control host, an old DynamoDB API version...), or
+    another region."""
+    backend = _moto_backend(environ)
+    if backend != call.service:
+        return Malformed("IncompleteSignature", f"The request is signed for {call.service} but addressed to "
+                         f"{backend or 'no service'}.")
+    region = _moto_region(environ) if call.service not in ("s3", "s3control") else None
+    if region is not None and region != call.region:
+        return Malformed("IncompleteSignature", f"Credential should be scoped to a valid region, not '{call.region}'.")
+    return None
+
+
+def _buffer_form(environ: dict[str, Any]) -> None:
+    """Buffer the body moto's dispatcher reads to route an unsigned request (a form body)."""
+    if str(environ.get("CONTENT_TYPE", "")).startswith("application/x-www-form-urlencoded"):
+        _read_body(environ)
+
+
+def _unsigned_call(environ: dict[str, Any], headers: Mapping[str, str]) -> ParsedCall:
+    """An unsigned request, as the anonymous caller makes it: an S3 REST request when moto's
+    server would route it to S3; anything else (a JSON or query request, which only S3 would take
+    unsigned) is answered MissingAuthenticationToken."""
+    region = "us-east-1"
+    _buffer_form(environ)
+    target = headers.get("x-amz-target", "")
+    backend = "kms-or-dynamodb" if target else _moto_backend(environ)
+    if backend != "s3":
         service = next((name for prefix, name in _TARGET_SERVICES if target.startswith(prefix)),
-                       "kms" if protocol == "json" else "sts")
-        return ParsedCall(service, operation, params, None, region, protocol, signed=False)
-    operation, params = _s3_call(environ, headers)
+                       "kms" if target else (backend if backend in _QUERY_NS else "sts"))
+        protocol = "json" if target else "query"
+        return ParsedCall(service, "", {}, None, region, protocol, signed=False,
+                          refusal=missing_authentication(service, new_request_id()))
+    try:
+        operation, params = _s3_call(environ, headers)
+    except Malformed as error:
+        return _refused("s3", "rest-xml", error, None, region, signed=False)
     return ParsedCall("s3", operation, params, None, region, "rest-xml", signed=False)
+
+
+def _signed_call(environ: dict[str, Any], headers: Mapping[str, str], access_key: str, region: str,
+                 service: str) -> ParsedCall:
+    host, path = headers.get("host", ""), str(environ.get("PATH_INFO", ""))
+    if service == "s3" and (path.startswith(_S3CONTROL_PATH) or "s3-control" in host):
+        operation, params = _s3control_call(environ, headers)
+        return ParsedCall("s3control", operation, params, access_key, region, "rest-xml")
+    if service == "s3":
+        _buffer_form(environ)
+        operation, params = _s3_call(environ, headers)
+        return ParsedCall(service, operation, params, access_key, region, "rest-xml")
+    found = _api_call(service, environ, headers)
+    return ParsedCall(service, found.operation, found.params, access_key, region, _protocol(service, headers))
+
+
+def _guess_protocol(headers: Mapping[str, str], environ: Mapping[str, Any]) -> tuple[str, str]:
+    """(service, protocol) to answer a request whose credential cannot be read."""
+    target = headers.get("x-amz-target", "")
+    if target:
+        return next((name for prefix, name in _TARGET_SERVICES if target.startswith(prefix)), "kms"), "json"
+    if "Action=" in str(environ.get("QUERY_STRING", "")):
+        return "sts", "query"
+    return "s3", "rest-xml"
 
 
 def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
     """The call an AWS HTTP request makes (unsigned: the anonymous caller's), or None for moto's
-    own control API."""
-    credential = _credential(environ)
-    if credential is None:
-        return _unsigned_call(environ)
-    access_key, region, service = credential
-    headers = _headers(environ)
-    if service == "s3" and str(environ.get("PATH_INFO", "")).startswith(_S3CONTROL_PATH):
-        operation, params = _s3control_call(environ, headers)
-        return ParsedCall("s3control", operation, params, access_key, region, "rest-xml")
-    if service == "s3":
-        operation, params = _s3_call(environ, headers)
-        return ParsedCall(service, operation, params, access_key, region, "rest-xml")
-    found = _api_call(environ, headers)
-    if found is None:
+    own control API. A request the gate cannot read exactly as moto's server will is a call with
+    a ``refusal``: answered with that error, never passed on."""
+    if str(environ.get("PATH_INFO", "")).startswith(_MOTO_API):
         return None
-    protocol, operation, params = found
-    return ParsedCall(service, operation, params, access_key, region, protocol)
+    headers = _headers(environ)
+    try:
+        credential = _credential(environ)
+    except Malformed as error:
+        service, protocol = _guess_protocol(headers, environ)
+        return _refused(service, protocol, error, None, "us-east-1")
+    if credential is None:
+        return _unsigned_call(environ, headers)
+    access_key, region, service = credential
+    try:
+        call = _signed_call(environ, headers, access_key, region, service)
+    except Malformed as error:
+        return _refused(service, _protocol(service, headers), error, access_key, region)
+    problem = _disagreement(call, environ)
+    return call if problem is None else _refused(call.service, call.protocol, problem, access_key, region)
 
 
 def _pop_transport(environ: dict[str, Any]) -> Transport:
@@ -290,6 +443,9 @@ class GateMiddleware:
         call = parse_call(environ)
         if call is None:
             return self.app(environ, start_response)
+        if call.refusal is not None:  # the gate cannot read it as moto would: never run (wire.py)
+            method = str(environ.get("REQUEST_METHOD", "")).upper()
+            return self._respond(start_response, render_error(call.refusal, call.protocol, method))
         transport = _pop_transport(environ)
         gate = self.gate if transport.empty else self.gate.for_call(transport)
         asked = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
