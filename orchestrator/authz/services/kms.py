@@ -157,6 +157,19 @@ def _decrypt_key(params: Mapping[str, Any], ctx: PlanContext, blob_param: str,
     return key or ctx.world.kms_key(params.get(id_param), ctx.region, ctx.account)
 
 
+def _unknown_key_step(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> Authorization:
+    """A call on a key the world does not find (a made-up id, no KeyId at all, a key gone, an
+    operation KMS does not have): no key policy can be read, so the caller's IAM policies alone
+    decide, on ``*``. A caller with no KMS rights is refused, whatever moto would have made of
+    the call; orchestrate's own identity and any caller IAM allows hear moto's answer
+    (NotFoundException, or its validation error). The key ARN is not the resource: a key ARN
+    with no key policy fails closed (services/rules.py), which would refuse NotFoundException
+    to orchestrate itself while it reads a key that is gone."""
+    context = caller_context(ctx)
+    context.update(request_context(operation, params))
+    return Authorization(action=f"kms:{operation}", resource="*", context=context, denial=Denial.KMS)
+
+
 def _one_key(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
     by_ciphertext = operation == "Decrypt"
     if by_ciphertext:
@@ -164,7 +177,7 @@ def _one_key(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> Cal
     else:
         key = ctx.world.kms_key(params.get("KeyId") or params.get("TargetKeyId"), ctx.region, ctx.account)
     if key is None:
-        return CallPlan("kms", operation)  # moto answers NotFoundException itself
+        return CallPlan("kms", operation, (_unknown_key_step(operation, params, ctx),))
     context = caller_context(ctx)
     context.update(request_context(operation, params))
     denial = Denial.KMS_CIPHERTEXT if by_ciphertext else Denial.KMS

@@ -125,3 +125,18 @@ def test_authorization_is_checked_before_key_state(scenario: Scenario) -> None:
     with pytest.raises(ClientError) as excinfo:
         scenario.client("tester", "kms").decrypt(CiphertextBlob=blob)
     assert _error(excinfo)[0] == "AccessDeniedException"
+
+
+MADE_UP_KEY = "11111111-2222-3333-4444-555555555555"
+
+
+def test_a_key_the_world_does_not_know_is_decided_by_iam_alone(scenario: Scenario) -> None:
+    """A made-up key id is no pass: the gate once allowed any call on a key it could not find and
+    left the answer to moto. IAM alone decides, on `*`: tester (no
+    kms:GetKeyPolicy) is refused, and only a caller IAM allows hears NotFoundException."""
+    with pytest.raises(ClientError) as excinfo:
+        scenario.client("tester", "kms").get_key_policy(KeyId=MADE_UP_KEY, PolicyName="default")
+    assert _error(excinfo)[0] == "AccessDeniedException"
+    with pytest.raises(ClientError) as excinfo:  # AmazonDynamoDBFullAccess allows kms:DescribeKey on *
+        scenario.client("tester", "kms").describe_key(KeyId=MADE_UP_KEY)
+    assert _error(excinfo)[0] == "NotFoundException", _error(excinfo)
