@@ -29,7 +29,7 @@ def served(root: Path) -> Iterator[str]:
     """`orchestrate serve` on a free loopback port (orchestrator.backends.serve.spawned)."""
     from orchestrator.backends.serve import spawned
 
-    with tempfile.TemporaryFile("w") as stderr, spawned(stderr, cwd=str(root)) as url:
+    with tempfile.TemporaryFile("w") as stderr, spawned(stderr, "--admin-key", "AKIABENCHFOREIGNKEYS:bench", cwd=str(root)) as url:
         yield url
 
 

@@ -36,6 +36,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TABLE = "bench-serve-throughput"
 USER = "bench-serve-client"
+ADMIN_KEY, ADMIN_SECRET = "AKIABENCHSERVEADMIN0", "bench"
 
 #: Plain moto server as serve runs moto: same server, threading model and request handler.
 PLAIN_MOTO = """
@@ -63,7 +64,8 @@ def gated(root: Path, stderr: Any) -> Iterator[str]:
     """`orchestrate serve` (orchestrator.backends.serve.spawned); its URL."""
     from orchestrator.backends.serve import spawned
 
-    with spawned(stderr, cwd=str(root)) as url:
+    # the workload's admin key, taken by serve as orchestrate's own (any other unknown key is refused)
+    with spawned(stderr, "--admin-key", f"{ADMIN_KEY}:{ADMIN_SECRET}", cwd=str(root)) as url:
         yield url
 
 
@@ -78,7 +80,7 @@ def _client(service: str, url: str, key: str, secret: str) -> Any:
 def set_up(url: str) -> dict[str, str]:
     """Untimed: a key whose policy allows the user, a table encrypted with it, an item, and the
     user with access keys and an identity policy allowing the workload. The workload's inputs."""
-    admin = {"url": url, "key": "AKIABENCHSERVEADMIN0", "secret": "bench"}
+    admin = {"url": url, "key": ADMIN_KEY, "secret": ADMIN_SECRET}
     iam = _client("iam", **admin)
     user_arn = iam.create_user(UserName=USER)["User"]["Arn"]
     access = iam.create_access_key(UserName=USER)["AccessKey"]

@@ -80,7 +80,24 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--table-key-cache", type=_lag_seconds, default=0.0, metavar="SECONDS",
                         help="DynamoDB's table key cache: a change to a table's KMS key reaches the table's calls"
                              " only after SECONDS (AWS: 5 minutes; default: 0)")
+    parser.add_argument("--admin-key", type=_admin_key, action="append", default=[], metavar="ID:SECRET",
+                        help="also take these credentials as orchestrate's own identity (repeatable; besides"
+                             " orchestrate's default endpoint credentials and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+                             " of serve's environment); any other key must be one moto holds, validly signed")
+    parser.add_argument("--any-key-as-admin", action="store_true",
+                        help="take any access key moto does not hold (a deleted one too) as orchestrate's own"
+                             " identity, unverified, as LocalStack does (default: refused, InvalidClientTokenId)")
     parser.set_defaults(command="serve")
+
+
+def _admin_key(text: str) -> tuple[str, str]:
+    """`--admin-key ID:SECRET`; the usage error never repeats the secret."""
+    from orchestrator.authz.gate.authenticate import parse_admin_key
+
+    try:
+        return parse_admin_key(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _lag_seconds(text: str) -> float:

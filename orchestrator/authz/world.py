@@ -15,6 +15,7 @@ implementations live where their data does: moto's in-process state in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Mapping, Protocol
 
 from orchestrator.authz.engine.request import Principal
@@ -26,6 +27,8 @@ __all__ = [
     "GrantInfo",
     "Identity",
     "KeyInfo",
+    "KeySecret",
+    "KeyStore",
     "ObjectInfo",
     "PolicyDoc",
     "RoleInfo",
@@ -62,6 +65,20 @@ class Identity:
     #: PolicyDoc kind "session" (IAM User Guide, "Session policies"); its session tags are in
     #: ``principal.tags`` already, over the role's.
     session_policies: tuple[PolicyDoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeySecret:
+    """What verifying a request's Signature Version 4 needs of its access key: the secret, and for
+    temporary credentials the session token every request must carry and when they expire (IAM
+    User Guide, "Manage access keys for IAM users": an ``Inactive`` key "can't be used to sign
+    requests"; "Temporary security credentials in IAM"). Its ``repr`` shows no secret."""
+
+    secret: str = field(repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    #: When temporary credentials stop working (aware, UTC); None for a long-term key.
+    expiration: datetime | None = None
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -214,3 +231,11 @@ class World(Protocol):
     def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None: ...
 
     def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None: ...
+
+
+class KeyStore(Protocol):
+    """Where authentication finds an access key's secret (``orchestrate serve``'s world: moto's IAM
+    and STS backends, ``backends/moto_world.py``); apart from :class:`World`, which a desired state
+    answers too without holding any secret."""
+
+    def secret_for_access_key(self, access_key_id: str) -> KeySecret | None: ...

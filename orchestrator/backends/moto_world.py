@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+from datetime import timezone
 from typing import Any, Iterable, Iterator, Mapping
 
 from orchestrator.authz.engine.request import Principal
-from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo,
-                                      PolicyDoc, PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
+from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, KeySecret,
+                                      ObjectInfo, PolicyDoc, PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
 
 __all__ = ["MotoWorld", "BundledPolicies", "bundled_policy"]
 
@@ -146,6 +147,36 @@ class MotoWorld:
             key = backend.access_keys.get(access_key_id)
             if key is not None and getattr(key, "role_arn", None):
                 return self._session_identity(account_id, access_key_id)
+        return None
+
+    def secret_for_access_key(self, access_key_id: str) -> KeySecret | None:
+        """The secret of an IAM user's access key, or of a role session's temporary credentials
+        with their session token and expiry; None for a key moto does not hold (never made, or
+        deleted). A user's key counts only while the user holds it: moto's DeleteUser leaves the
+        user's keys in the backend's index (AWS refuses to delete a user who still has keys:
+        IAM API Reference, "DeleteUser", DeleteConflict)."""
+        for _account_id, backend in self._iam_accounts():
+            key = dict.get(backend.access_keys, access_key_id)
+            if key is None:
+                continue
+            if getattr(key, "role_arn", None):
+                return self._session_secret(access_key_id)
+            user = dict.get(backend.users, key.user_name) if key.user_name else None
+            if user is None or not any(held.access_key_id == access_key_id for held in user.access_keys):
+                return None
+            return KeySecret(str(key.secret_access_key), active=key.status == "Active")
+        return None
+
+    def _session_secret(self, access_key_id: str) -> KeySecret | None:
+        """A role session's credentials, as sts:AssumeRole answered them."""
+        for _acct, per_account in _items(self._backends("sts")):
+            backend = dict.get(per_account, _PARTITION)
+            found = backend and backend.get_assumed_role_from_access_key(access_key_id)
+            if found:
+                expiration = found.expiration  # moto's utcnow(): naive UTC
+                if expiration.tzinfo is None:
+                    expiration = expiration.replace(tzinfo=timezone.utc)
+                return KeySecret(str(found.secret_access_key), str(found.session_token), expiration)
         return None
 
     def identity_for_arn(self, principal_arn: str) -> Identity | None:

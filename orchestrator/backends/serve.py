@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from orchestrator.authz.gate.authenticate import AdminKeys
     from orchestrator.authz.gate.propagation import Propagation
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -47,34 +48,42 @@ class RequestLog:
         return body
 
 
-def build_app(region: str, verbose: bool = False, propagation: Propagation | None = None) -> WsgiApp:
+def build_app(region: str, verbose: bool = False, propagation: Propagation | None = None,
+              admins: AdminKeys | None = None) -> WsgiApp:
     """moto's server app behind the gate; with ``propagation`` enabled, the gate decides over a
-    lagging world (orchestrator/authz/propagation.py) and every response announces the lag."""
+    lagging world (orchestrator/authz/propagation.py) and every response announces the lag.
+    Every signed request is authenticated first (authenticate.py): orchestrate's own identity
+    signs with ``admins`` (default: DEFAULT_ADMIN and the environment's pair), any other key must
+    be one moto holds, with its signature."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    from orchestrator.authz.gate.authenticate import AdminKeys, Authenticator
     from orchestrator.authz.gate.core import Gate
     from orchestrator.authz.gate.propagation import Propagation
     from orchestrator.backends.lagging_world import LaggingWorld
     from orchestrator.backends.moto_world import MotoWorld
-    from orchestrator.authz.gate.wsgi import GateMiddleware
+    from orchestrator.authz.gate.wsgi import GateMiddleware, _read_body
     from orchestrator.backends import moto_cloudformation
     from orchestrator.backends.moto_extensions import install_policy_checks_off, served_policy_loader
 
     moto_cloudformation.install()
     install_policy_checks_off()  # the gate alone judges bucket and key policies
     propagation = propagation or Propagation()
-    gate = Gate(region, world=LaggingWorld(propagation) if propagation.enabled else MotoWorld())
+    world = LaggingWorld(propagation) if propagation.enabled else MotoWorld()
+    gate = Gate(region, world=world)
+    authenticator = Authenticator(world, admins or AdminKeys(), _read_body)
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,
-                                  served_policy_loader(gate.world), propagation)
+                                  served_policy_loader(gate.world), propagation, authenticator)
     return RequestLog(app) if verbose else app
 
 
-def serve(host: str, port: int, region: str, verbose: bool = False, propagation: Propagation | None = None) -> int:
+def serve(host: str, port: int, region: str, verbose: bool = False, propagation: Propagation | None = None,
+          admins: AdminKeys | None = None) -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
     # moto's request handler keeps headers with underscores (S3 uses them) that werkzeug drops.
-    server = make_server(host, port, build_app(region, verbose, propagation), threaded=True,
+    server = make_server(host, port, build_app(region, verbose, propagation, admins), threaded=True,
                          request_handler=MotoRequestHandler)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -82,6 +91,7 @@ def serve(host: str, port: int, region: str, verbose: bool = False, propagation:
     worker = threading.Thread(target=server.serve_forever, name="orchestrate-serve", daemon=True)
     worker.start()
     print(f"orchestrate serve: listening on http://{host}:{server.server_port} (region {region}); Ctrl-C stops", flush=True)
+    print(f"orchestrate serve: {admin_line(admins)}", flush=True)
     if propagation is not None and propagation.enabled:
         print(f"orchestrate serve: authorization changes take effect after {propagation.delay:g} s"
               f" (+ up to {propagation.jitter:g} s jitter; table keys cached {propagation.table_key_cache:g} s)", flush=True)
@@ -91,6 +101,19 @@ def serve(host: str, port: int, region: str, verbose: bool = False, propagation:
     worker.join(timeout=5)
     print("orchestrate serve: stopped", flush=True)
     return 0
+
+
+def admin_line(admins: AdminKeys | None) -> str:
+    """Who signs as orchestrate's own identity, by key id only (never a secret)."""
+    from orchestrator.authz.gate.authenticate import AdminKeys
+
+    chosen = admins or AdminKeys()
+    if chosen.any_key:
+        return "any access key moto does not hold is orchestrate's own identity (--any-key-as-admin)"
+    named = [key for key, _ in chosen.pairs]
+    environment = os.environ.get("AWS_ACCESS_KEY_ID") if chosen.environment and os.environ.get("AWS_SECRET_ACCESS_KEY") else None
+    shown = ", ".join(named + ([f"{environment} (AWS_ACCESS_KEY_ID)"] if environment else []))
+    return f"orchestrate's own identity signs with {shown}; other keys must be moto's, with their signature"
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.backends.base import Credentials
 from orchestrator.backends.embedded import EmbeddedBackend
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
 from orchestrator.prove.assertions import carrying
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reconcile"))
@@ -60,7 +61,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             return boto3.client("s3", endpoint_url=served_world.url, region_name=REGION,
                                 aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key)
 
-        yield World(served_world.iam, client(Credentials("AKIAORCHESTRATEADMIN0", "admin")), client)
+        yield World(served_world.iam, client(DEFAULT_ADMIN), client)
 
 
 def _user(world: World, name: str) -> Any:

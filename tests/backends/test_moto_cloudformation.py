@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from orchestrator.backends.embedded import EmbeddedBackend
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reconcile"))
 from serve_support import served  # noqa: E402
@@ -120,7 +121,8 @@ def test_served_stack_holds_every_property(tmp_path: Path) -> None:
     with served(tmp_path / "serve.log") as world:
         def client(service: str) -> Any:
             return boto3.client(service, endpoint_url=world.url, region_name="us-east-1",
-                                aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x" * 40)
+                                aws_access_key_id=DEFAULT_ADMIN.access_key_id,
+                                aws_secret_access_key=DEFAULT_ADMIN.secret_access_key)
 
         deploy(client)
         assert_world_as_template(client)

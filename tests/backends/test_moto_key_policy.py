@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from orchestrator.authz.gate.caller import principal_arn
 from orchestrator.backends.embedded import EmbeddedBackend
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reconcile"))
 from serve_support import served  # noqa: E402
@@ -52,8 +53,8 @@ def clients(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         def make(service: str, **keys: Any) -> Any:
             found = keys.get("credentials")
             return boto3.client(service, endpoint_url=world.url, region_name=REGION,
-                                aws_access_key_id=found.access_key_id if found else "testing",
-                                aws_secret_access_key=found.secret_access_key if found else "testing")
+                                aws_access_key_id=(found or DEFAULT_ADMIN).access_key_id,
+                                aws_secret_access_key=(found or DEFAULT_ADMIN).secret_access_key)
         yield make, principal_arn(make("sts").get_caller_identity()["Arn"])
 
 

@@ -21,6 +21,7 @@ from typing import IO, Any
 import boto3
 import pytest
 
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
 from orchestrator.backends.serve import spawned
 from orchestrator.cli import main
 from orchestrator.prove.principals import PrincipalKeys
@@ -51,8 +52,9 @@ def served(log: Path, args: tuple[str, ...] = ()) -> Iterator[World]:
 
 
 def client(endpoint: str, service: str) -> Any:
+    """As orchestrate's own identity (serve refuses keys it does not hold: authenticate.py)."""
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="AKIAKILLTESTOBSERVER", aws_secret_access_key="observer")
+                        aws_access_key_id=DEFAULT_ADMIN.access_key_id, aws_secret_access_key=DEFAULT_ADMIN.secret_access_key)
 
 
 def keys_and_marks(iam: Any) -> tuple[list[str], list[str]]:

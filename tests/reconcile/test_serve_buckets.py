@@ -18,6 +18,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
+
 ROOT = Path(__file__).resolve().parents[2]
 SSE_KMS = str(ROOT / "scenarios" / "s3-sse-kms.yaml")
 ACCOUNT = str(ROOT / "scenarios" / "bucket-policy-account.yaml")
@@ -46,7 +48,7 @@ def orchestrate(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def s3(endpoint: str) -> object:
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="AKIAOUTOFBAND0000000", aws_secret_access_key="out-of-band")
+                        aws_access_key_id=DEFAULT_ADMIN.access_key_id, aws_secret_access_key=DEFAULT_ADMIN.secret_access_key)
 
 
 @pytest.mark.parametrize(("path", "run_id"), [(ACCOUNT, "bucket"), (SSE_KMS, "s3-sse"), (DENY_ONE, "denyon"),

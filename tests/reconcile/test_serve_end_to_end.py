@@ -16,6 +16,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = str(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
 CLI = [sys.executable, "-m", "orchestrator.cli"]
@@ -45,7 +47,7 @@ def orchestrate(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def admin(endpoint: str, service: str) -> object:
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="AKIAOUTOFBAND0000000", aws_secret_access_key="out-of-band")
+                        aws_access_key_id=DEFAULT_ADMIN.access_key_id, aws_secret_access_key=DEFAULT_ADMIN.secret_access_key)
 
 
 def test_serve_shares_one_world_between_commands(endpoint: str) -> None:

@@ -302,7 +302,8 @@ class Gate:
         request asks to be served in (moto's ``x-moto-account-id``): it places orchestrate's own
         identity in one of a scenario's accounts; a scenario identity stays in its own account.
         An unsigned request (``signed`` False) is anonymous, never orchestrate's own identity
-        (:meth:`check_anonymous`)."""
+        (:meth:`check_anonymous`). Under ``serve`` a key no one holds never gets here: the WSGI
+        gate authenticates first (authenticate.py), so only orchestrate's own admin keys do."""
         if not signed:
             return self.check_anonymous(service, operation, params, region)
         identity = self.world.identity_for_access_key(access_key_id)

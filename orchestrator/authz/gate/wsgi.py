@@ -28,7 +28,7 @@ import json
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
@@ -39,6 +39,9 @@ from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP
 from orchestrator.authz.services.iam_simulate import unflatten_query
 from orchestrator.authz.gate.wire import JSON_TARGETS, Malformed, WireCall, json_call, query_call
 from orchestrator.authz.services.s3_rest import BUCKET_NAME, rest_operation, rest_params, split_bucket_key
+
+if TYPE_CHECKING:
+    from orchestrator.authz.gate.authenticate import AdminKeys, Authenticator
 
 __all__ = ["GateMiddleware", "GatedMotoServer", "ParsedCall", "make_gated_server_app", "parse_call"]
 
@@ -425,15 +428,20 @@ class GateMiddleware:
 
     With ``propagation``, every response announces it (:data:`PROPAGATION_HEADER`), and when the
     gate's world is a :class:`RecordingWorld` (``backends/lagging_world.py``), each allowed call that can change authorization is
-    recorded around moto's run of it (orchestrator/authz/propagation.py)."""
+    recorded around moto's run of it (orchestrator/authz/propagation.py).
+
+    With an ``authenticator`` (authenticate.py; ``serve`` always has one), a signed request is
+    authenticated before the gate decides it: a key no one holds, or a signature its secret does
+    not make, is answered with AWS's error and never reaches the gate or moto."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], gate: Gate,
                  on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None,
-                 propagation: Propagation | None = None) -> None:
+                 propagation: Propagation | None = None, authenticator: Authenticator | None = None) -> None:
         self.app = app
         self.gate = gate
         self.on_verdict = on_verdict
         self.propagation = propagation
+        self.authenticator = authenticator
         world = getattr(gate, "world", None)
         self.lagging = world if isinstance(world, RecordingWorld) else None
 
@@ -443,6 +451,10 @@ class GateMiddleware:
         call = parse_call(environ)
         if call is None:
             return self.app(environ, start_response)
+        refused = self.authenticator.refusal(environ, call.service, call.protocol) \
+            if self.authenticator is not None and call.signed else None
+        if refused is not None:  # before the transport headers go: a client may have signed them
+            return self._respond(start_response, render_error(refused, call.protocol, str(environ.get("REQUEST_METHOD", "")).upper()))
         if call.refusal is not None:  # the gate cannot read it as moto would: never run (wire.py)
             method = str(environ.get("REQUEST_METHOD", "")).upper()
             return self._respond(start_response, render_error(call.refusal, call.protocol, method))
@@ -496,19 +508,27 @@ class GateMiddleware:
 
 
 def make_gated_server_app(gate: Gate,
-                          on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> GateMiddleware:
-    """moto's server app (as ``ThreadedMotoServer`` builds it) behind the gate."""
+                          on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None,
+                          admins: AdminKeys | None = None) -> GateMiddleware:
+    """moto's server app (as ``ThreadedMotoServer`` builds it) behind the gate, authenticating
+    every signed request (authenticate.py); orchestrate's own identity signs with ``admins``
+    (default: the endpoint's default credentials, the environment's pair, and moto's ``testing``)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    return GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, on_verdict)
+    from orchestrator.authz.gate.authenticate import ENDPOINT_ADMIN, MOTO_TESTING, AdminKeys, Authenticator
+
+    chosen = admins or AdminKeys((ENDPOINT_ADMIN, MOTO_TESTING))
+    authenticator = Authenticator(gate.world, chosen, _read_body)  # type: ignore[arg-type]
+    return GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, on_verdict, authenticator=authenticator)
 
 
 class GatedMotoServer:
     """Like ``moto.server.ThreadedMotoServer``, serving the gated app (port 0: a free port)."""
 
     def __init__(self, ip_address: str, port: int, gate: Gate,
-                 on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None) -> None:
-        self.app = make_gated_server_app(gate, on_verdict)
+                 on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None,
+                 admins: AdminKeys | None = None) -> None:
+        self.app = make_gated_server_app(gate, on_verdict, admins)
         self._address = (ip_address, port)
         self._server: Any = None
         self._thread: threading.Thread | None = None
