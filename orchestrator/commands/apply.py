@@ -10,9 +10,10 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, load,
-                                         session)
-from orchestrator.report.style import Style, stdout_style
+from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, leftover,
+                                         load, session)
+from orchestrator.commands.signals import leave_word
+from orchestrator.report.style import stdout_style
 
 if TYPE_CHECKING:  # the command module stays light to import
     from orchestrator.loader import LoadedScenario
@@ -38,7 +39,12 @@ def _apply(args: argparse.Namespace) -> int:
             with for_output(last + 1, args.output, getattr(args, "quiet", False)) as meter:
                 result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None))
             _report(args, result)  # before run's destroy, which may fail in its turn
-        finally:
+        except BaseException as error:
+            if getattr(args, "destroy_after", False):
+                _destroy_after(ctx, loaded, result)
+                leave_word(error, leftover(args, ctx.backend, cleaned=True).words())  # a stop: run cleaned up
+            raise
+        else:
             if getattr(args, "destroy_after", False):
                 _destroy_after(ctx, loaded, result)
     if result.error:  # the report above keeps the verdicts of the states before the failure
