@@ -42,6 +42,11 @@ class Terminated(BaseException):
         return 128 + self.signum
 
 
+def stop_named(name: str) -> BaseException:
+    """The stop a signal's name stands for (a matrix worker's outcome names the one it met)."""
+    return KeyboardInterrupt() if name == "SIGINT" else Terminated(signal.Signals[name])
+
+
 def exit_code(error: BaseException) -> int:
     """128 + the signal that stopped the command (KeyboardInterrupt is SIGINT's)."""
     return error.exit_code if isinstance(error, Terminated) else 128 + signal.SIGINT
