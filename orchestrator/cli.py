@@ -218,31 +218,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. SIGTERM and SIGINT are handled from its first line (signals.py: a
+    stdlib-only import), so a stop during start-up exits 143 or 130 as one during the work does."""
+    from orchestrator.commands.signals import raising_on_stop, stopped_by
+
+    with raising_on_stop():  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
+        try:
+            return _run(argv)
+        except BaseException as error:  # KeyboardInterrupt, Terminated, or a library's error wrapping one
+            stopped = stopped_by(error)
+            if stopped is None:
+                raise
+            return _stopped(stopped)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want
         return int(exit_.code or 0)
-    from orchestrator.commands.signals import Terminated, exit_code, raising_on_stop, stopped_by
-
-    # Imported before the handlers are set: building the models' validators runs inside pydantic,
-    # which would wrap a Terminated raised there in its own SchemaError. A signal meanwhile has
-    # its default effect, before anything has begun.
     module = importlib.import_module(f"orchestrator.commands.{args.command}")
     if args.command not in _WITHOUT_MODELS:
+        # a stop while pydantic builds the validators comes wrapped in its SchemaError: main unwraps it
         importlib.import_module("orchestrator.model.scenario")
-    try:
-        with raising_on_stop():  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
-            return int(module.run(args))
-    except (KeyboardInterrupt, Terminated) as stopped:
-        print("terminated" if isinstance(stopped, Terminated) else "interrupted", file=sys.stderr)
-        return exit_code(stopped)
-    except Exception as error:  # a library that wrapped our Terminated (or KeyboardInterrupt) in its own error
-        stopped = stopped_by(error)
-        if stopped is None:
-            raise
-        print("terminated" if isinstance(stopped, Terminated) else "interrupted", file=sys.stderr)
-        return exit_code(stopped)
+    return int(module.run(args))
+
+
+def _stopped(stopped: BaseException) -> int:
+    """`terminated` or `interrupted`, then what the command left unfinished and how to clean it
+    up, as the layer that knew said it (signals.leave_word); 128 + the signal."""
+    from orchestrator.commands.signals import Terminated, exit_code, left_words
+
+    print("terminated" if isinstance(stopped, Terminated) else "interrupted", file=sys.stderr)
+    for words in left_words(stopped) or ["nothing was left to clean up: it had made no change to any AWS world"]:
+        print(words, file=sys.stderr)
+    return exit_code(stopped)
 
 
 if __name__ == "__main__":  # pragma: no cover

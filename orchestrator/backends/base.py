@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.backends.failures import (
-    CONNECT_SECONDS, ENDPOINT_READ_SECONDS, Timeouts, answered_message, is_transport_error, is_unreadable_answer,
+    CONNECT_SECONDS, ENDPOINT_READ_SECONDS, PROBE_SECONDS, Timeouts, answered_message, is_transport_error, is_unreadable_answer,
     unreachable_message,
 )
 
@@ -67,7 +67,8 @@ class Backend(ABC):
     #: What messages call the place that answers (an endpoint's URL; AWS's regional STS URL).
     endpoint_label: str = "the backend"
     #: Bounds for every call; `--timeout` replaces the read timeout (see failures.Timeouts).
-    default_timeouts: Timeouts = Timeouts(connect=CONNECT_SECONDS, read=ENDPOINT_READ_SECONDS, attempts=2)
+    default_timeouts: Timeouts = Timeouts(connect=CONNECT_SECONDS, read=ENDPOINT_READ_SECONDS, attempts=2,
+                                       probe=PROBE_SECONDS)
 
     def __init__(self, region: str, timeout: float | None = None) -> None:
         self.region = region
@@ -171,7 +172,7 @@ class Backend(ABC):
     def identity(self) -> dict[str, str]:
         """The orchestrator's own identity (sts:GetCallerIdentity): Account, Arn, UserId."""
         if self._identity is None:
-            # one attempt: the first call of every command, so a silent endpoint is named at once
+            # one attempt of PROBE_SECONDS: the first call of every command, so a silent endpoint is named at once
             probe = self._new_client("sts", None, self.timeouts.single())
             self.endpoint_label = str(probe.meta.endpoint_url)
             try:
@@ -190,7 +191,8 @@ class Backend(ABC):
         """One line for an error that says where the backend stands: not reachable, or reached
         and answering an error (any answer to the start-up probe, or one that is not AWS's)."""
         if is_transport_error(error):
-            return EndpointUnreachable(unreachable_message(error, self.where(error), self.timeouts))
+            bounds = self.timeouts.single() if probe_failed else self.timeouts
+            return EndpointUnreachable(unreachable_message(error, self.where(error), bounds))
         if is_unreadable_answer(error) or (probe_failed and getattr(error, "response", None) is not None):
             return EndpointAnswered(answered_message(error, self.where(error)))
         return None

@@ -17,9 +17,15 @@ from typing import Any
 CONNECT_SECONDS = 5.0
 #: Seconds an endpoint may take to answer one attempt. `orchestrate serve`, moto and LocalStack
 #: answer in milliseconds; with 2 attempts and standard mode's backoff (at most 1 s before the
-#: second), a call to an endpoint that stops answering mid-run ends within 13 s, and the start-up
-#: probe (one attempt) within 6 s. --timeout raises it for a slow endpoint.
+#: second), a call to an endpoint that stops answering mid-run ends within 13 s. --timeout raises
+#: it for a slow endpoint.
 ENDPOINT_READ_SECONDS = 6.0
+#: Seconds the start-up GetCallerIdentity (one attempt) waits to connect and for an answer. It is
+#: the cheapest call an endpoint serves (no permission, no state: AWS STS API Reference,
+#: "GetCallerIdentity"; `orchestrate serve` answers its first in ~30 ms), so 3 s is a hundred
+#: times its answer, and a silent endpoint is named after 3 s of waiting: under 10 s from the
+#: command's start even on a loaded machine, where start-up itself can take seconds.
+PROBE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -29,14 +35,19 @@ class Timeouts:
     connect: float
     read: float
     attempts: int
+    #: the start-up probe's wait (connect and answer); None: as any call's
+    probe: float | None = None
 
     def with_read(self, seconds: float) -> Timeouts:
-        """--timeout SECONDS: the wait for an answer; connecting never waits longer than that either."""
-        return replace(self, connect=min(self.connect, seconds), read=seconds)
+        """--timeout SECONDS: the wait for an answer, the start-up probe's too; connecting never
+        waits longer than that either."""
+        return replace(self, connect=min(self.connect, seconds), read=seconds, probe=None)
 
     def single(self) -> Timeouts:
-        """The start-up probe asks once: a silent endpoint is reported after one read timeout."""
-        return replace(self, attempts=1)
+        """The start-up probe asks once, with its own bound: a silent endpoint is reported after
+        one probe wait (botocore's `connect_timeout` and `read_timeout` are per attempt)."""
+        wait = self.probe if self.probe is not None else self.read
+        return replace(self, connect=min(self.connect, wait), read=wait, attempts=1, probe=None)
 
     def config(self) -> Any:
         from botocore.config import Config

@@ -12,8 +12,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, load,
-                                         output, session)
+from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, leftover,
+                                         load, output, session)
+from orchestrator.commands.signals import leave_word
 from orchestrator.report.output import Output, OutputError
 from orchestrator.report.style import stdout_style
 
@@ -45,7 +46,12 @@ def _apply(args: argparse.Namespace) -> int:
             with for_output(last + 1, args.output, getattr(args, "quiet", False)) as meter:
                 result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None))
             unwritten = _report(args, result, junit)  # before run's destroy, which may fail in its turn
-        finally:
+        except BaseException as error:
+            if getattr(args, "destroy_after", False):
+                _destroy_after(ctx, loaded, result)
+                leave_word(error, leftover(args, ctx.backend, cleaned=True).words())  # a stop: run cleaned up
+            raise
+        else:
             if getattr(args, "destroy_after", False):
                 _destroy_after(ctx, loaded, result)
     if result.error:  # the report above keeps the verdicts of the states before the failure

@@ -90,7 +90,8 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
     refuse_bad_names(loaded, args.run_id)
     backend = _open(args, loaded, infra_code)
     try:
-        with world_lock(backend.world if lock else None, loaded.scenario.name, args.run_id or DEFAULT_RUN):
+        with saying_what_is_left(args, backend), \
+                world_lock(backend.world if lock else None, loaded.scenario.name, args.run_id or DEFAULT_RUN):
             ctx = Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
             ctx.declare(loaded.desired)
             yield ctx
@@ -105,6 +106,31 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
         raise
     finally:
         backend.close()
+
+
+@contextmanager
+def saying_what_is_left(args: argparse.Namespace, backend: Any) -> Iterator[None]:
+    """A stop (SIGTERM, SIGINT) that passes says what the command left in its world and how to
+    clean it up (signals.leave_word; main prints it), read from the backend's log of calls."""
+    from orchestrator.commands.signals import leave_word
+
+    try:
+        yield
+    except BaseException as error:
+        leave_word(error, leftover(args, backend).words())
+        raise
+
+
+def leftover(args: argparse.Namespace, backend: Any, cleaned: bool = False) -> Any:
+    """The command's Leftover: its world (None: embedded), whether it changed it, the options
+    that select the same world and run for `orchestrate destroy`."""
+    from orchestrator.report.leftovers import Leftover, Where
+
+    where = Where(args.target, getattr(backend, "endpoint_url", None), args.profile,
+                  tuple(sorted((getattr(args, "profile_for", None) or {}).items())), args.region, args.account, args.run_id)
+    command = "run" if getattr(args, "destroy_after", False) else args.command
+    world = backend.world if backend.kind != "embedded" else None
+    return Leftover(command, args.file, world, bool(backend.log.mutating()), where, cleaned)
 
 
 def refuse_chosen_transport(loaded: LoadedScenario) -> None:

@@ -51,7 +51,8 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--run-id", help="prefix for physical names, so parallel runs do not collide")
     group.add_argument("--adopt", action="store_true", help="take over same-named resources the scenario does not own")
     group.add_argument("--timeout", type=seconds, metavar="SECONDS",
-                       help="how long each call waits for an answer (default: 10 for endpoints, with 2 attempts; "
+                       help="how long each call waits for an answer (default: 6 for endpoints, with 2 attempts, 3 for the"
+                            " start-up identity check; "
                             "60 for real AWS, with 3); connecting waits at most 5 (10 on AWS)")
 
 

@@ -7,6 +7,12 @@ cancellation reference": SIGINT, then SIGTERM, then SIGKILL; Kubernetes, "Pod te
 SIGTERM, then SIGKILL after the grace period). SIGTERM's default action ends the process at once,
 cleanup skipped; here the handler raises instead. A second signal while that cleanup runs is ignored: it must not cut the
 cleanup short. Handlers are the command's only; the previous ones come back afterwards.
+
+`orchestrate`'s main sets them before any work, start-up included (parsing, imports): a stop
+during start-up is a stop too, 143 or 130, never the default action's -15. A stopped command says
+what it left unfinished and how to clean it up: the layer that knows (the backend session, a
+matrix worker) puts it on the stop as a note (PEP 678, `BaseException.add_note`), and main prints
+the notes under `terminated` or `interrupted`.
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ class Terminated(BaseException):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+def stop_named(name: str) -> BaseException:
+    """The stop a signal's name stands for (a matrix worker's outcome names the one it met)."""
+    return KeyboardInterrupt() if name == "SIGINT" else Terminated(signal.Signals[name])
 
 
 def exit_code(error: BaseException) -> int:
@@ -76,3 +87,16 @@ def raising_on_stop() -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+def leave_word(error: BaseException, words: str) -> None:
+    """Say on the stop that `error` is (or was raised from) what the command left unfinished.
+    The innermost layer that knows speaks; once one has, outer layers keep quiet."""
+    stop = stopped_by(error)
+    if stop is not None and not getattr(stop, "__notes__", None):
+        stop.add_note(words)
+
+
+def left_words(stop: BaseException) -> list[str]:
+    """What the stopped command said it left unfinished (empty: nothing was said)."""
+    return [str(note) for note in getattr(stop, "__notes__", ())]

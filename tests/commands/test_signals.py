@@ -3,12 +3,20 @@ come back afterwards; exit codes are 128 + the signal, as a shell reports them."
 
 from __future__ import annotations
 
+import os
 import pickle
+import shlex
 import signal
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from orchestrator.cli import main
 from orchestrator.commands.signals import Terminated, exit_code, raising_on_stop
 
 
@@ -77,3 +85,78 @@ def test_a_terminated_that_a_library_wrapped_is_still_a_stop() -> None:
     except ValueError as wrapped:
         assert isinstance(stopped_by(wrapped), Terminated)
     assert stopped_by(ValueError("plain")) is None
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = "scenarios/kms-dynamodb-access.yaml"
+#: `orchestrate`'s main as the console script runs it, saying on stdout the moment it is called.
+STARTING = "import os, sys\nfrom orchestrator.cli import main\nos.write(1, b'starting\\n')\nsys.exit(main(sys.argv[1:]))\n"
+
+
+def test_a_sigterm_during_start_up_exits_143_and_says_nothing_was_left() -> None:
+    """The handler comes first in main: a SIGTERM while the command's modules are still being
+    imported (boto3, pydantic's validators: a few hundred ms after main is called) is a stop like
+    any other. Before, the handler came after those imports and the default action gave -15."""
+    process = subprocess.Popen([sys.executable, "-c", STARTING, "apply", SEED], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline() == "starting\n"
+    time.sleep(0.01)  # main's first line is microseconds away; its imports take hundreds of ms
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert err == "terminated\nnothing was left to clean up: it had made no change to any AWS world\n"
+
+
+@pytest.fixture(scope="module")
+def lagging_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`orchestrate serve` whose changes take 3 s to propagate: an apply settles each expectation, so
+    it is still running for seconds after it has made its first user."""
+    from orchestrator.backends.serve import spawned
+
+    with open(tmp_path_factory.mktemp("serve") / "stderr.log", "w+") as log, \
+            spawned(log, "--propagation-delay", "3") as url:
+        yield url
+
+
+def test_a_stopped_apply_says_what_it_left_and_the_destroy_that_removes_it(lagging_endpoint: str) -> None:
+    """SIGTERM once apply has made something on an endpoint: 143, and the exact destroy (the same
+    endpoint and run id) that, run as printed, leaves the endpoint empty."""
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=lagging_endpoint, region_name="us-east-1",
+                       aws_access_key_id="AKIAORCHESTRATEADMIN0", aws_secret_access_key="x")
+    process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "apply", SEED, "--endpoint-url", lagging_endpoint,
+                                "--run-id", "sig"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not iam.list_users()["Users"] and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    cleanup = f"orchestrate destroy {SEED} --endpoint-url {lagging_endpoint} --run-id sig"
+    assert err == (f"terminated\napply stopped part-way on the endpoint {lagging_endpoint}: what it made is still there"
+                   f" (apply again to finish the walk); to remove it: {cleanup}\n")
+    cwd = os.getcwd()
+    try:
+        os.chdir(ROOT)
+        assert main(shlex.split(cleanup)[1:]) == 0
+    finally:
+        os.chdir(cwd)
+    assert iam.list_users()["Users"] == []
+
+
+def test_leftover_words_name_the_world_and_the_options_that_select_it() -> None:
+    """No change: nothing to clean up; run's own destroy finished: nothing left; real AWS: the
+    profile options and the account, quoted for a shell."""
+    from orchestrator.report.leftovers import Leftover, Where
+
+    aws = Where("aws", None, "ci", (("partner", "p 2"),), "eu-west-1", "123456789012", "r1")
+    assert Leftover("destroy", "x.yaml", "AWS account 123456789012", True, aws).words() == (
+        "destroy stopped part-way on AWS account 123456789012: what it had not deleted is still there; to finish:"
+        " orchestrate destroy x.yaml --target aws --profile ci --profile-for 'partner=p 2' --region eu-west-1"
+        " --account 123456789012 --run-id r1")
+    assert Leftover("plan", "x.yaml", "the endpoint u", False, Where()).words() == "nothing was left: it had made no change on the endpoint u"
+    assert Leftover("run", "x.yaml", "the endpoint u", True, Where(), cleaned=True).words() == (
+        "nothing was left: its destroy removed what it made on the endpoint u")
+    assert Leftover("apply", "x.yaml", None, True, Where()).words() == (
+        "nothing was left: the embedded backend's world ended with the process")

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -118,3 +122,118 @@ def test_pytest_mutate_reports_each_scenarios_mutation_score(two_scenarios: Path
     assert f"mutation score {expected.score:.2f} ({expected.count('killed')} of" in line
     plain = pytest_subprocess("-q", str(two_scenarios / "seed.yaml"), cwd=two_scenarios.parent)
     assert "mutation score" not in plain.stdout
+
+
+def test_two_files_with_one_scenario_name_are_refused_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On one endpoint they would share one namespace (names, tags, lock): one errored every round."""
+    shutil.copy(SEED, tmp_path / "a.yaml")
+    shutil.copy(SEED, tmp_path / "b.yaml")
+    assert main(["matrix", str(tmp_path), "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"orchestrate matrix: {tmp_path / 'a.yaml'} and {tmp_path / 'b.yaml'} are both scenario"
+                            " 'kms-dynamodb-access': a matrix runs each scenario once, under its name (on a shared"
+                            " endpoint or account its resources' names, tags and lock); give one of them another `name:`\n")
+    assert captured.out == ""
+
+
+def test_a_matrix_scenario_takes_the_world_lock_apply_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Held by another process (here: this test), the scenario is refused before any call."""
+    from orchestrator.backends.lock import world_lock
+    from orchestrator.matrix.worker import namespace
+
+    monkeypatch.setenv("ORCHESTRATE_LOCK_DIR", str(tmp_path / "locks"))
+    endpoint = "http://127.0.0.1:9"
+    with world_lock(f"the endpoint {endpoint}", "kms-dynamodb-access", namespace(None, "kms-dynamodb-access")):
+        assert main(["matrix", str(SEED), "--endpoint-url", endpoint, "--output", "json"]) == 3
+    error = json.loads(capsys.readouterr().out)["scenarios"][0]["error"]
+    assert "is changing scenario kms-dynamodb-access (run mx-" in error and f"on the endpoint {endpoint}" in error, error
+
+
+@pytest.fixture(scope="module")
+def lagging_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`orchestrate serve` whose changes take 3 s to propagate: each scenario settles its
+    expectations, so it runs for seconds after it has made its users."""
+    from orchestrator.backends.serve import spawned
+
+    with open(tmp_path_factory.mktemp("serve") / "stderr.log", "w+") as log, \
+            spawned(log, "--propagation-delay", "3") as url:
+        yield url
+
+
+def matrix_under_way(endpoint: str, folder: Path) -> tuple[subprocess.Popen[str], Any]:
+    """`orchestrate matrix` of the two scenarios, two workers, once each has made a user."""
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="AKIAORCHESTRATEADMIN0", aws_secret_access_key="x")
+    process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "matrix", str(folder), "--jobs", "2",
+                                "--endpoint-url", endpoint, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len({user["UserName"][:9] for user in iam.list_users()["Users"]}) < 2 and process.poll() is None:
+        assert time.monotonic() < deadline, "the matrix made no user in 60 s"
+        time.sleep(0.05)
+    return process, iam
+
+
+def test_a_stopped_matrix_waits_for_its_scenarios_cleanup_and_says_what_each_left(lagging_endpoint: str,
+                                                                                   two_scenarios: Path) -> None:
+    process, iam = matrix_under_way(lagging_endpoint, two_scenarios)
+    process.send_signal(signal.SIGTERM)
+    try:
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 143, err
+    words = f"nothing was left: its destroy removed what it made on the endpoint {lagging_endpoint}"
+    assert err == ("terminated\nmatrix stopped with 0 of 2 scenarios finished:\n"
+                   f"  {two_scenarios / 'seed.yaml'} (kms-dynamodb-access): {words}\n"
+                   f"  {two_scenarios / 'via.yaml'} (kms-via-service): {words}\n")
+    assert iam.list_users()["Users"] == []
+
+
+def test_workers_clean_up_and_die_with_a_killed_matrix(lagging_endpoint: str, two_scenarios: Path) -> None:
+    """SIGKILL of the matrix: its workers stop their scenarios as SIGTERM would, say what they
+    left, and exit, letting go of the output (before: they held it for more than 300 s)."""
+    process, iam = matrix_under_way(lagging_endpoint, two_scenarios)
+    workers = children(process.pid)
+    process.send_signal(signal.SIGKILL)
+    try:
+        _, err = process.communicate(timeout=60)  # EOF: every holder of the pipes, the workers too, is gone
+    finally:
+        for pid in children_alive(workers):
+            os.kill(pid, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    assert err.count("orchestrate matrix: the matrix process is gone; ") == 2, err
+    assert err.count("nothing was left: its destroy removed what it made") == 2, err
+    assert iam.list_users()["Users"] == []
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is pid (Linux's /proc; the test is skipped elsewhere)."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc")
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    assert found, "the matrix has no worker"
+    return found
+
+
+def children_alive(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
