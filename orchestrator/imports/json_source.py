@@ -57,7 +57,7 @@ class JsonWalker:
         self.file, self.text = file, text
         self.lines = LineIndex(text)
         self.positions = Positions()
-        self.number_at = 0
+        self.number_at: tuple[int, Path] = (0, ())
         self.scan_once = json.scanner.make_scanner(json.JSONDecoder(parse_int=self._integer))
 
     def walk(self) -> Positions:
@@ -80,7 +80,7 @@ class JsonWalker:
             return self.members(index + 1, path)
         if opener == "[":
             return self.items(index + 1, path)
-        self.number_at = index
+        self.number_at = (index, path)
         return int(self.scan_once(self.text, index)[1])
 
     def members(self, index: int, path: Path) -> int:
@@ -111,7 +111,8 @@ class JsonWalker:
 
     def _integer(self, text: str) -> int:
         if len(text) > MAX_INT_CHARS:
-            raise self.fail(self.number_at, f"an integer of more than {MAX_INT_CHARS} characters is too large for any field", ())
+            raise self.fail(self.number_at[0], f"an integer of more than {MAX_INT_CHARS} characters is too large for any field",
+                            self.number_at[1])
         return int(text)
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from orchestrator.imports import TemplateError, import_template
 from orchestrator.imports.template import parse_text
