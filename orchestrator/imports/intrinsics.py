@@ -16,6 +16,7 @@ other than an ARN or id, a parameter without a default) raises `Unresolved`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,8 +87,6 @@ class Resolver:
     #: Each condition's value (or why it is unknown), once evaluated: a condition named by many
     #: others (`Fn::And: [{Condition: C1}, {Condition: C1}]`, chained) is evaluated once, not 2^depth times.
     evaluated: dict[str, bool | str] = field(default_factory=dict)
-    #: The conditions being evaluated, innermost last: naming one of them again is a cycle.
-    evaluating: dict[str, None] = field(default_factory=dict)
     known: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -234,25 +233,56 @@ class Resolver:
         functions": Fn::And, Fn::Or, Fn::Not, Fn::Equals, and Condition naming another one);
         Unresolved when the template does not give it, ConditionCycle for a circle."""
         if name not in self.evaluated:
-            if name in self.evaluating:
-                names = list(self.evaluating)
-                raise ConditionCycle(names[names.index(name):] + [name])
-            self.evaluating[name] = None
-            try:
-                self.evaluated[name] = self.evaluate(name)
-            except Unresolved as why:
-                self.evaluated[name] = str(why)
-            finally:
-                del self.evaluating[name]
+            self.evaluate_in_order(name)
         found = self.evaluated[name]
         if isinstance(found, str):
             raise Unresolved(found)  # a new exception each time: one raised again keeps growing its traceback
         return found
 
+    def evaluate_in_order(self, name: str) -> None:
+        """``name`` and the conditions it names, those first, depth-first with a stack of our own:
+        a chain of any length is evaluated without recursing from one condition into the next
+        (each definition then finds the ones it names evaluated), and a circle is found on the way."""
+        path: dict[str, Iterator[str]] = {name: iter(self.named_by(name))}  # insertion order: the path
+        while path:
+            current = next(reversed(path))
+            named = next(path[current], None)
+            if named is None:
+                del path[current]
+                self.store(current)
+            elif named in path:
+                names = list(path)
+                raise ConditionCycle(names[names.index(named):] + [named])
+            elif named not in self.evaluated:
+                path[named] = iter(self.named_by(named))
+
+    def store(self, name: str) -> None:
+        try:
+            self.evaluated[name] = self.evaluate(name)
+        except Unresolved as why:
+            self.evaluated[name] = str(why)
+
+    def definition(self, name: str) -> Any:
+        conditions = self.body.get("Conditions")
+        return conditions.get(name) if isinstance(conditions, dict) else None
+
+    def named_by(self, name: str) -> list[str]:
+        """The conditions one condition's definition names (`Condition: X`, `Fn::If: [X, ...]`)."""
+        found, pending = [], [self.definition(name)]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Condition"), str):
+                found.append(value["Condition"])
+            elif isinstance(value, dict) and isinstance(value.get("Fn::If"), list) and value["Fn::If"] \
+                    and isinstance(value["Fn::If"][0], str):
+                found.append(value["Fn::If"][0])
+            if isinstance(value, (dict, list)):
+                pending.extend(reversed(list(value.values() if isinstance(value, dict) else value)))
+        return found
+
     def evaluate(self, name: str) -> bool:
         """The definition of one condition in the Conditions section, resolved."""
-        conditions = self.body.get("Conditions")
-        definition = conditions.get(name) if isinstance(conditions, dict) else None
+        definition = self.definition(name)
         if definition is None:
             raise Unresolved(f"Condition {name} (not in the Conditions section)")
         return bool(self.resolve(definition))

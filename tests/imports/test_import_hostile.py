@@ -70,6 +70,14 @@ def test_conditions_nested_forty_deep_finish(tmp_path: Path, form: str, holds: b
     assert ("alice" in result.scenario.get("users", {})) is holds
 
 
+def test_a_chain_of_a_thousand_conditions_is_no_recursion_error(tmp_path: Path) -> None:
+    path = tmp_path / "chain.yaml"
+    path.write_text(_nested(1000, "and"))
+    with within(60):
+        result = import_template(path)
+    assert "alice" in result.scenario["users"]
+
+
 def test_each_condition_is_evaluated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "nested.yaml"
     path.write_text(_nested(12, "and"))
@@ -101,6 +109,8 @@ def test_an_unknown_condition_is_noted_once_per_use_and_evaluated_once(tmp_path:
 @pytest.mark.parametrize("conditions, where", [
     ("  A: !Condition B\n  B: !Not [!Condition A]\n", "3:3: conditions refer to each other in a circle: A -> B -> A"),
     ("  A: !Condition A\n", "3:3: conditions refer to each other in a circle: A -> A"),
+    ("  A: !And [!Equals [a, a], !Condition B]\n  B: !Or [!Condition C, !Equals [a, b]]\n  C: !If [A, true, false]\n",
+     "3:3: conditions refer to each other in a circle: A -> B -> C -> A"),
 ])
 def test_a_cycle_among_conditions_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                      conditions: str, where: str) -> None:
