@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.imports import lines as import_lines
+from bench.imports import targets as import_targets
 from bench.scenarios import lines as scenario_lines
 from bench.serve_throughput import rows as serve_rows
 
@@ -27,6 +29,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
         *_foreign_keys_target(results.get("foreign_keys")),
         *_settle_target(results.get("settle")),
         *([serve_rows(results["serve_throughput"])[0]] if "serve_throughput" in results else []),
+        *import_targets(results.get("imports")),
         f"| the bench under 5 minutes | {results['total_s']:.0f} s | {'yes' if results['total_s'] < 300 else 'no'} |",
     ]
 
@@ -240,6 +243,7 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         *_settle(results.get("settle")),
         *([*serve_rows(results["serve_throughput"])[1], ""] if "serve_throughput" in results else []),
         *_mutation(results.get("mutation")),
+        *import_lines(results.get("imports")),
         f"Total bench time: {results['total_s']:.0f} s.",
     ]
     path.write_text("\n".join(lines) + "\n")

@@ -193,6 +193,14 @@ def serve_throughput() -> dict[str, Any]:
     return measure(ROOT, min(RUNS, 3))
 
 
+def imports() -> dict[str, Any]:
+    """`orchestrate import` of a 5,000-resource template and of nested conditions (bench/imports.py)."""
+    from bench.imports import measure
+
+    with tempfile.TemporaryDirectory() as folder:
+        return measure(whole_process, Path(folder), min(RUNS, 3))
+
+
 def compiled() -> None:
     """Bytecode for orchestrate's modules and the bench's, written before any whole process runs,
     as an installed package has it (pip compiles at install; an editable install writes it on the
@@ -219,7 +227,7 @@ def main() -> None:
 
     serial = Serial(ROOT)
     for name, step in (("matrix", matrix), ("access", access), ("mutation", mutation), ("scenarios", scenarios),
-                       ("foreign_keys", foreign_keys)):
+                       ("foreign_keys", foreign_keys), ("imports", imports)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

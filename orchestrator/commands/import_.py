@@ -1,9 +1,10 @@
-"""`orchestrate import TEMPLATE [-o FILE]`: a CloudFormation template as a scenario whose
-expectations the engine proposes (orchestrator/imports/). Exit 0 written, 2 a template that is
-unreadable or not CloudFormation (one located message) or an output that cannot be written
-(checked before the import; written whole or not at all, links leaving their folder refused
-without --follow-symlinks: orchestrator/report/output.py), 1 if the result would not validate
-(a bug: the importer leaves out what the loader refuses)."""
+"""`orchestrate import TEMPLATE [-o FILE] [--max-bytes N]`: a CloudFormation template as a scenario
+whose expectations the engine proposes (orchestrator/imports/). Exit 0 written, 2 a template that
+is unreadable, larger than --max-bytes (5 MiB unless given, checked before it is read) or not
+CloudFormation (one located message) or an output that cannot be written (checked before the
+import; written whole or not at all, links leaving their folder refused without
+--follow-symlinks: orchestrator/report/output.py), 1 if the result would not validate (a bug:
+the importer leaves out what the loader refuses)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orchestrator.imports import ImportResult, TemplateError, import_template
+from orchestrator.imports import MAX_BYTES, ImportResult, TemplateError, import_template
 from orchestrator.loader import ScenarioError, load_scenario
 from orchestrator.report.output import Output, OutputError
 
@@ -22,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if target is not None:
             target.check()
-        result = import_template(args.template, args.region)
+        result = import_template(args.template, args.region, _max_bytes(args))
         _report(result)
         problems = _problems_of(result.text)
         if target is not None:
@@ -38,6 +39,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{target.path}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
     return 0
+
+
+def _max_bytes(args: argparse.Namespace) -> int:
+    given = getattr(args, "max_bytes", None)
+    return MAX_BYTES if given is None else int(given)
+
+
+def _max_bytes(args: argparse.Namespace) -> int:
+    given = getattr(args, "max_bytes", None)
+    return MAX_BYTES if given is None else int(given)
 
 
 def _report(result: ImportResult) -> None:

@@ -10,16 +10,16 @@ from typing import Any
 
 from orchestrator.imports.checks import check_entities
 from orchestrator.imports.expectations import propose
-from orchestrator.imports.intrinsics import Resolver
+from orchestrator.imports.intrinsics import ConditionCycle, Resolver
 from orchestrator.imports.names import scenario_name
 from orchestrator.imports.resources import Imported, import_resources, index_entities
-from orchestrator.imports.template import Template, TemplateError, read_template
+from orchestrator.imports.template import MAX_BYTES, Template, TemplateError, read_template
 from orchestrator.imports.validation import validated
 from orchestrator.imports.writer import scenario_text
 from orchestrator.loader.diagnostics import Diagnostic
 from orchestrator.model.scenario import DesiredState
 
-__all__ = ["ImportResult", "TemplateError", "import_template", "scenario_from_template"]
+__all__ = ["MAX_BYTES", "ImportResult", "TemplateError", "import_template", "scenario_from_template"]
 STATE = "imported"
 
 
@@ -31,13 +31,16 @@ class ImportResult:
     text: str
 
 
-def import_template(path: Path | str, region: str = "us-east-1") -> ImportResult:
-    """Read, map and propose; TemplateError when the template is unreadable or not CloudFormation."""
-    template = read_template(path)
+def import_template(path: Path | str, region: str = "us-east-1", max_bytes: int = MAX_BYTES) -> ImportResult:
+    """Read, map and propose; TemplateError when the template is unreadable, larger than
+    ``max_bytes``, not CloudFormation, or its conditions refer to each other in a circle."""
+    template = read_template(path, max_bytes)
     try:
         header, imported = scenario_from_template(template, region)
     except RecursionError:
         raise TemplateError(Diagnostic(str(template.path), 1, 1, "the template is nested too deeply to import")) from None
+    except ConditionCycle as cycle:
+        raise template.error(f"conditions refer to each other in a circle: {cycle}", ("Conditions", cycle.chain[0])) from None
     scenario: dict[str, Any] = {}
 
     def render() -> str:

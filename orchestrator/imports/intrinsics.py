@@ -16,6 +16,7 @@ other than an ARN or id, a parameter without a default) raises `Unresolved`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,15 @@ class Unresolved(Exception):
     """An intrinsic function whose value the template alone does not give."""
 
 
+class ConditionCycle(Exception):
+    """Conditions that refer to each other in a circle (CloudFormation refuses the template: a
+    condition may name another only through the "Condition" function, never itself in the end)."""
+
+    def __init__(self, chain: list[str]) -> None:
+        self.chain = chain
+        super().__init__(" -> ".join(chain))
+
+
 @dataclass(frozen=True)
 class Entity:
     """What a logical id declares: its kind (`user`, `key`, ...) and its scenario name."""
@@ -74,6 +84,15 @@ class Resolver:
     region: str
     stack_name: str
     notes: list[str] = field(default_factory=list)
+    #: Each condition's value (or why it is unknown), once evaluated: a condition named by many
+    #: others (`Fn::And: [{Condition: C1}, {Condition: C1}]`, chained) is evaluated once, not 2^depth times.
+    evaluated: dict[str, bool | str] = field(default_factory=dict)
+    known: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # once per template, not per policy document: recomputing it for each of 5,000 documents
+        # over 5,000 entities was the importer's quadratic step
+        self.known = frozenset(f"{e.kind}:{e.name}" for e in self.entities.values())
 
     def resolve(self, value: Any) -> Any:
         """``value`` with every intrinsic function replaced by its value (tokens for resources)."""
@@ -111,7 +130,7 @@ class Resolver:
 
     def references(self) -> frozenset[str]:
         """The scenario references the template's resources stand for."""
-        return frozenset(f"{e.kind}:{e.name}" for e in self.entities.values())
+        return self.known
 
     def ref(self, name: Any) -> Any:
         """"Ref": a parameter's default, a pseudo parameter, or a resource's name (or ARN)."""
@@ -210,7 +229,60 @@ class Resolver:
 
     # conditions: "Condition functions" -------------------------------------------------
     def condition(self, name: str) -> bool:
-        definition = (self.body.get("Conditions") or {}).get(name)
+        """"Condition": the named condition's value, evaluated once per template ("Condition
+        functions": Fn::And, Fn::Or, Fn::Not, Fn::Equals, and Condition naming another one);
+        Unresolved when the template does not give it, ConditionCycle for a circle."""
+        if name not in self.evaluated:
+            self.evaluate_in_order(name)
+        found = self.evaluated[name]
+        if isinstance(found, str):
+            raise Unresolved(found)  # a new exception each time: one raised again keeps growing its traceback
+        return found
+
+    def evaluate_in_order(self, name: str) -> None:
+        """``name`` and the conditions it names, those first, depth-first with a stack of our own:
+        a chain of any length is evaluated without recursing from one condition into the next
+        (each definition then finds the ones it names evaluated), and a circle is found on the way."""
+        path: dict[str, Iterator[str]] = {name: iter(self.named_by(name))}  # insertion order: the path
+        while path:
+            current = next(reversed(path))
+            named = next(path[current], None)
+            if named is None:
+                del path[current]
+                self.store(current)
+            elif named in path:
+                names = list(path)
+                raise ConditionCycle(names[names.index(named):] + [named])
+            elif named not in self.evaluated:
+                path[named] = iter(self.named_by(named))
+
+    def store(self, name: str) -> None:
+        try:
+            self.evaluated[name] = self.evaluate(name)
+        except Unresolved as why:
+            self.evaluated[name] = str(why)
+
+    def definition(self, name: str) -> Any:
+        conditions = self.body.get("Conditions")
+        return conditions.get(name) if isinstance(conditions, dict) else None
+
+    def named_by(self, name: str) -> list[str]:
+        """The conditions one condition's definition names (`Condition: X`, `Fn::If: [X, ...]`)."""
+        found, pending = [], [self.definition(name)]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("Condition"), str):
+                found.append(value["Condition"])
+            elif isinstance(value, dict) and isinstance(value.get("Fn::If"), list) and value["Fn::If"] \
+                    and isinstance(value["Fn::If"][0], str):
+                found.append(value["Fn::If"][0])
+            if isinstance(value, (dict, list)):
+                pending.extend(reversed(list(value.values() if isinstance(value, dict) else value)))
+        return found
+
+    def evaluate(self, name: str) -> bool:
+        """The definition of one condition in the Conditions section, resolved."""
+        definition = self.definition(name)
         if definition is None:
             raise Unresolved(f"Condition {name} (not in the Conditions section)")
         return bool(self.resolve(definition))
@@ -232,13 +304,20 @@ class Resolver:
         return bool(values[0] == values[1])
 
     def and_(self, argument: Any) -> bool:
-        return all(bool(self.resolve(item)) for item in argument)
+        return all(bool(self.resolve(item)) for item in _conditions("Fn::And", argument))
 
     def or_(self, argument: Any) -> bool:
-        return any(bool(self.resolve(item)) for item in argument)
+        return any(bool(self.resolve(item)) for item in _conditions("Fn::Or", argument))
 
     def not_(self, argument: Any) -> bool:
         return not bool(self.resolve(argument[0] if isinstance(argument, list) else argument))
+
+
+def _conditions(function: str, argument: Any) -> list[Any]:
+    """Fn::And and Fn::Or take a list of conditions ("Condition functions")."""
+    if not isinstance(argument, list):
+        raise Unresolved(f"{function} {argument!r}")
+    return argument
 
 
 def to_reference(value: Any, known: frozenset[str] = frozenset()) -> Any:

@@ -14,10 +14,12 @@ one); it stays the text the author wrote, and the model decides whether text is 
 
 from __future__ import annotations
 
+import bisect
 import re
+import stat
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.nodes import Node
@@ -25,7 +27,7 @@ from yaml.nodes import Node
 from orchestrator.loader.builder import Builder, Mark, Positions, SourceError, node_mark
 from orchestrator.loader.diagnostics import Diagnostic
 
-__all__ = ["Positions", "SourceError", "compose", "decode", "read_yaml", "syntax_diagnostic"]
+__all__ = ["LineIndex", "Positions", "SourceError", "compose", "decode", "first_alias", "read_text", "read_yaml", "syntax_diagnostic"]
 
 MAX_BYTES = 5 * 1024 * 1024
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -83,14 +85,51 @@ def check_characters(text: str, file: str) -> None:
     raise SourceError(Diagnostic(file, mark.line, mark.col, message, ()))
 
 
+class LineIndex:
+    """Line and column of any offset of a text in O(log lines), lines counted as YAML counts them
+    (text_position walks the text from its start: fine once, quadratic for every node)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(match.end() for match in LINE_BREAK.finditer(text))]
+
+    def mark(self, index: int) -> Mark:
+        line = bisect.bisect_right(self.starts, index)
+        return Mark(line, index - self.starts[line - 1] + 1)
+
+
+def read_bytes(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The file's bytes, refused before reading when larger than ``max_bytes``: a regular file by
+    its size, anything else (a pipe, /dev/stdin) by reading at most one byte more than the limit."""
+    with path.open("rb") as stream:  # OSError is the caller's: each names an unreadable file its own way
+        status = path.stat()
+        if stat.S_ISREG(status.st_mode) and status.st_size > max_bytes:
+            raise SourceError(_too_large(str(path), max_bytes))
+        return read_stream(stream, str(path), max_bytes)
+
+
+def read_stream(stream: BinaryIO, file: str, max_bytes: int = MAX_BYTES) -> bytes:
+    raw = stream.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise SourceError(_too_large(file, max_bytes))
+    return raw
+
+
+def _too_large(file: str, max_bytes: int) -> Diagnostic:
+    return Diagnostic(file, 0, 0, f"the file is larger than {max_bytes:,} bytes (the limit; it is not read)", ())
+
+
+def read_text(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    """The text of a file within the size limit, UTF-8, without characters YAML forbids; else
+    SourceError with one located diagnostic. What validate and import both read through."""
+    text = decode(read_bytes(path, max_bytes), str(path))
+    check_characters(text, str(path))
+    return text
+
+
 def read_yaml(path: Path) -> tuple[Any, Positions]:
     """Read one scenario file. Raises SourceError with one located diagnostic."""
     file = str(path)
-    raw = path.read_bytes()
-    if len(raw) > MAX_BYTES:
-        raise SourceError(Diagnostic(file, 1, 1, f"the file is larger than {MAX_BYTES} bytes", ()))
-    text = decode(raw, file)
-    check_characters(text, file)
+    text = read_text(path)
     if not text.strip() or all(line.lstrip().startswith("#") or not line.strip() for line in LINE_BREAK.split(text)):
         raise SourceError(Diagnostic(file, 1, 1, "the file is empty: expected a scenario (a mapping with name, states, ...)", ()))
     node = compose(text, file)
@@ -99,7 +138,20 @@ def read_yaml(path: Path) -> tuple[Any, Positions]:
     return data, builder.positions
 
 
-def compose(text: str, file: str) -> Node:
+def first_alias(text: str) -> Mark | None:
+    """Where the first alias (`*name`) of ``text`` stands: composed nodes keep only their anchor's
+    position, so a reader that refuses aliases replays the parser's events to name the alias."""
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                return Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+    except yaml.YAMLError:
+        pass  # composing succeeded before, so parsing does too; nothing to report otherwise
+    return None
+
+
+def compose(text: str, file: str, what: str = "a scenario file") -> Node:
+    """The one YAML document of ``text`` as nodes (tags left as written, nothing constructed)."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
@@ -114,7 +166,7 @@ def compose(text: str, file: str) -> Node:
         raise SourceError(Diagnostic(file, 1, 1, "the file is empty: expected a scenario (a mapping with name, states, ...)", ()))
     if len(nodes) > 1:
         mark = node_mark(nodes[1])
-        raise SourceError(Diagnostic(file, mark.line, mark.col, "a scenario file holds one YAML document, found more", ()))
+        raise SourceError(Diagnostic(file, mark.line, mark.col, f"{what} holds one YAML document, found more", ()))
     return nodes[0]
 
 

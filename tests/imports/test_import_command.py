@@ -42,7 +42,7 @@ def test_the_rich_output_validates(tmp_path: Path, capsys: pytest.CaptureFixture
 
 @pytest.mark.parametrize("text, message", [
     ('{"Resources": ', ":1:15: not valid JSON: Expecting value"),
-    ("Resources:\n  A: {Type: [\n", ":3:1: not valid YAML"),
+    ("Resources:\n  A: {Type: [\n", ":3:1: YAML syntax error"),
     ("name: seed\nstates: [{name: s}]\n", ":1:1: not a CloudFormation template"),
 ])
 def test_bad_input_is_exit_2_with_one_located_message(tmp_path: Path, capsys: pytest.CaptureFixture[str],

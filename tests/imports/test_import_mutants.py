@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from orchestrator.imports import TemplateError, import_template
-from orchestrator.imports.template import CloudFormationLoader
+from orchestrator.imports.template import parse_text
 from orchestrator.loader import load_scenario
 
 DATA = Path(__file__).parent / "data"
@@ -48,7 +47,7 @@ def _mutant(rng: random.Random, template: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("seed", range(4))
 def test_mutants_import_to_valid_scenarios_or_one_located_error(seed: int, tmp_path: Path) -> None:
     rng = random.Random(seed)
-    templates = [yaml.load((DATA / name).read_text(), Loader=CloudFormationLoader) for name in ("seed.yaml", "rich.yaml")]  # noqa: S506
+    templates = [parse_text(name, (DATA / name).read_text()) for name in ("seed.yaml", "rich.yaml")]
     for number in range(40):
         path = tmp_path / f"mutant{number}.json"
         path.write_text(json.dumps(_mutant(rng, rng.choice(templates))))
