@@ -46,11 +46,6 @@ def _max_bytes(args: argparse.Namespace) -> int:
     return MAX_BYTES if given is None else int(given)
 
 
-def _max_bytes(args: argparse.Namespace) -> int:
-    given = getattr(args, "max_bytes", None)
-    return MAX_BYTES if given is None else int(given)
-
-
 def _report(result: ImportResult) -> None:
     if result.skipped:
         names = ", ".join(f"{logical} ({kind})" for logical, kind in result.skipped)
