@@ -190,3 +190,35 @@ def test_bucket_tagging_over_rest_is_its_own_operation(method: str, operation: s
 
     assert rest_operation(method, "reports", "", {"tagging": ""}, {}) == operation
     assert S3_ACTIONS[operation] == (action, "bucket")
+
+
+@pytest.mark.parametrize("method, query, operation, action", [
+    ("GET", {"acl": ""}, "GetObjectAcl", "s3:GetObjectAcl"),
+    ("PUT", {"acl": ""}, "PutObjectAcl", "s3:PutObjectAcl"),
+    ("GET", {"uploadId": "u1"}, "ListParts", "s3:ListMultipartUploadParts"),
+    ("DELETE", {"tagging": ""}, "DeleteObjectTagging", "s3:DeleteObjectTagging"),
+    ("PUT", {"retention": ""}, "PutObjectRetention", "s3:PutObjectRetention"),
+])
+def test_an_object_operation_is_decided_on_the_object_arn(method: str, query: dict[str, str], operation: str,
+                                                         action: str) -> None:
+    """An object's sub-resource operation names its IAM action (Service Authorization Reference,
+    "Actions, resources, and condition keys for Amazon S3") on the object's ARN: a statement on the
+    bucket's ARN alone must not allow it (it once did: unknown operations fell back to the bucket)."""
+    from orchestrator.authz.services import PlanContext
+    from orchestrator.authz.services.s3 import plan
+    from orchestrator.authz.services.s3_rest import rest_operation
+
+    assert rest_operation(method, "reports", "a.csv", query, {}) == operation
+    case = Case("headers", operation, "allowed", key="a.csv")
+    step = plan(operation, {"Bucket": "reports", "Key": "a.csv"}, PlanContext(world(case), REGION, ACCOUNT, ACCOUNT)).steps[0]
+    assert (step.action, step.resource) == (action, "arn:aws:s3:::reports/a.csv")
+
+
+@pytest.mark.parametrize("operation, action", [
+    ("PutBucketLifecycleConfiguration", "s3:PutLifecycleConfiguration"), ("GetBucketCors", "s3:GetBucketCORS"),
+    ("PutBucketReplication", "s3:PutReplicationConfiguration"), ("ListMultipartUploads", "s3:ListBucketMultipartUploads"),
+])
+def test_bucket_operations_whose_action_has_another_name(operation: str, action: str) -> None:
+    from orchestrator.authz.services.s3 import S3_ACTIONS
+
+    assert S3_ACTIONS[operation] == (action, "bucket")

@@ -64,6 +64,47 @@ S3_ACTIONS: dict[str, tuple[str, str]] = {
     "GetBucketOwnershipControls": ("s3:GetBucketOwnershipControls", "bucket"),
     "PutBucketOwnershipControls": ("s3:PutBucketOwnershipControls", "bucket"),
     "DeleteBucketOwnershipControls": ("s3:PutBucketOwnershipControls", "bucket"),
+    # The rest of the REST API's operations (services/s3_rest.py reads them as moto's server does).
+    # An object's operation is decided on the object's ARN, never the bucket's: a statement on the
+    # bucket ARN must not allow it. S3 User Guide, "Required permissions for Amazon S3 API
+    # operations"; Service Authorization Reference, "Actions, resources, and condition keys for
+    # Amazon S3" (the action names that differ from the operation's).
+    "GetObjectAcl": ("s3:GetObjectAcl", "object"),
+    "PutObjectAcl": ("s3:PutObjectAcl", "object"),
+    "GetObjectLegalHold": ("s3:GetObjectLegalHold", "object"),
+    "PutObjectLegalHold": ("s3:PutObjectLegalHold", "object"),
+    "GetObjectRetention": ("s3:GetObjectRetention", "object"),
+    "PutObjectRetention": ("s3:PutObjectRetention", "object"),
+    "GetObjectAttributes": ("s3:GetObjectAttributes", "object"),
+    "DeleteObjectTagging": ("s3:DeleteObjectTagging", "object"),
+    "RestoreObject": ("s3:RestoreObject", "object"),
+    "SelectObjectContent": ("s3:GetObject", "object"),
+    "ListParts": ("s3:ListMultipartUploadParts", "object"),
+    "UploadPartCopy": ("s3:PutObject", "object"),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", "bucket"),
+    "GetBucketAcl": ("s3:GetBucketAcl", "bucket"),
+    "PutBucketAcl": ("s3:PutBucketAcl", "bucket"),
+    "GetBucketLifecycleConfiguration": ("s3:GetLifecycleConfiguration", "bucket"),
+    "PutBucketLifecycleConfiguration": ("s3:PutLifecycleConfiguration", "bucket"),
+    "DeleteBucketLifecycle": ("s3:PutLifecycleConfiguration", "bucket"),
+    "GetBucketVersioning": ("s3:GetBucketVersioning", "bucket"),
+    "PutBucketVersioning": ("s3:PutBucketVersioning", "bucket"),
+    "GetBucketPolicyStatus": ("s3:GetBucketPolicyStatus", "bucket"),
+    "GetBucketCors": ("s3:GetBucketCORS", "bucket"),
+    "PutBucketCors": ("s3:PutBucketCORS", "bucket"),
+    "DeleteBucketCors": ("s3:PutBucketCORS", "bucket"),
+    "GetBucketNotificationConfiguration": ("s3:GetBucketNotification", "bucket"),
+    "PutBucketNotificationConfiguration": ("s3:PutBucketNotification", "bucket"),
+    "GetBucketAccelerateConfiguration": ("s3:GetAccelerateConfiguration", "bucket"),
+    "PutBucketAccelerateConfiguration": ("s3:PutAccelerateConfiguration", "bucket"),
+    "GetBucketInventoryConfiguration": ("s3:GetInventoryConfiguration", "bucket"),
+    "ListBucketInventoryConfigurations": ("s3:GetInventoryConfiguration", "bucket"),
+    "PutBucketInventoryConfiguration": ("s3:PutInventoryConfiguration", "bucket"),
+    "GetBucketReplication": ("s3:GetReplicationConfiguration", "bucket"),
+    "PutBucketReplication": ("s3:PutReplicationConfiguration", "bucket"),
+    "DeleteBucketReplication": ("s3:PutReplicationConfiguration", "bucket"),
+    "GetObjectLockConfiguration": ("s3:GetBucketObjectLockConfiguration", "bucket"),
+    "PutObjectLockConfiguration": ("s3:PutBucketObjectLockConfiguration", "bucket"),
 }
 _READS = frozenset({"GetObject"})
 _WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
