@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
 from orchestrator.cli import main
 from orchestrator.commands.signals import Terminated, exit_code, raising_on_stop
 
@@ -124,7 +125,8 @@ def test_a_stopped_apply_says_what_it_left_and_the_destroy_that_removes_it(laggi
     import boto3
 
     iam = boto3.client("iam", endpoint_url=lagging_endpoint, region_name="us-east-1",
-                       aws_access_key_id="AKIAORCHESTRATEADMIN0", aws_secret_access_key="x")
+                       aws_access_key_id=DEFAULT_ADMIN.access_key_id,  # serve authenticates (issue 21)
+                       aws_secret_access_key=DEFAULT_ADMIN.secret_access_key)
     process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "apply", SEED, "--endpoint-url", lagging_endpoint,
                                 "--run-id", "sig"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

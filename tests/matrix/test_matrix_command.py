@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from orchestrator.backends.endpoint import DEFAULT_ADMIN
 from orchestrator.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,7 +167,8 @@ def matrix_under_way(endpoint: str, folder: Path) -> tuple[subprocess.Popen[str]
     import boto3
 
     iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                       aws_access_key_id="AKIAORCHESTRATEADMIN0", aws_secret_access_key="x")
+                       aws_access_key_id=DEFAULT_ADMIN.access_key_id,  # serve authenticates (issue 21)
+                       aws_secret_access_key=DEFAULT_ADMIN.secret_access_key)
     process = subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "matrix", str(folder), "--jobs", "2",
                                 "--endpoint-url", endpoint, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import json
 import threading
 from dataclasses import dataclass
@@ -220,6 +221,18 @@ _MOTO_API = ("/moto-api", "/favicon.ico")
 _TARGET_SERVICES = (("TrentService.", "kms"), ("DynamoDB_", "dynamodb"))
 
 
+def _module_named(host: str) -> str | None:
+    """``host`` when it names one of moto's service packages: the first test of moto's
+    ``get_backend_for_host`` (``host in list_of_moto_modules()``, a folder of the ``moto`` package
+    not starting with ``__``), made with one ``stat`` where moto lists the package's folder
+    (about 0.3 ms a request). Anything else is left to moto's own lookup."""
+    import moto
+
+    if not host or host.startswith("__") or not host.replace("_", "").replace("-", "").isalnum():
+        return None
+    return host if os.path.isdir(os.path.join(os.path.dirname(moto.__file__), host)) else None
+
+
 def _moto_backend(environ: dict[str, Any]) -> str | None:
     """The moto backend its server app would hand this request to (moto
     ``DomainDispatcherApplication.get_application``), asked of moto itself on a copy of the
@@ -235,7 +248,7 @@ def _moto_backend(environ: dict[str, Any]) -> str | None:
     dispatcher = DomainDispatcherApplication(create_backend_app)
     try:
         host = dispatcher.infer_service_region_host(probe, path) or "s3.us-east-1.amazonaws.com"
-        return dispatcher.get_backend_for_host(host)
+        return _module_named(host) or dispatcher.get_backend_for_host(host)
     except Exception:  # noqa: BLE001 - what moto's dispatcher raises on is moto's 500, never a call
         return None
 

@@ -227,6 +227,6 @@ def user(server: GatedMotoServer, orchestrator: Keys, name: str, policy: dict[st
     return Keys(key["AccessKeyId"], key["SecretAccessKey"])
 
 
-ORCHESTRATOR = Keys("AKIAORCHESTRATE00000", "testing")
+ORCHESTRATOR = Keys("AKIAORCHESTRATEADMIN0", "orchestrate-endpoint-admin-secret")  # endpoint.DEFAULT_ADMIN: serve authenticates
 __all__ = ["Answer", "Keys", "MotoRan", "ORCHESTRATOR", "Recorder", "client", "recording_server", "reset", "send",
            "signed_send", "snake", "s3_operation", "user"]
