@@ -13,7 +13,6 @@ attribute (`permissions_boundary_arn`). Only in-process: `orchestrate serve` lac
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 

@@ -6,13 +6,11 @@ Commands run in one embedded world (open_backend is replaced, as in tests/reconc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import orchestrator.backends
 from orchestrator.model.access import StateMatrix
 from orchestrator.analysis.observed import desired_matrix, observed_matrix
 from orchestrator.backends.embedded import EmbeddedBackend

@@ -43,7 +43,7 @@ def test_an_impossible_date_where_a_name_is_wanted_is_a_name(tmp_path: Path) -> 
 
 
 def test_an_unquoted_date_condition_value_is_a_string(tmp_path: Path) -> None:
-    text = (f"name: x\nkeys:\n  k:\n    policy:\n      Statement:\n        Effect: Deny\n        Principal: '*'\n"
+    text = ("name: x\nkeys:\n  k:\n    policy:\n      Statement:\n        Effect: Deny\n        Principal: '*'\n"
             "        Action: 'kms:*'\n        Condition: {DateGreaterThan: {aws:CurrentTime: 2030-01-01T00:00:00Z}}\n"
             "states: [{name: a}]\n")
     statement = load_scenario(_write(tmp_path, text)).desired[0].keys["k"].policy.statements()[0]

@@ -5,13 +5,11 @@ embedded world (open_backend is replaced, as in test_preflight), so apply then p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import orchestrator.backends
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario

@@ -7,13 +7,11 @@ resources exist; `orchestrate apply` runs on that backend (open_backend is repla
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import orchestrator.backends
 from orchestrator.backends.base import is_mutating
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main

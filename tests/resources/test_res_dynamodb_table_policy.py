@@ -6,7 +6,6 @@ DynamoDB" and "DynamoDB resource-based policy examples".
 """
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
 from res_support import (
     ACCOUNT, ACCOUNT_ADMIN, actions, allow, apply, context, desired, doc, key_policy, key_statement,
     live_key, mutating_ops, ownership, pending, plan, statements_by_sid, tagged_keys, teardown,

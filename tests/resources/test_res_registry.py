@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import re
 
-import pytest
 from res_support import ACCOUNT_ADMIN, allow, apply, context, desired, doc, key_statement, teardown
 
 from orchestrator.model.scenario import DesiredState

@@ -15,8 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.authz.engine.conditions import parse_operator
-from orchestrator.authz.engine.statement import Statement, string_list
+from orchestrator.authz.engine.statement import Statement
 
 __all__ = ["PolicyError", "Policy", "PolicyCache", "load_document", "compile_policy"]
 

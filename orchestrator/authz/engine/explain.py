@@ -10,7 +10,7 @@ policy AmazonDynamoDBFullAccess``, ``inline policy read of user tester``.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.context import RequestContext

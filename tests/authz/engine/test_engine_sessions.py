@@ -107,7 +107,7 @@ def test_session_policy_denial_says_so() -> None:
 def test_cross_account_identity_side_is_limited() -> None:
     """"Cross-account policy evaluation logic": the identity side must allow, and for a session
     that side is the intersection with its session policies (SP-AND)."""
-    foreign = f"arn:aws:s3:::theirs/object"
+    foreign = "arn:aws:s3:::theirs/object"
     policy = PolicySource("resource", "bucket policy", doc(
         {"Effect": "Allow", "Principal": {"AWS": SESSION}, "Action": "s3:PutObject", "Resource": foreign}))
     inputs = PolicyInputs(identity=(BROAD,), resource_policy=policy, resource_account=OTHER, session_policies=(NARROW,))
