@@ -62,7 +62,7 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     from orchestrator.authz.gate.propagation import Propagation
     from orchestrator.backends.lagging_world import LaggingWorld
     from orchestrator.backends.moto_world import MotoWorld
-    from orchestrator.authz.gate.wsgi import GateMiddleware, _read_body
+    from orchestrator.authz.gate.wsgi import GateMiddleware, read_body
     from orchestrator.backends import moto_cloudformation
     from orchestrator.backends.moto_extensions import install_policy_checks_off, served_policy_loader
 
@@ -71,7 +71,7 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     propagation = propagation or Propagation()
     world = LaggingWorld(propagation) if propagation.enabled else MotoWorld()
     gate = Gate(region, world=world)
-    authenticator = Authenticator(world, admins or AdminKeys(), _read_body)
+    authenticator = Authenticator(world, admins or AdminKeys(), read_body)
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,
                                   served_policy_loader(gate.world), propagation, authenticator)
     return RequestLog(app) if verbose else app

@@ -139,7 +139,7 @@ def _skew_message(stamp: datetime, now: datetime) -> str:
 class Authenticator:
     """Decides whether a signed request's signer is who its access key id says (see module doc).
 
-    ``read_body`` reads the request body and puts it back for the app (wsgi._read_body): the
+    ``read_body`` reads the request body and puts it back for the app (wsgi.read_body): the
     payload hash of every service but S3 is the body's SHA-256."""
 
     def __init__(self, keys: KeyStore, admins: AdminKeys, read_body: Callable[[dict[str, Any]], bytes],

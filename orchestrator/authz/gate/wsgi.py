@@ -44,7 +44,7 @@ from orchestrator.authz.services.s3_rest import BUCKET_NAME, rest_operation, res
 if TYPE_CHECKING:
     from orchestrator.authz.gate.authenticate import AdminKeys, Authenticator
 
-__all__ = ["GateMiddleware", "GatedMotoServer", "ParsedCall", "make_gated_server_app", "parse_call"]
+__all__ = ["GateMiddleware", "GatedMotoServer", "MAX_BODY", "ParsedCall", "make_gated_server_app", "parse_call", "read_body"]
 
 StartResponse = Callable[..., Any]
 _JSON_TYPES = {"dynamodb": ("application/x-amz-json-1.0", "com.amazonaws.dynamodb.v20120810#"),
@@ -112,21 +112,37 @@ def _credential(environ: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return key, region, service
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+#: The largest request body the gate reads (and moto then gets): DynamoDB's largest request,
+#: BatchWriteItem's 16 MB (Amazon DynamoDB Developer Guide, "Quotas in Amazon DynamoDB": "up to
+#: 16 MB of data"), far above any IAM, STS or KMS request and a bucket policy's 20 KB (S3 User
+#: Guide, "Bucket policies": "limited to 20 KB"). A longer one is refused, not buffered.
+MAX_BODY = 16 * 1024 * 1024
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
     """Read the body and put it back for the downstream app: ``Content-Length`` bytes, or the
     whole stream when the server says it ends (``wsgi.input_terminated``, a chunked request),
-    as werkzeug reads it for moto."""
+    as werkzeug reads it for moto. Above :data:`MAX_BODY` it raises ``Malformed`` (413), read no
+    further than that."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
+    if length > MAX_BODY:
+        raise _too_large()
     stream = environ["wsgi.input"]
     if environ.get("wsgi.input_terminated"):
-        body = stream.read()
+        body = stream.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            raise _too_large()
     else:
         body = stream.read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
+
+
+def _too_large() -> Malformed:
+    return Malformed("RequestEntityTooLarge", f"The request body is larger than {MAX_BODY} bytes.", 413)
 
 
 def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
@@ -176,7 +192,7 @@ def _s3_call(environ: dict[str, Any], headers: Mapping[str, str]) -> tuple[str, 
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
     operation, params = rest_operation(method, bucket, key, query, headers), rest_params(bucket, key, headers)
     if operation == "PutBucketPolicy":  # the one S3 body the gate reads: BlockPublicPolicy judges it
-        params["Policy"] = _read_body(environ).decode("utf-8", "replace")
+        params["Policy"] = read_body(environ).decode("utf-8", "replace")
     return operation, params
 
 
@@ -209,7 +225,7 @@ def _protocol(service: str, headers: Mapping[str, str]) -> str:
 
 def _api_call(service: str, environ: dict[str, Any], headers: Mapping[str, str]) -> WireCall:
     """The operation and parameters of a JSON or query protocol request (wire.py), or ``Malformed``."""
-    query_string, body = str(environ.get("QUERY_STRING", "")), _read_body(environ)
+    query_string, body = str(environ.get("QUERY_STRING", "")), read_body(environ)
     if _protocol(service, headers) == "json":
         return json_call(service, query_string, body, headers)
     return query_call(query_string, body, headers)
@@ -281,7 +297,7 @@ def _disagreement(call: ParsedCall, environ: dict[str, Any]) -> Malformed | None
 def _buffer_form(environ: dict[str, Any]) -> None:
     """Buffer the body moto's dispatcher reads to route an unsigned request (a form body)."""
     if str(environ.get("CONTENT_TYPE", "")).startswith("application/x-www-form-urlencoded"):
-        _read_body(environ)
+        read_body(environ)
 
 
 def _unsigned_call(environ: dict[str, Any], headers: Mapping[str, str]) -> ParsedCall:
@@ -289,7 +305,10 @@ def _unsigned_call(environ: dict[str, Any], headers: Mapping[str, str]) -> Parse
     server would route it to S3; anything else (a JSON or query request, which only S3 would take
     unsigned) is answered MissingAuthenticationToken."""
     region = "us-east-1"
-    _buffer_form(environ)
+    try:
+        _buffer_form(environ)
+    except Malformed as error:
+        return _refused("s3", "rest-xml", error, None, region, signed=False)
     target = headers.get("x-amz-target", "")
     backend = "kms-or-dynamodb" if target else _moto_backend(environ)
     if backend != "s3":
@@ -464,13 +483,10 @@ class GateMiddleware:
         call = parse_call(environ)
         if call is None:
             return self.app(environ, start_response)
-        refused = self.authenticator.refusal(environ, call.service, call.protocol) \
-            if self.authenticator is not None and call.signed else None
-        if refused is not None:  # before the transport headers go: a client may have signed them
-            return self._respond(start_response, render_error(refused, call.protocol, str(environ.get("REQUEST_METHOD", "")).upper()))
-        if call.refusal is not None:  # the gate cannot read it as moto would: never run (wire.py)
+        refused = self._authentication(call, environ) or call.refusal  # AWS authenticates first
+        if refused is not None:  # unauthentic, or not read as moto would read it: never run (wire.py)
             method = str(environ.get("REQUEST_METHOD", "")).upper()
-            return self._respond(start_response, render_error(call.refusal, call.protocol, method))
+            return self._respond(start_response, render_error(refused, call.protocol, method))
         transport = _pop_transport(environ)
         gate = self.gate if transport.empty else self.gate.for_call(transport)
         asked = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
@@ -489,6 +505,16 @@ class GateMiddleware:
             return self._respond(start_response, render_error(local, call.protocol, method))
         return self._respond(start_response,
                              render_query_result(call.service, call.operation, local, verdict.request_id))
+
+    def _authentication(self, call: ParsedCall, environ: dict[str, Any]) -> AwsError | None:
+        """The authenticator's refusal of a signed call (before the transport headers go: a client
+        may have signed them); a body too long to hash is refused as parse_call refuses it."""
+        if self.authenticator is None or not call.signed:
+            return None
+        try:
+            return self.authenticator.refusal(environ, call.service, call.protocol)
+        except Malformed as error:
+            return AwsError(error.code, error.message, error.status, "request", call.service, new_request_id())
 
     def _check(self, gate: Gate, call: ParsedCall, asked: str | None) -> CallVerdict:
         service = serving(call.service) if self.lagging is not None else contextlib.nullcontext()
@@ -531,7 +557,7 @@ def make_gated_server_app(gate: Gate,
     from orchestrator.authz.gate.authenticate import ENDPOINT_ADMIN, MOTO_TESTING, AdminKeys, Authenticator
 
     chosen = admins or AdminKeys((ENDPOINT_ADMIN, MOTO_TESTING))
-    authenticator = Authenticator(gate.world, chosen, _read_body)  # type: ignore[arg-type]
+    authenticator = Authenticator(gate.world, chosen, read_body)  # type: ignore[arg-type]
     return GateMiddleware(DomainDispatcherApplication(create_backend_app), gate, on_verdict, authenticator=authenticator)
 
 

@@ -27,7 +27,7 @@ from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
 
 from orchestrator.authz.gate.authenticate import ENDPOINT_ADMIN, AdminKeys, Authenticator, parse_admin_key
-from orchestrator.authz.gate.wsgi import _read_body
+from orchestrator.authz.gate.wsgi import read_body
 from orchestrator.authz.world import KeySecret
 from orchestrator.backends.endpoint import DEFAULT_ADMIN, _endpoint_host
 from orchestrator.backends.serve import admin_line, spawned
@@ -286,7 +286,7 @@ def _signed(service: str, signer: Any = SigV4Auth, token: str | None = "the-toke
 def _authenticator(offset: timedelta = timedelta(0), expires_in: timedelta = timedelta(hours=1)) -> Authenticator:
     now = datetime.now(timezone.utc)
     known = KeySecret("temporary-secret", "the-token", now + expires_in)
-    return Authenticator(_Keys("ASIATEMPORARYKEY0001", known), AdminKeys(environment=False), _read_body,
+    return Authenticator(_Keys("ASIATEMPORARYKEY0001", known), AdminKeys(environment=False), read_body,
                          clock=lambda: datetime.now(timezone.utc) + offset)
 
 

@@ -243,3 +243,18 @@ def test_an_upper_case_service_scope_is_refused(world: World) -> None:
                          b"Action=CreateUser&UserName=mallory&Version=2010-05-08")
     assert _query_error(answer) == (400, "IncompleteSignature")
     assert "mallory" not in world.users()
+
+
+@pytest.mark.parametrize("unsigned", [False, True], ids=["signed", "unsigned"])
+def test_a_body_above_the_limit_is_refused_unread(world: World, monkeypatch: pytest.MonkeyPatch, unsigned: bool) -> None:
+    """The gate buffers what it reads, so it reads no more than wsgi.MAX_BODY (lowered here): a
+    longer CreateUser form, signed or not, is answered 413 and moto runs nothing."""
+    from orchestrator.authz.gate import wsgi
+
+    monkeypatch.setattr(wsgi, "MAX_BODY", 64)
+    body = ("Action=CreateUser&Version=2010-05-08&UserName=" + "x" * 60).encode()
+    keys = None if unsigned else ORCHESTRATOR
+    answer = signed_send(world.server, keys, "iam", "POST", "/", {"Content-Type": FORM}, body)
+    assert answer.status == 413, answer.body[:200]
+    monkeypatch.undo()
+    assert "x" * 60 not in world.users()
