@@ -1,0 +1,70 @@
+"""`orchestrate import` grows with the template, not with its square (issue 21, bench/imports.py):
+the offline world finds a table or a bucket from an index made once, not by walking every one of
+them per lookup."""
+
+from __future__ import annotations
+
+
+import pytest
+
+from orchestrator.analysis.offline import offline_context
+from orchestrator.model.scenario import DesiredState
+from orchestrator.prove.desired_world import DesiredWorld
+from orchestrator.resources.context import Context
+
+TABLES = 40
+
+
+def _world() -> DesiredWorld:
+    tables = {f"table{i}": {"partition_key": {"name": "id", "type": "S"}} for i in range(TABLES)}
+    tables["made"] = {"partition_key": {"name": "id", "type": "S"}, "create_only": True}
+    desired = DesiredState.model_validate({"tables": tables, "buckets": {f"bucket{i}": {} for i in range(TABLES)}})
+    return DesiredWorld(offline_context("scaling", [desired], "us-east-1"), desired, {})
+
+
+def _counting_arns(monkeypatch: pytest.MonkeyPatch, kind: str) -> list[str]:
+    counted: list[str] = []
+    original = Context.arn
+
+    def arn(self: Context, reference: str) -> str:
+        if reference.startswith(kind):
+            counted.append(reference)
+        return original(self, reference)
+
+    monkeypatch.setattr(Context, "arn", arn)
+    return counted
+
+
+def test_a_table_lookup_does_not_walk_every_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = _world()
+    counted = _counting_arns(monkeypatch, "table:")
+    for i in range(TABLES):
+        by_arn = world.ctx.arn(f"table:table{i}")
+        found = world.table(by_arn, "us-east-1", world.ctx.account)
+        assert found is not None and found.arn == by_arn
+        physical = world.ctx.physical(f"table{i}")
+        assert world.table(physical, "us-east-1", world.ctx.account) is not None
+    assert world.table(world.ctx.physical("made"), "us-east-1", world.ctx.account) is None  # not made yet
+    assert world.table("arn:aws:dynamodb:us-east-1:123456789012:table/ghost", "us-east-1", world.ctx.account) is None
+    # the index (one ARN per table), then one per answer; a walk per lookup made ~TABLES^2 / 2
+    assert len(counted) <= 4 * TABLES, f"{len(counted)} table ARNs built for {TABLES} tables"
+
+
+def test_a_bucket_lookup_does_not_walk_every_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = _world()
+    names: list[str] = []
+    original = Context.bucket_name
+
+    def bucket_name(self: Context, name: str) -> str:
+        names.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(Context, "bucket_name", bucket_name)
+    physical = [original(world.ctx, f"bucket{i}") for i in range(TABLES)]
+    for i, name in enumerate(physical):
+        found = world.bucket(name)
+        assert found is not None and found.arn == world.ctx.arn(f"bucket:bucket{i}")
+        assert world.s3_object(name, "no-such-key") is None
+    assert world.bucket("no-such-bucket") is None
+    assert len(names) <= 4 * TABLES, f"{len(names)} bucket names built for {TABLES} buckets"
+
