@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-from pathlib import Path
 
 from orchestrator.imports import MAX_BYTES, ImportResult, TemplateError, import_template
-from orchestrator.loader import ScenarioError, load_scenario
 from orchestrator.report.output import Output, OutputError
 
 
@@ -25,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
             target.check()
         result = import_template(args.template, args.region, _max_bytes(args))
         _report(result)
-        problems = _problems_of(result.text)
+        problems = result.problems  # the loader's verdict on this very text (imports/validation.py)
         if target is not None:
             target.write_text(result.text)
     except (TemplateError, OutputError) as error:
@@ -52,16 +49,3 @@ def _report(result: ImportResult) -> None:
         print(f"orchestrate import: skipped resources of types orchestrate does not declare: {names}", file=sys.stderr)
     for note in result.notes:
         print(f"orchestrate import: note: {note}", file=sys.stderr)
-
-
-def _problems_of(text: str) -> str:
-    """The loader's diagnostics for the text, checked in a temporary file (the output is written
-    once, whole, afterwards)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "imported.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            load_scenario(path)
-        except ScenarioError as error:
-            return str(error)
-    return ""

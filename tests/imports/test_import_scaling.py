@@ -1,17 +1,23 @@
 """`orchestrate import` grows with the template, not with its square (issue 21, bench/imports.py):
 the offline world finds a table or a bucket from an index made once, not by walking every one of
-them per lookup."""
+them per lookup; the command takes the importer's own check of the text it writes instead of
+loading that text a second time, and still exits 1 when the text does not validate."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
 import pytest
 
 from orchestrator.analysis.offline import offline_context
+from orchestrator.cli import main
+from orchestrator.imports import validation
+from orchestrator.loader import Diagnostic, ScenarioError
 from orchestrator.model.scenario import DesiredState
 from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.resources.context import Context
 
+DATA = Path(__file__).parent / "data"
 TABLES = 40
 
 
@@ -67,4 +73,29 @@ def test_a_bucket_lookup_does_not_walk_every_bucket(monkeypatch: pytest.MonkeyPa
         assert world.s3_object(name, "no-such-key") is None
     assert world.bucket("no-such-bucket") is None
     assert len(names) <= 4 * TABLES, f"{len(names)} bucket names built for {TABLES} buckets"
+
+
+def test_the_command_loads_the_imported_text_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import orchestrator.loader as loader
+
+    read = []
+    original = loader.read_yaml
+    monkeypatch.setattr(loader, "read_yaml", lambda path: read.append(path) or original(path))
+    assert main(["import", str(DATA / "seed.yaml"), "-o", str(tmp_path / "seed.yaml")]) == 0
+    assert len(read) == 1, f"the imported scenario was loaded {len(read)} times"
+
+
+def test_a_text_the_loader_refuses_is_still_exit_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A problem no imported entity explains (a bug of the importer) is reported with the loader's words."""
+    def refusing(path: Path) -> None:
+        raise ScenarioError([Diagnostic(str(path), 9, 3, "an invented problem", ("states", 0, "name"))])
+
+    monkeypatch.setattr(validation, "load_scenario", refusing)
+    out = tmp_path / "seed.yaml"
+    assert main(["import", str(DATA / "seed.yaml"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "the imported scenario does not validate (please report it)" in err
+    assert "imported.yaml:9:3: an invented problem (at states[0].name)" in err
 
