@@ -99,3 +99,18 @@ def test_a_text_the_loader_refuses_is_still_exit_1(monkeypatch: pytest.MonkeyPat
     assert "the imported scenario does not validate (please report it)" in err
     assert "imported.yaml:9:3: an invented problem (at states[0].name)" in err
 
+
+def test_the_cycle_collector_runs_less_often_during_the_import_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    from orchestrator.commands import import_
+
+    seen = []
+    original = import_.import_template
+    monkeypatch.setattr(import_, "import_template", lambda *args: seen.append(gc.get_threshold()) or original(*args))
+    before = gc.get_threshold()
+    assert main(["import", str(DATA / "seed.yaml"), "-o", str(tmp_path / "seed.yaml")]) == 0
+    assert seen == [import_.IMPORT_GC_THRESHOLDS] and gc.get_threshold() == before
+    assert main(["import", str(tmp_path / "missing.yaml")]) == 2   # restored when the import fails too
+    assert gc.get_threshold() == before
