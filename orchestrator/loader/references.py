@@ -37,7 +37,7 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
     problems: list[Problem] = check_accounts(desired, prefix)
     names = entity_names(desired)
     for name, table in desired.tables.items():
-        problems += _check_table(desired, name, prefix + ("tables", name))
+        problems += _check_table(desired, name, prefix + ("tables", name), names)
     for name, user in desired.users.items():
         path = prefix + ("users", name)
         problems += _check_members(names, "group", user.groups, path + ("groups",))
@@ -126,6 +126,9 @@ def _home_only(desired: DesiredState, prefix: Path) -> list[Problem]:
 
 
 def entity_names(desired: DesiredState) -> dict[str, set[str]]:
+    """The names of each kind of entity a reference may name. Built once per desired state by
+    its checker (check_desired, the loader's loop over a state's expectations) and handed down:
+    built per expectation, it made checking a scenario quadratic in its size (issue 21)."""
     return {
         "user": set(desired.users),
         "key": set(desired.keys),
@@ -230,7 +233,7 @@ def _check_policy_names(names: dict[str, set[str]], policies: list[str], path: P
     return problems
 
 
-def _check_table(desired: DesiredState, name: str, path: Path) -> list[Problem]:
+def _check_table(desired: DesiredState, name: str, path: Path, names: dict[str, set[str]]) -> list[Problem]:
     table = desired.tables[name]
     problems: list[Problem] = []
     key_name = table.key_name()
@@ -241,7 +244,7 @@ def _check_table(desired: DesiredState, name: str, path: Path) -> list[Problem]:
         elif key.spec != "SYMMETRIC_DEFAULT":
             problems.append(Problem(path + ("encryption",), f"DynamoDB encrypts only with symmetric keys; key {key_name!r} is {key.spec}"))
     if table.policy is not None:
-        problems += check_table_policy(name, table.policy, path + ("policy",), entity_names(desired))
+        problems += check_table_policy(name, table.policy, path + ("policy",), names)
     for index, item in enumerate(table.items):
         problems += check_item_key(table, item, path + ("items", index), full_item=True)
         problems += _finite_numbers(item, path + ("items", index))
@@ -319,8 +322,12 @@ def _fits(value: Any, kind: str) -> bool:
     return isinstance(value, (bytes, bytearray))
 
 
-def check_expectation(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
-    problems: list[Problem] = _check_principal(desired, expectation, path)
+def check_expectation(desired: DesiredState, expectation: Expectation, path: Path,
+                      names: dict[str, set[str]] | None = None) -> list[Problem]:
+    """The expectation's references exist in ``desired``; ``names`` is entity_names(desired), made
+    once by a caller that checks many expectations of one state."""
+    names = entity_names(desired) if names is None else names
+    problems: list[Problem] = _check_principal(desired, expectation, path, names)
     kind, _, name = expectation.resource.partition(":")
     wanted = EXPECTATION_ACTIONS[expectation.action]
     if kind == "alias" and wanted == "key":
@@ -329,8 +336,8 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
         problems.append(Problem(path + ("resource",), f"{expectation.action} acts on a {wanted}, not a {kind}"))
     elif kind in ("bucket", "object"):
         problems += check_s3_expectation(desired, expectation, path)
-    elif name not in entity_names(desired)[kind]:
-        problems.append(Problem(path + ("resource",), f"{expectation.resource!r} names no {kind} of this scenario{_known(entity_names(desired)[kind])}"))
+    elif name not in names[kind]:
+        problems.append(Problem(path + ("resource",), f"{expectation.resource!r} names no {kind} of this scenario{_known(names[kind])}"))
     elif kind == "table":
         problems += _check_table_call(desired, expectation, name, path)
     elif kind == "key":
@@ -354,7 +361,7 @@ def _check_anonymous(desired: DesiredState, expectation: Expectation, path: Path
     return []
 
 
-def _check_principal(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+def _check_principal(desired: DesiredState, expectation: Expectation, path: Path, names: dict[str, set[str]]) -> list[Problem]:
     """`as` names a scenario user or `role:NAME`; `via` a scenario user. An sts:AssumeRole made
     by a role session would be role chaining, which orchestrate does not prove."""
     role = expectation.role
@@ -372,12 +379,11 @@ def _check_principal(desired: DesiredState, expectation: Expectation, path: Path
     if role is not None and expectation.action == "sts:AssumeRole":
         return [Problem(path + ("as",), "sts:AssumeRole as a role session is role chaining: write it as `as:"
                                         " role:TARGET` with `via: role:SOURCE`, or make the expectation `as` a user")]
-    return _check_session(desired, expectation, path)
+    return _check_session(expectation, path, names)
 
 
-def _check_session(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
+def _check_session(expectation: Expectation, path: Path, names: dict[str, set[str]]) -> list[Problem]:
     """The session's managed policies name scenario policies; its inline policy's references exist."""
-    names = entity_names(desired)
     problems = _check_policy_names(names, expectation.session_policy_arns or [], path + ("session_policy_arns",))
     if expectation.session_policy is not None:
         problems += check_document(names, expectation.session_policy, path + ("session_policy",), False)

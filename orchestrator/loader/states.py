@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestrator.loader.diagnostics import PathElement
-from orchestrator.loader.references import check_desired, check_expectation
+from orchestrator.loader.references import check_desired, check_expectation, entity_names
 from orchestrator.loader.validation import Problem, problems_from
 from orchestrator.model.patch import STATEMENT, merge_patch
 from orchestrator.model.scenario import DesiredState, State
@@ -69,8 +69,9 @@ def desired_states(data: dict[str, Any], states: list[State]) -> tuple[list[Desi
         reported |= {(p.path, p.message) for p in found}
         desired.append(current or DesiredState())
         if current is not None:
+            names = entity_names(current)  # once per state, not per expectation (issue 21)
             for number, expectation in enumerate(state.expectations):
-                problems += check_expectation(current, expectation, prefix + ("expectations", number))
+                problems += check_expectation(current, expectation, prefix + ("expectations", number), names)
     return desired, problems
 
 

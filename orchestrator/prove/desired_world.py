@@ -217,21 +217,33 @@ class DesiredWorld:
         return self._once(("table", name_or_arn), lambda: self._table(name_or_arn))  # type: ignore[no-any-return]
 
     def _table(self, name_or_arn: str | None) -> TableInfo | None:
-        for name, table in self.desired.tables.items():
-            if table.create_only:  # not there until its CreateTable expectation's principal makes it
-                continue
-            arn = self.ctx.arn(f"table:{name}")
-            if name_or_arn in (arn, self.ctx.physical(name)):
-                properties = self.properties(DynamoDBTable(), "tables", name)
-                if properties is None:
-                    return None
-                scoped = self.ctx.for_entity("tables", name)
-                policy, encryption = properties["policy"], properties["encryption"]
-                return TableInfo(self.ctx.physical(name), arn, scoped.account, self.ctx.region, table.partition_key.name,
-                                 table.sort_key.name if table.sort_key else None,
-                                 encryption["key"] if encryption["type"] == "customer-managed" else None,
-                                 None if policy is None else json.dumps(policy), dict(properties["tags"]))
-        return None
+        name = None if name_or_arn is None else self._tables_by_name_or_arn().get(name_or_arn)
+        if name is None:
+            return None
+        table = self.desired.tables[name]
+        properties = self.properties(DynamoDBTable(), "tables", name)
+        if properties is None:
+            return None
+        scoped = self.ctx.for_entity("tables", name)
+        policy, encryption = properties["policy"], properties["encryption"]
+        return TableInfo(self.ctx.physical(name), self.ctx.arn(f"table:{name}"), scoped.account, self.ctx.region,
+                         table.partition_key.name, table.sort_key.name if table.sort_key else None,
+                         encryption["key"] if encryption["type"] == "customer-managed" else None,
+                         None if policy is None else json.dumps(policy), dict(properties["tags"]))
+
+    def _tables_by_name_or_arn(self) -> dict[str, str]:
+        """Each declared table's ARN and physical name -> its scenario name, made once per world: a
+        walk of every table per lookup made an import quadratic in its tables (issue 21). The first
+        table in declaration order that answers to a string keeps it, as that walk found it."""
+        def index() -> dict[str, str]:
+            found: dict[str, str] = {}
+            for name, table in self.desired.tables.items():
+                if table.create_only:  # not there until its CreateTable expectation's principal makes it
+                    continue
+                found.setdefault(self.ctx.arn(f"table:{name}"), name)
+                found.setdefault(self.ctx.physical(name), name)
+            return found
+        return self._once(("tables by name or ARN", None), index)  # type: ignore[no-any-return]
 
     # buckets and objects -------------------------------------------------------------------
     def bucket(self, name: str | None) -> BucketInfo | None:
@@ -283,7 +295,14 @@ class DesiredWorld:
         return None
 
     def _bucket_name(self, physical: str | None) -> str | None:
-        return next((name for name in self.desired.buckets if self.ctx.bucket_name(name) == physical), None)
+        """The scenario name of the declared bucket with this physical name (the first declared, if
+        two share it), from an index made once per world, as _tables_by_name_or_arn."""
+        def index() -> dict[str, str]:
+            found: dict[str, str] = {}
+            for name in self.desired.buckets:
+                found.setdefault(self.ctx.bucket_name(name), name)
+            return found
+        return self._once(("buckets by physical name", None), index).get(physical)  # type: ignore[no-any-return]
 
 
 def _key_state(properties: dict[str, Any]) -> str:
