@@ -213,7 +213,7 @@ def _check_refs(names: dict[str, set[str]], values: list[str], path: Path, kinds
 
 
 def _known(names: set[str]) -> str:
-    return f" (known: {', '.join(sorted(names))})" if names else f" (there are none)"
+    return f" (known: {', '.join(sorted(names))})" if names else " (there are none)"
 
 
 def _check_members(names: dict[str, set[str]], kind: str, members: list[str], path: Path) -> list[Problem]:
