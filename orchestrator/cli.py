@@ -7,6 +7,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.commands.signals import Stops
 
 EXIT_INVALID = 2
 #: Commands that never build a scenario model: they skip pydantic's ~70 ms of start-up.
@@ -224,9 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdlib-only import), so a stop during start-up exits 143 or 130 as one during the work does."""
     from orchestrator.commands.signals import raising_on_stop, stopped_by
 
-    with raising_on_stop():  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
+    with raising_on_stop() as stops:  # SIGTERM and SIGINT clean up as an error would, then 143 or 130
         try:
-            return _run(argv)
+            return _run(argv, stops)
         except BaseException as error:  # KeyboardInterrupt, Terminated, or a library's error wrapping one
             stopped = stopped_by(error)
             if stopped is None:
@@ -234,16 +238,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stopped(stopped)
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def _run(argv: Sequence[str] | None, stops: Stops) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want
         return int(exit_.code or 0)
-    module = importlib.import_module(f"orchestrator.commands.{args.command}")
-    if args.command not in _WITHOUT_MODELS:
-        # a stop while pydantic builds the validators comes wrapped in its SchemaError: main unwraps it
-        importlib.import_module("orchestrator.model.scenario")
+    with stops.held():  # pydantic, building the validators, would wrap a stop in its SchemaError unchained
+        module = importlib.import_module(f"orchestrator.commands.{args.command}")
+        if args.command not in _WITHOUT_MODELS:
+            importlib.import_module("orchestrator.model.scenario")
     return int(module.run(args))
 
 

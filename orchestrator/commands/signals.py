@@ -65,25 +65,54 @@ def stopped_by(error: BaseException) -> BaseException | None:
     return None
 
 
-@contextmanager
-def raising_on_stop() -> Iterator[None]:
-    """While the block runs, SIGTERM raises Terminated and SIGINT KeyboardInterrupt, once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread can set handlers; the caller's stay in force
-        return
-    raised: list[int] = []
+class Stops:
+    """The handlers' state while :func:`raising_on_stop` is in force: a stop is raised where the
+    main thread is, except inside :meth:`held`, which keeps it until the block ends."""
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if raised:
+    def __init__(self) -> None:
+        self.raised: list[int] = []
+        self.holding = 0
+        self.kept: int | None = None
+
+    def handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.raised:
+            return  # a second signal must not cut the first one's cleanup short
+        self.raised.append(signum)
+        if self.holding:
+            self.kept = signum
             return
-        raised.append(signum)
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise Terminated(signum)
+        raise _stop(signum)
 
-    previous = {signum: signal.signal(signum, handler) for signum in STOPPING}
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A stop meanwhile is raised when the block ends, not inside it: for code that would
+        swallow it or wrap it unchained (pydantic building the models' validators turns an
+        exception raised inside into its own SchemaError, and the stop would be lost)."""
+        self.holding += 1
+        try:
+            yield
+        finally:
+            self.holding -= 1
+        if not self.holding and self.kept is not None:
+            signum, self.kept = self.kept, None
+            raise _stop(signum)
+
+
+def _stop(signum: int) -> BaseException:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
+@contextmanager
+def raising_on_stop() -> Iterator[Stops]:
+    """While the block runs, SIGTERM raises Terminated and SIGINT KeyboardInterrupt, once (the
+    yielded :class:`Stops` can hold one back over a block)."""
+    stops = Stops()
+    if threading.current_thread() is not threading.main_thread():
+        yield stops  # only the main thread can set handlers; the caller's stay in force
+        return
+    previous = {signum: signal.signal(signum, stops.handler) for signum in STOPPING}
     try:
-        yield
+        yield stops
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)

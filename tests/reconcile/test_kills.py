@@ -83,15 +83,15 @@ def wait_for_a_key(iam: Any, running: Any, deadline: float) -> None:
 
 def killed_apply(world: World, signum: int, delay: float, aim_at_keys: bool) -> tuple[int, str]:
     """Start an apply (a process of its own), signal it after `delay` (counted from its first key
-    when aim_at_keys); its exit code and what it printed on stdout."""
+    when aim_at_keys); its exit code and what it printed (stdout, then stderr's last lines)."""
     process = subprocess.Popen(CLI + ["apply", SEED, "--endpoint-url", world.url, "--no-color"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if aim_at_keys:
         wait_for_a_key(world.iam, lambda: process.poll() is None, time.monotonic() + APPLY_SECONDS)
     time.sleep(delay)
     process.send_signal(signum)
-    out, _ = process.communicate(timeout=APPLY_SECONDS)
-    return process.returncode, out.decode()
+    out, err = process.communicate(timeout=APPLY_SECONDS)
+    return process.returncode, out.decode() + "\n--- stderr ---\n" + err.decode()[-2000:]
 
 
 def check_terminated(world: World, code: int, out: str, tally: Tally) -> None:
