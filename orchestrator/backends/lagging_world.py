@@ -26,6 +26,7 @@ class LaggingWorld(MotoWorld):
 
     def __init__(self, propagation: Propagation, clock: Callable[[], float] = time.monotonic,
                  rng: random.Random | None = None) -> None:
+        super().__init__()
         self.propagation = propagation
         self.clock = clock
         self.rng = rng or random.Random()

@@ -104,14 +104,20 @@ class MotoWorld:
 
     def __init__(self, bundled: BundledPolicies | None = None) -> None:
         self._bundled = bundled or BundledPolicies()
+        #: moto's BackendDict per service, fetched once: each is a module-level object of moto's
+        #: that lives as long as the process (a reset empties it in place), so holding it caches
+        #: no state, only moto's import_module lookup (~7 a request under serve)
+        self._backend_dicts: dict[str, Any] = {}
 
     # ---- accounts and backends -------------------------------------------------
 
-    @staticmethod
-    def _backends(service: str) -> Any:
-        from moto.backends import get_backend
+    def _backends(self, service: str) -> Any:
+        found = self._backend_dicts.get(service)
+        if found is None:
+            from moto.backends import get_backend
 
-        return get_backend(service)  # type: ignore[call-overload]
+            found = self._backend_dicts[service] = get_backend(service)  # type: ignore[call-overload]
+        return found
 
     def _iam_accounts(self) -> Iterator[tuple[str, Any]]:
         for account_id, per_account in _items(self._backends("iam")):

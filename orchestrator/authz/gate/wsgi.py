@@ -288,10 +288,18 @@ def _moto_region(environ: dict[str, Any]) -> str | None:
     host, then the User-Agent's ``region/...``, then the credential scope)."""
     from moto.core.responses import BaseResponse
 
-    request = _moto_request(environ)
-    found = (BaseResponse.region_regex.search(str(request.raw_url))
-             or BaseResponse.region_from_useragent_regex.search(str(request.headers.get("User-Agent", ""))))
+    url_match = None
+    if _may_name_a_region(environ):  # else moto's URL regex cannot match: no moto Request to build
+        url_match = BaseResponse.region_regex.search(str(_moto_request(environ).raw_url))
+    found = url_match or BaseResponse.region_from_useragent_regex.search(str(environ.get("HTTP_USER_AGENT", "")))
     return found.group(1) if found else None
+
+
+def _may_name_a_region(environ: Mapping[str, Any]) -> bool:
+    """Whether the URL moto reads (``Request.raw_url``: the host, the raw path, the query string)
+    can hold ``.REGION.amazonaws.com``: only if one of its sources holds ``amazonaws``."""
+    sources = ("HTTP_HOST", "SERVER_NAME", "RAW_URI", "REQUEST_URI", "PATH_INFO", "QUERY_STRING", "SCRIPT_NAME")
+    return any("amazonaws" in str(environ.get(name, "")) for name in sources)
 
 
 def _disagreement(call: ParsedCall, environ: dict[str, Any]) -> Malformed | None:
