@@ -68,9 +68,12 @@ WHY = {
                 " swings ~15% from run to run on this machine, across the target",
     "access": "300,000 decisions at the engine's typical rate are ~2.5 s of it; the rest is building each"
               " cell's request and context and recording its answer (analysis/access.py)",
-    "serve": "per request the gate finds the caller in moto's backends (World.identity_for_access_key walks"
-             " every user of every account) and builds the request context before deciding; an index by"
-             " access key id, dropped on IAM changes, is the next lever",
+    "serve": "since issue 21 the gate also authenticates each request (the key's secret found in moto's"
+             " backends, the SigV4 signature made again: ~27 us) and reads it exactly as moto's server will"
+             " (moto's routing asked, strict JSON and query parsing: ~50 us), on top of deciding (~55 us);"
+             " finding the caller still walks every user of every account (World.identity_for_access_key,"
+             " and secret_for_access_key again): an index by access key id, dropped on IAM changes, is the"
+             " next lever",
     "total": "the settle figure's pooled runs (~45 s, alone by design: the pool keeps serve busy) and the"
              " throughput figure (~25 s) are new; the serial settle runs (~3 min) overlap the later figures;"
              " making 2,000 foreign keys for the account-size figure is ~1 minute of set-up",
