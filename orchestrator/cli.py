@@ -148,6 +148,8 @@ def _add_import(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--region", default="us-east-1", help="the scenario's region (default: us-east-1)")
     parser.add_argument("--max-bytes", type=int, metavar="N",
                         help="refuse a larger template before reading it (default: 5 MiB; CloudFormation takes 1 MB from S3)")
+    parser.add_argument("--parameter", action="append", metavar="NAME=VALUE",
+                        help="a value for the template's parameter NAME, in place of its Default (repeatable)")
     parser.set_defaults(command="import_")
 
 

@@ -4,7 +4,7 @@ expectations the engine proposes (CloudFormation User Guide, "Template anatomy" 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +12,15 @@ from orchestrator.imports.checks import check_entities
 from orchestrator.imports.expectations import propose
 from orchestrator.imports.intrinsics import ConditionCycle, Resolver
 from orchestrator.imports.names import scenario_name
+from orchestrator.imports.parameters import ParameterError, parameter_values
 from orchestrator.imports.resources import Imported, import_resources, index_entities
 from orchestrator.imports.template import MAX_BYTES, Template, TemplateError, read_template
 from orchestrator.imports.validation import validated
-from orchestrator.imports.writer import scenario_text
+from orchestrator.imports.writer import DEFAULT_SCHEMA, scenario_text
 from orchestrator.loader.diagnostics import Diagnostic
 from orchestrator.model.scenario import DesiredState
 
-__all__ = ["MAX_BYTES", "ImportResult", "TemplateError", "import_template", "scenario_from_template"]
+__all__ = ["MAX_BYTES", "ImportResult", "ParameterError", "TemplateError", "import_template", "scenario_from_template"]
 STATE = "imported"
 
 
@@ -29,17 +30,23 @@ class ImportResult:
     notes: list[str]
     skipped: list[tuple[str, str]]
     text: str
+    #: (logical id, type, property) of each property the scenario language has no place for.
+    dropped: list[tuple[str, str, str]] = field(default_factory=list)
     #: The loader's diagnostics for ``text`` (checked as `orchestrate validate` reads a file); "" when
     #: it validates. Not empty only through a bug: the importer leaves out what the loader refuses.
     problems: str = ""
 
 
-def import_template(path: Path | str, region: str = "us-east-1", max_bytes: int = MAX_BYTES) -> ImportResult:
+def import_template(path: Path | str, region: str = "us-east-1", max_bytes: int = MAX_BYTES,
+                    parameters: dict[str, str] | None = None, schema: str = DEFAULT_SCHEMA) -> ImportResult:
     """Read, map and propose; TemplateError when the template is unreadable, larger than
-    ``max_bytes``, not CloudFormation, or its conditions refer to each other in a circle."""
+    ``max_bytes``, not CloudFormation, or its conditions refer to each other in a circle;
+    ParameterError for a ``parameters`` name the template does not declare or a value outside its
+    AllowedValues. ``schema``: where the modeline points (writer.schema_reference)."""
     template = read_template(path, max_bytes)
+    values = parameter_values(template.body, parameters or {})
     try:
-        header, imported = scenario_from_template(template, region)
+        header, imported = scenario_from_template(template, region, values)
     except RecursionError:
         raise TemplateError(Diagnostic(str(template.path), 1, 1, "the template is nested too deeply to import")) from None
     except ConditionCycle as cycle:
@@ -52,18 +59,21 @@ def import_template(path: Path | str, region: str = "us-east-1", max_bytes: int 
         scenario.update({section: entities for section, entities in imported.sections.items() if entities})
         desired = DesiredState.model_validate({section: scenario.get(section, {}) for section in imported.sections})
         scenario["states"] = [{"name": STATE, "expectations": propose(header["name"], desired, region)}]
-        return scenario_text(scenario, str(template.path), imported.notes, imported.skipped)
+        return scenario_text(scenario, str(template.path), imported, schema)
 
     checked = validated(imported, render)
-    return ImportResult(scenario, imported.notes, imported.skipped, checked.text, checked.problems)
+    return ImportResult(scenario, imported.notes, imported.skipped, checked.text, imported.dropped, checked.problems)
 
 
-def scenario_from_template(template: Template, region: str) -> tuple[dict[str, Any], Imported]:
+def scenario_from_template(template: Template, region: str,
+                           parameters: dict[str, Any] | None = None) -> tuple[dict[str, Any], Imported]:
     """The scenario's own fields (name, description, region, then its entities) and what was
-    imported, with what was noted while mapping."""
+    imported, with what was noted while mapping. Names are resolved first, by a resolver that
+    knows the parameters but no entity yet; then every property by one that knows them all."""
     name = scenario_name(template.path, template.body)
-    entities = index_entities(template.resources)
-    resolver = Resolver(template.body, entities, region, name)
+    names = Resolver(template.body, {}, region, name, parameters=parameters or {})
+    entities = index_entities(template.resources, names)
+    resolver = Resolver(template.body, entities, region, name, notes=names.notes, parameters=parameters or {})
     imported = import_resources(template.resources, resolver, name)
     check_entities(imported)
     scenario: dict[str, Any] = {"name": name}

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.imports.parameters import typed
 from orchestrator.model.policy import ORCHESTRATE
 from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER, MANAGEMENT_SID
 
@@ -75,6 +76,8 @@ class Entity:
 
     kind: str
     name: str
+    #: Its physical name property (TableName, ...) as resolved, which other properties may name it by.
+    physical: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -84,6 +87,8 @@ class Resolver:
     region: str
     stack_name: str
     notes: list[str] = field(default_factory=list)
+    #: Values given with `--parameter` (parameters.py), in place of the Parameters' defaults.
+    parameters: dict[str, Any] = field(default_factory=dict)
     #: Each condition's value (or why it is unknown), once evaluated: a condition named by many
     #: others (`Fn::And: [{Condition: C1}, {Condition: C1}]`, chained) is evaluated once, not 2^depth times.
     evaluated: dict[str, bool | str] = field(default_factory=dict)
@@ -133,7 +138,7 @@ class Resolver:
         return self.known
 
     def ref(self, name: Any) -> Any:
-        """"Ref": a parameter's default, a pseudo parameter, or a resource's name (or ARN)."""
+        """"Ref": a parameter's value (`--parameter`) or default, a pseudo parameter, or a resource's name (or ARN)."""
         if not isinstance(name, str):
             raise Unresolved(f"Ref of {name!r}")
         pseudo = self._pseudo(name)
@@ -142,9 +147,11 @@ class Resolver:
         entity = self.entities.get(name)
         if entity is not None:
             return f"⟦{entity.kind}:{entity.name}⟧" if entity.kind in REF_IS_ARN else f"⟦{entity.kind}-id:{entity.name}⟧"
+        if name in self.parameters:
+            return self.parameters[name]
         parameter = (self.body.get("Parameters") or {}).get(name)
         if isinstance(parameter, dict) and "Default" in parameter:
-            return parameter["Default"]
+            return typed(parameter, parameter["Default"])
         if name == KEY_MANAGER_PARAMETER and isinstance(parameter, dict):
             return DEPLOYER
         raise Unresolved(f"Ref {name} (not a resource orchestrate imports, nor a parameter with a Default)")

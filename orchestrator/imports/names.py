@@ -9,6 +9,7 @@ to fit the model's name patterns (S3 User Guide, "Bucket naming rules" for bucke
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,29 @@ def fit(kind: str, raw: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+=,@-]", "-", raw)[:64] or "imported"
 
 
-def entity_name(logical: str, resource_type: str, properties: dict[str, Any]) -> str:
-    kind, name_property = NAME_PROPERTIES[resource_type]
-    tagged = tags_of(properties).get(TAG_NAME)
-    physical = properties.get(name_property) if name_property else None
-    raw = tagged or (physical if isinstance(physical, str) else None) or logical
-    return fit(kind, raw)
+#: What turns a property's value into text: its intrinsic functions resolved (`!Sub orders-${Env}`).
+Resolve = Callable[[Any], Any]
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def physical_name(resource_type: str, properties: dict[str, Any], resolve: Resolve = _as_is) -> str | None:
+    """The resource's physical name property (TableName, UserName, ...), resolved, when it is text."""
+    name_property = NAME_PROPERTIES[resource_type][1]
+    value = resolve(properties.get(name_property)) if name_property else None
+    return value if isinstance(value, str) and value else None
+
+
+def name_tag(properties: dict[str, Any], resolve: Resolve = _as_is) -> str | None:
+    """The `orchestrate:name` tag's value, resolved."""
+    return tags_of({"Tags": resolve(properties.get("Tags"))}).get(TAG_NAME)
+
+
+def entity_name(logical: str, resource_type: str, properties: dict[str, Any], resolve: Resolve = _as_is) -> str:
+    raw = name_tag(properties, resolve) or physical_name(resource_type, properties, resolve) or logical
+    return fit(NAME_PROPERTIES[resource_type][0], raw)
 
 
 def scenario_name(path: Path, body: dict[str, Any]) -> str:

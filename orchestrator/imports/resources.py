@@ -21,7 +21,7 @@ from typing import Any
 
 from orchestrator.imports.documents import document
 from orchestrator.imports.intrinsics import Entity, Resolver, Unresolved, entity_named, to_text
-from orchestrator.imports.names import NAME_PROPERTIES, entity_name, tags_of
+from orchestrator.imports.names import NAME_PROPERTIES, fit, name_tag, physical_name, tags_of
 
 SECTIONS = {"policy": "policies", "group": "groups", "user": "users", "role": "roles", "key": "keys",
             "table": "tables", "bucket": "buckets"}
@@ -30,6 +30,31 @@ ATTACHMENTS = ("AWS::KMS::Alias", "AWS::IAM::Policy", "AWS::IAM::UserPolicy", "A
 DEFAULT_KEY_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Sid": "EnableIAMUserPermissions", "Effect": "Allow", "Principal": {"AWS": "account"}, "Action": "kms:*", "Resource": "*"}]}
 AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
+#: The object the importer seeds in each bucket: a template declares none, and a read of an object
+#: that is not there is a 404 that decides nothing about access (loader/bucket_checks.py), so
+#: without it no s3:GetObject could be proposed and a bucket policy's Deny would go untested.
+PROBE_OBJECT = {"key": "orchestrate-probe.txt", "body": "seeded by orchestrate import to prove who may read it"}
+_IDENTITY = ("ManagedPolicyArns", "Policies", "PermissionsBoundary")
+#: The properties each mapped type's handler reads (its name property and Tags too): any other is
+#: dropped, and said so (`Imported.dropped`): the scenario language has no place for it.
+MAPPED_PROPERTIES: dict[str, frozenset[str]] = {kind: frozenset(names) for kind, names in {
+    "AWS::KMS::Key": ("Description", "KeySpec", "KeyUsage", "Enabled", "EnableKeyRotation", "PendingWindowInDays",
+                      "KeyPolicy", "BypassPolicyLockoutSafetyCheck", "Tags"),
+    "AWS::KMS::Alias": ("AliasName", "TargetKeyId"),
+    "AWS::DynamoDB::Table": ("TableName", "KeySchema", "AttributeDefinitions", "BillingMode", "ProvisionedThroughput",
+                             "SSESpecification", "ResourcePolicy", "Tags"),
+    "AWS::IAM::User": ("UserName", "Groups", *_IDENTITY, "Tags"),
+    "AWS::IAM::Group": ("GroupName", *_IDENTITY),
+    "AWS::IAM::Role": ("RoleName", "Description", "Path", "AssumeRolePolicyDocument", "MaxSessionDuration", *_IDENTITY, "Tags"),
+    "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", "Description", "PolicyDocument", "Users", "Groups", "Roles"),
+    "AWS::IAM::Policy": ("PolicyName", "PolicyDocument", "Users", "Groups", "Roles"),
+    "AWS::IAM::UserPolicy": ("PolicyName", "PolicyDocument", "UserName"),
+    "AWS::IAM::GroupPolicy": ("PolicyName", "PolicyDocument", "GroupName"),
+    "AWS::IAM::RolePolicy": ("PolicyName", "PolicyDocument", "RoleName"),
+    "AWS::IAM::UserToGroupAddition": ("GroupName", "Users"),
+    "AWS::S3::Bucket": ("BucketName", "BucketEncryption", "PublicAccessBlockConfiguration", "OwnershipControls", "Tags"),
+    "AWS::S3::BucketPolicy": ("Bucket", "PolicyDocument"),
+}.items()}
 
 
 @dataclass
@@ -39,28 +64,45 @@ class Imported:
     sections: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {s: {} for s in SECTIONS.values()})
     notes: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (logical id, type)
+    dropped: list[tuple[str, str, str]] = field(default_factory=list)  # (logical id, type, property)
 
 
-def index_entities(resources: dict[str, dict[str, Any]]) -> dict[str, Entity]:
-    """Logical id -> the entity it declares, names made unique per kind."""
+def index_entities(resources: dict[str, dict[str, Any]], resolver: Resolver | None = None) -> dict[str, Entity]:
+    """Logical id -> the entity it declares, names made unique per kind; names given by intrinsic
+    functions (`TableName: !Sub orders-${Env}`) resolved by ``resolver`` (one that knows no entities:
+    a name cannot depend on another resource's here), a name it cannot resolve noted."""
     entities: dict[str, Entity] = {}
     taken: set[tuple[str, str]] = set()
     for logical, resource in resources.items():
         if resource["Type"] not in NAME_PROPERTIES:
             continue
-        kind = NAME_PROPERTIES[resource["Type"]][0]
-        base = entity_name(logical, resource["Type"], resource.get("Properties") or {})
+        kind, properties, resolve = NAME_PROPERTIES[resource["Type"]][0], resource.get("Properties") or {}, _name_text(resolver, logical)
+        physical = physical_name(resource["Type"], properties, resolve)
+        base = fit(kind, name_tag(properties, resolve) or physical or logical)
         name, number = base, 2
         while (kind, name) in taken:
             name, number = f"{base}-{number}", number + 1
         taken.add((kind, name))
-        entities[logical] = Entity(kind, name)
+        entities[logical] = Entity(kind, name, physical)
     return entities
+
+
+def _name_text(resolver: Resolver | None, logical: str) -> Callable[[Any], Any]:
+    """A name property's value resolved to text; None (so the logical id names it) when unknown."""
+    def resolve(value: Any) -> Any:
+        if resolver is None:
+            return value
+        try:
+            return to_text(resolver.resolve(value))
+        except Unresolved as why:
+            resolver.notes.append(f"{logical}: its name is not known from the template ({why}); named {logical}")
+            return None
+    return resolve
 
 
 def import_resources(resources: dict[str, dict[str, Any]], resolver: Resolver, scenario: str) -> Imported:
     imported = Imported(notes=resolver.notes)
-    physical = _physical_names(resources, resolver.entities)
+    physical = _physical_names(resolver.entities)
     mapper = Mapper(resolver, imported, physical, scenario)
     for logical, resource in resources.items():
         if resource["Type"] not in NAME_PROPERTIES and resource["Type"] not in ATTACHMENTS:
@@ -72,17 +114,23 @@ def import_resources(resources: dict[str, dict[str, Any]], resolver: Resolver, s
     return imported
 
 
-def _physical_names(resources: dict[str, dict[str, Any]], entities: dict[str, Entity]) -> dict[str, dict[str, str]]:
-    """Per kind, physical name (and logical id) -> scenario name, for properties that name one literally."""
+def _physical_names(entities: dict[str, Entity]) -> dict[str, dict[str, str]]:
+    """Per kind, physical name (as resolved by index_entities) and logical id -> scenario name, for
+    properties that name one literally."""
     found: dict[str, dict[str, str]] = {kind: {} for kind in SECTIONS}
     for logical, entity in entities.items():
-        resource = resources[logical]
-        name_property = NAME_PROPERTIES[resource["Type"]][1]
-        value = (resource.get("Properties") or {}).get(name_property) if name_property else None
         found[entity.kind][logical] = entity.name
-        if isinstance(value, str):
-            found[entity.kind][value] = entity.name
+        if entity.physical is not None:
+            found[entity.kind][entity.physical] = entity.name
     return found
+
+
+def _without_name(resource: dict[str, Any]) -> dict[str, Any]:
+    """The properties but the physical name, which index_entities has read (noting one it could not
+    resolve): a name the template does not give names the entity by its logical id, not loses it."""
+    properties = resource.get("Properties") or {}
+    name_property = NAME_PROPERTIES.get(resource["Type"], (None, None))[1]
+    return {key: value for key, value in properties.items() if key != name_property}
 
 
 @dataclass
@@ -112,8 +160,10 @@ class Mapper:
     def map(self, logical: str, resource: dict[str, Any]) -> None:
         handler: Callable[[str, dict[str, Any]], None] = getattr(self, "_" + resource["Type"].split("::", 1)[1].replace("::", "_").lower())
         try:
-            properties = self.resolver.resolve(resource.get("Properties") or {})
+            properties = self.resolver.resolve(_without_name(resource))
             handler(logical, properties)
+            self.imported.dropped += [(logical, resource["Type"], name) for name in properties
+                                      if name not in MAPPED_PROPERTIES[resource["Type"]]]
         except Unresolved as why:
             self.note(logical, f"not imported ({resource['Type']}): {why}")
         except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
@@ -301,6 +351,7 @@ class Mapper:
             bucket["bucket_key"] = True
         bucket.update(_public_settings(properties))
         bucket.update(self._tags(properties))
+        bucket["objects"] = [dict(PROBE_OBJECT)]
         self._put(logical, bucket)
 
 

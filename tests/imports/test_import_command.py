@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.imports.writer import MODELINE
+from orchestrator.imports.writer import MODELINE_PREFIX, SCHEMA_FILE
 
 DATA = Path(__file__).parent / "data"
 
@@ -17,7 +17,7 @@ def test_import_writes_a_scenario_that_validates(tmp_path: Path, capsys: pytest.
     out = tmp_path / "seed.yaml"
     assert main(["import", str(DATA / "seed.yaml"), "-o", str(out)]) == 0
     text = out.read_text()
-    assert text.startswith(MODELINE + "\n")
+    assert text.startswith(MODELINE_PREFIX)
     assert "PROPOSED by orchestrate's engine" in text
     assert "# Skipped (resource types orchestrate does not declare): Queue (AWS::SQS::Queue)" in text
     err = capsys.readouterr().err
@@ -29,7 +29,7 @@ def test_import_writes_a_scenario_that_validates(tmp_path: Path, capsys: pytest.
 def test_import_prints_to_standard_output_without_o(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", str(DATA / "rich.yaml"), "--region", "eu-west-1"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith(MODELINE)
+    assert captured.out.startswith(f"{MODELINE_PREFIX}{SCHEMA_FILE}\n")
     assert "region: eu-west-1" in captured.out
     assert "Fn (AWS::Lambda::Function)" in captured.err
 
