@@ -40,7 +40,7 @@ def junit_problem(args: argparse.Namespace, outcomes: list[dict[str, Any]] | Non
         if outcomes is None:
             target.check()
         else:
-            write_junit(target, [suite_element(o["report"], o["name"], o["seconds"], o["error"]) for o in outcomes])
+            write_junit(target, [suite_element(o["report"], o["name"], o["seconds"], o["error"], o["file"]) for o in outcomes])
     except OutputError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -34,6 +34,7 @@ from orchestrator.matrix.lifeline import stop_workers, worker_started
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
 from orchestrator.matrix.worker import Target, namespace, run_in_worker, run_one
 from orchestrator.report.progress import for_output
+from orchestrator.report.tally import total, words
 
 #: Hears of each scenario's outcome as its worker finishes (orchestrator.report.progress).
 OnDone = Callable[[dict[str, Any]], None]
@@ -219,12 +220,11 @@ def _report(outcomes: list[dict[str, Any]], args: argparse.Namespace, label: str
 
 
 def _text(outcomes: list[dict[str, Any]]) -> None:
+    """A line per scenario, then the totals: the JUnit file's tests, failures and errors, in the
+    progress lines' words (a scenario that could not run to its end is one errored)."""
     for outcome in outcomes:
-        passed, failed = aggregate.counts(outcome)
-        detail = outcome["error"] or f"{passed} passed, {failed} failed"
+        detail = outcome["error"] or words(aggregate.counts(outcome), always=True)
         if "mutation" in outcome:
             detail += f", mutation score {aggregate.mutation_words(outcome)}"
         print(f"{aggregate.status(outcome):>6}  {outcome['name']}: {detail} ({outcome['seconds']:.1f} s)")
-    totals = [aggregate.counts(o) for o in outcomes]
-    errored = sum(1 for o in outcomes if o["error"])
-    print(f"{len(outcomes)} scenarios: {sum(p for p, _ in totals)} passed, {sum(f for _, f in totals)} failed, {errored} errored")
+    print(f"{len(outcomes)} scenarios: {words(total(aggregate.counts(o) for o in outcomes), always=True)}")

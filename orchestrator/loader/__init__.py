@@ -5,7 +5,7 @@ Every problem in a file is reported at once, as `file:line:col: message (at fiel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,13 @@ class LoadedScenario:
     data: dict[str, Any]
     scenario: Scenario
     desired: list[DesiredState]  # one per state, in order
+    #: Where each node of the file starts: kept so that a report can point at an expectation's line.
+    positions: Positions = field(default_factory=Positions)
+
+    def expectation_mark(self, state: int, index: int) -> tuple[int, int]:
+        """The 1-based line and column where expectation `index` of state `state` starts."""
+        mark = self.positions.locate(("states", state, "expectations", index))
+        return mark.line, mark.col
 
     def state_index(self, name: str | None) -> int:
         """The index of a named state; the last state when name is None."""
@@ -61,7 +68,7 @@ def load_scenario(path: Path | str) -> LoadedScenario:
     problems += _unique_state_names(scenario) + _name_problems(scenario, desired)
     if problems:
         raise ScenarioError(_located(file, positions, problems))
-    return LoadedScenario(path, data, scenario, desired)
+    return LoadedScenario(path, data, scenario, desired, positions)
 
 
 def _unique_state_names(scenario: Scenario) -> list[Problem]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from orchestrator.report.tally import Tally, of_report, verdict_kind
+
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 3
 
 
@@ -22,9 +24,10 @@ def exit_code(outcomes: list[dict[str, Any]]) -> int:
     return EXIT_FAILED if "failed" in statuses else EXIT_OK
 
 
-def counts(outcome: dict[str, Any]) -> tuple[int, int]:
-    summary = (outcome["report"] or {}).get("summary", {})
-    return summary.get("passed", 0), summary.get("failed", 0)
+def counts(outcome: dict[str, Any]) -> Tally:
+    """Passed, failed and errored, as the progress line, the JUnit suite and the summary count
+    them (report/tally.py): a scenario that could not run to its end is one more errored."""
+    return of_report(outcome["report"], outcome["error"])
 
 
 def markdown(outcomes: list[dict[str, Any]], shard: str | None = None) -> str:
@@ -32,18 +35,21 @@ def markdown(outcomes: list[dict[str, Any]], shard: str | None = None) -> str:
     title = "### orchestrate scenario matrix" + (f" (shard {shard})" if shard else "")
     icon = {"passed": "✅", "failed": "❌", "error": "💥"}
     mutated = any("mutation" in outcome for outcome in outcomes)
-    lines = [title, "", "| scenario | status | passed | failed | seconds |" + (" mutation score |" if mutated else ""),
-             "|---|---|---|---|---|" + ("---|" if mutated else "")]
+    lines = [title, "", "| scenario | status | passed | failed | errored | seconds |" + (" mutation score |" if mutated else ""),
+             "|---|---|---|---|---|---|" + ("---|" if mutated else "")]
     for outcome in outcomes:
-        passed, failed = counts(outcome)
+        tally = counts(outcome)
         state = status(outcome)
         score = f" {mutation_words(outcome)} |" if mutated else ""
-        lines.append(f"| `{outcome['name']}` | {icon[state]} {state} | {passed} | {failed} | {outcome['seconds']:.1f} |{score}")
-    failures = [(o, v) for o in outcomes if o["report"] for s in o["report"]["states"] for v in s["expectations"] if not v["passed"]]
-    if failures:
-        lines += ["", "#### Failed expectations", ""]
-        lines += [f"- `{o['name']}` {v['state']}: {v['principal']} {v['action']} {v['resource']}: expected {v['expected']}, "
-                  f"actual {v['actual']} — {v['reason']}" for o, v in failures]
+        lines.append(f"| `{outcome['name']}` | {icon[state]} {state} | {tally.passed} | {tally.failed} | {tally.errored} |"
+                     f" {outcome['seconds']:.1f} |{score}")
+    for kind, heading in (("failed", "Failed expectations"), ("errored", "Errored expectations")):
+        found = [(o, v) for o in outcomes if o["report"] for s in o["report"]["states"] for v in s["expectations"]
+                 if verdict_kind(v) == kind]
+        if found:
+            lines += ["", f"#### {heading}", ""]
+            lines += [f"- `{o['name']}` {v['state']}: {v['principal']} {v['action']} {v['resource']}: expected {v['expected']}, "
+                      f"actual {v['actual']} — {v['reason']}" for o, v in found]
     lines += [f"- `{o['name']}`: {o['error']}" for o in outcomes if o["error"]]
     return "\n".join(lines) + "\n"
 
@@ -57,22 +63,40 @@ def mutation_words(outcome: dict[str, Any]) -> str:
 
 
 def github_annotations(outcomes: list[dict[str, Any]]) -> str:
-    """GitHub Actions workflow commands: one ::error per failed expectation or errored scenario."""
+    """GitHub Actions workflow commands: one ::error per expectation that failed or errored, at its
+    line and column, and one per scenario that could not run to its end (GitHub Docs, "Workflow
+    commands for GitHub Actions", "Setting an error message")."""
     lines = []
     for outcome in outcomes:
         if outcome["error"]:
-            lines.append(f"::error file={outcome['file']},title=scenario {outcome['name']} errored::{_escape(outcome['error'])}")
-            continue
-        for state in outcome["report"]["states"]:
+            lines.append(workflow_command("error", outcome["error"], file=outcome["file"],
+                                          title=f"scenario {outcome['name']} errored"))
+        for state in (outcome["report"] or {}).get("states", []):
             for verdict in state["expectations"]:
-                if not verdict["passed"]:
-                    title = f"{outcome['name']} {state['name']}: {verdict['principal']} {verdict['action']} {verdict['resource']}"
-                    lines.append(f"::error file={outcome['file']},title={_escape(title)}::{_escape('; '.join(verdict['problems']) + ' — ' + verdict['reason'])}")
+                kind = verdict_kind(verdict)
+                if kind != "passed":
+                    title = (f"{outcome['name']} {state['name']}: {verdict['principal']} {verdict['action']}"
+                             f" {verdict['resource']} {kind}")
+                    lines.append(workflow_command("error", "; ".join(verdict["problems"]) + " — " + verdict["reason"],
+                                                  file=outcome["file"], line=verdict.get("line") or None,
+                                                  col=verdict.get("col") or None, title=title))
     return "\n".join(lines)
+
+
+def workflow_command(command: str, message: str, **properties: object) -> str:
+    """`::command key=value,...::message`, properties None left out. The escapes are the runner's
+    (actions/toolkit, packages/core/src/command.ts): a property escapes `%`, CR, LF, `:` and `,`,
+    which would otherwise end it; the message escapes `%`, CR and LF."""
+    said = ",".join(f"{key}={_escape_property(str(value))}" for key, value in properties.items() if value is not None)
+    return f"::{command}{' ' + said if said else ''}::{_escape(message)}"
 
 
 def _escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def as_json(outcomes: list[dict[str, Any]], shard: str | None) -> str:

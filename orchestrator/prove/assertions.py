@@ -71,6 +71,11 @@ class Verdict:
     observed_at: float | None = None
     #: False when the expected outcome was last seen but had not held long enough (a flip-flop).
     settled: bool = True
+    #: The expectation's own `description`, and where it starts in its file (1-based; 0: unknown),
+    #: set by the runner so that reports can name the expectation and point at it.
+    description: str | None = None
+    line: int = 0
+    col: int = 0
 
     @property
     def passed(self) -> bool:

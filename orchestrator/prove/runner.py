@@ -60,6 +60,8 @@ class RunResult:
     error: str | None = None
     #: How many expectations of a state were proved at once (1: one after another).
     parallel: int = 1
+    #: The scenario file, which each verdict's line and column are in.
+    file: str = ""
 
     @property
     def verdicts(self) -> list[Verdict]:
@@ -80,7 +82,7 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
     """Preflight, then states 0..last in order. Infrastructure failures end the run as
     `result.error`; anything else (a bug, an interruption) propagates, keys still deleted.
     `parallel` (--parallel): how many expectations of a state are proved at once (`proof_workers`)."""
-    result = RunResult(loaded.scenario.name, ctx.backend.kind, parallel=proof_workers(ctx, parallel))
+    result = RunResult(loaded.scenario.name, ctx.backend.kind, parallel=proof_workers(ctx, parallel), file=str(loaded.path))
     stage = "preflight"
     try:
         refuse_conflicts(ctx, [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)])
@@ -120,6 +122,8 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
     settles = [e.settle or loaded.scenario.settle or Settle() for e in state.expectations]
     ready = (ready_to_observe(ctx, keys, desired, e, state.name, n, settles[n], probes) for n, e in enumerate(state.expectations))
     for verdict in prove(ctx, keys, state.name, ready, gate, result.parallel):
+        verdict.description = state.expectations[verdict.index].description
+        verdict.line, verdict.col = loaded.expectation_mark(index, verdict.index)
         outcome.verdicts.append(verdict)
         if progress:
             progress(f"state {state.name}: {verdict.principal} {verdict.action} {verdict.resource} -> {verdict.actual.word}")

@@ -22,6 +22,8 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from orchestrator.report.tally import Tally, of_report, words
+
 if TYPE_CHECKING:  # the runner pulls in the reconcilers; a reporter must stay light to import
     from orchestrator.prove.runner import StateResult
 
@@ -29,13 +31,9 @@ CLEAR_LINE = "\r\x1b[K"  # carriage return, then ANSI EL: erase from the cursor 
 
 
 def tally(passed: int, failed: int, errored: int = 0) -> str:
-    """`3 passed`, `3 passed, 1 failed`, `3 passed, 1 failed, 1 errored`: zero counts after passed are left out."""
-    words = [f"{passed} passed"]
-    if failed:
-        words.append(f"{failed} failed")
-    if errored:
-        words.append(f"{errored} errored")
-    return ", ".join(words)
+    """`3 passed`, `3 passed, 1 failed`, `3 passed, 1 failed, 1 errored`: zero counts after passed are
+    left out; the words of the summary and the JUnit totals (report/tally.py)."""
+    return words(Tally(passed, failed, errored))
 
 
 class Progress:
@@ -57,14 +55,13 @@ class Progress:
 
     def scenario_done(self, outcome: dict[str, Any]) -> None:
         """One matrix scenario back from its worker (the plain data of matrix.worker.run_one)."""
-        if outcome["error"]:
+        counts = of_report(outcome["report"])
+        if outcome["error"]:  # the expectations proved before it stopped, then the scenario's own error
             first = str(outcome["error"]).splitlines()[0] if str(outcome["error"]).strip() else "error"
-            self._finished(outcome["name"], f"errored ({first})", outcome["seconds"])
+            before = f"{words(counts)}, then " if counts.tests else ""
+            self._finished(outcome["name"], f"{before}errored ({first})", outcome["seconds"])
             return
-        verdicts = [v for state in outcome["report"]["states"] for v in state["expectations"]]
-        errored = sum(1 for v in verdicts if v["actual"] == "error")
-        passed = sum(1 for v in verdicts if v["passed"])
-        self._finished(outcome["name"], tally(passed, len(verdicts) - passed - errored, errored), outcome["seconds"])
+        self._finished(outcome["name"], words(counts), outcome["seconds"])
 
     def finish(self) -> None:
         """Erase the live counter (a terminal only); the report that follows starts its own line."""

@@ -17,6 +17,9 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "principal": verdict.principal,
         "action": verdict.action,
         "resource": verdict.resource,
+        "description": verdict.description,
+        "line": verdict.line,
+        "col": verdict.col,
         "expected": verdict.expected,
         "actual": verdict.actual.word,
         "predicted": None if verdict.predicted is None else ("allowed" if verdict.predicted.allowed else "denied"),
@@ -43,11 +46,15 @@ def last_to_settle(state: StateResult) -> dict[str, Any] | None:
 
 
 def summary(result: RunResult) -> dict[str, int]:
+    """The expectations' count (report/tally.py): `failed` is a wrong outcome, `errored` no access
+    decision; the run's own error, if any, is `error` beside it."""
     verdicts = result.verdicts
+    errored = sum(v.actual.errored for v in verdicts)
     return {
         "expectations": len(verdicts),
         "passed": sum(v.passed for v in verdicts),
-        "failed": sum(not v.passed for v in verdicts),
+        "failed": sum(not v.passed for v in verdicts) - errored,
+        "errored": errored,
         "model_gaps": sum(v.model_gap for v in verdicts),
     }
 
@@ -56,6 +63,7 @@ def run_json(result: RunResult) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "scenario": result.scenario,
+        "file": result.file,
         "backend": result.backend,
         "passed": result.passed,
         "error": result.error,

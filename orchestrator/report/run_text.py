@@ -60,8 +60,15 @@ def render_run(result: RunResult, style: Style) -> str:
     if changes:
         lines.append("Access changes between states:")
         lines += [f"  {c['state']}: {c['principal']} {c['change']} {c['action']} on {c['resource']}" for c in changes]
-    counts = summary(result)
-    colour = "green" if result.passed else "red"
-    gaps = f", {counts['model_gaps']} model gap(s)" if counts["model_gaps"] else ""
-    lines.append(style(f"{counts['passed']} passed, {counts['failed']} failed{gaps}", colour, "bold"))
+    lines.append(summary_line(result, style))
     return "\n".join(lines)
+
+
+def summary_line(result: RunResult, style: Style) -> str:
+    """`3 passed, 1 failed, 1 errored`: the words and numbers of the progress lines and the JUnit
+    totals (report/tally.py); the run's own error, if any, is one more errored."""
+    counts = summary(result)
+    errored = counts["errored"] + (1 if result.error else 0)
+    gaps = f", {counts['model_gaps']} model gap(s)" if counts["model_gaps"] else ""
+    said = f"{counts['passed']} passed, {counts['failed']} failed" + (f", {errored} errored" if errored else "")
+    return style(said + gaps, "green" if result.passed else "red", "bold")

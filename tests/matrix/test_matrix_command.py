@@ -55,7 +55,8 @@ def test_markdown_and_github_outputs_name_the_failure(two_scenarios: Path, tmp_p
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert main(["matrix", str(two_scenarios / "via.yaml"), "--output", "github"]) == 1
     annotation = capsys.readouterr().out
-    assert annotation.startswith(f"::error file={two_scenarios / 'via.yaml'},title=kms-via-service via-dynamodb-only: tester kms:Decrypt key:data::")
+    assert annotation.startswith(f"::error file={two_scenarios / 'via.yaml'},line=56,col=9,"
+                                 "title=kms-via-service via-dynamodb-only%3A tester kms%3ADecrypt key%3Adata failed::")
     assert "### orchestrate scenario matrix" in summary.read_text()
 
 
