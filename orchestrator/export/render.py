@@ -37,6 +37,9 @@ class Source:
     region: str
     desired: DesiredState
     expectations: tuple[Expectation, ...]
+    #: The home account's id when the scenario declares one (`account`): a template writes the
+    #: deploying account's own instead.
+    account: str | None = None
 
     def home(self, section: str, name: str) -> bool:
         return self.desired.account_of(section, name) is None
@@ -60,7 +63,7 @@ class Source:
 def source(loaded: LoadedScenario, index: int) -> Source:
     state = loaded.scenario.states[index]
     return Source(loaded.scenario.name, state.name, loaded.scenario.region, loaded.desired[index],
-                  tuple(state.expectations))
+                  tuple(state.expectations), loaded.scenario.account)
 
 
 def guard_statement(manager: Any) -> dict[str, Any]:

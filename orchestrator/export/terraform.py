@@ -19,40 +19,121 @@ objects carry orchestrate's `orchestrate-sha256` metadata, so orchestrate knows 
 from __future__ import annotations
 
 import base64
+import re
+from collections.abc import Iterable
 from typing import Any
 
-from orchestrator.export.hcl import Block, Expr, jsonencode, string
+from orchestrator.export.hcl import Block, Expr, escape, jsonencode, string
 from orchestrator.export.notes import render_comment
 from orchestrator.model.policy import ORCHESTRATE
-from orchestrator.export.references import (account_level, managed_policy_name, map_policy, mentions_orchestrate,
-                                            snake)
+from orchestrator.export.references import (account_level, foreign_account, managed_policy_name, map_policy,
+                                            mentions_orchestrate, snake)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes, expectation_lines,
                                         guard_statement)
 from orchestrator.resources.items import to_attribute_values
 from orchestrator.resources.kms_grant import NAME_PREFIX
 from orchestrator.resources.s3_objects import HASH_METADATA, body_hash
 
-ROOT = Expr('"arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"')
+PARTITION = "${data.aws_partition.current.partition}"
+ACCOUNT_ID = "${data.aws_caller_identity.current.account_id}"
+#: The deploying region (hashicorp/aws, data source aws_region: `name`), for the scenario's.
+REGION = "${data.aws_region.current.name}"
+ROOT = Expr(f'"arn:{PARTITION}:iam::{ACCOUNT_ID}:root"')
+BUCKET_PREFIX = "${var.bucket_prefix}"
 TYPES = {"user": "aws_iam_user", "group": "aws_iam_group", "role": "aws_iam_role", "key": "aws_kms_key",
          "table": "aws_dynamodb_table", "bucket": "aws_s3_bucket", "policy": "aws_iam_policy"}
+#: The oldest hashicorp/aws release the configuration may ask for: the argument table the tests
+#: check against (tests/export/export_provider_arguments.py) is 5.x's.
+PROVIDER_FLOOR = (5, 0, 0)
+#: Resource types newer than PROVIDER_FLOOR -> the release that added them (the provider's
+#: CHANGELOG.md, "FEATURES: New Resource"): aws_dynamodb_resource_policy came in 5.43.0 (with
+#: DynamoDB's resource-based policies, hashicorp/terraform-provider-aws#36502).
+PROVIDER_MINIMUM = {"aws_dynamodb_resource_policy": (5, 43, 0)}
+#: S3 bucket names: 3 to 63 of lowercase letters, digits, dots and hyphens (S3 User Guide, "General
+#: purpose bucket naming rules"); a prefix starts as a name does.
+BUCKET_PREFIX_PATTERN = r"^([a-z0-9][a-z0-9.-]*)?$"
+BUCKET_PREFIX_HELP = ("prepended to every S3 bucket name: bucket names are global across AWS accounts, so the"
+                      " scenario's own names (\"reports\") are likely taken; \"\" keeps them, as orchestrate's"
+                      " default run names its buckets")
 
 
 def template(src: Source) -> Export:
     notes = common_notes(src)
-    blocks = [Block("terraform", [], {"required_providers": Block("required_providers", [], {
-        "aws": {"source": "hashicorp/aws", "version": ">= 5.0"}})}),
-        Block("data", ["aws_caller_identity", "current"]), Block("data", ["aws_partition", "current"])]
+    resources: list[Block] = []
+    for build in (_policies, _groups, _users, _roles, _keys, _tables, _account_block, _buckets):
+        resources += build(src)
+    body = "\n\n".join(b.render() for b in resources)
+    blocks = [_terraform_block(b.labels[0] for b in resources), Block("data", ["aws_caller_identity", "current"]),
+              Block("data", ["aws_partition", "current"])]
+    if "data.aws_region.current" in body:
+        blocks.append(Block("data", ["aws_region", "current"]))
     if any(src.guarded(k) for k in src.names("keys")) or mentions_orchestrate(src.desired):
         blocks.append(Block("variable", ["key_manager_arn"], {
             "type": Expr("string"), "description": MANAGER_HELP,
             "validation": Block("validation", [], {
                 "condition": Expr(f"can(regex({string(MANAGER_PATTERN)}, var.key_manager_arn))"),
                 "error_message": "key_manager_arn must be an IAM user or role ARN (an account root would delegate to the account)."})}))
-    for build in (_policies, _groups, _users, _roles, _keys, _tables, _account_block, _buckets):
-        blocks += build(src)
+    if "var.bucket_prefix" in body:
+        blocks.append(_bucket_prefix_variable(src))
     header = render_comment(notes, expectation_lines(src))
     header = f"# orchestrate scenario {src.scenario}, state {src.state}\n#\n{header}"
-    return Export(header + "\n" + "\n\n".join(b.render() for b in blocks) + "\n", notes)
+    text = "\n\n".join([*(b.render() for b in blocks), *([body] if body else [])])
+    return Export(header + "\n" + text + "\n", notes)
+
+
+def provider_constraint(types: Iterable[str]) -> str:
+    """`>= X.Y.Z`: the newest of the releases that added the resource types written."""
+    version = max([PROVIDER_FLOOR, *(PROVIDER_MINIMUM.get(kind, PROVIDER_FLOOR) for kind in types)])
+    return ">= " + ".".join(str(part) for part in version)
+
+
+def _terraform_block(types: Iterable[str]) -> Block:
+    return Block("terraform", [], {"required_providers": Block("required_providers", [], {
+        "aws": {"source": "hashicorp/aws", "version": provider_constraint(types)}})})
+
+
+def _bucket_prefix_variable(src: Source) -> Block:
+    """`bucket_prefix`, no default: whoever deploys chooses it (S3 bucket names are global), and
+    the longest bucket name with it stays within S3's 63 characters."""
+    room = 63 - max((len(name) for name in src.desired.buckets), default=0)
+    return Block("variable", ["bucket_prefix"], {
+        "type": Expr("string"), "description": BUCKET_PREFIX_HELP,
+        "validation": Block("validation", [], {
+            "condition": Expr(f"can(regex({string(BUCKET_PREFIX_PATTERN)}, var.bucket_prefix))"
+                              f" && length(var.bucket_prefix) <= {room}"),
+            "error_message": f"bucket_prefix must be lowercase letters, digits, dots and hyphens, starting with a letter"
+                             f" or digit, at most {room} characters (S3 bucket naming rules)."})})
+
+
+def _localise(src: Source, value: Any) -> Any:
+    """`value` with the scenario's region and home account id, where an ARN or a service endpoint
+    (`kms:ViaService`: `SERVICE.REGION.amazonaws.com`, KMS Developer Guide) names them, replaced by
+    the deploying region and account (data sources aws_region, aws_caller_identity)."""
+    if isinstance(value, dict):
+        return {k: _localise(src, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_localise(src, v) for v in value]
+    if not isinstance(value, str) or isinstance(value, Expr):
+        return value
+    pieces = _pieces(src, value)
+    if all(not isinstance(piece, Expr) for piece in pieces):
+        return value
+    return Expr('"' + "".join(str(p) if isinstance(p, Expr) else escape(p) for p in pieces) + '"')
+
+
+def _pieces(src: Source, text: str) -> list[str]:
+    """`text` as literal parts and interpolations (Expr)."""
+    if text.startswith("arn:") and text.count(":") >= 5:
+        fields: list[str] = text.split(":", 5)
+        if fields[3] == src.region:
+            fields[3] = Expr(REGION)
+        if src.account is not None and fields[4] == src.account:
+            fields[4] = Expr(ACCOUNT_ID)
+        return [piece for i, field in enumerate(fields) for piece in ([":"] if i else []) + [field]]
+    endpoint = re.fullmatch(r"([a-z0-9-]+\.)([a-z0-9-]+)(\.amazonaws\.com(?:\.cn)?)", text)
+    if endpoint and endpoint.group(2) == src.region:
+        return [endpoint.group(1), Expr(REGION), endpoint.group(3)]
+    return [text]
 
 
 def _account_block(src: Source) -> list[Block]:
@@ -74,35 +155,41 @@ def _resolve(src: Source) -> Any:
     def resolve(reference: str) -> Any:
         if reference == ORCHESTRATE:  # whoever deploys the configuration: its key manager
             return Expr("var.key_manager_arn")
+        kind, _, name = reference.partition(":")
+        if kind in ("bucket", "object") and foreign_account(src.desired, reference) is not None:
+            # another account's bucket: named with the same prefix by that account's export
+            return Expr(f'"arn:{PARTITION}:s3:::{BUCKET_PREFIX}{escape(name)}"')
         shared = account_level(src.desired, src.region, reference, ROOT)
         if shared is not None:
-            return shared
-        kind, _, name = reference.partition(":")
+            return _localise(src, shared)
         if kind == "object":
             bucket, _, key = name.partition("/")
-            escaped = key.replace("\\", "\\\\").replace('"', '\\"').replace("${", "$${").replace("%{", "%%{")
-            return Expr(f'"${{{TYPES["bucket"]}.{snake(bucket)}.arn}}/{escaped}"')
+            return Expr(f'"${{{TYPES["bucket"]}.{snake(bucket)}.arn}}/{escape(key)}"')
         if kind == "session":  # a role session's ARN: the role's name, then the session's
             role, _, session = name.partition("/")
-            return Expr('"arn:${data.aws_partition.current.partition}:sts::${data.aws_caller_identity.current.account_id}'
-                        f':assumed-role/${{{_ref("role", role, "name")}}}/{session}"')
+            return Expr(f'"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/${{{_ref("role", role, "name")}}}/{escape(session)}"')
         return _ref(kind, name, "arn")
     return resolve
 
 
-def _policy(src: Source, document: Any) -> Expr:
-    return jsonencode(map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src)))
+def _document(src: Source, document: Any) -> dict[str, Any]:
+    """A policy with the template's references, region and account."""
+    return _localise(src, map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src)))
+
+
+def _policy(src: Source, document: Any) -> Any:
+    return jsonencode(_document(src, document))
 
 
 def _tags(src: Source, name: str, tags: dict[str, str]) -> dict[str, str]:
     return dict(sorted(src.ownership_tags(name, tags).items()))
 
 
-def _managed_arn(name: str) -> Any:
+def _managed_arn(src: Source, name: str) -> Any:
     kind, value = managed_policy_name(name)
     if kind == "scenario":
         return _ref("policy", value, "arn")
-    return value if kind == "arn" else Expr(f'"arn:${{data.aws_partition.current.partition}}:iam::aws:policy/{value}"')
+    return _localise(src, value) if kind == "arn" else Expr(f'"arn:{PARTITION}:iam::aws:policy/{escape(value)}"')
 
 
 def _access(src: Source, kind: str, name: str, entity: Any) -> list[Block]:
@@ -115,7 +202,7 @@ def _access(src: Source, kind: str, name: str, entity: Any) -> list[Block]:
     for arn in sorted(entity.managed_policies):
         label = snake(f"{name}_{managed_policy_name(arn)[1].rpartition('/')[2]}")
         blocks.append(Block("resource", [f"aws_iam_{owner}_policy_attachment", label],
-                            {owner: owner_ref, "policy_arn": _managed_arn(arn)}))
+                            {owner: owner_ref, "policy_arn": _managed_arn(src, arn)}))
     return blocks
 
 
@@ -140,7 +227,7 @@ def _users(src: Source) -> list[Block]:
         user = src.desired.users[name]
         attributes: dict[str, Any] = {"name": name}
         if user.permissions_boundary:
-            attributes["permissions_boundary"] = _managed_arn(user.permissions_boundary)
+            attributes["permissions_boundary"] = _managed_arn(src, user.permissions_boundary)
         attributes["tags"] = _tags(src, name, user.tags)
         blocks.append(Block("resource", ["aws_iam_user", snake(name)], attributes))
         blocks += _access(src, "user", name, user)
@@ -160,7 +247,7 @@ def _roles(src: Source) -> list[Block]:
         if role.description:
             attributes["description"] = role.description
         if role.permissions_boundary:
-            attributes["permissions_boundary"] = _managed_arn(role.permissions_boundary)
+            attributes["permissions_boundary"] = _managed_arn(src, role.permissions_boundary)
         attributes["tags"] = _tags(src, name, role.tags)
         blocks.append(Block("resource", ["aws_iam_role", snake(name)], attributes))
         blocks += _access(src, "role", name, role)
@@ -171,7 +258,7 @@ def _keys(src: Source) -> list[Block]:
     blocks = []
     for name in src.names("keys"):
         key = src.desired.keys[name]
-        document = map_policy(key.policy.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src))
+        document = _document(src, key.policy)
         if key.lockout == "guard":
             document["Statement"] = list(document.get("Statement", [])) + [guard_statement(Expr("var.key_manager_arn"))]
         attributes: dict[str, Any] = {
@@ -264,12 +351,17 @@ def _public_settings(bucket: Any, name: str, label: str) -> list[Block]:
     return blocks
 
 
+def _bucket_name(name: str) -> Expr:
+    """The scenario's bucket name after `var.bucket_prefix` (S3 bucket names are global)."""
+    return Expr(f'"{BUCKET_PREFIX}{escape(name)}"')
+
+
 def _buckets(src: Source) -> list[Block]:
     blocks = []
     for name in src.names("buckets"):
         bucket = src.desired.buckets[name]
         label = snake(name)
-        blocks.append(Block("resource", ["aws_s3_bucket", label], {"bucket": name, "tags": _tags(src, name, bucket.tags)}))
+        blocks.append(Block("resource", ["aws_s3_bucket", label], {"bucket": _bucket_name(name), "tags": _tags(src, name, bucket.tags)}))
         depends = []
         if bucket.encryption != "aws-owned" or bucket.bucket_key:
             default: dict[str, Any] = {"sse_algorithm": "AES256" if bucket.encryption == "aws-owned" else "aws:kms"}

@@ -104,8 +104,14 @@ def test_terraform_validate(tmp_path: Path) -> None:
         folder.mkdir()
         text = exported(path, index, "terraform").text
         (folder / "main.tf").write_text(text)
-        manager = '  key_manager_arn = "arn:aws:iam::111122223333:role/deployer"\n' if "key_manager_arn" in text else ""
-        modules.append(f'module "m{number}" {{\n  source = "./m{number}"\n{manager}}}\n')
+        inputs = {"source": f'"./m{number}"'}
+        if 'variable "key_manager_arn"' in text:
+            inputs["key_manager_arn"] = '"arn:aws:iam::111122223333:role/deployer"'
+        if 'variable "bucket_prefix"' in text:
+            inputs["bucket_prefix"] = '"orchestrate-test-"'
+        width = max(len(name) for name in inputs)
+        lines = "".join(f"  {name.ljust(width)} = {value}\n" for name, value in inputs.items())
+        modules.append(f'module "m{number}" {{\n{lines}}}\n')
     (tmp_path / "main.tf").write_text('provider "aws" {\n  region = "us-east-1"\n}\n\n' + "\n".join(modules))
     tool = str(_terraform())
     init = [tool, "init", "-backend=false", "-input=false", "-no-color"]
