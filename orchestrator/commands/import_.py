@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from orchestrator.exit_codes import ExitCode
 from orchestrator.imports import MAX_BYTES, ImportResult, TemplateError, import_template
 from orchestrator.report.output import Output, OutputError
 
@@ -34,15 +35,15 @@ def run(args: argparse.Namespace) -> int:
             target.write_text(result.text)
     except (TemplateError, OutputError) as error:
         print(error.diagnostic if isinstance(error, TemplateError) else error, file=sys.stderr)
-        return 2
+        return ExitCode.INVALID
     if problems:
         print(f"orchestrate import: the imported scenario does not validate (please report it):\n{problems}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     if target is None:
         sys.stdout.write(result.text)
     else:
         print(f"{target.path}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
-    return 0
+    return ExitCode.OK
 
 
 @contextmanager
