@@ -33,7 +33,7 @@ def test_plan_json_is_versioned(capsys: pytest.CaptureFixture[str]) -> None:
 def test_apply_reports_each_state(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply", SEED, "--no-color"]) == 0
     out = capsys.readouterr().out
-    assert "State without-key-grant" in out and "+ policy.Statement[2]" in out
+    assert "State without-key-grant" in out and '+ "Sid": "TesterDecrypt"' in out
 
 
 def test_drift_of_an_empty_world_is_every_resource_missing(capsys: pytest.CaptureFixture[str]) -> None:
