@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from orchestrator.commands.signals import Stops
 
-EXIT_INVALID = 2
 #: Commands that never build a scenario model: they skip pydantic's ~70 ms of start-up.
 _WITHOUT_MODELS = frozenset({"simulate"})
 
@@ -244,13 +243,22 @@ def _run(argv: Sequence[str] | None, stops: Stops) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want
-        return int(exit_.code or 0)
+    except SystemExit as exit_:  # argparse exits 2 on bad usage, as we want (plan and drift: 1)
+        return _usage_code(argv, int(exit_.code or 0))
     with stops.held():  # pydantic, building the validators, would wrap a stop in its SchemaError unchained
         module = importlib.import_module(f"orchestrator.commands.{args.command}")
         if args.command not in _WITHOUT_MODELS:
             importlib.import_module("orchestrator.model.scenario")
     return int(module.run(args))
+
+
+def _usage_code(argv: Sequence[str] | None, code: int) -> int:
+    """argparse's 2 for bad usage, as the command's code for invalid input (exit_codes.py): the
+    command is the first word, orchestrate's only options before it (-h, --version) exiting 0."""
+    from orchestrator.exit_codes import ExitCode, invalid_input
+
+    words = [word for word in (sys.argv[1:] if argv is None else argv) if not word.startswith("-")]
+    return invalid_input(words[0]) if code == ExitCode.INVALID and words else code
 
 
 def _stopped(stopped: BaseException) -> int:

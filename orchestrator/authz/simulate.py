@@ -62,6 +62,7 @@ from orchestrator.authz.engine.request import Principal, Request
 from orchestrator.authz.engine.validation import policy_problems
 from orchestrator.authz.services.rules import ROLE_ARN
 from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS
+from orchestrator.exit_codes import ExitCode
 
 __all__ = ["run", "simulate_document", "InputError", "Prepared"]
 
@@ -389,8 +390,8 @@ def run(stdin: TextIO, stdout: TextIO, stderr: TextIO, source_name: str = "<stdi
         else:
             message = error.args[0]
         stderr.write(f"{source_name}:{number}: {message}\n")
-        return 2
-    return 0
+        return ExitCode.INVALID
+    return ExitCode.OK
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m orchestrator.authz.simulate < in.jsonl

@@ -62,9 +62,10 @@ def _desired(loaded: Any, indices: list[int]) -> Any:
 
 def _observed(args: argparse.Namespace, loaded: Any, indices: list[int]) -> Any:
     from orchestrator.analysis.observed import observed_matrix
-    from orchestrator.commands.common import EXIT_FAILED, session
+    from orchestrator.commands.common import session
+    from orchestrator.exit_codes import ExitCode
 
-    with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
+    with session(args, loaded, infra_code=ExitCode.FAILED) as ctx:
         return observed_matrix(ctx, loaded, indices)
 
 

@@ -12,9 +12,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from orchestrator.commands.common import (EXIT_FAILED, EXIT_INFRA, EXIT_INVALID, EXIT_OK, CommandError, finish, leftover,
-                                         load, output, session)
+from orchestrator.commands.common import CommandError, finish, leftover, load, output, session
 from orchestrator.commands.signals import leave_word
+from orchestrator.exit_codes import ExitCode
 from orchestrator.report.output import Output, OutputError
 from orchestrator.report.style import stdout_style
 
@@ -58,10 +58,10 @@ def _apply(args: argparse.Namespace) -> int:
         print(result.error, file=sys.stderr)
     if unwritten is not None:
         print(f"{unwritten} (the verdicts are in the report above)", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     if result.error:
-        return EXIT_INFRA
-    return EXIT_OK if result.passed else EXIT_FAILED
+        return ExitCode.INFRA
+    return ExitCode.OK if result.passed else ExitCode.FAILED
 
 
 def _eventually_consistent(args: argparse.Namespace, ctx: Context) -> None:
@@ -70,7 +70,7 @@ def _eventually_consistent(args: argparse.Namespace, ctx: Context) -> None:
         return
     if ctx.backend.kind == "embedded":
         raise CommandError("--eventually-consistent applies to an endpoint (--endpoint-url): the embedded backend"
-                           " answers every change at once", EXIT_INVALID)
+                           " answers every change at once", ExitCode.INVALID)
     ctx.backend.eventually_consistent = True
 
 

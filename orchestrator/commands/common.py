@@ -9,13 +9,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
+from orchestrator.exit_codes import ExitCode, invalid_input
 from orchestrator.loader import LoadedScenario, ScenarioError, load_scenario
 from orchestrator.report.output import Output, OutputError
 
 __all__ = ["CommandError", "describe_aws_error", "finish", "load", "output", "session"]
-
-EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_INFRA = 0, 1, 2, 3
-
 
 class CommandError(Exception):
     """Ends a command with a message and an exit code."""
@@ -43,7 +41,7 @@ def junit_problem(args: argparse.Namespace, outcomes: list[dict[str, Any]] | Non
             write_junit(target, [suite_element(o["report"], o["name"], o["seconds"], o["error"], o["file"]) for o in outcomes])
     except OutputError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     return None
 
 
@@ -62,7 +60,7 @@ def refuse_bad_names(loaded: LoadedScenario, run_id: str | None, label: str | No
     shown = lines[:10] + ([f"  and {len(lines) - 10} more"] if len(lines) > 10 else [])
     raise CommandError(f"{loaded.path}: {label or '--run-id ' + shortened(run_id)} would make names AWS refuses"
                        " (nothing was made):\n"
-                       + "\n".join(shown), EXIT_INVALID)
+                       + "\n".join(shown), ExitCode.INVALID)
 
 
 def shortened(text: str | None) -> str:
@@ -73,11 +71,11 @@ def load(path: str) -> LoadedScenario:
     try:
         return load_scenario(path)
     except ScenarioError as error:
-        raise CommandError(str(error), EXIT_INVALID) from None
+        raise CommandError(str(error), ExitCode.INVALID) from None
 
 
 @contextmanager
-def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = EXIT_INFRA,
+def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = ExitCode.INFRA,
             lock: bool = False) -> Iterator[Any]:
     """A Context on the chosen backend, closed afterwards; infrastructure failures become CommandError.
     With lock (the commands that change the world) no other orchestrate process may change the
@@ -146,7 +144,7 @@ def refuse_chosen_transport(loaded: LoadedScenario) -> None:
                 raise CommandError(f"{loaded.path}:{mark}: {' and '.join(chosen)} can be chosen only on the embedded"
                                    " backend and against `orchestrate serve`; on real AWS (--target aws) the"
                                    f" connection decides them (at states[{state_index}].expectations[{number}]."
-                                   f"{chosen[0]})", EXIT_INVALID)
+                                   f"{chosen[0]})", ExitCode.INVALID)
 
 
 def used_accounts(loaded: LoadedScenario) -> set[str]:
@@ -165,23 +163,23 @@ def refuse_profiles(target: str, profiles: dict[str, str], scenarios: list[Loade
     if target != "aws":
         if profiles:
             raise CommandError("--profile-for applies to --target aws (embedded moto and endpoints serve every"
-                               " account of a scenario with the orchestrator's own credentials)", EXIT_INVALID)
+                               " account of a scenario with the orchestrator's own credentials)", ExitCode.INVALID)
         return
     declared = {name for loaded in scenarios for name in loaded.scenario.accounts}
     for name in profiles:
         if name == "home":
             raise CommandError("--profile-for home: the scenario's own account takes the credentials of --profile"
-                               " (or the default credential chain)", EXIT_INVALID)
+                               " (or the default credential chain)", ExitCode.INVALID)
         if name not in declared:
             raise CommandError(f"--profile-for {name}: the scenario declares no account {name!r} under `accounts:`"
-                               f" (declared: {', '.join(sorted(declared)) or 'none'})", EXIT_INVALID)
+                               f" (declared: {', '.join(sorted(declared)) or 'none'})", ExitCode.INVALID)
     for loaded in scenarios:
         missing = sorted(used_accounts(loaded) - set(profiles))
         if missing:
             named = ", ".join(f"{name!r} ({loaded.scenario.accounts[name]})" for name in missing)
             options = " ".join(f"--profile-for {name}=PROFILE" for name in missing)
             raise CommandError(f"{loaded.path}: on real AWS each other account needs its own credentials, and the"
-                               f" scenario has entities in its account {named}: pass {options}", EXIT_INVALID)
+                               f" scenario has entities in its account {named}: pass {options}", ExitCode.INVALID)
 
 
 def _mark(loaded: LoadedScenario, path: tuple[Any, ...]) -> str:
@@ -220,12 +218,14 @@ def _open(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int) -> 
 
 
 def finish(run: Any, args: argparse.Namespace) -> int:
-    """Run a command body, printing a CommandError as one message with its exit code."""
+    """Run a command body, printing a CommandError as one message with its exit code. Invalid
+    input is the command's own code for it (plan and drift: 1, as Terraform's; exit_codes.py)."""
+    invalid = invalid_input(getattr(args, "command", ""))
     try:
         return int(run(args))
     except CommandError as error:
         print(str(error), file=sys.stderr)
-        return error.code
+        return invalid if error.code == ExitCode.INVALID else error.code
     except (ScenarioError, OutputError) as error:
         print(str(error), file=sys.stderr)
-        return EXIT_INVALID
+        return invalid

@@ -13,7 +13,8 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from orchestrator.commands.common import EXIT_FAILED, finish, load, session
+from orchestrator.commands.common import finish, load, session
+from orchestrator.exit_codes import ExitCode
 from orchestrator.reconcile.drift import AccessDifference, Difference, access_differences, differences
 from orchestrator.reconcile.observe import observe_all
 from orchestrator.report.drift_text import render_drift
@@ -34,7 +35,7 @@ def _drift(args: argparse.Namespace) -> int:
     loaded = load(args.file)
     index = loaded.state_index(args.state)
     state = loaded.scenario.states[index].name
-    with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
+    with session(args, loaded, infra_code=ExitCode.ERROR) as ctx:
         found, access = drift_of(ctx, loaded.desired[index], state, loaded.scenario.states[index].expectations)
     widened = any(d.widens_access for d in access)
     if args.output == "json":
@@ -45,7 +46,7 @@ def _drift(args: argparse.Namespace) -> int:
                           "access": [access_difference_json(d) for d in access], "widens_access": widened}, indent=2, default=str))
     else:
         print(render_drift(state, found, stdout_style(args.no_color), access))
-    return 2 if found or access else 0
+    return ExitCode.CHANGES if found or access else ExitCode.OK
 
 
 def drift_of(ctx: Context, desired: DesiredState, state: str,

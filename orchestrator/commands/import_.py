@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from orchestrator.exit_codes import ExitCode
 from orchestrator.imports import MAX_BYTES, ImportResult, ParameterError, TemplateError, import_template
 from orchestrator.imports.parameters import parse_assignments
 from orchestrator.imports.writer import dropped_lines, schema_reference
@@ -40,20 +41,20 @@ def run(args: argparse.Namespace) -> int:
             target.write_text(result.text)
     except (TemplateError, OutputError) as error:
         print(error.diagnostic if isinstance(error, TemplateError) else error, file=sys.stderr)
-        return 2
+        return ExitCode.INVALID
     except ParameterError as error:
         print(f"orchestrate import: {error}", file=sys.stderr)
-        return 2
+        return ExitCode.INVALID
     if problems:
         print(f"orchestrate import: the imported scenario does not validate (please report it):\n{problems}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     if target is None:
         print(f"orchestrate import: the $schema modeline names {schema} (standard output: where the file will be"
               " is unknown); with -o FILE it is relative to FILE", file=sys.stderr)
         sys.stdout.write(result.text)
     else:
         print(f"{target.path}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
-    return 0
+    return ExitCode.OK
 
 
 @contextmanager

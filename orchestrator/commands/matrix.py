@@ -25,9 +25,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import Pipe
 from typing import Any
 
-from orchestrator.commands.common import (EXIT_INVALID, CommandError, junit_problem, refuse_bad_names, refuse_profiles,
+from orchestrator.commands.common import (CommandError, junit_problem, refuse_bad_names, refuse_profiles,
                                          shortened)
 from orchestrator.commands.signals import stop_named, leave_word, stopped_by
+from orchestrator.exit_codes import ExitCode
 from orchestrator.loader import LoadedScenario, load_all
 from orchestrator.matrix import aggregate
 from orchestrator.matrix.lifeline import stop_workers, worker_started
@@ -45,12 +46,12 @@ def run(args: argparse.Namespace) -> int:
     if diagnostics:
         for diagnostic in diagnostics:
             print(diagnostic, file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     try:
         index, total = parse_shard(args.shard) if args.shard else (1, 1)
     except ValueError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return ExitCode.INVALID
     try:
         refuse_profiles(args.target, args.profile_for, loaded)
         for scenario in loaded:
@@ -97,7 +98,7 @@ def refuse_shared_names(loaded: list[LoadedScenario]) -> None:
         if name in first and first[name] != path:
             raise CommandError(f"{first[name]} and {path} are both scenario {name!r}: a matrix runs each scenario"
                                " once, under its name (on a shared endpoint or account its resources' names, tags"
-                               " and lock); give one of them another `name:`", EXIT_INVALID)
+                               " and lock); give one of them another `name:`", ExitCode.INVALID)
         first.setdefault(name, path)
 
 

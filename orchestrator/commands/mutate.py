@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from orchestrator.commands.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, CommandError, finish, load
+from orchestrator.commands.common import CommandError, finish, load
+from orchestrator.exit_codes import ExitCode
 
 FORMAT_VERSION = "1"
 
@@ -28,16 +29,16 @@ def _mutate(args: argparse.Namespace) -> int:
     from orchestrator.report.mutate_text import render_text
 
     if not 0.0 <= args.min_score <= 1.0:
-        raise CommandError(f"--min-score {args.min_score}: a score is between 0 and 1", EXIT_INVALID)
+        raise CommandError(f"--min-score {args.min_score}: a score is between 0 and 1", ExitCode.INVALID)
     loaded = load(args.file)
     report = mutation_report(loaded)
     if args.embedded:
         try:
             run_embedded(loaded, report)
         except ValueError as error:
-            raise CommandError(str(error), EXIT_INVALID) from None
+            raise CommandError(str(error), ExitCode.INVALID) from None
     names = [state.name for state in loaded.scenario.states]
     data = {"format_version": FORMAT_VERSION,
             **report_json(report, names, args.min_score, "embedded" if args.embedded else "engine")}
     sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.output == "json" else render_text(data))
-    return EXIT_OK if data["passed"] else EXIT_FAILED
+    return ExitCode.OK if data["passed"] else ExitCode.FAILED

@@ -11,7 +11,8 @@ import argparse
 import json
 from typing import Any
 
-from orchestrator.commands.common import EXIT_FAILED, finish, load, session
+from orchestrator.commands.common import finish, load, session
+from orchestrator.exit_codes import ExitCode
 from orchestrator.reconcile.observe import plan_state, plan_walk
 from orchestrator.report.plan_text import render_plan, render_walk
 from orchestrator.report.style import stdout_style
@@ -28,25 +29,25 @@ def _plan(args: argparse.Namespace) -> int:
     if args.state:
         return _one_state(args, loaded, loaded.state_index(args.state))
     states = [(state.name, desired) for state, desired in zip(loaded.scenario.states, loaded.desired)]
-    with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
+    with session(args, loaded, infra_code=ExitCode.ERROR) as ctx:
         walk = plan_walk(ctx, states)
     if args.output == "json":
         # "state" and "changes" are the first state's plan, as plan printed before it showed the walk
         _print_json(loaded.scenario.name, {**walk.steps[0].plan.as_json(), **walk.as_json()})
     else:
         print(render_walk(walk, stdout_style(args.no_color)))
-    return 0 if walk.no_changes else 2
+    return ExitCode.OK if walk.no_changes else ExitCode.CHANGES
 
 
 def _one_state(args: argparse.Namespace, loaded: Any, index: int) -> int:
     """`--state NAME`: that state against the world as it is."""
-    with session(args, loaded, infra_code=EXIT_FAILED) as ctx:
+    with session(args, loaded, infra_code=ExitCode.ERROR) as ctx:
         plan = plan_state(ctx, loaded.desired[index], loaded.scenario.states[index].name)
     if args.output == "json":
         _print_json(loaded.scenario.name, plan.as_json())
     else:
         print(render_plan(plan, stdout_style(args.no_color)))
-    return 2 if plan.pending else 0
+    return ExitCode.CHANGES if plan.pending else ExitCode.OK
 
 
 def _print_json(scenario: str, body: dict[str, Any]) -> None:

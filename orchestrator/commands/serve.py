@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from orchestrator.exit_codes import ExitCode
+
 
 def run(args: argparse.Namespace) -> int:
     from orchestrator.authz.gate.authenticate import ENDPOINT_ADMIN, AdminKeys
@@ -21,4 +23,4 @@ def run(args: argparse.Namespace) -> int:
         return serve(args.host, args.port, args.region, args.verbose, propagation, admins)
     except OSError as error:
         print(f"orchestrate serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
-        return 3
+        return ExitCode.INFRA

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from orchestrator.exit_codes import ExitCode
+
 
 def run(args: argparse.Namespace) -> int:
     from orchestrator.authz.simulate import run as simulate
@@ -16,4 +18,4 @@ def run(args: argparse.Namespace) -> int:
             return simulate(stream, sys.stdout, sys.stderr, source_name=args.file)
     except OSError as error:
         print(f"{args.file}: cannot read the file: {error.strerror or error}", file=sys.stderr)
-        return 2
+        return ExitCode.INVALID

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from orchestrator.exit_codes import ExitCode
 from orchestrator.loader import Diagnostic, LoadedScenario, load_all
 
 FORMAT_VERSION = "1"  # the envelope every command's JSON shares (see report/run_json.py)
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
             print(diagnostic, file=sys.stderr)
         for scenario in loaded:
             print(f"{scenario.path}: valid ({len(scenario.scenario.states)} states, {_count(scenario)} expectations)")
-    return 2 if diagnostics else 0
+    return ExitCode.INVALID if diagnostics else ExitCode.OK
 
 
 def _count(scenario: LoadedScenario) -> int:

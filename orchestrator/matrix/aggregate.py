@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from orchestrator.exit_codes import ExitCode
 from orchestrator.report.tally import Tally, of_report, verdict_kind
-
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 3
 
 
 def status(outcome: dict[str, Any]) -> str:
@@ -20,8 +19,8 @@ def exit_code(outcomes: list[dict[str, Any]]) -> int:
     """3 if any scenario errored, else 1 if any expectation failed, else 0."""
     statuses = {status(outcome) for outcome in outcomes}
     if "error" in statuses:
-        return EXIT_ERROR
-    return EXIT_FAILED if "failed" in statuses else EXIT_OK
+        return ExitCode.INFRA
+    return ExitCode.FAILED if "failed" in statuses else ExitCode.OK
 
 
 def counts(outcome: dict[str, Any]) -> Tally:

@@ -1,12 +1,13 @@
 """Plans as Terraform prints them: `+` create, `~` update (each property before -> after),
-`-` delete, `-/+` replace, `!` a conflict that apply refuses; a walk as one plan per state."""
+`-` delete, `-/+` replace, `!` a conflict that apply refuses; a walk as one plan per state.
+Documents (policies) in full, a change to one as a structured diff of its JSON (json_diff.py)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from orchestrator.reconcile.plan import Action, Plan, ResourceChange, Walk, WalkStep
+from orchestrator.report.json_diff import ADDED, diff_lines, render, value_lines
 from orchestrator.report.style import Style
 
 COLOURS = {
@@ -15,9 +16,8 @@ COLOURS = {
 }
 
 
-def short(value: Any, limit: int = 160) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+#: Where a resource's properties start: under its address.
+PROPERTY_INDENT = " " * 6
 
 
 def render_change(change: ResourceChange, style: Style) -> list[str]:
@@ -27,27 +27,16 @@ def render_change(change: ResourceChange, style: Style) -> list[str]:
         head += style(f"  ({change.reason})", "dim")
     lines = [head]
     if change.action is Action.CREATE:
-        lines += [f"        {name} = {short(value)}" for name, value in sorted((change.after or {}).items())]
+        for name, value in sorted((change.after or {}).items()):
+            lines += render(value_lines(value, ADDED, lead=f"{name} = "), style, PROPERTY_INDENT)
     for prop in change.properties:
-        lines += _property_lines(change.address, prop.path, prop.before, prop.after, style, colour)
+        lines += _property_lines(prop.path, prop.before, prop.after, style)
     return lines
 
 
-def _property_lines(address: str, name: str, before: Any, after: Any, style: Style, colour: str) -> list[str]:
-    """Scalars as `before -> after`; documents as their inner additions, removals and changes."""
-    if not (isinstance(before, (dict, list)) and isinstance(after, (dict, list))):
-        return [f"        {name}: {short(before)} {style('->', colour)} {short(after)}"]
-    from orchestrator.reconcile.drift import compare
-
-    lines = []
-    for difference in compare(address, {name: before}, {name: after}):
-        if difference.kind == "ADD":
-            lines.append(f"        {style('+', 'green')} {difference.path}: {short(difference.actual)}")
-        elif difference.kind == "REMOVE":
-            lines.append(f"        {style('-', 'red')} {difference.path}: {short(difference.expected)}")
-        else:
-            lines.append(f"        {difference.path}: {short(difference.expected)} {style('->', colour)} {short(difference.actual)}")
-    return lines
+def _property_lines(name: str, before: Any, after: Any, style: Style) -> list[str]:
+    """Scalars as `~ name = before -> after`; documents in full, as a structured diff of their JSON."""
+    return render(diff_lines(before, after, lead=f"{name} = "), style, PROPERTY_INDENT)
 
 
 def render_plan(plan: Plan, style: Style) -> str:
