@@ -20,7 +20,7 @@ DEFS = "#/$defs/"
 SUFFIX = "Patch"
 NULL: dict[str, Any] = {"type": "null"}
 # Keywords that say what a whole value must be, but not what a patch of it must be.
-WHOLE_VALUE_KEYWORDS = ("required", "default", "minProperties")
+WHOLE_VALUE_KEYWORDS = ("required", "default", "minProperties", "oneOf")
 PATCH_ROOT = "Patch"
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 ACTION_PATTERN = re.compile(r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$")
 REFERENCE_PATTERN = re.compile(r"^((user|key|table|group|policy|role|bucket|account):([A-Za-z0-9_.+=,@-]+)|object:[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S*"
                                r"|session:[A-Za-z0-9_.+=,@-]{1,64}/[A-Za-z0-9_+=,.@-]{2,64})$")
 ARN_PATTERN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*?-]*:[a-z0-9*?-]*:(\d{12}|\*|\?|)?:.+$")
 ACCOUNT_ID_PATTERN = re.compile(r"^\d{12}$")
+ORCHESTRATE_NAME = "orchestrate"
 
 # Condition operators as documented in "IAM JSON policy elements: Condition operators".
 CONDITION_OPERATORS = frozenset(
@@ -43,8 +44,31 @@ CONDITION_OPERATORS = frozenset(
 SET_PREFIXES = ("ForAllValues:", "ForAnyValue:")
 ARN_OPERATORS = frozenset({"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"})
 
-StrOrList = str | list[str]
+#: AWS's shorthand: one string, or a list of them. An empty list names nothing: IAM refuses it
+#: with MalformedPolicyDocument ("Policy statement must contain actions", and the like).
+StrOrList = str | Annotated[list[str], Field(min_length=1)]
+
+
+def _inner(pattern: re.Pattern[str]) -> str:
+    return pattern.pattern.removeprefix("^").removesuffix("$")
+
+
+def _one_or_more(pattern: str) -> Any:
+    """StrOrList whose strings the JSON Schema checks with ``pattern`` too (the model's validators
+    check them with the same expressions, and say why in AWS's words)."""
+    text = Annotated[str, WithJsonSchema({"type": "string", "pattern": pattern})]
+    return text | Annotated[list[text], Field(min_length=1)]  # type: ignore[valid-type]
+
+
+ActionList = _one_or_more(ACTION_PATTERN.pattern)
+ResourceList = _one_or_more(rf"^(\*|account|{_inner(REFERENCE_PATTERN)}|{_inner(ARN_PATTERN)})$")
+PrincipalList = _one_or_more(rf"^(\*|account|{ORCHESTRATE_NAME}|\d{{12}}|{_inner(REFERENCE_PATTERN)}"
+                             r"|arn:(aws|aws-cn|aws-us-gov|\*):(iam|sts):.+)$")
 ConditionValue = str | bool | int | float | list[str | bool | int | float]
+#: The models take what the author wrote, as written: no "7" for 7, no "off" for false, no 7.0 for 7.
+#: Pydantic's lax mode would coerce them, and the JSON Schema (and every editor that reads it) would
+#: refuse what `validate` accepts. YAML 1.1's `yes`/`off` are booleans once loaded (loader/source.py).
+STRICT = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 def base_operator(operator: str) -> str | None:
@@ -67,7 +91,7 @@ def as_list(value: Any) -> list[Any]:
 
 
 #: The identity orchestrate runs as, in the policy's account (resources/context.py: orchestrate_arns).
-ORCHESTRATE = "orchestrate"
+ORCHESTRATE = ORCHESTRATE_NAME
 
 
 def is_reference(value: str) -> bool:
@@ -112,9 +136,9 @@ def _check_principal_value(value: str) -> None:
 class PrincipalMap(BaseModel):
     """The object form of Principal: {"AWS": ..., "Service": ..., ...}."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(**STRICT, json_schema_extra={"minProperties": 1})  # as _not_empty says
 
-    aws: StrOrList | None = Field(default=None, alias="AWS")
+    aws: PrincipalList | None = Field(default=None, alias="AWS")
     service: StrOrList | None = Field(default=None, alias="Service")
     federated: StrOrList | None = Field(default=None, alias="Federated")
     canonical_user: StrOrList | None = Field(default=None, alias="CanonicalUser")
@@ -137,19 +161,24 @@ Principal = Literal["*"] | PrincipalMap
 Conditions = dict[str, dict[str, ConditionValue]]
 
 
+def _present(element: str) -> dict[str, Any]:
+    return {"required": [element], "properties": {element: {"not": {"type": "null"}}}}
+
+
 class Statement(BaseModel):
     """One policy statement (IAM JSON policy elements reference)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # The schema says "exactly one of Action or NotAction" as the model does (_exclusive_elements).
+    model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [_present("Action"), _present("NotAction")]})
 
     sid: Annotated[str, Field(pattern=r"^[A-Za-z0-9]*$")] | None = Field(default=None, alias="Sid")
     effect: Literal["Allow", "Deny"] = Field(alias="Effect")
     principal: Principal | None = Field(default=None, alias="Principal")
     not_principal: Principal | None = Field(default=None, alias="NotPrincipal")
-    action: StrOrList | None = Field(default=None, alias="Action")
-    not_action: StrOrList | None = Field(default=None, alias="NotAction")
-    resource: StrOrList | None = Field(default=None, alias="Resource")
-    not_resource: StrOrList | None = Field(default=None, alias="NotResource")
+    action: ActionList | None = Field(default=None, alias="Action")
+    not_action: ActionList | None = Field(default=None, alias="NotAction")
+    resource: ResourceList | None = Field(default=None, alias="Resource")
+    not_resource: ResourceList | None = Field(default=None, alias="NotResource")
     condition: Conditions | None = Field(default=None, alias="Condition")
 
     @field_validator("action", "not_action")
@@ -198,11 +227,13 @@ class Statement(BaseModel):
 class PolicyDocument(BaseModel):
     """A policy document: Version and one statement or a list of them."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = STRICT
 
     version: Literal["2012-10-17", "2008-10-17"] = Field(default="2012-10-17", alias="Version")
     id: str | None = Field(default=None, alias="Id")
-    statement: Statement | list[Statement] = Field(alias="Statement")
+    #: IAM User Guide, "Grammar of the IAM JSON policy language": `<statement_block> = "Statement" :
+    #: [ <statement>, <statement>, ... ]`; an empty list is MalformedPolicyDocument.
+    statement: Statement | Annotated[list[Statement], Field(min_length=1)] = Field(alias="Statement")
 
     def statements(self) -> list[Statement]:
         return as_list(self.statement)
@@ -219,7 +250,9 @@ class PolicyDocument(BaseModel):
 
 
 class IdentityPolicyDocument(PolicyDocument):
-    """An identity-based policy: no Principal, and every statement names its resources."""
+    """An identity-based policy: no Principal, and every statement names its resources (IAM User
+    Guide, "IAM JSON policy elements: Principal": "You cannot use the Principal element in an
+    identity-based policy"; "Resource": an identity-based policy statement must include it)."""
 
     @model_validator(mode="after")
     def _identity_shape(self) -> IdentityPolicyDocument:
@@ -227,16 +260,39 @@ class IdentityPolicyDocument(PolicyDocument):
             if statement.principal is not None or statement.not_principal is not None:
                 raise ValueError("an identity-based policy cannot have Principal or NotPrincipal")
             if statement.resource is None and statement.not_resource is None:
-                raise ValueError("each statement of an identity-based policy needs Resource or NotResource")
+                raise ValueError("each statement of an identity-based policy needs Resource"
+                                 " or NotResource")
         return self
 
 
-class ResourcePolicyDocument(PolicyDocument):
-    """A resource-based policy (a KMS key policy, a table policy): every statement names a principal."""
+class PrincipalPolicyDocument(PolicyDocument):
+    """A policy attached to what it governs: every statement names its principal (IAM User Guide,
+    "IAM JSON policy elements: Principal": a resource-based policy must include Principal or NotPrincipal)."""
 
     @model_validator(mode="after")
-    def _resource_shape(self) -> ResourcePolicyDocument:
+    def _principal_shape(self) -> PrincipalPolicyDocument:
         for statement in self.statements():
             if statement.principal is None and statement.not_principal is None:
-                raise ValueError("each statement of a resource-based policy needs Principal or NotPrincipal")
+                raise ValueError("each statement of a resource-based policy needs Principal"
+                                 " or NotPrincipal")
+        return self
+
+
+class ResourcePolicyDocument(PrincipalPolicyDocument):
+    """A resource-based policy (a KMS key policy, a table policy, a bucket policy). Its Resource
+    rules are the loader's, per service (loader/bucket_checks.py, table_policy.py), where they
+    can name the resource the statement must cover."""
+
+
+class TrustPolicyDocument(PrincipalPolicyDocument):
+    """A role trust policy (AssumeRolePolicyDocument): a resource-based policy on the role without
+    Resource (IAM User Guide, "IAM JSON policy elements: Resource": the role itself is the
+    resource; AWS refuses Resource in a trust policy with MalformedPolicyDocument)."""
+
+    @model_validator(mode="after")
+    def _no_resource(self) -> TrustPolicyDocument:
+        for statement in self.statements():
+            if statement.resource is not None or statement.not_resource is not None:
+                raise ValueError("a role trust policy cannot have Resource or NotResource:"
+                                 " the role itself is the resource")
         return self

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
-from orchestrator.model.policy import IdentityPolicyDocument, ResourcePolicyDocument
+from orchestrator.model.policy import STRICT, IdentityPolicyDocument, ResourcePolicyDocument, TrustPolicyDocument
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+=,@-]{1,64}$")]
 Tags = dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]]
@@ -44,7 +44,7 @@ Alias = Annotated[str, Field(pattern=r"^alias/[A-Za-z0-9/_-]{1,250}$")]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = STRICT
 
 
 # KMS API Reference, CreateGrant: the GrantOperation enum (botocore's kms service model).
@@ -242,7 +242,7 @@ class Role(Strict):
 
     description: str = ""
     path: RolePath = "/"
-    trust_policy: ResourcePolicyDocument = Field(
+    trust_policy: TrustPolicyDocument = Field(
         description="who may assume the role (sts:AssumeRole); Principal required, no Resource"
         " (IAM User Guide, \"Role terms and concepts\": trust policy)")
     managed_policies: list[PolicyName] = Field(default_factory=list)
@@ -252,16 +252,6 @@ class Role(Strict):
     max_session_seconds: Annotated[int, Field(ge=3600, le=43200)] = 3600
     tags: Tags = Field(default_factory=dict)
     account: AccountName | None = None
-
-    @field_validator("trust_policy")
-    @classmethod
-    def _no_resource(cls, document: ResourcePolicyDocument) -> ResourcePolicyDocument:
-        """IAM User Guide, "IAM JSON policy elements: Resource": a role trust policy does not take
-        Resource (the role is the resource); AWS refuses it with MalformedPolicyDocument."""
-        for statement in document.statements():
-            if statement.resource is not None or statement.not_resource is not None:
-                raise ValueError("a role trust policy cannot have Resource or NotResource: the role itself is the resource")
-        return document
 
 
 #: S3 User Guide, "Bucket naming rules": 3-63 lowercase letters, digits, dots and hyphens.

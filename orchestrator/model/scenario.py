@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, WithJsonSchema, field_validator
 
-from orchestrator.model.policy import IdentityPolicyDocument
+from orchestrator.model.policy import STRICT, IdentityPolicyDocument
 from orchestrator.model.resources import (Bucket, BucketName, Group, Key, ManagedPolicy, Name, PublicAccessBlock, Role, Table,
                                           User)
 
@@ -129,7 +129,7 @@ SESSION_FIELDS = ("session_name", "session_policy", "session_policy_arns", "sess
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = STRICT
 
 
 class Settle(Strict):

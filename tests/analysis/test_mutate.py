@@ -202,3 +202,19 @@ def test_role_session_verdicts_follow_their_session_policies(capsys: pytest.Capt
     assert main(["mutate", str(path), "--output", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["disagreements"] == [] and data["counts"]["killed"] == report.count("killed")
+
+
+def test_a_mutant_that_empties_statement_is_invalid_not_killed(tmp_path: Path) -> None:
+    """Deleting a lone statement leaves `Statement: []`, which AWS refuses (MalformedPolicyDocument):
+    the loader refuses it too, so it is invalid, not killed by an engine denying an unreadable policy."""
+    text = SCENARIO.replace("""        - Sid: AuditorDescribe
+          Effect: Allow
+          Principal: {AWS: "user:auditor"}
+          Action: kms:DescribeKey
+          Resource: key:data
+""", "").replace("      Statement:\n        - Sid:", "      Statement:\n          Sid:")
+    path = tmp_path / "lone.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = mutation_report(load_scenario(path))
+    [deleted] = [r for r in report.results if r.mutant.operator == "delete-statement"]
+    assert deleted.status == "invalid" and "at least 1 item" in (deleted.problem or "")

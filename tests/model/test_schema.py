@@ -76,7 +76,9 @@ def test_schema_refuses_a_patch_that_validate_refuses(patch: dict, tmp_path: Pat
 
 
 @pytest.mark.parametrize("patch", [
-    _statement_patch({"KeyAdministration": None}),  # null removes the statement with that Sid
+    _statement_patch({"KeyAdministration": None,  # null removes the statement with that Sid
+                      "Reader": {"Effect": "Allow", "Principal": {"AWS": "user:tester"}, "Action": "kms:Decrypt",
+                                 "Resource": "*"}}),
     _statement_patch({"KeyAdministration": {"Condition": {"Bool": {"aws:SecureTransport": True}}}}),  # merges
     _statement_patch({"KeyAdministration": {"Principal": {"AWS": ["user:admin", "user:tester"]}}}),
     {"keys": {"data": {"description": None, "tags": {"team": None, "owner": "me"}, "enabled": False}}},
