@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from orchestrator.imports.checks import check_entities
 from orchestrator.imports.expectations import propose
 from orchestrator.imports.intrinsics import ConditionCycle, Resolver
@@ -57,8 +59,13 @@ def import_template(path: Path | str, region: str = "us-east-1", max_bytes: int 
         scenario.clear()
         scenario.update({field: header[field] for field in ("name", "description", "region") if field in header})
         scenario.update({section: entities for section, entities in imported.sections.items() if entities})
-        desired = DesiredState.model_validate({section: scenario.get(section, {}) for section in imported.sections})
-        scenario["states"] = [{"name": STATE, "expectations": propose(header["name"], desired, region)}]
+        try:
+            desired = DesiredState.model_validate({section: scenario.get(section, {}) for section in imported.sections})
+        except ValidationError:  # an entity the model refuses: the loader below names it at its line, and it goes
+            expectations: list[dict[str, Any]] = []
+        else:
+            expectations = propose(header["name"], desired, region)
+        scenario["states"] = [{"name": STATE, "expectations": expectations}]
         return scenario_text(scenario, str(template.path), imported, schema)
 
     checked = validated(imported, render)
