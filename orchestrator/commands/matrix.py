@@ -34,6 +34,7 @@ from orchestrator.matrix.lifeline import stop_workers, worker_started
 from orchestrator.matrix.shards import Shard, cost, parse_shard, split
 from orchestrator.matrix.worker import Target, namespace, run_in_worker, run_one
 from orchestrator.report.progress import for_output
+from orchestrator.report.words import counted
 
 #: Hears of each scenario's outcome as its worker finishes (orchestrator.report.progress).
 OnDone = Callable[[dict[str, Any]], None]
@@ -177,7 +178,7 @@ def unfinished(files: list[str], results: dict[str, dict[str, Any]]) -> str:
              if file in results and "left" in results[file]]
     lines += [f"  {file}: not started, nothing made" for file in files if file not in results]
     finished = sum(1 for file in files if file in results and "left" not in results[file])
-    head = f"matrix stopped with {finished} of {len(files)} scenarios finished"
+    head = f"matrix stopped with {finished} of {counted(len(files), 'scenario')} finished"
     return "\n".join([head + (":" if lines else "; nothing was left unfinished"), *lines])
 
 
@@ -227,4 +228,4 @@ def _text(outcomes: list[dict[str, Any]]) -> None:
         print(f"{aggregate.status(outcome):>6}  {outcome['name']}: {detail} ({outcome['seconds']:.1f} s)")
     totals = [aggregate.counts(o) for o in outcomes]
     errored = sum(1 for o in outcomes if o["error"])
-    print(f"{len(outcomes)} scenarios: {sum(p for p, _ in totals)} passed, {sum(f for _, f in totals)} failed, {errored} errored")
+    print(f"{counted(len(outcomes), 'scenario')}: {sum(p for p, _ in totals)} passed, {sum(f for _, f in totals)} failed, {errored} errored")

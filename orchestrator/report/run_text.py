@@ -8,6 +8,7 @@ from orchestrator.report.plan_text import render_change
 from orchestrator.report.run_json import summary
 from orchestrator.report.style import Style
 from orchestrator.prove.runner import RunResult, StateResult, access_changes
+from orchestrator.report.words import counted
 
 
 def render_verdict(verdict: Verdict, style: Style) -> list[str]:
@@ -62,6 +63,6 @@ def render_run(result: RunResult, style: Style) -> str:
         lines += [f"  {c['state']}: {c['principal']} {c['change']} {c['action']} on {c['resource']}" for c in changes]
     counts = summary(result)
     colour = "green" if result.passed else "red"
-    gaps = f", {counts['model_gaps']} model gap(s)" if counts["model_gaps"] else ""
+    gaps = f", {counted(counts['model_gaps'], 'model gap')}" if counts["model_gaps"] else ""
     lines.append(style(f"{counts['passed']} passed, {counts['failed']} failed{gaps}", colour, "bold"))
     return "\n".join(lines)
