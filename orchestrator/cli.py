@@ -5,40 +5,135 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from orchestrator.commands.signals import Stops
 
 #: Commands that never build a scenario model: they skip pydantic's ~70 ms of start-up.
-_WITHOUT_MODELS = frozenset({"simulate"})
+_WITHOUT_MODELS = frozenset({"simulate", "completion"})
+SEED = "scenarios/kms-dynamodb-access.yaml"
+#: Every command's exit codes as its --help prints them (README's command reference says the same).
+EXIT_CODES = {
+    "validate": "0 valid, 2 invalid",
+    "schema": "0 printed or written, 2 an -o path that cannot be written",
+    "simulate": "0 decided, 2 malformed input",
+    "plan": "0 no changes (the world is in the last state), 2 changes, 1 error",
+    "apply": "0 every expectation met, 1 an expectation failed, 2 invalid input, 3 infrastructure error",
+    "run": "0 every expectation met, 1 an expectation failed, 2 invalid input, 3 infrastructure error",
+    "drift": "0 in sync, 2 drift (properties or access), 1 error",
+    "destroy": "0 removed, 2 invalid input, 3 infrastructure error",
+    "serve": "0 stopped by SIGINT or SIGTERM, 2 invalid options",
+    "matrix": "0 every scenario passed, 1 one failed, 2 invalid input, 3 one errored",
+    "import": "0 imported, 2 unreadable, too large or not CloudFormation, or an unwritable path,"
+              " 1 the result would not validate (a bug)",
+    "export": "0 written, 2 invalid file, unknown state or unwritable path",
+    "access": "0 shown, 2 invalid file, unknown state or unwritable path, 1 backend unreadable (--observed)",
+    "mutate": "0 at or above --min-score, 1 below it, 2 invalid file or option",
+    "completion": "0 printed",
+}
+_STOPPED = "a stop: 130 on SIGINT, 143 on SIGTERM, after cleaning up"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with suggestions for a mistyped command or option ("Did you mean 'apply'?"), as
+    Python 3.12's `suggest_on_error` gives; we run 3.11, hence difflib here. Unknown options are
+    refused by the command's own parser, which knows its options (argparse leaves them to the
+    top parser, which does not)."""
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        unknown = [extra for extra in extras if extra.startswith("-") and extra != "-"]
+        if unknown:
+            self._unknown(unknown[0].split("=", 1)[0], "option",
+                          [o for action in self._actions if action.help != argparse.SUPPRESS for o in action.option_strings])
+        return parsed, extras
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        choice = _INVALID_CHOICE.search(message)
+        if choice is not None and message.startswith("argument COMMAND:"):
+            self._unknown(choice.group(1), "command", _QUOTED.findall(choice.group(2)))
+        if choice is not None:
+            message += "." + _did_you_mean(choice.group(1), _QUOTED.findall(choice.group(2)))
+        super().error(message)
+
+    def _unknown(self, given: str, kind: str, known: list[str]) -> NoReturn:
+        self.print_usage(sys.stderr)
+        from orchestrator.exit_codes import ExitCode
+
+        self.exit(ExitCode.INVALID, f"{self.prog}: unknown {kind} {given!r}.{_did_you_mean(given, known)}\n")
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def _did_you_mean(given: str, known: list[str]) -> str:
+    from difflib import get_close_matches  # only on a mistake: difflib is no start-up cost
+
+    close = get_close_matches(given, known, n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else f" Choose from {', '.join(known)}."
+
+
+def _command(commands: argparse._SubParsersAction, name: str, summary: str, description: str,
+             example: str) -> argparse.ArgumentParser:
+    """A command's parser: `summary` for the command list; its --help adds the description, its
+    exit codes and one example."""
+    epilog = (f"exit codes:\n{textwrap.fill(EXIT_CODES[name], 78, initial_indent='  ', subsequent_indent='  ')}\n"
+              f"  {_STOPPED}\n\nexample:\n  {example}\n")
+    parser = commands.add_parser(name, help=summary, description=textwrap.fill(description, 78), epilog=epilog,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser
+
+
+def _path(action: argparse.Action) -> argparse.Action:
+    """Completes as a file name (shtab reads `complete`; its FILE, without importing shtab)."""
+    action.complete = {"bash": "_shtab_compgen_files", "zsh": "_files", "tcsh": "f"}  # type: ignore[attr-defined]
+    return action
 
 
 def _common_output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
-    parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+    from orchestrator.commands.options import NO_COLOR_HELP
+
+    parser.add_argument("--no-color", action="store_true", help=NO_COLOR_HELP)
 
 
 def _add_validate(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("validate", help="check scenario files without touching AWS")
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    parser = _command(commands, "validate", "check scenario files without touching AWS",
+                      "Check scenario files (or every scenario in folders) without touching AWS: every problem"
+                      " in a file at once, one located line each (file:line:col: message (at path)).",
+                      "orchestrate validate scenarios/ --output json")
+    _path(parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders"))
     _common_output(parser)
     parser.set_defaults(command="validate")
 
 
 def _add_schema(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("schema", help="print the scenario JSON Schema")
+    from orchestrator.commands.options import add_follow_symlinks, add_output_file
+
+    parser = _command(commands, "schema", "print the scenario JSON Schema",
+                      "Print the JSON Schema of scenario files, generated from the models (the one shipped in"
+                      " schemas/scenario.schema.json), for editors and other validators.",
+                      "orchestrate schema -o scenario.schema.json")
+    add_output_file(parser, "write the schema here (default: standard output)")
+    add_follow_symlinks(parser)
     parser.set_defaults(command="schema")
 
 
 def _add_simulate(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "simulate",
-        help="decide SimulateCustomPolicy-shaped requests (one JSON document or JSON Lines) with the engine",
-    )
-    parser.add_argument("file", nargs="?", default="-", help="input file, or - for standard input")
+    parser = _command(commands, "simulate",
+                      "decide SimulateCustomPolicy-shaped requests (one JSON document or JSON Lines) with the engine",
+                      "Decide requests shaped as `aws iam simulate-custom-policy` input (one JSON document, or"
+                      " JSON Lines, one request a line) with orchestrate's policy engine, offline; each result"
+                      " adds OrchestrateReason, the engine's reason in words.",
+                      "orchestrate simulate requests.jsonl")
+    _path(parser.add_argument("file", nargs="?", default="-", help="input file, or - for standard input"))
     parser.set_defaults(command="simulate")
 
 
@@ -47,19 +142,35 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
                                                add_target_options)
 
     helps = {
-        "plan": "show the walk apply would make, state by state (exit 0 the world is in the last state, 2 changes, 1 error)",
-        "apply": "reconcile AWS to each policy state in order",
-        "drift": "compare the world with a state, read-only (exit 0 in sync, 2 drift, 1 error)",
-        "destroy": "remove everything the scenario owns",
-        "run": "apply, then destroy (also when apply fails)",
+        "plan": ("show the walk apply would make, state by state",
+                 "Show the walk apply would make: the first policy state from the world as it is, each later"
+                 " state from the one before, a summary per state and the state the world is in (+ create,"
+                 " ~ update, - delete, -/+ replace, ! conflict). Read-only.",
+                 f"orchestrate plan {SEED} --state with-key-grant"),
+        "apply": ("reconcile AWS to each policy state in order",
+                  "Reconcile AWS (the embedded backend by default) to each policy state in order and prove its"
+                  " expectations by calling AWS as each principal; a second apply makes no mutating call.",
+                  f"orchestrate apply {SEED} --junit junit.xml"),
+        "drift": ("compare the world with a state, read-only",
+                  "Compare the world with a policy state (default: the last), read-only: each difference as"
+                  " resource, property path, expected, actual and kind, those that widen access flagged, then"
+                  " the access matrix's cells that differ.",
+                  f"orchestrate drift {SEED} --endpoint-url http://127.0.0.1:4566"),
+        "destroy": ("remove everything the scenario owns",
+                    "Remove everything the scenario owns: access keys first; KMS keys are scheduled for deletion"
+                    " with the scenario's window (default 7 days).",
+                    f"orchestrate destroy {SEED} --target aws --profile sandbox"),
+        "run": ("apply, then destroy (also when apply fails)",
+                "Apply, then destroy what the scenario owns, also when apply fails: one self-cleaning proof.",
+                f"orchestrate run {SEED} --target aws --run-id ci-42"),
     }
-    for name, text in helps.items():
-        parser = commands.add_parser(name, help=text)
-        parser.add_argument("file", metavar="FILE", help="scenario file")
+    for name, (summary, description, example) in helps.items():
+        parser = _command(commands, name, summary, description, example)
+        _path(parser.add_argument("file", metavar="FILE", help="scenario file"))
         if name != "destroy":
             parser.add_argument("--state", help="the policy state (plan: that state alone, default: the whole walk; drift: default last; apply: stop after it)")
         if name in ("apply", "run"):
-            parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+            _path(parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report"))
             add_follow_symlinks(parser)
             add_proof_options(parser)
             parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
@@ -69,7 +180,10 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_serve(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("serve", help="run the embedded backend as a local AWS endpoint")
+    parser = _command(commands, "serve", "run the embedded backend as a local AWS endpoint",
+                      "Run the embedded backend (moto behind orchestrate's authorization gate) as a local AWS"
+                      " endpoint for other tools and for --endpoint-url; runs until SIGINT or SIGTERM.",
+                      "orchestrate serve --port 4566 --propagation-delay 2")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     parser.add_argument("--port", type=int, default=4566, help="port (default: 4566; 0 picks a free one)")
     parser.add_argument("--region", default="us-east-1", help="region the gate assumes (default: us-east-1)")
@@ -118,32 +232,38 @@ def _lag_seconds(text: str) -> float:
 def _add_matrix(commands: argparse._SubParsersAction) -> None:
     from orchestrator.commands.options import add_follow_symlinks, add_target_options
 
-    parser = commands.add_parser("matrix", help="run many scenarios in parallel, sharded, aggregated for CI")
-    parser.add_argument("paths", nargs="*", default=["scenarios"], metavar="PATH", help="scenario files or folders (default: scenarios)")
+    parser = _command(commands, "matrix", "run many scenarios in parallel, sharded, aggregated for CI",
+                      "Run many scenarios in parallel worker processes, optionally one deterministic shard of"
+                      " them, and aggregate their verdicts for CI (JUnit, Markdown, GitHub annotations and the"
+                      " job summary).",
+                      "orchestrate matrix scenarios/ --shard 1/3 --junit junit.xml --output github")
+    _path(parser.add_argument("paths", nargs="*", default=["scenarios"], metavar="PATH",
+                              help="scenario files or folders (default: scenarios)"))
     parser.add_argument("--jobs", type=int, help="worker processes (default: the number of CPUs)")
     parser.add_argument("--shard", metavar="I/N", help="run only shard I of N (deterministic, balanced by expected cost)")
     parser.add_argument("--list", action="store_true", help="print the shards instead of running (with --output github: a strategy.matrix JSON)")
     parser.add_argument("--shards", type=int, help="with --list: how many shards (default: N of --shard, else 1)")
-    parser.add_argument("--junit", metavar="FILE", help="write JUnit XML: one testsuite per scenario")
+    _path(parser.add_argument("--junit", metavar="FILE", help="write JUnit XML: one testsuite per scenario"))
     add_follow_symlinks(parser)
-    parser.add_argument("--output", choices=["text", "json", "markdown", "github"], default="text")
+    parser.add_argument("--output", choices=["text", "json", "markdown", "github"], default="text",
+                        help="output format (default: text; github: annotations and $GITHUB_STEP_SUMMARY)")
     parser.add_argument("--mutate", action="store_true", help="add each scenario's mutation score (orchestrate mutate, offline)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
     add_target_options(parser)
     parser.set_defaults(command="matrix")
 
 
-def _follow_symlinks(parser: argparse.ArgumentParser) -> None:
-    from orchestrator.commands.options import add_follow_symlinks
-
-    add_follow_symlinks(parser)
-
-
 def _add_import(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("import", help="a CloudFormation template as a scenario, expectations proposed by the engine")
-    parser.add_argument("template", metavar="TEMPLATE", help="CloudFormation template (YAML or JSON)")
-    parser.add_argument("-o", "--out", metavar="FILE", help="write the scenario here (default: standard output)")
-    _follow_symlinks(parser)
+    from orchestrator.commands.options import add_follow_symlinks, add_output_file
+
+    parser = _command(commands, "import", "a CloudFormation template as a scenario, expectations proposed by the engine",
+                      "Turn a CloudFormation template (YAML or JSON) into a scenario with one policy state, its"
+                      " expectations proposed by the engine; resource types orchestrate does not declare are"
+                      " skipped and named.",
+                      "orchestrate import template.yaml -o seed.yaml")
+    _path(parser.add_argument("template", metavar="TEMPLATE", help="CloudFormation template (YAML or JSON)"))
+    add_output_file(parser, "write the scenario here (default: standard output)", "--out")
+    add_follow_symlinks(parser)
     parser.add_argument("--region", default="us-east-1", help="the scenario's region (default: us-east-1)")
     parser.add_argument("--max-bytes", type=int, metavar="N",
                         help="refuse a larger template before reading it (default: 5 MiB; CloudFormation takes 1 MB from S3)")
@@ -153,23 +273,33 @@ def _add_import(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_export(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("export", help="a policy state as a CloudFormation template or Terraform configuration")
-    parser.add_argument("file", metavar="FILE", help="scenario file")
+    from orchestrator.commands.options import add_follow_symlinks, add_output_file
+
+    parser = _command(commands, "export", "a policy state as a CloudFormation template or Terraform configuration",
+                      "Write a policy state's desired state (default: the last) as a CloudFormation template or"
+                      " a Terraform configuration, deployable on its own; what the format cannot say is named"
+                      " in its comment block.",
+                      f"orchestrate export {SEED} --format terraform -o main.tf")
+    _path(parser.add_argument("file", metavar="FILE", help="scenario file"))
     parser.add_argument("--format", choices=["cloudformation", "terraform"], required=True, help="the template format")
     parser.add_argument("--state", help="the policy state to export (default: the last)")
-    parser.add_argument("-o", dest="output_path", metavar="PATH", help="write the template here (default: standard output)")
-    _follow_symlinks(parser)
+    add_output_file(parser, "write the template here (default: standard output)")
+    add_follow_symlinks(parser)
     parser.set_defaults(command="export")
 
 
 def _add_access(commands: argparse._SubParsersAction) -> None:
-    from orchestrator.commands.options import add_follow_symlinks, add_target_options
+    from orchestrator.commands.options import add_follow_symlinks, add_output_file, add_target_options
 
-    parser = commands.add_parser("access", help="who can do what in each policy state, and what changed (the engine's access matrix)")
-    parser.add_argument("file", metavar="FILE", help="scenario file")
+    parser = _command(commands, "access", "who can do what in each policy state, and what changed (the engine's access matrix)",
+                      "The engine's access matrix: each principal's decision on each (resource, action) per policy"
+                      " state, with the deciding layer and statements, and the cells changed from the state"
+                      " before; from the desired state, or from the world as read (--observed).",
+                      f"orchestrate access {SEED} --output html -o access.html")
+    _path(parser.add_argument("file", metavar="FILE", help="scenario file"))
     parser.add_argument("--state", help="this policy state only (default: every state)")
     parser.add_argument("--output", choices=["text", "json", "markdown", "html"], default="text", help="output format (default: text)")
-    parser.add_argument("-o", dest="output_path", metavar="PATH", help="write it here (default: standard output)")
+    add_output_file(parser, "write it here (default: standard output)")
     add_follow_symlinks(parser)
     parser.add_argument("--observed", action="store_true",
                         help="from the world as read from the backend (the options below), not from the desired state")
@@ -178,16 +308,28 @@ def _add_access(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_mutate(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("mutate", help="mutation testing of a scenario's expectations (exit 1 below --min-score)")
-    parser.add_argument("file", metavar="FILE", help="scenario file")
+    parser = _command(commands, "mutate", "mutation testing of a scenario's expectations",
+                      "Mutation testing of a scenario's expectations: mutants of its policies that no expectation"
+                      " notices survive, each shown at its file:line:col with an expectation that would kill it.",
+                      f"orchestrate mutate {SEED} --min-score 0.8")
+    _path(parser.add_argument("file", metavar="FILE", help="scenario file"))
     parser.add_argument("--min-score", type=float, default=0.0, metavar="S", help="exit 1 when the mutation score is below S (0..1)")
     parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
     parser.add_argument("--embedded", action="store_true", help="run each mutant on the embedded backend for certainty (slow)")
     parser.set_defaults(command="mutate")
 
 
+def _add_completion(commands: argparse._SubParsersAction) -> None:
+    parser = _command(commands, "completion", "print a shell completion script (bash, zsh, tcsh)",
+                      "Print a completion script for the shell, generated from this parser by shtab: commands,"
+                      " options and their choices, file names where a file is expected.",
+                      "orchestrate completion bash > ~/.local/share/bash-completion/completions/orchestrate")
+    parser.add_argument("shell", choices=["bash", "zsh", "tcsh"], help="the shell")
+    parser.set_defaults(command="completion")
+
+
 BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix, _add_import,
-            _add_export, _add_access, _add_mutate]
+            _add_export, _add_access, _add_mutate, _add_completion]
 
 
 class _Version(argparse.Action):
@@ -213,12 +355,12 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="orchestrate",
         description="Prove data-layer access controls (KMS key policies, DynamoDB, IAM) with scenarios.",
     )
     parser.add_argument("--version", action=_Version, help="show the version and exit")
-    commands = parser.add_subparsers(metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(metavar="COMMAND", required=True, parser_class=Parser)
     for builder in BUILDERS:
         builder(commands)
     return parser

@@ -64,6 +64,7 @@ MEANINGS: Mapping[str, Mapping[ExitCode, str]] = MappingProxyType({
                           ExitCode.INVALID: "invalid file, unknown state or unwritable path"}),
     "mutate": _stoppable({ExitCode.OK: "score reached", ExitCode.FAILED: "score below --min-score",
                           ExitCode.INVALID: "invalid file or option"}),
+    "completion": _stoppable({ExitCode.OK: "printed", ExitCode.INVALID: "unknown shell"}),
 })
 
 

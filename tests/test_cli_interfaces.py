@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = str(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
 # The first major of each action whose action.yml runs on node24 (node20 is deprecated on
 # GitHub-hosted runners): checkout v5, setup-python v6, upload-artifact v6.
-NODE24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6}
+NODE24_MAJORS = {"actions/checkout": 5, "actions/setup-python": 6, "actions/upload-artifact": 6,
+                 "actions/download-artifact": 7}
 
 
 def _json_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
@@ -45,7 +46,8 @@ def test_version_names_the_installed_package(capsys: pytest.CaptureFixture[str])
 
 def test_the_ci_example_uses_actions_on_a_current_runtime() -> None:
     workflow = (ROOT / ".github" / "workflows" / "scenarios.yml").read_text()
-    used = re.findall(r"uses:\s*([\w-]+/[\w-]+)@v(\d+)", workflow)
+    # pinned to a commit, the version in the comment (tests/test_cli_workflow.py)
+    used = re.findall(r"uses:\s*([\w-]+/[\w-]+)@[0-9a-f]{40} # v(\d+)", workflow)
     assert used, "the workflow names no action"
     for action, major in used:
         assert action in NODE24_MAJORS, f"{action} is not known to run on node24"

@@ -10,6 +10,7 @@ from orchestrator.reconcile.apply import destroy
 from orchestrator.commands.common import finish, load, session
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.style import stdout_style
+from orchestrator.report.words import counted
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,5 +27,5 @@ def _destroy(args: argparse.Namespace) -> int:
     style = stdout_style(args.no_color)
     for change in plan.changes:
         print("\n".join(render_change(change, style)[:1]))
-    print(f"Destroyed {sum(1 for c in plan.changes if c.action.value == 'delete')} resource(s).")
+    print(f"Destroyed {counted(sum(1 for c in plan.changes if c.action.value == 'delete'), 'resource')}.")
     return 0

@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from orchestrator.commands.common import finish, load, output
+from orchestrator.report.words import counted
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ def _export(args: argparse.Namespace) -> int:
     else:
         target.write_text(exported.text)
     if exported.notes:
-        print(f"{args.format}: {len(exported.notes)} thing(s) left out, named in the comment block at the top",
+        print(f"{args.format}: {counted(len(exported.notes), 'thing')} left out, named in the comment block at the top",
               file=sys.stderr)
     return 0
 

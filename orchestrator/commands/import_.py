@@ -21,13 +21,14 @@ from orchestrator.imports import MAX_BYTES, ImportResult, ParameterError, Templa
 from orchestrator.imports.parameters import parse_assignments
 from orchestrator.imports.writer import dropped_lines, schema_reference
 from orchestrator.report.output import Output, OutputError
+from orchestrator.report.words import counted
 
 #: The cycle collector's thresholds while importing (CPython's are 700, 10, 10; gc.set_threshold).
 IMPORT_GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def run(args: argparse.Namespace) -> int:
-    target = None if args.out in (None, "-") else Output(args.out, "the scenario", args.follow_symlinks)
+    target = None if args.output_path in (None, "-") else Output(args.output_path, "the scenario", args.follow_symlinks)
     try:
         parameters = parse_assignments(getattr(args, "parameter", None) or [])
         if target is not None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
               " is unknown); with -o FILE it is relative to FILE", file=sys.stderr)
         sys.stdout.write(result.text)
     else:
-        print(f"{target.path}: imported {len(result.scenario['states'][0]['expectations'])} proposed expectations", file=sys.stderr)
+        print(f"{target.path}: imported {counted(len(result.scenario['states'][0]['expectations']), 'proposed expectation')}", file=sys.stderr)
     return ExitCode.OK
 
 

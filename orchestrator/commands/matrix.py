@@ -36,6 +36,7 @@ from orchestrator.matrix.shards import Shard, cost, parse_shard, split
 from orchestrator.matrix.worker import Target, namespace, run_in_worker, run_one
 from orchestrator.report.progress import for_output
 from orchestrator.report.tally import total, words
+from orchestrator.report.words import counted
 
 #: Hears of each scenario's outcome as its worker finishes (orchestrator.report.progress).
 OnDone = Callable[[dict[str, Any]], None]
@@ -179,7 +180,7 @@ def unfinished(files: list[str], results: dict[str, dict[str, Any]]) -> str:
              if file in results and "left" in results[file]]
     lines += [f"  {file}: not started, nothing made" for file in files if file not in results]
     finished = sum(1 for file in files if file in results and "left" not in results[file])
-    head = f"matrix stopped with {finished} of {len(files)} scenarios finished"
+    head = f"matrix stopped with {finished} of {counted(len(files), 'scenario')} finished"
     return "\n".join([head + (":" if lines else "; nothing was left unfinished"), *lines])
 
 
@@ -228,4 +229,4 @@ def _text(outcomes: list[dict[str, Any]]) -> None:
         if "mutation" in outcome:
             detail += f", mutation score {aggregate.mutation_words(outcome)}"
         print(f"{aggregate.status(outcome):>6}  {outcome['name']}: {detail} ({outcome['seconds']:.1f} s)")
-    print(f"{len(outcomes)} scenarios: {words(total(aggregate.counts(o) for o in outcomes), always=True)}")
+    print(f"{counted(len(outcomes), 'scenario')}: {words(total(aggregate.counts(o) for o in outcomes), always=True)}")

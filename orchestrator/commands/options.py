@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+#: no-color.org: NO_COLOR "present and not an empty string" turns colour off (report/style.py).
+NO_COLOR_HELP = "no colour (also when NO_COLOR is set to a non-empty value)"
+
 
 def seconds(text: str) -> float:
     """A positive number of seconds (argparse reports anything else as a usage error, exit 2)."""
@@ -80,7 +83,16 @@ def add_proof_options(parser: argparse.ArgumentParser) -> None:
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
-    parser.add_argument("--no-color", action="store_true", help="no colour (NO_COLOR is honoured too)")
+    parser.add_argument("--no-color", action="store_true", help=NO_COLOR_HELP)
+
+
+def add_output_file(parser: argparse.ArgumentParser, help: str, *old_spellings: str) -> None:
+    """`-o/--output-file PATH`, spelled alike by every command that writes a file (a command's
+    older spellings still parse, hidden from its help)."""
+    action = parser.add_argument("-o", "--output-file", dest="output_path", metavar="PATH", help=help)
+    action.complete = {"bash": "_shtab_compgen_files", "zsh": "_files", "tcsh": "f"}  # type: ignore[attr-defined]
+    if old_spellings:
+        parser.add_argument(*old_spellings, dest="output_path", metavar="PATH", help=argparse.SUPPRESS)
 
 
 def add_follow_symlinks(parser: argparse.ArgumentParser) -> None:

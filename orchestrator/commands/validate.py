@@ -8,6 +8,7 @@ import sys
 
 from orchestrator.exit_codes import ExitCode
 from orchestrator.loader import Diagnostic, LoadedScenario, load_all
+from orchestrator.report.words import counted
 
 FORMAT_VERSION = "1"  # the envelope every command's JSON shares (see report/run_json.py)
 
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         for diagnostic in diagnostics:
             print(diagnostic, file=sys.stderr)
         for scenario in loaded:
-            print(f"{scenario.path}: valid ({len(scenario.scenario.states)} states, {_count(scenario)} expectations)")
+            print(f"{scenario.path}: valid ({counted(len(scenario.scenario.states), 'state')}, {counted(_count(scenario), 'expectation')})")
     return ExitCode.INVALID if diagnostics else ExitCode.OK
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from orchestrator.model.scenario import DesiredState
+from orchestrator.report.words import counted
 from orchestrator.resources import REGISTRY, Reconciler
 from orchestrator.resources.context import FRESH_WORLD, OWNERSHIP_ALIAS_PREFIX, ConflictError, Context
 from orchestrator.resources.kms_key import KmsKey
@@ -43,7 +44,7 @@ class PreflightConflicts(ConflictError):
     def __init__(self, scenario: str, conflicts: list[Conflict], adopting: bool = False) -> None:
         self.conflicts = conflicts
         hint = "" if adopting else " (--adopt takes them over)"
-        lines = [f"refusing to apply {scenario}: {len(conflicts)} conflict(s) with resources this scenario"
+        lines = [f"refusing to apply {scenario}: {counted(len(conflicts), 'conflict')} with resources this scenario"
                  f" does not own; nothing was changed{hint}"]
         super().__init__("\n".join(lines + [f"  {c.line()}" for c in conflicts]))
 

@@ -5,6 +5,7 @@ its label ("allowed", "denied (key-policy)"), then the cells that changed from t
 from __future__ import annotations
 
 from typing import Any
+from orchestrator.report.words import counted
 
 SHORT = {"allowed": "yes", "denied": "no", "error": "err"}
 
@@ -35,7 +36,7 @@ def _md(text: str) -> str:
 
 
 def render_text(data: dict[str, Any]) -> str:
-    lines = [f"access matrix of {data['scenario']} ({data['source']} state): {data['cell_count']} cells"]
+    lines = [f"access matrix of {data['scenario']} ({data['source']} state): {counted(data['cell_count'], 'cell')}"]
     changes = {entry["to"]: entry["cells"] for entry in data["changes"]}
     for state in data["states"]:
         lines += ["", f"state {state['name']}:"]
@@ -59,4 +60,4 @@ def _changes_lines(name: str, cells: list[dict[str, Any]] | None, indent: str) -
     if not cells:
         return [f"{indent.rstrip('- ') or ''}no cell changed from the state before".strip() if indent == "- " else
                 f"{indent}no cell changed from the state before", ""]
-    return [f"{indent}{len(cells)} cell(s) changed into {name}:"] + [f"{indent}  {c['words']}" for c in cells] + [""]
+    return [f"{indent}{counted(len(cells), 'cell')} changed into {name}:"] + [f"{indent}  {c['words']}" for c in cells] + [""]

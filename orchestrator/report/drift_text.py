@@ -12,6 +12,7 @@ from typing import Any
 from orchestrator.reconcile.drift import AccessDifference, Difference
 from orchestrator.report.json_diff import diff_lines, render, value_lines
 from orchestrator.report.style import Style
+from orchestrator.report.words import counted
 
 _VALUE_INDENT = " " * 6
 _DOCUMENT_INDENT = " " * 8
@@ -21,7 +22,7 @@ def render_drift(state: str, found: list[Difference], style: Style, access: list
     access = access or []
     if not found and not access:
         return f"In sync with state {state}: no drift."
-    lines = [f"Drift from state {state}: {len(found)} difference(s), {len(access)} access change(s)."]
+    lines = [f"Drift from state {state}: {counted(len(found), 'difference')}, {counted(len(access), 'access change')}."]
     for difference in found:
         flag = style("  [widens access]", "red", "bold") if difference.widens_access else ""
         where = f"{difference.resource}{'.' + difference.path if difference.path else ''}"
@@ -54,7 +55,7 @@ def render_access(access: list[AccessDifference], style: Style) -> list[str]:
     if not access:
         return []
     gained = sum(d.widens_access for d in access)
-    lines = [f"Access: {len(access)} cell(s) differ from the desired state" + (f", {gained} gained" if gained else "") + "."]
+    lines = [f"Access: {counted(len(access), 'cell')} {'differs' if len(access) == 1 else 'differ'} from the desired state" + (f", {gained} gained" if gained else "") + "."]
     for difference in access:
         flag = style("  [widens access]", "red", "bold") if difference.widens_access else ""
         lines.append(f"  {style(difference.change, 'yellow')} {difference.words()}{flag}")

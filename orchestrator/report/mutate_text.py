@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from typing import Any
+from orchestrator.report.words import counted
 
 __all__ = ["render_text"]
 
@@ -11,7 +12,7 @@ __all__ = ["render_text"]
 def render_text(data: dict[str, Any]) -> str:
     counts = data["counts"]
     lines = [f"{data['file']}: mutation score {data['score']:.2f} ({counts['killed']} of"
-             f" {counts['killed'] + counts['survived']} mutants killed; {counts['equivalent']} equivalent,"
+             f" {counted(counts['killed'] + counts['survived'], 'mutant')} killed; {counts['equivalent']} equivalent,"
              f" {counts['invalid']} invalid, {counts['mutants']} in all; decided by the {data['backend']})"]
     lines += _disagreements(data["disagreements"])
     by_status = {status: [m for m in data["mutants"] if m["status"] == status]

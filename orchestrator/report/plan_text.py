@@ -9,6 +9,7 @@ from typing import Any
 from orchestrator.reconcile.plan import Action, Plan, ResourceChange, Walk, WalkStep
 from orchestrator.report.json_diff import ADDED, diff_lines, render, value_lines
 from orchestrator.report.style import Style
+from orchestrator.report.words import counted
 
 COLOURS = {
     Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta",
@@ -59,7 +60,7 @@ def summary_text(plan: Plan) -> str:
     counts = plan.summary()
     text = ", ".join(f"{counts[a.value]} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE) if counts[a.value])
     if counts[Action.CONFLICT.value]:
-        text += f"{', ' if text else ''}{counts[Action.CONFLICT.value]} conflict(s)"
+        text += f"{', ' if text else ''}{counted(counts[Action.CONFLICT.value], 'conflict')}"
     return text or "no changes"
 
 

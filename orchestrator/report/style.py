@@ -1,4 +1,5 @@
-"""Colour on a terminal only; `--no-color` and NO_COLOR (no-color.org) turn it off.
+"""Colour on a terminal only; `--no-color` and NO_COLOR (no-color.org) turn it off. no-color.org:
+NO_COLOR "when present and not an empty string" prevents colour, so `NO_COLOR=` (empty) keeps it.
 
 Plain ANSI codes: a handful of colours does not justify a rendering library's import time
 on every command (start-up is part of the seed overhead we benchmark).
@@ -19,7 +20,7 @@ class Style:
 
     @classmethod
     def for_stream(cls, stream: TextIO, no_color: bool = False) -> Style:
-        wanted = not no_color and "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+        wanted = not no_color and not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
         return cls(bool(wanted))
 
     def __call__(self, text: str, *names: str) -> str:

@@ -23,7 +23,7 @@ def test_import_writes_a_scenario_that_validates(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert "skipped resources of types orchestrate does not declare: Queue (AWS::SQS::Queue)" in err
     assert main(["validate", str(out)]) == 0
-    assert "valid (1 states, 10 expectations)" in capsys.readouterr().out
+    assert "valid (1 state, 10 expectations)" in capsys.readouterr().out
 
 
 def test_import_prints_to_standard_output_without_o(capsys: pytest.CaptureFixture[str]) -> None:

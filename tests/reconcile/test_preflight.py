@@ -111,7 +111,7 @@ def test_a_conflict_of_any_kind_refuses_apply_with_no_mutating_call(kind: str, b
     assert main(["apply", scenario]) == 3
     err = capsys.readouterr().err
     assert mutating == []
-    assert "refusing to apply preflight: 1 conflict(s)" in err and "nothing was changed" in err
+    assert "refusing to apply preflight: 1 conflict" in err and "nothing was changed" in err
     [line] = conflict_lines(err)
     assert line.startswith(f"{address} (state ")
     assert "Traceback" not in err
@@ -139,7 +139,7 @@ def test_several_conflicts_are_named_at_once_and_nothing_is_created(backend: Emb
     captured = capsys.readouterr()
     assert mutating == []
     lines = conflict_lines(captured.err)
-    assert "refusing to apply preflight: 6 conflict(s)" in captured.err
+    assert "refusing to apply preflight: 6 conflicts" in captured.err
     assert {line.partition(" ")[0] for line in lines} == addresses
     assert sum(line.startswith("kms_key.data") for line in lines) == 2  # both aliases
     report = json.loads(captured.out)  # the report is printed all the same: no state ran
@@ -192,5 +192,5 @@ def test_plan_shows_an_alias_conflict_as_apply_would_refuse_it(backend: Embedded
     first, second, _ = capsys.readouterr().out.split("\n\n")
     [line] = [line for line in first.splitlines() if "kms_key.data" in line]
     assert line.strip().startswith("! kms_key.data  (alias/orders-data exists and points at key ")
-    assert first.splitlines()[-1] == "Plan: 8 to create, 1 conflict(s)."
-    assert second.splitlines()[-1] == "Plan: 1 conflict(s)."
+    assert first.splitlines()[-1] == "Plan: 8 to create, 1 conflict."
+    assert second.splitlines()[-1] == "Plan: 1 conflict."

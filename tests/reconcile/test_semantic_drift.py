@@ -100,7 +100,7 @@ def test_an_out_of_band_key_statement_is_named_in_what_tester_gained(backend: Em
     assert main(["drift", str(SEED), "--state", "without-key-grant", "--no-color"]) == 2
     text = capsys.readouterr().out
     # kms:Decrypt and the 7 table calls that need it (BatchGetItem included; DescribeTable does not)
-    assert "Access: 8 cell(s) differ from the desired state, 8 gained." in text
+    assert "Access: 8 cells differ from the desired state, 8 gained." in text
     assert "  GAINED tester gained kms:Decrypt on key:data (by statement OutOfBand)  [widens access]" in text.splitlines()
 
 
