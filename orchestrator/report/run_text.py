@@ -52,7 +52,12 @@ def render_settling(state: StateResult) -> list[str]:
 
 
 def render_run(result: RunResult, style: Style) -> str:
-    at_once = f", {result.parallel} expectations proved at once" if result.parallel > 1 else ""
+    """The report; a run that ended before any expectation was proved says so and nothing more
+    (no count of workers that never ran, no tally of nothing): its reason follows on stderr."""
+    if result.error and not result.states:
+        return style(f"Scenario {result.scenario} on the {result.backend} backend: refused before any proof", "red", "bold")
+    proved = bool(result.verdicts)
+    at_once = f", {result.parallel} expectations proved at once" if result.parallel > 1 and proved else ""
     lines = [f"Scenario {result.scenario} on the {result.backend} backend{at_once}"]
     for state in result.states:
         lines += render_state(state, style)
@@ -60,6 +65,9 @@ def render_run(result: RunResult, style: Style) -> str:
     if changes:
         lines.append("Access changes between states:")
         lines += [f"  {c['state']}: {c['principal']} {c['change']} {c['action']} on {c['resource']}" for c in changes]
+    if result.error and not proved:
+        lines.append(style("stopped before any proof", "red", "bold"))
+        return "\n".join(lines)
     counts = summary(result)
     colour = "green" if result.passed else "red"
     gaps = f", {counts['model_gaps']} model gap(s)" if counts["model_gaps"] else ""
