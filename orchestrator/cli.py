@@ -187,7 +187,11 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     parser.add_argument("--port", type=int, default=4566, help="port (default: 4566; 0 picks a free one)")
     parser.add_argument("--region", default="us-east-1", help="region the gate assumes (default: us-east-1)")
-    parser.add_argument("--verbose", action="store_true", help="one log line per request")
+    parser.add_argument("--verbose", action="store_true",
+                        help="log each request on stderr: principal, action, resources, decision and deciding layer,"
+                             " status, milliseconds")
+    parser.add_argument("--log-format", choices=["text", "json"], default="text",
+                        help="with --verbose: a line of text, or one JSON object a line (default: text)")
     parser.add_argument("--propagation-delay", type=_lag_seconds, default=0.0, metavar="SECONDS",
                         help="authorization changes (policies, membership, boundaries, trust, key policies, grants,"
                              " key state) take effect for the gate only after SECONDS, as AWS's eventual consistency"
@@ -316,6 +320,7 @@ def _add_mutate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-score", type=float, default=0.0, metavar="S", help="exit 1 when the mutation score is below S (0..1)")
     parser.add_argument("--output", choices=["text", "json"], default="text", help="output format (default: text)")
     parser.add_argument("--embedded", action="store_true", help="run each mutant on the embedded backend for certainty (slow)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr: print only the report")
     parser.set_defaults(command="mutate")
 
 

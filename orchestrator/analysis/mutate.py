@@ -17,6 +17,7 @@ validated, and named with the state to paste it in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,10 +166,19 @@ def verdict_changed(expectation: Expectation, before: Cell, after: Cell) -> bool
 
 # -- running the mutants ----------------------------------------------------------------------
 
-def mutation_report(loaded: LoadedScenario) -> MutationReport:
+#: Hears of each mutant as it is decided, with how many there are (orchestrator.report.progress).
+OnMutant = Callable[[MutantResult, int], None]
+
+
+def mutation_report(loaded: LoadedScenario, on_mutant: OnMutant | None = None) -> MutationReport:
     baseline = baseline_of(loaded)
     positions = read_yaml(loaded.path)[1]
-    results = [evaluate(baseline, mutant, located(loaded.path, positions, mutant)) for mutant in mutants(loaded.data)]
+    found = list(mutants(loaded.data))
+    results = []
+    for mutant in found:
+        results.append(evaluate(baseline, mutant, located(loaded.path, positions, mutant)))
+        if on_mutant:
+            on_mutant(results[-1], len(found))
     return MutationReport(loaded.scenario.name, str(loaded.path), results, disagreements(baseline))
 
 
@@ -344,7 +354,7 @@ def embedded_kill(loaded: LoadedScenario, before: Outcomes, after: Outcomes) -> 
     return False
 
 
-def run_embedded(loaded: LoadedScenario, report: MutationReport) -> None:
+def run_embedded(loaded: LoadedScenario, report: MutationReport, on_mutant: OnMutant | None = None) -> None:
     """Run every valid mutant with apply on its own embedded backend; the embedded verdict decides
     killed or survived (an equivalent mutant that survives there stays equivalent)."""
     import tempfile
@@ -352,13 +362,14 @@ def run_embedded(loaded: LoadedScenario, report: MutationReport) -> None:
     before = embedded_outcomes(str(loaded.path))
     if isinstance(before, str):
         raise ValueError(f"{loaded.path}: the unmutated scenario does not run on the embedded backend: {before}")
+    valid = [(number, result) for number, result in enumerate(report.results) if result.status != "invalid"]
     with tempfile.TemporaryDirectory(prefix="orchestrate-mutate-") as folder:
-        for number, result in enumerate(report.results):
-            if result.status == "invalid":
-                continue
+        for number, result in valid:
             file = Path(folder) / f"mutant-{number}.yaml"
             file.write_text(yaml.safe_dump(apply_mutant(loaded.data, result.mutant), sort_keys=False), encoding="utf-8")
             settle_status(result, loaded, before, embedded_outcomes(str(file)))
+            if on_mutant:
+                on_mutant(result, len(valid))
 
 
 def settle_status(result: MutantResult, loaded: LoadedScenario, before: Outcomes, after: Outcomes | str) -> None:

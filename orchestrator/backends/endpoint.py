@@ -4,11 +4,18 @@ An endpoint answers at once unless it says otherwise: `orchestrate serve --propa
 SECONDS` models AWS's propagation and names its delay in a header on every answer; when the
 start-up GetCallerIdentity carries it with a value above 0, the endpoint is eventually
 consistent, and each expectation settles as on real AWS (`apply --eventually-consistent` says
-so for an endpoint that lags without saying)."""
+so for an endpoint that lags without saying).
+
+Before a run, `enforcement_problem` asks whether the endpoint enforces IAM at all: moto's own
+server and LocalStack allow every call by default, and against them every expectation of a
+denial fails for a reason that is not the scenario's."""
 
 from __future__ import annotations
 
 import os
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -90,3 +97,77 @@ def _endpoint_host(request: Any, **_: Any) -> None:
     prefix, _, rest = parts.netloc.partition(".")
     if rest and len(prefix) == 12 and prefix.isdigit():
         request.url = urlunsplit(parts._replace(netloc=rest))
+
+
+#: The harmless read the check makes as a principal with no permissions (DynamoDB API Reference,
+#: "ListTables": it needs dynamodb:ListTables on "*", which no policy gives this user).
+CHECK_ACTION = "dynamodb:ListTables"
+CHECK_USER_PREFIX = "orchestrate-enforcement-check-"
+#: The check's users live under their own IAM path, so that one ListUsers finds them.
+CHECK_PATH = "/orchestrate-enforcement-check/"
+#: A check user older than this was left by a check that was killed (SIGKILL): the next check deletes it.
+CHECK_LEFT_AFTER = timedelta(minutes=5)
+
+
+def enforcement_problem(backend: EndpointBackend) -> str | None:
+    """Whether the endpoint enforces IAM: a throwaway IAM user with no policy and its access key
+    call ListTables; AWS denies it (an implicit deny: IAM User Guide, "Policy evaluation logic"),
+    an endpoint that enforces nothing answers it. The user and its key are deleted afterwards
+    whatever happens; the key's secret is never shown. None when the call was refused (or the
+    check could not be made: then the run itself says what is wrong), else what to do."""
+    iam = backend.client("iam")
+    user = f"{CHECK_USER_PREFIX}{secrets.token_hex(6)}"
+    made: list[Callable[[], object]] = []
+    try:
+        _sweep(iam)
+        iam.create_user(UserName=user, Path=CHECK_PATH)
+        made.append(lambda: iam.delete_user(UserName=user))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+        made.append(lambda: backend.forget_principal(credentials))
+        made.append(lambda: iam.delete_access_key(UserName=user, AccessKeyId=credentials.access_key_id))
+        backend.client("dynamodb", credentials).list_tables(Limit=1)
+    except Exception as error:
+        if getattr(error, "response", None) is None:
+            raise  # not the endpoint's answer (unreachable, a bug): the run's own handling says it
+        return None
+    finally:
+        _undo(made)
+    return (f"{backend.world} enforces no IAM: an IAM user with no policy at all was allowed {CHECK_ACTION}, so"
+            " every expectation of a denial would fail, and no allowed one would prove anything. Run against"
+            " `orchestrate serve` (it decides every call as AWS does: identity and resource policies, key"
+            " policies, grants, boundaries). moto's own server authorizes only when started with"
+            " INITIAL_NO_AUTH_ACTION_COUNT set, and then by identity policies alone; LocalStack only with"
+            " ENFORCE_IAM=1. --no-enforcement-check skips this check.")
+
+
+def _sweep(iam: Any) -> None:
+    """Delete the check users (and keys) that a killed check left, as the run's own keys are swept
+    by the next run (prove/principals.py); one only minutes old may be another run's check."""
+    now = datetime.now(timezone.utc)
+    for left in iam.list_users(PathPrefix=CHECK_PATH).get("Users", []):
+        created = left.get("CreateDate")
+        if not left["UserName"].startswith(CHECK_USER_PREFIX) or (created is not None and now - created < CHECK_LEFT_AFTER):
+            continue
+        steps: list[Callable[[], object]] = [lambda name=left["UserName"]: iam.delete_user(UserName=name)]
+        for key in iam.list_access_keys(UserName=left["UserName"]).get("AccessKeyMetadata", []):
+            steps.append(lambda name=left["UserName"], key=key["AccessKeyId"]: iam.delete_access_key(UserName=name, AccessKeyId=key))
+        _undo(steps)
+
+
+def _undo(made: list[Callable[[], object]]) -> None:
+    """The check's cleanup, newest first. A stop that arrives meanwhile (SIGTERM raises once) does
+    not cut it short: the interrupted step is done again, the rest follows, then the stop goes on;
+    a step the endpoint refuses does not keep the others from being done."""
+    interrupted: BaseException | None = None
+    for step in reversed(made):
+        for _ in range(2):
+            try:
+                step()
+                break
+            except Exception:  # the endpoint refused (already gone): the next step still runs
+                break
+            except BaseException as error:
+                interrupted = interrupted or error
+    if interrupted is not None:
+        raise interrupted

@@ -8,6 +8,7 @@ and see AWS's allow and deny. Loopback by default; stops cleanly on SIGINT and S
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -26,11 +27,22 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class RequestLog:
-    """One line per request: method, path, operation, status, milliseconds."""
+    """`serve --verbose`: one line per request on its stream, and nothing else there. Who asked
+    (the principal's ARN; the access key when authentication refused it), the action
+    (service:operation), the resources the gate authorized, the decision and the layer that made
+    it, the HTTP status, the milliseconds:
 
-    def __init__(self, app: WsgiApp, stream: Any = sys.stderr) -> None:
+        arn:aws:iam::123456789012:user/reader kms:Decrypt on arn:aws:kms:...:key/1a2b: denied by key-policy, 400 in 3.1 ms
+
+    `json`: the same as one JSON object a line. Never a colour code: the log is read in files as
+    much as on a terminal. What a client sent (a key id, an operation) is escaped, so a request
+    cannot write control characters into the log."""
+
+    def __init__(self, app: WsgiApp, stream: Any = None, json_lines: bool = False) -> None:
         self.app = app
-        self.stream = stream
+        self.stream = stream if stream is not None else sys.stderr
+        self.json_lines = json_lines
+        self._lock = threading.Lock()  # one request's line is never cut by another's
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -41,15 +53,72 @@ class RequestLog:
             return start_response(status, headers, *rest)
 
         body = self.app(environ, recording_start)
-        operation = environ.get("HTTP_X_AMZ_TARGET", "") or environ.get("QUERY_STRING", "")[:60]
-        elapsed = (time.perf_counter() - started) * 1000
-        print(f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {operation} {seen.get('status', '?')} {elapsed:.1f}ms",
-              file=self.stream, flush=True)
+        entry = request_entry(environ, seen.get("status", "?"), (time.perf_counter() - started) * 1000)
+        line = json.dumps(entry) if self.json_lines else entry_text(entry)
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
         return body
 
 
+def request_entry(environ: dict[str, Any], status: str, ms: float) -> dict[str, Any]:
+    """What GateMiddleware left in the environ (wsgi.py CALL_KEY, REFUSAL_KEY, VERDICT_KEY) as
+    the log's fields; a request the gate does not judge (moto's own /moto-api) says so."""
+    from orchestrator.authz.gate.wsgi import CALL_KEY, REFUSAL_KEY, VERDICT_KEY
+
+    call, refusal, verdict = environ.get(CALL_KEY), environ.get(REFUSAL_KEY), environ.get(VERDICT_KEY)
+    entry: dict[str, Any] = {"principal": "-", "action": _clean(str(environ.get("PATH_INFO", ""))), "resources": [],
+                             "decision": "not judged", "layer": None, "status": int(status) if status.isdigit() else status,
+                             "ms": round(ms, 1)}
+    if call is not None:
+        entry["principal"] = _clean(call.access_key_id or "anonymous")
+        entry["action"] = _clean(f"{call.service}:{call.operation or '?'}")
+    if refusal is not None:
+        entry |= {"decision": "refused", "layer": refusal.layer}
+    elif verdict is not None:
+        entry |= {"principal": verdict.principal.arn, "decision": "allowed" if verdict.allowed else "denied",
+                  "layer": _deciding_layer(verdict),
+                  "resources": list(dict.fromkeys(_clean(step.resource) for step, _ in verdict.steps))}
+    return entry
+
+
+def _deciding_layer(verdict: Any) -> str | None:
+    """The layer that denied; for an allowed call, orchestrate's own identity (admin) or the layer
+    of the last authorization the call needed; None when it needed none."""
+    if verdict.error is not None:
+        return str(verdict.error.layer)
+    if verdict.admin:
+        return "admin"
+    return str(verdict.steps[-1][1].layer) if verdict.steps else None
+
+
+def entry_text(entry: dict[str, Any]) -> str:
+    resources = f" on {', '.join(entry['resources'])}" if entry["resources"] else ""
+    layer = f" by {entry['layer']}" if entry["layer"] else ""
+    return (f"{entry['principal']} {entry['action']}{resources}: {entry['decision']}{layer},"
+            f" {entry['status']} in {entry['ms']:.1f} ms")
+
+
+def _clean(text: str) -> str:
+    """What a client sent, printable: control characters (ANSI's ESC among them) escaped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:200])
+
+
+def quiet_werkzeug(verbose: bool) -> None:
+    """werkzeug logs every request itself (`"POST / HTTP/1.1" 200 -`, coloured): serve's log is
+    ours, so werkzeug keeps only its warnings and errors. With --verbose those go to stdout beside
+    serve's own messages, so that stderr holds the request log and nothing else."""
+    import logging
+
+    logger = logging.getLogger("werkzeug")
+    logger.setLevel(logging.WARNING)
+    if verbose:
+        logger.handlers = [logging.StreamHandler(sys.stdout)]
+        logger.propagate = False
+
+
 def build_app(region: str, verbose: bool = False, propagation: Propagation | None = None,
-              admins: AdminKeys | None = None) -> WsgiApp:
+              admins: AdminKeys | None = None, log_format: str = "text", log_stream: Any = None) -> WsgiApp:
     """moto's server app behind the gate; with ``propagation`` enabled, the gate decides over a
     lagging world (orchestrator/authz/propagation.py) and every response announces the lag.
     Every signed request is authenticated first (authenticate.py): orchestrate's own identity
@@ -74,16 +143,17 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     authenticator = Authenticator(world, admins or AdminKeys(), read_body)
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,
                                   served_policy_loader(gate.world), propagation, authenticator)
-    return RequestLog(app) if verbose else app
+    return RequestLog(app, log_stream, log_format == "json") if verbose else app
 
 
 def serve(host: str, port: int, region: str, verbose: bool = False, propagation: Propagation | None = None,
-          admins: AdminKeys | None = None) -> int:
+          admins: AdminKeys | None = None, log_format: str = "text") -> int:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
+    quiet_werkzeug(verbose)
     # moto's request handler keeps headers with underscores (S3 uses them) that werkzeug drops.
-    server = make_server(host, port, build_app(region, verbose, propagation, admins), threaded=True,
+    server = make_server(host, port, build_app(region, verbose, propagation, admins, log_format), threaded=True,
                          request_handler=MotoRequestHandler)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -1,7 +1,7 @@
 """`orchestrate apply FILE [--state NAME]` and `orchestrate run FILE` (apply, then destroy).
 
 Exit codes: 0 every expectation met; 1 an expectation failed; 2 invalid input; 3 infrastructure
-error (endpoint unreachable, a reconcile failed). `--junit FILE` is checked before anything is
+error (endpoint unreachable, a reconcile failed, an endpoint that enforces no IAM). `--junit FILE` is checked before anything is
 made; written after the report is printed, a write that fails even so (a full disk) says so and
 makes the exit 2, since 0 or 1 would claim the JUnit report a CI reads is there."""
 
@@ -42,6 +42,7 @@ def _apply(args: argparse.Namespace) -> int:
     unwritten = None
     with session(args, loaded, lock=True) as ctx:
         _eventually_consistent(args, ctx)
+        _enforcement_check(args, ctx)
         try:
             with for_output(last + 1, args.output, getattr(args, "quiet", False)) as meter:
                 result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None))
@@ -72,6 +73,19 @@ def _eventually_consistent(args: argparse.Namespace, ctx: Context) -> None:
         raise CommandError("--eventually-consistent applies to an endpoint (--endpoint-url): the embedded backend"
                            " answers every change at once", ExitCode.INVALID)
     ctx.backend.eventually_consistent = True
+
+
+def _enforcement_check(args: argparse.Namespace, ctx: Context) -> None:
+    """An endpoint that enforces no IAM (plain moto, LocalStack by default) is refused before
+    anything is applied (backends/endpoint.py enforcement_problem); not asked of the embedded
+    backend (the gate is ours) nor of real AWS; `--no-enforcement-check` skips it."""
+    from orchestrator.backends.endpoint import EndpointBackend, enforcement_problem
+
+    if getattr(args, "no_enforcement_check", False) or not isinstance(ctx.backend, EndpointBackend):
+        return
+    problem = enforcement_problem(ctx.backend)
+    if problem is not None:
+        raise CommandError(problem, ExitCode.INFRA)
 
 
 def _destroy_after(ctx: Context, loaded: LoadedScenario, result: RunResult | None) -> None:

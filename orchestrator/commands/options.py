@@ -79,6 +79,9 @@ def add_proof_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--eventually-consistent", action="store_true",
                        help="on an endpoint: let outcomes settle as on real AWS (on by itself against"
                             " `orchestrate serve --propagation-delay`, which says so in every answer)")
+    group.add_argument("--no-enforcement-check", action="store_true",
+                       help="on an endpoint: skip the check, made before anything is applied, that a user with no"
+                            " policy is denied a read (an endpoint that enforces no IAM is refused, exit 3)")
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""`orchestrate serve [--host 127.0.0.1] [--port 4566] [--verbose] [--propagation-delay SECONDS]
+"""`orchestrate serve [--host 127.0.0.1] [--port 4566] [--verbose [--log-format text|json]] [--propagation-delay SECONDS]
 [--propagation-jitter SECONDS] [--table-key-cache SECONDS] [--admin-key ID:SECRET ...] [--any-key-as-admin]`."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
     admins = AdminKeys((ENDPOINT_ADMIN, *(getattr(args, "admin_key", None) or ())),
                        any_key=bool(getattr(args, "any_key_as_admin", False)))
     try:
-        return serve(args.host, args.port, args.region, args.verbose, propagation, admins)
+        return serve(args.host, args.port, args.region, args.verbose, propagation, admins,
+                     getattr(args, "log_format", "text"))
     except OSError as error:
         print(f"orchestrate serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return ExitCode.INFRA

@@ -1,9 +1,11 @@
-"""Progress that CI can read: one line per finished state (apply, run) or scenario (matrix).
+"""Progress that CI can read: one line per finished state (apply, run) or scenario (matrix), or
+per few mutants (mutate, whose units are many and quick).
 
 Not on a terminal (a CI log, a pipe), each finished unit is one flushed line that stays put:
 
     [1/2] state without-key-grant: 1 passed in 0.4 s
     [3/30] kms-via-service: 3 passed, 1 failed in 1.4 s
+    [20/84] mutants decided: 15 killed, 3 survived, 2 equivalent in 2.9 s
 
 On a terminal the same text is a live counter on one line (carriage return, then erase to the end
 of the line, the ANSI `EL` sequence), erased when the run ends so the report starts on a clean line.
@@ -12,7 +14,8 @@ of the line, the ANSI `EL` sequence), erased when the run ends so the report sta
 Where it goes: with `--output text` the report is for people, so progress shares stdout and reads
 in order with it; with any machine format (`--output json`, `markdown`, `github`) stdout holds only
 the document and progress goes to stderr, so a CI log shows both and stdout still parses.
-Whether the stream is a terminal is asked of the stream progress is written to.
+Whether the stream is a terminal is asked of the stream progress is written to. `mutate`'s report
+is short and read at the end, so its progress is always on stderr (`for_mutants`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import shutil
 import sys
 from types import TracebackType
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from orchestrator.report.tally import Tally, of_report, words
@@ -39,11 +43,13 @@ def tally(passed: int, failed: int, errored: int = 0) -> str:
 class Progress:
     """Counts finished units out of `total` and prints each as it finishes."""
 
-    def __init__(self, total: int, stream: TextIO, is_tty: bool, quiet: bool = False) -> None:
+    def __init__(self, total: int, stream: TextIO, is_tty: bool, quiet: bool = False, every: int = 1) -> None:
         self.total = total
         self.stream = stream
         self.is_tty = is_tty
         self.quiet = quiet
+        #: Not on a terminal, a line per `every` units (and the last): mutants are many and quick.
+        self.every = max(every, 1)
         self.done = 0
         self._live = False  # a counter is on the terminal's current line, to erase at the end
 
@@ -63,6 +69,11 @@ class Progress:
             return
         self._finished(outcome["name"], words(counts), outcome["seconds"])
 
+    def mutants_done(self, counts: Mapping[str, int], seconds: float, what: str = "mutants decided") -> None:
+        """One more mutant decided (analysis/mutate.py); `counts` so far by status, `seconds` since the first."""
+        shown = ", ".join(f"{number} {status}" for status, number in counts.items() if number) or "none yet"
+        self._finished(what, shown, seconds)
+
     def finish(self) -> None:
         """Erase the live counter (a terminal only); the report that follows starts its own line."""
         if self._live:
@@ -79,7 +90,7 @@ class Progress:
 
     def _finished(self, what: str, counts: str, seconds: float) -> None:
         self.done += 1
-        if self.quiet:
+        if self.quiet or (not self.is_tty and self.done % self.every and self.done != self.total):
             return
         line = f"[{self.done}/{self.total}] {what}: {counts} in {seconds:.1f} s"
         if self.is_tty:
@@ -96,6 +107,12 @@ def for_output(total: int, output: str, quiet: bool) -> Progress:
     """Progress for a command's `--output`: stdout beside a text report, stderr beside a document."""
     stream = sys.stdout if output == "text" else sys.stderr
     return Progress(total, stream, _is_tty(stream), quiet)
+
+
+def for_mutants(total: int, quiet: bool, every: int = 10) -> Progress:
+    """mutate's progress: on stderr whatever the output (a run of many mutants is silent otherwise);
+    off a terminal, a line per `every` mutants."""
+    return Progress(total, sys.stderr, _is_tty(sys.stderr), quiet, every)
 
 
 def _is_tty(stream: TextIO) -> bool:

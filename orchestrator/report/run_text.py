@@ -7,6 +7,7 @@ from orchestrator.prove.assertions import Verdict
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.run_json import summary
 from orchestrator.report.style import Style
+from orchestrator.report.words import counted
 from orchestrator.prove.runner import RunResult, StateResult, access_changes
 
 
@@ -31,7 +32,7 @@ def render_verdict(verdict: Verdict, style: Style) -> list[str]:
 def render_state(state: StateResult, style: Style) -> list[str]:
     changes = len(state.plan.pending)
     settled = f", settled in {state.settle_seconds:.1f} s" if state.settle_seconds >= 0.05 else ""
-    lines = [style(f"State {state.name}", "bold") + f" ({changes} change{'s' if changes != 1 else ''} applied{settled})"]
+    lines = [style(f"State {state.name}", "bold") + f" ({counted(changes, 'change')} applied{settled})"]
     lines += render_settling(state)
     for change in state.plan.pending:
         lines += render_change(change, style)
@@ -52,7 +53,12 @@ def render_settling(state: StateResult) -> list[str]:
 
 
 def render_run(result: RunResult, style: Style) -> str:
-    at_once = f", {result.parallel} expectations proved at once" if result.parallel > 1 else ""
+    """The report; a run that ended before any expectation was proved says so and nothing more
+    (no count of workers that never ran, no tally of nothing): its reason follows on stderr."""
+    if result.error and not result.states:
+        return style(f"Scenario {result.scenario} on the {result.backend} backend: refused before any proof", "red", "bold")
+    proved = bool(result.verdicts)
+    at_once = f", {result.parallel} expectations proved at once" if result.parallel > 1 and proved else ""
     lines = [f"Scenario {result.scenario} on the {result.backend} backend{at_once}"]
     for state in result.states:
         lines += render_state(state, style)
@@ -60,6 +66,9 @@ def render_run(result: RunResult, style: Style) -> str:
     if changes:
         lines.append("Access changes between states:")
         lines += [f"  {c['state']}: {c['principal']} {c['change']} {c['action']} on {c['resource']}" for c in changes]
+    if result.error and not proved:  # it ended before its first proof: no tally of nothing
+        lines.append(style("stopped before any proof", "red", "bold"))
+        return "\n".join(lines)
     lines.append(summary_line(result, style))
     return "\n".join(lines)
 
@@ -69,6 +78,6 @@ def summary_line(result: RunResult, style: Style) -> str:
     totals (report/tally.py); the run's own error, if any, is one more errored."""
     counts = summary(result)
     errored = counts["errored"] + (1 if result.error else 0)
-    gaps = f", {counts['model_gaps']} model gap(s)" if counts["model_gaps"] else ""
+    gaps = f", {counted(counts['model_gaps'], 'model gap')}" if counts["model_gaps"] else ""
     said = f"{counts['passed']} passed, {counts['failed']} failed" + (f", {errored} errored" if errored else "")
     return style(said + gaps, "green" if result.passed else "red", "bold")

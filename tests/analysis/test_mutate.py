@@ -218,3 +218,29 @@ def test_a_mutant_that_empties_statement_is_invalid_not_killed(tmp_path: Path) -
     report = mutation_report(load_scenario(path))
     [deleted] = [r for r in report.results if r.mutant.operator == "delete-statement"]
     assert deleted.status == "invalid" and "at least 1 item" in (deleted.problem or "")
+
+
+def test_the_command_shows_progress_on_stderr_unless_quiet(scenario: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A long mutate is not silent: a flushed line per ten mutants decided (and the last), on stderr."""
+    assert main(["mutate", str(scenario), "--output", "json"]) == 0
+    captured = capsys.readouterr()
+    total = json.loads(captured.out)["counts"]["mutants"]
+    lines = captured.err.splitlines()
+    assert len(lines) == -(-total // 10) and lines[-1].startswith(f"[{total}/{total}] mutants decided: ")
+    assert "killed" in lines[-1] and lines[-1].endswith(" s")
+    assert main(["mutate", str(scenario), "--output", "json", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_counts_mutants_per_every_n() -> None:
+    import io
+
+    from orchestrator.report.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(25, stream, False, every=10)
+    for done in range(1, 26):
+        progress.mutants_done({"killed": done, "survived": 0}, done / 10)
+    assert stream.getvalue().splitlines() == ["[10/25] mutants decided: 10 killed in 1.0 s",
+                                              "[20/25] mutants decided: 20 killed in 2.0 s",
+                                              "[25/25] mutants decided: 25 killed in 2.5 s"]

@@ -38,7 +38,9 @@ def endpoint() -> Iterator[str]:
     out, err = process.communicate(timeout=20)
     assert process.returncode == 0, err
     assert "stopped" in out
-    assert re.search(r"POST / .*200", err), "--verbose logs one line per request"
+    assert re.search(r"^\S+ dynamodb:CreateTable on .+: allowed by admin, 200 in [\d.]+ ms$", err, re.M), \
+        "--verbose logs one line per request: who, what, on what, the decision, its layer, status, ms"
+    assert "HTTP/1.1" not in err and "\x1b" not in err, "werkzeug's own request log is silenced"
 
 
 def orchestrate(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -477,6 +477,12 @@ def _announcing(start_response: StartResponse, value: str) -> StartResponse:
     return start
 
 
+#: Where GateMiddleware leaves, in the request's WSGI environ (PEP 3333: an extension's keys carry
+#: a dotted prefix), the call it read, its authentication refusal, and the gate's verdict: a
+#: middleware around it (serve's RequestLog) reads them once the request is answered.
+CALL_KEY, REFUSAL_KEY, VERDICT_KEY = "orchestrate.call", "orchestrate.refusal", "orchestrate.verdict"
+
+
 class GateMiddleware:
     """WSGI middleware: decide each signed AWS request before the wrapped app runs it.
 
@@ -505,14 +511,17 @@ class GateMiddleware:
         call = parse_call(environ)
         if call is None:
             return self.app(environ, start_response)
+        environ[CALL_KEY] = call  # for a log around the gate (serve's RequestLog): the environ is the request's own
         refused = self._authentication(call, environ) or call.refusal  # AWS authenticates first
         if refused is not None:  # unauthentic, or not read as moto would read it: never run (wire.py)
+            environ[REFUSAL_KEY] = refused
             method = str(environ.get("REQUEST_METHOD", "")).upper()
             return self._respond(start_response, render_error(refused, call.protocol, method))
         transport = _pop_transport(environ)
         gate = self.gate if transport.empty else self.gate.for_call(transport)
         asked = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         verdict = self._check(gate, call, str(asked) if asked else None)
+        environ[VERDICT_KEY] = verdict
         if self.on_verdict is not None:
             self.on_verdict(call, verdict)
         method = str(environ.get("REQUEST_METHOD", "")).upper()
