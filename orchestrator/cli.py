@@ -11,32 +11,17 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from orchestrator.exit_codes import MEANINGS, ExitCode, describe  # stdlib only: no start-up cost
+
 if TYPE_CHECKING:
     from orchestrator.commands.signals import Stops
 
 #: Commands that never build a scenario model: they skip pydantic's ~70 ms of start-up.
 _WITHOUT_MODELS = frozenset({"simulate", "completion"})
 SEED = "scenarios/kms-dynamodb-access.yaml"
-#: Every command's exit codes as its --help prints them (README's command reference says the same).
-EXIT_CODES = {
-    "validate": "0 valid, 2 invalid",
-    "schema": "0 printed or written, 2 an -o path that cannot be written",
-    "simulate": "0 decided, 2 malformed input",
-    "plan": "0 no changes (the world is in the last state), 2 changes, 1 error",
-    "apply": "0 every expectation met, 1 an expectation failed, 2 invalid input, 3 infrastructure error",
-    "run": "0 every expectation met, 1 an expectation failed, 2 invalid input, 3 infrastructure error",
-    "drift": "0 in sync, 2 drift (properties or access), 1 error",
-    "destroy": "0 removed, 2 invalid input, 3 infrastructure error",
-    "serve": "0 stopped by SIGINT or SIGTERM, 2 invalid options",
-    "matrix": "0 every scenario passed, 1 one failed, 2 invalid input, 3 one errored",
-    "import": "0 imported, 2 unreadable, too large or not CloudFormation, or an unwritable path,"
-              " 1 the result would not validate (a bug)",
-    "export": "0 written, 2 invalid file, unknown state or unwritable path",
-    "access": "0 shown, 2 invalid file, unknown state or unwritable path, 1 backend unreadable (--observed)",
-    "mutate": "0 at or above --min-score, 1 below it, 2 invalid file or option",
-    "completion": "0 printed",
-}
-_STOPPED = "a stop: 130 on SIGINT, 143 on SIGTERM, after cleaning up"
+#: Every command's exit codes as its --help prints them, in words from exit_codes.MEANINGS (one
+#: ExitCode everywhere; README's command reference says exactly the same).
+EXIT_CODES = {name: describe(name) for name in MEANINGS}
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,8 +49,6 @@ class Parser(argparse.ArgumentParser):
 
     def _unknown(self, given: str, kind: str, known: list[str]) -> NoReturn:
         self.print_usage(sys.stderr)
-        from orchestrator.exit_codes import ExitCode
-
         self.exit(ExitCode.INVALID, f"{self.prog}: unknown {kind} {given!r}.{_did_you_mean(given, known)}\n")
 
 
@@ -85,7 +68,7 @@ def _command(commands: argparse._SubParsersAction, name: str, summary: str, desc
     """A command's parser: `summary` for the command list; its --help adds the description, its
     exit codes and one example."""
     epilog = (f"exit codes:\n{textwrap.fill(EXIT_CODES[name], 78, initial_indent='  ', subsequent_indent='  ')}\n"
-              f"  {_STOPPED}\n\nexample:\n  {example}\n")
+              f"\nexample:\n  {example}\n")
     parser = commands.add_parser(name, help=summary, description=textwrap.fill(description, 78), epilog=epilog,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     return parser

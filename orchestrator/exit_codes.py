@@ -32,7 +32,7 @@ DETAILED = frozenset({"plan", "drift"})
 
 _STOPPED = {ExitCode.INTERRUPTED: "interrupted by SIGINT", ExitCode.TERMINATED: "terminated by SIGTERM"}
 _PROVED = {ExitCode.OK: "every expectation met", ExitCode.FAILED: "an expectation failed",
-           ExitCode.INVALID: "invalid input (nothing applied)", ExitCode.INFRA: "infrastructure error"}
+           ExitCode.INVALID: "invalid input", ExitCode.INFRA: "infrastructure error"}
 _DETAILED_ERROR = "error (invalid input, unknown state, backend unreadable)"
 
 
@@ -43,7 +43,7 @@ def _stoppable(meanings: dict[ExitCode, str]) -> Mapping[ExitCode, str]:
 #: Per command, each exit code it can return and what it means there (for help texts and README).
 MEANINGS: Mapping[str, Mapping[ExitCode, str]] = MappingProxyType({
     "validate": _stoppable({ExitCode.OK: "every file valid", ExitCode.INVALID: "a file is invalid"}),
-    "schema": _stoppable({ExitCode.OK: "printed"}),
+    "schema": _stoppable({ExitCode.OK: "printed or written", ExitCode.INVALID: "an -o path that cannot be written"}),
     "simulate": _stoppable({ExitCode.OK: "decided", ExitCode.INVALID: "malformed input"}),
     "plan": _stoppable({ExitCode.OK: "no changes (the world is in the last state, where apply leaves it)",
                         ExitCode.ERROR: _DETAILED_ERROR, ExitCode.CHANGES: "changes"}),
@@ -55,10 +55,11 @@ MEANINGS: Mapping[str, Mapping[ExitCode, str]] = MappingProxyType({
                            ExitCode.INFRA: "infrastructure error"}),
     "serve": MappingProxyType({ExitCode.OK: "stopped by SIGINT or SIGTERM", ExitCode.INVALID: "invalid option",
                                ExitCode.INFRA: "cannot serve"}),
-    "matrix": _stoppable({ExitCode.OK: "every scenario passed", ExitCode.FAILED: "an expectation failed",
+    "matrix": _stoppable({ExitCode.OK: "every scenario passed", ExitCode.FAILED: "a scenario failed",
                           ExitCode.INVALID: "invalid input", ExitCode.INFRA: "a scenario errored"}),
     "import": _stoppable({ExitCode.OK: "written", ExitCode.FAILED: "the imported scenario does not validate (a bug)",
-                          ExitCode.INVALID: "unreadable, too large or not CloudFormation, or an unwritable path"}),
+                          ExitCode.INVALID: "unreadable, too large or not CloudFormation, a parameter it cannot"
+                                            " take, or an unwritable path"}),
     "export": _stoppable({ExitCode.OK: "written", ExitCode.INVALID: "invalid file, unknown state or unwritable path"}),
     "access": _stoppable({ExitCode.OK: "written", ExitCode.FAILED: "backend unreadable (--observed)",
                           ExitCode.INVALID: "invalid file, unknown state or unwritable path"}),
