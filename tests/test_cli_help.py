@@ -30,7 +30,11 @@ COMMANDS = sorted(_commands())
 
 
 def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    assert main(argv) == 2
+    """Bad usage exits as the command's invalid input (exit_codes.invalid_input): 1 for plan and
+    drift (Terraform's -detailed-exitcode), 2 for the others and for no command at all."""
+    from orchestrator.exit_codes import invalid_input
+
+    assert main(argv) == (invalid_input(argv[0]) if argv[0] in EXIT_CODES else 2)
     return capsys.readouterr().err
 
 

@@ -38,7 +38,7 @@ def test_invalid_input_stays_2_for_the_other_commands(command: str, invalid: str
 @pytest.mark.parametrize("command, code", [("plan", 1), ("drift", 1), ("apply", 2), ("validate", 2)])
 def test_bad_usage_is_the_commands_invalid_input(command: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([command, SEED, "--no-such-option"]) == code
-    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+    assert f"orchestrate {command}: unknown option '--no-such-option'." in capsys.readouterr().err
 
 
 def test_an_unknown_command_is_2(capsys: pytest.CaptureFixture[str]) -> None:
