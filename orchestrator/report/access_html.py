@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
+from orchestrator.report.words import counted
+
 Slot = tuple[str, str, str, str | None]
 
 # HTML references, not the characters: the page stays ASCII, so Python holds it in one byte a character.
@@ -293,5 +295,5 @@ def _change_list(change: dict[str, Any] | None) -> list[str]:
     if change is None or not change["cells"]:
         return []
     items = "".join(f"<li>{escape(str(c['words']))}</li>" for c in change["cells"])
-    return [f'<details><summary>{len(change["cells"])} change(s) from {escape(str(change["from"]))}</summary>',
+    return [f'<details><summary>{counted(len(change["cells"]), "change")} from {escape(str(change["from"]))}</summary>',
             f'<ul class="changes">{items}</ul></details>\n']
