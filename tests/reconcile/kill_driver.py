@@ -114,9 +114,10 @@ def _warm_up() -> None:
     clients), done once before forking."""
     import boto3
 
-    import orchestrator.commands.apply  # noqa: F401
-    import orchestrator.prove.runner  # noqa: F401
-    import orchestrator.reconcile.apply  # noqa: F401
+    import importlib
+
+    for module in ("orchestrator.commands.apply", "orchestrator.prove.runner", "orchestrator.reconcile.apply"):
+        importlib.import_module(module)
     from orchestrator.cli import build_parser
 
     build_parser()
