@@ -109,6 +109,41 @@ CHECK_PATH = "/orchestrate-enforcement-check/"
 CHECK_LEFT_AFTER = timedelta(minutes=5)
 
 
+def _this_host() -> str:
+    """Six hex digits naming this machine (its host name and boot), in each check user's name: a
+    check on the same machine knows from the process id beside it whether the check is running."""
+    import hashlib
+    import socket
+
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as file:
+            boot = file.read().strip()
+    except OSError:
+        boot = ""
+    return hashlib.sha256(f"{socket.gethostname()} {boot}".encode()).hexdigest()[:6]
+
+
+def _check_user() -> str:
+    """`orchestrate-enforcement-check-HOST-PID-TOKEN` (at most 53 characters; IAM takes 64)."""
+    return f"{CHECK_USER_PREFIX}{_this_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def _left_by_a_dead_check(name: str) -> bool:
+    """The user was made by a check on this machine whose process is gone (killed: SIGKILL runs
+    no cleanup). Another machine's, or an unreadable name, is left to CHECK_LEFT_AFTER."""
+    host, _, rest = name[len(CHECK_USER_PREFIX):].partition("-")
+    pid, _, _ = rest.partition("-")
+    if host != _this_host() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: alive, another user's
+        return False
+    return False
+
+
 def enforcement_problem(backend: EndpointBackend) -> str | None:
     """Whether the endpoint enforces IAM: a throwaway IAM user with no policy and its access key
     call ListTables; AWS denies it (an implicit deny: IAM User Guide, "Policy evaluation logic"),
@@ -116,7 +151,7 @@ def enforcement_problem(backend: EndpointBackend) -> str | None:
     whatever happens; the key's secret is never shown. None when the call was refused (or the
     check could not be made: then the run itself says what is wrong), else what to do."""
     iam = backend.client("iam")
-    user = f"{CHECK_USER_PREFIX}{secrets.token_hex(6)}"
+    user = _check_user()
     made: list[Callable[[], object]] = []
     try:
         _sweep(iam)
@@ -143,11 +178,14 @@ def enforcement_problem(backend: EndpointBackend) -> str | None:
 
 def _sweep(iam: Any) -> None:
     """Delete the check users (and keys) that a killed check left, as the run's own keys are swept
-    by the next run (prove/principals.py); one only minutes old may be another run's check."""
+    by the next run (prove/principals.py): at once when its process on this machine is gone, else
+    once CHECK_LEFT_AFTER old (one only minutes old may be another machine's running check)."""
     now = datetime.now(timezone.utc)
     for left in iam.list_users(PathPrefix=CHECK_PATH).get("Users", []):
-        created = left.get("CreateDate")
-        if not left["UserName"].startswith(CHECK_USER_PREFIX) or (created is not None and now - created < CHECK_LEFT_AFTER):
+        created, name = left.get("CreateDate"), left["UserName"]
+        if not name.startswith(CHECK_USER_PREFIX):
+            continue
+        if not _left_by_a_dead_check(name) and created is not None and now - created < CHECK_LEFT_AFTER:
             continue
         steps: list[Callable[[], object]] = [lambda name=left["UserName"]: iam.delete_user(UserName=name)]
         for key in iam.list_access_keys(UserName=left["UserName"]).get("AccessKeyMetadata", []):

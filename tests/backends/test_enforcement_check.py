@@ -5,6 +5,7 @@ serve` does; --no-enforcement-check skips the question. One plain moto server fo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,29 @@ def test_a_check_user_a_killed_check_left_is_deleted_by_the_next(plain_moto: str
     finally:
         backend.close()
     assert check_users(plain_moto) == []
+
+
+def test_a_check_user_whose_process_is_gone_is_deleted_at_once_a_running_ones_kept(plain_moto: str) -> None:
+    """SIGKILL during the check (the kill tests' apply) leaves its user: the next check on this
+    machine deletes it at once, its process being gone; a running check's user is left alone."""
+    import subprocess
+    import sys
+
+    from orchestrator.backends import endpoint
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    host = endpoint._this_host()
+    dead, running = (f"{CHECK_USER_PREFIX}{host}-{gone}-0000", f"{CHECK_USER_PREFIX}{host}-{os.getppid()}-0000")
+    admin = iam(plain_moto)
+    for name in (dead, running):
+        admin.create_user(UserName=name, Path=endpoint.CHECK_PATH)
+        admin.create_access_key(UserName=name)
+    backend = EndpointBackend("us-east-1", plain_moto)
+    try:
+        assert enforcement_problem(backend) is not None
+    finally:
+        backend.close()
+    assert check_users(plain_moto) == [running]
+    admin.delete_access_key(UserName=running, AccessKeyId=admin.list_access_keys(UserName=running)["AccessKeyMetadata"][0]["AccessKeyId"])
+    admin.delete_user(UserName=running)
