@@ -156,7 +156,7 @@ def enforcement_problem(backend: EndpointBackend) -> str | None:
     try:
         _sweep(iam)
         iam.create_user(UserName=user, Path=CHECK_PATH)
-        made.append(lambda: iam.delete_user(UserName=user))
+        made.append(lambda: _delete_user(iam, user))  # its keys too: a stop may cut CreateAccessKey's answer
         key = iam.create_access_key(UserName=user)["AccessKey"]
         credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
         made.append(lambda: backend.forget_principal(credentials))
@@ -187,10 +187,15 @@ def _sweep(iam: Any) -> None:
             continue
         if not _left_by_a_dead_check(name) and created is not None and now - created < CHECK_LEFT_AFTER:
             continue
-        steps: list[Callable[[], object]] = [lambda name=left["UserName"]: iam.delete_user(UserName=name)]
-        for key in iam.list_access_keys(UserName=left["UserName"]).get("AccessKeyMetadata", []):
-            steps.append(lambda name=left["UserName"], key=key["AccessKeyId"]: iam.delete_access_key(UserName=name, AccessKeyId=key))
-        _undo(steps)
+        _undo([lambda name=name: _delete_user(iam, name)])
+
+
+def _delete_user(iam: Any, name: str) -> None:
+    """A check user and whatever access keys it has (its key's id may be unknown: a stop while
+    CreateAccessKey was answered, a killed check's)."""
+    for key in iam.list_access_keys(UserName=name).get("AccessKeyMetadata", []):
+        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
 
 
 def _undo(made: list[Callable[[], object]]) -> None:
