@@ -30,15 +30,19 @@ from orchestrator.backends.base import Backend, is_mutating
 CRASHED = 70
 
 
-def on_mutating_calls(act: Callable[[int, str], None]) -> Callable[[], None]:
+def on_mutating_calls(act: Callable[[int, str], None],
+                      with_params: Callable[[dict[str, Any]], None] | None = None) -> Callable[[], None]:
     """From now on, every backend opened calls act(n, "service:Operation") before its n-th
-    mutating call (n counts across the backends of this process). Returns an undo."""
+    mutating call (n counts across the backends of this process), and with_params(its params)
+    if given. Returns an undo."""
     real = backends.open_backend
     seen = [0]
 
     def observer(service: str, operation: str, params: dict[str, Any]) -> None:
         if is_mutating(operation):
             seen[0] += 1
+            if with_params is not None:
+                with_params(params)
             act(seen[0], f"{service}:{operation}")
 
     def opened(*args: Any, **kwargs: Any) -> Backend:

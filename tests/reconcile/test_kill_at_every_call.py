@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from kill_driver import on_mutating_calls
+from orchestrator.backends.endpoint import CHECK_USER_PREFIX
 from serve_support import (Forks, World, check_own_keys_only, follow_up, fork_server, keys_and_marks, leftovers,
                            orchestrate, reset, served)
 
@@ -71,12 +72,23 @@ def forks(endpoint: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture(scope="module")
-def calls(endpoint: World) -> list[str]:
-    """The clean apply's mutating calls, in order (the world is reset around it)."""
+def recorded(endpoint: World) -> tuple[list[str], list[bool]]:
+    """The clean apply's mutating calls, in order (the world is reset around it), and which of
+    them are the endpoint enforcement check's, on its throwaway user (not a scenario user)."""
     reset(endpoint)
     made = clean_apply_calls(endpoint)
     reset(endpoint)
     return made
+
+
+@pytest.fixture(scope="module")
+def calls(recorded: tuple[list[str], list[bool]]) -> list[str]:
+    return recorded[0]
+
+
+@pytest.fixture(scope="module")
+def checks(recorded: tuple[list[str], list[bool]]) -> list[bool]:
+    return recorded[1]
 
 
 @pytest.fixture
@@ -85,10 +97,13 @@ def own_keys_only(endpoint: World, monkeypatch: pytest.MonkeyPatch) -> list[int]
     return check_own_keys_only(endpoint, monkeypatch)
 
 
-def clean_apply_calls(world: World) -> list[str]:
-    """The mutating calls, in order, of an apply from nothing; the world is empty again afterwards."""
+def clean_apply_calls(world: World) -> tuple[list[str], list[bool]]:
+    """The mutating calls, in order, of an apply from nothing, and whether each is on the
+    enforcement check's user; the world is empty again afterwards."""
     calls: list[str] = []
-    undo = on_mutating_calls(lambda n, call: calls.append(call))
+    checks: list[bool] = []
+    undo = on_mutating_calls(lambda n, call: calls.append(call),
+                             lambda params: checks.append(str(params.get("UserName", "")).startswith(CHECK_USER_PREFIX)))
     try:
         code, output = orchestrate(world, "apply")
     finally:
@@ -97,12 +112,14 @@ def clean_apply_calls(world: World) -> list[str]:
     assert keys_and_marks(world.iam) == ([], [])
     code, output = orchestrate(world, "destroy")
     assert code == 0 and leftovers(world) == [], output[-2000:]
-    return calls
+    assert any(checks[:4]), "the enforcement check comes first (its keys are not the scenario users')"
+    return calls, checks
 
 
-def keys_made_before(calls: list[str], k: int) -> int:
-    """Access keys live once the first k-1 calls are answered."""
-    done = calls[:k - 1]
+def keys_made_before(calls: list[str], checks: list[bool], k: int) -> int:
+    """Access keys live on the scenario's users once the first k-1 calls are answered (the
+    enforcement check's key is its own user's: the next check sweeps it with that user)."""
+    done = [call for call, check in zip(calls[:k - 1], checks) if not check]
     return done.count("iam:CreateAccessKey") - done.count("iam:DeleteAccessKey")
 
 
@@ -120,7 +137,8 @@ def check_killed(world: World, code: int, expected_keys: int) -> int:
     return len(keys)
 
 
-def kill_round(world: World, forks: Forks, calls: list[str], k: int, kill: tuple[int, str], tally: Tally) -> None:
+def kill_round(world: World, forks: Forks, calls: list[str], checks: list[bool], k: int, kill: tuple[int, str],
+               tally: Tally) -> None:
     signum, when = kill
     code, log = forks.apply_killed_at(k, signum, when, CHILD_SECONDS)
     assert log.count("killed ") == 1 and f"killed {when} {k} {calls[k - 1]}\n" in log, \
@@ -128,21 +146,22 @@ def kill_round(world: World, forks: Forks, calls: list[str], k: int, kill: tuple
     if signum == signal.SIGTERM:
         check_terminated(world, code, log)
     else:
-        tally.killed_left.append(check_killed(world, code, keys_made_before(calls, k)))
+        tally.killed_left.append(check_killed(world, code, keys_made_before(calls, checks, k)))
     follow_up(world)
 
 
-def test_the_series_covers_the_principals_keys(calls: list[str]) -> None:
+def test_the_series_covers_the_principals_keys(calls: list[str], checks: list[bool]) -> None:
     assert len(calls) > 10, calls
     assert "iam:CreateAccessKey" in calls and "iam:DeleteAccessKey" in calls, "the series covers the principals' keys"
     # every SIGKILL round checks that it left exactly the keys its first k-1 calls made
-    assert any(keys_made_before(calls, k) for k in range(1, len(calls) + 1)), \
+    assert any(keys_made_before(calls, checks, k) for k in range(1, len(calls) + 1)), \
         "no SIGKILL comes while a key is live: the series aims wrong"
 
 
 @pytest.mark.parametrize("shard", range(SHARDS), ids=lambda n: f"shard{n + 1}of{SHARDS}")
 def test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply(
-        shard: int, endpoint: World, forks: Forks, calls: list[str], own_keys_only: list[int]) -> None:
+        shard: int, endpoint: World, forks: Forks, calls: list[str], checks: list[bool],
+        own_keys_only: list[int]) -> None:
     started = time.monotonic()
     reset(endpoint)
     tally, failures = Tally(), []
@@ -150,7 +169,7 @@ def test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply(
         for kill in KILLS + ((IN_FLIGHT,) if calls[k - 1] in KEY_CALLS else ()):
             assert time.monotonic() - started < BUDGET_SECONDS, f"k={k}: over the time bound"
             try:
-                kill_round(endpoint, forks, calls, k, kill, tally)
+                kill_round(endpoint, forks, calls, checks, k, kill, tally)
             except AssertionError as error:  # every round is still run: all the failing calls at once
                 failures.append(f"k={k} ({calls[k - 1]}) {signal.Signals(kill[0]).name} {kill[1]}: {error}")
             finally:
