@@ -355,7 +355,7 @@ def test_serve_hands_its_admin_keys_and_any_key_flag_to_the_server(monkeypatch: 
     from orchestrator.cli import main
 
     seen: list[Any] = []
-    monkeypatch.setattr(serve_module, "serve", lambda *args: seen.append(args[-1]) or 0)
+    monkeypatch.setattr(serve_module, "serve", lambda *args: seen.append(args[5]) or 0)  # admins, before log_format
     assert main(["serve", "--admin-key", "AKIAONE:one", "--admin-key", "AKIATWO:two:x", "--any-key-as-admin"]) == 0
     assert main(["serve"]) == 0
     assert seen == [AdminKeys((ENDPOINT_ADMIN, ("AKIAONE", "one"), ("AKIATWO", "two:x")), any_key=True), AdminKeys()]
