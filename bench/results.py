@@ -70,7 +70,7 @@ WHY = {
     "seed": "the seed makes 64 API calls against the script's 13 (preflight's reads, a read before every"
             " write, access-key bookkeeping and the sweep of leftover keys, the re-read between states, admin's"
             " read), ~1.3 ms each in-process (moto's and botocore's work; the gate's is ~5% of it), and"
-            " imports ~0.25 s (CPU) the script does not: pydantic (~0.07 s) and its plugin lookup"
+            " imports ~0.23 s (CPU) the script does not: pydantic (~0.07 s) and its plugin lookup"
             " (importlib.metadata, ~0.02 s), building the 26 scenario models' validators (~0.07 s, once"
             " each; deferring them builds Scenario's and DesiredState's trees twice, which is slower), and"
             " orchestrate's ~115 modules (~0.07 s, most of it creating ~70 dataclasses, enums and"
