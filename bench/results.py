@@ -8,6 +8,11 @@ from bench.imports import lines as import_lines
 from bench.imports import targets as import_targets
 from bench.scenarios import lines as scenario_lines
 from bench.serve_throughput import rows as serve_rows
+from bench.startup import lines as startup_lines
+from bench.startup import targets as startup_targets
+
+#: The seed's target (issue 22, item 10; issue 14 asked 1.0x, and it was 1.29x before item 10).
+SEED_TARGET = 1.1
 
 
 def _targets(results: dict[str, Any]) -> list[str]:
@@ -16,8 +21,9 @@ def _targets(results: dict[str, Any]) -> list[str]:
     return [
         "| target | measured | met |",
         "|---|---|---|",
-        f"| seed at most 1.0x the hand-written script (issue 14; 1.25x before) | {seed['ratio']:.2f}x | "
-        f"{'yes' if seed['ratio'] <= 1.0 else 'no, by ' + format(seed['ratio'] - 1, '.0%')} |",
+        f"| seed at most {SEED_TARGET}x the hand-written script (issue 22; 1.29x before) | {seed['ratio']:.2f}x | "
+        f"{'yes' if seed['ratio'] <= SEED_TARGET else 'no, by ' + format(seed['ratio'] / SEED_TARGET - 1, '.0%')} |",
+        *startup_targets(results.get("startup")),
         f"| no-op re-apply: 0 mutating calls | {api['re_apply']['mutating_calls']} | {'yes' if api['re_apply']['mutating_calls'] == 0 else 'no'} |",
         f"| no-op re-apply: reads per resource (most) | {reads} | see below |",
         f"| scale grows linearly (exponent ~1) | {results['scale_exponent_wall']:.2f} | {'yes' if results['scale_exponent_wall'] <= 1.15 else 'no'} |",
@@ -61,10 +67,17 @@ def _foreign_keys_target(figure: dict[str, Any] | None) -> list[str]:
 #: Why a target is missed, for each figure that can miss one: what its time goes to (measured
 #: with cProfile and -X importtime when the figure was added; issue 14's closing note has the runs).
 WHY = {
-    "seed": "the seed makes 69 API calls against the script's 13 (preflight's reads, a read before every"
-            " write, access-key bookkeeping, the re-read between states, admin's read), each ~1.3 ms in-process"
-            " with the gate, and imports ~0.1 s more of its own (half of it pydantic building the scenario"
-            " models' schemas); the floor validates nothing and checks no call",
+    "seed": "the seed makes 64 API calls against the script's 13 (preflight's reads, a read before every"
+            " write, access-key bookkeeping and the sweep of leftover keys, the re-read between states, admin's"
+            " read), ~1.3 ms each in-process (moto's and botocore's work; the gate's is ~5% of it), and"
+            " imports ~0.23 s (CPU) the script does not: pydantic (~0.07 s) and its plugin lookup"
+            " (importlib.metadata, ~0.02 s), building the 26 scenario models' validators (~0.07 s, once"
+            " each; deferring them builds Scenario's and DesiredState's trees twice, which is slower), and"
+            " orchestrate's ~115 modules (~0.07 s, most of it creating ~70 dataclasses, enums and"
+            " protocols); the floor validates nothing and checks no call",
+    "validate": "two thirds of it is pydantic: its import (~0.07 s CPU), its plugin lookup (importlib.metadata,"
+                " ~0.02 s) and building the scenario models' validators (~0.07 s); the interpreter, the CLI"
+                " (only the command's own parser is built) and YAML are the rest",
     "simulate": "a good part of it is the process starting (Python and the engine's imports); the rest is"
                 " reading and preparing 2,000 distinct documents once each (authz/simulate.py); the figure"
                 " swings ~15% from run to run on this machine, across the target",
@@ -86,13 +99,14 @@ def _whys(results: dict[str, Any]) -> list[str]:
     """One line per missed target: why."""
     engine, access = results["engine"], results.get("access")
     missed = {
-        "seed": results["seed"]["ratio"] > 1.0,
+        "seed": results["seed"]["ratio"] > SEED_TARGET,
+        "validate": "startup" in results and results["startup"]["validate"]["wall_s"] >= 0.25,
         "simulate": engine.get("simulate_2k_distinct_s", 0) >= 0.25,
         "access": access is not None and access["seconds"] >= 10,
         "serve": "serve_throughput" in results and results["serve_throughput"]["cost"] > 0.15,
         "total": results["total_s"] >= 300,
     }
-    names = {"seed": "seed ratio", "simulate": "simulate, 2,000 distinct", "access": "access matrix",
+    names = {"seed": "seed ratio", "validate": "validate of the seed", "simulate": "simulate, 2,000 distinct", "access": "access matrix",
              "serve": "serve's gate", "total": "the bench's time"}
     lines = [f"- {names[key]}: {WHY[key]}." for key, miss in missed.items() if miss]
     return ["## Missed targets, and why", "", *lines, ""] if lines else []
@@ -228,7 +242,7 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         f"botocore {machine['botocore']}, moto {machine['moto']}, pydantic {machine['pydantic']}, deepdiff {machine['deepdiff']}, "
         f"PyYAML {machine['PyYAML']}. Each figure is a median of {results['runs']} runs.",
         "",
-        *_targets(results), "", *_whys(results), *_seed(results["seed"]), "", *_api(results["api"]), "", *_scale(results), "",
+        *_targets(results), "", *_whys(results), *_seed(results["seed"]), "", *startup_lines(results.get("startup")), *_api(results["api"]), "", *_scale(results), "",
         *scenario_lines(results["scenarios"]), "",
         "## Engine",
         "",

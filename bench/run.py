@@ -66,6 +66,13 @@ def seed_overhead() -> dict[str, Any]:
             "orchestrate_inner_s": median(ours, "inner"), "handwritten_inner_s": median(floor, "inner")}
 
 
+def startup() -> dict[str, Any]:
+    """`orchestrate --help` and `validate` of the seed, whole process (bench/startup.py)."""
+    from bench.startup import measure
+
+    return measure(whole_process, RUNS)
+
+
 def api_economy() -> dict[str, Any]:
     """Calls per resource for an apply from scratch, and for a no-op re-apply, counted with
     botocore events (the backend's call log)."""
@@ -218,7 +225,7 @@ def main() -> None:
     compiled()
     results: dict[str, Any] = {"machine": machine(), "runs": RUNS}
     print(f"machine: {results['machine']}", flush=True)
-    for name, step in (("seed", seed_overhead), ("api", api_economy), ("engine", engine),
+    for name, step in (("seed", seed_overhead), ("startup", startup), ("api", api_economy), ("engine", engine),
                        ("settle_parallel", settle_parallel), ("serve_throughput", serve_throughput)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)

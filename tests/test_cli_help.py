@@ -50,6 +50,15 @@ def test_every_command_has_a_description_exit_codes_and_an_example(name: str) ->
     build_parser().parse_args(words[1:words.index(">") if ">" in words else None])  # the example parses
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_run_builds_its_own_command_s_parser_as_the_full_one_does(name: str) -> None:
+    """A run builds only the parser of the command it names (cli.BUILDER_OF, issue 22: start-up);
+    it must be the very parser the full build makes."""
+    sub = next(a for a in build_parser(name)._actions if isinstance(a, argparse._SubParsersAction))
+    assert name in sub.choices
+    assert sub.choices[name].format_help() == _commands()[name].format_help()
+
+
 def test_every_command_s_exit_codes_are_in_the_table() -> None:
     assert set(EXIT_CODES) == set(COMMANDS)
 

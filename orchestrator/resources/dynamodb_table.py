@@ -194,8 +194,9 @@ class DynamoDBTable:
         sse = self._sse_specification(after["encryption"])
         if sse:
             arguments["SSESpecification"] = sse
-        dynamodb.create_table(**arguments)
-        dynamodb.get_waiter("table_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        made = dynamodb.create_table(**arguments).get("TableDescription", {})
+        if made.get("TableStatus") != "ACTIVE":  # AWS answers CREATING; moto, ACTIVE at once: no DescribeTable to wait for
+            dynamodb.get_waiter("table_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 1, "MaxAttempts": 120})
         self._put_policy(ctx, name, None, after["policy"])
         self._write_items(ctx, name, [], after.get("items", []))
 

@@ -74,7 +74,10 @@ class IamUser:
 
     def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
         tags = {**after["tags"], **ctx.ownership_tags(name)}
-        ctx.backend.client("iam").create_user(UserName=ctx.physical(name), Tags=tag_list(tags))
+        user = ctx.backend.client("iam").create_user(UserName=ctx.physical(name), Tags=tag_list(tags)).get("User")
+        if user:  # as read() does: IamUserAccess reads this user next in the pass, and CreateUser's
+            # answer and the tags just set are what its GetUser and ListUserTags would say
+            ctx.cache[("iam_user", name)] = (user, tags)
 
     def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
