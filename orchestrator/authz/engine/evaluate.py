@@ -44,7 +44,7 @@ from orchestrator.authz.engine.matching import ACCOUNT, DIRECT, EVERYONE, ROLE
 from orchestrator.authz.engine.memo import DecisionMemo
 from orchestrator.authz.engine.organization import has_guardrails, with_organization_context
 from orchestrator.authz.engine.public import is_public
-from orchestrator.authz.engine.request import ANONYMOUS_TYPE, Principal, Request
+from orchestrator.authz.engine.request import ANONYMOUS_TYPE, SERVICE_TYPE, Principal, Request
 
 __all__ = [
     "Engine", "Evaluation", "ServiceRules", "Rule", "Decision", "PolicyInputs", "PolicySource", "Grant",
@@ -234,6 +234,8 @@ class Engine:
                               f"{request.action} on {request.resource} is explicitly denied by {run.hits(run.denies)}")
         if request.principal.type == ANONYMOUS_TYPE:
             return _anonymous(run)
+        if request.principal.type == SERVICE_TYPE:
+            return _service(run)
         rule = self.rules.rule(request, inputs) if self.rules is not None else None
         if rule is not None:
             return rule(run)
@@ -371,6 +373,20 @@ def _anonymous(run: Evaluation) -> Decision:
     return run.decide(IMPLICIT_DENY, "resource-policy", (),
                       f"no resource-based policy grants {run.request.action} on {run.request.resource} to \"*\":"
                       " an anonymous request has no identity-based policies")
+
+
+def _service(run: Evaluation) -> Decision:
+    """An AWS service principal: it has no identity-based policies, so only a resource-based policy
+    statement that names it (``{"Service": NAME}``) or ``"*"`` allows it (IAM User Guide, "AWS JSON
+    policy elements: Principal", AWS service principals)."""
+    named = run.named((DIRECT, EVERYONE))
+    if named:
+        return run.decide(ALLOWED, "resource-policy", named,
+                          f"{run.request.action} is allowed for service {run.request.principal.arn} by"
+                          f" {run.grants(named, relative=True)}")
+    return run.decide(IMPLICIT_DENY, "resource-policy", (),
+                      f"no resource-based policy grants {run.request.action} on {run.request.resource} to service"
+                      f" {run.request.principal.arn}: an AWS service principal has no identity-based policies")
 
 
 def _restricted_cross_account(run: Evaluation) -> Decision:

@@ -173,7 +173,8 @@ def _describe(run: Evaluation, layer: _Layer, hit: Hit) -> str:
 
 def _not_allowed(run: Evaluation, layer: _Layer, level: OrgLevel | None, sources: Sequence[PolicySource]) -> str:
     if layer.kind == VPC_ENDPOINT:
-        return f"the policy of VPC endpoint {sources[0].name} does not allow {run.who()}"
+        endpoint = run.inputs.vpc_endpoint
+        return f"the policy of VPC endpoint {endpoint.id if endpoint else sources[0].name} does not allow {run.who()}"
     what = _WHAT[layer.kind]
     assert level is not None
     if not sources:
