@@ -57,6 +57,19 @@ def extension_principal(caller: str | None) -> Principal | None:
     return None
 
 
+def _kind_of(level_id: str | None, index: int, count: int) -> str:
+    """A level's kind by its Id (``r-``, ``ou-``, an account id), else by its place: the first is the
+    root, the last the account (when there are more than one), the others units."""
+    if level_id:
+        if level_id.startswith("r-"):
+            return ROOT
+        if level_id.startswith("ou-"):
+            return UNIT
+        if _ACCOUNT_ID.match(level_id):
+            return ACCOUNT
+    return ROOT if index == 1 else ACCOUNT if index == count else UNIT
+
+
 class Extensions:
     """The extension fields of one input document, checked."""
 
@@ -119,7 +132,7 @@ class Extensions:
             sources.append(PolicySource(kind, f"{where}.{number}", text))
         if kind == RCP:
             sources.append(_RCP_FULL)
-        level_kind = ROOT if index == 1 else ACCOUNT if index == count else UNIT
+        level_kind = _kind_of(level_id, index, count)
         default_id = {ROOT: "r-exam", UNIT: f"ou-exam-level{index:03d}", ACCOUNT: account}[level_kind]
         policies = tuple(sources)
         return OrgLevel(level_kind, level_id or where, level_id or default_id,
