@@ -15,6 +15,12 @@ classic per-resource shape), with ``EvalActionName``, ``EvalResourceName``,
 ``EvalDecisionDetails`` / ``PermissionsBoundaryDecisionDetail`` where AWS
 returns them.
 
+Extension fields (:mod:`orchestrator.authz.simulate_extensions`, README "simulate") give what
+SimulateCustomPolicy cannot: ``ServiceControlPolicies`` and ``ResourceControlPolicies`` per level
+(root first), ``OrganizationId``, ``ManagementAccount``, ``SessionPolicy``, ``VpcEndpoint``, and a
+``CallerArn`` of ``anonymous`` or an AWS service principal; ``OrchestrateLayer`` names the layer that
+decided (``scp``, ``rcp``, ``vpc-endpoint``, ``session-policy``, ...).
+
 Deliberate differences from AWS's simulator, where the simulator does not
 decide as the service would:
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from orchestrator.authz.decide import PolicyInputs, PolicySource, Principal, Request, evaluate
+from orchestrator.authz.decide import Grant, PolicyInputs, PolicySource, Principal, Request, evaluate
 from orchestrator.authz.engine.organization import (ACCOUNT, FULL_AWS_ACCESS, RCP_FULL_AWS_ACCESS, ROOT, UNIT,
                                                     Membership, OrgLevel, VpcEndpoint, with_organization_context)
-from orchestrator.authz.engine.request import anonymous_principal
+from orchestrator.authz.engine.request import anonymous_principal, service_principal
 
 ORG = "o-a1b2c3d4e5"
 MEMBER = "111111111111"
@@ -200,6 +200,34 @@ CASES = [
          ALICE, "kms:Decrypt", KEY, PolicyInputs(identity=ALL_KMS, resource_policy=KEY_POLICY_ORG, resource_account=MEMBER,
                                                  principal_org=member(unit=(ONLY_S3,)),
                                                  resource_org=member(unit_rcps=())), "implicitDeny", "rcp"),
+    Case("rcp not for kms:RetireGrant", "RCP: 'RCPs do not impact the kms:RetireGrant permission'",
+         ALICE, "kms:RetireGrant", KEY, PolicyInputs(resource_policy=KEY_POLICY_ORG, resource_account=MEMBER,
+                                                     grants=(Grant(PARTNER.arn, ("Decrypt",), KEY, retiring_principal=ALICE.arn),),
+                                                     resource_org=member(rcps=(RCP_FULL, DENY_ALL_KMS))), "allowed", "grant"),
+    Case("rcp restricts an AWS service principal", "KMS-RCP: the example RCP exempts services with"
+         " aws:PrincipalIsAWSService, so RCPs reach them", service_principal("cloudtrail.amazonaws.com"), "kms:Decrypt", KEY,
+         PolicyInputs(resource_account=MEMBER, resource_policy=PolicySource("key", "key policy", doc(
+             stmt("Allow", "kms:Decrypt", Principal={"Service": "cloudtrail.amazonaws.com"}))),
+             resource_org=member(rcps=(RCP_FULL, DENY_ALL_KMS))), "explicitDeny", "rcp"),
+    Case("rcp exemption of AWS service principals", "KMS-RCP / KEYS: aws:PrincipalIsAWSService is true for a service,"
+         " false for an IAM principal", service_principal("cloudtrail.amazonaws.com"), "kms:Decrypt", KEY,
+         PolicyInputs(resource_account=MEMBER, resource_policy=PolicySource("key", "key policy", doc(
+             stmt("Allow", "kms:Decrypt", Principal={"Service": "cloudtrail.amazonaws.com"}))),
+             resource_org=member(rcps=(RCP_FULL, rcp("Perimeter", stmt("Deny", "kms:*", Condition={
+                 "StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG}, "Bool": {"aws:PrincipalIsAWSService": "false"}}))))),
+         "allowed", "resource-policy"),
+    Case("rcp perimeter stops an outsider", "KMS-RCP: the example RCP denies principals outside the organization",
+         PARTNER, "kms:Decrypt", KEY,
+         PolicyInputs(identity=ALL_KMS, resource_account=MEMBER, resource_policy=PolicySource("key", "key policy", doc(
+             stmt("Allow", "kms:Decrypt", Principal={"AWS": PARTNER.arn}))),
+             resource_org=member(rcps=(RCP_FULL, rcp("Perimeter", stmt("Deny", "kms:*", Condition={
+                 "StringNotEqualsIfExists": {"aws:PrincipalOrgID": ORG}, "Bool": {"aws:PrincipalIsAWSService": "false"}}))))),
+         "explicitDeny", "rcp"),
+    Case("scp not for an AWS service principal", "SCP: SCPs restrict the principals of member accounts; a service is none",
+         service_principal("cloudtrail.amazonaws.com"), "s3:PutObject", OBJECT,
+         PolicyInputs(resource_account=MEMBER, principal_org=member(unit=()),
+                      resource_policy=bucket_policy(stmt("Allow", "s3:PutObject", Principal={"Service": "cloudtrail.amazonaws.com"}))),
+         "allowed", "resource-policy"),
     # --- the condition keys -----------------------------------------------------------------------------
     Case("PrincipalOrgID in a key policy", "KEYS: aws:PrincipalOrgID is the caller's organization id",
          ALICE, "kms:Decrypt", KEY, PolicyInputs(resource_policy=KEY_POLICY_ORG, resource_account=MEMBER,
