@@ -323,11 +323,15 @@ class _Simulation:
         if reasons:
             result["OrchestrateReason"] = decision.reason
             result["OrchestrateLayer"] = decision.layer
-        sides = engine.side_decisions(request, inputs) if self.cross_account or self.boundaries else None
+        organization = self.extensions is not None and self.extensions.principal_org is not None
+        sides = (engine.side_decisions(request, inputs) if self.cross_account or self.boundaries or organization
+                 else None)
         if self.cross_account and sides is not None:
             result["EvalDecisionDetails"] = {"IAM Policy": sides["identity"], "Resource Policy": sides["resource"]}
         elif request.resource != "*":
             result["EvalDecisionDetails"] = {}
+        if organization and sides is not None:  # AWS's member: whether the SCPs allow (none apply: true)
+            result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": sides.get("scp", "allowed") == "allowed"}
         if self.boundaries and sides is not None:
             result["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": sides["boundary"] == "allowed"}
         return result

@@ -267,7 +267,10 @@ class Engine:
             boundary = EXPLICIT_DENY
         else:
             boundary = ALLOWED if run.boundary_ok() else IMPLICIT_DENY
-        return {"identity": identity, "resource": resource, "boundary": boundary}
+        sides = {"identity": identity, "resource": resource, "boundary": boundary}
+        if run.guards is not None:  # "scp", "rcp", "vpc-endpoint": those that apply to the request
+            sides.update(run.guards.sides())
+        return sides
 
 
 def limit_denial(run: Evaluation, role: list[Hit] | None = None) -> Decision | None:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.explain import Hit
-from orchestrator.authz.engine.inputs import EXPLICIT_DENY, IMPLICIT_DENY, Decision, PolicySource
+from orchestrator.authz.engine.inputs import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, PolicySource
 from orchestrator.authz.engine.organization import RCP, RCP_SERVICES, SCP, VPC_ENDPOINT, Membership, OrgLevel
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,6 +156,11 @@ class Guardrails:
             if blocked is not None:
                 return run.decide(IMPLICIT_DENY, layer.kind, (), _not_allowed(run, layer, *blocked))
         return None
+
+    def sides(self) -> dict[str, str]:
+        """Each guardrail's decision on its own ({"scp": "allowed", ...}), for the layers that apply."""
+        return {layer.kind: EXPLICIT_DENY if layer.denies else IMPLICIT_DENY if layer.blocked() else ALLOWED
+                for layer in self.layers}
 
     def hits(self) -> list[Hit]:
         """Every guardrail statement that allowed (for an allowed decision's matched statements)."""

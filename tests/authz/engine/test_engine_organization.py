@@ -325,3 +325,15 @@ def test_no_organization_is_todays_engine() -> None:
     request = Request(ALICE, "s3:GetObject", OBJECT)
     assert with_organization_context(request, inputs) is request
     assert evaluate(request, inputs) == evaluate(request, replace(inputs, principal_org=None))
+
+
+def test_side_decisions_name_each_guardrail() -> None:
+    # EVAL: each policy type's contribution; only the guardrails that apply are named.
+    from orchestrator.authz.decide import side_decisions
+    sides = side_decisions(Request(ALICE, "kms:Decrypt", KEY),
+                           PolicyInputs(identity=ALL_KMS, resource_policy=KEY_POLICY_ORG, resource_account=MEMBER,
+                                        principal_org=member(unit=(ONLY_S3,)), resource_org=member(rcps=(RCP_FULL, DENY_ALL_KMS)),
+                                        vpc_endpoint=VpcEndpoint("vpce-1a2b3c4d")))
+    assert (sides["scp"], sides["rcp"], sides["vpc-endpoint"]) == ("implicitDeny", "explicitDeny", "allowed")
+    assert "scp" not in side_decisions(Request(BOSS, "s3:GetObject", OBJECT),
+                                       PolicyInputs(principal_org=member(MANAGEMENT, management=True)))

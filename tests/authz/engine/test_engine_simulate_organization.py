@@ -156,3 +156,12 @@ def test_readme_example_decides_as_documented() -> None:
     assert (result["EvalDecision"], result["OrchestrateLayer"]) == ("explicitDeny", "scp")
     assert result["OrchestrateReason"].endswith("statement #1 of SCP ServiceControlPolicies.2.1 attached to unit ou-ab12-11111111")
     assert "attached to unit ou-ab12-11111111" in section
+
+
+def test_organizations_decision_detail() -> None:
+    # IAM API Reference, "EvaluationResult": OrganizationsDecisionDetail.AllowedByOrganizations says
+    # whether the SCPs allow the request; present when the caller's SCPs are given.
+    assert decide(CASES[0][2])["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": False}
+    assert decide(CASES[1][2])["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": False}
+    assert decide(CASES[2][2])["OrganizationsDecisionDetail"] == {"AllowedByOrganizations": True}   # management account
+    assert "OrganizationsDecisionDetail" not in decide(CASES[7][2])
