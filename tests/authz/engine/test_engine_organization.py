@@ -337,3 +337,23 @@ def test_side_decisions_name_each_guardrail() -> None:
     assert (sides["scp"], sides["rcp"], sides["vpc-endpoint"]) == ("implicitDeny", "explicitDeny", "allowed")
     assert "scp" not in side_decisions(Request(BOSS, "s3:GetObject", OBJECT),
                                        PolicyInputs(principal_org=member(MANAGEMENT, management=True)))
+
+
+def test_a_remembered_decision_is_asked_with_the_organization() -> None:
+    # The memo's question (engine/memo.py) includes the guardrails: the same request asked with and
+    # without an SCP that denies is decided twice.
+    from orchestrator.authz.decide import service_engine
+    from orchestrator.authz.engine.memo import caller_question, step_question
+    import json
+    engine = service_engine()
+    request = Request(ALICE, "s3:GetObject", OBJECT)
+    # The memo's callers (the gate, the access matrix) hold documents as text: hashable.
+    identity = (PolicySource("identity", "user/inline/app", json.dumps(doc(stmt("Allow", "s3:*")))),)
+    free = PolicyInputs(identity=identity)
+    only_kms = PolicySource("scp", "OnlyKms", json.dumps(doc(stmt("Allow", "kms:*"))))
+    capped = replace(free, principal_org=member(unit=(only_kms,)))
+    asked = [(caller_question(ALICE, identity, ()), step_question(request.action, request.resource, inputs))
+             for inputs in (free, capped)]
+    assert asked[0] != asked[1]
+    assert engine.evaluate(request, free, asked[0]).allowed
+    assert engine.evaluate(request, capped, asked[1]).layer == "scp"
