@@ -114,7 +114,9 @@ def _add_simulate(commands: argparse._SubParsersAction) -> None:
                       "decide SimulateCustomPolicy-shaped requests (one JSON document or JSON Lines) with the engine",
                       "Decide requests shaped as `aws iam simulate-custom-policy` input (one JSON document, or"
                       " JSON Lines, one request a line) with orchestrate's policy engine, offline; each result"
-                      " adds OrchestrateReason, the engine's reason in words.",
+                      " adds OrchestrateReason, the engine's reason in words, and OrchestrateLayer, the layer that"
+                      " decided. Extension fields give SCPs and RCPs per level, a session policy, a VPC endpoint and"
+                      " an anonymous or service-principal caller (README, \"simulate\").",
                       "orchestrate simulate requests.jsonl")
     _path(parser.add_argument("file", nargs="?", default="-", help="input file, or - for standard input"))
     parser.set_defaults(command="simulate")

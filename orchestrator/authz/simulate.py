@@ -15,6 +15,12 @@ classic per-resource shape), with ``EvalActionName``, ``EvalResourceName``,
 ``EvalDecisionDetails`` / ``PermissionsBoundaryDecisionDetail`` where AWS
 returns them.
 
+Extension fields (:mod:`orchestrator.authz.simulate_extensions`, README "simulate") give what
+SimulateCustomPolicy cannot: ``ServiceControlPolicies`` and ``ResourceControlPolicies`` per level
+(root first), ``OrganizationId``, ``ManagementAccount``, ``SessionPolicy``, ``VpcEndpoint``, and a
+``CallerArn`` of ``anonymous`` or an AWS service principal; ``OrchestrateLayer`` names the layer that
+decided (``scp``, ``rcp``, ``vpc-endpoint``, ``session-policy``, ...).
+
 Deliberate differences from AWS's simulator, where the simulator does not
 decide as the service would:
 
@@ -61,6 +67,7 @@ from orchestrator.authz.engine.positions import statement_positions
 from orchestrator.authz.engine.request import Principal, Request
 from orchestrator.authz.engine.validation import policy_problems
 from orchestrator.authz.services.rules import ROLE_ARN
+from orchestrator.authz.simulate_extensions import SOURCE_TYPES, Extensions, extension_principal
 from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS
 from orchestrator.exit_codes import ExitCode
 
@@ -70,9 +77,12 @@ DEFAULT_ACCOUNT = "123456789012"
 _KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
 _OWNER = re.compile(r"^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
 _CALLER = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(.+)$")
+#: orchestrate's extension fields (README, "simulate"): the organization, a session policy, an endpoint.
+_EXTENSION_KEYS = {"ServiceControlPolicies", "ResourceControlPolicies", "OrganizationId", "ManagementAccount",
+                   "SessionPolicy", "VpcEndpoint"}
 _KNOWN_KEYS = {"PolicyInputList", "PermissionsBoundaryPolicyInputList", "ActionNames", "ResourceArns",
                "ResourcePolicy", "ResourceOwner", "CallerArn", "ContextEntries",
-               "ResourceHandlingOption", "MaxItems", "Marker"}
+               "ResourceHandlingOption", "MaxItems", "Marker"} | _EXTENSION_KEYS
 _CONTEXT_TYPES = {"string", "stringList", "numeric", "numericList", "boolean", "booleanList",
                   "ip", "ipList", "binary", "binaryList", "date", "dateList"}
 _PRINCIPAL_TYPES = (("root", "Account"), ("user/", "User"), ("assumed-role/", "AssumedRole"),
@@ -202,6 +212,9 @@ def _first_problem(text: str, resource_based: bool, policies: PolicyCache) -> st
 
 
 def _principal(caller: str | None, owner: str | None) -> Principal:
+    special = extension_principal(caller)  # "anonymous" or a service principal (simulate_extensions.py)
+    if special is not None:
+        return special
     arn = caller or f"arn:aws:iam::{owner or DEFAULT_ACCOUNT}:user/simulated"
     found = _CALLER.match(arn)
     if found is None:
@@ -257,6 +270,10 @@ class _Simulation:
         self.context = _with_resource_account(_context(document), self.owner)
         self.prepared = prepared
         self.texts = {s.name: s.document for s in (*self.identity, *self.boundaries)}
+        self.extensions: Extensions | None = None
+        if not _EXTENSION_KEYS.isdisjoint(document):
+            self.extensions = Extensions(document, self.principal, self.owner, self._check, InputError)
+            self.texts.update(self.extensions.texts)
         if self.resource_policy is not None:
             self.texts["ResourcePolicy"] = self.resource_policy
 
@@ -267,8 +284,19 @@ class _Simulation:
         policy = None
         if self.resource_policy is not None:
             policy = PolicySource(_policy_kind(action, resource), "ResourcePolicy", self.resource_policy)
-        return PolicyInputs(identity=self.identity, boundaries=self.boundaries,
-                            resource_policy=policy, resource_account=self.owner)
+        found = self.extensions
+        if found is None:
+            return PolicyInputs(identity=self.identity, boundaries=self.boundaries,
+                                resource_policy=policy, resource_account=self.owner)
+        return PolicyInputs(identity=self.identity, boundaries=self.boundaries, resource_policy=policy,
+                            resource_account=self.owner, principal_org=found.principal_org,
+                            resource_org=found.resource_org, vpc_endpoint=found.endpoint,
+                            session_policies=(found.session,) if found.session is not None else ())
+
+    def _check(self, text: str, resource_based: bool, name: str) -> None:
+        problem = self.prepared.problem(text, resource_based)
+        if problem is not None:
+            raise InputError(f"{name}: malformed policy: {problem}")
 
     @property
     def cross_account(self) -> bool:
@@ -294,17 +322,23 @@ class _Simulation:
         }
         if reasons:
             result["OrchestrateReason"] = decision.reason
-        sides = engine.side_decisions(request, inputs) if self.cross_account or self.boundaries else None
+            result["OrchestrateLayer"] = decision.layer
+        organization = self.extensions is not None and self.extensions.principal_org is not None
+        sides = (engine.side_decisions(request, inputs) if self.cross_account or self.boundaries or organization
+                 else None)
         if self.cross_account and sides is not None:
             result["EvalDecisionDetails"] = {"IAM Policy": sides["identity"], "Resource Policy": sides["resource"]}
         elif request.resource != "*":
             result["EvalDecisionDetails"] = {}
+        if organization and sides is not None:  # AWS's member: whether the SCPs allow (none apply: true)
+            result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": sides.get("scp", "allowed") == "allowed"}
         if self.boundaries and sides is not None:
             result["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": sides["boundary"] == "allowed"}
         return result
 
     def statement(self, ref: StatementRef) -> dict[str, Any]:
-        policy_type = "Resource Policy" if ref.policy_name == "ResourcePolicy" else "IAM Policy"
+        policy_type = SOURCE_TYPES.get(ref.policy_kind) or (
+            "Resource Policy" if ref.policy_name == "ResourcePolicy" else "IAM Policy")
         out: dict[str, Any] = {"SourcePolicyId": ref.policy_name, "SourcePolicyType": policy_type}
         text = self.texts.get(ref.policy_name)
         positions = self.prepared.statement_positions(text) if isinstance(text, str) else ()

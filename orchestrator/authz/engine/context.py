@@ -76,6 +76,8 @@ def derive_principal_key(principal: Principal, key: str) -> Values | None:
     carries none of them)."""
     if principal.type == "Anonymous":
         return None
+    if principal.type == "Service":  # "aws:PrincipalIsAWSService", "aws:PrincipalServiceName"
+        return _service_key(principal, key)
     if key == "aws:principalarn":
         return (principal_arn_key(principal),)
     if key == "aws:principalaccount":
@@ -91,8 +93,21 @@ def derive_principal_key(principal: Principal, key: str) -> Values | None:
         return (principal.account,) if principal.type == "Account" else None
     if key.startswith(_TAG_PREFIX):
         return _tag(principal, key[len(_TAG_PREFIX):])
+    if key == "aws:principalisawsservice":  # present in every signed request: false for an IAM caller
+        return ("false",)
     if key == "aws:sourceidentity" and principal.source_identity:
         return (principal.source_identity,)
+    return None
+
+
+def _service_key(principal: Principal, key: str) -> Values | None:
+    """An AWS service principal's keys (IAM User Guide, "AWS global condition context keys"):
+    aws:PrincipalIsAWSService is true and aws:PrincipalServiceName its name; it has no ARN,
+    account or tags."""
+    if key == "aws:principalisawsservice":
+        return ("true",)
+    if key == "aws:principalservicename":
+        return (principal.arn,)
     return None
 
 

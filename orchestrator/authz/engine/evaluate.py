@@ -36,13 +36,15 @@ from typing import Callable, Hashable, Protocol, Sequence
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.context import RequestContext
 from orchestrator.authz.engine.documents import PolicyCache, PolicyError
+from orchestrator.authz.engine.guardrails import Guardrails
 from orchestrator.authz.engine.explain import FailedCondition, Hit, describe_failures, describe_grants, describe_hits, refs
 from orchestrator.authz.engine.inputs import (ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, Grant, PolicyInputs,
                      PolicySource, StatementRef)
 from orchestrator.authz.engine.matching import ACCOUNT, DIRECT, EVERYONE, ROLE
 from orchestrator.authz.engine.memo import DecisionMemo
+from orchestrator.authz.engine.organization import has_guardrails, with_organization_context
 from orchestrator.authz.engine.public import is_public
-from orchestrator.authz.engine.request import ANONYMOUS_TYPE, Principal, Request
+from orchestrator.authz.engine.request import ANONYMOUS_TYPE, SERVICE_TYPE, Principal, Request
 
 __all__ = [
     "Engine", "Evaluation", "ServiceRules", "Rule", "Decision", "PolicyInputs", "PolicySource", "Grant",
@@ -66,7 +68,7 @@ class Evaluation:
     """State of one evaluation: the request context and what the scan found."""
 
     __slots__ = ("request", "inputs", "context", "action", "missing", "failed",
-                 "identity", "boundary", "session", "resource", "denies", "policies", "restricted")
+                 "identity", "boundary", "session", "resource", "denies", "policies", "restricted", "guards")
 
     def __init__(self, request: Request, inputs: PolicyInputs, context: RequestContext | None = None,
                  action: str | None = None, policies: PolicyCache | None = None) -> None:
@@ -86,6 +88,8 @@ class Evaluation:
         self.restricted: list[Hit] = []
         if self.resource and self._restricted(policy):
             self.restricted, self.resource = self.resource, []
+        #: SCPs, RCPs and the VPC endpoint policy (engine/guardrails.py), when the inputs have any.
+        self.guards = Guardrails(self) if has_guardrails(inputs) else None
 
     def _restricted(self, policy: PolicySource | None) -> bool:
         """S3 User Guide, "Blocking public access to your Amazon S3 storage": RestrictPublicBuckets
@@ -202,6 +206,8 @@ class Engine:
         if action in _FREE_ACTIONS:
             return Decision(ALLOWED, NO_PERMISSION_REQUIRED, (), (),
                             f"{request.action} needs no permission and cannot be denied")
+        if has_guardrails(inputs):  # the organization's and the endpoint's condition keys
+            request = with_organization_context(request, inputs)
         if asked is None:
             return self._evaluate(request, inputs, RequestContext(request), action)
         made = self.decisions.recall(request, asked)
@@ -219,11 +225,17 @@ class Engine:
 
     def _evaluate(self, request: Request, inputs: PolicyInputs, context: RequestContext, action: str) -> Decision:
         run = Evaluation(request, inputs, context, action, self.policies)
+        if run.guards is not None:  # IAM User Guide, "Policy evaluation logic": denies, then RCPs, then SCPs
+            capped = run.guards.explicit_deny(run) or (None if run.denies else run.guards.implicit_deny(run))
+            if capped is not None:
+                return capped
         if run.denies:
             return run.decide(EXPLICIT_DENY, "explicit-deny", run.denies,
                               f"{request.action} on {request.resource} is explicitly denied by {run.hits(run.denies)}")
         if request.principal.type == ANONYMOUS_TYPE:
             return _anonymous(run)
+        if request.principal.type == SERVICE_TYPE:
+            return _service(run)
         rule = self.rules.rule(request, inputs) if self.rules is not None else None
         if rule is not None:
             return rule(run)
@@ -239,6 +251,8 @@ class Engine:
         """
         if request.action.lower() in _FREE_ACTIONS:
             return {"identity": ALLOWED, "resource": ALLOWED, "boundary": ALLOWED}
+        if has_guardrails(inputs):
+            request = with_organization_context(request, inputs)
         run = Evaluation(request, inputs, policies=self.policies)
         deny_kinds = {source.kind for source, _, _ in run.denies}
         if deny_kinds & {"identity", "boundary", "session"}:
@@ -253,7 +267,10 @@ class Engine:
             boundary = EXPLICIT_DENY
         else:
             boundary = ALLOWED if run.boundary_ok() else IMPLICIT_DENY
-        return {"identity": identity, "resource": resource, "boundary": boundary}
+        sides = {"identity": identity, "resource": resource, "boundary": boundary}
+        if run.guards is not None:  # "scp", "rcp", "vpc-endpoint": those that apply to the request
+            sides.update(run.guards.sides())
+        return sides
 
 
 def limit_denial(run: Evaluation, role: list[Hit] | None = None) -> Decision | None:
@@ -359,6 +376,20 @@ def _anonymous(run: Evaluation) -> Decision:
     return run.decide(IMPLICIT_DENY, "resource-policy", (),
                       f"no resource-based policy grants {run.request.action} on {run.request.resource} to \"*\":"
                       " an anonymous request has no identity-based policies")
+
+
+def _service(run: Evaluation) -> Decision:
+    """An AWS service principal: it has no identity-based policies, so only a resource-based policy
+    statement that names it (``{"Service": NAME}``) or ``"*"`` allows it (IAM User Guide, "AWS JSON
+    policy elements: Principal", AWS service principals)."""
+    named = run.named((DIRECT, EVERYONE))
+    if named:
+        return run.decide(ALLOWED, "resource-policy", named,
+                          f"{run.request.action} is allowed for service {run.request.principal.arn} by"
+                          f" {run.grants(named, relative=True)}")
+    return run.decide(IMPLICIT_DENY, "resource-policy", (),
+                      f"no resource-based policy grants {run.request.action} on {run.request.resource} to service"
+                      f" {run.request.principal.arn}: an AWS service principal has no identity-based policies")
 
 
 def _restricted_cross_account(run: Evaluation) -> Decision:

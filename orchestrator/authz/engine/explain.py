@@ -81,11 +81,17 @@ def _label(kind: str, name: str, caller_arn: str) -> str:
     if kind == "session":  # a role session's session policy: the inline one, or a managed one by name
         managed = _MANAGED.match(name)
         return f"session policy {managed.group(1)}" if managed is not None else "the session policy"
+    if kind in _GUARDRAIL_LABELS:  # engine/guardrails.py: "SCP DenyKms", "the VPC endpoint policy"
+        return f"{_GUARDRAIL_LABELS[kind]} {name}" if name else f"the {_GUARDRAIL_LABELS[kind]}"
     if kind == "boundary":
         managed = _MANAGED.match(name)
         short = managed.group(1) if managed is not None else name
         return f"permissions boundary {short}" if short else "the permissions boundary"
     return _identity_label(name, caller_arn)
+
+
+#: Policy kinds of the organization and the endpoint (engine/organization.py) and their words.
+_GUARDRAIL_LABELS = {"scp": "SCP", "rcp": "RCP", "vpc-endpoint": "VPC endpoint policy"}
 
 
 def statement_label(statement: Statement) -> str:

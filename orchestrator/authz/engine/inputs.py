@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from orchestrator.authz.engine.organization import Membership, VpcEndpoint
 
 __all__ = [
     "PolicySource", "Grant", "PolicyInputs", "StatementRef", "Decision",
@@ -55,6 +58,15 @@ class PolicyInputs:
     #: S3 Block Public Access, RestrictPublicBuckets in force for the resource: a *public* resource
     #: policy (engine/public.py) grants only to principals of the resource's account.
     restrict_public: bool = False
+    #: The organization of the caller's account (its SCPs cap the caller) and of the resource's
+    #: account (its RCPs cap the resource), and the VPC endpoint the request goes through:
+    #: engine/organization.py, decided by engine/guardrails.py. None: no organization, no endpoint.
+    principal_org: Membership | None = None
+    resource_org: Membership | None = None
+    vpc_endpoint: VpcEndpoint | None = None
+    #: The caller is a service-linked role (neither SCPs nor RCPs restrict it) when its ARN does not
+    #: say so (a session ARN carries no role path).
+    service_linked_role: bool = False
 
 
 @dataclass(frozen=True)

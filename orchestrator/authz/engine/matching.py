@@ -246,7 +246,7 @@ def _strings(value: Any) -> tuple[str, ...]:
 class PrincipalMatcher:
     """Compiled Principal / NotPrincipal element."""
 
-    __slots__ = ("everyone", "accounts", "arns", "roles", "role_arns")
+    __slots__ = ("everyone", "accounts", "arns", "roles", "role_arns", "services")
 
     def __init__(self, element: Any) -> None:
         self.everyone = element == "*"
@@ -258,6 +258,8 @@ class PrincipalMatcher:
             self._add(value.strip(), accounts, arns, roles)
         self.accounts, self.arns, self.roles = frozenset(accounts), frozenset(arns), frozenset(roles)
         self.role_arns = frozenset(arn for arn in arns if _ROLE_ARN.match(arn))
+        #: AWS service principals named (``{"Service": ...}``), matched by a service caller only.
+        self.services = frozenset(_strings(element.get("Service", ()))) if isinstance(element, dict) else frozenset()
 
     def _add(self, value: str, accounts: set[str], arns: set[str], roles: set[tuple[str, str]]) -> None:
         if value == "*":
@@ -279,6 +281,8 @@ class PrincipalMatcher:
         else, one to its role is limited by its permissions boundary, and one
         to its account only delegates.
         """
+        if principal.type == "Service":  # IAM User Guide, "AWS service principals"
+            return DIRECT if principal.arn in self.services else (EVERYONE if self.everyone else None)
         # A caller given as its role's ARN (simulate's CallerArn) stands for a session of the role.
         listed = principal.arn in self.arns
         if (listed and principal.arn not in self.role_arns) or (

@@ -52,7 +52,24 @@ def step_question(action: str, resource: str, inputs: PolicyInputs) -> tuple[Any
     context, policy = inputs.encryption_context, inputs.resource_policy
     return (action, resource, None if policy is None else (policy.kind, policy.name, policy.document),
             inputs.resource_account, tuple(_grant_slot(grant) for grant in inputs.grants),
-            None if context is None else tuple(context.items()), inputs.restrict_public)
+            None if context is None else tuple(context.items()), inputs.restrict_public, _guardrails_slot(inputs))
+
+
+def _guardrails_slot(inputs: PolicyInputs) -> tuple[Any, ...] | None:
+    """The organization and the endpoint (engine/organization.py), None without them."""
+    if inputs.principal_org is None and inputs.resource_org is None and inputs.vpc_endpoint is None:
+        return None
+    endpoint = inputs.vpc_endpoint
+    return (_membership_slot(inputs.principal_org), _membership_slot(inputs.resource_org),
+            None if endpoint is None else (endpoint.id, endpoint.vpc, _sources_slot((endpoint.source(),))),
+            inputs.service_linked_role)
+
+
+def _membership_slot(org: Any) -> tuple[Any, ...] | None:
+    if org is None:
+        return None
+    return (org.org_id, org.management, tuple((level.kind, level.name, level.id, _sources_slot(level.scps),
+                                               _sources_slot(level.rcps)) for level in org.levels))
 
 
 def _answers_alike(reads: Reads, context: RequestContext) -> bool:

@@ -12,12 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-__all__ = ["Principal", "Request", "ANONYMOUS", "ANONYMOUS_TYPE", "anonymous_principal"]
+__all__ = ["Principal", "Request", "ANONYMOUS", "ANONYMOUS_TYPE", "SERVICE_TYPE", "anonymous_principal",
+           "service_principal"]
 
 #: How a scenario, and the gate, name the caller of an unsigned request (IAM User Guide, "AWS JSON
 #: policy elements: Principal", anonymous users: only a grant to ``"*"`` reaches it).
 ANONYMOUS = "anonymous"
 ANONYMOUS_TYPE = "Anonymous"
+#: An AWS service calling on its own behalf (IAM User Guide, "AWS JSON policy elements: Principal", AWS
+#: service principals): named by ``{"Service": "NAME"}`` or ``"*"`` in a resource-based policy, no
+#: identity-based policies, in no account.
+SERVICE_TYPE = "Service"
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,8 @@ def anonymous_principal() -> Principal:
     """The caller of an unsigned request: no account, no identity-based policies; only a
     resource-based policy statement whose Principal is ``"*"`` (or ``{"AWS": "*"}``) can allow it."""
     return Principal(ANONYMOUS, "", ANONYMOUS_TYPE)
+
+
+def service_principal(name: str) -> Principal:
+    """An AWS service principal such as ``cloudtrail.amazonaws.com`` (its ``arn`` is that name)."""
+    return Principal(name, "", SERVICE_TYPE)
