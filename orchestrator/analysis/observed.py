@@ -92,8 +92,7 @@ def observed_engine(ctx: Context, desired: DesiredState, observed: Observations)
 def observed_state_matrix(ctx: Context, desired: DesiredState, name: str, expectations: Iterable[Expectation] = (),
                           pairs: Iterable[Pair] | None = None) -> StateMatrix:
     """The state's matrix decided on the world (read now unless `pairs` were read already)."""
-    ctx.planning = True  # read-only, as drift
-    read = list(observe_all(ctx, desired)) if pairs is None else pairs
+    read = list(observe_all(ctx, desired, observed_only=True)) if pairs is None else pairs
     return world_state_matrix(observed_engine(ctx, desired, observations(read)), name, expectations)
 
 
@@ -137,9 +136,8 @@ def desired_matrix(ctx: Context, loaded: Any, indices: list[int]) -> AccessMatri
     """The chosen states' desired matrices on the same context as `observed_matrix`: the world is
     read first (read-only) so that references resolve to the ARNs it holds."""
     states, found = loaded.scenario.states, []
-    ctx.planning = True
     for i in indices:
-        for _ in observe_all(ctx, loaded.desired[i]):
+        for _ in observe_all(ctx, loaded.desired[i], observed_only=True):
             pass  # observing teaches ctx the ARNs (KmsKey.read records each key's)
         found.append(desired_state_matrix(ctx, loaded.desired[i], states[i].name, states[i].expectations))
     return _matrix(loaded.scenario.name, found)

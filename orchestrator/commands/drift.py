@@ -55,8 +55,7 @@ def drift_of(ctx: Context, desired: DesiredState, state: str,
     desired matrix after it, so that both resolve references to the ARNs the world holds)."""
     from orchestrator.analysis.observed import desired_state_matrix, observed_state_matrix
 
-    ctx.planning = True
-    pairs = list(observe_all(ctx, desired))
+    pairs = list(observe_all(ctx, desired, observed_only=True))
     found = [d for pair in pairs for d in differences(pair)]
     expectations = list(expectations)
     wanted = desired_state_matrix(ctx, desired, state, expectations)

@@ -24,7 +24,6 @@ def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progr
     """Reconcile the world to one desired state; returns the changes made.
 
     progress hears of every change made; trace of every resource visited, changed or not."""
-    ctx.planning = False
     plan = Plan(state)
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):

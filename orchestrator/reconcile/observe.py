@@ -42,17 +42,22 @@ class Pair:
         return decide(self.address, before, self.desired, self.reconciler.replace_on, owned, self.reconciler.write_only)
 
 
-def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str) -> Pair:
-    """Desired and observed properties, read as orchestrate's identity in the entity's account."""
+def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str,
+                observed_only: bool = False) -> Pair:
+    """Desired and observed properties, read as orchestrate's identity in the entity's account.
+    observed_only (plan and drift, which read and never write) also reads the properties a
+    reconciler declares `observed_only` (a user's access keys orchestrate did not make)."""
     ctx = ctx.for_entity(reconciler.section, name)
     wanted = reconciler.desired(ctx, desired, name)
+    if observed_only and getattr(reconciler, "observed_only", None):
+        return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted, observed_only=True))
     return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted))
 
 
-def observe_all(ctx: Context, desired: DesiredState) -> Iterator[Pair]:
+def observe_all(ctx: Context, desired: DesiredState, observed_only: bool = False) -> Iterator[Pair]:
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):
-            pair = observe_one(ctx, reconciler, desired, name)
+            pair = observe_one(ctx, reconciler, desired, name, observed_only)
             if not pair.vacant:
                 yield pair
 
@@ -60,9 +65,8 @@ def observe_all(ctx: Context, desired: DesiredState) -> Iterator[Pair]:
 def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
     """What apply would change. A replaced resource's ARN is unknown until apply, so later
     resources that reference it show the new value as (known after apply)."""
-    ctx.planning = True
     plan = Plan(state)
-    for pair in observe_all(ctx, desired):
+    for pair in observe_all(ctx, desired, observed_only=True):
         change = _with_declared_conflicts(ctx.for_entity(pair.reconciler.section, pair.name), desired, pair, pair.change())
         reference = getattr(pair.reconciler, "reference", None)
         if change.action is Action.REPLACE and reference:
@@ -126,7 +130,6 @@ def plan_from_state(ctx: Context, desired: DesiredState, state: str, world: Worl
     is updated to this state. A conflict of `observed` (this state against the world as it is)
     stays one: apply's preflight refuses it in every state that declares it. As `plan_state`, a
     replaced key's ARN is unknown to the resources after it."""
-    ctx.planning = True
     conflicts = {c.address: c for c in observed.changes if c.action is Action.CONFLICT}
     plan = Plan(state)
     for reconciler in REGISTRY:

@@ -47,7 +47,6 @@ class Context:
     adopt: bool = False
     #: ARNs learnt while reading and creating: "key:data" -> arn:aws:kms:...
     known: dict[str, str] = field(default_factory=dict)
-    planning: bool = False
     #: Role name -> its declared path (IAM ARNs carry the path: arn:aws:iam::ACCOUNT:role/PATH/NAME).
     role_paths: dict[str, str] = field(default_factory=dict)
     #: The scenario's other accounts (name -> id), and the account name of each entity that says one.

@@ -55,7 +55,10 @@ class IamUser:
     def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
         return {"tags": dict(desired.users[name].tags)}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None, *,
+             observed_only: bool = False) -> Observed | None:
+        """observed_only (plan, drift, access --observed) reads the access keys too; apply has no use
+        for them: it never deletes a key it did not make."""
         user = _get_user(ctx, name)
         if user is None:
             return None
@@ -64,7 +67,7 @@ class IamUser:
         ctx.cache[("iam_user", name)] = (user, tags)
         owned = ctx.owns(tags) or ctx.adopt
         properties: dict[str, Any] = {"tags": user_tags(without_marks(tags))}
-        if ctx.planning:  # apply has no use for them: it never deletes a key it did not make
+        if observed_only:
             properties["access_keys"] = _unmarked_keys(ctx, name, tags)
         return Observed(properties, owned=owned, physical_id=user["Arn"], adopted=owned and not ctx.owns(tags))
 

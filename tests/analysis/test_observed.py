@@ -55,8 +55,7 @@ def both(backend: EmbeddedBackend, loaded: LoadedScenario, index: int = 0) -> tu
 
 def key_policy(backend: EmbeddedBackend, loaded: LoadedScenario) -> tuple[Any, str, dict[str, Any]]:
     ctx = context(backend, loaded)
-    ctx.planning = True
-    for _ in observe_all(ctx, loaded.desired[0]):
+    for _ in observe_all(ctx, loaded.desired[0], observed_only=True):
         pass  # observing learns the key's ARN
     kms, arn = backend.client("kms"), ctx.known["key:data"]
     return kms, arn, json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])

@@ -55,8 +55,7 @@ def _desired() -> DesiredState:
 
 def drift(backend: EmbeddedBackend) -> list[Difference]:
     ctx = Context(backend, "identity")
-    ctx.planning = True
-    return [d for pair in observe_all(ctx, _desired()) for d in differences(pair)]
+    return [d for pair in observe_all(ctx, _desired(), observed_only=True) for d in differences(pair)]
 
 
 def found(iam: Any) -> dict[tuple[str, str, str], bool]:
