@@ -61,7 +61,7 @@ def _apply(args: argparse.Namespace) -> int:
         print(f"{unwritten} (the verdicts are in the report above)", file=sys.stderr)
         return ExitCode.INVALID
     if result.error:
-        return ExitCode.INFRA
+        return result.error.exit_code
     return ExitCode.OK if result.passed else ExitCode.FAILED
 
 

@@ -9,18 +9,23 @@ from contextlib import contextmanager
 from typing import Any
 
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
+from orchestrator.errors import BackendFailure, OrchestrateError
 from orchestrator.exit_codes import ExitCode, invalid_input
 from orchestrator.loader import LoadedScenario, ScenarioError, load_scenario
 from orchestrator.report.output import Output, OutputError
 
 __all__ = ["CommandError", "describe_aws_error", "finish", "load", "output", "session"]
 
-class CommandError(Exception):
-    """Ends a command with a message and an exit code."""
+class CommandError(OrchestrateError):
+    """Ends a command with a message and an exit code (INVALID: the command's own code for
+    invalid input, as `InvalidInputError`'s)."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+    def exit_code(self, command: str = "") -> ExitCode:
+        return invalid_input(command) if self.code == ExitCode.INVALID else ExitCode(self.code)
 
 
 def output(args: argparse.Namespace, path: str, what: str) -> Output:
@@ -80,10 +85,8 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
     """A Context on the chosen backend, closed afterwards; infrastructure failures become CommandError.
     With lock (the commands that change the world) no other orchestrate process may change the
     same scenario and run in the same world meanwhile (backends/lock.py)."""
-    from orchestrator.backends import BackendError
     from orchestrator.backends.lock import world_lock
-    from orchestrator.resources.context import DEFAULT_RUN, ConflictError, Context
-    from orchestrator.resources.lockout import LockoutError
+    from orchestrator.resources.context import DEFAULT_RUN, Context
 
     refuse_bad_names(loaded, args.run_id)
     backend = _open(args, loaded, infra_code)
@@ -93,7 +96,7 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
             ctx = Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
             ctx.declare(loaded.desired)
             yield ctx
-    except (ConflictError, LockoutError, BackendError) as error:
+    except BackendFailure as error:  # a conflict, a lockout, the backend
         raise CommandError(str(error), infra_code) from None
     except Exception as error:
         explained = backend.failure(error)
@@ -218,14 +221,11 @@ def _open(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int) -> 
 
 
 def finish(run: Any, args: argparse.Namespace) -> int:
-    """Run a command body, printing a CommandError as one message with its exit code. Invalid
-    input is the command's own code for it (plan and drift: 1, as Terraform's; exit_codes.py)."""
-    invalid = invalid_input(getattr(args, "command", ""))
+    """Run a command body, printing an orchestrate error as one message with the exit code it
+    asks for. Invalid input is the command's own code for it (plan and drift: 1, as Terraform's;
+    exit_codes.py)."""
     try:
         return int(run(args))
-    except CommandError as error:
+    except OrchestrateError as error:
         print(str(error), file=sys.stderr)
-        return invalid if error.code == ExitCode.INVALID else error.code
-    except (ScenarioError, OutputError) as error:
-        print(str(error), file=sys.stderr)
-        return invalid
+        return error.exit_code(getattr(args, "command", ""))

@@ -76,7 +76,8 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
     finally:
         if backend is not None:
             backend.close()
-    outcome = {"file": file, "name": name, "report": _report(result), "error": result.error, "seconds": time.perf_counter() - started}
+    error = None if result.error is None else str(result.error)  # the outcome crosses processes as plain data
+    outcome = {"file": file, "name": name, "report": _report(result), "error": error, "seconds": time.perf_counter() - started}
     return {**outcome, "mutation": mutation_summary(loaded)} if target.mutate else outcome
 
 

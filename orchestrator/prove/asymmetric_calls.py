@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from orchestrator.errors import ProofError
 from orchestrator.loader.key_checks import default_algorithm
 from orchestrator.model.resources import Key
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -40,7 +41,7 @@ VERIFICATION_CODES = frozenset({"KMSInvalidSignatureException", "KMSInvalidMacEx
 Check = Callable[[Any, dict[str, Any]], None]
 
 
-class VerificationFailed(Exception):
+class VerificationFailed(ProofError):
     """A signature or MAC did not verify: a failed verification, not an access decision."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -48,7 +49,7 @@ class VerificationFailed(Exception):
         self.code = code
 
 
-class Unprepared(Exception):
+class Unprepared(ProofError):
     """What orchestrate makes beforehand failed (the caller turns it into PreparationFailed)."""
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orchestrator.errors import ProofError
 from orchestrator.model.scenario import KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
 from orchestrator.resources.context import Context
 from orchestrator.authz.gate.transport import Transport
@@ -27,7 +28,7 @@ NEEDS_CIPHERTEXT = frozenset({"Decrypt", "ReEncrypt"})
 ContextKey = tuple[tuple[str, str], ...]
 
 
-class PreparationFailed(Exception):
+class PreparationFailed(ProofError):
     """What orchestrate does to prepare an expectation's call failed; the expectation's error."""
 
 

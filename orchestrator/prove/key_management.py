@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.authz.world import GrantInfo
+from orchestrator.errors import BackendFailure, ProofError
 from orchestrator.model.resources import Key
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import admin_kms
@@ -50,11 +51,11 @@ PLACEHOLDER_GRANT_ID = "0" * 64
 POLICY_NAME = "default"
 
 
-class UndoFailed(Exception):
+class UndoFailed(BackendFailure):
     """An allowed key management call could not be undone: the run fails, naming what is left."""
 
 
-class SetupFailed(Exception):
+class SetupFailed(ProofError):
     """What orchestrate makes before the call (the current policy, a throwaway grant) was refused."""
 
 

@@ -19,23 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.authz.engine.request import ANONYMOUS
-from orchestrator.backends.base import BackendError
-from orchestrator.backends.failures import describe_aws_error, is_aws_failure
+from orchestrator.backends.failures import aws_error_code, describe_aws_error, is_aws_failure
+from orchestrator.errors import BackendFailure, RunFailure
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.preflight import refuse_conflicts
 from orchestrator.prove.assertions import (CallFailed, Outcome, Prediction, Settled, Verdict, deciding_layer, hook_transport,
                                            expected, perform, settle, undo_for)
 from orchestrator.prove.asymmetric_calls import Unprepared, VerificationFailed, verify_offline
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
-from orchestrator.prove.key_management import UndoFailed
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Settle
 from orchestrator.reconcile.plan import Plan
 from orchestrator.prove.prediction import predict
 from orchestrator.prove.principals import PrincipalKeys, scenario_users
 from orchestrator.prove.sessions import Callers, RoleSessions, shape_of
-from orchestrator.resources.context import ConflictError, Context
-from orchestrator.resources.lockout import LockoutError
+from orchestrator.resources.context import Context
 
 
 @dataclass
@@ -56,8 +54,8 @@ class RunResult:
     scenario: str
     backend: str
     states: list[StateResult] = field(default_factory=list)
-    #: Why the run ended early (one message); the states before it keep their verdicts.
-    error: str | None = None
+    #: Why the run ended early (its str is the one line reports print); the states before it keep their verdicts.
+    error: RunFailure | None = None
     #: How many expectations of a state were proved at once (1: one after another).
     parallel: int = 1
     #: The scenario file, which each verdict's line and column are in.
@@ -102,7 +100,7 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
         message = describe_failure(ctx, error)
         if message is None:
             raise
-        result.error = message if stage == "preflight" else f"{stage}: {message}"
+        result.error = RunFailure("backend", message, None if stage == "preflight" else stage, aws_error_code(error))
     return result
 
 
@@ -173,7 +171,8 @@ Observed = tuple[Settled, float] | BaseException
 
 
 class Stopped(Exception):
-    """A pooled settle loop told to stop: the run ended (interrupted, or an infrastructure failure)."""
+    """A pooled settle loop told to stop: the run ended (interrupted, or an infrastructure failure).
+    Pure control flow, never reported (so not an OrchestrateError: tests/test_errors.py lists it)."""
 
 
 def ready_to_observe(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
@@ -331,7 +330,7 @@ def _wall(verdicts: list[Verdict]) -> float:
 
 def describe_failure(ctx: Context, error: Exception) -> str | None:
     """One line for a failure of the run itself; None for anything else (a bug of ours)."""
-    if isinstance(error, (ConflictError, LockoutError, BackendError, UndoFailed)):
+    if isinstance(error, BackendFailure):  # a conflict, a lockout, the backend, an undo refused
         return str(error)
     explained = ctx.backend.failure(error)
     if explained is not None:

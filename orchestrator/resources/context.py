@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Backend, BackendError
+from orchestrator.errors import BackendFailure
 from orchestrator.model.names import made_name, physical_name
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
@@ -35,7 +36,7 @@ UNKNOWN = "(known after apply)"
 _SESSION_ARN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
 
 
-class ConflictError(Exception):
+class ConflictError(BackendFailure):
     """A same-named resource exists that this scenario does not own."""
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.authz.gate.caller import caller_principal, is_root, principal_arn
+from orchestrator.errors import BackendFailure
 from orchestrator.resources.context import Context
 
 __all__ = ["MANAGEMENT_SID", "MANAGEMENT_ACTIONS", "GUARD_ACTIONS", "LockoutError", "principal_arn",
@@ -75,7 +76,7 @@ GUARD_ACTIONS: dict[str, str] = {
 MANAGEMENT_ACTIONS: list[str] = sorted(GUARD_ACTIONS)
 
 
-class LockoutError(Exception):
+class LockoutError(BackendFailure):
     """The key policy would keep the orchestrator from ever updating it again."""
 
 

@@ -169,7 +169,7 @@ def test_a_run_refused_at_any_mutating_call_reports_then_converges(name: str, k:
         result = run_states(context(backend, loaded), loaded, last)
         fault["undo"]()
         assert fault["refused"]
-        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in result.error
+        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in str(result.error)
         errored = [v for v in result.verdicts if v.actual.errored]
         # a refused cleanup call is left to the next run; a refused probe Encrypt is made again
         # when the expectation that decrypts needs its ciphertext

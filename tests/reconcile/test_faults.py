@@ -143,7 +143,7 @@ def test_a_run_refused_at_any_mutating_call_reports_then_converges(k: int) -> No
         result = run_states(Context(backend, SEED.scenario.name), SEED, last)
         fault["undo"]()
         assert fault["refused"], "the k-th mutating call was made"
-        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in result.error
+        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in str(result.error)
         errored = [v for v in result.verdicts if v.actual.errored]
         # a refused cleanup call (a key's deletion or its mark's removal) is left to the next run
         assert refused_here or errored or fault["refused"] in ("DeleteAccessKey", "UntagUser"), result
