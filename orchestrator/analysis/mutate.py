@@ -319,22 +319,17 @@ Outcomes = dict[tuple[str, int], tuple[str, str | None, str | None]]
 def embedded_outcomes(file: str) -> Outcomes | str:
     """Each expectation's actual outcome (actual, layer, error code) from apply on its own embedded
     backend, or why the run failed."""
-    from orchestrator.backends.embedded import EmbeddedBackend
     from orchestrator.backends.failures import describe_aws_error
     from orchestrator.loader import load_scenario
     from orchestrator.prove.runner import run_states
-    from orchestrator.resources.context import Context
+    from orchestrator.session import BackendChoice, backend_session
 
     loaded = load_scenario(file)
-    backend = EmbeddedBackend(loaded.scenario.region, loaded.scenario.account)
     try:
-        ctx = Context(backend, loaded.scenario.name)
-        ctx.declare(loaded.desired)
-        result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
+        with backend_session(loaded, BackendChoice(environment=False)) as ctx:
+            result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
     except Exception as error:  # a mutant AWS would refuse to set up: invalid, not a crash
         return describe_aws_error(error)
-    finally:
-        backend.close()
     if result.error:
         return str(result.error)
     return {(verdict.state, verdict.index): (verdict.actual.word, verdict.layer, verdict.actual.code)
