@@ -70,12 +70,13 @@ class RunResult:
         return self.error is None and all(v.passed for v in self.verdicts)
 
 
-Progress = Callable[[str], None]
+#: Hears each progress line of a run (`state NAME: reconciling`, a verdict), for the report's progress.
+OnLine = Callable[[str], None]
 #: Hears of each state as it finishes, with its seconds (orchestrator.report.progress).
 OnState = Callable[[StateResult, float], None]
 
 
-def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progress | None = None,
+def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: OnLine | None = None,
                on_state: OnState | None = None, parallel: int | None = None) -> RunResult:
     """Preflight, then states 0..last in order. Infrastructure failures end the run as
     `result.error`; anything else (a bug, an interruption) propagates, keys still deleted.
@@ -105,7 +106,7 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
 
 
 def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys: Callers, probes: Probes,
-              result: RunResult, progress: Progress | None = None) -> None:
+              result: RunResult, progress: OnLine | None = None) -> None:
     """Reconcile to one state, make the probe ciphertexts this and later states decrypt while
     its keys are as it leaves them, then prove each of its expectations."""
     state = loaded.scenario.states[index]

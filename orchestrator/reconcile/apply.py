@@ -16,11 +16,12 @@ from orchestrator.reconcile.plan import Action, Plan, ResourceChange
 from orchestrator.resources import REGISTRY, Reconciler
 from orchestrator.resources.context import Context, ConflictError
 
-Progress = Callable[[ResourceChange], None]
+#: Hears of a resource change (apply's progress and trace, destroy's progress).
+OnChange = Callable[[ResourceChange], None]
 
 
-def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progress | None = None,
-                trace: Progress | None = None) -> Plan:
+def apply_state(ctx: Context, desired: DesiredState, state: str, progress: OnChange | None = None,
+                trace: OnChange | None = None) -> Plan:
     """Reconcile the world to one desired state; returns the changes made.
 
     progress hears of every change made; trace of every resource visited, changed or not."""
@@ -55,7 +56,7 @@ def _carry_out(ctx: Context, reconciler: Reconciler, name: str, change: Resource
         reconciler.create(ctx, name, change.after or {})
 
 
-def destroy(ctx: Context, desired: DesiredState, progress: Progress | None = None) -> Plan:
+def destroy(ctx: Context, desired: DesiredState, progress: OnChange | None = None) -> Plan:
     """Remove what the scenario owns; what it does not own is reported, never touched."""
     plan = Plan("destroy")
     _delete_access_keys(ctx, desired)

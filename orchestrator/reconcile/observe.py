@@ -86,7 +86,7 @@ def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, ch
 
 
 #: What the walk takes each resource to be, by address, as the states before have left it.
-World = dict[str, dict[str, Any] | None]
+PropertiesByAddress = dict[str, dict[str, Any] | None]
 
 
 def plan_walk(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> Walk:
@@ -111,10 +111,10 @@ def _fresh(ctx: Context) -> Context:
     return replace(ctx, known={}, cache={}, account_caches={})
 
 
-def _world_after(first: Plan, observed: list[Plan]) -> World:
+def _world_after(first: Plan, observed: list[Plan]) -> PropertiesByAddress:
     """The world once the first state is applied: its resources as it declares them, any other
     resource a later state declares as it is now."""
-    world: World = {}
+    world: PropertiesByAddress = {}
     for plan in observed:
         for change in plan.changes:
             world.setdefault(change.address, change.before)
@@ -124,7 +124,7 @@ def _world_after(first: Plan, observed: list[Plan]) -> World:
     return world
 
 
-def plan_from_state(ctx: Context, desired: DesiredState, state: str, world: World, observed: Plan) -> Plan:
+def plan_from_state(ctx: Context, desired: DesiredState, state: str, world: PropertiesByAddress, observed: Plan) -> Plan:
     """What applying `desired` changes in `world` (what the states before left), pure: the
     reconcilers' desired properties of the state before serve as the observed side, and `world`
     is updated to this state. A conflict of `observed` (this state against the world as it is)
