@@ -46,7 +46,7 @@ def junit_problem(args: argparse.Namespace, outcomes: list[dict[str, Any]] | Non
             write_junit(target, [suite_element(o["report"], o["name"], o["seconds"], o["error"], o["file"]) for o in outcomes])
     except OutputError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
-        return ExitCode.INVALID
+        return error.exit_code("matrix")
     return None
 
 
