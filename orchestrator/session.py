@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from orchestrator.backends import Backend
     from orchestrator.loader import LoadedScenario
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,16 @@ class BackendChoice:
 
 @contextmanager
 def backend_session(loaded: LoadedScenario, choice: BackendChoice = BackendChoice(), *, run_id: str | None = None,
-                    adopt: bool = False, identify: bool = False) -> Iterator[Context]:
+                    adopt: bool = False, identify: bool = False) -> Iterator[RunContext]:
     """A run context on the chosen backend, closed afterwards. identify (the commands) asks for
     orchestrate's identity first, so that a wrong endpoint or credentials fail at once, clearly."""
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
     backend = _open(loaded, choice)
     try:
         if identify:
             backend.identity()
-        ctx = Context(backend, loaded.scenario.name, run_id=run_id, adopt=adopt)
+        ctx = RunContext(backend, loaded.scenario.name, run_id=run_id, adopt=adopt)
         ctx.declare(loaded.desired)
         yield ctx
     finally:

@@ -38,7 +38,7 @@ from orchestrator.loader.source import Positions, read_yaml
 from orchestrator.loader.states import desired_states
 from orchestrator.model.scenario import (EXPECTATION_ACTIONS, KEY_MANAGEMENT_ACTIONS, SESSION_FIELDS, DesiredState,
                                          Expectation)
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.lockout import LockoutError
 
 PREPARATION_FAILED = "PreparationFailed"
@@ -122,7 +122,7 @@ class Baseline:
     """The unmutated scenario as the engine decides it; full matrices made when first needed."""
 
     loaded: LoadedScenario
-    ctx: Context
+    ctx: RunContext
     cells: list[list[Cell]]  # cells[state][expectation]
     #: One engine for the run: the unmutated states and every mutant ask it alike questions.
     engine: Engine = field(default_factory=service_engine)

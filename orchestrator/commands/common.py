@@ -82,7 +82,7 @@ def load(path: str) -> LoadedScenario:
 @contextmanager
 def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = ExitCode.INFRA,
             lock: bool = False) -> Iterator[Any]:
-    """A Context on the chosen backend (orchestrator/session.py), closed afterwards; infrastructure
+    """A RunContext on the chosen backend (orchestrator/session.py), closed afterwards; infrastructure
     failures become CommandError. With lock (the commands that change the world) no other
     orchestrate process may change the same scenario and run in the same world meanwhile
     (backends/lock.py)."""

@@ -22,7 +22,7 @@ from orchestrator.report.style import stdout_style
 
 if TYPE_CHECKING:
     from orchestrator.model.scenario import DesiredState, Expectation
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
 FORMAT_VERSION = "1"
 
@@ -49,7 +49,7 @@ def _drift(args: argparse.Namespace) -> int:
     return ExitCode.CHANGES if found or access else ExitCode.OK
 
 
-def drift_of(ctx: Context, desired: DesiredState, state: str,
+def drift_of(ctx: RunContext, desired: DesiredState, state: str,
              expectations: Iterable[Expectation] = ()) -> tuple[list[Difference], list[AccessDifference]]:
     """The property differences and the access differences of one state, from one reading (the
     desired matrix after it, so that both resolve references to the ARNs the world holds)."""

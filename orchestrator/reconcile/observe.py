@@ -13,7 +13,7 @@ from typing import Any
 from orchestrator.model.scenario import DesiredState
 from orchestrator.reconcile.plan import Action, Plan, ResourceChange, Walk, WalkStep, decide
 from orchestrator.resources import REGISTRY, Observed, Reconciler
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Pair:
         return decide(self.address, before, self.desired, self.reconciler.replace_on, owned, self.reconciler.write_only)
 
 
-def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str,
+def observe_one(ctx: RunContext, reconciler: Reconciler, desired: DesiredState, name: str,
                 observed_only: bool = False) -> Pair:
     """Desired and observed properties, read as orchestrate's identity in the entity's account.
     observed_only (plan and drift, which read and never write) also reads the properties a
@@ -54,7 +54,7 @@ def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, nam
     return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted))
 
 
-def observe_all(ctx: Context, desired: DesiredState, observed_only: bool = False) -> Iterator[Pair]:
+def observe_all(ctx: RunContext, desired: DesiredState, observed_only: bool = False) -> Iterator[Pair]:
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):
             pair = observe_one(ctx, reconciler, desired, name, observed_only)
@@ -62,7 +62,7 @@ def observe_all(ctx: Context, desired: DesiredState, observed_only: bool = False
                 yield pair
 
 
-def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
+def plan_state(ctx: RunContext, desired: DesiredState, state: str) -> Plan:
     """What apply would change. A replaced resource's ARN is unknown until apply, so later
     resources that reference it show the new value as (known after apply)."""
     plan = Plan(state)
@@ -75,7 +75,7 @@ def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
     return plan
 
 
-def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, change: ResourceChange) -> ResourceChange:
+def _with_declared_conflicts(ctx: RunContext, desired: DesiredState, pair: Pair, change: ResourceChange) -> ResourceChange:
     """The change, or a conflict where the reconciler declares one that ownership does not show
     (a key's alias naming a key the scenario does not own): what apply's preflight refuses."""
     declared = getattr(pair.reconciler, "conflicts", None)
@@ -89,7 +89,7 @@ def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, ch
 PropertiesByAddress = dict[str, dict[str, Any] | None]
 
 
-def plan_walk(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> Walk:
+def plan_walk(ctx: RunContext, states: Sequence[tuple[str, DesiredState]]) -> Walk:
     """The walk apply makes: the first state from the world as it is, then each later state from
     the one before it as if that one had been applied (Terraform plans a configuration against
     the state its apply would leave; here states follow one another). Reads the world once per
@@ -106,7 +106,7 @@ def plan_walk(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> Walk:
     return walk
 
 
-def _fresh(ctx: Context) -> Context:
+def _fresh(ctx: RunContext) -> RunContext:
     """A context that has learnt nothing yet (no ARNs, no read caches), as `plan --state` starts."""
     return replace(ctx, known={}, cache={}, account_caches={})
 
@@ -124,7 +124,7 @@ def _world_after(first: Plan, observed: list[Plan]) -> PropertiesByAddress:
     return world
 
 
-def plan_from_state(ctx: Context, desired: DesiredState, state: str, world: PropertiesByAddress, observed: Plan) -> Plan:
+def plan_from_state(ctx: RunContext, desired: DesiredState, state: str, world: PropertiesByAddress, observed: Plan) -> Plan:
     """What applying `desired` changes in `world` (what the states before left), pure: the
     reconcilers' desired properties of the state before serve as the observed side, and `world`
     is updated to this state. A conflict of `observed` (this state against the world as it is)

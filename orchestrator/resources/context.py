@@ -27,7 +27,7 @@ TAG_SCENARIO = "orchestrate:scenario"
 TAG_RUN = "orchestrate:run"
 TAG_NAME = "orchestrate:name"
 DEFAULT_RUN = "default"
-#: Every key's ownership alias lives under this prefix (see Context.ownership_alias).
+#: Every key's ownership alias lives under this prefix (see RunContext.ownership_alias).
 OWNERSHIP_ALIAS_PREFIX = "alias/orchestrate/"
 #: ctx.cache entry preflight sets when the account holds nothing of this scenario and run: an
 #: ownership alias that is missing then means the key does not exist (no scan of the account).
@@ -41,7 +41,7 @@ class ConflictError(BackendFailure):
 
 
 @dataclass
-class Context:
+class RunContext:
     backend: Backend
     scenario: str
     run_id: str | None = None
@@ -54,7 +54,7 @@ class Context:
     accounts: dict[str, str] = field(default_factory=dict)
     entity_accounts: dict[tuple[str, str], str] = field(default_factory=dict)
     #: For a context in another account (`for_entity`): the scenario's own context.
-    home_context: Context | None = None
+    home_context: RunContext | None = None
     account_caches: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Per-run read caches (one scan of KMS keys, for instance); reconcilers keep them current.
     cache: dict[str, Any] = field(default_factory=dict)
@@ -109,7 +109,7 @@ class Context:
         """The id of the account an entity lives in."""
         return self.account_named(self.entity_accounts.get((section, name)))
 
-    def for_entity(self, section: str, name: str) -> Context:
+    def for_entity(self, section: str, name: str) -> RunContext:
         """The context reconcilers use for an entity: orchestrate's identity in its account."""
         home = self.home_context or self
         account = home.account_id(section, name)

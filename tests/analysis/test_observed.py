@@ -18,14 +18,14 @@ from orchestrator.cli import main
 from orchestrator.loader import LoadedScenario, load_scenario
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.observe import observe_all
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
 
 
-def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> Context:
-    ctx = Context(backend, loaded.scenario.name)
+def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> RunContext:
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     return ctx
 

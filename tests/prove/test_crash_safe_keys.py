@@ -24,7 +24,7 @@ from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.drift import differences
 from orchestrator.reconcile.observe import observe_all, plan_state
 from orchestrator.resources.access_keys import PENDING_TAG, KeyMark, PendingMark, key_marks
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = load_scenario(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
@@ -43,8 +43,8 @@ def backend() -> Iterator[EmbeddedBackend]:
         created.close()
 
 
-def context(backend: EmbeddedBackend, **options: Any) -> Context:
-    return Context(backend, SEED.scenario.name, **options)
+def context(backend: EmbeddedBackend, **options: Any) -> RunContext:
+    return RunContext(backend, SEED.scenario.name, **options)
 
 
 def set_up(backend: EmbeddedBackend, **options: Any) -> None:

@@ -24,7 +24,7 @@ from orchestrator.loader import LoadedScenario, load_scenario
 from orchestrator.prove.runner import run_states
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.observe import plan_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml")
@@ -36,8 +36,8 @@ class Interrupted(Exception):
     pass
 
 
-def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> Context:
-    ctx = Context(backend, loaded.scenario.name)
+def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> RunContext:
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     return ctx
 
