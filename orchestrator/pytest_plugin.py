@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from orchestrator.errors import ProofError
+
 MODELINE_MARK = "scenario.schema.json"
 RESULTS = pytest.StashKey[dict[str, Any]]()
 MUTATION_PROPERTY = "orchestrate_mutation"
@@ -67,18 +69,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
-class ScenarioError(Exception):
-    """Raised at collection for an invalid scenario: its located diagnostics."""
-
-
 class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        from orchestrator.loader import ScenarioError as LoaderError
+        from orchestrator.loader import ScenarioError
         from orchestrator.loader import load_scenario
 
         try:
             loaded = load_scenario(self.path)
-        except LoaderError as error:
+        except ScenarioError as error:
             raise self.CollectError(str(error)) from None
         for state_index, state in enumerate(loaded.scenario.states):
             for number, expectation in enumerate(state.expectations):
@@ -88,8 +86,8 @@ class ScenarioFile(pytest.File):
                 yield ExpectationItem.from_parent(self, name=name, state_index=state_index, number=number)
 
 
-class ExpectationFailed(Exception):
-    pass
+class ExpectationFailed(ProofError):
+    """An expectation's verdict did not pass: the item fails with the verdict (repr_failure shows it)."""
 
 
 class ExpectationItem(pytest.Item):

@@ -38,7 +38,7 @@ from orchestrator.loader.source import Positions, read_yaml
 from orchestrator.loader.states import desired_states
 from orchestrator.model.scenario import (EXPECTATION_ACTIONS, KEY_MANAGEMENT_ACTIONS, SESSION_FIELDS, DesiredState,
                                          Expectation)
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.lockout import LockoutError
 
 PREPARATION_FAILED = "PreparationFailed"
@@ -122,7 +122,7 @@ class Baseline:
     """The unmutated scenario as the engine decides it; full matrices made when first needed."""
 
     loaded: LoadedScenario
-    ctx: Context
+    ctx: RunContext
     cells: list[list[Cell]]  # cells[state][expectation]
     #: One engine for the run: the unmutated states and every mutant ask it alike questions.
     engine: Engine = field(default_factory=service_engine)
@@ -319,22 +319,17 @@ Outcomes = dict[tuple[str, int], tuple[str, str | None, str | None]]
 def embedded_outcomes(file: str) -> Outcomes | str:
     """Each expectation's actual outcome (actual, layer, error code) from apply on its own embedded
     backend, or why the run failed."""
-    from orchestrator.backends.embedded import EmbeddedBackend
     from orchestrator.backends.failures import describe_aws_error
     from orchestrator.loader import load_scenario
     from orchestrator.prove.runner import run_states
-    from orchestrator.resources.context import Context
+    from orchestrator.session import BackendChoice, backend_session
 
     loaded = load_scenario(file)
-    backend = EmbeddedBackend(loaded.scenario.region, loaded.scenario.account)
     try:
-        ctx = Context(backend, loaded.scenario.name)
-        ctx.declare(loaded.desired)
-        result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
+        with backend_session(loaded, BackendChoice(environment=False)) as ctx:
+            result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
     except Exception as error:  # a mutant AWS would refuse to set up: invalid, not a crash
         return describe_aws_error(error)
-    finally:
-        backend.close()
     if result.error:
         return str(result.error)
     return {(verdict.state, verdict.index): (verdict.actual.word, verdict.layer, verdict.actual.code)

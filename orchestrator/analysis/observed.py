@@ -26,7 +26,7 @@ from orchestrator.authz.world import ObjectInfo
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.reconcile.observe import Pair, observe_all
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.s3_objects import S3Objects
 
 #: (reconciler kind, entity name) -> the observed properties, None where the world has none.
@@ -55,7 +55,7 @@ def readable(pair: Pair) -> dict[str, Any] | None:
 class ObservedWorld(DesiredWorld):
     """What the gate reads, from the world as observed (the state's entities only)."""
 
-    def __init__(self, ctx: Context, desired: DesiredState, observed: Observations, ciphertexts: dict[str, bytes],
+    def __init__(self, ctx: RunContext, desired: DesiredState, observed: Observations, ciphertexts: dict[str, bytes],
                  contextual: dict[tuple[str, Any], bytes] | None = None) -> None:
         self.observed = observed  # before DesiredWorld's constructor, which reads properties
         super().__init__(ctx, desired, ciphertexts, contextual)
@@ -82,22 +82,21 @@ def object_sse(encryption: dict[str, str | None]) -> tuple[str, str | None]:
     return ("AES256", None) if encryption["type"] == "aws-owned" else ("aws:kms", encryption["key"])
 
 
-def observed_engine(ctx: Context, desired: DesiredState, observed: Observations) -> OfflineEngine:
+def observed_engine(ctx: RunContext, desired: DesiredState, observed: Observations) -> OfflineEngine:
     """The engine over the observed world, with the requests the desired state's engine makes."""
     probes = OfflineProbes(ctx)
     world = ObservedWorld(ctx, desired, observed, probes.blobs, probes.contextual)
     return OfflineEngine(ctx, desired, probes, Gate(ctx.region, world=world))
 
 
-def observed_state_matrix(ctx: Context, desired: DesiredState, name: str, expectations: Iterable[Expectation] = (),
+def observed_state_matrix(ctx: RunContext, desired: DesiredState, name: str, expectations: Iterable[Expectation] = (),
                           pairs: Iterable[Pair] | None = None) -> StateMatrix:
     """The state's matrix decided on the world (read now unless `pairs` were read already)."""
-    ctx.planning = True  # read-only, as drift
-    read = list(observe_all(ctx, desired)) if pairs is None else pairs
+    read = list(observe_all(ctx, desired, observed_only=True)) if pairs is None else pairs
     return world_state_matrix(observed_engine(ctx, desired, observations(read)), name, expectations)
 
 
-def desired_state_matrix(ctx: Context, desired: DesiredState, name: str,
+def desired_state_matrix(ctx: RunContext, desired: DesiredState, name: str,
                          expectations: Iterable[Expectation] = ()) -> StateMatrix:
     """The desired state's matrix on a context that has observed the world (its real ARNs)."""
     return world_state_matrix(OfflineEngine.for_state(ctx, desired), name, expectations)
@@ -125,7 +124,7 @@ def absent_cell(principal: str, column: Column) -> Cell:
                 UNKNOWN_CREDENTIALS.get(service, "UnrecognizedClientException"))
 
 
-def observed_matrix(ctx: Context, loaded: Any, indices: list[int]) -> AccessMatrix:
+def observed_matrix(ctx: RunContext, loaded: Any, indices: list[int]) -> AccessMatrix:
     """`orchestrate access --observed`: each chosen state's matrix decided on the world as it is
     (the world is one; each state names which entities to read and which cells to ask)."""
     states = loaded.scenario.states
@@ -133,13 +132,12 @@ def observed_matrix(ctx: Context, loaded: Any, indices: list[int]) -> AccessMatr
     return _matrix(loaded.scenario.name, found)
 
 
-def desired_matrix(ctx: Context, loaded: Any, indices: list[int]) -> AccessMatrix:
+def desired_matrix(ctx: RunContext, loaded: Any, indices: list[int]) -> AccessMatrix:
     """The chosen states' desired matrices on the same context as `observed_matrix`: the world is
     read first (read-only) so that references resolve to the ARNs it holds."""
     states, found = loaded.scenario.states, []
-    ctx.planning = True
     for i in indices:
-        for _ in observe_all(ctx, loaded.desired[i]):
+        for _ in observe_all(ctx, loaded.desired[i], observed_only=True):
             pass  # observing teaches ctx the ARNs (KmsKey.read records each key's)
         found.append(desired_state_matrix(ctx, loaded.desired[i], states[i].name, states[i].expectations))
     return _matrix(loaded.scenario.name, found)

@@ -1,4 +1,4 @@
-"""The engine's view of a desired state, with no AWS world: a Context over a placeholder account,
+"""The engine's view of a desired state, with no AWS world: a RunContext over a placeholder account,
 placeholder ciphertexts, and the request each expectation would make.
 
 The gate decides from a `DesiredWorld` (orchestrator/prove/desired_world.py), as `predictor()`
@@ -26,7 +26,7 @@ from orchestrator.prove.asymmetric_calls import MESSAGE, algorithm_of
 from orchestrator.prove.calls import CallSpec, Probes, call_for
 from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.prove.sessions import PLAIN, SessionShape, session_name_for, shape_of
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 SESSION = "orchestrate-analysis"
@@ -34,7 +34,7 @@ SESSION = "orchestrate-analysis"
 
 @dataclass(frozen=True)
 class OfflineBackend:
-    """What a Context asks of a backend, offline: the placeholder account, the scenario's region,
+    """What a RunContext asks of a backend, offline: the placeholder account, the scenario's region,
     and orchestrate's identity there (its key-policy guard names it; users are not affected)."""
 
     region: str
@@ -61,9 +61,9 @@ class OfflineProbes(Probes):
         return self.ciphertext(name)
 
 
-def offline_context(scenario: str, states: list[DesiredState], region: str) -> Context:
-    """A Context that knows every state's entities, with a name-derived ARN for each key."""
-    ctx = Context(OfflineBackend(region), scenario)  # type: ignore[arg-type]
+def offline_context(scenario: str, states: list[DesiredState], region: str) -> RunContext:
+    """A RunContext that knows every state's entities, with a name-derived ARN for each key."""
+    ctx = RunContext(OfflineBackend(region), scenario)  # type: ignore[arg-type]
     ctx.declare(states)
     for name in {name for desired in states for name in desired.keys}:
         key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"orchestrate:{scenario}:key:{name}")
@@ -75,13 +75,13 @@ def offline_context(scenario: str, states: list[DesiredState], region: str) -> C
 class OfflineEngine:
     """The gate over one desired state, and what it needs to build each expectation's request."""
 
-    ctx: Context
+    ctx: RunContext
     desired: DesiredState
     probes: OfflineProbes
     gate: Gate
 
     @classmethod
-    def for_state(cls, ctx: Context, desired: DesiredState, engine: Engine | None = None) -> OfflineEngine:
+    def for_state(cls, ctx: RunContext, desired: DesiredState, engine: Engine | None = None) -> OfflineEngine:
         """``engine``: one shared by every state of one analysis (its decisions carry over)."""
         probes = OfflineProbes(ctx)
         world = DesiredWorld(ctx, desired, probes.blobs, probes.contextual)
@@ -103,7 +103,7 @@ class OfflineEngine:
         return self.principal_arn(expectation.principal, shape_of(self.ctx, expectation))
 
 
-def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+def offline_call(ctx: RunContext, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
     """The request the expectation makes (calls.call_for), with a placeholder signature or MAC
     where the real call would first have orchestrate sign (Verify) or compute a MAC (VerifyMac)."""
     operation = expectation.action.partition(":")[2]
@@ -122,7 +122,7 @@ def offline_call(ctx: Context, desired: DesiredState, expectation: Expectation, 
     return call_for(ctx, desired, expectation, probes)
 
 
-def principal_arn(ctx: Context, principal: str, shape: SessionShape = PLAIN) -> str:
+def principal_arn(ctx: RunContext, principal: str, shape: SessionShape = PLAIN) -> str:
     """The ARN the call is made by: the user's, or a session of the role (prove/sessions.py):
     named as apply names it, the expectation's session name or one made up per shape;
     ``anonymous`` for an unsigned request (the gate's name for it)."""

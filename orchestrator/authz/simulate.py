@@ -69,6 +69,7 @@ from orchestrator.authz.engine.validation import policy_problems
 from orchestrator.authz.services.rules import ROLE_ARN
 from orchestrator.authz.simulate_extensions import SOURCE_TYPES, Extensions, extension_principal
 from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS
+from orchestrator.errors import InvalidInputError
 from orchestrator.exit_codes import ExitCode
 
 __all__ = ["run", "simulate_document", "InputError", "Prepared"]
@@ -92,7 +93,7 @@ _PREPARED_SIZE = 4096
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
-class InputError(Exception):
+class InputError(InvalidInputError):
     """A malformed input document (reported as SOURCE:LINE: message)."""
 
 

@@ -16,6 +16,7 @@ from orchestrator.backends.failures import (
     CONNECT_SECONDS, ENDPOINT_READ_SECONDS, PROBE_SECONDS, Timeouts, answered_message, is_transport_error, is_unreadable_answer,
     unreachable_message,
 )
+from orchestrator.errors import BackendFailure
 
 READ_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet", "Head")
 CallObserver = Callable[[str, str, dict[str, Any]], None]
@@ -47,7 +48,7 @@ class CallLog:
         self.calls.clear()
 
 
-class BackendError(Exception):
+class BackendError(BackendFailure):
     """An infrastructure problem: unreachable endpoint, wrong account, missing credentials."""
 
 

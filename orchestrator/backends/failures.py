@@ -120,6 +120,14 @@ def describe_aws_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def aws_error_code(error: BaseException) -> str | None:
+    """AWS's error code of a failure it answered (botocore's ClientError, the gate's Malformed)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return getattr(error, "aws_code", None)
+
+
 def is_aws_failure(error: BaseException) -> bool:
     """An error from AWS's answer or from botocore's way to it (not a bug of ours)."""
     return getattr(error, "response", None) is not None or type(error).__module__.startswith(("botocore", "urllib3"))

@@ -21,7 +21,7 @@ from orchestrator.report.style import stdout_style
 if TYPE_CHECKING:  # the command module stays light to import
     from orchestrator.loader import LoadedScenario
     from orchestrator.prove.runner import RunResult
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,11 +61,11 @@ def _apply(args: argparse.Namespace) -> int:
         print(f"{unwritten} (the verdicts are in the report above)", file=sys.stderr)
         return ExitCode.INVALID
     if result.error:
-        return ExitCode.INFRA
+        return result.error.exit_code
     return ExitCode.OK if result.passed else ExitCode.FAILED
 
 
-def _eventually_consistent(args: argparse.Namespace, ctx: Context) -> None:
+def _eventually_consistent(args: argparse.Namespace, ctx: RunContext) -> None:
     """--eventually-consistent: an endpoint's outcomes settle as real AWS's do (nothing is applied yet)."""
     if not getattr(args, "eventually_consistent", False):
         return
@@ -75,7 +75,7 @@ def _eventually_consistent(args: argparse.Namespace, ctx: Context) -> None:
     ctx.backend.eventually_consistent = True
 
 
-def _enforcement_check(args: argparse.Namespace, ctx: Context) -> None:
+def _enforcement_check(args: argparse.Namespace, ctx: RunContext) -> None:
     """An endpoint that enforces no IAM (plain moto, LocalStack by default) is refused before
     anything is applied (backends/endpoint.py enforcement_problem); not asked of the embedded
     backend (the gate is ours) nor of real AWS; `--no-enforcement-check` skips it."""
@@ -88,7 +88,7 @@ def _enforcement_check(args: argparse.Namespace, ctx: Context) -> None:
         raise CommandError(problem, ExitCode.INFRA)
 
 
-def _destroy_after(ctx: Context, loaded: LoadedScenario, result: RunResult | None) -> None:
+def _destroy_after(ctx: RunContext, loaded: LoadedScenario, result: RunResult | None) -> None:
     """run's destroy; when it fails too, the apply's own error is said first, not hidden by it."""
     from orchestrator.reconcile.apply import destroy
 

@@ -9,18 +9,23 @@ from contextlib import contextmanager
 from typing import Any
 
 from orchestrator.backends.failures import describe_aws_error, is_aws_failure
+from orchestrator.errors import BackendFailure, OrchestrateError
 from orchestrator.exit_codes import ExitCode, invalid_input
 from orchestrator.loader import LoadedScenario, ScenarioError, load_scenario
 from orchestrator.report.output import Output, OutputError
 
 __all__ = ["CommandError", "describe_aws_error", "finish", "load", "output", "session"]
 
-class CommandError(Exception):
-    """Ends a command with a message and an exit code."""
+class CommandError(OrchestrateError):
+    """Ends a command with a message and an exit code (INVALID: the command's own code for
+    invalid input, as `InvalidInputError`'s)."""
 
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
+
+    def exit_code(self, command: str = "") -> ExitCode:
+        return invalid_input(command) if self.code == ExitCode.INVALID else ExitCode(self.code)
 
 
 def output(args: argparse.Namespace, path: str, what: str) -> Output:
@@ -41,7 +46,7 @@ def junit_problem(args: argparse.Namespace, outcomes: list[dict[str, Any]] | Non
             write_junit(target, [suite_element(o["report"], o["name"], o["seconds"], o["error"], o["file"]) for o in outcomes])
     except OutputError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
-        return ExitCode.INVALID
+        return error.exit_code("matrix")
     return None
 
 
@@ -77,33 +82,34 @@ def load(path: str) -> LoadedScenario:
 @contextmanager
 def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = ExitCode.INFRA,
             lock: bool = False) -> Iterator[Any]:
-    """A Context on the chosen backend, closed afterwards; infrastructure failures become CommandError.
-    With lock (the commands that change the world) no other orchestrate process may change the
-    same scenario and run in the same world meanwhile (backends/lock.py)."""
-    from orchestrator.backends import BackendError
+    """A RunContext on the chosen backend (orchestrator/session.py), closed afterwards; infrastructure
+    failures become CommandError. With lock (the commands that change the world) no other
+    orchestrate process may change the same scenario and run in the same world meanwhile
+    (backends/lock.py)."""
     from orchestrator.backends.lock import world_lock
-    from orchestrator.resources.context import DEFAULT_RUN, ConflictError, Context
-    from orchestrator.resources.lockout import LockoutError
+    from orchestrator.resources.context import DEFAULT_RUN
+    from orchestrator.session import backend_session
 
     refuse_bad_names(loaded, args.run_id)
-    backend = _open(args, loaded, infra_code)
+    _refuse_before_opening(args, loaded)
     try:
-        with saying_what_is_left(args, backend), \
-                world_lock(backend.world if lock else None, loaded.scenario.name, args.run_id or DEFAULT_RUN):
-            ctx = Context(backend, loaded.scenario.name, run_id=args.run_id, adopt=args.adopt)
-            ctx.declare(loaded.desired)
-            yield ctx
-    except (ConflictError, LockoutError, BackendError) as error:
+        with backend_session(loaded, _choice(args, loaded), run_id=args.run_id, adopt=args.adopt, identify=True) as ctx:
+            backend = ctx.backend
+            try:
+                with saying_what_is_left(args, backend), \
+                        world_lock(backend.world if lock else None, loaded.scenario.name, args.run_id or DEFAULT_RUN):
+                    yield ctx
+            except BackendFailure as error:  # a conflict, a lockout, the backend
+                raise CommandError(str(error), infra_code) from None
+            except Exception as error:
+                explained = backend.failure(error)
+                if explained is not None:
+                    raise CommandError(str(explained), infra_code) from None
+                if is_aws_failure(error):
+                    raise CommandError(describe_aws_error(error), infra_code) from None
+                raise
+    except BackendFailure as error:  # opening it: the endpoint or the credentials are wrong (one attempt)
         raise CommandError(str(error), infra_code) from None
-    except Exception as error:
-        explained = backend.failure(error)
-        if explained is not None:
-            raise CommandError(str(explained), infra_code) from None
-        if is_aws_failure(error):
-            raise CommandError(describe_aws_error(error), infra_code) from None
-        raise
-    finally:
-        backend.close()
 
 
 @contextmanager
@@ -193,39 +199,27 @@ def _mark(loaded: LoadedScenario, path: tuple[Any, ...]) -> str:
     return f"{mark.line}:{mark.col}"
 
 
-def _open(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int) -> Any:
-    """The backend, its identity established: fails fast, and clearly, when the endpoint or
-    credentials are wrong (one attempt, bounded by --timeout)."""
-    from orchestrator.backends import BackendError, open_backend
-
-    scenario = loaded.scenario
+def _refuse_before_opening(args: argparse.Namespace, loaded: LoadedScenario) -> None:
+    """What the options make impossible, refused before the backend is opened."""
     # destroy and drift run no expectation, so they stay possible for any scenario
     if args.target == "aws" and getattr(args, "command", "apply") not in ("destroy", "drift"):
         refuse_chosen_transport(loaded)
-    profiles = getattr(args, "profile_for", None) or {}
-    refuse_profiles(args.target, profiles, [loaded])
-    backend = None
-    try:
-        backend = open_backend(args.region or scenario.region, args.target, args.endpoint_url, args.profile,
-                               args.account or scenario.account, getattr(args, "timeout", None),
-                               profiles, scenario.accounts)
-        backend.identity()
-    except BackendError as error:
-        if backend is not None:
-            backend.close()
-        raise CommandError(str(error), infra_code) from None
-    return backend
+    refuse_profiles(args.target, getattr(args, "profile_for", None) or {}, [loaded])
+
+
+def _choice(args: argparse.Namespace, loaded: LoadedScenario) -> Any:
+    from orchestrator.session import BackendChoice
+
+    return BackendChoice(args.target, args.endpoint_url, args.profile, args.region, args.account,
+                         getattr(args, "timeout", None), getattr(args, "profile_for", None) or {})
 
 
 def finish(run: Any, args: argparse.Namespace) -> int:
-    """Run a command body, printing a CommandError as one message with its exit code. Invalid
-    input is the command's own code for it (plan and drift: 1, as Terraform's; exit_codes.py)."""
-    invalid = invalid_input(getattr(args, "command", ""))
+    """Run a command body, printing an orchestrate error as one message with the exit code it
+    asks for. Invalid input is the command's own code for it (plan and drift: 1, as Terraform's;
+    exit_codes.py)."""
     try:
         return int(run(args))
-    except CommandError as error:
+    except OrchestrateError as error:
         print(str(error), file=sys.stderr)
-        return invalid if error.code == ExitCode.INVALID else error.code
-    except (ScenarioError, OutputError) as error:
-        print(str(error), file=sys.stderr)
-        return invalid
+        return error.exit_code(getattr(args, "command", ""))

@@ -22,7 +22,7 @@ from orchestrator.report.style import stdout_style
 
 if TYPE_CHECKING:
     from orchestrator.model.scenario import DesiredState, Expectation
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
 FORMAT_VERSION = "1"
 
@@ -49,14 +49,13 @@ def _drift(args: argparse.Namespace) -> int:
     return ExitCode.CHANGES if found or access else ExitCode.OK
 
 
-def drift_of(ctx: Context, desired: DesiredState, state: str,
+def drift_of(ctx: RunContext, desired: DesiredState, state: str,
              expectations: Iterable[Expectation] = ()) -> tuple[list[Difference], list[AccessDifference]]:
     """The property differences and the access differences of one state, from one reading (the
     desired matrix after it, so that both resolve references to the ARNs the world holds)."""
     from orchestrator.analysis.observed import desired_state_matrix, observed_state_matrix
 
-    ctx.planning = True
-    pairs = list(observe_all(ctx, desired))
+    pairs = list(observe_all(ctx, desired, observed_only=True))
     found = [d for pair in pairs for d in differences(pair)]
     expectations = list(expectations)
     wanted = desired_state_matrix(ctx, desired, state, expectations)

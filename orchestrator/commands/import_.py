@@ -42,10 +42,10 @@ def run(args: argparse.Namespace) -> int:
             target.write_text(result.text)
     except (TemplateError, OutputError) as error:
         print(error.diagnostic if isinstance(error, TemplateError) else error, file=sys.stderr)
-        return ExitCode.INVALID
+        return error.exit_code("import")
     except ParameterError as error:
         print(f"orchestrate import: {error}", file=sys.stderr)
-        return ExitCode.INVALID
+        return error.exit_code("import")
     if problems:
         print(f"orchestrate import: the imported scenario does not validate (please report it):\n{problems}", file=sys.stderr)
         return ExitCode.FAILED

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_shared_names(loaded)
     except CommandError as error:
         print(f"orchestrate matrix: {error}", file=sys.stderr)
-        return error.code
+        return error.exit_code("matrix")
     if args.junit and (unwritable := junit_problem(args)) is not None:  # before anything runs
         return unwritable
     costs = {str(scenario.path): cost(scenario) for scenario in loaded}

@@ -22,5 +22,5 @@ def run(args: argparse.Namespace) -> int:
         target.write_text(scenario_schema_text())
     except OutputError as error:
         print(error, file=sys.stderr)
-        return 2
+        return error.exit_code("schema")
     return 0

@@ -1,6 +1,6 @@
 """Scenario references (`user:NAME`, `key:NAME`, `account`, ...) as a template's own references.
 
-The reconcilers resolve references to orchestrate's ARNs (`Context.resolve_policy`); an export
+The reconcilers resolve references to orchestrate's ARNs (`RunContext.resolve_policy`); an export
 must not: each format maps them to its references instead (CloudFormation `Fn::GetAtt`/`Ref`,
 Terraform resource attributes), so the template carries no ARN of an account it was not deployed
 in. The walk over a policy is the reconcilers' (IAM User Guide, "IAM JSON policy elements":

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.errors import InvalidInputError
 from orchestrator.imports.parameters import typed
 from orchestrator.model.policy import ORCHESTRATE
 from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER, MANAGEMENT_SID
@@ -57,11 +58,11 @@ _NAMED_FORMS = (
 )
 
 
-class Unresolved(Exception):
+class Unresolved(InvalidInputError):
     """An intrinsic function whose value the template alone does not give."""
 
 
-class ConditionCycle(Exception):
+class ConditionCycle(InvalidInputError):
     """Conditions that refer to each other in a circle (CloudFormation refuses the template: a
     condition may name another only through the "Condition" function, never itself in the end)."""
 

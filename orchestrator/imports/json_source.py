@@ -25,7 +25,8 @@ _WHITESPACE = json.decoder.WHITESPACE
 
 
 class Relocate(Exception):
-    """Raised by the fast parse's hooks: the walk below finds where, and says what."""
+    """Raised by the fast parse's hooks: the walk below finds where, and says what. Pure control
+    flow (the walk raises the located error), so not an OrchestrateError."""
 
 
 def unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

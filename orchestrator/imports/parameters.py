@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from orchestrator.errors import InvalidInputError
+
 __all__ = ["ParameterError", "parameter_values", "parse_assignments", "typed"]
 
 
-class ParameterError(ValueError):
+class ParameterError(InvalidInputError, ValueError):
     """A `--parameter` the template cannot take: its message says why."""
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from orchestrator.errors import InvalidInputError
 from orchestrator.imports.json_source import Relocate, json_positions, parse
 from orchestrator.loader.builder import YAML_TAG, Builder, Positions, SourceError, node_mark
 from orchestrator.loader.diagnostics import Diagnostic, PathElement
@@ -42,7 +43,7 @@ SHORT_FORMS = {"!Ref": "Ref", "!Condition": "Condition", **{f"!{name}": f"Fn::{n
 ALIAS_REFUSED = "YAML aliases (*name) are not taken by CloudFormation"
 
 
-class TemplateError(Exception):
+class TemplateError(InvalidInputError):
     """The template cannot be read, or is not CloudFormation: one located diagnostic."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:
@@ -74,7 +75,8 @@ class Template:
 
 
 class _AliasFound(Exception):
-    """A node reached a second time: an alias, which CloudFormation does not take."""
+    """A node reached a second time: an alias, which CloudFormation does not take. Pure control
+    flow (the caller raises the TemplateError), so not an OrchestrateError."""
 
 
 class TemplateBuilder(Builder):

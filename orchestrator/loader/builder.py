@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from orchestrator.errors import InvalidInputError
 from orchestrator.loader.diagnostics import Diagnostic, PathElement
 
 # Nodes reached again through aliases or merge keys. A document without aliases never counts; a
@@ -71,7 +72,7 @@ class Positions:
                     mine.setdefault(path, mark)
 
 
-class SourceError(Exception):
+class SourceError(InvalidInputError):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(str(diagnostic))
         self.diagnostic = diagnostic

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.errors import InvalidInputError
+
 PathElement = str | int
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_:/*@+=,-]+$")
 
@@ -49,7 +51,7 @@ class Diagnostic:
         }
 
 
-class ScenarioError(Exception):
+class ScenarioError(InvalidInputError):
     """Invalid input: every diagnostic found, in file order."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:

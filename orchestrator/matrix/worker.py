@@ -55,44 +55,44 @@ def run_one(file: str, target: Target) -> dict[str, Any]:
     """One scenario; a stop (SIGTERM, SIGINT) ends it after its cleanup, its outcome saying what
     was left (`stopped`, `left`). On a shared world it holds the one-writer lock of its scenario
     and run, as `apply` does (backends/lock.py)."""
-    from orchestrator.backends import open_backend
     from orchestrator.backends.lock import world_lock
     from orchestrator.loader import load_scenario
+    from orchestrator.session import backend_session
 
     started = time.perf_counter()
     loaded = load_scenario(file)
     name = loaded.scenario.name
     shared = target.target == "aws" or target.endpoint_url is not None
     run_id = namespace(target.run_id, name) if shared else None
-    backend, cleaned = None, False
+    cleaned = False
     try:
-        accounts = loaded.scenario.accounts
-        backend = open_backend(loaded.scenario.region, target.target, target.endpoint_url, target.profile,
-                               target.account or loaded.scenario.account, target.timeout, _profiles(target, accounts), accounts)
-        with world_lock(backend.world if shared else None, name, run_id or "default"):
-            result, cleaned = _run_and_clean(backend, loaded, run_id)
+        with backend_session(loaded, _choice(target, loaded.scenario.accounts), run_id=run_id) as ctx:
+            try:
+                with world_lock(ctx.backend.world if shared else None, name, run_id or "default"):
+                    result, cleaned = _run_and_clean(ctx, loaded, run_id)
+            except BaseException as error:  # before the backend is closed: what it left is read from it
+                return _failed(error, file, name, started, target, ctx.backend, run_id, cleaned)
     except BaseException as error:  # one scenario's failure must not stop the others; a stop is said so
-        return _failed(error, file, name, started, target, backend, run_id, cleaned)
-    finally:
-        if backend is not None:
-            backend.close()
-    outcome = {"file": file, "name": name, "report": _report(result), "error": result.error, "seconds": time.perf_counter() - started}
+        return _failed(error, file, name, started, target, None, run_id, cleaned)
+    error = None if result.error is None else str(result.error)  # the outcome crosses processes as plain data
+    outcome = {"file": file, "name": name, "report": _report(result), "error": error, "seconds": time.perf_counter() - started}
     return {**outcome, "mutation": mutation_summary(loaded)} if target.mutate else outcome
 
 
-def _profiles(target: Target, accounts: dict[str, str]) -> dict[str, str]:
-    return {name: profile for name, profile in target.profiles_for if name in accounts}
+def _choice(target: Target, accounts: dict[str, str]) -> Any:
+    """The backend of the target; --profile-for's pairs for the scenario's own accounts."""
+    from orchestrator.session import BackendChoice
+
+    return BackendChoice(target.target, target.endpoint_url, target.profile, None, target.account, target.timeout,
+                         {name: profile for name, profile in target.profiles_for if name in accounts})
 
 
-def _run_and_clean(backend: Any, loaded: Any, run_id: str | None) -> tuple[Any, bool]:
+def _run_and_clean(ctx: Any, loaded: Any, run_id: str | None) -> tuple[Any, bool]:
     """Apply every state with its expectations; on a shared world destroy afterwards, also when
     the run failed or was stopped. True once that destroy has finished."""
     from orchestrator.prove.runner import run_states
     from orchestrator.reconcile.apply import destroy
-    from orchestrator.resources.context import Context
 
-    ctx = Context(backend, loaded.scenario.name, run_id=run_id)
-    ctx.declare(loaded.desired)
     try:
         result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
     except BaseException as error:

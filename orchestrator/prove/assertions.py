@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Iterator, NamedTuple
 
 from orchestrator.authz.gate.transport import Transport, transport_headers
+from orchestrator.errors import ProofError
 from orchestrator.prove.asymmetric_calls import VERIFICATION_CODES, VerificationFailed, admin_kms
 from orchestrator.prove.calls import CallSpec
 from orchestrator.prove.s3_calls import HEAD_OPERATIONS
@@ -86,7 +87,7 @@ class Verdict:
         return self.predicted is not None and self.predicted.allowed != self.actual.allowed
 
 
-class CallFailed(Exception):
+class CallFailed(ProofError):
     """The call failed for a reason that is not an access decision (not found, throttling, ...)."""
 
 

@@ -26,10 +26,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from orchestrator.errors import ProofError
 from orchestrator.loader.key_checks import default_algorithm
 from orchestrator.model.resources import Key
 from orchestrator.model.scenario import DesiredState, Expectation
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 MESSAGE = b"orchestrate-signed-message"
 TAMPERED = b"orchestrate-tampered-message"
@@ -40,7 +41,7 @@ VERIFICATION_CODES = frozenset({"KMSInvalidSignatureException", "KMSInvalidMacEx
 Check = Callable[[Any, dict[str, Any]], None]
 
 
-class VerificationFailed(Exception):
+class VerificationFailed(ProofError):
     """A signature or MAC did not verify: a failed verification, not an access decision."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -48,7 +49,7 @@ class VerificationFailed(Exception):
         self.code = code
 
 
-class Unprepared(Exception):
+class Unprepared(ProofError):
     """What orchestrate makes beforehand failed (the caller turns it into PreparationFailed)."""
 
 
@@ -69,7 +70,7 @@ def algorithm_of(key: Key, expectation: Expectation) -> str:
     return expectation.algorithm or default_algorithm(key) or "SYMMETRIC_DEFAULT"
 
 
-def asymmetric_params(ctx: Context, desired: DesiredState, expectation: Expectation,
+def asymmetric_params(ctx: RunContext, desired: DesiredState, expectation: Expectation,
                       encrypted: Callable[[str, str], bytes]) -> tuple[dict[str, Any], Check | None]:
     """The call's parameters and the check of an allowed answer; Unprepared when what
     orchestrate makes beforehand fails. ``encrypted(key name, algorithm)`` is the ciphertext a
@@ -99,13 +100,13 @@ def asymmetric_params(ctx: Context, desired: DesiredState, expectation: Expectat
     return {"KeyId": key_arn}, None  # GetPublicKey
 
 
-def admin_kms(ctx: Context, key_arn: str) -> Any:
+def admin_kms(ctx: RunContext, key_arn: str) -> Any:
     """KMS as orchestrate's identity in the key's account (the key's administrator there)."""
     parts = key_arn.split(":")
     return ctx.backend.client("kms", None, parts[4] if len(parts) > 4 and parts[4] else None)
 
 
-def _admin(ctx: Context, key_arn: str, method: str, **params: Any) -> dict[str, Any]:
+def _admin(ctx: RunContext, key_arn: str, method: str, **params: Any) -> dict[str, Any]:
     """One call as orchestrate's identity; AWS's refusal is Unprepared, no answer propagates."""
     try:
         return dict(getattr(admin_kms(ctx, key_arn), method)(**params))
@@ -118,17 +119,17 @@ def _admin(ctx: Context, key_arn: str, method: str, **params: Any) -> dict[str, 
                          f" {answer['Error'].get('Message', '')}") from None
 
 
-def _admin_sign(ctx: Context, key_arn: str, algorithm: str) -> bytes:
+def _admin_sign(ctx: RunContext, key_arn: str, algorithm: str) -> bytes:
     answer = _admin(ctx, key_arn, "sign", KeyId=key_arn, Message=MESSAGE, MessageType="RAW", SigningAlgorithm=algorithm)
     return bytes(answer["Signature"])
 
 
-def public_key(ctx: Context, key_arn: str) -> bytes:
+def public_key(ctx: RunContext, key_arn: str) -> bytes:
     """The key's DER public key (GetPublicKey as orchestrate's identity); Unprepared if refused."""
     return bytes(_admin(ctx, key_arn, "get_public_key", KeyId=key_arn)["PublicKey"])
 
 
-def signature_check(ctx: Context, key_arn: str, algorithm: str) -> Check:
+def signature_check(ctx: RunContext, key_arn: str, algorithm: str) -> Check:
     """An allowed Sign: its signature verifies offline against the key's public key."""
     def check(_client: Any, answer: dict[str, Any]) -> None:
         try:
@@ -186,7 +187,7 @@ def _digest(algorithm: str) -> hashes.HashAlgorithm:
     return {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}.get(bits, hashes.SHA256())
 
 
-def verify_offline(ctx: Context, desired: DesiredState, expectation: Expectation) -> str:
+def verify_offline(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> str:
     """`offline: true`: orchestrate signs and fetches the public key as its own identity, and the
     signature is verified here, as the partner holding only the public key would: no KMS call is
     made as `as`. The reason for an allowed verdict; VerificationFailed or Unprepared otherwise."""

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orchestrator.errors import ProofError
 from orchestrator.model.scenario import KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.prove.asymmetric_calls import Unprepared, admin_kms, asymmetric_params, is_asymmetric_call
 from orchestrator.prove.key_management import management_call
@@ -27,7 +28,7 @@ NEEDS_CIPHERTEXT = frozenset({"Decrypt", "ReEncrypt"})
 ContextKey = tuple[tuple[str, str], ...]
 
 
-class PreparationFailed(Exception):
+class PreparationFailed(ProofError):
     """What orchestrate does to prepare an expectation's call failed; the expectation's error."""
 
 
@@ -58,7 +59,7 @@ def _snake(operation: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
 
 
-def call_for(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+def call_for(ctx: RunContext, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
     """The call; PreparationFailed when its ciphertext cannot be made."""
     service, operation = expectation.action.split(":")
     if service == "s3":
@@ -89,7 +90,7 @@ def alias_key(desired: DesiredState, alias: str) -> str | None:
     return next((name for name, key in desired.keys.items() if wanted in key.aliases), None)
 
 
-def _alias_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+def _alias_call(ctx: RunContext, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
     """`resource: alias:NAME`: the call on the key the alias names, made through the alias's
     physical name (`alias/` + the run's prefixed NAME, as the key reconciler creates it), so KMS
     sets kms:RequestAlias (KMS Developer Guide, "Using aliases to control access to KMS keys")."""
@@ -106,7 +107,7 @@ def _alias_call(ctx: Context, desired: DesiredState, expectation: Expectation, p
     return replace(spec, params=params)
 
 
-def _management_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:
+def _management_call(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> CallSpec:
     """A key management call (`key_management`): its setup, its cleanup and the undo of an allowed one."""
     operation = expectation.action.partition(":")[2]
     made = management_call(ctx, desired, expectation)
@@ -115,14 +116,14 @@ def _management_call(ctx: Context, desired: DesiredState, expectation: Expectati
                     made.undo, setup=made.setup, cleanup=made.cleanup, grant=made.grant)
 
 
-def _s3_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> CallSpec:
+def _s3_call(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> CallSpec:
     operation = s3_operation(expectation.action)
     transport = Transport(expectation.source_ip, expectation.secure_transport)
     return CallSpec("s3", operation, _snake(operation), s3_params(ctx, operation, expectation.resource),
                     None if transport.empty else transport, restore(ctx, desired, operation, expectation.resource))
 
 
-def _asymmetric_call(ctx: Context, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
+def _asymmetric_call(ctx: RunContext, desired: DesiredState, expectation: Expectation, probes: Probes) -> CallSpec:
     """Sign, Verify, GetPublicKey, GenerateMac, VerifyMac, and Encrypt/Decrypt with an asymmetric
     algorithm (`asymmetric_calls`), with the check of an allowed answer."""
     operation = expectation.action.partition(":")[2]
@@ -145,7 +146,7 @@ def _context_params(operation: str, name: str, context: dict[str, str], probes: 
     return {"EncryptionContext": dict(context)}
 
 
-def _table_params(ctx: Context, desired: DesiredState, expectation: Expectation, operation: str, name: str) -> dict[str, Any]:
+def _table_params(ctx: RunContext, desired: DesiredState, expectation: Expectation, operation: str, name: str) -> dict[str, Any]:
     # a table of another account than the caller's is named by its ARN (DynamoDB API Reference, TableName: "the
     # name of the table ... You can also provide the Amazon Resource Name (ARN) of the table")
     caller = ctx.account_id("roles", expectation.role) if expectation.role else ctx.account_id("users", expectation.principal)
@@ -168,7 +169,7 @@ def _table_params(ctx: Context, desired: DesiredState, expectation: Expectation,
     return {"TableName": table}
 
 
-def create_table_params(ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+def create_table_params(ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
     """CreateTable of a create_only table as it is declared (DynamoDB API Reference, "CreateTable":
     KeySchema, AttributeDefinitions, BillingMode, SSESpecification with KMSMasterKeyId)."""
     table = desired.tables[name]
@@ -190,7 +191,7 @@ def create_table_params(ctx: Context, desired: DesiredState, name: str) -> dict[
     return params
 
 
-def _create_table_call(ctx: Context, desired: DesiredState, expectation: Expectation, name: str) -> CallSpec:
+def _create_table_call(ctx: RunContext, desired: DesiredState, expectation: Expectation, name: str) -> CallSpec:
     """dynamodb:CreateTable of a `create_only` table, made by the principal: with a customer managed
     key DynamoDB calls kms:DescribeKey and kms:CreateGrant as the caller (KMS Developer Guide, "How
     Amazon DynamoDB uses AWS KMS"). What the principal made is deleted by orchestrate right after;
@@ -222,7 +223,7 @@ def _update_expression(item: dict[str, Any]) -> dict[str, Any]:
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
 
-def _key_params(ctx: Context, operation: str, name: str, probes: Probes) -> dict[str, Any]:
+def _key_params(ctx: RunContext, operation: str, name: str, probes: Probes) -> dict[str, Any]:
     key_arn = ctx.arn(f"key:{name}")
     if operation == "Decrypt":
         return {"CiphertextBlob": probes.ciphertext(name, operation)}
@@ -235,7 +236,7 @@ def _key_params(ctx: Context, operation: str, name: str, probes: Probes) -> dict
     return {"KeyId": key_arn}
 
 
-def _create_grant_params(ctx: Context, principal: str, name: str) -> dict[str, Any]:
+def _create_grant_params(ctx: RunContext, principal: str, name: str) -> dict[str, Any]:
     """kms:CreateGrant: a grant of Decrypt to the calling principal itself, a role session's grant
     to its role (KMS API Reference, "CreateGrant"); orchestrate revokes it right after an allowed
     call (`assertions.undo_for`)."""
@@ -247,7 +248,7 @@ def _create_grant_params(ctx: Context, principal: str, name: str) -> dict[str, A
 PROBE_SESSION_SECONDS = 900
 
 
-def _assume_role_params(ctx: Context, name: str) -> dict[str, Any]:
+def _assume_role_params(ctx: RunContext, name: str) -> dict[str, Any]:
     """sts:AssumeRole of the scenario role; an allowed call's credentials are dropped unread
     and expire after 15 minutes (they cannot be deleted)."""
     return {"RoleArn": ctx.arn(f"role:{name}"), "RoleSessionName": "orchestrate-probe",
@@ -273,7 +274,7 @@ class Probes:
     """Ciphertexts made by the orchestrator's own identity, one per key and key ARN (a replaced
     key needs a new one: a ciphertext names the key it was made under)."""
 
-    ctx: Context
+    ctx: RunContext
     #: key name -> ciphertext; the desired world finds a ciphertext's key here
     blobs: dict[str, bytes] = field(default_factory=dict)
     made_under: dict[str, str] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, 
                                       PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
 from orchestrator.backends.moto_world import _ALLOWS_NOTHING, BundledPolicies
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroupAccess
 from orchestrator.resources.iam_policy import IamPolicy
@@ -31,7 +31,7 @@ from orchestrator.resources.s3_objects import seeded_body
 
 
 class DesiredWorld:
-    def __init__(self, ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes],
+    def __init__(self, ctx: RunContext, desired: DesiredState, ciphertexts: dict[str, bytes],
                  contextual: dict[tuple[str, Any], bytes] | None = None, sessions: Mapping[str, Any] | None = None) -> None:
         self.ctx = ctx
         #: Session ARN -> prove.sessions.SessionShape: what the expectations ask AssumeRole for.

@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.authz.world import GrantInfo
+from orchestrator.errors import BackendFailure, ProofError
 from orchestrator.model.resources import Key
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import admin_kms
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 #: The tag a kms:TagResource expectation writes (KMS API Reference, "TagResource").
 PROBE_TAG = "orchestrate-probe"
@@ -50,11 +51,11 @@ PLACEHOLDER_GRANT_ID = "0" * 64
 POLICY_NAME = "default"
 
 
-class UndoFailed(Exception):
+class UndoFailed(BackendFailure):
     """An allowed key management call could not be undone: the run fails, naming what is left."""
 
 
-class SetupFailed(Exception):
+class SetupFailed(ProofError):
     """What orchestrate makes before the call (the current policy, a throwaway grant) was refused."""
 
 
@@ -73,7 +74,7 @@ class Management:
     grant: GrantInfo | None = None
 
 
-def management_call(ctx: Context, desired: DesiredState, expectation: Expectation) -> Management:
+def management_call(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> Management:
     """The call of a KEY_MANAGEMENT_ACTIONS expectation on `key:NAME`."""
     operation = expectation.action.partition(":")[2]
     name = expectation.resource.partition(":")[2]
@@ -91,14 +92,14 @@ def key_id(key_arn: str) -> str:
     return key_arn.rpartition(":key/")[2] or key_arn
 
 
-def _read_only(_ctx: Context, _name: str, _key: Key, key_arn: str, expectation: Expectation) -> Management:
+def _read_only(_ctx: RunContext, _name: str, _key: Key, key_arn: str, expectation: Expectation) -> Management:
     """GetKeyPolicy and ListGrants change nothing."""
     if expectation.action == "kms:GetKeyPolicy":
         return Management({"KeyId": key_arn, "PolicyName": POLICY_NAME})
     return Management({"KeyId": key_arn})
 
 
-def _schedule(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
+def _schedule(ctx: RunContext, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
     def undo(_answer: dict[str, Any]) -> None:
         _admin(ctx, key_arn, f"key:{name} ({key_arn}) is left PendingDeletion, scheduled by the principal's call",
                "cancel_key_deletion", KeyId=key_arn)
@@ -108,14 +109,14 @@ def _schedule(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation) 
     return Management({"KeyId": key_arn, "PendingWindowInDays": key.deletion_window_days}, undo=undo)
 
 
-def _cancel(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
+def _cancel(ctx: RunContext, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
     def undo(_answer: dict[str, Any]) -> None:
         _admin(ctx, key_arn, f"key:{name} ({key_arn}) is left Disabled, no longer pending deletion, declared pending deletion",
                "schedule_key_deletion", KeyId=key_arn, PendingWindowInDays=key.deletion_window_days)
     return Management({"KeyId": key_arn}, undo=undo)
 
 
-def _enabled_flag(ctx: Context, name: str, key: Key, key_arn: str, expectation: Expectation) -> Management:
+def _enabled_flag(ctx: RunContext, name: str, key: Key, key_arn: str, expectation: Expectation) -> Management:
     """DisableKey / EnableKey: the flag the state declares is put back (a no-op call changes nothing)."""
     disabling = expectation.action == "kms:DisableKey"
 
@@ -127,7 +128,7 @@ def _enabled_flag(ctx: Context, name: str, key: Key, key_arn: str, expectation: 
     return Management({"KeyId": key_arn}, undo=undo)
 
 
-def _put_policy(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
+def _put_policy(ctx: RunContext, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
     """The principal puts the current policy back; a placeholder until the setup reads it."""
     made = Management({"KeyId": key_arn, "PolicyName": POLICY_NAME, "Policy": "{}", "BypassPolicyLockoutSafetyCheck": False})
 
@@ -144,7 +145,7 @@ def _put_policy(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation
     return made
 
 
-def _tag(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
+def _tag(ctx: RunContext, name: str, key: Key, key_arn: str, _e: Expectation) -> Management:
     def undo(_answer: dict[str, Any]) -> None:
         left = f"key:{name} ({key_arn}) is left with the tag {PROBE_TAG}"
         if PROBE_TAG in key.tags:
@@ -155,7 +156,7 @@ def _tag(ctx: Context, name: str, key: Key, key_arn: str, _e: Expectation) -> Ma
     return Management({"KeyId": key_arn, "Tags": [{"TagKey": PROBE_TAG, "TagValue": PROBE_TAG}]}, undo=undo)
 
 
-def _revoke(ctx: Context, name: str, _key: Key, key_arn: str, expectation: Expectation) -> Management:
+def _revoke(ctx: RunContext, name: str, _key: Key, key_arn: str, expectation: Expectation) -> Management:
     """A throwaway grant of DescribeKey to the principal (KMS API Reference, "CreateGrant"), made
     beforehand; revoked by orchestrate when the principal's RevokeGrant is not allowed."""
     made = Management({"KeyId": key_arn, "GrantId": PLACEHOLDER_GRANT_ID})
@@ -178,7 +179,7 @@ def _revoke(ctx: Context, name: str, _key: Key, key_arn: str, expectation: Expec
     return made
 
 
-def _retire(ctx: Context, name: str, key: Key, key_arn: str, expectation: Expectation) -> Management:
+def _retire(ctx: RunContext, name: str, key: Key, key_arn: str, expectation: Expectation) -> Management:
     """RevokeGrant's throwaway grant, its RetiringPrincipal the principal unless `retiring: false`;
     the principal retires it (KMS API Reference, "RetireGrant": KeyId and GrantId), orchestrate
     revokes it when that is not allowed."""
@@ -197,7 +198,7 @@ def _retire(ctx: Context, name: str, key: Key, key_arn: str, expectation: Expect
     return made
 
 
-_BUILDERS: dict[str, Callable[[Context, str, Key, str, Expectation], Management]] = {
+_BUILDERS: dict[str, Callable[[RunContext, str, Key, str, Expectation], Management]] = {
     "ScheduleKeyDeletion": _schedule,
     "CancelKeyDeletion": _cancel,
     "DisableKey": _enabled_flag,
@@ -217,20 +218,20 @@ def _refusal(error: BaseException) -> str | None:
     return f"{answer['Error'].get('Code', 'Unknown')}: {answer['Error'].get('Message', '')}"
 
 
-def _admin(ctx: Context, key_arn: str, left: str, method: str, **params: Any) -> dict[str, Any]:
+def _admin(ctx: RunContext, key_arn: str, left: str, method: str, **params: Any) -> dict[str, Any]:
     """One undo call as orchestrate's identity; AWS's refusal is UndoFailed naming what is left."""
     return _as_orchestrate(ctx, key_arn, method, params, lambda operation, refusal: UndoFailed(
         f"orchestrate could not undo an allowed key management call: its {operation} failed with {refusal};"
         f" left: {left}"))
 
 
-def _prepare(ctx: Context, key_arn: str, method: str, **params: Any) -> dict[str, Any]:
+def _prepare(ctx: RunContext, key_arn: str, method: str, **params: Any) -> dict[str, Any]:
     """One call orchestrate makes before the principal's; AWS's refusal is SetupFailed."""
     return _as_orchestrate(ctx, key_arn, method, params, lambda operation, refusal: SetupFailed(
         f"orchestrate's {operation} on {key_arn} failed with {refusal}"))
 
 
-def _as_orchestrate(ctx: Context, key_arn: str, method: str, params: dict[str, Any],
+def _as_orchestrate(ctx: RunContext, key_arn: str, method: str, params: dict[str, Any],
                     failure: Callable[[str, str], Exception]) -> dict[str, Any]:
     """A KMS call as orchestrate's identity on the key (by its id); AWS's refusal is ``failure``
     (operation, "Code: message"), anything else is raised as it is."""

@@ -24,7 +24,7 @@ from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.access_keys import (PENDING_TAG, KeyMark, PendingMark, key_marks, list_keys,
                                                 parse_pending)
 from orchestrator.resources.base import error_code, tag_dict
-from orchestrator.resources.context import DEFAULT_RUN, Context
+from orchestrator.resources.context import DEFAULT_RUN, RunContext
 
 
 def scenario_users(states: Iterable[DesiredState]) -> list[str]:
@@ -33,7 +33,7 @@ def scenario_users(states: Iterable[DesiredState]) -> list[str]:
 
 
 class PrincipalKeys:
-    def __init__(self, ctx: Context, users: Iterable[str] = ()) -> None:
+    def __init__(self, ctx: RunContext, users: Iterable[str] = ()) -> None:
         self.ctx = ctx
         self.users = list(users)
         self.mark = KeyMark(ctx.run_id or DEFAULT_RUN, secrets.token_hex(8))

@@ -19,23 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.authz.engine.request import ANONYMOUS
-from orchestrator.backends.base import BackendError
-from orchestrator.backends.failures import describe_aws_error, is_aws_failure
+from orchestrator.backends.failures import aws_error_code, describe_aws_error, is_aws_failure
+from orchestrator.errors import BackendFailure, RunFailure
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.preflight import refuse_conflicts
 from orchestrator.prove.assertions import (CallFailed, Outcome, Prediction, Settled, Verdict, deciding_layer, hook_transport,
                                            expected, perform, settle, undo_for)
 from orchestrator.prove.asymmetric_calls import Unprepared, VerificationFailed, verify_offline
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
-from orchestrator.prove.key_management import UndoFailed
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Settle
 from orchestrator.reconcile.plan import Plan
 from orchestrator.prove.prediction import predict
 from orchestrator.prove.principals import PrincipalKeys, scenario_users
 from orchestrator.prove.sessions import Callers, RoleSessions, shape_of
-from orchestrator.resources.context import ConflictError, Context
-from orchestrator.resources.lockout import LockoutError
+from orchestrator.resources.context import RunContext
 
 
 @dataclass
@@ -56,8 +54,8 @@ class RunResult:
     scenario: str
     backend: str
     states: list[StateResult] = field(default_factory=list)
-    #: Why the run ended early (one message); the states before it keep their verdicts.
-    error: str | None = None
+    #: Why the run ended early (its str is the one line reports print); the states before it keep their verdicts.
+    error: RunFailure | None = None
     #: How many expectations of a state were proved at once (1: one after another).
     parallel: int = 1
     #: The scenario file, which each verdict's line and column are in.
@@ -72,12 +70,13 @@ class RunResult:
         return self.error is None and all(v.passed for v in self.verdicts)
 
 
-Progress = Callable[[str], None]
+#: Hears each progress line of a run (`state NAME: reconciling`, a verdict), for the report's progress.
+OnLine = Callable[[str], None]
 #: Hears of each state as it finishes, with its seconds (orchestrator.report.progress).
 OnState = Callable[[StateResult, float], None]
 
 
-def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progress | None = None,
+def run_states(ctx: RunContext, loaded: LoadedScenario, last: int, progress: OnLine | None = None,
                on_state: OnState | None = None, parallel: int | None = None) -> RunResult:
     """Preflight, then states 0..last in order. Infrastructure failures end the run as
     `result.error`; anything else (a bug, an interruption) propagates, keys still deleted.
@@ -102,12 +101,12 @@ def run_states(ctx: Context, loaded: LoadedScenario, last: int, progress: Progre
         message = describe_failure(ctx, error)
         if message is None:
             raise
-        result.error = message if stage == "preflight" else f"{stage}: {message}"
+        result.error = RunFailure("backend", message, None if stage == "preflight" else stage, aws_error_code(error))
     return result
 
 
-def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys: Callers, probes: Probes,
-              result: RunResult, progress: Progress | None = None) -> None:
+def run_state(ctx: RunContext, loaded: LoadedScenario, index: int, last: int, keys: Callers, probes: Probes,
+              result: RunResult, progress: OnLine | None = None) -> None:
     """Reconcile to one state, make the probe ciphertexts this and later states decrypt while
     its keys are as it leaves them, then prove each of its expectations."""
     state = loaded.scenario.states[index]
@@ -146,7 +145,7 @@ def run_state(ctx: Context, loaded: LoadedScenario, index: int, last: int, keys:
 DEFAULT_PARALLEL = 32
 
 
-def proof_workers(ctx: Context, requested: int | None) -> int:
+def proof_workers(ctx: RunContext, requested: int | None) -> int:
     """How many expectations of a state are proved at once. The embedded backend stays serial:
     its moto runs in this process, patched into botocore with the gate's hook, and neither moto's
     in-memory backends nor the gate's reading of them between a decision and moto's answer take
@@ -173,10 +172,11 @@ Observed = tuple[Settled, float] | BaseException
 
 
 class Stopped(Exception):
-    """A pooled settle loop told to stop: the run ended (interrupted, or an infrastructure failure)."""
+    """A pooled settle loop told to stop: the run ended (interrupted, or an infrastructure failure).
+    Pure control flow, never reported (so not an OrchestrateError: tests/test_errors.py lists it)."""
 
 
-def ready_to_observe(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
+def ready_to_observe(ctx: RunContext, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
                      number: int, settle_config: Settle, probes: Probes) -> Ready | Verdict:
     """What orchestrate does before observing (principal's key, role session, probe, client):
     made here, one expectation after another, never in the pool; an offline check or a
@@ -192,7 +192,7 @@ def ready_to_observe(ctx: Context, keys: Callers, desired: DesiredState, expecta
     return Ready(expectation, number, spec, client, settle_config)
 
 
-def observe(ctx: Context, ready: Ready, sleep: Callable[[float], Any] = time.sleep) -> tuple[Settled, float]:
+def observe(ctx: RunContext, ready: Ready, sleep: Callable[[float], Any] = time.sleep) -> tuple[Settled, float]:
     """One expectation's own settle loop, and when it began."""
     config, began, wanted = ready.settle, time.monotonic(), ready.expectation
     matches = expected(wanted.expect == "allowed", wanted.error, wanted.layer)
@@ -201,7 +201,7 @@ def observe(ctx: Context, ready: Ready, sleep: Callable[[float], Any] = time.sle
                   matches=matches), began
 
 
-def prove(ctx: Context, keys: Callers, state: str, ready: Iterable[Ready | Verdict], gate: Any,
+def prove(ctx: RunContext, keys: Callers, state: str, ready: Iterable[Ready | Verdict], gate: Any,
           workers: int) -> Iterator[Verdict]:
     """The verdicts in file order: serially, each prepared, observed and judged in turn; with a
     pool, all prepared first, observed at once, then judged here (the engine's prediction reads
@@ -224,7 +224,7 @@ def prove(ctx: Context, keys: Callers, state: str, ready: Iterable[Ready | Verdi
             yield judged(ctx, keys, state, item, observed[item.number], gate)
 
 
-def _observed(ctx: Context, ready: Ready) -> Observed:
+def _observed(ctx: RunContext, ready: Ready) -> Observed:
     try:
         return observe(ctx, ready)
     except (VerificationFailed, CallFailed) as error:
@@ -236,7 +236,7 @@ def _run_failure(observed: Observed) -> bool:
     return isinstance(observed, BaseException) and not isinstance(observed, (VerificationFailed, CallFailed))
 
 
-def observe_pooled(ctx: Context, ready: list[Ready], workers: int) -> dict[int, Observed]:
+def observe_pooled(ctx: RunContext, ready: list[Ready], workers: int) -> dict[int, Observed]:
     """Each expectation's settle loop in a bounded pool of threads (boto3's clients are
     thread-safe, made beforehand), a batch at a time (`batches`). A failure of the run, or an
     interruption of this thread, stops the other loops at their next wait; calls under way finish."""
@@ -276,7 +276,7 @@ def _await(futures: dict[Future[tuple[Settled, float]], int], stop: threading.Ev
 CHANGING = ("Put", "Update", "Delete", "Create", "BatchWrite", "Copy")
 
 
-def batches(ctx: Context, ready: list[Ready]) -> Iterator[list[Ready]]:
+def batches(ctx: RunContext, ready: list[Ready]) -> Iterator[list[Ready]]:
     """File order cut where an expectation changes the world: it is proved alone, after those
     before it and before those after, as serially (an allowed s3:DeleteObject is put back by
     its undo, and the next expectation's s3:GetObject of that object must not run between; a
@@ -312,7 +312,7 @@ def serial_client_making(backend: Any) -> Iterator[None]:
         delattr(backend, "client")
 
 
-def settled(ctx: Context, outcome: StateResult, workers: int) -> None:
+def settled(ctx: RunContext, outcome: StateResult, workers: int) -> None:
     """The state's settle time and the expectation that took longest (where the state waited)."""
     seconds = [v.settle_seconds for v in outcome.verdicts]
     if not ctx.backend.eventually_consistent:
@@ -329,9 +329,9 @@ def _wall(verdicts: list[Verdict]) -> float:
     return max(end for _, end in windows) - min(start for start, _ in windows) if windows else 0.0
 
 
-def describe_failure(ctx: Context, error: Exception) -> str | None:
+def describe_failure(ctx: RunContext, error: Exception) -> str | None:
     """One line for a failure of the run itself; None for anything else (a bug of ours)."""
-    if isinstance(error, (ConflictError, LockoutError, BackendError, UndoFailed)):
+    if isinstance(error, BackendFailure):  # a conflict, a lockout, the backend, an undo refused
         return str(error)
     explained = ctx.backend.failure(error)
     if explained is not None:
@@ -339,7 +339,7 @@ def describe_failure(ctx: Context, error: Exception) -> str | None:
     return describe_aws_error(error) if is_aws_failure(error) else None
 
 
-def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes],
+def predictor(ctx: RunContext, desired: DesiredState, ciphertexts: dict[str, bytes],
               contextual: dict[tuple[str, Any], bytes] | None = None, sessions: dict[str, Any] | None = None) -> Any:
     """The gate that predicts: the embedded backend's own (moto's world), else one that reads the
     desired state (endpoint, real AWS), where the ciphertexts are filled in as expectations run;
@@ -353,14 +353,14 @@ def predictor(ctx: Context, desired: DesiredState, ciphertexts: dict[str, bytes]
     return Gate(ctx.region, world=DesiredWorld(ctx, desired, ciphertexts, contextual, sessions))
 
 
-def check(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
+def check(ctx: RunContext, keys: Callers, desired: DesiredState, expectation: Expectation, state: str,
           number: int, settle_config: Settle, probes: Probes, gate: Any = None) -> Verdict:
     """One expectation, prepared, observed and judged (as `prove` does serially)."""
     item = ready_to_observe(ctx, keys, desired, expectation, state, number, settle_config, probes)
     return item if isinstance(item, Verdict) else judged(ctx, keys, state, item, _observed(ctx, item), gate)
 
 
-def judged(ctx: Context, keys: Callers, state: str, ready: Ready, observed: Observed, gate: Any) -> Verdict:
+def judged(ctx: RunContext, keys: Callers, state: str, ready: Ready, observed: Observed, gate: Any) -> Verdict:
     """The verdict of an observed expectation, beside the engine's prediction."""
     expectation, number, spec = ready.expectation, ready.number, ready.spec
     if isinstance(observed, VerificationFailed):
@@ -383,7 +383,7 @@ def judged(ctx: Context, keys: Callers, state: str, ready: Ready, observed: Obse
     return verdict
 
 
-def offline(ctx: Context, desired: DesiredState, expectation: Expectation, state: str, number: int) -> Verdict:
+def offline(ctx: RunContext, desired: DesiredState, expectation: Expectation, state: str, number: int) -> Verdict:
     """`offline: true`: verified with the public key alone (asymmetric_calls.verify_offline); no call
     is made as the principal, so no policy is asked: the engine's prediction is allowed, by no
     authorization at all."""
@@ -400,7 +400,7 @@ def offline(ctx: Context, desired: DesiredState, expectation: Expectation, state
     return verdict
 
 
-def prepare(ctx: Context, keys: Callers, desired: DesiredState, expectation: Expectation,
+def prepare(ctx: RunContext, keys: Callers, desired: DesiredState, expectation: Expectation,
             probes: Probes) -> tuple[CallSpec, Any]:
     """The call and the principal's client. What AWS refuses on the way (a probe Encrypt, the
     principal's CreateAccessKey) is PreparationFailed; no answer at all ends the run."""

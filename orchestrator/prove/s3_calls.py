@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.s3_objects import put_seeded, seeded_body
 
 #: The API operation of each s3 expectation action, where its name is not the action's.
@@ -33,7 +33,7 @@ def s3_operation(action: str) -> str:
     return OPERATIONS.get(name, name)
 
 
-def s3_params(ctx: Context, operation: str, resource: str) -> dict[str, Any]:
+def s3_params(ctx: RunContext, operation: str, resource: str) -> dict[str, Any]:
     """Bucket (the physical name) and, for an object, Key; PutObject carries a small body."""
     kind, _, name = resource.partition(":")
     bucket, _, key = name.partition("/")
@@ -45,7 +45,7 @@ def s3_params(ctx: Context, operation: str, resource: str) -> dict[str, Any]:
     return params
 
 
-def restore(ctx: Context, desired: DesiredState, operation: str, resource: str) -> Callable[[dict[str, Any]], None] | None:
+def restore(ctx: RunContext, desired: DesiredState, operation: str, resource: str) -> Callable[[dict[str, Any]], None] | None:
     """What undoes an allowed PutObject / DeleteObject on `object:B/K` (None: nothing to undo)."""
     if operation not in ("PutObject", "DeleteObject") or not resource.startswith("object:"):
         return None

@@ -25,7 +25,7 @@ from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.base import Credentials
 from orchestrator.model.scenario import Expectation
 from orchestrator.prove.principals import PrincipalKeys
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.propagation import until_propagated
 
 SESSION_SECONDS = 900
@@ -84,7 +84,7 @@ def session_name_for(base: str, shape: SessionShape = PLAIN) -> str:
     return base if shape.plain else f"{base}-{shape.digest()}"[-64:]
 
 
-def shape_of(ctx: Context, expectation: Expectation) -> SessionShape:
+def shape_of(ctx: RunContext, expectation: Expectation) -> SessionShape:
     """The session an expectation `as: role:NAME` asks for (PLAIN for any other)."""
     if expectation.role is None:
         return PLAIN
@@ -102,7 +102,7 @@ def shape_of(ctx: Context, expectation: Expectation) -> SessionShape:
 
 @dataclass
 class RoleSessions:
-    ctx: Context
+    ctx: RunContext
     keys: PrincipalKeys
     _sessions: dict[tuple[str, str | None, SessionShape], tuple[Credentials, datetime]] = field(default_factory=dict)
 

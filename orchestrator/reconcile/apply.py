@@ -14,17 +14,17 @@ from orchestrator.model.scenario import DesiredState
 from orchestrator.reconcile.observe import observe_one
 from orchestrator.reconcile.plan import Action, Plan, ResourceChange
 from orchestrator.resources import REGISTRY, Reconciler
-from orchestrator.resources.context import Context, ConflictError
+from orchestrator.resources.context import RunContext, ConflictError
 
-Progress = Callable[[ResourceChange], None]
+#: Hears of a resource change (apply's progress and trace, destroy's progress).
+OnChange = Callable[[ResourceChange], None]
 
 
-def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progress | None = None,
-                trace: Progress | None = None) -> Plan:
+def apply_state(ctx: RunContext, desired: DesiredState, state: str, progress: OnChange | None = None,
+                trace: OnChange | None = None) -> Plan:
     """Reconcile the world to one desired state; returns the changes made.
 
     progress hears of every change made; trace of every resource visited, changed or not."""
-    ctx.planning = False
     plan = Plan(state)
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):
@@ -46,7 +46,7 @@ def apply_state(ctx: Context, desired: DesiredState, state: str, progress: Progr
     return plan
 
 
-def _carry_out(ctx: Context, reconciler: Reconciler, name: str, change: ResourceChange) -> None:
+def _carry_out(ctx: RunContext, reconciler: Reconciler, name: str, change: ResourceChange) -> None:
     if change.action is Action.CREATE:
         reconciler.create(ctx, name, change.after or {})
     elif change.action is Action.UPDATE:
@@ -56,7 +56,7 @@ def _carry_out(ctx: Context, reconciler: Reconciler, name: str, change: Resource
         reconciler.create(ctx, name, change.after or {})
 
 
-def destroy(ctx: Context, desired: DesiredState, progress: Progress | None = None) -> Plan:
+def destroy(ctx: RunContext, desired: DesiredState, progress: OnChange | None = None) -> Plan:
     """Remove what the scenario owns; what it does not own is reported, never touched."""
     plan = Plan("destroy")
     _delete_access_keys(ctx, desired)
@@ -76,7 +76,7 @@ def destroy(ctx: Context, desired: DesiredState, progress: Progress | None = Non
     return plan
 
 
-def _delete_access_keys(ctx: Context, desired: DesiredState) -> None:
+def _delete_access_keys(ctx: RunContext, desired: DesiredState) -> None:
     """Access keys made for test principals go first, before anything they could still use."""
     from orchestrator.resources.iam_user import IamUser
 

@@ -13,7 +13,7 @@ from typing import Any
 from orchestrator.model.scenario import DesiredState
 from orchestrator.reconcile.plan import Action, Plan, ResourceChange, Walk, WalkStep, decide
 from orchestrator.resources import REGISTRY, Observed, Reconciler
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 
 @dataclass(frozen=True)
@@ -42,27 +42,31 @@ class Pair:
         return decide(self.address, before, self.desired, self.reconciler.replace_on, owned, self.reconciler.write_only)
 
 
-def observe_one(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str) -> Pair:
-    """Desired and observed properties, read as orchestrate's identity in the entity's account."""
+def observe_one(ctx: RunContext, reconciler: Reconciler, desired: DesiredState, name: str,
+                observed_only: bool = False) -> Pair:
+    """Desired and observed properties, read as orchestrate's identity in the entity's account.
+    observed_only (plan and drift, which read and never write) also reads the properties a
+    reconciler declares `observed_only` (a user's access keys orchestrate did not make)."""
     ctx = ctx.for_entity(reconciler.section, name)
     wanted = reconciler.desired(ctx, desired, name)
+    if observed_only and getattr(reconciler, "observed_only", None):
+        return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted, observed_only=True))
     return Pair(reconciler, name, wanted, reconciler.read(ctx, name, wanted))
 
 
-def observe_all(ctx: Context, desired: DesiredState) -> Iterator[Pair]:
+def observe_all(ctx: RunContext, desired: DesiredState, observed_only: bool = False) -> Iterator[Pair]:
     for reconciler in REGISTRY:
         for name in reconciler.names(desired):
-            pair = observe_one(ctx, reconciler, desired, name)
+            pair = observe_one(ctx, reconciler, desired, name, observed_only)
             if not pair.vacant:
                 yield pair
 
 
-def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
+def plan_state(ctx: RunContext, desired: DesiredState, state: str) -> Plan:
     """What apply would change. A replaced resource's ARN is unknown until apply, so later
     resources that reference it show the new value as (known after apply)."""
-    ctx.planning = True
     plan = Plan(state)
-    for pair in observe_all(ctx, desired):
+    for pair in observe_all(ctx, desired, observed_only=True):
         change = _with_declared_conflicts(ctx.for_entity(pair.reconciler.section, pair.name), desired, pair, pair.change())
         reference = getattr(pair.reconciler, "reference", None)
         if change.action is Action.REPLACE and reference:
@@ -71,7 +75,7 @@ def plan_state(ctx: Context, desired: DesiredState, state: str) -> Plan:
     return plan
 
 
-def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, change: ResourceChange) -> ResourceChange:
+def _with_declared_conflicts(ctx: RunContext, desired: DesiredState, pair: Pair, change: ResourceChange) -> ResourceChange:
     """The change, or a conflict where the reconciler declares one that ownership does not show
     (a key's alias naming a key the scenario does not own): what apply's preflight refuses."""
     declared = getattr(pair.reconciler, "conflicts", None)
@@ -82,10 +86,10 @@ def _with_declared_conflicts(ctx: Context, desired: DesiredState, pair: Pair, ch
 
 
 #: What the walk takes each resource to be, by address, as the states before have left it.
-World = dict[str, dict[str, Any] | None]
+PropertiesByAddress = dict[str, dict[str, Any] | None]
 
 
-def plan_walk(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> Walk:
+def plan_walk(ctx: RunContext, states: Sequence[tuple[str, DesiredState]]) -> Walk:
     """The walk apply makes: the first state from the world as it is, then each later state from
     the one before it as if that one had been applied (Terraform plans a configuration against
     the state its apply would leave; here states follow one another). Reads the world once per
@@ -102,15 +106,15 @@ def plan_walk(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> Walk:
     return walk
 
 
-def _fresh(ctx: Context) -> Context:
+def _fresh(ctx: RunContext) -> RunContext:
     """A context that has learnt nothing yet (no ARNs, no read caches), as `plan --state` starts."""
     return replace(ctx, known={}, cache={}, account_caches={})
 
 
-def _world_after(first: Plan, observed: list[Plan]) -> World:
+def _world_after(first: Plan, observed: list[Plan]) -> PropertiesByAddress:
     """The world once the first state is applied: its resources as it declares them, any other
     resource a later state declares as it is now."""
-    world: World = {}
+    world: PropertiesByAddress = {}
     for plan in observed:
         for change in plan.changes:
             world.setdefault(change.address, change.before)
@@ -120,13 +124,12 @@ def _world_after(first: Plan, observed: list[Plan]) -> World:
     return world
 
 
-def plan_from_state(ctx: Context, desired: DesiredState, state: str, world: World, observed: Plan) -> Plan:
+def plan_from_state(ctx: RunContext, desired: DesiredState, state: str, world: PropertiesByAddress, observed: Plan) -> Plan:
     """What applying `desired` changes in `world` (what the states before left), pure: the
     reconcilers' desired properties of the state before serve as the observed side, and `world`
     is updated to this state. A conflict of `observed` (this state against the world as it is)
     stays one: apply's preflight refuses it in every state that declares it. As `plan_state`, a
     replaced key's ARN is unknown to the resources after it."""
-    ctx.planning = True
     conflicts = {c.address: c for c in observed.changes if c.action is Action.CONFLICT}
     plan = Plan(state)
     for reconciler in REGISTRY:

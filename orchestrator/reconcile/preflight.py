@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from orchestrator.model.scenario import DesiredState
 from orchestrator.report.words import counted
 from orchestrator.resources import REGISTRY, Reconciler
-from orchestrator.resources.context import FRESH_WORLD, OWNERSHIP_ALIAS_PREFIX, ConflictError, Context
+from orchestrator.resources.context import FRESH_WORLD, OWNERSHIP_ALIAS_PREFIX, ConflictError, RunContext
 from orchestrator.resources.kms_key import KmsKey
 
 #: ctx.cache entry for reads that only preflight makes (the account's aliases); dropped after.
@@ -49,7 +49,7 @@ class PreflightConflicts(ConflictError):
         super().__init__("\n".join(lines + [f"  {c.line()}" for c in conflicts]))
 
 
-def preflight(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> list[Conflict]:
+def preflight(ctx: RunContext, states: Sequence[tuple[str, DesiredState]]) -> list[Conflict]:
     """The conflicts of every resource of every (state name, desired state), each named once."""
     #: (address, reason) -> (state index, registry index, conflict): the first state that declares it
     found: dict[tuple[str, str], tuple[int, int, Conflict]] = {}
@@ -78,7 +78,7 @@ def preflight(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> list[
     return [conflict for _, _, conflict in sorted(found.values(), key=lambda entry: entry[:2])]
 
 
-def _run_aliases(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> bool:
+def _run_aliases(ctx: RunContext, states: Sequence[tuple[str, DesiredState]]) -> bool:
     """An ownership alias of this scenario and run in an account that holds its keys: the
     account is not fresh, even if nothing else of the run is in it (the alias list is the one
     that the aliases' conflicts read)."""
@@ -90,7 +90,7 @@ def _run_aliases(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> bo
     return any(alias.startswith(prefix) for scoped in scopes.values() for alias in KmsKey._alias_targets(scoped))
 
 
-def _conflicts(ctx: Context, reconciler: Reconciler, desired: DesiredState, name: str,
+def _conflicts(ctx: RunContext, reconciler: Reconciler, desired: DesiredState, name: str,
                checked: set[tuple[str, str]], seen: list[bool]) -> list[str]:
     declared = getattr(reconciler, "conflicts", None)
     if declared is not None:  # what it checks (a key's aliases) can differ from state to state
@@ -109,7 +109,7 @@ def _conflicts(ctx: Context, reconciler: Reconciler, desired: DesiredState, name
     return [f"{observed.physical_id} exists and is not owned by this scenario{suffix}"]
 
 
-def refuse_conflicts(ctx: Context, states: Sequence[tuple[str, DesiredState]]) -> None:
+def refuse_conflicts(ctx: RunContext, states: Sequence[tuple[str, DesiredState]]) -> None:
     """Raise PreflightConflicts naming every conflict, if there is any."""
     conflicts = preflight(ctx, states)
     if conflicts:

@@ -28,13 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from orchestrator.errors import InvalidInputError
+
 #: Names that stand for one of the process's own open files: written through, whatever they
 #: resolve to (a terminal, a pipe, or the file the shell redirected standard output to).
 _OWN_STREAMS = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/self/fd/")
 Writer = Callable[[TextIO], object]
 
 
-class OutputError(Exception):
+class OutputError(InvalidInputError):
     """An output path that cannot be written; the commands print it and exit 2."""
 
 

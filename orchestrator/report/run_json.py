@@ -66,7 +66,7 @@ def run_json(result: RunResult) -> dict[str, Any]:
         "file": result.file,
         "backend": result.backend,
         "passed": result.passed,
-        "error": result.error,
+        "error": None if result.error is None else str(result.error),
         "parallel": result.parallel,
         "summary": summary(result),
         "states": [

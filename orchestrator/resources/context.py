@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Backend, BackendError
+from orchestrator.errors import BackendFailure
 from orchestrator.model.names import made_name, physical_name
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
@@ -26,7 +27,7 @@ TAG_SCENARIO = "orchestrate:scenario"
 TAG_RUN = "orchestrate:run"
 TAG_NAME = "orchestrate:name"
 DEFAULT_RUN = "default"
-#: Every key's ownership alias lives under this prefix (see Context.ownership_alias).
+#: Every key's ownership alias lives under this prefix (see RunContext.ownership_alias).
 OWNERSHIP_ALIAS_PREFIX = "alias/orchestrate/"
 #: ctx.cache entry preflight sets when the account holds nothing of this scenario and run: an
 #: ownership alias that is missing then means the key does not exist (no scan of the account).
@@ -35,26 +36,25 @@ UNKNOWN = "(known after apply)"
 _SESSION_ARN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
 
 
-class ConflictError(Exception):
+class ConflictError(BackendFailure):
     """A same-named resource exists that this scenario does not own."""
 
 
 @dataclass
-class Context:
+class RunContext:
     backend: Backend
     scenario: str
     run_id: str | None = None
     adopt: bool = False
     #: ARNs learnt while reading and creating: "key:data" -> arn:aws:kms:...
     known: dict[str, str] = field(default_factory=dict)
-    planning: bool = False
     #: Role name -> its declared path (IAM ARNs carry the path: arn:aws:iam::ACCOUNT:role/PATH/NAME).
     role_paths: dict[str, str] = field(default_factory=dict)
     #: The scenario's other accounts (name -> id), and the account name of each entity that says one.
     accounts: dict[str, str] = field(default_factory=dict)
     entity_accounts: dict[tuple[str, str], str] = field(default_factory=dict)
     #: For a context in another account (`for_entity`): the scenario's own context.
-    home_context: Context | None = None
+    home_context: RunContext | None = None
     account_caches: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Per-run read caches (one scan of KMS keys, for instance); reconcilers keep them current.
     cache: dict[str, Any] = field(default_factory=dict)
@@ -109,7 +109,7 @@ class Context:
         """The id of the account an entity lives in."""
         return self.account_named(self.entity_accounts.get((section, name)))
 
-    def for_entity(self, section: str, name: str) -> Context:
+    def for_entity(self, section: str, name: str) -> RunContext:
         """The context reconcilers use for an entity: orchestrate's identity in its account."""
         home = self.home_context or self
         account = home.account_id(section, name)

@@ -15,12 +15,12 @@ from typing import Any, ClassVar
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.items import from_attribute_values, item_key, sorted_items, to_attribute_values
 
 
 
-def _aws_managed(ctx: Context, key_arn: str) -> bool:
+def _aws_managed(ctx: RunContext, key_arn: str) -> bool:
     """KeyManager AWS, or (moto reports its aws/dynamodb key as CUSTOMER) an alias under the
     alias/aws/ prefix, which AWS reserves for AWS managed keys."""
     kms = ctx.backend.client("kms")
@@ -53,7 +53,7 @@ class DynamoDBTable:
         plan, apply, drift and destroy leave it alone."""
         return [name for name, table in desired.tables.items() if not table.create_only]
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         table = desired.tables[name]
         properties: dict[str, Any] = {
             "key_schema": [{"name": a.name, "type": a.type} for a in table.key_attributes()],
@@ -72,7 +72,7 @@ class DynamoDBTable:
         return properties
 
     @staticmethod
-    def _policy(ctx: Context, policy: Any) -> dict[str, Any] | None:
+    def _policy(ctx: RunContext, policy: Any) -> dict[str, Any] | None:
         """The table policy with references resolved (`table:NAME` is the table's own ARN)."""
         if policy is None:
             return None
@@ -83,14 +83,14 @@ class DynamoDBTable:
         return {"read": read, "write": write} if read is not None and write is not None else None
 
     @staticmethod
-    def _encryption(ctx: Context, encryption: str) -> dict[str, str | None]:
+    def _encryption(ctx: RunContext, encryption: str) -> dict[str, str | None]:
         if encryption == "aws-owned":
             return {"type": "aws-owned", "key": None}
         if encryption == "aws-managed":
             return {"type": "aws-managed", "key": None}
         return {"type": "customer-managed", "key": ctx.arn(encryption)}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         dynamodb = ctx.backend.client("dynamodb")
         try:
             table = dynamodb.describe_table(TableName=ctx.physical(name))["Table"]
@@ -119,7 +119,7 @@ class DynamoDBTable:
         return Observed(properties, owned=owned, physical_id=table["TableArn"], adopted=owned and not ctx.owns(tags))
 
     @staticmethod
-    def _observed_policy(ctx: Context, arn: str) -> dict[str, Any] | None:
+    def _observed_policy(ctx: RunContext, arn: str) -> dict[str, Any] | None:
         """GetResourcePolicy; a table without one answers PolicyNotFoundException. An endpoint
         that does not implement the call (HTTP 501, UnknownOperationException: emulators) has no
         table policies to observe: a scenario that declares one fails at PutResourcePolicy with
@@ -132,7 +132,7 @@ class DynamoDBTable:
             raise
         return normalise_policy(document)
 
-    def read_items(self, ctx: Context, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    def read_items(self, ctx: RunContext, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
         """The declared items as they are now (BatchGetItem, 100 keys a call)."""
         dynamodb = ctx.backend.client("dynamodb")
         found: list[dict[str, Any]] = []
@@ -144,7 +144,7 @@ class DynamoDBTable:
                 request = answer.get("UnprocessedKeys") or {}
         return sorted_items(found, names)
 
-    def readable_items(self, ctx: Context, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]] | None:
+    def readable_items(self, ctx: RunContext, name: str, keys: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]] | None:
         """read_items, or None when DynamoDB cannot use the table's key because of its state (KMS
         Developer Guide, "Key states of AWS KMS keys": disabled, or pending deletion, say out of
         band or before a plan's re-enabling is applied): unknowable items are not missing ones."""
@@ -171,7 +171,7 @@ class DynamoDBTable:
         return {"read": throughput.get("ReadCapacityUnits"), "write": throughput.get("WriteCapacityUnits")}
 
     @staticmethod
-    def _observed_encryption(ctx: Context, sse: dict[str, Any] | None) -> dict[str, str | None]:
+    def _observed_encryption(ctx: RunContext, sse: dict[str, Any] | None) -> dict[str, str | None]:
         if not sse or sse.get("Status") not in ("ENABLED", "UPDATING", "ENABLING"):
             return {"type": "aws-owned", "key": None}
         key_arn = sse.get("KMSMasterKeyArn")
@@ -179,7 +179,7 @@ class DynamoDBTable:
             return {"type": "customer-managed", "key": key_arn}
         return {"type": "aws-managed", "key": None}
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         dynamodb = ctx.backend.client("dynamodb")
         schema = after["key_schema"]
         arguments: dict[str, Any] = {
@@ -208,7 +208,7 @@ class DynamoDBTable:
             return {"Enabled": True, "SSEType": "KMS"}
         return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": encryption["key"]}
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         dynamodb = ctx.backend.client("dynamodb")
         table_name = ctx.physical(name)
         if before["billing_mode"] != after["billing_mode"] or before["capacity"] != after["capacity"]:
@@ -225,7 +225,7 @@ class DynamoDBTable:
             self._write_items(ctx, name, before.get("items", []), after["items"])
 
     @staticmethod
-    def _put_policy(ctx: Context, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    def _put_policy(ctx: RunContext, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         """PutResourcePolicy when the policy changed, DeleteResourcePolicy when it is no longer declared.
 
         Before the items are seeded, so a policy that denies seeding fails the apply as on AWS."""
@@ -238,20 +238,20 @@ class DynamoDBTable:
         else:
             dynamodb.put_resource_policy(ResourceArn=arn, Policy=policy_json(after))
 
-    def _retag(self, ctx: Context, name: str, before: dict[str, str], after: dict[str, str]) -> None:
+    def _retag(self, ctx: RunContext, name: str, before: dict[str, str], after: dict[str, str]) -> None:
         dynamodb = ctx.backend.client("dynamodb")
         arn = ctx.arn(f"table:{name}")
         retag(before, after, lambda keys: dynamodb.untag_resource(ResourceArn=arn, TagKeys=keys),
               lambda tags: dynamodb.tag_resource(ResourceArn=arn, Tags=tag_list(tags)))
 
     @staticmethod
-    def _write_items(ctx: Context, name: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
+    def _write_items(ctx: RunContext, name: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
         dynamodb = ctx.backend.client("dynamodb")
         for item in after:
             if item not in before:
                 dynamodb.put_item(TableName=ctx.physical(name), Item=to_attribute_values(item))
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """DeleteTable, then wait until it is gone: a replacement of the same name needs that.
 
         The table policy is deleted first: moto 5.2 keeps it after DeleteTable and would hand it to
@@ -262,7 +262,7 @@ class DynamoDBTable:
         dynamodb.delete_table(TableName=ctx.physical(name))
         dynamodb.get_waiter("table_not_exists").wait(TableName=ctx.physical(name), WaiterConfig={"Delay": 2, "MaxAttempts": 150})
 
-    def claim(self, ctx: Context, name: str) -> None:
+    def claim(self, ctx: RunContext, name: str) -> None:
         """--adopt: mark the table as this scenario's, so later runs own it without --adopt."""
         dynamodb = ctx.backend.client("dynamodb")
         dynamodb.tag_resource(ResourceArn=ctx.arn(f"table:{name}"), Tags=tag_list(ctx.ownership_tags(name)))

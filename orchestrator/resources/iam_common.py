@@ -11,10 +11,10 @@ from urllib.parse import unquote
 
 from orchestrator.model.policy import IdentityPolicyDocument
 from orchestrator.model.normalise import normalise_policy, policy_json
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 
-def desired_inline(ctx: Context, policies: dict[str, IdentityPolicyDocument]) -> dict[str, Any]:
+def desired_inline(ctx: RunContext, policies: dict[str, IdentityPolicyDocument]) -> dict[str, Any]:
     return {
         name: normalise_policy(ctx.resolve_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True)))
         for name, document in sorted(policies.items())

@@ -10,11 +10,11 @@ from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
 
 
-def _get_group(ctx: Context, name: str) -> dict[str, Any] | None:
+def _get_group(ctx: RunContext, name: str) -> dict[str, Any] | None:
     try:
         return ctx.backend.client("iam").get_group(GroupName=ctx.physical(name))
     except Exception as error:
@@ -35,10 +35,10 @@ class IamGroup:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.groups)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         return {"path": ctx.iam_path()}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         answer = _get_group(ctx, name)
         if answer is None:
             return None
@@ -46,13 +46,13 @@ class IamGroup:
         owned = group["Path"] == ctx.iam_path() or ctx.adopt
         return Observed({"path": group["Path"]}, owned=owned, physical_id=group["Arn"])
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         ctx.backend.client("iam").create_group(GroupName=ctx.physical(name), Path=after["path"])
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         ctx.backend.client("iam").update_group(GroupName=ctx.physical(name), NewPath=after["path"])
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         answer = _get_group(ctx, name)
@@ -75,34 +75,34 @@ class IamGroupAccess:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.groups)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         group = desired.groups[name]
         return {
             "inline_policies": desired_inline(ctx, group.inline_policies),
             "managed_policies": sorted(ctx.managed_policy_arn(p) for p in group.managed_policies),
         }
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         answer = _get_group(ctx, name)
         if answer is None:
             return None
         owned = answer["Group"]["Path"] == ctx.iam_path() or ctx.adopt
         return Observed(self.observe(ctx, name), owned=owned, physical_id=answer["Group"]["Arn"])
 
-    def observe(self, ctx: Context, name: str) -> dict[str, Any]:
+    def observe(self, ctx: RunContext, name: str) -> dict[str, Any]:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         return {"inline_policies": read_inline(iam, "Group", physical), "managed_policies": read_attached(iam, "Group", physical)}
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         self.update(ctx, name, {"inline_policies": {}, "managed_policies": []}, after)
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         converge_inline(iam, "Group", physical, before["inline_policies"], after["inline_policies"])
         converge_attached(iam, "Group", physical, before["managed_policies"], after["managed_policies"])
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         if _get_group(ctx, name) is not None:
             self.update(ctx, name, before, {"inline_policies": {}, "managed_policies": []})

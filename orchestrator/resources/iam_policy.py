@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from orchestrator.model.scenario import DesiredState
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 MAX_VERSIONS = 5
 
@@ -33,12 +33,12 @@ class IamPolicy:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.policies)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         policy = desired.policies[name]
         document = ctx.resolve_policy(policy.document.model_dump(mode="json", by_alias=True, exclude_none=True))
         return {"description": policy.description, "document": normalise_policy(document)}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         iam = ctx.backend.client("iam")
         arn = ctx.arn(f"policy:{name}")
         try:
@@ -58,7 +58,7 @@ class IamPolicy:
         return Observed(properties, owned=owned, physical_id=arn, adopted=owned and not ctx.owns(tags))
 
     @staticmethod
-    def _elsewhere(ctx: Context, name: str) -> Observed | None:
+    def _elsewhere(ctx: RunContext, name: str) -> Observed | None:
         """Policy names are unique per account whatever the path: one elsewhere is a conflict."""
         wanted = ctx.physical(name).lower()
         for page in ctx.backend.client("iam").get_paginator("list_policies").paginate(Scope="Local"):
@@ -67,10 +67,10 @@ class IamPolicy:
                     return Observed({"path": policy["Path"]}, owned=False, physical_id=policy["Arn"])
         return None
 
-    def claim(self, ctx: Context, name: str) -> None:
+    def claim(self, ctx: RunContext, name: str) -> None:
         ctx.backend.client("iam").tag_policy(PolicyArn=ctx.arn(f"policy:{name}"), Tags=tag_list(ctx.ownership_tags(name)))
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         ctx.backend.client("iam").create_policy(
             PolicyName=ctx.physical(name),
             Path=ctx.iam_path(),
@@ -79,7 +79,7 @@ class IamPolicy:
             Tags=tag_list(ctx.ownership_tags(name)),
         )
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
         arn = ctx.arn(f"policy:{name}")
         versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
@@ -88,7 +88,7 @@ class IamPolicy:
             iam.delete_policy_version(PolicyArn=arn, VersionId=oldest["VersionId"])
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=policy_json(after["document"]), SetAsDefault=True)
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Detached from every user and group first, then old versions, then the policy."""
         iam = ctx.backend.client("iam")
         arn = ctx.arn(f"policy:{name}")

@@ -18,11 +18,11 @@ from urllib.parse import unquote
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
 
 
-def get_role(ctx: Context, name: str) -> dict[str, Any] | None:
+def get_role(ctx: RunContext, name: str) -> dict[str, Any] | None:
     try:
         return ctx.backend.client("iam").get_role(RoleName=ctx.physical(name))["Role"]
     except Exception as error:
@@ -31,7 +31,7 @@ def get_role(ctx: Context, name: str) -> dict[str, Any] | None:
         raise
 
 
-def _role_tags(ctx: Context, name: str) -> dict[str, str]:
+def _role_tags(ctx: RunContext, name: str) -> dict[str, str]:
     return tag_dict(ctx.backend.client("iam").list_role_tags(RoleName=ctx.physical(name)).get("Tags"))
 
 
@@ -55,7 +55,7 @@ class IamRole:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.roles)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         role = desired.roles[name]
         trust = role.trust_policy.model_dump(mode="json", by_alias=True, exclude_none=True)
         return {
@@ -66,7 +66,7 @@ class IamRole:
             "tags": dict(role.tags),
         }
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         role = get_role(ctx, name)
         if role is None:
             return None
@@ -82,17 +82,17 @@ class IamRole:
         }
         return Observed(properties, owned=owned, physical_id=role["Arn"], adopted=owned and not ctx.owns(tags))
 
-    def claim(self, ctx: Context, name: str) -> None:
+    def claim(self, ctx: RunContext, name: str) -> None:
         ctx.backend.client("iam").tag_role(RoleName=ctx.physical(name), Tags=tag_list(ctx.ownership_tags(name)))
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         tags = {**after["tags"], **ctx.ownership_tags(name)}
         options = {"Description": after["description"]} if after["description"] else {}
         ctx.backend.client("iam").create_role(
             RoleName=ctx.physical(name), Path=after["path"], AssumeRolePolicyDocument=policy_json(after["trust_policy"]),
             MaxSessionDuration=after["max_session_seconds"], Tags=tag_list(tags), **options)
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
         role = ctx.physical(name)
         if before["trust_policy"] != after["trust_policy"]:
@@ -102,7 +102,7 @@ class IamRole:
         retag(before["tags"], after["tags"], lambda keys: iam.untag_role(RoleName=role, TagKeys=keys),
               lambda tags: iam.tag_role(RoleName=role, Tags=tag_list(tags)))
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Whatever is still attached, then the role."""
         IamRoleAccess().delete(ctx, name, IamRoleAccess().observe(ctx, name), None)
         ctx.backend.client("iam").delete_role(RoleName=ctx.physical(name))
@@ -122,7 +122,7 @@ class IamRoleAccess:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.roles)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         role = desired.roles[name]
         boundary = role.permissions_boundary
         return {
@@ -131,7 +131,7 @@ class IamRoleAccess:
             "permissions_boundary": ctx.managed_policy_arn(boundary) if boundary else None,
         }
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         cached = ctx.cache.pop(("iam_role", name), None)
         role, tags = cached if cached is not None else (get_role(ctx, name), None)
         if role is None:
@@ -139,7 +139,7 @@ class IamRoleAccess:
         owned = ctx.owns(tags if tags is not None else _role_tags(ctx, name)) or ctx.adopt
         return Observed(self.observe(ctx, name, role), owned=owned, physical_id=role["Arn"])
 
-    def observe(self, ctx: Context, name: str, role: dict[str, Any] | None = None) -> dict[str, Any]:
+    def observe(self, ctx: RunContext, name: str, role: dict[str, Any] | None = None) -> dict[str, Any]:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         role = role or iam.get_role(RoleName=physical)["Role"]
@@ -149,14 +149,14 @@ class IamRoleAccess:
             "permissions_boundary": role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
         }
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         self.update(ctx, name, self.empty(), after)
 
     @staticmethod
     def empty() -> dict[str, Any]:
         return {"inline_policies": {}, "managed_policies": [], "permissions_boundary": None}
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         converge_inline(iam, "Role", physical, before["inline_policies"], after["inline_policies"])
@@ -167,6 +167,6 @@ class IamRoleAccess:
             else:
                 iam.delete_role_permissions_boundary(RoleName=physical)
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         if get_role(ctx, name) is not None:
             self.update(ctx, name, before, self.empty())

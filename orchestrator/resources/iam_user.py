@@ -13,11 +13,11 @@ from typing import Any, ClassVar
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.access_keys import describe, list_keys, unmarked, without_marks
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
 
 
-def _get_user(ctx: Context, name: str) -> dict[str, Any] | None:
+def _get_user(ctx: RunContext, name: str) -> dict[str, Any] | None:
     try:
         return ctx.backend.client("iam").get_user(UserName=ctx.physical(name))["User"]
     except Exception as error:
@@ -26,11 +26,11 @@ def _get_user(ctx: Context, name: str) -> dict[str, Any] | None:
         raise
 
 
-def _user_tags(ctx: Context, name: str) -> dict[str, str]:
+def _user_tags(ctx: RunContext, name: str) -> dict[str, str]:
     return tag_dict(ctx.backend.client("iam").list_user_tags(UserName=ctx.physical(name)).get("Tags"))
 
 
-def _unmarked_keys(ctx: Context, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
+def _unmarked_keys(ctx: RunContext, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
     """ListAccessKeys, less the keys orchestrate marked as its own (see resources/access_keys)."""
     keys = list_keys(ctx.backend.client("iam"), ctx.physical(name))
     return sorted((describe(key) for key in unmarked(keys, tags)), key=lambda key: key["CreateDate"])
@@ -52,10 +52,13 @@ class IamUser:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.users)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         return {"tags": dict(desired.users[name].tags)}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None, *,
+             observed_only: bool = False) -> Observed | None:
+        """observed_only (plan, drift, access --observed) reads the access keys too; apply has no use
+        for them: it never deletes a key it did not make."""
         user = _get_user(ctx, name)
         if user is None:
             return None
@@ -64,28 +67,28 @@ class IamUser:
         ctx.cache[("iam_user", name)] = (user, tags)
         owned = ctx.owns(tags) or ctx.adopt
         properties: dict[str, Any] = {"tags": user_tags(without_marks(tags))}
-        if ctx.planning:  # apply has no use for them: it never deletes a key it did not make
+        if observed_only:
             properties["access_keys"] = _unmarked_keys(ctx, name, tags)
         return Observed(properties, owned=owned, physical_id=user["Arn"], adopted=owned and not ctx.owns(tags))
 
-    def claim(self, ctx: Context, name: str) -> None:
+    def claim(self, ctx: RunContext, name: str) -> None:
         """--adopt: mark the user as this scenario's, so later runs own it without --adopt."""
         ctx.backend.client("iam").tag_user(UserName=ctx.physical(name), Tags=tag_list(ctx.ownership_tags(name)))
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         tags = {**after["tags"], **ctx.ownership_tags(name)}
         user = ctx.backend.client("iam").create_user(UserName=ctx.physical(name), Tags=tag_list(tags)).get("User")
         if user:  # as read() does: IamUserAccess reads this user next in the pass, and CreateUser's
             # answer and the tags just set are what its GetUser and ListUserTags would say
             ctx.cache[("iam_user", name)] = (user, tags)
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
         user = ctx.physical(name)
         retag(before["tags"], after["tags"], lambda keys: iam.untag_user(UserName=user, TagKeys=keys),
               lambda tags: iam.tag_user(UserName=user, Tags=tag_list(tags)))
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Access keys first, then whatever is still attached, then the user."""
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
@@ -110,7 +113,7 @@ class IamUserAccess:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.users)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         user = desired.users[name]
         boundary = user.permissions_boundary
         return {
@@ -120,7 +123,7 @@ class IamUserAccess:
             "permissions_boundary": ctx.managed_policy_arn(boundary) if boundary else None,
         }
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         cached = ctx.cache.pop(("iam_user", name), None)
         user, tags = cached if cached is not None else (_get_user(ctx, name), None)
         if user is None:
@@ -128,7 +131,7 @@ class IamUserAccess:
         owned = ctx.owns(tags if tags is not None else _user_tags(ctx, name)) or ctx.adopt
         return Observed(self.observe(ctx, name, user), owned=owned, physical_id=user["Arn"])
 
-    def observe(self, ctx: Context, name: str, user: dict[str, Any] | None = None) -> dict[str, Any]:
+    def observe(self, ctx: RunContext, name: str, user: dict[str, Any] | None = None) -> dict[str, Any]:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         user = user or iam.get_user(UserName=physical)["User"]
@@ -140,14 +143,14 @@ class IamUserAccess:
             "permissions_boundary": user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
         }
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         self.update(ctx, name, self.empty(), after)
 
     @staticmethod
     def empty() -> dict[str, Any]:
         return {"inline_policies": {}, "managed_policies": [], "groups": [], "permissions_boundary": None}
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         iam = ctx.backend.client("iam")
         physical = ctx.physical(name)
         converge_inline(iam, "User", physical, before["inline_policies"], after["inline_policies"])
@@ -162,6 +165,6 @@ class IamUserAccess:
             else:
                 iam.delete_user_permissions_boundary(UserName=physical)
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         if _get_user(ctx, name) is not None:
             self.update(ctx, name, before, self.empty())

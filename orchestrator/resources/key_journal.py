@@ -20,17 +20,17 @@ import os
 from pathlib import Path
 
 from orchestrator.backends.lock import lock_path
-from orchestrator.resources.context import DEFAULT_RUN, Context
+from orchestrator.resources.context import DEFAULT_RUN, RunContext
 
 
-def _path(ctx: Context) -> Path | None:
+def _path(ctx: RunContext) -> Path | None:
     world = (ctx.home_context or ctx).backend.world
     if world is None:
         return None
     return lock_path(world, ctx.scenario, ctx.run_id or DEFAULT_RUN).with_suffix(".keys")
 
 
-def pending(ctx: Context) -> set[str]:
+def pending(ctx: RunContext) -> set[str]:
     """The key names whose creation began and whose ownership alias is not known to exist."""
     path = _path(ctx)
     if path is None:
@@ -41,21 +41,21 @@ def pending(ctx: Context) -> set[str]:
         return set()
 
 
-def begin(ctx: Context, name: str) -> None:
+def begin(ctx: RunContext, name: str) -> None:
     """Before CreateKey: `name` may soon exist without its alias."""
     names = pending(ctx)
     if name not in names:
         _write(ctx, names | {name})
 
 
-def done(ctx: Context, name: str) -> None:
+def done(ctx: RunContext, name: str) -> None:
     """The alias names the key (or no key of that name exists): the alias finds it again."""
     names = pending(ctx)
     if name in names:
         _write(ctx, names - {name})
 
 
-def _write(ctx: Context, names: set[str]) -> None:
+def _write(ctx: RunContext, names: set[str]) -> None:
     path = _path(ctx)
     if path is None:
         return

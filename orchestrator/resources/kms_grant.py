@@ -24,7 +24,7 @@ from orchestrator.model.names import GRANT_PREFIX
 from orchestrator.model.resources import KeyGrant
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.kms_key import KmsKey
 from orchestrator.resources.propagation import until_propagated
 
@@ -32,15 +32,15 @@ from orchestrator.resources.propagation import until_propagated
 NAME_PREFIX = GRANT_PREFIX
 
 
-def grant_name(ctx: Context, name: str) -> str:
+def grant_name(ctx: RunContext, name: str) -> str:
     return f"{NAME_PREFIX}{ctx.physical(name)}"
 
 
-def _principal(ctx: Context, value: str | None) -> str | None:
+def _principal(ctx: RunContext, value: str | None) -> str | None:
     return None if value is None else ctx.arn(value)
 
 
-def desired_grant(ctx: Context, grant: KeyGrant) -> dict[str, Any]:
+def desired_grant(ctx: RunContext, grant: KeyGrant) -> dict[str, Any]:
     """The normalised properties of one declared grant (scenario references resolved)."""
     constraints = None
     if grant.constraints is not None:
@@ -82,11 +82,11 @@ class KmsGrant:
         """No grant declared: with none on the key either, there is nothing to plan or drift."""
         return not desired["grants"]
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         grants = desired.keys[name].grants
         return {"grants": {grant_name(ctx, g): desired_grant(ctx, grants[g]) for g in sorted(grants)}}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         key_id = KmsKey().find(ctx, name)
         if key_id is None:
             return None
@@ -114,10 +114,10 @@ class KmsGrant:
         # ctx.known is the key reconciler's to write: a plan that replaces the key forgets its ARN
         return Observed({"grants": grants}, owned=True, physical_id=key_id)
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         self.update(ctx, name, {"grants": {}}, after)
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Revoke each grant that is not as declared (changed, undeclared), then create each
         declared grant that is missing or was revoked; an unchanged grant makes no call."""
         old, new = before.get("grants", {}), after["grants"]
@@ -128,23 +128,23 @@ class KmsGrant:
             if old.get(label) != new[label]:
                 self._create(ctx, name, label, new[label])
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         for label in sorted(before.get("grants", {})):
             self._revoke(ctx, name, label)
 
     @staticmethod
-    def _key_id(ctx: Context, name: str) -> str:
+    def _key_id(ctx: RunContext, name: str) -> str:
         """The key as apply knows it (a key just created or replaced), else the one read last
         (destroy revokes grants before it reads the key)."""
         known = ctx.known.get(f"key:{name}")
         return known.rpartition("/")[2] if known else ctx.cache[("kms_grant_key", name)]
 
-    def _revoke(self, ctx: Context, name: str, label: str) -> None:
+    def _revoke(self, ctx: RunContext, name: str, label: str) -> None:
         kms = ctx.backend.client("kms")
         for grant_id in ctx.cache.get(("kms_grant_ids", name), {}).pop(label, []):
             kms.revoke_grant(KeyId=self._key_id(ctx, name), GrantId=grant_id)
 
-    def _create(self, ctx: Context, name: str, label: str, grant: dict[str, Any]) -> None:
+    def _create(self, ctx: RunContext, name: str, label: str, grant: dict[str, Any]) -> None:
         """CreateGrant with Name: retried with the same parameters after a lost answer, KMS
         returns the original grant instead of a second one (KMS API Reference, CreateGrant, Name)."""
         params: dict[str, Any] = {"KeyId": self._key_id(ctx, name), "Name": label,

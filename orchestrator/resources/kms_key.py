@@ -4,7 +4,7 @@ deletion as a state.
 AWS KMS API Reference: CreateKey, PutKeyPolicy, CreateAlias/DeleteAlias, EnableKey/DisableKey,
 EnableKeyRotation/DisableKeyRotation, TagResource/UntagResource, ScheduleKeyDeletion,
 CancelKeyDeletion. Keys have no name: a key is found through its ownership alias
-(`Context.ownership_alias`, `alias/orchestrate/SCENARIO/RUN/NAME`): DescribeKey by the alias, then
+(`RunContext.ownership_alias`, `alias/orchestrate/SCENARIO/RUN/NAME`): DescribeKey by the alias, then
 its tags, which must be ours (an alias moved out of band to another key finds nothing). Only when
 the alias finds nothing is the account scanned (ListKeys and every key's tags), and not even then
 when preflight has seen nothing of this scenario and run in the account (`FRESH_WORLD`): a first
@@ -31,7 +31,7 @@ from orchestrator.model.scenario import DesiredState
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
 from orchestrator.resources import key_journal
-from orchestrator.resources.context import FRESH_WORLD, TAG_NAME, Context
+from orchestrator.resources.context import FRESH_WORLD, TAG_NAME, RunContext
 from orchestrator.resources.lockout import guard_policy
 from orchestrator.resources.propagation import until_propagated
 
@@ -66,7 +66,7 @@ class KmsKey:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.keys)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         key = desired.keys[name]
         policy = ctx.resolve_policy(key.policy.model_dump(mode="json", by_alias=True, exclude_none=True))
         return {
@@ -85,10 +85,10 @@ class KmsKey:
         }
 
     @staticmethod
-    def alias_name(ctx: Context, alias: str) -> str:
+    def alias_name(ctx: RunContext, alias: str) -> str:
         return f"alias/{ctx.physical(alias.removeprefix('alias/'))}"
 
-    def conflicts(self, ctx: Context, desired: DesiredState, name: str) -> list[str]:
+    def conflicts(self, ctx: RunContext, desired: DesiredState, name: str) -> list[str]:
         """Preflight: each alias of the key that already names a key this scenario does not own.
 
         Alias names are unique per account and Region (KMS Developer Guide, "Aliases in AWS KMS"):
@@ -101,7 +101,7 @@ class KmsKey:
         return [f"{alias} exists and points at key {targets[alias]}, which this scenario does not own"
                 for alias in wanted if alias in targets and not self._ours(ctx, targets[alias])]
 
-    def _ours(self, ctx: Context, key_id: str) -> bool:
+    def _ours(self, ctx: RunContext, key_id: str) -> bool:
         """A key of this scenario and run that counts as existing (not one destroy scheduled);
         read once per key for the rest of preflight."""
         verdicts = ctx.cache.setdefault("preflight", {}).setdefault("kms_ours", {})
@@ -117,7 +117,7 @@ class KmsKey:
         return metadata["KeyState"] not in GONE_STATES or scheduled_by_state(tags, metadata)
 
     @staticmethod
-    def _alias_targets(ctx: Context) -> dict[str, str]:
+    def _alias_targets(ctx: RunContext) -> dict[str, str]:
         """Every alias of the account and Region and the key id it names (one ListAliases scan,
         kept for the rest of preflight only: apply changes aliases)."""
         scratch = ctx.cache.setdefault("preflight", {})
@@ -128,7 +128,7 @@ class KmsKey:
                                       for alias in page["Aliases"] if alias.get("TargetKeyId")}
         return scratch["kms_aliases"]
 
-    def find(self, ctx: Context, name: str) -> str | None:
+    def find(self, ctx: RunContext, name: str) -> str | None:
         """The id of the key this scenario and run know as `name`: the live one, else one that a
         state scheduled for deletion; keys that destroy scheduled are gone. Through the ownership
         alias first; the scan of the account only when that finds nothing, unless preflight has
@@ -149,7 +149,7 @@ class KmsKey:
             found[name] = key_id
         return key_id
 
-    def _through_alias(self, ctx: Context, name: str) -> str | None:
+    def _through_alias(self, ctx: RunContext, name: str) -> str | None:
         """DescribeKey by the ownership alias; the key it names if it is ours, named `name`, and
         counts (the first read of this run uses what this read)."""
         kms = ctx.backend.client("kms")
@@ -166,7 +166,7 @@ class KmsKey:
         ctx.cache.setdefault(ALIASED, {})[name] = metadata["KeyId"]
         return str(metadata["KeyId"])
 
-    def _scan(self, ctx: Context) -> None:
+    def _scan(self, ctx: RunContext) -> None:
         """One scan of the account's keys per run: ListKeys, the tags of each, the state of ours."""
         kms = ctx.backend.client("kms")
         live: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {}
@@ -187,7 +187,7 @@ class KmsKey:
         ctx.cache.setdefault(FOUND, {}).update({name: key_id for name, (key_id, _, _) in found.items()})
         ctx.cache[SCANNED] = True
 
-    def _tags_and_metadata(self, ctx: Context, name: str, key_id: str) -> tuple[dict[str, str], dict[str, Any]]:
+    def _tags_and_metadata(self, ctx: RunContext, name: str, key_id: str) -> tuple[dict[str, str], dict[str, Any]]:
         scanned = ctx.cache.pop(("kms_key", name), None)
         if scanned is not None:
             return scanned
@@ -203,7 +203,7 @@ class KmsKey:
                 return {}
             raise
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         key_id = self.find(ctx, name)
         if key_id is None:
             return None
@@ -234,14 +234,14 @@ class KmsKey:
         return Observed(properties, owned=True, physical_id=metadata["Arn"],
                         adopted=not marked and metadata["KeyState"] not in GONE_STATES)
 
-    def claim(self, ctx: Context, name: str) -> None:
+    def claim(self, ctx: RunContext, name: str) -> None:
         """Apply's repair of the ownership mark on a key found without it (`Observed.adopted`):
         the ownership alias, taken over if it names another key (the scan found ours)."""
         key_id = ctx.cache.get(FOUND, {}).get(name)
         if key_id is not None:
             self._mark(ctx, name, key_id)
 
-    def _mark(self, ctx: Context, name: str, key_id: str) -> None:
+    def _mark(self, ctx: RunContext, name: str, key_id: str) -> None:
         """CreateAlias of the ownership alias; one that names another key (moved out of band, or
         left on a key that destroy or a replacement scheduled) is moved to this one: the alias
         is this scenario's by its name, the key it named is not adopted.
@@ -278,7 +278,7 @@ class KmsKey:
             names += [alias["AliasName"] for alias in page["Aliases"]]
         return sorted(names)
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         kms = ctx.backend.client("kms")
         tags = {**after["tags"], **ctx.ownership_tags(name)}
         key_journal.begin(ctx, name)  # until the alias names it, the scan looks for it
@@ -300,7 +300,7 @@ class KmsKey:
         if after["pending_deletion"]:
             self._schedule_deletion(ctx, metadata["KeyId"], after["deletion_window_days"])
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Cancelling comes first (nothing else can change on a key pending deletion but its
         policy and aliases' removal) and scheduling last; a cancelled key is Disabled."""
         kms = ctx.backend.client("kms")
@@ -330,7 +330,7 @@ class KmsKey:
         return after
 
     @staticmethod
-    def _schedule_deletion(ctx: Context, key_id: str, window: int) -> None:
+    def _schedule_deletion(ctx: RunContext, key_id: str, window: int) -> None:
         """The mark, then ScheduleKeyDeletion: the key stays the scenario's while pending. A
         failure in between leaves a live key, whose next plan schedules it again."""
         kms = ctx.backend.client("kms")
@@ -338,14 +338,14 @@ class KmsKey:
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=window)
 
     @staticmethod
-    def _cancel_deletion(ctx: Context, key_id: str) -> None:
+    def _cancel_deletion(ctx: RunContext, key_id: str) -> None:
         """CancelKeyDeletion (the key is then Disabled), then the mark goes: a failure in between
         leaves a live key with a stale mark, which only matters to destroy, which removes it."""
         kms = ctx.backend.client("kms")
         kms.cancel_key_deletion(KeyId=key_id)
         kms.untag_resource(KeyId=key_id, TagKeys=[TAG_PENDING])
 
-    def _converge(self, ctx: Context, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def _converge(self, ctx: RunContext, key_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Enabled state, rotation and aliases, each changed only when it differs.
 
         KMS refuses rotation changes on a disabled key (DisabledException), so a key that is and
@@ -367,7 +367,7 @@ class KmsKey:
             kms.disable_key(KeyId=key_id)
 
     @staticmethod
-    def _create_alias(ctx: Context, alias: str, key_id: str) -> None:
+    def _create_alias(ctx: RunContext, alias: str, key_id: str) -> None:
         """CreateAlias; under --adopt an alias that names another key is taken over: deleted from
         that key and created on ours. (UpdateAlias would do it in one call, but needs
         kms:UpdateAlias in both keys' policies; the lockout guard grants orchestrate the key side
@@ -381,7 +381,7 @@ class KmsKey:
             kms.delete_alias(AliasName=alias)
             kms.create_alias(AliasName=alias, TargetKeyId=key_id)
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Aliases go first; the key is scheduled for deletion with the scenario's window (default 7 days)
         without the mark, so that it counts as gone. A key that a state scheduled is cancelled,
         unmarked and scheduled again (its waiting period starts again): the mark can only be

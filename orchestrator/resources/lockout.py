@@ -27,7 +27,8 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.authz.gate.caller import caller_principal, is_root, principal_arn
-from orchestrator.resources.context import Context
+from orchestrator.errors import BackendFailure
+from orchestrator.resources.context import RunContext
 
 __all__ = ["MANAGEMENT_SID", "MANAGEMENT_ACTIONS", "GUARD_ACTIONS", "LockoutError", "principal_arn",
            "management_statement", "guard_policy", "check_lockout"]
@@ -75,7 +76,7 @@ GUARD_ACTIONS: dict[str, str] = {
 MANAGEMENT_ACTIONS: list[str] = sorted(GUARD_ACTIONS)
 
 
-class LockoutError(Exception):
+class LockoutError(BackendFailure):
     """The key policy would keep the orchestrator from ever updating it again."""
 
 
@@ -89,7 +90,7 @@ def management_statement(caller: str) -> dict[str, Any]:
     return statement
 
 
-def guard_policy(ctx: Context, name: str, policy: dict[str, Any], mode: str) -> dict[str, Any]:
+def guard_policy(ctx: RunContext, name: str, policy: dict[str, Any], mode: str) -> dict[str, Any]:
     """The policy to send: with the management statement, and checked, unless mode is 'allow'."""
     if mode == "allow":
         return policy
@@ -103,7 +104,7 @@ def guard_policy(ctx: Context, name: str, policy: dict[str, Any], mode: str) -> 
     return guarded
 
 
-def check_lockout(ctx: Context, name: str, policy: dict[str, Any], caller: str) -> None:
+def check_lockout(ctx: RunContext, name: str, policy: dict[str, Any], caller: str) -> None:
     from orchestrator.authz.decide import PolicyInputs, PolicySource, evaluate
     from orchestrator.authz.engine.request import Request
 

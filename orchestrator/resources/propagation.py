@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from orchestrator.resources.base import error_code
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 T = TypeVar("T")
 PROPAGATION_CODES = frozenset({"MalformedPolicyDocumentException", "InvalidArnException"})
 
 
-def until_propagated(ctx: Context, call: Callable[[], T], timeout: float = 90.0,
+def until_propagated(ctx: RunContext, call: Callable[[], T], timeout: float = 90.0,
                      sleep: Callable[[float], None] = time.sleep, codes: frozenset[str] = PROPAGATION_CODES) -> T:
     """call(), retried while AWS says a just-created principal is not known yet (1 s doubling to 16 s)."""
     started, delay = time.monotonic(), 1.0

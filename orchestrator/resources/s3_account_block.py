@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code
-from orchestrator.resources.context import ACCOUNT_BLOCK_SECTION, Context
+from orchestrator.resources.context import ACCOUNT_BLOCK_SECTION, RunContext
 from orchestrator.resources.s3_bucket import BLOCK_SETTINGS, NO_PUBLIC_ACCESS_BLOCK, _block_settings, _truthy
 
 
@@ -34,28 +34,28 @@ class S3AccountPublicAccessBlock:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.account_public_access_block)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         return dict(_block_settings(desired.account_public_access_block[name]) or {})
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         found = read_account_block(ctx)
         if found is None:
             return None
         return Observed(found, owned=True, physical_id=f"arn:aws:iam::{ctx.account}:root")
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         ctx.backend.client("s3control").put_public_access_block(
             AccountId=ctx.account, PublicAccessBlockConfiguration=dict(after))
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         if before != after:
             self.create(ctx, name, after)
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         ctx.backend.client("s3control").delete_public_access_block(AccountId=ctx.account)
 
 
-def read_account_block(ctx: Context) -> dict[str, bool] | None:
+def read_account_block(ctx: RunContext) -> dict[str, bool] | None:
     """GetPublicAccessBlock of the context's account: the four settings, or None without one."""
     try:
         found = ctx.backend.client("s3control").get_public_access_block(

@@ -23,7 +23,7 @@ from orchestrator.authz.engine.public import is_public
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.propagation import until_propagated
 
 #: GetBucketEncryption's answer for a bucket without a configuration (moto; AWS always has one).
@@ -38,14 +38,14 @@ BLOCK_SETTINGS = {"block_public_acls": "BlockPublicAcls", "ignore_public_acls": 
 AWS_S3_ALIAS = "alias/aws/s3"
 
 
-def desired_encryption(ctx: Context, encryption: str) -> dict[str, str | None]:
+def desired_encryption(ctx: RunContext, encryption: str) -> dict[str, str | None]:
     """`aws-owned` (SSE-S3), `aws-managed` (SSE-KMS with aws/s3), `key:NAME` (its ARN)."""
     if encryption in ("aws-owned", "aws-managed"):
         return {"type": encryption, "key": None}
     return {"type": "customer-managed", "key": ctx.arn(encryption)}
 
 
-def observed_encryption(ctx: Context, algorithm: str | None, key_id: str | None) -> dict[str, str | None]:
+def observed_encryption(ctx: RunContext, algorithm: str | None, key_id: str | None) -> dict[str, str | None]:
     """An SSE algorithm and KMS key id (a bucket rule's or an object's) in desired_encryption's
     terms: SSE-KMS without a key id, or with the aws/s3 key, is `aws-managed`."""
     if algorithm in (None, "AES256"):
@@ -59,7 +59,7 @@ def observed_encryption(ctx: Context, algorithm: str | None, key_id: str | None)
     return {"type": "aws-managed", "key": None}
 
 
-def _aws_managed_key(ctx: Context, key_id: str) -> bool:
+def _aws_managed_key(ctx: RunContext, key_id: str) -> bool:
     """A key that is not the scenario's: AWS managed (aws/s3's ARN, as AWS reports it) or not."""
     try:
         return ctx.backend.client("kms").describe_key(KeyId=key_id)["KeyMetadata"].get("KeyManager") == "AWS"
@@ -73,7 +73,7 @@ def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def bucket_owned(ctx: Context, name: str) -> bool | None:
+def bucket_owned(ctx: RunContext, name: str) -> bool | None:
     """Whether the last read found the bucket ours (None: not read, or not there)."""
     return ctx.cache.get(("s3_bucket", name))
 
@@ -94,7 +94,7 @@ class S3Bucket:
     def names(self, desired: DesiredState) -> list[str]:
         return list(desired.buckets)
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         bucket = desired.buckets[name]
         encryption = desired_encryption(ctx, bucket.encryption)
         return {
@@ -108,12 +108,12 @@ class S3Bucket:
         }
 
     @staticmethod
-    def _policy(ctx: Context, policy: Any) -> dict[str, Any] | None:
+    def _policy(ctx: RunContext, policy: Any) -> dict[str, Any] | None:
         if policy is None:
             return None
         return normalise_policy(ctx.resolve_policy(policy.model_dump(mode="json", by_alias=True, exclude_none=True)))
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
         ctx.cache.pop(("s3_bucket", name), None)
         try:
@@ -138,7 +138,7 @@ class S3Bucket:
                         adopted=owned and not ctx.owns(tags))
 
     @staticmethod
-    def _observed_encryption(ctx: Context, bucket: str) -> tuple[dict[str, str | None], bool]:
+    def _observed_encryption(ctx: RunContext, bucket: str) -> tuple[dict[str, str | None], bool]:
         try:
             rules = ctx.backend.client("s3").get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
         except Exception as error:
@@ -151,7 +151,7 @@ class S3Bucket:
         return encryption, _truthy(rule.get("BucketKeyEnabled")) and encryption["type"] != "aws-owned"
 
     @staticmethod
-    def _observed_policy(ctx: Context, bucket: str) -> dict[str, Any] | None:
+    def _observed_policy(ctx: RunContext, bucket: str) -> dict[str, Any] | None:
         try:
             return normalise_policy(ctx.backend.client("s3").get_bucket_policy(Bucket=bucket)["Policy"])
         except Exception as error:
@@ -160,7 +160,7 @@ class S3Bucket:
             raise
 
     @staticmethod
-    def _observed_ownership(ctx: Context, bucket: str, desired: dict[str, Any] | None) -> str | None:
+    def _observed_ownership(ctx: RunContext, bucket: str, desired: dict[str, Any] | None) -> str | None:
         """Object Ownership; None where the scenario does not manage it (AWS gives every new bucket
         BucketOwnerEnforced: reporting it would be drift the scenario never asked about)."""
         if desired is not None and desired.get("object_ownership") is None:
@@ -173,7 +173,7 @@ class S3Bucket:
             return None
         return str(rules[0]["ObjectOwnership"]) if rules else None
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         """CreateBucket, its tags at once (see the module docstring), then Object Ownership, Block
         Public Access (before the policy: a policy it allows may be public), encryption and policy."""
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
@@ -196,7 +196,7 @@ class S3Bucket:
             self._put_encryption(ctx, name, after)
         self._put_policy(ctx, name, None, after["policy"])
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         if before.get("tags") != after["tags"]:
             self._put_tags(ctx, name, after["tags"])
         bucket = ctx.bucket_name(name)
@@ -209,13 +209,13 @@ class S3Bucket:
         self._put_policy(ctx, name, before.get("policy"), after["policy"])
 
     @staticmethod
-    def _put_tags(ctx: Context, name: str, tags: dict[str, str]) -> None:
+    def _put_tags(ctx: RunContext, name: str, tags: dict[str, str]) -> None:
         """PutBucketTagging replaces the whole tag set: the scenario's tags and the ownership marks."""
         tag_set = tag_list({**tags, **ctx.ownership_tags(name)})
         ctx.backend.client("s3").put_bucket_tagging(Bucket=ctx.bucket_name(name), Tagging={"TagSet": tag_set})
 
     @staticmethod
-    def _put_encryption(ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def _put_encryption(ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         """PutBucketEncryption: AES256, or aws:kms with the key's ARN (none: aws/s3)."""
         encryption = after["encryption"]
         default: dict[str, str] = {"SSEAlgorithm": "AES256" if encryption["type"] == "aws-owned" else "aws:kms"}
@@ -226,7 +226,7 @@ class S3Bucket:
             Bucket=ctx.bucket_name(name), ServerSideEncryptionConfiguration={"Rules": [rule]})
 
     @staticmethod
-    def _put_policy(ctx: Context, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    def _put_policy(ctx: RunContext, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
         """PutBucketPolicy when the policy changed, DeleteBucketPolicy when it is no longer declared;
         on real AWS a MalformedPolicy is retried while a just-created principal propagates."""
         if before == after:
@@ -239,7 +239,7 @@ class S3Bucket:
             until_propagated(ctx, lambda: s3.put_bucket_policy(Bucket=ctx.bucket_name(name), Policy=policy_json(after)),
                              codes=frozenset({"MalformedPolicy"}))
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """The bucket policy first (it may deny orchestrate the emptying), every object (DeleteBucket
         refuses a bucket that is not empty: BucketNotEmpty), then the bucket."""
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
@@ -251,7 +251,7 @@ class S3Bucket:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
         s3.delete_bucket(Bucket=bucket)
 
-    def claim(self, ctx: Context, name: str) -> None:
+    def claim(self, ctx: RunContext, name: str) -> None:
         """--adopt: add the ownership marks to the bucket's tags, so later runs own it without --adopt."""
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
         try:
@@ -270,7 +270,7 @@ def _block_settings(block: Any) -> dict[str, bool] | None:
     return {s3_name: bool(getattr(block, name)) for name, s3_name in BLOCK_SETTINGS.items()}
 
 
-def observed_block(ctx: Context, bucket: str) -> dict[str, bool] | None:
+def observed_block(ctx: RunContext, bucket: str) -> dict[str, bool] | None:
     """GetPublicAccessBlock: the four settings, or None without a configuration."""
     try:
         found = ctx.backend.client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
@@ -281,7 +281,7 @@ def observed_block(ctx: Context, bucket: str) -> dict[str, bool] | None:
     return {s3_name: _truthy(found.get(s3_name, False)) for s3_name in BLOCK_SETTINGS.values()}
 
 
-def put_block(ctx: Context, bucket: str, settings: dict[str, bool] | None) -> None:
+def put_block(ctx: RunContext, bucket: str, settings: dict[str, bool] | None) -> None:
     """PutPublicAccessBlock with the declared settings, or DeletePublicAccessBlock when none are."""
     s3 = ctx.backend.client("s3")
     if settings is None:
@@ -290,7 +290,7 @@ def put_block(ctx: Context, bucket: str, settings: dict[str, bool] | None) -> No
         s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict(settings))
 
 
-def put_ownership(ctx: Context, bucket: str, ownership: str) -> None:
+def put_ownership(ctx: RunContext, bucket: str, ownership: str) -> None:
     """PutBucketOwnershipControls with the one rule S3 takes."""
     ctx.backend.client("s3").put_bucket_ownership_controls(
         Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": ownership}]})

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, tag_dict
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.s3_bucket import bucket_owned, desired_encryption, observed_encryption
 
 #: User metadata marking an object as put by orchestrate, with its body's SHA-256.
@@ -34,7 +34,7 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def put_seeded(ctx: Context, bucket: str, key: str, body: str) -> None:
+def put_seeded(ctx: RunContext, bucket: str, key: str, body: str) -> None:
     """PutObject as orchestrate, under the bucket's default encryption, marked with its hash."""
     ctx.backend.client("s3").put_object(Bucket=ctx.bucket_name(bucket), Key=key, Body=body.encode("utf-8"),
                                         Metadata={HASH_METADATA: body_hash(body)})
@@ -67,7 +67,7 @@ class S3Objects:
         """No object declared (or none writable now): with none of ours there, nothing to do."""
         return not desired.get("objects")
 
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
+    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         bucket = desired.buckets[name]
         key = bucket.key_name()
         # the bodies are apply's to send, not properties to show or compare (the hash is)
@@ -79,7 +79,7 @@ class S3Objects:
         return {"objects": {item.key: {"sha256": body_hash(item.body), "encryption": encryption, "bucket_key": bucket_key}
                             for item in bucket.objects}}
 
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
+    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
         if not self._bucket_owned(ctx, name):
             return None  # no bucket yet (created first), or not ours: the bucket's conflict says so
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
@@ -95,7 +95,7 @@ class S3Objects:
         return Observed({"objects": found}, owned=True, physical_id=ctx.arn(f"bucket:{name}"))
 
     @staticmethod
-    def _bucket_owned(ctx: Context, name: str) -> bool:
+    def _bucket_owned(ctx: RunContext, name: str) -> bool:
         """The bucket reconciler's finding in this pass, else its tags (destroy reads objects first)."""
         owned = bucket_owned(ctx, name)
         if owned is not None:
@@ -109,7 +109,7 @@ class S3Objects:
         return ctx.owns(tags) or ctx.adopt
 
     @staticmethod
-    def _head(ctx: Context, bucket: str, key: str) -> dict[str, Any] | None:
+    def _head(ctx: RunContext, bucket: str, key: str) -> dict[str, Any] | None:
         try:
             head = ctx.backend.client("s3").head_object(Bucket=bucket, Key=key)
         except Exception as error:
@@ -120,10 +120,10 @@ class S3Objects:
         return {"sha256": (head.get("Metadata") or {}).get(HASH_METADATA), "encryption": encryption,
                 "bucket_key": bool(head.get("BucketKeyEnabled")) and encryption["type"] != "aws-owned"}
 
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
+    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         self.update(ctx, name, {"objects": {}}, after)
 
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Delete the undeclared objects orchestrate put, then put each declared object that is
         missing or not as declared (body, encryption); an unchanged object makes no call."""
         old, new = before.get("objects", {}), after.get("objects", {})
@@ -135,7 +135,7 @@ class S3Objects:
             if old.get(key) != new[key]:
                 put_seeded(ctx, name, key, bodies[key])
 
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """The objects orchestrate put (the bucket's own delete empties the rest)."""
         for key in sorted(before.get("objects", {})):
             if before["objects"][key]["sha256"] is not None:

@@ -20,7 +20,7 @@ from orchestrator.authz.gate.core import Gate
 from orchestrator.loader import load_scenario
 from orchestrator.model.scenario import DesiredState
 from orchestrator.prove.desired_world import DesiredWorld
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.backends.moto_world import MotoWorld
 
 #: A key-state denial quotes the service's error, whose request id is new for every call.
@@ -33,7 +33,7 @@ class UncachedWorld(DesiredWorld):
     answers_version = None  # type: ignore[assignment]
 
 
-def uncached_engine(ctx: Context, desired: DesiredState) -> OfflineEngine:
+def uncached_engine(ctx: RunContext, desired: DesiredState) -> OfflineEngine:
     probes = OfflineProbes(ctx)
     world = UncachedWorld(ctx, desired, probes.blobs, probes.contextual)
     return OfflineEngine(ctx, desired, probes, Gate(ctx.region, world=world))

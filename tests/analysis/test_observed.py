@@ -18,14 +18,14 @@ from orchestrator.cli import main
 from orchestrator.loader import LoadedScenario, load_scenario
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.observe import observe_all
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
 
 
-def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> Context:
-    ctx = Context(backend, loaded.scenario.name)
+def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> RunContext:
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     return ctx
 
@@ -55,8 +55,7 @@ def both(backend: EmbeddedBackend, loaded: LoadedScenario, index: int = 0) -> tu
 
 def key_policy(backend: EmbeddedBackend, loaded: LoadedScenario) -> tuple[Any, str, dict[str, Any]]:
     ctx = context(backend, loaded)
-    ctx.planning = True
-    for _ in observe_all(ctx, loaded.desired[0]):
+    for _ in observe_all(ctx, loaded.desired[0], observed_only=True):
         pass  # observing learns the key's ARN
     kms, arn = backend.client("kms"), ctx.known["key:data"]
     return kms, arn, json.loads(kms.get_key_policy(KeyId=arn, PolicyName="default")["Policy"])

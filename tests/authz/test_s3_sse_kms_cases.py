@@ -27,7 +27,7 @@ import pytest
 from orchestrator.authz.gate.core import Gate
 from orchestrator.model.scenario import DesiredState
 from orchestrator.prove.desired_world import DesiredWorld
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -120,7 +120,7 @@ def world(case: Case) -> DesiredWorld:
                           "policy": {"Version": "2012-10-17", "Statement": [ADMIN, *case.key_statements]}}},
         "buckets": {"reports": bucket},
     })
-    ctx = Context(_Backend(), "cases", known={"key:data": KEY_ARN})  # type: ignore[arg-type]
+    ctx = RunContext(_Backend(), "cases", known={"key:data": KEY_ARN})  # type: ignore[arg-type]
     return DesiredWorld(ctx, desired, {})
 
 

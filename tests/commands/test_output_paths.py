@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import orchestrator.commands.common as common
+import orchestrator.session
 from orchestrator.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def no_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     def refused(*_: Any, **__: Any) -> None:
         raise AssertionError("a backend was opened")
 
-    monkeypatch.setattr(common, "_open", refused)
+    monkeypatch.setattr(orchestrator.session, "backend_session", refused)
     import orchestrator.commands.matrix as matrix
 
     monkeypatch.setattr(matrix, "run_one", refused)

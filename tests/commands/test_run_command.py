@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.cli import main
+from orchestrator.errors import RunFailure
 from orchestrator.prove import runner
 from orchestrator.reconcile import apply as reconcile_apply
 
@@ -25,7 +26,8 @@ def test_a_failing_destroy_after_a_failed_apply_reports_both(monkeypatch: pytest
 
     def failing_run(*args: Any, **kwargs: Any) -> runner.RunResult:
         result = real(*args, **kwargs)
-        result.error = "state with-key-grant: AWS error KMSInternalException from PutKeyPolicy: boom"
+        result.error = RunFailure("backend", "AWS error KMSInternalException from PutKeyPolicy: boom", "state with-key-grant",
+                                  "KMSInternalException")
         return result
 
     monkeypatch.setattr(runner, "run_states", failing_run)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import orchestrator.commands.common as common
+import orchestrator.session
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 
@@ -26,7 +26,7 @@ def no_backend(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         opened.append("backend")
         raise AssertionError("a backend was opened")
 
-    monkeypatch.setattr(common, "_open", refused)
+    monkeypatch.setattr(orchestrator.session, "backend_session", refused)
     return opened
 
 

@@ -17,7 +17,7 @@ from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.export.references import logical_id
 from orchestrator.reconcile.drift import differences
 from orchestrator.reconcile.observe import observe_all
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 CASES = cases()
 IDS = [f"{path.stem}:{state}" for path, _, state in CASES]
@@ -62,10 +62,9 @@ def test_moto_round_trip_has_only_noted_drift(path, index, state) -> None:
             warnings.simplefilter("error")  # a type moto's CloudFormation would skip fails the test
             backend.client("cloudformation").create_stack(StackName=f"export-{scenario.scenario.name}",
                                                           TemplateBody=json.dumps(template), Parameters=parameters)
-        ctx = Context(backend, scenario.scenario.name)
+        ctx = RunContext(backend, scenario.scenario.name)
         ctx.declare(scenario.desired)
-        ctx.planning = True
-        found = [d for pair in observe_all(ctx, scenario.desired[index]) for d in differences(pair)]
+        found = [d for pair in observe_all(ctx, scenario.desired[index], observed_only=True) for d in differences(pair)]
     finally:
         backend.close()
     unexplained = [f"{d.resource} {d.path} {d.kind}: expected {d.expected!r}, actual {d.actual!r}" for d in found

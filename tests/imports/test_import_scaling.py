@@ -15,7 +15,7 @@ from orchestrator.imports import validation
 from orchestrator.loader import Diagnostic, ScenarioError
 from orchestrator.model.scenario import DesiredState
 from orchestrator.prove.desired_world import DesiredWorld
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 DATA = Path(__file__).parent / "data"
 TABLES = 40
@@ -30,14 +30,14 @@ def _world() -> DesiredWorld:
 
 def _counting_arns(monkeypatch: pytest.MonkeyPatch, kind: str) -> list[str]:
     counted: list[str] = []
-    original = Context.arn
+    original = RunContext.arn
 
-    def arn(self: Context, reference: str) -> str:
+    def arn(self: RunContext, reference: str) -> str:
         if reference.startswith(kind):
             counted.append(reference)
         return original(self, reference)
 
-    monkeypatch.setattr(Context, "arn", arn)
+    monkeypatch.setattr(RunContext, "arn", arn)
     return counted
 
 
@@ -59,13 +59,13 @@ def test_a_table_lookup_does_not_walk_every_table(monkeypatch: pytest.MonkeyPatc
 def test_a_bucket_lookup_does_not_walk_every_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
     world = _world()
     names: list[str] = []
-    original = Context.bucket_name
+    original = RunContext.bucket_name
 
-    def bucket_name(self: Context, name: str) -> str:
+    def bucket_name(self: RunContext, name: str) -> str:
         names.append(name)
         return original(self, name)
 
-    monkeypatch.setattr(Context, "bucket_name", bucket_name)
+    monkeypatch.setattr(RunContext, "bucket_name", bucket_name)
     physical = [original(world.ctx, f"bucket{i}") for i in range(TABLES)]
     for i, name in enumerate(physical):
         found = world.bucket(name)

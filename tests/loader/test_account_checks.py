@@ -13,7 +13,7 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.loader import ScenarioError, load_scenario
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 BASE = """\
 name: accounts
@@ -63,7 +63,7 @@ def test_the_base_scenario_loads_and_resolves_each_entity_in_its_account(tmp_pat
 
     backend = EmbeddedBackend("us-east-1")
     try:
-        ctx = Context(backend, "accounts")
+        ctx = RunContext(backend, "accounts")
         ctx.declare(loaded.desired)
         assert ctx.arn("user:analyst") == "arn:aws:iam::210987654321:user/analyst"
         assert ctx.arn("account:partner") == "arn:aws:iam::210987654321:root"

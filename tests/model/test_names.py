@@ -33,10 +33,10 @@ def test_a_breach_names_the_characters_or_the_length() -> None:
 
 
 def test_physical_names_are_the_ones_the_reconcilers_make() -> None:
-    """Context.physical and bucket_name are these functions (one composition, checked before a run)."""
-    from orchestrator.resources.context import Context
+    """RunContext.physical and bucket_name are these functions (one composition, checked before a run)."""
+    from orchestrator.resources.context import RunContext
 
-    ctx = Context(backend=None, scenario="s", run_id="CI-7")  # type: ignore[arg-type]
+    ctx = RunContext(backend=None, scenario="s", run_id="CI-7")  # type: ignore[arg-type]
     assert ctx.physical("tester") == names.physical_name("CI-7", "tester") == "CI-7-tester"
     assert ctx.bucket_name("site") == names.made_name("buckets", "CI-7", "site") == "ci-7-site"
 

@@ -110,13 +110,13 @@ def test_the_callers_own_boto3_clients_are_gated_on_the_embedded_backend() -> No
 
     from orchestrator.backends.embedded import EmbeddedBackend
     from orchestrator.loader import load_scenario
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
     from orchestrator.prove.runner import run_states
 
     loaded = load_scenario(SEED)
     backend = EmbeddedBackend(loaded.scenario.region)
     try:
-        run_states(Context(backend, loaded.scenario.name), loaded, 0)
+        run_states(RunContext(backend, loaded.scenario.name), loaded, 0)
         key = backend.client("iam").create_access_key(UserName="tester")["AccessKey"]
         own = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
                            aws_secret_access_key=key["SecretAccessKey"])

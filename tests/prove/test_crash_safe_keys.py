@@ -24,7 +24,7 @@ from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.drift import differences
 from orchestrator.reconcile.observe import observe_all, plan_state
 from orchestrator.resources.access_keys import PENDING_TAG, KeyMark, PendingMark, key_marks
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = load_scenario(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
@@ -43,8 +43,8 @@ def backend() -> Iterator[EmbeddedBackend]:
         created.close()
 
 
-def context(backend: EmbeddedBackend, **options: Any) -> Context:
-    return Context(backend, SEED.scenario.name, **options)
+def context(backend: EmbeddedBackend, **options: Any) -> RunContext:
+    return RunContext(backend, SEED.scenario.name, **options)
 
 
 def set_up(backend: EmbeddedBackend, **options: Any) -> None:
@@ -177,21 +177,15 @@ def test_marks_are_neither_tags_to_converge_nor_drift_but_unmarked_keys_are(back
     died(backend, "tester")
     plan = plan_state(context(backend), SEED.desired[-1], "again")
     assert plan.pending == [], "a key's mark is not a user tag that apply would remove"
-    drift = [d for pair in observe_all(_planning(backend), SEED.desired[-1]) for d in differences(pair)]
+    drift = [d for pair in observe_all(context(backend), SEED.desired[-1], observed_only=True) for d in differences(pair)]
     assert drift == [], "a marked key is orchestrate's own"
 
     backend.client("iam").create_access_key(UserName="admin")  # out of band
-    drift = [d for pair in observe_all(_planning(backend), SEED.desired[-1]) for d in differences(pair)]
+    drift = [d for pair in observe_all(context(backend), SEED.desired[-1], observed_only=True) for d in differences(pair)]
     [found] = drift
     assert (found.resource, found.path, found.kind, found.widens_access) == ("iam_user.admin", "access_keys[0]", "ADD", True)
     key_ids = held(backend, "admin")
     assert all(key_id not in repr(found.as_json()) for key_id in key_ids), "drift never shows a whole key id"
-
-
-def _planning(backend: EmbeddedBackend) -> Context:
-    ctx = context(backend)
-    ctx.planning = True
-    return ctx
 
 
 def test_sigterm_runs_the_cleanup_and_exits_143(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -199,7 +199,7 @@ def test_an_alias_resource_calls_through_the_physical_alias_setting_request_alia
 def test_the_alias_call_names_the_alias_the_key_reconciler_creates() -> None:
     from orchestrator.model.scenario import DesiredState, Expectation
     from orchestrator.prove.calls import Probes, call_for
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
     class Backend:
         account_id, region = "123456789012", "us-east-1"
@@ -207,7 +207,7 @@ def test_the_alias_call_names_the_alias_the_key_reconciler_creates() -> None:
     desired = DesiredState.model_validate(json.loads(json.dumps({"keys": {"data": {
         "aliases": ["alias/orders"], "policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "account"},
                                                                "Action": "kms:*", "Resource": "*"}]}}}})))
-    ctx = Context(Backend(), "km", run_id="r7")  # type: ignore[arg-type]
+    ctx = RunContext(Backend(), "km", run_id="r7")  # type: ignore[arg-type]
     ctx.known["key:data"] = "arn:aws:kms:us-east-1:123456789012:key/k-1"
     expectation = Expectation.model_validate({"as": "u", "action": "kms:Encrypt", "resource": "alias:orders", "expect": "allowed"})
     spec = call_for(ctx, desired, expectation, Probes(ctx))

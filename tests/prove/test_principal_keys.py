@@ -15,7 +15,7 @@ from orchestrator.backends.base import Credentials
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.prove.runner import run_states
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def test_keys_are_deleted_when_the_run_fails_midway() -> None:
 
         backend.observe(fail_on_second_principal_call)
         with pytest.raises(Boom):
-            run_states(Context(backend, loaded.scenario.name), loaded, len(loaded.scenario.states) - 1)
+            run_states(RunContext(backend, loaded.scenario.name), loaded, len(loaded.scenario.states) - 1)
         assert made == ["tester", "admin"]
         iam = backend.client("iam")
         for user in made:

@@ -17,7 +17,7 @@ from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
 from orchestrator.prove.runner import run_states
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "role-trust-account.yaml"
@@ -28,7 +28,7 @@ def run(path: Path) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
     backend = EmbeddedBackend(loaded.scenario.region)
     seen: list[tuple[str, dict[str, Any]]] = []
     backend.observe(lambda service, operation, params: seen.append((operation, dict(params))))
-    ctx = Context(backend, loaded.scenario.name)
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     try:
         return run_states(ctx, loaded, len(loaded.scenario.states) - 1), seen

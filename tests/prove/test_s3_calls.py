@@ -20,7 +20,7 @@ from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.assertions import Outcome, Prediction, deciding_layer, perform, undo_for
 from orchestrator.prove.calls import Probes, call_for
 from orchestrator.reconcile.apply import apply_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.s3_objects import HASH_METADATA, body_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ class _Backend:
 
 def spec_for(action: str, resource: str, run_id: str | None = "R1") -> Any:
     expectation = Expectation.model_validate({"as": "reader", "action": action, "resource": resource, "expect": "allowed"})
-    ctx = Context(_Backend(), "s", run_id=run_id)  # type: ignore[arg-type]
+    ctx = RunContext(_Backend(), "s", run_id=run_id)  # type: ignore[arg-type]
     return call_for(ctx, DESIRED, expectation, Probes(ctx))
 
 
@@ -92,32 +92,32 @@ def test_a_403_of_another_operation_is_not_read_as_a_decision() -> None:
 @pytest.fixture
 def applied() -> Any:
     backend = EmbeddedBackend("us-east-1", gate=False)
-    ctx = Context(backend, "s")
+    ctx = RunContext(backend, "s")
     apply_state(ctx, DESIRED, "s")
     yield ctx
     backend.close()
 
 
-def _call(ctx: Context, action: str, resource: str) -> None:
+def _call(ctx: RunContext, action: str, resource: str) -> None:
     expectation = Expectation.model_validate({"as": "reader", "action": action, "resource": resource, "expect": "allowed"})
     spec = call_for(ctx, DESIRED, expectation, Probes(ctx))
     assert perform(ctx.backend.client("s3"), spec, undo_for(ctx, spec)).allowed
 
 
-def test_an_allowed_put_of_a_new_object_is_deleted_again(applied: Context) -> None:
+def test_an_allowed_put_of_a_new_object_is_deleted_again(applied: RunContext) -> None:
     _call(applied, "s3:PutObject", "object:docs/new.txt")
     assert [o["Key"] for o in applied.backend.client("s3").list_objects_v2(Bucket="docs")["Contents"]] == ["a.txt"]
 
 
 @pytest.mark.parametrize("action", ["s3:PutObject", "s3:DeleteObject"])
-def test_an_allowed_write_of_a_seed_puts_the_seed_back(applied: Context, action: str) -> None:
+def test_an_allowed_write_of_a_seed_puts_the_seed_back(applied: RunContext, action: str) -> None:
     _call(applied, action, "object:docs/a.txt")
     s3 = applied.backend.client("s3")
     assert s3.get_object(Bucket="docs", Key="a.txt")["Body"].read() == b"alpha"
     assert s3.head_object(Bucket="docs", Key="a.txt")["Metadata"] == {HASH_METADATA: body_hash("alpha")}
 
 
-def test_a_refused_undo_is_the_expectations_call_failure(applied: Context) -> None:
+def test_a_refused_undo_is_the_expectations_call_failure(applied: RunContext) -> None:
     from orchestrator.prove.assertions import CallFailed
 
     expectation = Expectation.model_validate({"as": "reader", "action": "s3:PutObject", "resource": "object:docs/new.txt", "expect": "allowed"})

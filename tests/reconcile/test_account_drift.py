@@ -11,7 +11,7 @@ from orchestrator.loader import load_scenario
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.drift import differences
 from orchestrator.reconcile.observe import observe_all, plan_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADED = load_scenario(ROOT / "scenarios" / "cross-account-table.yaml")
@@ -19,8 +19,8 @@ PARTNER = LOADED.desired[0].accounts["partner"]
 WIDE = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 
 
-def context(backend: EmbeddedBackend) -> Context:
-    ctx = Context(backend, LOADED.scenario.name)
+def context(backend: EmbeddedBackend) -> RunContext:
+    ctx = RunContext(backend, LOADED.scenario.name)
     ctx.declare(LOADED.desired)
     return ctx
 

@@ -24,7 +24,7 @@ from orchestrator.loader import LoadedScenario, load_scenario
 from orchestrator.prove.runner import run_states
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.observe import plan_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = {name: load_scenario(ROOT / "scenarios" / f"{name}.yaml")
@@ -36,8 +36,8 @@ class Interrupted(Exception):
     pass
 
 
-def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> Context:
-    ctx = Context(backend, loaded.scenario.name)
+def context(backend: EmbeddedBackend, loaded: LoadedScenario) -> RunContext:
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     return ctx
 
@@ -169,7 +169,7 @@ def test_a_run_refused_at_any_mutating_call_reports_then_converges(name: str, k:
         result = run_states(context(backend, loaded), loaded, last)
         fault["undo"]()
         assert fault["refused"]
-        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in result.error
+        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in str(result.error)
         errored = [v for v in result.verdicts if v.actual.errored]
         # a refused cleanup call is left to the next run; a refused probe Encrypt is made again
         # when the expectation that decrypts needs its ciphertext

@@ -15,7 +15,7 @@ from orchestrator.backends.base import is_mutating
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.loader import LoadedScenario, load_scenario
 from orchestrator.reconcile.observe import plan_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = load_scenario(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
@@ -27,7 +27,7 @@ class Interrupted(Exception):
 
 def apply_all(backend: EmbeddedBackend, loaded: LoadedScenario) -> None:
     for index, state in enumerate(loaded.scenario.states):
-        apply_state(Context(backend, loaded.scenario.name), loaded.desired[index], state.name)
+        apply_state(RunContext(backend, loaded.scenario.name), loaded.desired[index], state.name)
 
 
 def interrupt_at(backend: EmbeddedBackend, k: int) -> Any:
@@ -74,7 +74,7 @@ def test_a_clean_apply_mutates_and_a_second_makes_no_mutating_call() -> None:
     try:
         apply_all(backend, SEED)
         backend.log.clear()
-        apply_state(Context(backend, SEED.scenario.name), SEED.desired[-1], "again")
+        apply_state(RunContext(backend, SEED.scenario.name), SEED.desired[-1], "again")
         assert backend.log.mutating() == []
         assert backend.log.calls, "the second apply must still read the world"
     finally:
@@ -90,9 +90,9 @@ def test_interrupted_apply_converges_then_destroys_cleanly(k: int) -> None:
             apply_all(backend, SEED)
         undo()
         apply_all(backend, SEED)
-        plan = plan_state(Context(backend, SEED.scenario.name), SEED.desired[-1], "check")
+        plan = plan_state(RunContext(backend, SEED.scenario.name), SEED.desired[-1], "check")
         assert plan.pending == [], [c.address for c in plan.pending]
-        destroy(Context(backend, SEED.scenario.name), SEED.desired[-1])
+        destroy(RunContext(backend, SEED.scenario.name), SEED.desired[-1])
         assert leftovers(backend) == []
     finally:
         backend.close()
@@ -120,7 +120,7 @@ def mutating_calls_of_a_clean_run() -> int:
 
     backend = EmbeddedBackend(SEED.scenario.region)
     try:
-        assert run_states(Context(backend, SEED.scenario.name), SEED, len(SEED.scenario.states) - 1).passed
+        assert run_states(RunContext(backend, SEED.scenario.name), SEED, len(SEED.scenario.states) - 1).passed
         return len(backend.log.mutating())
     finally:
         backend.close()
@@ -140,18 +140,18 @@ def test_a_run_refused_at_any_mutating_call_reports_then_converges(k: int) -> No
     backend = EmbeddedBackend(SEED.scenario.region)
     try:
         fault = refuse_at(backend, k)
-        result = run_states(Context(backend, SEED.scenario.name), SEED, last)
+        result = run_states(RunContext(backend, SEED.scenario.name), SEED, last)
         fault["undo"]()
         assert fault["refused"], "the k-th mutating call was made"
-        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in result.error
+        refused_here = result.error is not None and f"from {fault['refused']}: refused for the test" in str(result.error)
         errored = [v for v in result.verdicts if v.actual.errored]
         # a refused cleanup call (a key's deletion or its mark's removal) is left to the next run
         assert refused_here or errored or fault["refused"] in ("DeleteAccessKey", "UntagUser"), result
-        again = run_states(Context(backend, SEED.scenario.name), SEED, last)
+        again = run_states(RunContext(backend, SEED.scenario.name), SEED, last)
         assert again.passed, (again.error, [v.problems for v in again.verdicts])
         iam = backend.client("iam")
         assert [iam.list_access_keys(UserName=u)["AccessKeyMetadata"] for u in ("admin", "tester")] == [[], []]
-        destroy(Context(backend, SEED.scenario.name), SEED.desired[-1])
+        destroy(RunContext(backend, SEED.scenario.name), SEED.desired[-1])
         assert leftovers(backend) == []
     finally:
         backend.close()

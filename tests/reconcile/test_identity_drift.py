@@ -16,7 +16,7 @@ from orchestrator.model.scenario import DesiredState
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.reconcile.drift import Difference, differences
 from orchestrator.reconcile.observe import observe_all
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 READ_ORDERS = {"Sid": "ReadOrders", "Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "table:orders"}
 QUERY_ORDERS = {"Sid": "QueryOrders", "Effect": "Allow", "Action": "dynamodb:Query", "Resource": "table:orders"}
@@ -40,7 +40,7 @@ def world() -> Iterator[Any]:
     """A backend where the scenario is applied; yields its IAM client for out-of-band changes."""
     backend = EmbeddedBackend("us-east-1", gate=False)
     try:
-        apply_state(Context(backend, "identity"), _desired(), "only")
+        apply_state(RunContext(backend, "identity"), _desired(), "only")
         assert drift(backend) == [], "in sync right after apply"
         world_iam = backend.client("iam")
         world_iam.backend = backend
@@ -54,9 +54,8 @@ def _desired() -> DesiredState:
 
 
 def drift(backend: EmbeddedBackend) -> list[Difference]:
-    ctx = Context(backend, "identity")
-    ctx.planning = True
-    return [d for pair in observe_all(ctx, _desired()) for d in differences(pair)]
+    ctx = RunContext(backend, "identity")
+    return [d for pair in observe_all(ctx, _desired(), observed_only=True) for d in differences(pair)]
 
 
 def found(iam: Any) -> dict[tuple[str, str, str], bool]:

@@ -15,7 +15,7 @@ from orchestrator.cli import main
 from orchestrator.loader import load_scenario
 from orchestrator.reconcile.observe import plan_from_state
 from orchestrator.reconcile.plan import Action, Plan
-from orchestrator.resources.context import UNKNOWN, Context
+from orchestrator.resources.context import UNKNOWN, RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = str(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
@@ -192,7 +192,7 @@ class NoAws:
 
 def test_a_later_step_is_computed_without_calling_aws() -> None:
     loaded = load_scenario(SEED)
-    ctx = Context(NoAws(), loaded.scenario.name)  # type: ignore[arg-type]
+    ctx = RunContext(NoAws(), loaded.scenario.name)  # type: ignore[arg-type]
     ctx.declare(loaded.desired)
     ctx.known["key:data"] = "arn:aws:kms:us-east-1:123456789012:key/k"
     world: dict[str, Any] = {}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.propagation import until_propagated
 
 
@@ -32,7 +32,7 @@ def flaky(failures: int, code: str = "MalformedPolicyDocumentException") -> Any:
 def test_retries_with_growing_bounded_delays_until_the_principal_propagates() -> None:
     slept: list[float] = []
     call, calls = flaky(5)
-    ctx = Context(FakeBackend(True), "s")  # type: ignore[arg-type]
+    ctx = RunContext(FakeBackend(True), "s")  # type: ignore[arg-type]
     assert until_propagated(ctx, call, timeout=300, sleep=slept.append) == "done"
     assert calls["n"] == 6 and slept == [1.0, 2.0, 4.0, 8.0, 16.0]
 
@@ -40,7 +40,7 @@ def test_retries_with_growing_bounded_delays_until_the_principal_propagates() ->
 def test_gives_up_at_the_timeout() -> None:
     slept: list[float] = []
     call, _ = flaky(100)
-    ctx = Context(FakeBackend(True), "s")  # type: ignore[arg-type]
+    ctx = RunContext(FakeBackend(True), "s")  # type: ignore[arg-type]
     with pytest.raises(ClientError):
         until_propagated(ctx, call, timeout=0.5, sleep=slept.append)
     assert slept == []
@@ -51,6 +51,6 @@ def test_other_errors_and_consistent_backends_never_wait() -> None:
     for backend, code in ((FakeBackend(False), "MalformedPolicyDocumentException"), (FakeBackend(True), "AccessDeniedException")):
         call, calls = flaky(1, code)
         with pytest.raises(ClientError):
-            until_propagated(Context(backend, "s"), call, sleep=slept.append)  # type: ignore[arg-type]
+            until_propagated(RunContext(backend, "s"), call, sleep=slept.append)  # type: ignore[arg-type]
         assert calls["n"] == 1
     assert slept == []

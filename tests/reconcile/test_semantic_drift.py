@@ -16,7 +16,7 @@ from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import LoadedScenario, load_scenario
 from orchestrator.reconcile.apply import apply_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
@@ -35,7 +35,7 @@ tables:
 def applied(backend: EmbeddedBackend, path: Path, index: int = 0) -> tuple[LoadedScenario, str]:
     """The state applied; the scenario and its key's ARN."""
     loaded = load_scenario(path)
-    ctx = Context(backend, loaded.scenario.name)
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     apply_state(ctx, loaded.desired[index], loaded.scenario.states[index].name)
     return loaded, ctx.known["key:data"]

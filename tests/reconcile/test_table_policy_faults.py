@@ -15,7 +15,7 @@ from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.loader import load_scenario
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.observe import plan_state
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 SCENARIO = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "table-policy.yaml")
 
@@ -26,7 +26,7 @@ class Interrupted(Exception):
 
 def apply_all(backend: EmbeddedBackend) -> None:
     for index, state in enumerate(SCENARIO.scenario.states):
-        apply_state(Context(backend, SCENARIO.scenario.name), SCENARIO.desired[index], state.name)
+        apply_state(RunContext(backend, SCENARIO.scenario.name), SCENARIO.desired[index], state.name)
 
 
 def interrupt_at(backend: EmbeddedBackend, k: int, seen: list[str]) -> Any:
@@ -73,8 +73,8 @@ def test_interrupted_apply_converges_then_destroys_cleanly(k: int) -> None:
         undo()
         apply_all(backend)
         last = SCENARIO.desired[-1]
-        assert plan_state(Context(backend, SCENARIO.scenario.name), last, "check").pending == []
-        destroy(Context(backend, SCENARIO.scenario.name), last)
+        assert plan_state(RunContext(backend, SCENARIO.scenario.name), last, "check").pending == []
+        destroy(RunContext(backend, SCENARIO.scenario.name), last)
         assert backend.client("dynamodb").list_tables()["TableNames"] == []
         assert moto_table_policies(SCENARIO.scenario.region) == {}
     finally:

@@ -9,7 +9,7 @@ from orchestrator.backends.base import Backend
 from orchestrator.model.scenario import DesiredState
 from orchestrator.reconcile.observe import plan_state
 from orchestrator.reconcile.plan import Plan
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -42,19 +42,19 @@ def desired(document: dict[str, Any]) -> DesiredState:
     return DesiredState.model_validate(copy.deepcopy(document))
 
 
-def context(backend: Backend, **options: Any) -> Context:
-    return Context(backend, options.pop("scenario", SCENARIO), **options)
+def context(backend: Backend, **options: Any) -> RunContext:
+    return RunContext(backend, options.pop("scenario", SCENARIO), **options)
 
 
-def declared(backend: Backend, document: dict[str, Any], **options: Any) -> Context:
-    """A fresh Context that knows the document's role paths and accounts (as a command's does)."""
+def declared(backend: Backend, document: dict[str, Any], **options: Any) -> RunContext:
+    """A fresh RunContext that knows the document's role paths and accounts (as a command's does)."""
     ctx = context(backend, **options)
     ctx.declare([desired(document)])
     return ctx
 
 
 def apply(backend: Backend, document: dict[str, Any], **options: Any) -> Plan:
-    """apply_state with a fresh Context (as one `orchestrate apply` run would have)."""
+    """apply_state with a fresh RunContext (as one `orchestrate apply` run would have)."""
     return apply_state(declared(backend, document, **options), desired(document), "state")
 
 

@@ -19,7 +19,7 @@ from orchestrator.loader import load_scenario
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.preflight import refuse_conflicts
 from orchestrator.resources import key_journal
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.kms_key import KmsKey
 
 KEYS_ONLY = """\
@@ -61,9 +61,9 @@ def scenario(tmp_path: Path) -> Path:
     return path
 
 
-def apply(backend: EmbeddedBackend, path: Path) -> Context:
+def apply(backend: EmbeddedBackend, path: Path) -> RunContext:
     loaded = load_scenario(path)
-    ctx = Context(backend, loaded.scenario.name)
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     states = [(state.name, desired) for state, desired in zip(loaded.scenario.states, loaded.desired)]
     refuse_conflicts(ctx, states)
@@ -78,7 +78,7 @@ def live_keys() -> list[str]:
 
 def killed_before_the_alias(monkeypatch: pytest.MonkeyPatch) -> None:
     """The next CreateAlias of an ownership alias never happens: the process dies first."""
-    def die(self: KmsKey, ctx: Context, name: str, key_id: str) -> None:
+    def die(self: KmsKey, ctx: RunContext, name: str, key_id: str) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(KmsKey, "_mark", die)
@@ -96,7 +96,7 @@ def test_a_run_killed_before_the_alias_leaves_its_key_in_the_journal(world: Worl
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     killed_applying(world, scenario, monkeypatch)
     assert len(live_keys()) == 1
-    ctx = Context(world, "keys-only")
+    ctx = RunContext(world, "keys-only")
     assert key_journal.pending(ctx) == {"data"}
 
 
@@ -115,7 +115,7 @@ def test_destroy_after_the_kill_deletes_the_key(world: WorldBackend, scenario: P
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     killed_applying(world, scenario, monkeypatch)
     loaded = load_scenario(scenario)
-    ctx = Context(world, loaded.scenario.name)
+    ctx = RunContext(world, loaded.scenario.name)
     ctx.declare(loaded.desired)
     destroy(ctx, loaded.desired[-1])
     assert live_keys() == []
@@ -127,7 +127,7 @@ def test_without_the_journal_the_kill_would_make_a_second_key(world: WorldBacken
     """The failure the journal prevents (so the tests above could fail): forget it, and the next
     apply, finding the account fresh, makes another key."""
     killed_applying(world, scenario, monkeypatch)
-    key_journal.done(Context(world, "keys-only"), "data")
+    key_journal.done(RunContext(world, "keys-only"), "data")
     apply(world, scenario)
     assert len(live_keys()) == 2
 
@@ -141,5 +141,5 @@ def test_the_embedded_world_keeps_no_journal(backend: EmbeddedBackend, tmp_path:
                                              monkeypatch: pytest.MonkeyPatch, scenario: Path) -> None:
     monkeypatch.setenv("ORCHESTRATE_LOCK_DIR", str(tmp_path / "locks"))
     apply(backend, scenario)
-    key_journal.begin(Context(backend, "keys-only"), "data")
+    key_journal.begin(RunContext(backend, "keys-only"), "data")
     assert not (tmp_path / "locks").exists()

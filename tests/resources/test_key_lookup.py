@@ -20,7 +20,7 @@ from orchestrator.loader import load_scenario
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.observe import plan_state
 from orchestrator.reconcile.preflight import refuse_conflicts
-from orchestrator.resources.context import OWNERSHIP_ALIAS_PREFIX, Context
+from orchestrator.resources.context import OWNERSHIP_ALIAS_PREFIX, RunContext
 
 SEED = Path(__file__).resolve().parents[2] / "scenarios" / "kms-dynamodb-access.yaml"
 OWN = "alias/orchestrate/kms-dynamodb-access/default/data"
@@ -39,7 +39,7 @@ def seed_apply(backend: EmbeddedBackend) -> Counter[str]:
     """`orchestrate apply`'s reconciling of the seed (preflight, then every state in one run):
     the KMS operations it called, counted from botocore's events (the backend's call log)."""
     loaded = load_scenario(SEED)
-    ctx = Context(backend, loaded.scenario.name)
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     states = [(state.name, desired) for state, desired in zip(loaded.scenario.states, loaded.desired)]
     backend.log.clear()
@@ -51,14 +51,14 @@ def seed_apply(backend: EmbeddedBackend) -> Counter[str]:
 
 def seed_destroy(backend: EmbeddedBackend) -> None:
     loaded = load_scenario(SEED)
-    ctx = Context(backend, loaded.scenario.name)
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     destroy(ctx, loaded.desired[-1])
 
 
 def seed_plan(backend: EmbeddedBackend) -> Any:
     loaded = load_scenario(SEED)
-    ctx = Context(backend, loaded.scenario.name)
+    ctx = RunContext(backend, loaded.scenario.name)
     ctx.declare(loaded.desired)
     return plan_state(ctx, loaded.desired[-1], "last")
 
@@ -220,7 +220,7 @@ def test_ownership_aliases_are_valid_and_distinct() -> None:
     import re
 
     names = ["data", "a.b", "a_2eb", "a@b", "a+b=c,d", "x" * 64]
-    aliases = {Context(None, scenario, run_id=run).ownership_alias(name)  # type: ignore[arg-type]
+    aliases = {RunContext(None, scenario, run_id=run).ownership_alias(name)  # type: ignore[arg-type]
                for scenario in ("s", "s.t") for run in (None, "r1", "r/1", "é" * 100) for name in names}
     assert len(aliases) == 2 * 4 * len(names)
     assert all(re.fullmatch(r"alias/[a-zA-Z0-9/_-]+", a) and len(a) <= 256 for a in aliases)

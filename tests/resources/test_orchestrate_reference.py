@@ -13,13 +13,13 @@ import yaml
 
 from orchestrator.export import export_state
 from orchestrator.loader import ScenarioError, load_scenario
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 
 SHIPPED = Path(__file__).resolve().parents[2] / "scenarios" / "deny-all-but-orchestrate.yaml"
 
 
 class _Backend:
-    """What a Context asks of a backend to resolve references."""
+    """What a RunContext asks of a backend to resolve references."""
 
     account_id, region = "111122223333", "us-east-1"
 
@@ -31,7 +31,7 @@ class _Backend:
 
 
 def _resolved(arn: str, statement: dict[str, Any]) -> dict[str, Any]:
-    ctx = Context(_Backend(arn), "s")  # type: ignore[arg-type]
+    ctx = RunContext(_Backend(arn), "s")  # type: ignore[arg-type]
     return ctx.resolve_policy({"Statement": [statement]})["Statement"][0]  # type: ignore[no-any-return]
 
 

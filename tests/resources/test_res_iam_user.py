@@ -156,3 +156,15 @@ def test_destroy_deletes_access_keys_first_then_user(backend):
         iam.list_access_keys(UserName="tester")
     assert all(k["AccessKeyId"] != key_id for u in iam.list_users()["Users"]
                for k in iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"])
+
+
+def test_plan_reads_the_users_access_keys_and_apply_does_not(backend):
+    """The user's unmarked access keys are an observed-only property: plan (and drift) read them,
+    apply never does (it never deletes a key it did not make), so it never calls ListAccessKeys."""
+    apply(backend, scenario())
+    before = len(ops(backend))
+    plan(backend, scenario())
+    assert "ListAccessKeys" in ops(backend)[before:]
+    before = len(ops(backend))
+    apply(backend, scenario())
+    assert "ListAccessKeys" not in ops(backend)[before:]

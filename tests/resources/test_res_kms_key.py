@@ -211,7 +211,7 @@ def test_destroy_schedules_deletion_with_scenario_window(backend):
 
 
 def test_tags_changed_back_in_a_later_state_of_one_run(backend):
-    """TagResource across policy states applied with one Context (commands/apply.py does this)."""
+    """TagResource across policy states applied with one RunContext (commands/apply.py does this)."""
     ctx = context(backend)
     for team in ("a", "b", "a"):
         apply_state(ctx, desired(scenario(tags={"team": team})), f"team-{team}")

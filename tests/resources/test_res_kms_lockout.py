@@ -16,7 +16,7 @@ from res_support import (
 )
 
 from orchestrator.model.normalise import normalise_policy
-from orchestrator.resources.context import Context
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.lockout import (
     GUARD_ACTIONS, MANAGEMENT_ACTIONS, MANAGEMENT_SID, LockoutError, guard_policy, management_statement, principal_arn,
 )
@@ -56,7 +56,7 @@ class _Identity:
 
 
 def _guard(policy: dict, mode: str = "guard", caller: str = f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/s") -> dict:
-    return guard_policy(Context(_Identity(caller), "res"), "data", policy, mode)
+    return guard_policy(RunContext(_Identity(caller), "res"), "data", policy, mode)
 
 
 def test_guard_adds_one_management_statement_for_the_callers_role():

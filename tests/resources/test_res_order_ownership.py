@@ -16,7 +16,7 @@ from res_support import (
 
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.loader import load_scenario
-from orchestrator.resources.context import ConflictError, Context
+from orchestrator.resources.context import ConflictError, RunContext
 
 SCENARIO_YAML = textwrap.dedent("""\
     name: res
@@ -60,14 +60,14 @@ def test_dependency_order_of_apply_and_destroy(backend, loaded):
     CreateTable (SSE key), CreateTable before PutUserPolicy/AttachUserPolicy. Destroy: the reverse,
     DeleteTable before ScheduleKeyDeletion before DeleteUser, DeleteAccessKey before DeleteUser."""
     state = loaded.desired[0]
-    apply_state(Context(backend, loaded.scenario.name), state, "only")
+    apply_state(RunContext(backend, loaded.scenario.name), state, "only")
     calls = ops(backend)
     assert first(calls, "CreateUser") < first(calls, "CreateKey") < first(calls, "CreateTable")
     assert last(calls, "CreateTable") < min(first(calls, "PutUserPolicy"), first(calls, "AttachUserPolicy"))
 
     backend.client("iam").create_access_key(UserName="tester")
     backend.log.clear()
-    result = destroy(Context(backend, loaded.scenario.name), state)
+    result = destroy(RunContext(backend, loaded.scenario.name), state)
 
     calls = mutating_ops(backend)
     assert calls.index("DeleteAccessKey") < calls.index("DeleteUserPolicy") < calls.index("DeleteTable")
@@ -120,7 +120,7 @@ def test_foreign_table_is_a_conflict_left_alone(backend):
 
 
 def test_adopt_takes_over_a_foreign_table(backend):
-    """Context(adopt=True): the same-named table is managed (seed items written with PutItem)."""
+    """RunContext(adopt=True): the same-named table is managed (seed items written with PutItem)."""
     _foreign_table(backend)
 
     result = apply(backend, TABLE_ONLY, adopt=True)
@@ -165,7 +165,7 @@ def test_adopted_resources_are_owned_afterwards(backend):
 
 
 def test_run_ids_prefix_names_and_coexist(backend):
-    """Context(run_id): physical names r1-orders, r1-tester, alias/r1-orders-data; references
+    """RunContext(run_id): physical names r1-orders, r1-tester, alias/r1-orders-data; references
     resolve to the prefixed ARNs; two runs coexist; destroying one leaves the other intact."""
     document = {
         "users": {"tester": {}},

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.authz.engine.statement import Statement
+from orchestrator.errors import InvalidInputError
 
 __all__ = ["PolicyError", "Policy", "PolicyCache", "load_document", "compile_policy"]
 
@@ -25,7 +26,7 @@ _EFFECTS = ("Allow", "Deny")
 _CACHE_SIZE = 4096
 
 
-class PolicyError(ValueError):
+class PolicyError(InvalidInputError, ValueError):
     """A policy document that cannot be interpreted (MalformedPolicyDocument)."""
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import parse_qsl
 
+from orchestrator.errors import BackendFailure
+
 __all__ = ["MAX_JSON_DEPTH", "Malformed", "JSON_TARGETS", "content_coding_refused", "json_call",
            "mimetype", "query_call", "query_pairs"]
 
@@ -45,12 +47,13 @@ _OPERATION = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _AUTH_PARAMETER = re.compile(r"X-Amz-", re.IGNORECASE)
 
 
-class Malformed(Exception):
+class Malformed(BackendFailure):
     """A request the gate refuses to read: the AWS error code, message and HTTP status."""
 
     def __init__(self, code: str, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
+        self.aws_code = code
 
 
 @dataclass(frozen=True)

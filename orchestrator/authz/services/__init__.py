@@ -28,7 +28,8 @@ __all__ = [
     "kms_key_context",
 ]
 
-Context = Mapping[str, tuple[str, ...]]
+#: A request context's keys and their values, as an authorization asks for them.
+ContextKeys = Mapping[str, tuple[str, ...]]
 
 
 class Denial:
@@ -50,7 +51,7 @@ class Authorization:
 
     action: str
     resource: str
-    context: Context = field(default_factory=dict)
+    context: ContextKeys = field(default_factory=dict)
     resource_policy: PolicyDoc | None = None
     resource_account: str | None = None
     key: KeyInfo | None = None

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from gate_scenario import ACCOUNT, DDB_FULL, REGION, TABLE, TESTER_ARN, Scenario
 
-from orchestrator.backends.moto_world import BundledPolicies, MotoWorld as World
+from orchestrator.backends.moto_world import BundledPolicies, MotoWorld
 
 READ_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
@@ -20,14 +20,14 @@ READ_ONLY = json.dumps({"Version": "2012-10-17", "Statement": [
 
 def test_access_key_owner_and_principal(scenario: Scenario) -> None:
     key_id = scenario.tester.get_credentials().access_key
-    identity = World().identity_for_access_key(key_id)
+    identity = MotoWorld().identity_for_access_key(key_id)
     assert identity is not None
     principal = identity.principal
     assert (principal.arn, principal.account, principal.type, principal.username) == (
         TESTER_ARN, ACCOUNT, "User", "tester")
     assert principal.userid
-    assert World().identity_for_access_key("testing") is None
-    assert World().identity_for_access_key(None) is None
+    assert MotoWorld().identity_for_access_key("testing") is None
+    assert MotoWorld().identity_for_access_key(None) is None
 
 
 def test_identity_policies_include_groups_and_inline(scenario: Scenario) -> None:
@@ -37,7 +37,7 @@ def test_identity_policies_include_groups_and_inline(scenario: Scenario) -> None
     iam.add_user_to_group(GroupName="readers", UserName="tester")
     iam.put_group_policy(GroupName="readers", PolicyName="group-inline", PolicyDocument=READ_ONLY)
     iam.attach_group_policy(GroupName="readers", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    world = World()
+    world = MotoWorld()
     names = [doc.name for doc in world.identity_policies(world.identity_for_arn(TESTER_ARN))]  # type: ignore[arg-type]
     assert names == ["user inline inline", DDB_FULL, "group readers inline group-inline",
                      "arn:aws:iam::aws:policy/ReadOnlyAccess"]
@@ -59,7 +59,7 @@ def test_role_session_identity_and_boundary(scenario: Scenario) -> None:
     iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=READ_ONLY)
     creds = scenario.client("orchestrator", "sts").assume_role(
         RoleArn=role["Arn"], RoleSessionName="s1")["Credentials"]
-    world = World()
+    world = MotoWorld()
     identity = world.identity_for_access_key(creds["AccessKeyId"])
     assert identity is not None and identity.principal.type == "AssumedRole"
     assert identity.principal.arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s1"
@@ -69,7 +69,7 @@ def test_role_session_identity_and_boundary(scenario: Scenario) -> None:
 
 
 def test_kms_key_lookup_by_every_reference(scenario: Scenario) -> None:
-    world = World()
+    world = MotoWorld()
     alias_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/orders"
     for ref in (scenario.key_id, scenario.key_arn, "alias/orders", alias_arn):
         key = world.kms_key(ref, REGION, ACCOUNT)
@@ -83,7 +83,7 @@ def test_kms_key_lookup_by_every_reference(scenario: Scenario) -> None:
 def test_key_from_ciphertext_and_state_changes_are_seen(scenario: Scenario) -> None:
     kms = scenario.client("orchestrator", "kms")
     blob = kms.encrypt(KeyId=scenario.key_id, Plaintext=b"x")["CiphertextBlob"]
-    world = World()
+    world = MotoWorld()
     assert world.kms_key_from_ciphertext(blob, REGION, ACCOUNT).arn == scenario.key_arn  # type: ignore[union-attr]
     kms.disable_key(KeyId=scenario.key_id)
     assert world.kms_key(scenario.key_id, REGION, ACCOUNT).state == "Disabled"  # type: ignore[union-attr]
@@ -96,12 +96,12 @@ def test_table_sse_and_resource_policy(scenario: Scenario) -> None:
     policy = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": TESTER_ARN}, "Action": "dynamodb:GetItem", "Resource": table_arn}]})
     ddb.put_resource_policy(ResourceArn=table_arn, Policy=policy)
-    table = World().table(TABLE, REGION, ACCOUNT)
+    table = MotoWorld().table(TABLE, REGION, ACCOUNT)
     assert table is not None
     assert (table.arn, table.hash_key, table.kms_key_ref) == (table_arn, "pk", scenario.key_arn)
     assert json.loads(table.resource_policy or "{}")["Statement"][0]["Principal"]["AWS"] == TESTER_ARN
-    assert World().table(table_arn, REGION, ACCOUNT) == table
-    assert World().table("missing", REGION, ACCOUNT) is None
+    assert MotoWorld().table(table_arn, REGION, ACCOUNT) == table
+    assert MotoWorld().table("missing", REGION, ACCOUNT) is None
 
 
 def test_bucket_policy_default_encryption_and_object(scenario: Scenario) -> None:
@@ -111,19 +111,19 @@ def test_bucket_policy_default_encryption_and_object(scenario: Scenario) -> None
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": scenario.key_id},
          "BucketKeyEnabled": True}]})
     s3.put_object(Bucket="bucket-one", Key="k", Body=b"v")
-    bucket = World().bucket("bucket-one")
+    bucket = MotoWorld().bucket("bucket-one")
     assert bucket is not None
     assert (bucket.account, bucket.sse_algorithm, bucket.kms_key_id, bucket.bucket_key_enabled) == (
         ACCOUNT, "aws:kms", scenario.key_id, True)
-    found = World().s3_object("bucket-one", "k")
+    found = MotoWorld().s3_object("bucket-one", "k")
     assert found is not None and (found.sse_algorithm, found.kms_key_id) == ("aws:kms", scenario.key_id)
-    assert World().bucket("nope") is None and World().s3_object("bucket-one", "nope") is None
+    assert MotoWorld().bucket("nope") is None and MotoWorld().s3_object("bucket-one", "nope") is None
 
 
 @pytest.mark.usefixtures("aws")
 def test_account_for_unknown_key_is_moto_default() -> None:
     boto3.client("sts", region_name=REGION).get_caller_identity()
-    assert World().account_for_access_key("AKIAUNKNOWN") == ACCOUNT
+    assert MotoWorld().account_for_access_key("AKIAUNKNOWN") == ACCOUNT
 
 
 def test_user_boundary_set_on_the_moto_user_is_enforced(scenario: Scenario) -> None:
