@@ -79,13 +79,13 @@ def api_economy() -> dict[str, Any]:
     from orchestrator.reconcile.apply import apply_state
     from orchestrator.backends.embedded import EmbeddedBackend
     from orchestrator.loader import load_scenario
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
     loaded = load_scenario(SEED)
     backend = EmbeddedBackend(loaded.scenario.region)
     try:
-        first = _traced_apply(backend, loaded, apply_state, Context)
-        second = _traced_apply(backend, loaded, apply_state, Context)
+        first = _traced_apply(backend, loaded, apply_state, RunContext)
+        second = _traced_apply(backend, loaded, apply_state, RunContext)
     finally:
         backend.close()
     return {"from_scratch": first, "re_apply": second}

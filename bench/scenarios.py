@@ -15,12 +15,12 @@ def calls_of_a_run(path: Path) -> dict[str, int]:
     from orchestrator.loader import load_scenario
     from orchestrator.prove.runner import run_states
     from orchestrator.reconcile.apply import apply_state
-    from orchestrator.resources.context import Context
+    from orchestrator.resources.context import RunContext
 
     loaded = load_scenario(path)
     backend = EmbeddedBackend(loaded.scenario.region)
     try:
-        ctx = Context(backend, loaded.scenario.name)
+        ctx = RunContext(backend, loaded.scenario.name)
         ctx.declare(loaded.desired)
         result = run_states(ctx, loaded, len(loaded.scenario.states) - 1)
         assert result.passed, f"{path.name} must pass"
