@@ -17,22 +17,17 @@ from urllib.parse import unquote
 
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
+from orchestrator.resources.base import Observed, retag, tag_list, user_tags
 from orchestrator.resources.context import Context
-from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
+from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, get_principal, principal_tags
 
 
 def get_role(ctx: Context, name: str) -> dict[str, Any] | None:
-    try:
-        return ctx.backend.client("iam").get_role(RoleName=ctx.physical(name))["Role"]
-    except Exception as error:
-        if error_code(error) == "NoSuchEntity":
-            return None
-        raise
+    return get_principal(ctx, "Role", name)
 
 
 def _role_tags(ctx: Context, name: str) -> dict[str, str]:
-    return tag_dict(ctx.backend.client("iam").list_role_tags(RoleName=ctx.physical(name)).get("Tags"))
+    return principal_tags(ctx, "Role", name)
 
 
 def _trust(document: Any) -> dict[str, Any]:
@@ -108,65 +103,8 @@ class IamRole:
         ctx.backend.client("iam").delete_role(RoleName=ctx.physical(name))
 
 
-class IamRoleAccess:
+class IamRoleAccess(PrincipalAccess):
+    entity: ClassVar[str] = "Role"
     kind: ClassVar[str] = "iam_role_access"
     section: ClassVar[str] = "roles"
-    permissions: ClassVar[tuple[str, ...]] = (
-        "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-        "iam:ListAttachedRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-        "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
-    )
-    replace_on: ClassVar[frozenset[str]] = frozenset()
-    write_only: ClassVar[frozenset[str]] = frozenset()
-
-    def names(self, desired: DesiredState) -> list[str]:
-        return list(desired.roles)
-
-    def desired(self, ctx: Context, desired: DesiredState, name: str) -> dict[str, Any]:
-        role = desired.roles[name]
-        boundary = role.permissions_boundary
-        return {
-            "inline_policies": desired_inline(ctx, role.inline_policies),
-            "managed_policies": sorted(ctx.managed_policy_arn(p) for p in role.managed_policies),
-            "permissions_boundary": ctx.managed_policy_arn(boundary) if boundary else None,
-        }
-
-    def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        cached = ctx.cache.pop(("iam_role", name), None)
-        role, tags = cached if cached is not None else (get_role(ctx, name), None)
-        if role is None:
-            return None
-        owned = ctx.owns(tags if tags is not None else _role_tags(ctx, name)) or ctx.adopt
-        return Observed(self.observe(ctx, name, role), owned=owned, physical_id=role["Arn"])
-
-    def observe(self, ctx: Context, name: str, role: dict[str, Any] | None = None) -> dict[str, Any]:
-        iam = ctx.backend.client("iam")
-        physical = ctx.physical(name)
-        role = role or iam.get_role(RoleName=physical)["Role"]
-        return {
-            "inline_policies": read_inline(iam, "Role", physical),
-            "managed_policies": read_attached(iam, "Role", physical),
-            "permissions_boundary": role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
-        }
-
-    def create(self, ctx: Context, name: str, after: dict[str, Any]) -> None:
-        self.update(ctx, name, self.empty(), after)
-
-    @staticmethod
-    def empty() -> dict[str, Any]:
-        return {"inline_policies": {}, "managed_policies": [], "permissions_boundary": None}
-
-    def update(self, ctx: Context, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        iam = ctx.backend.client("iam")
-        physical = ctx.physical(name)
-        converge_inline(iam, "Role", physical, before["inline_policies"], after["inline_policies"])
-        converge_attached(iam, "Role", physical, before["managed_policies"], after["managed_policies"])
-        if before["permissions_boundary"] != after["permissions_boundary"]:
-            if after["permissions_boundary"]:
-                iam.put_role_permissions_boundary(RoleName=physical, PermissionsBoundary=after["permissions_boundary"])
-            else:
-                iam.delete_role_permissions_boundary(RoleName=physical)
-
-    def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
-        if get_role(ctx, name) is not None:
-            self.update(ctx, name, before, self.empty())
+    permissions: ClassVar[tuple[str, ...]] = access_permissions("Role")
