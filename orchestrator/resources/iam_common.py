@@ -86,6 +86,17 @@ def principal_tags(ctx: Context, entity: str, name: str) -> dict[str, str]:
     return tag_dict(answer.get("Tags"))
 
 
+def read_principal(ctx: Context, entity: str, name: str) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """Get{User,Role} and its tags, kept for the access reconciler, which reads the same principal
+    next in this pass (nothing in between changes it); None when there is no such principal."""
+    found = get_principal(ctx, entity, name)
+    if found is None:
+        return None
+    tags = principal_tags(ctx, entity, name)
+    ctx.cache[(f"iam_{entity.lower()}", name)] = (found, tags)
+    return found, tags
+
+
 class PrincipalAccess:
     """What a user's, group's or role's access is: its inline and attached policies and (users
     and roles) its permissions boundary. A subclass names its entity ('User', 'Group', 'Role':
@@ -165,6 +176,11 @@ class PrincipalAccess:
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         if get_principal(ctx, self.entity, name) is not None:
             self.update(ctx, name, before, self.empty())
+
+    def detach_all(self, ctx: Context, name: str) -> None:
+        """Whatever is still attached, as the principal's deletion needs (IAM refuses to delete a
+        principal with policies attached)."""
+        self.delete(ctx, name, self.observe(ctx, name), None)
 
     # What only one kind has (a user's groups): nothing, unless a subclass says otherwise.
     def desired_extra(self, ctx: Context, spec: Any) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class IamGroup:
         answer = _get_group(ctx, name)
         for user in (answer or {}).get("Users", []):
             iam.remove_user_from_group(GroupName=physical, UserName=user["UserName"])
-        IamGroupAccess().delete(ctx, name, IamGroupAccess().observe(ctx, name), None)
+        IamGroupAccess().detach_all(ctx, name)
         iam.delete_group(GroupName=physical)
 
 

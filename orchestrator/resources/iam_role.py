@@ -19,15 +19,7 @@ from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, retag, tag_list, user_tags
 from orchestrator.resources.context import Context
-from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, get_principal, principal_tags
-
-
-def get_role(ctx: Context, name: str) -> dict[str, Any] | None:
-    return get_principal(ctx, "Role", name)
-
-
-def _role_tags(ctx: Context, name: str) -> dict[str, str]:
-    return principal_tags(ctx, "Role", name)
+from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, read_principal
 
 
 def _trust(document: Any) -> dict[str, Any]:
@@ -62,11 +54,10 @@ class IamRole:
         }
 
     def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        role = get_role(ctx, name)
-        if role is None:
+        found = read_principal(ctx, "Role", name)
+        if found is None:
             return None
-        tags = _role_tags(ctx, name)
-        ctx.cache[("iam_role", name)] = (role, tags)
+        role, tags = found
         owned = ctx.owns(tags) or ctx.adopt
         properties = {
             "path": role.get("Path", "/"),
@@ -99,7 +90,7 @@ class IamRole:
 
     def delete(self, ctx: Context, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Whatever is still attached, then the role."""
-        IamRoleAccess().delete(ctx, name, IamRoleAccess().observe(ctx, name), None)
+        IamRoleAccess().detach_all(ctx, name)
         ctx.backend.client("iam").delete_role(RoleName=ctx.physical(name))
 
 

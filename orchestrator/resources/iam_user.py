@@ -14,15 +14,7 @@ from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.access_keys import describe, list_keys, unmarked, without_marks
 from orchestrator.resources.base import Observed, retag, tag_list, user_tags
 from orchestrator.resources.context import Context
-from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, get_principal, principal_tags
-
-
-def _get_user(ctx: Context, name: str) -> dict[str, Any] | None:
-    return get_principal(ctx, "User", name)
-
-
-def _user_tags(ctx: Context, name: str) -> dict[str, str]:
-    return principal_tags(ctx, "User", name)
+from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, read_principal
 
 
 def _unmarked_keys(ctx: Context, name: str, tags: dict[str, str]) -> list[dict[str, str]]:
@@ -51,12 +43,10 @@ class IamUser:
         return {"tags": dict(desired.users[name].tags)}
 
     def read(self, ctx: Context, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        user = _get_user(ctx, name)
-        if user is None:
+        found = read_principal(ctx, "User", name)
+        if found is None:
             return None
-        tags = _user_tags(ctx, name)
-        # IamUserAccess reads the same user next in this pass; nothing in between changes it
-        ctx.cache[("iam_user", name)] = (user, tags)
+        user, tags = found
         owned = ctx.owns(tags) or ctx.adopt
         properties: dict[str, Any] = {"tags": user_tags(without_marks(tags))}
         if ctx.planning:  # apply has no use for them: it never deletes a key it did not make
@@ -83,7 +73,7 @@ class IamUser:
         physical = ctx.physical(name)
         for key in iam.list_access_keys(UserName=physical)["AccessKeyMetadata"]:
             iam.delete_access_key(UserName=physical, AccessKeyId=key["AccessKeyId"])
-        IamUserAccess().delete(ctx, name, IamUserAccess().observe(ctx, name), None)
+        IamUserAccess().detach_all(ctx, name)
         iam.delete_user(UserName=physical)
 
 
