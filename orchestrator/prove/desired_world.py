@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from orchestrator.arns import alias_arn
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc,
                                       PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
@@ -176,7 +177,7 @@ class DesiredWorld:
             info = self._key_info(name)
             if info is None:
                 continue
-            aliases = {alias for alias in info.aliases} | {f"arn:aws:kms:{info.region}:{info.account}:{a}" for a in info.aliases}
+            aliases = {alias for alias in info.aliases} | {alias_arn(info.region, info.account, a) for a in info.aliases}
             if key_ref in (info.arn, info.key_id) or key_ref in aliases:
                 return info
         return None

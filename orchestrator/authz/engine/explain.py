@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from orchestrator import arns
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.context import RequestContext
 from orchestrator.authz.engine.inputs import PolicySource, StatementRef
@@ -27,7 +28,7 @@ __all__ = [
 Hit = tuple[PolicySource, Statement, str]                 # source, statement, how the caller was named
 FailedCondition = tuple[PolicySource, Statement, Condition]
 
-_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:.*/)?([^/]+)$")
+_MANAGED = arns.MANAGED_POLICY_ARN
 _INLINE = re.compile(r"^(?P<holder>.+?)(?: inline |/inline/)(?P<name>[^/]+)$")
 _HOLDER_KINDS = ("user ", "role ", "group ")
 _SESSION = re.compile(r":assumed-role/([^/]+)/")
@@ -52,7 +53,7 @@ def _caller_name(arn: str) -> str | None:
 def _identity_label(name: str, caller_arn: str) -> str:
     managed = _MANAGED.match(name)
     if managed is not None:
-        return f"managed policy {managed.group(1)}"
+        return f"managed policy {managed['name']}"
     inline = _INLINE.match(name)
     if inline is not None:
         return f"inline policy {inline.group('name')} of {_holder(inline.group('holder'), caller_arn)}"
@@ -80,10 +81,10 @@ def _label(kind: str, name: str, caller_arn: str) -> str:
         return _resource_label(name)
     if kind == "session":  # a role session's session policy: the inline one, or a managed one by name
         managed = _MANAGED.match(name)
-        return f"session policy {managed.group(1)}" if managed is not None else "the session policy"
+        return f"session policy {managed['name']}" if managed is not None else "the session policy"
     if kind == "boundary":
         managed = _MANAGED.match(name)
-        short = managed.group(1) if managed is not None else name
+        short = managed["name"] if managed is not None else name
         return f"permissions boundary {short}" if short else "the permissions boundary"
     return _identity_label(name, caller_arn)
 
