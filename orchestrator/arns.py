@@ -19,7 +19,7 @@ from dataclasses import dataclass
 __all__ = [
     "Arn", "AWS_MANAGED_POLICY_PREFIX", "DEFAULT_PARTITION", "PARTITION_PATTERN", "account_of", "alias_arn",
     "assumed_role_arn", "aws_managed_policy_arn", "bucket_arn", "group_arn", "iam_arn", "is_arn", "is_root",
-    "key_arn", "object_arn", "parse_arn", "policy_arn", "role_arn", "root_arn", "session_role_arn",
+    "is_session", "key_arn", "key_id_of", "object_arn", "parse_arn", "policy_arn", "role_arn", "root_arn", "session_role_arn",
     "sts_arn", "table_arn", "user_arn", "with_account",
     "ROOT_ARN", "ROLE_ARN", "IAM_USER_ARN", "SESSION_ARN", "STS_USER_ARN", "FEDERATED_ARN", "CALLER_ARN",
     "MANAGED_POLICY_ARN", "KMS_KEY_ARN", "POLICY_ARN",
@@ -119,6 +119,19 @@ def with_account(text: str, account: str) -> str:
     """The same ARN in another account (the same identity in another of a scenario's accounts)."""
     arn = parse_arn(text)
     return str(Arn(arn.partition, arn.service, arn.region, account, arn.resource)) if arn else text
+
+
+def is_session(text: str) -> bool:
+    """Whether ``text`` is a role session's ARN (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``)."""
+    arn = parse_arn(text)
+    return arn is not None and arn.resource_type == "assumed-role"
+
+
+def key_id_of(text: str) -> str:
+    """The key id of a key ARN; anything else (a key id, an alias) as it is (KMS API Reference,
+    KeyId: "Key ID" or "Key ARN")."""
+    arn = parse_arn(text)
+    return arn.resource_id if arn is not None and arn.service == "kms" and arn.resource_type == "key" else text
 
 
 def session_role_arn(text: str) -> str | None:

@@ -74,3 +74,14 @@ def test_a_session_arn_needs_a_role_and_a_session() -> None:
     assert arns.session_role_arn("arn:aws:sts::123456789012:assumed-role/r") is None
     assert arns.session_role_arn("arn:aws:iam::123456789012:role/r") is None
     assert arns.session_role_arn("arn:aws:sts::123456789012:assumed-role/r/a/b") == "arn:aws:iam::123456789012:role/r"
+
+
+def test_a_key_id_is_read_from_a_key_arn_only() -> None:
+    assert arns.key_id_of("arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab") == "1234abcd-12ab"
+    assert arns.key_id_of("1234abcd-12ab") == "1234abcd-12ab"
+    assert arns.key_id_of("arn:aws:kms:us-west-2:123456789012:alias/a") == "arn:aws:kms:us-west-2:123456789012:alias/a"
+
+
+def test_a_session_is_told_from_its_role() -> None:
+    assert arns.is_session("arn:aws-us-gov:sts::123456789012:assumed-role/r/s")
+    assert not arns.is_session("arn:aws:iam::123456789012:role/assumed-role/r")

@@ -187,7 +187,7 @@ class MotoWorld:
 
     def identity_for_arn(self, principal_arn: str) -> Identity | None:
         """The IAM user, or the latest role session, with this ARN (to predict, without credentials)."""
-        if ":assumed-role/" in principal_arn:
+        if arns.is_session(principal_arn):
             return self._session_for_arn(principal_arn)
         for _account_id, backend in self._iam_accounts():
             for user in list(backend.users.values()):

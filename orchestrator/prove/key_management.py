@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.arns import key_id_of
 from orchestrator.authz.world import GrantInfo
 from orchestrator.model.resources import Key
 from orchestrator.model.scenario import DesiredState, Expectation
@@ -88,7 +89,7 @@ def management_call(ctx: Context, desired: DesiredState, expectation: Expectatio
 
 def key_id(key_arn: str) -> str:
     """The key id of a key ARN (KMS API Reference, KeyId: "Key ID" or "Key ARN")."""
-    return key_arn.rpartition(":key/")[2] or key_arn
+    return key_id_of(key_arn)
 
 
 def _read_only(_ctx: Context, _name: str, _key: Key, key_arn: str, expectation: Expectation) -> Management:

@@ -31,7 +31,6 @@ FailedCondition = tuple[PolicySource, Statement, Condition]
 _MANAGED = arns.MANAGED_POLICY_ARN
 _INLINE = re.compile(r"^(?P<holder>.+?)(?: inline |/inline/)(?P<name>[^/]+)$")
 _HOLDER_KINDS = ("user ", "role ", "group ")
-_SESSION = re.compile(r":assumed-role/([^/]+)/")
 
 
 def _holder(holder: str, caller_arn: str) -> str:
@@ -44,9 +43,9 @@ def _holder(holder: str, caller_arn: str) -> str:
 
 
 def _caller_name(arn: str) -> str | None:
-    session = _SESSION.search(arn)
-    if session is not None:
-        return session.group(1)
+    parsed = arns.parse_arn(arn)
+    if parsed is not None and parsed.resource_type == "assumed-role" and "/" in parsed.resource_id:
+        return parsed.resource_id.split("/", 1)[0]  # a session is named by its role
     return arn.rsplit("/", 1)[-1] if "/" in arn else None
 
 

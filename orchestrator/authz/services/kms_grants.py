@@ -34,7 +34,7 @@ def _is_grantee(grantee: str, principal: Principal) -> bool:
 
 
 def _key_id(arn: str) -> str:
-    return arn.rsplit(":key/", 1)[-1]
+    return arns.key_id_of(arn)
 
 
 def _context_ok(grant: Grant, context: Mapping[str, str]) -> bool:
