@@ -22,3 +22,7 @@ TAG_NAME = f"{TAG_PREFIX}name"
 ADMIN_KEY_ID = "AKIAORCHESTRATEADMIN0"
 #: AssumeRole's shortest session (STS API Reference, AssumeRole: DurationSeconds, 900 at least).
 MIN_SESSION_SECONDS = 900
+#: A role's default and least MaxSessionDuration, and the longest a chained session may ask for
+#: (IAM API Reference, CreateRole: MaxSessionDuration 3600 to 43200; IAM User Guide, "Role chaining").
+ROLE_SESSION_SECONDS = 3600
+MAX_SESSION_SECONDS = 43200

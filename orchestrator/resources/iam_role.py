@@ -15,6 +15,7 @@ import json
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
+from orchestrator.constants import ROLE_SESSION_SECONDS
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, retag, tag_list, user_tags
@@ -62,7 +63,7 @@ class IamRole:
         properties = {
             "path": role.get("Path", "/"),
             "trust_policy": _trust(role.get("AssumeRolePolicyDocument") or {}),
-            "max_session_seconds": int(role.get("MaxSessionDuration", 3600)),
+            "max_session_seconds": int(role.get("MaxSessionDuration", ROLE_SESSION_SECONDS)),
             "description": role.get("Description", ""),
             "tags": user_tags(tags),
         }
