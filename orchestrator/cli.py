@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
+from orchestrator.constants import DEFAULT_REGION  # stdlib only: no start-up cost
 from orchestrator.exit_codes import MEANINGS, ExitCode, describe  # stdlib only: no start-up cost
 
 if TYPE_CHECKING:
@@ -171,7 +172,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
                       "orchestrate serve --port 4566 --propagation-delay 2")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     parser.add_argument("--port", type=int, default=4566, help="port (default: 4566; 0 picks a free one)")
-    parser.add_argument("--region", default="us-east-1", help="region the gate assumes (default: us-east-1)")
+    parser.add_argument("--region", default=DEFAULT_REGION, help=f"region the gate assumes (default: {DEFAULT_REGION})")
     parser.add_argument("--verbose", action="store_true",
                         help="log each request on stderr: principal, action, resources, decision and deciding layer,"
                              " status, milliseconds")
@@ -253,7 +254,7 @@ def _add_import(commands: argparse._SubParsersAction) -> None:
     _path(parser.add_argument("template", metavar="TEMPLATE", help="CloudFormation template (YAML or JSON)"))
     add_output_file(parser, "write the scenario here (default: standard output)", "--out")
     add_follow_symlinks(parser)
-    parser.add_argument("--region", default="us-east-1", help="the scenario's region (default: us-east-1)")
+    parser.add_argument("--region", default=DEFAULT_REGION, help=f"the scenario's region (default: {DEFAULT_REGION})")
     parser.add_argument("--max-bytes", type=int, metavar="N",
                         help="refuse a larger template before reading it (default: 5 MiB; CloudFormation takes 1 MB from S3)")
     parser.add_argument("--parameter", action="append", metavar="NAME=VALUE",

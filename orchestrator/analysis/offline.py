@@ -17,10 +17,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.transport import Transport
+from orchestrator.constants import DEFAULT_ACCOUNT
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import MESSAGE, algorithm_of
 from orchestrator.prove.calls import CallSpec, Probes, call_for
@@ -28,7 +30,7 @@ from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.prove.sessions import PLAIN, SessionShape, session_name_for, shape_of
 from orchestrator.resources.context import RunContext
 
-PLACEHOLDER_ACCOUNT = "123456789012"
+PLACEHOLDER_ACCOUNT = DEFAULT_ACCOUNT
 SESSION = "orchestrate-analysis"
 
 
@@ -41,10 +43,10 @@ class OfflineBackend:
     account_id: str = PLACEHOLDER_ACCOUNT
 
     def identity(self) -> dict[str, str]:
-        return {"Arn": f"arn:aws:iam::{self.account_id}:user/orchestrate", "Account": self.account_id}
+        return self.identity_in(self.account_id)
 
     def identity_in(self, account: str) -> dict[str, str]:
-        return {"Arn": f"arn:aws:iam::{account}:user/orchestrate", "Account": account}
+        return {"Arn": arns.user_arn(account, "orchestrate"), "Account": account}
 
 
 class OfflineProbes(Probes):
@@ -67,7 +69,7 @@ def offline_context(scenario: str, states: list[DesiredState], region: str) -> R
     ctx.declare(states)
     for name in {name for desired in states for name in desired.keys}:
         key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"orchestrate:{scenario}:key:{name}")
-        ctx.known[f"key:{name}"] = f"arn:aws:kms:{region}:{ctx.account_id('keys', name)}:key/{key_id}"
+        ctx.known[f"key:{name}"] = arns.key_arn(region, ctx.account_id("keys", name), str(key_id))
     return ctx
 
 
@@ -131,5 +133,5 @@ def principal_arn(ctx: RunContext, principal: str, shape: SessionShape = PLAIN) 
     if principal.startswith("role:"):
         role = principal.removeprefix("role:")
         name = session_name_for(SESSION, shape)
-        return f"arn:aws:sts::{ctx.account_id('roles', role)}:assumed-role/{ctx.physical(role)}/{name}"
+        return arns.assumed_role_arn(ctx.account_id("roles", role), ctx.physical(role), name)
     return ctx.arn(f"user:{principal}")

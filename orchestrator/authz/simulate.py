@@ -60,6 +60,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Iterator, TextIO
 
+from orchestrator import arns
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.documents import PolicyCache, PolicyError, load_document
 from orchestrator.authz.engine.inputs import Decision, PolicyInputs, PolicySource, StatementRef
@@ -70,14 +71,13 @@ from orchestrator.authz.services.rules import ROLE_ARN
 from orchestrator.authz.simulate_extensions import SOURCE_TYPES, Extensions, extension_principal
 from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS
 from orchestrator.errors import InvalidInputError
+from orchestrator.constants import DEFAULT_ACCOUNT
 from orchestrator.exit_codes import ExitCode
 
 __all__ = ["run", "simulate_document", "InputError", "Prepared"]
 
-DEFAULT_ACCOUNT = "123456789012"
-_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
-_OWNER = re.compile(r"^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
-_CALLER = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(.+)$")
+_KMS_KEY = arns.KMS_KEY_ARN
+_CALLER = arns.CALLER_ARN
 #: orchestrate's extension fields (README, "simulate"): the organization, a session policy, an endpoint.
 _EXTENSION_KEYS = {"ServiceControlPolicies", "ResourceControlPolicies", "OrganizationId", "ManagementAccount",
                    "SessionPolicy", "VpcEndpoint"}
@@ -148,10 +148,12 @@ def _owner_account(document: Mapping[str, Any]) -> str | None:
     owner = _optional_string(document, "ResourceOwner")
     if owner is None:
         return None
-    found = _OWNER.match(owner)
+    if re.fullmatch(r"\d{12}", owner):
+        return owner
+    found = arns.ROOT_ARN.match(owner)
     if found is None:
         raise InputError(f"ResourceOwner must be an account ARN like arn:aws:iam::123456789012:root, not {owner!r}")
-    return found.group(1) or found.group(2)
+    return found["account"]
 
 
 class Prepared:
@@ -216,11 +218,11 @@ def _principal(caller: str | None, owner: str | None) -> Principal:
     special = extension_principal(caller)  # "anonymous" or a service principal (simulate_extensions.py)
     if special is not None:
         return special
-    arn = caller or f"arn:aws:iam::{owner or DEFAULT_ACCOUNT}:user/simulated"
+    arn = caller or arns.user_arn(owner or DEFAULT_ACCOUNT, "simulated")
     found = _CALLER.match(arn)
     if found is None:
         raise InputError(f"CallerArn {arn!r} is not an IAM or STS principal ARN")
-    account, rest = found.groups()
+    account, rest = found["account"], found["resource"]
     kind = next((name for prefix, name in _PRINCIPAL_TYPES if rest.startswith(prefix)), None)
     if kind is None:
         raise InputError(f"CallerArn {arn!r} is not a user, role, session or account root ARN")

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Mapping, Protocol
 
 from orchestrator.authz.engine.request import Principal
+from orchestrator.constants import DEFAULT_ACCOUNT
 
 __all__ = [
     "session_principal_tags",
@@ -37,7 +38,6 @@ __all__ = [
     "DEFAULT_ACCOUNT",
 ]
 
-DEFAULT_ACCOUNT = "123456789012"
 _PARTITION = "aws"
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.backends.base import Backend, Credentials
+from orchestrator.constants import ADMIN_KEY_ID, DEFAULT_ACCOUNT
 
-DEFAULT_ACCOUNT = "123456789012"
 # moto answers for any key; these name the orchestrator's own (administrator) identity.
-ADMIN = Credentials("AKIAORCHESTRATEADMIN0", "orchestrate-embedded-admin-secret")
+ADMIN = Credentials(ADMIN_KEY_ID, "orchestrate-embedded-admin-secret")
+#: The UserId GetCallerIdentity answers for an administrator that is not a root (AWS's example key id).
+_ADMIN_USER_ID = "AKIAIOSFODNN7EXAMPLE"
 
 
 class EmbeddedBackend(Backend):
@@ -28,7 +31,7 @@ class EmbeddedBackend(Backend):
         as that root, as LocalStack's default credentials and root access keys do."""
         super().__init__(region)
         self._account = account or DEFAULT_ACCOUNT
-        self._admin_arn = admin_arn or f"arn:aws:sts::{self._account}:user/moto"
+        self._admin_arn = admin_arn or arns.sts_arn(self._account, "user/moto")
         # AWS managed policies are loaded one by one when attached (moto_extensions), not all
         # ~1,500 of them on every start as MOTO_IAM_LOAD_MANAGED_POLICIES would. MOTO_ACCOUNT_ID
         # would pin every request to one account: the orchestrator's clients name their account
@@ -63,14 +66,13 @@ class EmbeddedBackend(Backend):
         """The orchestrator's identity without a client and a call (a seed run's start-up is
         benchmarked): moto's GetCallerIdentity answer for the administrator keys, or `admin_arn`
         (the identity the gate decides those keys' calls as)."""
-        user_id = self._account if self._admin_arn.endswith(":root") else "AKIAIOSFODNN7EXAMPLE"
+        user_id = self._account if self._admin_arn.endswith(":root") else _ADMIN_USER_ID
         return {"Account": self._account, "Arn": self._admin_arn, "UserId": user_id}
 
     def identity_in(self, account: str) -> dict[str, str]:
         """The orchestrator's identity in another account: the same ARN, in that account."""
-        arn = self._admin_arn.split(":")
-        return {"Account": account, "Arn": ":".join(arn[:4] + [account] + arn[5:]),
-                "UserId": account if self._admin_arn.endswith(":root") else "AKIAIOSFODNN7EXAMPLE"}
+        return {"Account": account, "Arn": arns.with_account(self._admin_arn, account),
+                "UserId": account if self._admin_arn.endswith(":root") else _ADMIN_USER_ID}
 
     def client(self, service: str, credentials: Credentials | None = None, account: str | None = None) -> Any:
         """The orchestrator's clients always name their account (see __init__)."""

@@ -20,12 +20,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from orchestrator.backends.base import Backend, BackendError, Credentials
+from orchestrator.constants import ADMIN_KEY_ID
 
 # Local endpoints accept any key; these name the orchestrator's own identity there.
 #: The header of `orchestrate serve --propagation-delay`: orchestrator/authz/propagation.py's
 #: PROPAGATION_HEADER, named again here so that a client does not import the gate's model.
 PROPAGATION_HEADER = "x-orchestrate-propagation-delay"
-DEFAULT_ADMIN = Credentials("AKIAORCHESTRATEADMIN0", "orchestrate-endpoint-admin-secret")
+DEFAULT_ADMIN = Credentials(ADMIN_KEY_ID, "orchestrate-endpoint-admin-secret")
 
 
 class EndpointBackend(Backend):

@@ -18,7 +18,9 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from orchestrator import arns
 from orchestrator.backends.moto_world import SESSION_POLICY_ARNS, SESSION_TAGS, SOURCE_IDENTITY, TRANSITIVE_TAG_KEYS
+from orchestrator.constants import US_EAST_1
 
 BOUNDARY_ATTRIBUTE = "permissions_boundary_arn"
 
@@ -91,7 +93,7 @@ def install(client: Any, account: str) -> None:
     events.register("after-call.iam.UpdateGroup", move_group)
 
 
-AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+AWS_POLICY_PREFIX = arns.AWS_MANAGED_POLICY_PREFIX
 ATTACHING = ("AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "PutUserPermissionsBoundary")
 
 
@@ -111,7 +113,7 @@ def ensure_managed_policy(account: str, arn: str) -> None:
     name = arn.rpartition("/")[2]
     data = bundled_policy(name)
     if data is not None and f"{AWS_POLICY_PREFIX}{data.get('Path', '/').lstrip('/')}{name}" == arn:
-        policy = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+        policy = AWSManagedPolicy.from_data(name, account, US_EAST_1, data)
         backend.managed_policies[policy.arn] = policy
 
 

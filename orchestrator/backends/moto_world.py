@@ -13,6 +13,7 @@ import os
 from datetime import timezone
 from typing import Any, Iterable, Iterator, Mapping
 
+from orchestrator import arns
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, KeySecret,
                                       ObjectInfo, PolicyDoc, PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
@@ -77,8 +78,7 @@ class BundledPolicies:
 
     def document(self, arn: str) -> str | None:
         """The document of the AWS managed policy ``arn`` (``arn:aws:iam::aws:policy/NAME``)."""
-        prefix = "arn:aws:iam::aws:policy/"
-        if not arn.startswith(prefix):
+        if not arn.startswith(arns.AWS_MANAGED_POLICY_PREFIX):
             return None
         data = self.policy(arn.rsplit("/", 1)[-1])
         return None if data is None else json.dumps(data.get("Document"))
@@ -187,7 +187,7 @@ class MotoWorld:
 
     def identity_for_arn(self, principal_arn: str) -> Identity | None:
         """The IAM user, or the latest role session, with this ARN (to predict, without credentials)."""
-        if ":assumed-role/" in principal_arn:
+        if arns.is_session(principal_arn):
             return self._session_for_arn(principal_arn)
         for _account_id, backend in self._iam_accounts():
             for user in list(backend.users.values()):
@@ -280,7 +280,7 @@ class MotoWorld:
 
     def role(self, role_arn: str) -> RoleInfo | None:
         """The role with this ARN (path included), in the account the ARN names."""
-        account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+        account = arns.account_of(role_arn)
         backend = self.iam_backend(account)
         role = None if backend is None else self._role(backend, role_arn)
         if role is None:
@@ -333,9 +333,7 @@ class MotoWorld:
         """A key by key id, key ARN, alias name or alias ARN (the ARN's account/region win)."""
         if not key_ref:
             return None
-        if key_ref.startswith("arn:"):
-            parts = key_ref.split(":")
-            region, account = parts[3] or region, parts[4] or account
+        region, account = _region_account(key_ref, region, account)
         backend = self._kms_backend(account, region)
         if backend is None:
             return None
@@ -354,11 +352,10 @@ class MotoWorld:
 
     @staticmethod
     def _raw_key_id(backend: Any, key_ref: str) -> str:
-        ref = key_ref
-        if ref.startswith("arn:") and ":alias/" in ref:
-            ref = "alias/" + ref.split(":alias/", 1)[1]
-        if ref.startswith("arn:") and ":key/" in ref:
-            return ref.split(":key/", 1)[1]
+        arn = arns.parse_arn(key_ref)
+        ref = arn.resource if arn is not None and arn.resource_type in ("alias", "key") else key_ref
+        if arn is not None and arn.resource_type == "key":
+            return arn.resource_id
         if ref.startswith("alias/"):
             for key in list(backend.keys.values()):
                 if ref in key.aliases:
@@ -394,9 +391,7 @@ class MotoWorld:
         signature with SignatureValid false; AWS with KMSInvalidSignatureException)."""
         if not key_ref or not algorithm:
             return None
-        if key_ref.startswith("arn:"):
-            parts = key_ref.split(":")
-            region, account = parts[3] or region, parts[4] or account
+        region, account = _region_account(key_ref, region, account)
         backend = self._kms_backend(account, region)
         key = None if backend is None else backend.keys.get(self._raw_key_id(backend, key_ref))
         raw_message, raw_signature = self._blob_bytes(message), self._blob_bytes(signature)
@@ -451,10 +446,8 @@ class MotoWorld:
         """A DynamoDB table by name or ARN."""
         if not name_or_arn:
             return None
-        if name_or_arn.startswith("arn:"):
-            parts = name_or_arn.split(":")
-            region, account = parts[3], parts[4]
-            name_or_arn = parts[5].split("/")[1]
+        if (arn := arns.parse_arn(name_or_arn)) is not None:
+            region, account, name_or_arn = arn.region, arn.account, arn.resource.split("/")[1]
         per_account = dict.get(self._backends("dynamodb"), account)
         backend = None if per_account is None else dict.get(per_account, region)
         table = None if backend is None else backend.tables.get(name_or_arn)
@@ -511,7 +504,7 @@ class MotoWorld:
             return None
         obj = found.keys[key]
         return ObjectInfo(
-            bucket=str(bucket), key=key, arn=f"arn:aws:s3:::{bucket}/{key}",
+            bucket=str(bucket), key=key, arn=arns.object_arn(str(bucket), key),
             sse_algorithm=obj.encryption, kms_key_id=obj.kms_key_id,
             bucket_key_enabled=_truthy(obj.bucket_key_enabled),
         )
@@ -528,6 +521,12 @@ class MotoWorld:
             block_public_acls=bool(block.block_public_acls), ignore_public_acls=bool(block.ignore_public_acls),
             block_public_policy=bool(block.block_public_policy),
             restrict_public_buckets=bool(block.restrict_public_buckets))
+
+
+def _region_account(ref: str, region: str, account: str) -> tuple[str, str]:
+    """An ARN's region and account win over the call's (a key named by its ARN in another account)."""
+    arn = arns.parse_arn(ref)
+    return (arn.region or region, arn.account or account) if arn is not None else (region, account)
 
 
 def _blocks(bucket: Any, setting: str) -> bool:

@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from orchestrator import arns
 from orchestrator.export.notes import Note, render_comment
 from orchestrator.model.policy import ORCHESTRATE
 from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER
@@ -51,7 +52,11 @@ class _Dumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
-ROOT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+
+
+#: CloudFormation's pseudo parameters, put into ARNs that Fn::Sub completes.
+PARTITION, ACCOUNT_ID, REGION = "${AWS::Partition}", "${AWS::AccountId}", "${AWS::Region}"
+ROOT = {"Fn::Sub": arns.root_arn(ACCOUNT_ID, PARTITION)}
 
 
 def template(src: Source) -> Export:
@@ -112,9 +117,9 @@ def _resolver(src: Source, own_table: str | None = None) -> Any:
             return {"Ref": logical_id("policies", name)}
         if kind == "session":  # a role session's ARN: the role's name, then the session's
             role, _, session = name.partition("/")
-            return {"Fn::Sub": f"arn:${{AWS::Partition}}:sts::${{AWS::AccountId}}:assumed-role/${{{logical_id('roles', role)}}}/{session}"}
+            return {"Fn::Sub": arns.assumed_role_arn(ACCOUNT_ID, "${" + logical_id("roles", role) + "}", session, PARTITION)}
         if kind == "table" and name == own_table:  # a table's policy cannot Fn::GetAtt the table itself
-            return {"Fn::Sub": f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{name}"}
+            return {"Fn::Sub": arns.table_arn(REGION, ACCOUNT_ID, name, PARTITION)}
         section = {"user": "users", "group": "groups", "role": "roles", "key": "keys", "table": "tables",
                    "bucket": "buckets"}[kind]
         return {"Fn::GetAtt": [logical_id(section, name), "Arn"]}
@@ -129,7 +134,7 @@ def _managed_arn(name: str) -> Any:
     kind, value = managed_policy_name(name)
     if kind == "scenario":
         return {"Ref": logical_id("policies", value)}
-    return value if kind == "arn" else {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::aws:policy/{value}"}
+    return value if kind == "arn" else {"Fn::Sub": arns.aws_managed_policy_arn(value, PARTITION)}
 
 
 def _inline(src: Source, section: str, name: str, policies: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 from orchestrator.model.scenario import DesiredState
 
@@ -109,14 +110,14 @@ def foreign_arn(desired: DesiredState, region: str, reference: str) -> str:
     kind, _, name = reference.partition(":")
     account = desired.accounts[desired.account_of(SECTIONS.get(kind, "buckets"), name.partition("/")[0]) or ""]
     if kind == "user":
-        return f"arn:aws:iam::{account}:user/{name}"
+        return arns.user_arn(account, name)
     if kind == "role":
-        return f"arn:aws:iam::{account}:role{desired.roles[name].path}{name}"
+        return arns.role_arn(account, name, desired.roles[name].path)
     if kind == "table":
-        return f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+        return arns.table_arn(region, account, name)
     if kind in ("bucket", "object"):
-        return f"arn:aws:s3:::{name}"
-    return f"arn:aws:kms:{region}:{account}:key/{name}-in-{account}"
+        return arns.bucket_arn(name)  # an object's is `BUCKET/KEY`: the bucket's ARN, with the key
+    return arns.key_arn(region, account, f"{name}-in-{account}")
 
 
 def account_arn(desired: DesiredState, reference: str) -> str | None:
@@ -124,7 +125,7 @@ def account_arn(desired: DesiredState, reference: str) -> str | None:
     name = reference.partition(":")[2]
     if reference == "account" or name in ("", "home"):
         return None
-    return f"arn:aws:iam::{desired.accounts[name]}:root"
+    return arns.root_arn(desired.accounts[name])
 
 
 def account_level(desired: DesiredState, region: str, reference: str, root: Any) -> Any | None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.export.notes import Note, other_account
 from orchestrator.loader import LoadedScenario
+from orchestrator.model.names import scenario_path
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.resources.context import DEFAULT_RUN, ENTITY_SECTIONS, TAG_NAME, TAG_RUN, TAG_SCENARIO
 from orchestrator.resources.lockout import management_statement
@@ -54,7 +56,7 @@ class Source:
         return {**tags, TAG_SCENARIO: self.scenario, TAG_RUN: DEFAULT_RUN, TAG_NAME: name}
 
     def iam_path(self) -> str:
-        return f"/orchestrate/{self.scenario}/"
+        return scenario_path(self.scenario)
 
     def guarded(self, name: str) -> bool:
         return self.desired.keys[name].lockout == "guard"
@@ -77,7 +79,7 @@ def guard_statement(manager: Any) -> dict[str, Any]:
 
 
 #: A user ARN (never a root, so no account condition) whose place the manager parameter takes.
-PLACEHOLDER = "arn:aws:iam::000000000000:user/key-manager"
+PLACEHOLDER = arns.user_arn("000000000000", "key-manager")
 #: The manager parameter's pattern: an IAM user or role ARN, never an account root.
 MANAGER_PATTERN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/.+$"
 MANAGER_HELP = ("the IAM user or role ARN that deploys and manages the keys (orchestrate's identity to keep them"

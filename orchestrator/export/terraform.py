@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.export.hcl import Block, Expr, escape, jsonencode, string
 from orchestrator.export.notes import render_comment
 from orchestrator.model.policy import ORCHESTRATE
@@ -38,7 +39,7 @@ PARTITION = "${data.aws_partition.current.partition}"
 ACCOUNT_ID = "${data.aws_caller_identity.current.account_id}"
 #: The deploying region (hashicorp/aws, data source aws_region: `name`), for the scenario's.
 REGION = "${data.aws_region.current.name}"
-ROOT = Expr(f'"arn:{PARTITION}:iam::{ACCOUNT_ID}:root"')
+ROOT = Expr(f'"{arns.root_arn(ACCOUNT_ID, PARTITION)}"')
 BUCKET_PREFIX = "${var.bucket_prefix}"
 TYPES = {"user": "aws_iam_user", "group": "aws_iam_group", "role": "aws_iam_role", "key": "aws_kms_key",
          "table": "aws_dynamodb_table", "bucket": "aws_s3_bucket", "policy": "aws_iam_policy"}
@@ -123,11 +124,11 @@ def _localise(src: Source, value: Any) -> Any:
 
 def _pieces(src: Source, text: str) -> list[str]:
     """`text` as literal parts and interpolations (Expr)."""
-    if text.startswith("arn:") and text.count(":") >= 5:
-        fields: list[str] = text.split(":", 5)
-        if fields[3] == src.region:
+    if (arn := arns.parse_arn(text)) is not None:
+        fields: list[str] = ["arn", arn.partition, arn.service, arn.region, arn.account, arn.resource]
+        if arn.region == src.region:
             fields[3] = Expr(REGION)
-        if src.account is not None and fields[4] == src.account:
+        if src.account is not None and arn.account == src.account:
             fields[4] = Expr(ACCOUNT_ID)
         return [piece for i, field in enumerate(fields) for piece in ([":"] if i else []) + [field]]
     endpoint = re.fullmatch(r"([a-z0-9-]+\.)([a-z0-9-]+)(\.amazonaws\.com(?:\.cn)?)", text)
@@ -158,7 +159,7 @@ def _resolve(src: Source) -> Any:
         kind, _, name = reference.partition(":")
         if kind in ("bucket", "object") and foreign_account(src.desired, reference) is not None:
             # another account's bucket: named with the same prefix by that account's export
-            return Expr(f'"arn:{PARTITION}:s3:::{BUCKET_PREFIX}{escape(name)}"')
+            return Expr(f'"{arns.bucket_arn(BUCKET_PREFIX + escape(name), PARTITION)}"')
         shared = account_level(src.desired, src.region, reference, ROOT)
         if shared is not None:
             return _localise(src, shared)
@@ -167,7 +168,7 @@ def _resolve(src: Source) -> Any:
             return Expr(f'"${{{TYPES["bucket"]}.{snake(bucket)}.arn}}/{escape(key)}"')
         if kind == "session":  # a role session's ARN: the role's name, then the session's
             role, _, session = name.partition("/")
-            return Expr(f'"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/${{{_ref("role", role, "name")}}}/{escape(session)}"')
+            return Expr(f'"{arns.assumed_role_arn(ACCOUNT_ID, "${" + _ref("role", role, "name") + "}", escape(session), PARTITION)}"')
         return _ref(kind, name, "arn")
     return resolve
 
@@ -189,7 +190,7 @@ def _managed_arn(src: Source, name: str) -> Any:
     kind, value = managed_policy_name(name)
     if kind == "scenario":
         return _ref("policy", value, "arn")
-    return _localise(src, value) if kind == "arn" else Expr(f'"arn:{PARTITION}:iam::aws:policy/{escape(value)}"')
+    return _localise(src, value) if kind == "arn" else Expr(f'"{arns.aws_managed_policy_arn(escape(value), PARTITION)}"')
 
 
 def _access(src: Source, kind: str, name: str, entity: Any) -> list[Block]:

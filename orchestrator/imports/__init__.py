@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from orchestrator.constants import DEFAULT_REGION
 from orchestrator.imports.checks import check_entities
 from orchestrator.imports.expectations import propose
 from orchestrator.imports.intrinsics import ConditionCycle, Resolver
@@ -39,7 +40,7 @@ class ImportResult:
     problems: str = ""
 
 
-def import_template(path: Path | str, region: str = "us-east-1", max_bytes: int = MAX_BYTES,
+def import_template(path: Path | str, region: str = DEFAULT_REGION, max_bytes: int = MAX_BYTES,
                     parameters: dict[str, str] | None = None, schema: str = DEFAULT_SCHEMA) -> ImportResult:
     """Read, map and propose; TemplateError when the template is unreadable, larger than
     ``max_bytes``, not CloudFormation, or its conditions refer to each other in a circle;

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.errors import InvalidInputError
 from orchestrator.imports.parameters import typed
 from orchestrator.model.policy import ORCHESTRATE
@@ -360,19 +361,19 @@ def to_text(value: Any) -> Any:
 
 
 def _arn(kind: str, name: str) -> str:
-    return {"key": "arn:aws:kms:*:*:key/*", "table": f"arn:aws:dynamodb:*:*:table/{name}",
-            "user": f"arn:aws:iam::*:user/{name}", "role": f"arn:aws:iam::*:role/{name}",
-            "group": f"arn:aws:iam::*:group/{name}", "policy": f"arn:aws:iam::*:policy/{name}",
-            "bucket": f"arn:aws:s3:::{name}"}.get(kind, name)
+    return {"key": arns.key_arn("*", "*", "*"), "table": arns.table_arn("*", "*", name),
+            "user": arns.user_arn("*", name), "role": arns.role_arn("*", name),
+            "group": arns.group_arn("*", name), "policy": arns.policy_arn("*", name),
+            "bucket": arns.bucket_arn(name)}.get(kind, name)
 
 
 def reference_arn(reference: str) -> str:
     """A scenario reference as ARN text (the account a template cannot know is `*`)."""
     kind, _, name = reference.partition(":")
     if kind == "object":
-        return f"arn:aws:s3:::{name}"
+        return arns.bucket_arn(name)  # `BUCKET/KEY`: the object's ARN
     if kind == "session":
-        return f"arn:aws:sts::*:assumed-role/{name}"
+        return arns.sts_arn("*", f"assumed-role/{name}")
     return _arn(kind, name)
 
 

@@ -8,13 +8,13 @@ to fit the model's name patterns (S3 User Guide, "Bucket naming rules" for bucke
 
 from __future__ import annotations
 
+from orchestrator.constants import TAG_NAME, TAG_SCENARIO
+
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-TAG_NAME = "orchestrate:name"
-TAG_SCENARIO = "orchestrate:scenario"
 #: The physical name property of each type whose resources become scenario entities.
 NAME_PROPERTIES = {
     "AWS::KMS::Key": ("key", None), "AWS::DynamoDB::Table": ("table", "TableName"),

@@ -19,9 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator import arns
+from orchestrator.constants import TAG_PREFIX
 from orchestrator.imports.documents import document
 from orchestrator.imports.intrinsics import Entity, Resolver, Unresolved, entity_named, to_text
 from orchestrator.imports.names import NAME_PROPERTIES, fit, name_tag, physical_name, tags_of
+from orchestrator.model.names import scenario_path
 
 SECTIONS = {"policy": "policies", "group": "groups", "user": "users", "role": "roles", "key": "keys",
             "table": "tables", "bucket": "buckets"}
@@ -29,7 +32,7 @@ ATTACHMENTS = ("AWS::KMS::Alias", "AWS::IAM::Policy", "AWS::IAM::UserPolicy", "A
                "AWS::IAM::RolePolicy", "AWS::IAM::UserToGroupAddition", "AWS::S3::BucketPolicy")
 DEFAULT_KEY_POLICY = {"Version": "2012-10-17", "Statement": [
     {"Sid": "EnableIAMUserPermissions", "Effect": "Allow", "Principal": {"AWS": "account"}, "Action": "kms:*", "Resource": "*"}]}
-AWS_MANAGED_POLICY = "arn:aws:iam::aws:policy/"
+AWS_MANAGED_POLICY = arns.AWS_MANAGED_POLICY_PREFIX
 #: The object the importer seeds in each bucket: a template declares none, and a read of an object
 #: that is not there is a 404 that decides nothing about access (loader/bucket_checks.py), so
 #: without it no s3:GetObject could be proposed and a bucket policy's Deny would go untested.
@@ -212,7 +215,7 @@ class Mapper:
         return None
 
     def _tags(self, properties: dict[str, Any]) -> dict[str, Any]:
-        tags = {k: to_text(v) for k, v in tags_of(properties).items() if not k.startswith("orchestrate:")}
+        tags = {k: to_text(v) for k, v in tags_of(properties).items() if not k.startswith(TAG_PREFIX)}
         return {"tags": tags} if tags else {}
 
     # principals --------------------------------------------------------------------
@@ -231,7 +234,7 @@ class Mapper:
         if properties.get("Description"):
             role["description"] = to_text(properties["Description"])
         path = properties.get("Path")
-        if isinstance(path, str) and path not in ("/", f"/orchestrate/{self.scenario}/"):
+        if isinstance(path, str) and path not in ("/", scenario_path(self.scenario)):
             role["path"] = path
         role["trust_policy"] = document(properties.get("AssumeRolePolicyDocument"), self.resolver)
         role.update(self._identity(logical, properties))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from orchestrator import arns
 from orchestrator.authz.engine.public import public_statements
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.validation import Problem, located_statements
@@ -165,7 +166,7 @@ def _this_bucket(name: str, resource: str) -> bool:
         return True
     if is_reference(resource):
         return False
-    return resource == "*" or resource.startswith("arn:aws:s3:::") or not resource.startswith("arn:")
+    return resource == "*" or resource.startswith(arns.bucket_arn("")) or not resource.startswith("arn:")
 
 
 def check_s3_expectation(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:

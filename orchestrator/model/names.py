@@ -117,6 +117,11 @@ ENTITY_RULES: tuple[tuple[str, NameRule], ...] = (
 TAGGED_SECTIONS = ("users", "roles", "policies", "keys", "tables", "buckets")
 
 
+def scenario_path(scenario: str) -> str:
+    """The IAM path that marks a scenario's groups, policies and (by default) roles as its own."""
+    return f"/orchestrate/{scenario}/"
+
+
 def physical_name(run_id: str | None, name: str) -> str:
     """The name an entity has in AWS: `RUN-NAME` under a run id, so that parallel runs of one
     scenario in one account do not collide."""

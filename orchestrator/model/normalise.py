@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from orchestrator.arns import root_arn
+
 LIST_ELEMENTS = ("Action", "NotAction", "Resource", "NotResource")
 ACCOUNT_ID_LENGTH = 12
 
@@ -32,7 +34,7 @@ def normalise_principal(principal: Any) -> Any:
 
 def _account_root(value: str) -> str:
     if len(value) == ACCOUNT_ID_LENGTH and value.isdigit():
-        return f"arn:aws:iam::{value}:root"
+        return root_arn(value)
     return value
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
+from orchestrator.constants import MAX_SESSION_SECONDS, ROLE_SESSION_SECONDS
 from orchestrator.model.policy import STRICT, IdentityPolicyDocument, ResourcePolicyDocument, TrustPolicyDocument
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.+=,@-]{1,64}$")]
@@ -249,7 +250,7 @@ class Role(Strict):
     inline_policies: dict[Name, IdentityPolicyDocument] = Field(default_factory=dict)
     permissions_boundary: PolicyName | None = None
     #: CreateRole MaxSessionDuration: 3600 to 43200 seconds.
-    max_session_seconds: Annotated[int, Field(ge=3600, le=43200)] = 3600
+    max_session_seconds: Annotated[int, Field(ge=ROLE_SESSION_SECONDS, le=MAX_SESSION_SECONDS)] = ROLE_SESSION_SECONDS
     tags: Tags = Field(default_factory=dict)
     account: AccountName | None = None
 

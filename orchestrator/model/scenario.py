@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from orchestrator.constants import DEFAULT_REGION, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, ROLE_SESSION_SECONDS
 from orchestrator.model.policy import STRICT, IdentityPolicyDocument
 from orchestrator.model.resources import (Bucket, BucketName, Group, Key, ManagedPolicy, Name, PublicAccessBlock, Role, Table,
                                           User)
@@ -122,7 +123,7 @@ TagValue = Annotated[str, Field(max_length=256, pattern=r"^[A-Za-z0-9_ +=,.@:/-]
 ManagedPolicyRef = Annotated[str, Field(pattern=r"^(policy:[A-Za-z0-9_.+=,@-]{1,64}|[A-Za-z0-9_.+=,@/-]{1,128})$")]
 #: `via`: a scenario user, or `role:NAME` (role chaining: a session of that role assumes `as`).
 ViaRef = Annotated[str, Field(pattern=r"^(role:)?[A-Za-z0-9_.+=,@-]{1,64}$")]
-CHAINED_MAX_SECONDS = 3600
+CHAINED_MAX_SECONDS = ROLE_SESSION_SECONDS
 #: The fields that shape the session of `as: role:NAME` (AssumeRole's parameters).
 SESSION_FIELDS = ("session_name", "session_policy", "session_policy_arns", "session_tags", "transitive_tags",
                   "external_id", "source_identity", "duration_seconds")
@@ -168,7 +169,7 @@ class Expectation(Strict):
     source_identity: SessionName | None = Field(
         None, description="for `as: role:NAME`: AssumeRole's SourceIdentity (aws:SourceIdentity of the session's"
         " requests); the trust policy must allow sts:SetSourceIdentity")
-    duration_seconds: Annotated[int, Field(ge=900, le=43200)] | None = Field(
+    duration_seconds: Annotated[int, Field(ge=MIN_SESSION_SECONDS, le=MAX_SESSION_SECONDS)] | None = Field(
         None, description="for `as: role:NAME`: AssumeRole's DurationSeconds (default 900; at most 3600 when"
         " chained `via: role:OTHER`)")
     action: Action
@@ -326,7 +327,7 @@ class Scenario(Strict):
 
     name: Name
     description: str = ""
-    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = "us-east-1"
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] = DEFAULT_REGION
     account: Annotated[str, Field(pattern=r"^\d{12}$")] | None = None
     #: Other AWS accounts by name; the scenario's own is `home` (its id: `account`, or the backend's).
     accounts: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")], Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(

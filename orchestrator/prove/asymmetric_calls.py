@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from orchestrator import arns
 from orchestrator.errors import ProofError
 from orchestrator.loader.key_checks import default_algorithm
 from orchestrator.model.resources import Key
@@ -102,8 +103,7 @@ def asymmetric_params(ctx: RunContext, desired: DesiredState, expectation: Expec
 
 def admin_kms(ctx: RunContext, key_arn: str) -> Any:
     """KMS as orchestrate's identity in the key's account (the key's administrator there)."""
-    parts = key_arn.split(":")
-    return ctx.backend.client("kms", None, parts[4] if len(parts) > 4 and parts[4] else None)
+    return ctx.backend.client("kms", None, arns.account_of(key_arn) or None)
 
 
 def _admin(ctx: RunContext, key_arn: str, method: str, **params: Any) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestrator.errors import ProofError
-from orchestrator.model.scenario import KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
-from orchestrator.resources.context import RunContext
 from orchestrator.authz.gate.transport import Transport
+from orchestrator.constants import MIN_SESSION_SECONDS
+from orchestrator.model.scenario import KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import Unprepared, admin_kms, asymmetric_params, is_asymmetric_call
 from orchestrator.prove.key_management import management_call
 from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
+from orchestrator.resources.context import RunContext
 from orchestrator.resources.items import to_attribute_values
 
 PLAINTEXT = b"orchestrate-probe"
@@ -245,7 +246,7 @@ def _create_grant_params(ctx: RunContext, principal: str, name: str) -> dict[str
 
 
 #: AWS STS API Reference, "AssumeRole": 900 s is the shortest DurationSeconds AWS allows.
-PROBE_SESSION_SECONDS = 900
+PROBE_SESSION_SECONDS = MIN_SESSION_SECONDS
 
 
 def _assume_role_params(ctx: RunContext, name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from orchestrator.arns import alias_arn, is_session
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc,
                                       PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
@@ -69,7 +70,7 @@ class DesiredWorld:
         return self._once(("arn", principal_arn), lambda: self._identity_for_arn(principal_arn))  # type: ignore[no-any-return]
 
     def _identity_for_arn(self, principal_arn: str) -> Identity | None:
-        if ":assumed-role/" in principal_arn:
+        if is_session(principal_arn):
             return self._session(principal_arn)
         for name in self.desired.users:
             if self.ctx.arn(f"user:{name}") == principal_arn:
@@ -176,7 +177,7 @@ class DesiredWorld:
             info = self._key_info(name)
             if info is None:
                 continue
-            aliases = {alias for alias in info.aliases} | {f"arn:aws:kms:{info.region}:{info.account}:{a}" for a in info.aliases}
+            aliases = {alias for alias in info.aliases} | {alias_arn(info.region, info.account, a) for a in info.aliases}
             if key_ref in (info.arn, info.key_id) or key_ref in aliases:
                 return info
         return None

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestrator.arns import key_id_of
 from orchestrator.authz.world import GrantInfo
 from orchestrator.errors import BackendFailure, ProofError
 from orchestrator.model.resources import Key
@@ -89,7 +90,7 @@ def management_call(ctx: RunContext, desired: DesiredState, expectation: Expecta
 
 def key_id(key_arn: str) -> str:
     """The key id of a key ARN (KMS API Reference, KeyId: "Key ID" or "Key ARN")."""
-    return key_arn.rpartition(":key/")[2] or key_arn
+    return key_id_of(key_arn)
 
 
 def _read_only(_ctx: RunContext, _name: str, _key: Key, key_arn: str, expectation: Expectation) -> Management:

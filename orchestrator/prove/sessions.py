@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.base import Credentials
+from orchestrator.constants import MIN_SESSION_SECONDS
 from orchestrator.model.scenario import Expectation
 from orchestrator.prove.principals import PrincipalKeys
 from orchestrator.resources.context import RunContext
 from orchestrator.resources.propagation import until_propagated
 
-SESSION_SECONDS = 900
+SESSION_SECONDS = MIN_SESSION_SECONDS
 RENEW_BEFORE = timedelta(seconds=60)
 
 
@@ -117,7 +119,7 @@ class RoleSessions:
 
     def session_arn(self, role: str, shape: SessionShape = PLAIN) -> str:
         account = self.ctx.account_id("roles", role)
-        return f"arn:aws:sts::{account}:assumed-role/{self.ctx.physical(role)}/{self.name_for(shape)}"
+        return arns.assumed_role_arn(account, self.ctx.physical(role), self.name_for(shape))
 
     def credentials(self, role: str, via: str | None, shape: SessionShape = PLAIN) -> Credentials:
         """A session of scenario role `role`, assumed by `via` (a scenario user, or `role:OTHER`:

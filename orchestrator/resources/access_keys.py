@@ -16,13 +16,15 @@ most 256 characters; no secret is ever part of one.
 
 from __future__ import annotations
 
+from orchestrator.constants import TAG_PREFIX, TAG_RUN
+
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-PENDING_TAG = "orchestrate:key-pending"
-MARK_PREFIX = "orchestrate:run="
+PENDING_TAG = f"{TAG_PREFIX}key-pending"
+MARK_PREFIX = f"{TAG_RUN}="
 #: IAM API Reference, AccessKey: an access key id is 16 to 128 characters of `\w`.
 _ACCESS_KEY_ID = re.compile(r"\w{16,128}")
 _TIME_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -69,7 +71,7 @@ class PendingMark:
 def _fields(value: str) -> dict[str, str] | None:
     if not value.startswith(MARK_PREFIX):
         return None
-    fields = dict(part.partition("=")[::2] for part in value.removeprefix("orchestrate:").split(" "))
+    fields = dict(part.partition("=")[::2] for part in value.removeprefix(TAG_PREFIX).split(" "))
     return fields if fields.get("run") and fields.get("session") else None
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
+from orchestrator.constants import TAG_PREFIX
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.context import RunContext
 
@@ -74,4 +75,4 @@ def retag(before: dict[str, str], after: dict[str, str],
 
 def user_tags(tags: dict[str, str]) -> dict[str, str]:
     """Tags the scenario declared: ours (orchestrate:*) are ownership marks, not properties."""
-    return {k: v for k, v in tags.items() if not k.startswith("orchestrate:")}
+    return {k: v for k, v in tags.items() if not k.startswith(TAG_PREFIX)}

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Backend, BackendError
 from orchestrator.errors import BackendFailure
-from orchestrator.model.names import made_name, physical_name
+from orchestrator.constants import TAG_NAME, TAG_RUN, TAG_SCENARIO
+from orchestrator.model.names import made_name, physical_name, scenario_path
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
 #: Sections whose entities may live in another account (`account: NAME`).
 ENTITY_SECTIONS = ("users", "roles", "keys", "tables", "buckets")
 #: The section keyed by account name (`home` or one of `accounts`): each account's own setting.
 ACCOUNT_BLOCK_SECTION = "account_public_access_block"
-TAG_SCENARIO = "orchestrate:scenario"
-TAG_RUN = "orchestrate:run"
-TAG_NAME = "orchestrate:name"
+# TAG_SCENARIO, TAG_RUN, TAG_NAME: imported from orchestrator.constants, read from here by the rooms above.
 DEFAULT_RUN = "default"
 #: Every key's ownership alias lives under this prefix (see RunContext.ownership_alias).
 OWNERSHIP_ALIAS_PREFIX = "alias/orchestrate/"
@@ -33,7 +32,6 @@ OWNERSHIP_ALIAS_PREFIX = "alias/orchestrate/"
 #: ownership alias that is missing then means the key does not exist (no scan of the account).
 FRESH_WORLD = "fresh_world"
 UNKNOWN = "(known after apply)"
-_SESSION_ARN = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
 
 
 class ConflictError(BackendFailure):
@@ -119,7 +117,7 @@ class RunContext:
                        cache=home.account_caches.setdefault(account, {}))
 
     def iam_path(self) -> str:
-        return f"/orchestrate/{self.scenario}/"
+        return scenario_path(self.scenario)
 
     def ownership_tags(self, name: str) -> dict[str, str]:
         return {TAG_SCENARIO: self.scenario, TAG_RUN: self.run_id or DEFAULT_RUN, TAG_NAME: name}
@@ -143,28 +141,28 @@ class RunContext:
     def arn(self, reference: str) -> str:
         """The ARN a scenario reference stands for (`user:tester`, `key:data`, `account`, ...)."""
         if reference == "account":  # the account of the entity whose policy says it
-            return f"arn:aws:iam::{self.account}:root"
+            return arns.root_arn(self.account)
         kind, _, name = reference.partition(":")
         if kind == "account":
-            return f"arn:aws:iam::{self.account_named(name)}:root"
+            return arns.root_arn(self.account_named(name))
         if kind == "user":
-            return f"arn:aws:iam::{self.account_id('users', name)}:user/{self.physical(name)}"
+            return arns.user_arn(self.account_id("users", name), self.physical(name))
         if kind == "group":
-            return f"arn:aws:iam::{self.home_account}:group{self.iam_path()}{self.physical(name)}"
+            return arns.group_arn(self.home_account, self.physical(name), self.iam_path())
         if kind == "policy":
-            return f"arn:aws:iam::{self.home_account}:policy{self.iam_path()}{self.physical(name)}"
+            return arns.policy_arn(self.home_account, self.physical(name), self.iam_path())
         if kind == "role":
-            return f"arn:aws:iam::{self.account_id('roles', name)}:role{self.role_paths.get(name, '/')}{self.physical(name)}"
+            return arns.role_arn(self.account_id("roles", name), self.physical(name), self.role_paths.get(name, "/"))
         if kind == "session":  # `session:ROLE/NAME`: a session of a scenario role (STS: no role path)
             role, _, session = name.partition("/")
-            return f"arn:aws:sts::{self.account_id('roles', role)}:assumed-role/{self.physical(role)}/{session}"
+            return arns.assumed_role_arn(self.account_id("roles", role), self.physical(role), session)
         if kind == "bucket":
-            return f"arn:aws:s3:::{self.bucket_name(name)}"
+            return arns.bucket_arn(self.bucket_name(name))
         if kind == "object":
             bucket, _, key = name.partition("/")
-            return f"arn:aws:s3:::{self.bucket_name(bucket)}/{key}"
+            return arns.object_arn(self.bucket_name(bucket), key)
         if kind == "table":
-            return f"arn:aws:dynamodb:{self.region}:{self.account_id('tables', name)}:table/{self.physical(name)}"
+            return arns.table_arn(self.region, self.account_id("tables", name), self.physical(name))
         if kind == "key":
             return self.known.get(reference, UNKNOWN)
         return reference
@@ -210,12 +208,12 @@ class RunContext:
         from orchestrator.authz.gate.caller import principal_arn
 
         arn = str(self.backend.identity()["Arn"])
-        if _SESSION_ARN.match(arn) is None:
+        if arns.session_role_arn(arn) is None:
             return [principal_arn(arn)]
         return [arn, principal_arn(arn)]
 
     def _resolve_one(self, value: Any) -> Any:
-        if not isinstance(value, str) or value.startswith("arn:") or value == "*":
+        if not isinstance(value, str) or arns.is_arn(value) or value == "*":
             return value
         if value == "account" or value.partition(":")[0] in ("user", "group", "policy", "table", "key", "role", "bucket", "object", "account",
                                                                     "session"):
@@ -226,9 +224,9 @@ class RunContext:
         """`policy:NAME` is the scenario's own policy; any other name is an AWS managed policy."""
         if name.startswith("policy:"):
             return self.arn(name)
-        if name.startswith("arn:"):
+        if arns.is_arn(name):
             return name
-        return f"arn:aws:iam::aws:policy/{name}"
+        return arns.aws_managed_policy_arn(name)
 
 
 def _alias_part(text: str) -> str:

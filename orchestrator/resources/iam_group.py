@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code
 from orchestrator.resources.context import RunContext
-from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
+from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, get_principal
 
 
 def _get_group(ctx: RunContext, name: str) -> dict[str, Any] | None:
@@ -58,51 +58,18 @@ class IamGroup:
         answer = _get_group(ctx, name)
         for user in (answer or {}).get("Users", []):
             iam.remove_user_from_group(GroupName=physical, UserName=user["UserName"])
-        IamGroupAccess().delete(ctx, name, IamGroupAccess().observe(ctx, name), None)
+        IamGroupAccess().detach_all(ctx, name)
         iam.delete_group(GroupName=physical)
 
 
-class IamGroupAccess:
+class IamGroupAccess(PrincipalAccess):
+    entity: ClassVar[str] = "Group"
     kind: ClassVar[str] = "iam_group_access"
     section: ClassVar[str] = "groups"
-    permissions: ClassVar[tuple[str, ...]] = (
-        "iam:ListGroupPolicies", "iam:GetGroupPolicy", "iam:PutGroupPolicy", "iam:DeleteGroupPolicy",
-        "iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy", "iam:DetachGroupPolicy",
-    )
-    replace_on: ClassVar[frozenset[str]] = frozenset()
-    write_only: ClassVar[frozenset[str]] = frozenset()
+    permissions: ClassVar[tuple[str, ...]] = access_permissions("Group", boundary=False)
+    boundary: ClassVar[bool] = False
 
-    def names(self, desired: DesiredState) -> list[str]:
-        return list(desired.groups)
-
-    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
-        group = desired.groups[name]
-        return {
-            "inline_policies": desired_inline(ctx, group.inline_policies),
-            "managed_policies": sorted(ctx.managed_policy_arn(p) for p in group.managed_policies),
-        }
-
-    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        answer = _get_group(ctx, name)
-        if answer is None:
-            return None
-        owned = answer["Group"]["Path"] == ctx.iam_path() or ctx.adopt
-        return Observed(self.observe(ctx, name), owned=owned, physical_id=answer["Group"]["Arn"])
-
-    def observe(self, ctx: RunContext, name: str) -> dict[str, Any]:
-        iam = ctx.backend.client("iam")
-        physical = ctx.physical(name)
-        return {"inline_policies": read_inline(iam, "Group", physical), "managed_policies": read_attached(iam, "Group", physical)}
-
-    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
-        self.update(ctx, name, {"inline_policies": {}, "managed_policies": []}, after)
-
-    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        iam = ctx.backend.client("iam")
-        physical = ctx.physical(name)
-        converge_inline(iam, "Group", physical, before["inline_policies"], after["inline_policies"])
-        converge_attached(iam, "Group", physical, before["managed_policies"], after["managed_policies"])
-
-    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
-        if _get_group(ctx, name) is not None:
-            self.update(ctx, name, before, {"inline_policies": {}, "managed_policies": []})
+    def find(self, ctx: RunContext, name: str) -> tuple[dict[str, Any] | None, bool]:
+        """Groups carry no tags: the scenario's path marks them as its own."""
+        group = get_principal(ctx, "Group", name)
+        return group, group is not None and (group["Path"] == ctx.iam_path() or ctx.adopt)

@@ -15,24 +15,12 @@ import json
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
+from orchestrator.constants import ROLE_SESSION_SECONDS
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.base import Observed, error_code, retag, tag_dict, tag_list, user_tags
+from orchestrator.resources.base import Observed, retag, tag_list, user_tags
 from orchestrator.resources.context import RunContext
-from orchestrator.resources.iam_common import converge_attached, converge_inline, desired_inline, read_attached, read_inline
-
-
-def get_role(ctx: RunContext, name: str) -> dict[str, Any] | None:
-    try:
-        return ctx.backend.client("iam").get_role(RoleName=ctx.physical(name))["Role"]
-    except Exception as error:
-        if error_code(error) == "NoSuchEntity":
-            return None
-        raise
-
-
-def _role_tags(ctx: RunContext, name: str) -> dict[str, str]:
-    return tag_dict(ctx.backend.client("iam").list_role_tags(RoleName=ctx.physical(name)).get("Tags"))
+from orchestrator.resources.iam_common import PrincipalAccess, access_permissions, read_principal
 
 
 def _trust(document: Any) -> dict[str, Any]:
@@ -67,16 +55,15 @@ class IamRole:
         }
 
     def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        role = get_role(ctx, name)
-        if role is None:
+        found = read_principal(ctx, "Role", name)
+        if found is None:
             return None
-        tags = _role_tags(ctx, name)
-        ctx.cache[("iam_role", name)] = (role, tags)
+        role, tags = found
         owned = ctx.owns(tags) or ctx.adopt
         properties = {
             "path": role.get("Path", "/"),
             "trust_policy": _trust(role.get("AssumeRolePolicyDocument") or {}),
-            "max_session_seconds": int(role.get("MaxSessionDuration", 3600)),
+            "max_session_seconds": int(role.get("MaxSessionDuration", ROLE_SESSION_SECONDS)),
             "description": role.get("Description", ""),
             "tags": user_tags(tags),
         }
@@ -104,69 +91,12 @@ class IamRole:
 
     def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
         """Whatever is still attached, then the role."""
-        IamRoleAccess().delete(ctx, name, IamRoleAccess().observe(ctx, name), None)
+        IamRoleAccess().detach_all(ctx, name)
         ctx.backend.client("iam").delete_role(RoleName=ctx.physical(name))
 
 
-class IamRoleAccess:
+class IamRoleAccess(PrincipalAccess):
+    entity: ClassVar[str] = "Role"
     kind: ClassVar[str] = "iam_role_access"
     section: ClassVar[str] = "roles"
-    permissions: ClassVar[tuple[str, ...]] = (
-        "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-        "iam:ListAttachedRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-        "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
-    )
-    replace_on: ClassVar[frozenset[str]] = frozenset()
-    write_only: ClassVar[frozenset[str]] = frozenset()
-
-    def names(self, desired: DesiredState) -> list[str]:
-        return list(desired.roles)
-
-    def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
-        role = desired.roles[name]
-        boundary = role.permissions_boundary
-        return {
-            "inline_policies": desired_inline(ctx, role.inline_policies),
-            "managed_policies": sorted(ctx.managed_policy_arn(p) for p in role.managed_policies),
-            "permissions_boundary": ctx.managed_policy_arn(boundary) if boundary else None,
-        }
-
-    def read(self, ctx: RunContext, name: str, desired: dict[str, Any] | None = None) -> Observed | None:
-        cached = ctx.cache.pop(("iam_role", name), None)
-        role, tags = cached if cached is not None else (get_role(ctx, name), None)
-        if role is None:
-            return None
-        owned = ctx.owns(tags if tags is not None else _role_tags(ctx, name)) or ctx.adopt
-        return Observed(self.observe(ctx, name, role), owned=owned, physical_id=role["Arn"])
-
-    def observe(self, ctx: RunContext, name: str, role: dict[str, Any] | None = None) -> dict[str, Any]:
-        iam = ctx.backend.client("iam")
-        physical = ctx.physical(name)
-        role = role or iam.get_role(RoleName=physical)["Role"]
-        return {
-            "inline_policies": read_inline(iam, "Role", physical),
-            "managed_policies": read_attached(iam, "Role", physical),
-            "permissions_boundary": role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn"),
-        }
-
-    def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
-        self.update(ctx, name, self.empty(), after)
-
-    @staticmethod
-    def empty() -> dict[str, Any]:
-        return {"inline_policies": {}, "managed_policies": [], "permissions_boundary": None}
-
-    def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
-        iam = ctx.backend.client("iam")
-        physical = ctx.physical(name)
-        converge_inline(iam, "Role", physical, before["inline_policies"], after["inline_policies"])
-        converge_attached(iam, "Role", physical, before["managed_policies"], after["managed_policies"])
-        if before["permissions_boundary"] != after["permissions_boundary"]:
-            if after["permissions_boundary"]:
-                iam.put_role_permissions_boundary(RoleName=physical, PermissionsBoundary=after["permissions_boundary"])
-            else:
-                iam.delete_role_permissions_boundary(RoleName=physical)
-
-    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
-        if get_role(ctx, name) is not None:
-            self.update(ctx, name, before, self.empty())
+    permissions: ClassVar[tuple[str, ...]] = access_permissions("Role")

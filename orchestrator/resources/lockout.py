@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator import arns
 from orchestrator.authz.gate.caller import caller_principal, is_root, principal_arn
 from orchestrator.errors import BackendFailure
 from orchestrator.resources.context import RunContext
@@ -109,7 +110,7 @@ def check_lockout(ctx: RunContext, name: str, policy: dict[str, Any], caller: st
     from orchestrator.authz.engine.request import Request
 
     account = ctx.account
-    resource = ctx.known.get(f"key:{name}", f"arn:aws:kms:{ctx.region}:{account}:key/new")
+    resource = ctx.known.get(f"key:{name}", arns.key_arn(ctx.region, account, "new"))
     request = Request(caller_principal(caller, account), "kms:PutKeyPolicy", resource)
     # The caller's IAM policies are not ours to read; assume they allow, as an administrator's do.
     admin = PolicySource("identity", "orchestrator (assumed administrator)", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})

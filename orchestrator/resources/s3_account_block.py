@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from orchestrator import arns
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code
 from orchestrator.resources.context import ACCOUNT_BLOCK_SECTION, RunContext
@@ -41,7 +42,7 @@ class S3AccountPublicAccessBlock:
         found = read_account_block(ctx)
         if found is None:
             return None
-        return Observed(found, owned=True, physical_id=f"arn:aws:iam::{ctx.account}:root")
+        return Observed(found, owned=True, physical_id=arns.root_arn(ctx.account))
 
     def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
         ctx.backend.client("s3control").put_public_access_block(

@@ -20,6 +20,7 @@ import contextlib
 from typing import Any, ClassVar
 
 from orchestrator.authz.engine.public import is_public
+from orchestrator.constants import US_EAST_1
 from orchestrator.model.normalise import normalise_policy, policy_json
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list, user_tags
@@ -178,7 +179,7 @@ class S3Bucket:
         Public Access (before the policy: a policy it allows may be public), encryption and policy."""
         s3, bucket = ctx.backend.client("s3"), ctx.bucket_name(name)
         arguments: dict[str, Any] = {"Bucket": bucket}
-        if ctx.region != "us-east-1":
+        if ctx.region != US_EAST_1:
             arguments["CreateBucketConfiguration"] = {"LocationConstraint": ctx.region}
         s3.create_bucket(**arguments)
         try:

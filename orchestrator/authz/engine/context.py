@@ -9,9 +9,9 @@ authenticated principal unless the caller supplies them explicitly, and
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
+from orchestrator import arns
 from orchestrator.authz.engine.request import Principal, Request
 
 __all__ = ["RequestContext", "normalise_values"]
@@ -55,7 +55,6 @@ def _tag(principal: Principal, wanted: str) -> Values | None:
     return None
 
 
-_SESSION = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
 
 
 def principal_arn_key(principal: Principal) -> str:
@@ -67,8 +66,7 @@ def principal_arn_key(principal: Principal) -> str:
         return principal.arn
     if principal.role_arn:
         return principal.role_arn
-    match = _SESSION.match(principal.arn)
-    return f"arn:{match[1]}:iam::{match[2]}:role/{match[3]}" if match else principal.arn
+    return arns.session_role_arn(principal.arn) or principal.arn
 
 
 def derive_principal_key(principal: Principal, key: str) -> Values | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from orchestrator import arns
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.context import RequestContext
 from orchestrator.authz.engine.inputs import PolicySource, StatementRef
@@ -27,10 +28,9 @@ __all__ = [
 Hit = tuple[PolicySource, Statement, str]                 # source, statement, how the caller was named
 FailedCondition = tuple[PolicySource, Statement, Condition]
 
-_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/(?:.*/)?([^/]+)$")
+_MANAGED = arns.MANAGED_POLICY_ARN
 _INLINE = re.compile(r"^(?P<holder>.+?)(?: inline |/inline/)(?P<name>[^/]+)$")
 _HOLDER_KINDS = ("user ", "role ", "group ")
-_SESSION = re.compile(r":assumed-role/([^/]+)/")
 
 
 def _holder(holder: str, caller_arn: str) -> str:
@@ -43,16 +43,16 @@ def _holder(holder: str, caller_arn: str) -> str:
 
 
 def _caller_name(arn: str) -> str | None:
-    session = _SESSION.search(arn)
-    if session is not None:
-        return session.group(1)
+    parsed = arns.parse_arn(arn)
+    if parsed is not None and parsed.resource_type == "assumed-role" and "/" in parsed.resource_id:
+        return parsed.resource_id.split("/", 1)[0]  # a session is named by its role
     return arn.rsplit("/", 1)[-1] if "/" in arn else None
 
 
 def _identity_label(name: str, caller_arn: str) -> str:
     managed = _MANAGED.match(name)
     if managed is not None:
-        return f"managed policy {managed.group(1)}"
+        return f"managed policy {managed['name']}"
     inline = _INLINE.match(name)
     if inline is not None:
         return f"inline policy {inline.group('name')} of {_holder(inline.group('holder'), caller_arn)}"
@@ -80,12 +80,12 @@ def _label(kind: str, name: str, caller_arn: str) -> str:
         return _resource_label(name)
     if kind == "session":  # a role session's session policy: the inline one, or a managed one by name
         managed = _MANAGED.match(name)
-        return f"session policy {managed.group(1)}" if managed is not None else "the session policy"
+        return f"session policy {managed['name']}" if managed is not None else "the session policy"
     if kind in _GUARDRAIL_LABELS:  # engine/guardrails.py: "SCP DenyKms", "the VPC endpoint policy"
         return f"{_GUARDRAIL_LABELS[kind]} {name}" if name else f"the {_GUARDRAIL_LABELS[kind]}"
     if kind == "boundary":
         managed = _MANAGED.match(name)
-        short = managed.group(1) if managed is not None else name
+        short = managed["name"] if managed is not None else name
         return f"permissions boundary {short}" if short else "the permissions boundary"
     return _identity_label(name, caller_arn)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+from orchestrator.arns import ROLE_ARN, ROOT_ARN, SESSION_ARN
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.engine.variables import Lookup, Segments, Template, has_variables, resolve, static_segments
 
@@ -31,9 +32,6 @@ Matcher = Callable[[str], bool]
 DIRECT, ROLE, ACCOUNT, EVERYONE = "principal", "role", "account", "everyone"
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_ROOT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:.*/)?([^/]+)$")
-_SESSION_ARN = re.compile(r"^arn:aws[a-z-]*:sts::(\d{12}):assumed-role/([^/]+)/")
 
 
 def _always(_: str) -> bool:
@@ -257,7 +255,7 @@ class PrincipalMatcher:
         for value in _strings(aws):
             self._add(value.strip(), accounts, arns, roles)
         self.accounts, self.arns, self.roles = frozenset(accounts), frozenset(arns), frozenset(roles)
-        self.role_arns = frozenset(arn for arn in arns if _ROLE_ARN.match(arn))
+        self.role_arns = frozenset(arn for arn in arns if ROLE_ARN.match(arn))
         #: AWS service principals named (``{"Service": ...}``), matched by a service caller only.
         self.services = frozenset(_strings(element.get("Service", ()))) if isinstance(element, dict) else frozenset()
 
@@ -266,12 +264,12 @@ class PrincipalMatcher:
             self.everyone = True
         elif _ACCOUNT_ID.match(value):
             accounts.add(value)
-        elif (root := _ROOT_ARN.match(value)) is not None:
-            accounts.add(root.group(1))
+        elif (root := ROOT_ARN.match(value)) is not None:
+            accounts.add(root["account"])
         else:
             arns.add(value)
-            if (role := _ROLE_ARN.match(value)) is not None:
-                roles.add((role.group(1), role.group(2)))
+            if (role := ROLE_ARN.match(value)) is not None:
+                roles.add((role["account"], role["name"]))
 
     def match(self, principal: Principal) -> str | None:
         """How the element names ``principal`` (DIRECT, EVERYONE, ROLE, ACCOUNT), else None.
@@ -311,5 +309,5 @@ class PrincipalMatcher:
     def _session_of_role(self, principal: Principal) -> bool:
         if not self.roles or principal.type != "AssumedRole":
             return False
-        session = _SESSION_ARN.match(principal.arn)
-        return session is not None and (session.group(1), session.group(2)) in self.roles
+        session = SESSION_ARN.match(principal.arn)
+        return session is not None and (session["account"], session["role"]) in self.roles

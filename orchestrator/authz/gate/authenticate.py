@@ -50,12 +50,13 @@ from typing import Any, Callable, Mapping
 from orchestrator.authz.gate import sigv4
 from orchestrator.authz.gate.errors import AwsError, new_request_id
 from orchestrator.authz.world import KeySecret, KeyStore
+from orchestrator.constants import ADMIN_KEY_ID
 
 __all__ = ["AdminKeys", "Authenticator", "ENDPOINT_ADMIN", "MOTO_TESTING", "parse_admin_key"]
 
 #: orchestrate's own credentials against an endpoint when the environment names none
 #: (orchestrator/backends/endpoint.py DEFAULT_ADMIN, named again: the gate imports no client).
-ENDPOINT_ADMIN = ("AKIAORCHESTRATEADMIN0", "orchestrate-endpoint-admin-secret")
+ENDPOINT_ADMIN = (ADMIN_KEY_ID, "orchestrate-endpoint-admin-secret")
 #: moto's documented fake credentials (moto docs, "Getting Started": ``aws_access_key_id="testing"``),
 #: which the gate's own in-process test server (wsgi.GatedMotoServer) also takes as orchestrate's.
 MOTO_TESTING = ("testing", "testing")

@@ -13,40 +13,37 @@ read as the IAM user ``moto``.
 """
 from __future__ import annotations
 
-import re
-
+from orchestrator import arns
 from orchestrator.authz.engine.request import Principal
 
 __all__ = ["principal_arn", "caller_principal", "root_arn", "is_root"]
 
-_ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
-_STS_USER = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):user/(.+)$")
-_ROOT = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):root$")
-_IAM_USER = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):user/(?:.*/)?([^/]+)$")
-_FEDERATED = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):federated-user/.+$")
+_ASSUMED_ROLE = arns.SESSION_ARN
+_ROOT = arns.ROOT_ARN
+_IAM_USER = arns.IAM_USER_ARN
+_FEDERATED = arns.FEDERATED_ARN
 
 
 def principal_arn(caller_arn: str) -> str:
     """The ARN a key policy can name for the caller (an assumed role becomes its role)."""
-    if match := _ASSUMED_ROLE.match(caller_arn):
-        return f"arn:{match[1]}:iam::{match[2]}:role/{match[3]}"
-    if match := _STS_USER.match(caller_arn):
-        return f"arn:{match[1]}:iam::{match[2]}:user/{match[3]}"
+    if role := arns.session_role_arn(caller_arn):
+        return role
+    if match := arns.STS_USER_ARN.match(caller_arn):
+        return arns.user_arn(match["account"], match["name"], partition=match["partition"])
     return caller_arn
 
 
 def is_root(arn: str) -> bool:
     """Whether ``arn`` is an account root user's ARN (``arn:aws:iam::ACCOUNT:root``)."""
-    return _ROOT.match(arn) is not None
+    return arns.is_root(arn)
 
 
-def root_arn(account: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:iam::{account}:root"
+root_arn = arns.root_arn
 
 
 def _account(arn: str, fallback: str) -> str:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else fallback
+    account = arns.account_of(arn)
+    return account if account.isdigit() else fallback
 
 
 def caller_principal(caller_arn: str, account: str) -> Principal:
@@ -60,4 +57,4 @@ def caller_principal(caller_arn: str, account: str) -> Principal:
     if _FEDERATED.match(arn):
         return Principal(arn, owner, "FederatedUser")
     user = _IAM_USER.match(arn)
-    return Principal(arn, owner, "User", username=user[3] if user else None)
+    return Principal(arn, owner, "User", username=user["name"] if user else None)

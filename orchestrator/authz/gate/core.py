@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
+from orchestrator import arns
 from orchestrator.authz.gate.caller import caller_principal
 from orchestrator.authz.gate.errors import (
     AwsError,
@@ -44,17 +45,17 @@ from orchestrator.authz.gate.errors import (
     s3_denied,
     sts_assume_role_denied,
 )
-from orchestrator.authz.engine.context import principal_arn_key
 from orchestrator.authz.decide import service_engine
+from orchestrator.authz.engine.context import principal_arn_key
 from orchestrator.authz.engine.evaluate import Decision, Engine, Grant, PolicyError, PolicyInputs, PolicySource, Request
-from orchestrator.authz.engine.memo import caller_question, step_question
 from orchestrator.authz.engine.inputs import IMPLICIT_DENY
+from orchestrator.authz.engine.memo import caller_question, step_question
 from orchestrator.authz.engine.request import ANONYMOUS, ANONYMOUS_TYPE, Principal, anonymous_principal
+from orchestrator.authz.gate.transport import Transport
 from orchestrator.authz.services import Authorization, CallPlan, Denial, PlanContext, plan_call
 from orchestrator.authz.services.iam_simulate import SIMULATE_OPERATIONS, simulate_call
 from orchestrator.authz.services.kms import usage_refusal  # at import: a per-step import is a cost on every call
 from orchestrator.authz.services.s3 import setting_refusal
-from orchestrator.authz.gate.transport import Transport
 from orchestrator.authz.world import DEFAULT_ACCOUNT, Identity, PolicyDoc, World
 
 __all__ = ["Gate", "CallVerdict", "ADMIN_POLICY", "MOTO_CALLER"]
@@ -64,7 +65,7 @@ ADMIN_POLICY = PolicySource("identity", "orchestrator (assumed administrator)",
                             '{"Version": "2012-10-17", "Statement": '
                             '[{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
 #: What moto's sts:GetCallerIdentity answers for credentials of no IAM user (moto ``sts/models.py``).
-MOTO_CALLER = "arn:aws:sts::{account}:user/moto"
+MOTO_CALLER = arns.sts_arn("{account}", "user/moto")
 Step = tuple[Authorization, Decision]
 # IAM User Guide, "aws:CalledVia": only these services add themselves to the chain.
 _CALLED_VIA_SERVICES = frozenset({"athena.amazonaws.com", "cloudformation.amazonaws.com",
@@ -327,9 +328,8 @@ class Gate:
     def admin_identity(self, account: str) -> Identity:
         """The orchestrator's identity in ``account``: an administrator as far as IAM goes."""
         arn = self.admin_arn or MOTO_CALLER.format(account=account)
-        parts = arn.split(":")
-        if len(parts) > 4 and parts[4] != account:  # the same identity, in another of the scenario's accounts
-            arn = ":".join(parts[:4] + [account] + parts[5:])
+        if arns.account_of(arn) != account:  # the same identity, in another of the scenario's accounts
+            arn = arns.with_account(arn, account)
         principal = caller_principal(arn, account)
         return Identity(principal, principal.account, administrator=True)
 

@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from orchestrator.authz.gate.errors import AwsError, missing_authentication, new_request_id
 from orchestrator.authz.gate.core import CallVerdict, Gate
+from orchestrator.authz.gate.errors import AwsError, missing_authentication, new_request_id
 from orchestrator.authz.gate.propagation import PROPAGATION_HEADER, Propagation, RecordingWorld, mutates, serving
 from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
-from orchestrator.authz.services.iam_simulate import unflatten_query
 from orchestrator.authz.gate.wire import JSON_TARGETS, Malformed, WireCall, json_call, query_call
+from orchestrator.authz.services.iam_simulate import unflatten_query
 from orchestrator.authz.services.s3_rest import BUCKET_NAME, rest_operation, rest_params, split_bucket_key
+from orchestrator.constants import DEFAULT_REGION
 
 if TYPE_CHECKING:
     from orchestrator.authz.gate.authenticate import AdminKeys, Authenticator
@@ -326,7 +327,7 @@ def _unsigned_call(environ: dict[str, Any], headers: Mapping[str, str]) -> Parse
     """An unsigned request, as the anonymous caller makes it: an S3 REST request when moto's
     server would route it to S3; anything else (a JSON or query request, which only S3 would take
     unsigned) is answered MissingAuthenticationToken."""
-    region = "us-east-1"
+    region = DEFAULT_REGION
     try:
         _buffer_form(environ)
     except Malformed as error:
@@ -381,7 +382,7 @@ def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
         credential = _credential(environ)
     except Malformed as error:
         service, protocol = _guess_protocol(headers, environ)
-        return _refused(service, protocol, error, None, "us-east-1")
+        return _refused(service, protocol, error, None, DEFAULT_REGION)
     if credential is None:
         return _unsigned_call(environ, headers)
     access_key, region, service = credential

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
+from orchestrator import arns
+
 from ..world import KeyInfo, PolicyDoc, TableInfo
 from . import CRYPTO_STATES, Authorization, CallPlan, Denial, PlanContext, caller_context
 from .kms import kms_step
@@ -68,9 +70,9 @@ def _leading_from_query(table: TableInfo | None, params: Mapping[str, Any]) -> l
 
 
 def _table_arn(ctx: PlanContext, name: str) -> str:
-    if name.startswith("arn:"):
+    if arns.is_arn(name):
         return name
-    return f"arn:aws:dynamodb:{ctx.region}:{ctx.account}:table/{name}"
+    return arns.table_arn(ctx.region, ctx.account, name)
 
 
 def _table_step(action: str, ctx: PlanContext, name: str, table: TableInfo | None,

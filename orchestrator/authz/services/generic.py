@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from orchestrator import arns
+
 from ..world import PolicyDoc
 from . import Authorization, CallPlan, Denial, PlanContext
 
@@ -46,7 +48,7 @@ def _iam_resource(params: Mapping[str, Any], ctx: PlanContext) -> str:
         return str(params["PolicyArn"])
     for param, kind in _IAM_ARN_PARAMS:
         if params.get(param):
-            return f"arn:aws:iam::{ctx.account}:{kind}/{params[param]}"
+            return arns.iam_arn(ctx.account, f"{kind}/{params[param]}")
     return "*"
 
 
@@ -77,7 +79,7 @@ def plan_sts(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> Cal
     role = finder(resource) if finder is not None else None
     trust = (PolicyDoc("trust", f"trust policy {role.arn}", role.trust_policy) if role is not None
              else PolicyDoc("trust", f"trust policy {resource} (no such role)", _NO_ROLE_TRUST))
-    owner = resource.split(":")[4] if resource.count(":") >= 5 else ctx.account
+    owner = arns.account_of(resource, ctx.account)
     keys = assume_role_keys(params)
     steps = tuple(Authorization(action=action, resource=resource, resource_policy=trust,
                                 resource_account=owner or ctx.account, context=keys, denial=Denial.STS_ASSUME_ROLE)

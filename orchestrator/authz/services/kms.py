@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Mapping
 
+from orchestrator import arns
+
 from ..world import KeyInfo
 from . import (
     CRYPTO_STATES,
@@ -204,9 +206,9 @@ def _re_encrypt(params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:
 
 
 def _alias_arn(ctx: PlanContext, alias: str) -> str:
-    if alias.startswith("arn:"):
+    if arns.is_arn(alias):
         return alias
-    return f"arn:aws:kms:{ctx.region}:{ctx.account}:{alias}"
+    return arns.alias_arn(ctx.region, ctx.account, alias)
 
 
 def _alias(operation: str, params: Mapping[str, Any], ctx: PlanContext) -> CallPlan:

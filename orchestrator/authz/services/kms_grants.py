@@ -8,16 +8,14 @@ to contain them.  Grants only allow; they never deny.
 """
 from __future__ import annotations
 
-import re
 from typing import Mapping, Sequence
 
+from orchestrator import arns
 from orchestrator.authz.engine.inputs import Grant
 from orchestrator.authz.engine.request import Principal
 
 __all__ = ["matching_grants", "same_principal"]
 
-_SESSION = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/")
-_ROLE = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:.*/)?([^/]+)$")
 
 
 def same_principal(named: str, principal: Principal) -> bool:
@@ -29,13 +27,14 @@ def same_principal(named: str, principal: Principal) -> bool:
 def _is_grantee(grantee: str, principal: Principal) -> bool:
     if grantee == principal.arn:
         return True
-    session = _SESSION.match(principal.arn)
-    role = _ROLE.match(grantee)
-    return session is not None and role is not None and session.groups() == role.groups()
+    session = arns.SESSION_ARN.match(principal.arn)
+    role = arns.ROLE_ARN.match(grantee)
+    return (session is not None and role is not None
+            and (session["partition"], session["account"], session["role"]) == (role["partition"], role["account"], role["name"]))
 
 
 def _key_id(arn: str) -> str:
-    return arn.rsplit(":key/", 1)[-1]
+    return arns.key_id_of(arn)
 
 
 def _context_ok(grant: Grant, context: Mapping[str, str]) -> bool:

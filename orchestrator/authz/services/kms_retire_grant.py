@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from orchestrator import arns
 from orchestrator.authz.engine.evaluate import Evaluation, allowed_by_identity
 from orchestrator.authz.engine.inputs import ALLOWED, IMPLICIT_DENY, Decision, StatementRef
 from orchestrator.authz.services.kms_grants import same_principal
@@ -29,7 +30,6 @@ from orchestrator.authz.services.kms_grants import same_principal
 __all__ = ["RETIRE_GRANT", "decide_retire_grant"]
 
 RETIRE_GRANT = "kms:retiregrant"
-_ROOT = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
 
 
 def _account_of(principal: str | None) -> str | None:
@@ -38,8 +38,8 @@ def _account_of(principal: str | None) -> str | None:
         return None
     if re.fullmatch(r"\d{12}", principal):
         return principal
-    found = _ROOT.match(principal)
-    return found.group(1) if found else None
+    found = arns.ROOT_ARN.match(principal)
+    return found["account"] if found else None
 
 
 def decide_retire_grant(run: Evaluation) -> Decision:

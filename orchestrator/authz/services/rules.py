@@ -9,8 +9,8 @@ engine's general resource-policy logic.
 """
 from __future__ import annotations
 
-import re
 
+from orchestrator import arns
 from orchestrator.authz.engine.evaluate import Rule
 from orchestrator.authz.engine.inputs import PolicyInputs
 from orchestrator.authz.engine.request import Request
@@ -20,8 +20,8 @@ from orchestrator.authz.services.sts_trust_policy import TRUST_ACTIONS, decide_w
 
 __all__ = ["ServiceRulebook", "SERVICE_RULES"]
 
-_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[^:]*:\d*:key/")
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+_KMS_KEY = arns.KMS_KEY_ARN
+ROLE_ARN = arns.ROLE_ARN
 
 
 class ServiceRulebook:

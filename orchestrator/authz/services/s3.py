@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from orchestrator import arns
+
 from ..engine.public import is_public
 from ..world import BucketInfo, KeyInfo, PolicyDoc, PublicAccessBlockInfo, World
 from . import CRYPTO_STATES, Authorization, CallPlan, Denial, PlanContext, caller_context
@@ -112,8 +114,8 @@ _WRITES = frozenset({"PutObject", "CopyObject", "CreateMultipartUpload"})
 
 def _resource(level: str, bucket: str, key: str) -> str:
     if level == "object":
-        return f"arn:aws:s3:::{bucket}/{key}"
-    return "*" if level == "*" else f"arn:aws:s3:::{bucket}"
+        return arns.object_arn(bucket, key)
+    return "*" if level == "*" else arns.bucket_arn(bucket)
 
 
 def effective_block(world: World, bucket: BucketInfo) -> PublicAccessBlockInfo:
@@ -183,7 +185,7 @@ def _kms_steps(operation: str, params: Mapping[str, Any], ctx: PlanContext,
     key = ctx.world.kms_key(key_id, ctx.region, ctx.account) if key_id else None
     if key is None or key.aws_managed:
         return []
-    context_arn = f"arn:aws:s3:::{name}" if bucket_key else f"arn:aws:s3:::{name}/{key_name}"
+    context_arn = arns.bucket_arn(name) if bucket_key else arns.object_arn(name, key_name)
     return [_kms_step(action, key, ctx, context_arn)]
 
 
