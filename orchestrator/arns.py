@@ -49,6 +49,10 @@ FEDERATED_ARN = re.compile(rf"^{_P}:sts::(?P<account>\d{{12}}):federated-user/.+
 CALLER_ARN = re.compile(rf"^{_P}:(?:iam|sts)::(?P<account>\d{{12}}):(?P<resource>.+)$")
 MANAGED_POLICY_ARN = re.compile(rf"^{_P}:iam::(?P<account>aws|\d{{12}}):policy/(?:.*/)?(?P<name>[^/]+)$")
 KMS_KEY_ARN = re.compile(rf"^{_P}:kms:[^:]*:\d*:key/")
+#: A service-linked role (IAM User Guide, "Create a service-linked role": path /aws-service-role/)
+#: and a session of one (its name starts with AWSServiceRoleFor).
+SERVICE_LINKED_ROLE_ARN = re.compile(rf"^{_P}:iam::(?P<account>\d{{12}}):role/aws-service-role/")
+SERVICE_LINKED_SESSION_ARN = re.compile(rf"^{_P}:sts::(?P<account>\d{{12}}):assumed-role/AWSServiceRoleFor")
 #: What a policy may name as a resource or principal: an ARN, wildcards allowed (the scenario
 #: language accepts the three public partitions; IAM User Guide, "IAM JSON policy elements: Resource").
 POLICY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|\*):[a-z0-9*?-]*:[a-z0-9*?-]*:(\d{12}|\*|\?|)?:.+$")

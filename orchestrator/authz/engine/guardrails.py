@@ -31,9 +31,9 @@ grants).  None of these policies ever grants: each only caps.
 """
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Sequence
 
+from orchestrator.arns import SERVICE_LINKED_ROLE_ARN, SERVICE_LINKED_SESSION_ARN
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.explain import Hit
 from orchestrator.authz.engine.inputs import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Decision, PolicySource
@@ -44,16 +44,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Guardrails", "is_service_linked_role"]
 
-_SERVICE_LINKED = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/aws-service-role/")
-_SERVICE_LINKED_SESSION = re.compile(r"^arn:aws[a-z-]*:sts::\d{12}:assumed-role/AWSServiceRoleFor")
 _NO_ORGANIZATION = ("Anonymous", "Service")
 
 
 def is_service_linked_role(arn: str, role_arn: str | None = None) -> bool:
     """IAM User Guide, "Create a service-linked role": a service-linked role's path is
     ``/aws-service-role/``, and its name starts with ``AWSServiceRoleFor``."""
-    return bool(_SERVICE_LINKED.match(role_arn or arn) or _SERVICE_LINKED.match(arn)
-                or _SERVICE_LINKED_SESSION.match(arn))
+    return bool(SERVICE_LINKED_ROLE_ARN.match(role_arn or arn) or SERVICE_LINKED_ROLE_ARN.match(arn)
+                or SERVICE_LINKED_SESSION_ARN.match(arn))
 
 
 class _Layer:
