@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -90,3 +91,59 @@ def node_check() -> Callable[..., subprocess.CompletedProcess[str]]:
         return subprocess.run([node, str(NODE_TOOLS / "check.cjs"), name, *map(str, paths)],
                               capture_output=True, text=True, timeout=120)
     return check
+
+
+#: Tests that take tens of seconds each (the kill series' shards: minutes), longest first. Under
+#: pytest-xdist's default `load` distribution they are dealt to the workers one by one, in turn,
+#: before anything else (a worker runs what it is sent in order), so that none of them is left
+#: for the end while the other worker idles. A module's shards are dealt one after another, so each
+#: worker meets its shards of a module together and sets the module's fixtures (serve, the fork
+#: server, the calibration) up once. Names, not markers: xdist's controller sees only node ids.
+STARTED_FIRST = (
+    "tests/reconcile/test_kill_at_every_call.py::test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply",
+    "tests/reconcile/test_kills.py::test_kills_and_terms_are_followed_by_a_converging_apply_and_a_complete_destroy",
+    "tests/authz/gate/test_gate_wire_property.py::test_the_gate_decides_the_call_moto_runs",
+    "tests/reconcile/test_serve_end_to_end.py::test_serve_shares_one_world_between_commands",
+    "tests/prove/test_parallel.py::test_an_expectation_is_retried_until_the_change_has_propagated",
+    "tests/matrix/test_matrix_command.py::test_pytest_collects_one_item_per_expectation_and_reports_failures",
+    "tests/matrix/test_matrix_command.py::test_pytest_mutate_reports_each_scenarios_mutation_score",
+)
+
+
+def _started_first(collection: list[str]) -> list[int]:
+    """Indexes of the collection's STARTED_FIRST tests, in STARTED_FIRST's order, then the collection's."""
+    return [index for prefix in STARTED_FIRST for index, nodeid in enumerate(collection)
+            if nodeid == prefix or nodeid.startswith(prefix + "[")]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `load` scheduling, but the STARTED_FIRST tests go out first, one per worker in turn."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScheduling
+
+    class LongestFirst(LoadScheduling):
+        def schedule(self) -> None:
+            if self.collection is not None or not self._check_nodes_have_same_collection():
+                return super().schedule()
+            collection = next(iter(self.node2collection.values()))
+            first = _started_first(collection)
+            if not first:
+                return super().schedule()
+            self.collection = collection
+            if self.maxschedchunk is None:
+                self.maxschedchunk = len(collection)
+            dealt = set(first)
+            self.pending[:] = first + [index for index in range(len(collection)) if index not in dealt]
+            for node, _ in zip(itertools.cycle(self.nodes), first):
+                self._send_tests(node, 1)
+            # then xdist's own first chunk to each worker, from what is left
+            chunk = max(2, min(len(collection) // len(self.nodes) // 4, self.maxschedchunk))
+            for node in self.nodes:
+                self._send_tests(node, chunk)
+            if not self.pending:
+                for node in self.nodes:
+                    node.shutdown()
+
+    return LongestFirst(config, log)

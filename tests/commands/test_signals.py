@@ -94,6 +94,21 @@ SEED = "scenarios/kms-dynamodb-access.yaml"
 STARTING = "import os, sys\nfrom orchestrator.cli import main\nos.write(1, b'starting\\n')\nsys.exit(main(sys.argv[1:]))\n"
 
 
+def _wait_until_it_catches(pid: int, signum: int, seconds: float = 10) -> None:
+    """Until the process has a handler for `signum` (its SigCgt mask in /proc), not a fixed sleep:
+    on a loaded machine 10 ms after "starting" could still be before main's first line."""
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():  # no procfs: main's first line is microseconds away
+        time.sleep(0.01)
+        return
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        caught = next((line.split()[1] for line in status.read_text().splitlines() if line.startswith("SigCgt:")), "0")
+        if int(caught, 16) >> (signum - 1) & 1:
+            return
+        time.sleep(0.001)
+
+
 def test_a_sigterm_during_start_up_exits_143_and_says_nothing_was_left() -> None:
     """The handler comes first in main: a SIGTERM while the command's modules are still being
     imported (boto3, pydantic's validators: a few hundred ms after main is called) is a stop like
@@ -101,7 +116,7 @@ def test_a_sigterm_during_start_up_exits_143_and_says_nothing_was_left() -> None
     process = subprocess.Popen([sys.executable, "-c", STARTING, "apply", SEED], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None and process.stdout.readline() == "starting\n"
-    time.sleep(0.01)  # main's first line is microseconds away; its imports take hundreds of ms
+    _wait_until_it_catches(process.pid, signal.SIGTERM)  # main's first line; its imports take hundreds of ms
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143, err

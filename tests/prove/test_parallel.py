@@ -10,8 +10,6 @@ import contextlib
 import io
 import json
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,6 @@ from orchestrator.prove.runner import DEFAULT_PARALLEL, Ready, Stopped, batches,
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = str(ROOT / "scenarios" / "kms-dynamodb-access.yaml")
-CLI = [sys.executable, "-m", "orchestrator.cli"]
 
 
 class FakeBackend:
@@ -119,12 +116,18 @@ def verdicts(report: dict[str, Any]) -> list[tuple[Any, ...]]:
             for state in report["states"] for v in state["expectations"]]
 
 
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One plain `orchestrate serve` for the scenarios below: each run ends with its destroy."""
+    with serving(tmp_path_factory.mktemp("serve") / "serve.log") as url:
+        yield url
+
+
 @pytest.mark.parametrize("scenario", ["s3-sse-kms", "kms-grant", "role-trust-account"])
-def test_parallel_gives_the_verdicts_serial_gives(tmp_path: Path, scenario: str) -> None:
+def test_parallel_gives_the_verdicts_serial_gives(endpoint: str, scenario: str) -> None:
     path = str(ROOT / "scenarios" / f"{scenario}.yaml")
-    with serving(tmp_path / "serve.log") as endpoint:
-        serial_code, serial = run_json(endpoint, path, "--parallel", "1")
-        parallel_code, parallel = run_json(endpoint, path, "--parallel", "8")
+    serial_code, serial = run_json(endpoint, path, "--parallel", "1")
+    parallel_code, parallel = run_json(endpoint, path, "--parallel", "8")
     assert sum(len(s["expectations"]) for s in serial["states"]) >= 4
     assert (serial_code, parallel_code) == (0, 0), [v for v in verdicts(parallel) if not v[5]]
     assert verdicts(parallel) == verdicts(serial)
@@ -147,8 +150,13 @@ def test_eventually_consistent_is_refused_on_the_embedded_backend(capsys: pytest
 
 
 def _serve_lags() -> bool:
-    answer = subprocess.run(CLI + ["serve", "--help"], capture_output=True, text=True, timeout=60)
-    return "--propagation-delay" in answer.stdout
+    """serve's --help has --propagation-delay (read from the parser: no process at collection)."""
+    import argparse
+
+    from orchestrator.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return "--propagation-delay" in commands.choices["serve"].format_help()
 
 
 @pytest.mark.skipif(not _serve_lags(), reason="orchestrate serve has no --propagation-delay yet")

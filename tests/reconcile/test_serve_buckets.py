@@ -1,11 +1,13 @@
-"""Buckets against `orchestrate serve` as a real process, shared by separate commands: the three
-bucket scenarios pass with no model gap (in bucket-policy-deny-one a Deny naming intern denies
-intern only: moto's own bucket-policy check is off, moto_extensions.install_s3_bucket_policy_off);
+"""Buckets against `orchestrate serve` as a real process, shared by separate commands (run in this
+process): the three bucket scenarios pass with no model gap (in bucket-policy-deny-one a Deny
+naming intern denies intern only: moto's own bucket-policy check is off, moto_extensions.install_s3_bucket_policy_off);
 plan then shows nothing to do; a bucket policy and a default encryption changed out of band are
 drift; apply repairs them; destroy leaves no bucket."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -19,6 +21,7 @@ import boto3
 import pytest
 
 from orchestrator.backends.endpoint import DEFAULT_ADMIN
+from orchestrator.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SSE_KMS = str(ROOT / "scenarios" / "s3-sse-kms.yaml")
@@ -41,9 +44,14 @@ def endpoint() -> Iterator[str]:
 
 
 def orchestrate(endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A command against the served world, in this process (serve is the real process here; the
+    commands as processes of their own are test_serve_end_to_end's): its exit code and output."""
     run_id = [] if "--run-id" in args else ["--run-id", "e2e"]
-    return subprocess.run(CLI + list(args) + ["--endpoint-url", endpoint, "--no-color"] + run_id,
-                          capture_output=True, text=True, timeout=180)
+    argv = list(args) + ["--endpoint-url", endpoint, "--no-color"] + run_id
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def s3(endpoint: str) -> object:

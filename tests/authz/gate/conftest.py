@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import functools
-import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import boto3
 import moto.iam.models
@@ -13,29 +12,34 @@ from moto import mock_aws
 
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.hooks import GateHandler, gated
+from orchestrator.backends.moto_extensions import ensure_managed_policy
 from orchestrator.backends.moto_world import MotoWorld
 
-@functools.cache
-def _bundled_managed_policies() -> dict[str, Any]:
-    return json.loads(moto.iam.models.aws_managed_policies_data)  # read, never changed, by from_data
 
+def _loading_on_attach(attach: Callable[..., None]) -> Callable[..., None]:
+    """moto's attach, after orchestrate's own on-demand loader (moto_extensions.ensure_managed_policy,
+    as the embedded backend and serve load them) has put an AWS managed policy it names into the
+    IAM backend of the account that attaches it."""
+    @functools.wraps(attach)
+    def attaching(self: moto.iam.models.IAMBackend, policy_arn: str, *args: Any, **kwargs: Any) -> None:
+        ensure_managed_policy(self.account_id, policy_arn)
+        attach(self, policy_arn, *args, **kwargs)
 
-def _aws_partition_policies(backend: moto.iam.models.IAMBackend) -> list[moto.iam.models.ManagedPolicy]:
-    """IAMBackend._init_aws_policies for the aws partition, from the bundle parsed once; none in the others."""
-    if backend.region_name != "aws" or not moto.iam.models.load_iam_aws_managed_policies():
-        return []
-    return [moto.iam.models.AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
-            for name, data in _bundled_managed_policies().items()]
+    return attaching
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _managed_policies_in_the_aws_partition() -> Iterator[None]:
-    """Speed only. With MOTO_IAM_LOAD_MANAGED_POLICIES moto parses its bundle and makes ~1,500
-    policies in the IAM backend of each of its six partitions (aws, aws-cn, aws-us-gov, ...),
-    twice a test (at the first call and at the reset): about 2 s a test. These tests live in the
-    aws partition (account 123456789012, arn:aws:...), where every managed policy is still loaded."""
+def _managed_policies_when_attached() -> Iterator[None]:
+    """Speed only. Every AWS managed policy these tests use is attached before it is read (boundaries
+    are read from moto's bundle by MotoWorld). moto with MOTO_IAM_LOAD_MANAGED_POLICIES would make
+    ~1,600 policies in the IAM backend of every partition at the first call and again at each reset
+    (about 1 s a test); orchestrate loads the few a scenario names when they are attached, and so
+    do these tests, in every account and under the gated servers of this process alike."""
+    iam = moto.iam.models.IAMBackend
     patch = pytest.MonkeyPatch()
-    patch.setattr(moto.iam.models.IAMBackend, "_init_aws_policies", _aws_partition_policies)
+    patch.setattr(iam, "_init_aws_policies", lambda self: [])
+    for name in ("attach_user_policy", "attach_group_policy", "attach_role_policy"):
+        patch.setattr(iam, name, _loading_on_attach(getattr(iam, name)))
     try:
         yield
     finally:
@@ -44,8 +48,7 @@ def _managed_policies_in_the_aws_partition() -> Iterator[None]:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process with AWS managed policies loaded (as the embedded backend must)."""
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    """moto in-process; AWS managed policies are loaded when attached (_managed_policies_when_attached)."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)

@@ -41,7 +41,6 @@ def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
         request.getfixturevalue("handler")
         endpoint = None
     else:
-        monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         for name in ("NO_PROXY", "no_proxy"):
             monkeypatch.setenv(name, "127.0.0.1")
         server = GatedMotoServer("127.0.0.1", 0, Gate(REGION, MotoWorld())).start()

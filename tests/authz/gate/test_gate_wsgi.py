@@ -23,7 +23,7 @@ KEY = {"pk": {"S": "order-1"}}
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[GatedMotoServer]:
-    with gated_server(MOTO_IAM_LOAD_MANAGED_POLICIES="true") as running:
+    with gated_server() as running:
         yield running
 
 
