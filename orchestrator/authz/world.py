@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping, Protocol
 
+from orchestrator.authz.engine.organization import Membership
 from orchestrator.authz.engine.request import Principal
 from orchestrator.constants import DEFAULT_ACCOUNT
 
@@ -231,6 +232,12 @@ class World(Protocol):
     def s3_object(self, bucket: str | None, key: str | None) -> ObjectInfo | None: ...
 
     def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None: ...
+
+    def membership(self, account: str | None) -> Membership | None:
+        """The account's place in its AWS Organizations organization (levels root first, with the
+        SCPs and RCPs attached at each), None outside one (engine/organization.py). A world that
+        has no organizations may omit it: the gate then reads None (gate/core.py, _membership)."""
+        ...
 
 
 class KeyStore(Protocol):

@@ -2,7 +2,8 @@
 UpdateGroup's NewPath on its own (which --adopt uses to mark a group as the scenario's), and AWS
 managed policies loaded one at a time when a scenario attaches them; and what it takes away:
 moto's own bucket-policy and key-policy checks (`install_policy_checks_off`, for `orchestrate serve` too);
-and what it drops of AssumeRole (PolicyArns, Tags, TransitiveTagKeys, SourceIdentity: `install_session_facts`).
+and what it drops of AssumeRole (PolicyArns, Tags, TransitiveTagKeys, SourceIdentity: `install_session_facts`);
+and a way for an account of a fixed id to join an organization (`install_organization_invites`).
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -13,6 +14,9 @@ attribute (`permissions_boundary_arn`). Only in-process: `orchestrate serve` lac
 
 from __future__ import annotations
 
+import json
+import random
+import re
 import threading
 from typing import Any
 
@@ -274,9 +278,133 @@ def install_session_facts() -> None:
         TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
 
 
+def _invited_account(backend: Any, account_id: str) -> Any:
+    """moto's record of an account that joined by invitation: a FakeAccount made without its
+    constructor, which draws a random id and makes OrganizationAccountAccessRole in that account
+    (AWS makes that role only in accounts the organization creates: Organizations User Guide,
+    "Accessing member accounts in your organization"; an invited account has none unless its
+    administrator makes it). Its name is its id: moto knows no account names outside Organizations."""
+    from moto.core.utils import utcnow
+    from moto.organizations import utils
+    from moto.organizations.models import FakeAccount
+
+    org = backend.org
+    account = FakeAccount.__new__(FakeAccount)
+    account.type, account.region, account.organization_id = "ACCOUNT", org.region, org.id
+    account.master_account_id = org.master_account_id
+    account.create_account_status_id = utils.make_random_create_account_status_id()
+    account.id, account.name, account.email = account_id, account_id, f"{account_id}@example.com"
+    account.create_time, account.status, account.state = utcnow(), "ACTIVE", "ACTIVE"
+    account.joined_method, account.parent_id = "INVITED", org.root_id
+    account.attached_policies, account.tags = [], {}
+    return account
+
+
+def _handshake_refused(reason: str, message: str) -> Exception:
+    from moto.organizations.exceptions import OrganizationsClientError
+
+    error = OrganizationsClientError("HandshakeConstraintViolationException", message)
+    error.Reason = reason  # type: ignore[attr-defined]  # a member of the error's shape (moto serializes it)
+    return error
+
+
+def invite_account(backend: Any, target: Any) -> dict[str, Any]:
+    """InviteAccountToOrganization, accepted at once on the invited account's behalf: the account
+    joins under the root with FullAWSAccess and RCPFullAWSAccess attached (Organizations User
+    Guide, "Inviting an AWS account to join your organization"; "SCP evaluation", "RCP evaluation":
+    the AWS managed defaults are attached to every account). The answer is AWS's Handshake, in
+    state ACCEPTED (on AWS it is OPEN until the account's AcceptHandshake)."""
+    from moto.organizations import utils
+    from moto.organizations.exceptions import AWSOrganizationsNotInUseException, InvalidInputException
+    from moto.organizations.models import organizations_backends
+
+    if backend.org is None:
+        raise AWSOrganizationsNotInUseException
+    account_id = str((target or {}).get("Id", ""))
+    if (target or {}).get("Type") != "ACCOUNT" or not re.fullmatch(r"[0-9]{12}", account_id):
+        raise InvalidInputException("You specified an invalid value.")  # EMAIL targets: moto has no address book
+    joined = dict.get(organizations_backends, account_id)
+    if _member_of_any(organizations_backends, account_id) or any(
+            getattr(found, "org", None) is not None for found in (joined or {}).values()):
+        raise _handshake_refused("ALREADY_IN_AN_ORGANIZATION", "The account is already a member of an organization.")
+    backend.accounts.append(_invited_account(backend, account_id))
+    for policy_id in (utils.DEFAULT_SCP_POLICY_ID, utils.DEFAULT_RCP_POLICY_ID):
+        backend.attach_policy(PolicyId=policy_id, TargetId=account_id)
+    organizations_backends.master_accounts[account_id] = (backend.account_id, backend.partition)
+    return _handshake(backend, account_id)
+
+
+def _member_of_any(backends: Any, account_id: str) -> bool:
+    """Whether ``account_id`` is a member of an organization that exists (moto's map of members to
+    their management account outlives a reset of the management account's backend: see
+    `_forgetting_members`)."""
+    management, partition = backends.master_accounts.get(account_id, (None, None))
+    per_account = dict.get(backends, management) if management else None
+    backend = None if per_account is None else dict.get(per_account, partition)
+    return backend is not None and any(found.id == account_id for found in getattr(backend, "accounts", ()))
+
+
+def _forgetting_members(reset: Any) -> Any:
+    """moto's OrganizationsBackend._reset, which also drops the members it maps to this backend's
+    account from the BackendDict's ``master_accounts``: moto's reset empties each backend but not that
+    map, so after a reset (a new test, a new embedded run) an account that was a member is still
+    "in an organization" and CreateOrganization there fails AlreadyInOrganizationException."""
+    def forgetting(self: Any) -> None:
+        from moto.organizations.models import organizations_backends
+
+        mine = (getattr(self, "account_id", None), getattr(self, "partition", None))
+        for member, owner in list(organizations_backends.master_accounts.items()):
+            if owner == mine:
+                organizations_backends.master_accounts.pop(member, None)
+        reset(self)
+
+    forgetting.orchestrate = True  # type: ignore[attr-defined]
+    return forgetting
+
+
+def _handshake(backend: Any, account_id: str) -> dict[str, Any]:
+    from moto.core.utils import unix_time
+
+    org, handshake_id = backend.org, "h-" + "".join(random.choices("0123456789abcdefghijklmnopqrstuvwxyz", k=32))
+    now = unix_time()
+    return {"Handshake": {
+        "Id": handshake_id,
+        "Arn": f"arn:aws:organizations::{org.master_account_id}:handshake/{org.id}/invite/{handshake_id}",
+        "Parties": [{"Id": org.id, "Type": "ORGANIZATION"}, {"Id": account_id, "Type": "ACCOUNT"}],
+        "State": "ACCEPTED", "RequestedTimestamp": now, "ExpirationTimestamp": now + 15 * 24 * 3600,
+        "Action": "INVITE",
+        "Resources": [{"Value": org.id, "Type": "ORGANIZATION"}, {"Value": account_id, "Type": "ACCOUNT"}]}}
+
+
+def install_organization_invites() -> None:
+    """Let an account of a fixed id join an organization: InviteAccountToOrganization.
+
+    Why: scenarios name their accounts by fixed ids, and moto 5.2's Organizations can place only the
+    accounts it makes itself (CreateAccount draws a random id, as AWS does: no caller chooses one);
+    it has no handshakes at all (InviteAccountToOrganization, AcceptHandshake and the other
+    handshake operations answer "not yet implemented"). This adds InviteAccountToOrganization to
+    moto's Organizations responses, with the invited account joining at once (`invite_account`):
+    on embedded and under `orchestrate serve` alike (class-level), installed once per process with
+    the other patches. RemoveAccountFromOrganization (moto's) takes it out again. And a reset of
+    the management account's backend forgets its members (`_forgetting_members`)."""
+    from moto.organizations.models import OrganizationsBackend
+    from moto.organizations.responses import OrganizationsResponse
+
+    def invite_account_to_organization(self: Any) -> str:
+        return json.dumps(invite_account(self.organizations_backend, self._get_param("Target")))
+
+    with _bucket_policy_off:
+        if not hasattr(OrganizationsResponse, "invite_account_to_organization"):
+            OrganizationsResponse.invite_account_to_organization = invite_account_to_organization  # type: ignore[attr-defined]
+        if not getattr(OrganizationsBackend._reset, "orchestrate", False):
+            OrganizationsBackend._reset = _forgetting_members(OrganizationsBackend._reset)  # type: ignore[method-assign]
+
+
 def install_policy_checks_off() -> None:
     """moto's own bucket-policy and key-policy checks off: the gate is the only judge of both;
-    and the session facts moto drops kept (`install_session_facts`)."""
+    the session facts moto drops kept (`install_session_facts`); accounts invited into an
+    organization (`install_organization_invites`)."""
     install_s3_bucket_policy_off()
     install_kms_key_policy_check_off()
     install_session_facts()
+    install_organization_invites()

@@ -14,6 +14,9 @@ from datetime import timezone
 from typing import Any, Iterable, Iterator, Mapping
 
 from orchestrator import arns
+from orchestrator.authz.engine.inputs import PolicySource
+from orchestrator.authz.engine.organization import (ACCOUNT, FULL_AWS_ACCESS, RCP, RCP_FULL_AWS_ACCESS, ROOT, SCP,
+                                                    UNIT, Membership, OrgLevel)
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Identity, KeyInfo, KeySecret,
                                       ObjectInfo, PolicyDoc, PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
@@ -21,8 +24,6 @@ from orchestrator.authz.world import (DEFAULT_ACCOUNT, BucketInfo, GrantInfo, Id
 __all__ = ["MotoWorld", "BundledPolicies", "bundled_policy"]
 
 #: The partition moto keeps S3 Control's account-level settings under (s3control_backends).
-_PARTITION = "aws"
-
 _PARTITION = "aws"
 #: Where moto_extensions.install_session_facts keeps what moto 5.2 drops of an AssumeRole request, on
 #: moto's session object (read here, written there).
@@ -509,6 +510,26 @@ class MotoWorld:
             bucket_key_enabled=_truthy(obj.bucket_key_enabled),
         )
 
+    # ---- Organizations --------------------------------------------------------------
+
+    def membership(self, account: str | None) -> Membership | None:
+        """``account``'s place in its organization as moto's Organizations backend holds it: the
+        root, each unit and the account, each with the SCPs and RCPs attached there (a policy type
+        not enabled on the root restricts nothing: _OFF), and whether it is the management account;
+        None outside an organization (and so for every account of a world with none: nothing
+        changes). Read anew each call, as everything here: a few dict and list look-ups."""
+        backends = self._backends("organizations") if account else None
+        backend = None if backends is None else _Organizations.backend_of(backends, str(account))
+        if backend is None:
+            return None
+        member = next((found for found in list(backend.accounts) if found.id == account), None)
+        if member is None:
+            return None
+        chain = _Organizations.chain(backend, member)
+        enabled = _Organizations.enabled(backend, chain[0] if chain[0].type == "ROOT" else None)
+        levels = tuple(_Organizations.level(entity, enabled) for entity in chain)
+        return Membership(str(backend.org.id), levels, management=account == backend.org.master_account_id)
+
     def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None:
         """The account-level Block Public Access (moto's S3 Control backend of the account's
         partition, where PutPublicAccessBlock with AccountId keeps it), None without one."""
@@ -521,6 +542,61 @@ class MotoWorld:
             block_public_acls=bool(block.block_public_acls), ignore_public_acls=bool(block.ignore_public_acls),
             block_public_policy=bool(block.block_public_policy),
             restrict_public_buckets=bool(block.restrict_public_buckets))
+
+
+#: Organizations policy types (Organizations API Reference, "EnablePolicyType") and their engine kinds.
+_POLICY_TYPES = {"SERVICE_CONTROL_POLICY": SCP, "RESOURCE_CONTROL_POLICY": RCP}
+#: What stands at every level for a policy type that is off: a type that is not enabled on the root
+#: (or an organization of consolidated billing only) restricts nothing, as one Allow-everything does.
+_OFF = {SCP: ("FullAWSAccess (SCPs not enabled)", FULL_AWS_ACCESS),
+        RCP: ("RCPFullAWSAccess (RCPs not enabled)", RCP_FULL_AWS_ACCESS)}
+
+
+class _Organizations:
+    """The organization an account is in, as moto's Organizations backend holds it: reads only."""
+
+    @staticmethod
+    def backend_of(backends: Any, account: str) -> Any | None:
+        """The backend of the management account of ``account``'s organization (moto keeps the
+        organization there, and maps each member to it in ``master_accounts``), None outside one."""
+        management, partition = dict.get(getattr(backends, "master_accounts", {}), account, (account, _PARTITION))
+        per_account = dict.get(backends, management)
+        backend = None if per_account is None else dict.get(per_account, partition)
+        return backend if backend is not None and getattr(backend, "org", None) is not None else None
+
+    @staticmethod
+    def enabled(backend: Any, root: Any) -> frozenset[str]:
+        """The engine kinds (scp, rcp) whose policy type is enabled on the root (Organizations User
+        Guide, "Enabling a policy type": a type that is not enabled cannot be attached and has no
+        effect), none for an organization of consolidated billing only ("Available features")."""
+        if backend.org.feature_set != "ALL" or root is None:
+            return frozenset()
+        return frozenset(_POLICY_TYPES[entry["Type"]] for entry in getattr(root, "policy_types", ())
+                         if entry.get("Status") == "ENABLED" and entry.get("Type") in _POLICY_TYPES)
+
+    @staticmethod
+    def chain(backend: Any, member: Any) -> list[Any]:
+        """The root, each unit down to the account's parent, and the account (root first)."""
+        units = {unit.id: unit for unit in list(backend.ou)}
+        chain, parent, seen = [member], units.get(member.parent_id), set()
+        while parent is not None and parent.id not in seen:
+            seen.add(parent.id)
+            chain.append(parent)
+            parent = units.get(parent.parent_id)
+        return chain[::-1]
+
+    @staticmethod
+    def level(entity: Any, enabled: frozenset[str]) -> OrgLevel:
+        kind = ROOT if entity.type == "ROOT" else UNIT if entity.type == "ORGANIZATIONAL_UNIT" else ACCOUNT
+        found: dict[str, list[PolicySource]] = {SCP: [], RCP: []}
+        for policy in list(entity.attached_policies):
+            engine_kind = _POLICY_TYPES.get(policy.type)
+            if engine_kind in enabled:
+                found[engine_kind].append(PolicySource(engine_kind, f"{policy.name} ({policy.id})", str(policy.content)))
+        for off in (SCP, RCP):
+            if off not in enabled:
+                found[off] = [PolicySource(off, *_OFF[off])]
+        return OrgLevel(kind, str(entity.name or entity.id), str(entity.id), tuple(found[SCP]), tuple(found[RCP]))
 
 
 def _region_account(ref: str, region: str, account: str) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from orchestrator.authz.engine.context import RequestContext
 from orchestrator.authz.engine.inputs import Decision, Grant, PolicyInputs, PolicySource
 from orchestrator.authz.engine.request import Principal, Request
 
-__all__ = ["DecisionMemo", "caller_question", "step_question"]
+__all__ = ["DecisionMemo", "caller_question", "step_question", "guardrails_question"]
 
 Reads = tuple[tuple[str | None, Any], ...]
 _SIZE = 1 << 18
@@ -57,12 +57,19 @@ def step_question(action: str, resource: str, inputs: PolicyInputs) -> tuple[Any
 
 def _guardrails_slot(inputs: PolicyInputs) -> tuple[Any, ...] | None:
     """The organization and the endpoint (engine/organization.py), None without them."""
-    if inputs.principal_org is None and inputs.resource_org is None and inputs.vpc_endpoint is None:
+    return guardrails_question(inputs.principal_org, inputs.resource_org, inputs.vpc_endpoint,
+                               inputs.service_linked_role)
+
+
+def guardrails_question(principal_org: Any, resource_org: Any, endpoint: Any,
+                        service_linked_role: bool) -> tuple[Any, ...] | None:
+    """The question's part for the organizations and the endpoint, None without any (the gate adds
+    it to the parts it keeps per caller and per step: gate/core.py)."""
+    if principal_org is None and resource_org is None and endpoint is None:
         return None
-    endpoint = inputs.vpc_endpoint
-    return (_membership_slot(inputs.principal_org), _membership_slot(inputs.resource_org),
+    return (_membership_slot(principal_org), _membership_slot(resource_org),
             None if endpoint is None else (endpoint.id, endpoint.vpc, _sources_slot((endpoint.source(),))),
-            inputs.service_linked_role)
+            service_linked_role)
 
 
 def _membership_slot(org: Any) -> tuple[Any, ...] | None:

@@ -48,8 +48,10 @@ from orchestrator.authz.gate.errors import (
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.context import principal_arn_key
 from orchestrator.authz.engine.evaluate import Decision, Engine, Grant, PolicyError, PolicyInputs, PolicySource, Request
+from orchestrator.authz.engine.guardrails import is_service_linked_role
 from orchestrator.authz.engine.inputs import IMPLICIT_DENY
-from orchestrator.authz.engine.memo import caller_question, step_question
+from orchestrator.authz.engine.memo import caller_question, guardrails_question, step_question
+from orchestrator.authz.engine.organization import Membership
 from orchestrator.authz.engine.request import ANONYMOUS, ANONYMOUS_TYPE, Principal, anonymous_principal
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.authz.services import Authorization, CallPlan, Denial, PlanContext, plan_call
@@ -208,6 +210,36 @@ def _grants(step: Authorization) -> tuple[Grant, ...]:
         return ()
     return tuple(Grant(g.grantee_principal, g.operations, g.key_arn, g.encryption_context_equals,
                        g.encryption_context_subset, g.name, g.retiring_principal) for g in step.key.grants)
+
+
+class _Organizations:
+    """The organization of each account one call involves (the caller's, each step's resource
+    owner's), read from the world once per call: World.membership, None outside one or for a world
+    that knows no organizations (a scenario's desired world, a test's)."""
+
+    __slots__ = ("_read", "_found")
+
+    def __init__(self, world: Any) -> None:
+        self._read: Callable[[str], Membership | None] | None = getattr(world, "membership", None)
+        self._found: dict[str, Membership | None] = {}
+
+    def of(self, account: str | None) -> Membership | None:
+        if not account or self._read is None:
+            return None
+        if account not in self._found:
+            self._found[account] = self._read(account)
+        return self._found[account]
+
+    def inputs(self, identity: Identity, step: Authorization) -> tuple[Membership | None, Membership | None, bool]:
+        """``principal_org``, ``resource_org`` and ``service_linked_role`` of the engine's inputs.
+        An anonymous caller is in no account; the orchestrator's own identity is in the account it
+        acts in, so an SCP there binds it as it binds any principal of that account (on AWS,
+        orchestrate's credentials are a principal of a member account, or of the management
+        account, which SCPs never restrict: Organizations User Guide, "SCP evaluation")."""
+        principal = identity.principal
+        caller = None if principal.type == ANONYMOUS_TYPE else self.of(identity.account)
+        linked = is_service_linked_role(principal.arn, identity.role_arn)
+        return caller, self.of(step.resource_account), linked
 
 
 def _denial(style: str, service: str, principal: Principal, step: Authorization,
@@ -394,8 +426,9 @@ class Gate:
         # The orchestrator's identity is made anew per call (admin_identity): nothing to reuse.
         memo = None if admin or principal.type == ANONYMOUS_TYPE else memo
         steps: list[Step] = []
+        orgs = _Organizations(self.world)
         for step in plan.steps:
-            decision = self._evaluate(identity, step, region, memo)
+            decision = self._evaluate(identity, step, region, memo, orgs)
             steps.append((step, decision))
             error = None
             if not decision.allowed:
@@ -413,14 +446,18 @@ class Gate:
                            _serving_account(identity.account, plan.steps))
 
     def _evaluate(self, identity: Identity, step: Authorization, region: str,
-                  memo: _StaticMemo | None = None) -> Decision:
+                  memo: _StaticMemo | None = None, orgs: _Organizations | None = None) -> Decision:
         asked = None
+        principal_org, resource_org, linked = (orgs or _Organizations(self.world)).inputs(identity, step)
         if memo is None:
             request = Request(identity.principal, step.action, step.resource,
                               self.request_context(identity.principal, step, region))
-            inputs = self._inputs(identity, step)
+            inputs = self._inputs(identity, step, principal_org, resource_org, linked)
         else:
             request, asked, parts = self._memo_request(memo, identity, step, region)
+            if asked is not None and (principal_org is not None or resource_org is not None):
+                # the organization is part of the question: a cached decision never outlives it
+                asked = (*asked, guardrails_question(principal_org, resource_org, None, linked))
             made = None if asked is None else self.engine.recall(request, asked)
             if made is not None:
                 return made
@@ -428,7 +465,8 @@ class Gate:
             inputs = PolicyInputs(identity=sources, boundaries=boundaries, resource_policy=policy,
                                   resource_account=step.resource_account, grants=grants,
                                   encryption_context=step.encryption_context, session_policies=sessions,
-                                  restrict_public=step.restrict_public)
+                                  restrict_public=step.restrict_public, principal_org=principal_org,
+                                  resource_org=resource_org, service_linked_role=linked)
         try:
             return self.engine.evaluate(request, inputs, asked)
         except PolicyError as error:
@@ -460,7 +498,8 @@ class Gate:
         boundary = None if identity.administrator else self.world.permissions_boundary(identity)
         return (_source(boundary),) if boundary is not None else ()
 
-    def _inputs(self, identity: Identity, step: Authorization) -> PolicyInputs:
+    def _inputs(self, identity: Identity, step: Authorization, principal_org: Membership | None = None,
+                resource_org: Membership | None = None, service_linked_role: bool = False) -> PolicyInputs:
         return PolicyInputs(
             identity=self._identity_sources(identity),
             boundaries=self._boundaries(identity),
@@ -470,6 +509,9 @@ class Gate:
             encryption_context=step.encryption_context,
             session_policies=_session_sources(identity),
             restrict_public=step.restrict_public,
+            principal_org=principal_org,
+            resource_org=resource_org,
+            service_linked_role=service_linked_role,
         )
 
     def request_context(self, principal: Principal, step: Authorization,
@@ -535,8 +577,8 @@ def _step_keys(step: Authorization) -> dict[str, tuple[str, ...]]:
     ``aws:ResourceAccount``, the account that owns the step's resource (IAM User Guide, "AWS global
     condition context keys": "Availability – This key is always included in the request context
     for most service actions"; a request whose resource is ``*`` names no owner and has none).
-    ``aws:ResourceOrgID`` and ``aws:ResourceOrgPaths`` stay absent: no scenario declares an
-    organization."""
+    ``aws:ResourceOrgID``/``aws:ResourceOrgPaths`` (and the principal's org keys) are the engine's to
+    set, from the organizations the gate hands it (engine/organization.py, with_organization_context)."""
     keys = _via_service_keys(step)
     if step.resource_account:
         keys["aws:ResourceAccount"] = (step.resource_account,)

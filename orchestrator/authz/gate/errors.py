@@ -6,7 +6,11 @@ Sources (each builder names the one it follows):
   ``User: <arn> is not authorized to perform: <action> on resource: <arn>
   because no <policy type> allows the <action> action`` / ``with an explicit
   deny in a(n) <policy type>`` family, policy types "identity-based policy",
-  "resource-based policy", "permissions boundary".
+  "resource-based policy", "permissions boundary", "session policy", and the
+  organization's: "service control policy" (its example: "... is not authorized to
+  perform: codecommit:ListRepositories because no service control policy allows
+  the codecommit:ListRespositories action"), "resource control policy", and
+  "VPC endpoint policy" ("with an explicit deny in a VPC endpoint policy").
 * Amazon S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors in
   Amazon S3" — same family, resource ARN in double quotes, HTTP 403
   ``AccessDenied``.
@@ -54,12 +58,16 @@ __all__ = [
 ]
 
 IDENTITY, RESOURCE, BOUNDARY, SESSION = "identity", "resource", "boundary", "session"
+SCP, RCP, ENDPOINT = "scp", "rcp", "vpc-endpoint"  # the engine's guardrail kinds and layers
 
 _PHRASES = {
     IDENTITY: ("an identity-based policy", "identity-based policy"),
     RESOURCE: ("a resource-based policy", "resource-based policy"),
     BOUNDARY: ("a permissions boundary", "permissions boundary"),
     SESSION: ("a session policy", "session policy"),
+    SCP: ("a service control policy", "service control policy"),
+    RCP: ("a resource control policy", "resource control policy"),
+    ENDPOINT: ("a VPC endpoint policy", "VPC endpoint policy"),
 }
 _LAYER_SOURCES = {
     "identity-policy": IDENTITY,
@@ -68,8 +76,12 @@ _LAYER_SOURCES = {
     "key-policy": RESOURCE,
     "resource-policy": RESOURCE,
     "trust-policy": RESOURCE,
+    SCP: SCP,
+    RCP: RCP,
+    ENDPOINT: ENDPOINT,
 }
-_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "session": SESSION, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE}
+_KIND_SOURCES = {"identity": IDENTITY, "boundary": BOUNDARY, "session": SESSION, "key": RESOURCE, "resource": RESOURCE, "trust": RESOURCE,
+                 SCP: SCP, RCP: RCP, ENDPOINT: ENDPOINT}
 
 _KMS_CIPHERTEXT_RESOURCE = (
     "because the resource does not exist in this Region, no resource-based policies "

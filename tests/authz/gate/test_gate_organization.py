@@ -1,0 +1,201 @@
+"""The organization as moto's world holds it, enforced by the gate on every call (issue 23, item 4).
+
+Organizations User Guide, "SCP evaluation": an SCP must allow at every level from the root down to
+the account, a Deny at any level wins, and SCPs never restrict the management account's principals;
+"RCP evaluation": RCPs cap what anyone, inside the organization or not, may do to a member
+account's resources, even what the resource policy grants. The denials are worded as IAM User
+Guide, "Troubleshoot access denied error messages" words them: "... with an explicit deny in a
+service control policy", "... because no service control policy allows the <action> action".
+
+Every step is a real boto3 call through the gate (in-process), the organization's own calls
+included: moto's Organizations API, with the invitation moto lacks (moto_extensions).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from gate_scenario import REGION
+
+from orchestrator.authz.gate.hooks import GateHandler
+from orchestrator.backends import moto_extensions
+from orchestrator.backends.moto_world import MotoWorld
+
+MANAGEMENT, MEMBER, OUTSIDER = "123456789012", "111122223333", "444455556666"
+SCP, RCP = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
+ALL_KMS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
+NO_KEY_DELETION = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "NoKeyDeletion", "Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}]}
+
+
+def _document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _in_account(client: Any, account: str) -> Any:
+    """moto's ``x-moto-account-id``: the orchestrator's own calls in ``account``."""
+    client.meta.events.register_first(
+        "before-call.*.*", lambda params, **_: params.setdefault("headers", {}).__setitem__("x-moto-account-id", account))
+    return client
+
+
+def _admin(service: str, account: str) -> Any:
+    return _in_account(boto3.client(service, region_name=REGION, aws_access_key_id="testing",
+                                    aws_secret_access_key="testing"), account)
+
+
+def _user(account: str, name: str, policy: dict[str, Any]) -> boto3.Session:
+    iam = _admin("iam", account)
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="kms", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                         region_name=REGION)
+
+
+def _key(account: str, *partners: str) -> str:
+    """A key in ``account`` whose policy delegates to its own account and to each partner's."""
+    roots = [f"arn:aws:iam::{account}:root", *(f"arn:aws:iam::{partner}:root" for partner in partners)]
+    policy = _document({"Sid": "Accounts", "Effect": "Allow", "Principal": {"AWS": roots}, "Action": "kms:*",
+                        "Resource": "*"})
+    return str(_admin("kms", account).create_key(Policy=policy)["KeyMetadata"]["Arn"])
+
+
+class Organization:
+    """An organization made through moto's Organizations API in the management account: its root,
+    a unit ``prod`` holding the member account."""
+
+    def __init__(self, *types: str) -> None:
+        moto_extensions.install_organization_invites()
+        self.api = _admin("organizations", MANAGEMENT)
+        self.id = self.api.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        self.root = self.api.list_roots()["Roots"][0]["Id"]
+        for policy_type in types:
+            self.api.enable_policy_type(RootId=self.root, PolicyType=policy_type)
+        self.api.invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": MEMBER})
+        self.unit = self.api.create_organizational_unit(ParentId=self.root, Name="prod")["OrganizationalUnit"]["Id"]
+        self.api.move_account(AccountId=MEMBER, SourceParentId=self.root, DestinationParentId=self.unit)
+
+    def attach(self, name: str, kind: str, document: dict[str, Any], target: str) -> str:
+        policy = self.api.create_policy(Name=name, Type=kind, Description=name, Content=json.dumps(document))
+        policy_id = str(policy["Policy"]["PolicySummary"]["Id"])
+        self.api.attach_policy(PolicyId=policy_id, TargetId=target)
+        return policy_id
+
+
+def _denied(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
+    with pytest.raises(ClientError) as raised:
+        call(**params)
+    return dict(raised.value.response["Error"])
+
+
+def test_an_scp_on_the_unit_denies_the_member_and_spares_the_management_account(handler: GateHandler) -> None:
+    org = Organization(SCP)
+    org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
+    member_key, home_key = _key(MEMBER), _key(MANAGEMENT)
+    keeper = _user(MEMBER, "keeper", ALL_KMS).client("kms")
+    error = _denied(keeper.schedule_key_deletion, KeyId=member_key, PendingWindowInDays=7)
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"] == (f"User: arn:aws:iam::{MEMBER}:user/keeper is not authorized to perform: "
+                                f"kms:ScheduleKeyDeletion on resource: {member_key} with an explicit deny in a "
+                                "service control policy")
+    assert keeper.describe_key(KeyId=member_key)["KeyMetadata"]["KeyState"] == "Enabled"
+    home = _user(MANAGEMENT, "keeper", ALL_KMS).client("kms")
+    # SCPs never bind the management account's principals (moto's ScheduleKeyDeletion takes a key id only)
+    home.schedule_key_deletion(KeyId=home_key.rsplit("/", 1)[1], PendingWindowInDays=7)
+
+
+def test_without_full_aws_access_on_the_unit_only_what_an_scp_there_allows_is_allowed(handler: GateHandler) -> None:
+    org = Organization(SCP)
+    org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
+    member_key = _key(MEMBER)
+    keeper = _user(MEMBER, "keeper", ALL_KMS).client("kms")
+    org.api.detach_policy(PolicyId="p-FullAWSAccess", TargetId=org.unit)
+    error = _denied(keeper.describe_key, KeyId=member_key)
+    assert error["Message"] == (f"User: arn:aws:iam::{MEMBER}:user/keeper is not authorized to perform: "
+                                f"kms:DescribeKey on resource: {member_key} because no service control policy "
+                                "allows the kms:DescribeKey action")
+    org.attach("DescribeOnly", SCP, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Describe*", "Resource": "*"}]}, org.unit)
+    assert keeper.describe_key(KeyId=member_key)["KeyMetadata"]["Arn"] == member_key
+    assert _denied(keeper.get_key_policy, KeyId=member_key, PolicyName="default")["Code"] == "AccessDeniedException"
+
+
+def test_an_scp_type_not_enabled_on_the_root_restricts_nothing(handler: GateHandler) -> None:
+    org = Organization(SCP)
+    org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
+    org.api.disable_policy_type(RootId=org.root, PolicyType=SCP)
+    member_key = _key(MEMBER)
+    keeper = _user(MEMBER, "keeper", ALL_KMS).client("kms")
+    keeper.schedule_key_deletion(KeyId=member_key.rsplit("/", 1)[1], PendingWindowInDays=7)
+
+
+def test_an_rcp_keeps_a_member_key_inside_the_organization(handler: GateHandler) -> None:
+    org = Organization(SCP, RCP)
+    org.attach("KeysStayInside", RCP, {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org.id},
+                       "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]}, MEMBER)
+    member_key = _key(MEMBER, OUTSIDER, MANAGEMENT)
+    outsider = _user(OUTSIDER, "partner", ALL_KMS).client("kms")
+    error = _denied(outsider.encrypt, KeyId=member_key, Plaintext=b"secret")
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"] == (f"User: arn:aws:iam::{OUTSIDER}:user/partner is not authorized to perform: "
+                                f"kms:Encrypt on resource: {member_key} with an explicit deny in a resource "
+                                "control policy")
+    insider = _user(MANAGEMENT, "analyst", ALL_KMS).client("kms")
+    assert insider.encrypt(KeyId=member_key, Plaintext=b"secret")["KeyId"] == member_key
+
+
+def test_an_scp_stops_orchestrates_own_call_with_awss_error(handler: GateHandler) -> None:
+    org = Organization(SCP)
+    org.attach("KeyPoliciesFrozen", SCP, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "kms:PutKeyPolicy", "Resource": "*"}]}, MEMBER)
+    member_key = _key(MEMBER)
+    kms = _admin("kms", MEMBER)
+    before = kms.get_key_policy(KeyId=member_key, PolicyName="default")["Policy"]
+    error = _denied(kms.put_key_policy, KeyId=member_key, PolicyName="default", Policy=_document(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"}, "Action": "kms:*", "Resource": "*"}))
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"] == (f"User: arn:aws:iam::{MEMBER}:user/moto is not authorized to perform: "
+                                f"kms:PutKeyPolicy on resource: {member_key} with an explicit deny in a service "
+                                "control policy")
+    assert kms.get_key_policy(KeyId=member_key, PolicyName="default")["Policy"] == before
+
+
+def test_organizations_own_api_is_gated_like_any_other(handler: GateHandler) -> None:
+    org = Organization(SCP)
+    keeper = _user(MEMBER, "keeper", ALL_KMS).client("organizations")
+    error = _denied(keeper.describe_organization)
+    assert error["Code"] == "AccessDeniedException"
+    assert "organizations:DescribeOrganization" in error["Message"]
+    assert org.api.describe_organization()["Organization"]["Id"] == org.id
+
+
+def test_the_world_reads_the_membership_root_first(handler: GateHandler) -> None:
+    world = MotoWorld()
+    assert world.membership(MEMBER) is None and world.membership(MANAGEMENT) is None
+    org = Organization(SCP)
+    policy_id = org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
+    member = world.membership(MEMBER)
+    assert member is not None and not member.management and member.org_id == org.id
+    assert [(level.kind, level.id) for level in member.levels] == [("root", org.root), ("unit", org.unit),
+                                                                    ("account", MEMBER)]
+    assert member.path() == f"{org.id}/{org.root}/{org.unit}/"
+    assert [source.name for source in member.levels[1].scps] == ["FullAWSAccess (p-FullAWSAccess)",
+                                                                   f"NoKeyDeletion ({policy_id})"]
+    assert [source.name for source in member.levels[1].rcps] == ["RCPFullAWSAccess (RCPs not enabled)"]
+    home = world.membership(MANAGEMENT)
+    assert home is not None and home.management and [level.kind for level in home.levels] == ["root", "account"]
+    assert world.membership(OUTSIDER) is None
+
+
+def test_an_account_joins_once(handler: GateHandler) -> None:
+    org = Organization()
+    error = _denied(org.api.invite_account_to_organization, Target={"Type": "ACCOUNT", "Id": MEMBER})
+    assert error["Code"] == "HandshakeConstraintViolationException"
+    accounts = {account["Id"]: account["JoinedMethod"] for account in org.api.list_accounts()["Accounts"]}
+    assert accounts == {MANAGEMENT: "CREATED", MEMBER: "INVITED"}
