@@ -202,6 +202,12 @@ def table_arn(region: str, account: str, name: str, partition: str = DEFAULT_PAR
     return f"arn:{partition}:dynamodb:{region}:{account}:table/{name}"
 
 
+def organizations_arn(management_account: str, resource: str, partition: str = DEFAULT_PARTITION) -> str:
+    """An AWS Organizations entity (``organization/o-...``, ``ou/o-.../ou-...``, ``handshake/...``):
+    global, and under the management account (Service Authorization Reference, "AWS Organizations")."""
+    return f"arn:{partition}:organizations::{management_account}:{resource}"
+
+
 def bucket_arn(bucket: str, partition: str = DEFAULT_PARTITION) -> str:
     """S3 bucket ARNs carry neither region nor account."""
     return f"arn:{partition}:s3:::{bucket}"

@@ -369,7 +369,8 @@ def _handshake(backend: Any, account_id: str) -> dict[str, Any]:
     now = unix_time()
     return {"Handshake": {
         "Id": handshake_id,
-        "Arn": f"arn:aws:organizations::{org.master_account_id}:handshake/{org.id}/invite/{handshake_id}",
+        "Arn": arns.organizations_arn(org.master_account_id, f"handshake/{org.id}/invite/{handshake_id}",
+                                      backend.partition),
         "Parties": [{"Id": org.id, "Type": "ORGANIZATION"}, {"Id": account_id, "Type": "ACCOUNT"}],
         "State": "ACCEPTED", "RequestedTimestamp": now, "ExpirationTimestamp": now + 15 * 24 * 3600,
         "Action": "INVITE",
