@@ -12,7 +12,7 @@ refuses the rest with the protocol's own error:
   ``InvalidAction``, ``InvalidParameterCombination`` 400, ``MalformedQueryString`` 404): the
   parameters come from the URL or from an ``application/x-www-form-urlencoded`` body, never
   both; no parameter is given twice; an ``X-Amz-Target`` header has no place;
-* JSON protocols (DynamoDB, KMS; Smithy "AWS JSON 1.0/1.1 protocol"): the operation is
+* JSON protocols (DynamoDB, KMS, Organizations; Smithy "AWS JSON 1.0/1.1 protocol"): the operation is
   ``X-Amz-Target: <targetPrefix>.<Operation>`` exactly; the body is one UTF-8 JSON object, no
   ``NaN``/``Infinity``, no key twice, nested at most :data:`MAX_JSON_DEPTH` deep; anything else
   is DynamoDB's and KMS's ``SerializationException`` (DynamoDB Developer Guide, "Error handling
@@ -38,7 +38,7 @@ __all__ = ["MAX_JSON_DEPTH", "Malformed", "JSON_TARGETS", "content_coding_refuse
 #: at most 32 levels, about 70 JSON levels; DynamoDB Developer Guide, "Data types").
 MAX_JSON_DEPTH = 100
 #: The X-Amz-Target prefix of each JSON service (botocore's ``metadata.targetPrefix``).
-JSON_TARGETS = {"dynamodb": "DynamoDB_20120810", "kms": "TrentService"}
+JSON_TARGETS = {"dynamodb": "DynamoDB_20120810", "kms": "TrentService", "organizations": "AWSOrganizationsV20161128"}
 _JSON_MIMETYPES = frozenset({"application/x-amz-json-1.0", "application/x-amz-json-1.1"})
 _FORM = "application/x-www-form-urlencoded"
 _OPERATION = re.compile(r"[A-Za-z][A-Za-z0-9]*")

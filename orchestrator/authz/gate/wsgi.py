@@ -235,7 +235,7 @@ def _api_call(service: str, environ: dict[str, Any], headers: Mapping[str, str])
 #: moto's control API (reset, state): not AWS, passed on as before
 _MOTO_API = ("/moto-api", "/favicon.ico")
 #: The service of an unsigned JSON request, by its X-Amz-Target prefix.
-_TARGET_SERVICES = (("TrentService.", "kms"), ("DynamoDB_", "dynamodb"))
+_TARGET_SERVICES = (("TrentService.", "kms"), ("DynamoDB_", "dynamodb"), ("AWSOrganizationsV20161128.", "organizations"))
 
 
 def _module_named(host: str) -> str | None:

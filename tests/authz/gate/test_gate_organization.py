@@ -7,20 +7,21 @@ account's resources, even what the resource policy grants. The denials are worde
 Guide, "Troubleshoot access denied error messages" words them: "... with an explicit deny in a
 service control policy", "... because no service control policy allows the <action> action".
 
-Every step is a real boto3 call through the gate (in-process), the organization's own calls
-included: moto's Organizations API, with the invitation moto lacks (moto_extensions).
+Every step is a real boto3 call through the gate, in-process and through the gated moto server
+(``orchestrate serve``'s), the organization's own calls included: moto's Organizations API, with
+the invitation moto lacks (moto_extensions).
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+import urllib.request
+from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from gate_scenario import REGION
+from gate_scenario import REGION, gated_server
 
-from orchestrator.authz.gate.hooks import GateHandler
 from orchestrator.backends import moto_extensions
 from orchestrator.backends.moto_world import MotoWorld
 
@@ -42,35 +43,66 @@ def _in_account(client: Any, account: str) -> Any:
     return client
 
 
-def _admin(service: str, account: str) -> Any:
-    return _in_account(boto3.client(service, region_name=REGION, aws_access_key_id="testing",
-                                    aws_secret_access_key="testing"), account)
+Make = Callable[..., Any]
 
 
-def _user(account: str, name: str, policy: dict[str, Any]) -> boto3.Session:
-    iam = _admin("iam", account)
+@pytest.fixture(params=["in-process", "served"])
+def make(request: pytest.FixtureRequest) -> Iterator[Make]:
+    """``make(service, key, secret)``: a boto3 client through the gate, in-process (the botocore hook)
+    or through the gated moto server (WSGI)."""
+    if request.param == "in-process":
+        request.getfixturevalue("handler")
+        endpoint = None
+    else:
+        running = request.getfixturevalue("server")
+        endpoint = running.endpoint_url
+    yield lambda service, key="testing", secret="testing": boto3.client(
+        service, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret, endpoint_url=endpoint)
+
+
+@pytest.fixture
+def server() -> Iterator[Any]:
+    with gated_server() as running:
+        urllib.request.urlopen(urllib.request.Request(f"{running.endpoint_url}/moto-api/reset", method="POST"),
+                               timeout=30).read()
+        yield running
+
+
+def _admin(make: Make, service: str, account: str) -> Any:
+    return _in_account(make(service), account)
+
+
+class _User:
+    def __init__(self, make: Make, key: str, secret: str) -> None:
+        self.make, self.key, self.secret = make, key, secret
+
+    def client(self, service: str) -> Any:
+        return self.make(service, self.key, self.secret)
+
+
+def _user(make: Make, account: str, name: str, policy: dict[str, Any]) -> _User:
+    iam = _admin(make, "iam", account)
     iam.create_user(UserName=name)
     iam.put_user_policy(UserName=name, PolicyName="kms", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    return boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
-                         region_name=REGION)
+    return _User(make, key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def _key(account: str, *partners: str) -> str:
+def _key(make: Make, account: str, *partners: str) -> str:
     """A key in ``account`` whose policy delegates to its own account and to each partner's."""
     roots = [f"arn:aws:iam::{account}:root", *(f"arn:aws:iam::{partner}:root" for partner in partners)]
     policy = _document({"Sid": "Accounts", "Effect": "Allow", "Principal": {"AWS": roots}, "Action": "kms:*",
                         "Resource": "*"})
-    return str(_admin("kms", account).create_key(Policy=policy)["KeyMetadata"]["Arn"])
+    return str(_admin(make, "kms", account).create_key(Policy=policy)["KeyMetadata"]["Arn"])
 
 
 class Organization:
     """An organization made through moto's Organizations API in the management account: its root,
     a unit ``prod`` holding the member account."""
 
-    def __init__(self, *types: str) -> None:
+    def __init__(self, make: Make, *types: str) -> None:
         moto_extensions.install_organization_invites()
-        self.api = _admin("organizations", MANAGEMENT)
+        self.api = _admin(make, "organizations", MANAGEMENT)
         self.id = self.api.create_organization(FeatureSet="ALL")["Organization"]["Id"]
         self.root = self.api.list_roots()["Roots"][0]["Id"]
         for policy_type in types:
@@ -92,27 +124,27 @@ def _denied(call: Callable[..., Any], **params: Any) -> dict[str, Any]:
     return dict(raised.value.response["Error"])
 
 
-def test_an_scp_on_the_unit_denies_the_member_and_spares_the_management_account(handler: GateHandler) -> None:
-    org = Organization(SCP)
+def test_an_scp_on_the_unit_denies_the_member_and_spares_the_management_account(make: Make) -> None:
+    org = Organization(make, SCP)
     org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
-    member_key, home_key = _key(MEMBER), _key(MANAGEMENT)
-    keeper = _user(MEMBER, "keeper", ALL_KMS).client("kms")
+    member_key, home_key = _key(make, MEMBER), _key(make, MANAGEMENT)
+    keeper = _user(make, MEMBER, "keeper", ALL_KMS).client("kms")
     error = _denied(keeper.schedule_key_deletion, KeyId=member_key, PendingWindowInDays=7)
     assert error["Code"] == "AccessDeniedException"
     assert error["Message"] == (f"User: arn:aws:iam::{MEMBER}:user/keeper is not authorized to perform: "
                                 f"kms:ScheduleKeyDeletion on resource: {member_key} with an explicit deny in a "
                                 "service control policy")
     assert keeper.describe_key(KeyId=member_key)["KeyMetadata"]["KeyState"] == "Enabled"
-    home = _user(MANAGEMENT, "keeper", ALL_KMS).client("kms")
+    home = _user(make, MANAGEMENT, "keeper", ALL_KMS).client("kms")
     # SCPs never bind the management account's principals (moto's ScheduleKeyDeletion takes a key id only)
     home.schedule_key_deletion(KeyId=home_key.rsplit("/", 1)[1], PendingWindowInDays=7)
 
 
-def test_without_full_aws_access_on_the_unit_only_what_an_scp_there_allows_is_allowed(handler: GateHandler) -> None:
-    org = Organization(SCP)
+def test_without_full_aws_access_on_the_unit_only_what_an_scp_there_allows_is_allowed(make: Make) -> None:
+    org = Organization(make, SCP)
     org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
-    member_key = _key(MEMBER)
-    keeper = _user(MEMBER, "keeper", ALL_KMS).client("kms")
+    member_key = _key(make, MEMBER)
+    keeper = _user(make, MEMBER, "keeper", ALL_KMS).client("kms")
     org.api.detach_policy(PolicyId="p-FullAWSAccess", TargetId=org.unit)
     error = _denied(keeper.describe_key, KeyId=member_key)
     assert error["Message"] == (f"User: arn:aws:iam::{MEMBER}:user/keeper is not authorized to perform: "
@@ -124,38 +156,38 @@ def test_without_full_aws_access_on_the_unit_only_what_an_scp_there_allows_is_al
     assert _denied(keeper.get_key_policy, KeyId=member_key, PolicyName="default")["Code"] == "AccessDeniedException"
 
 
-def test_an_scp_type_not_enabled_on_the_root_restricts_nothing(handler: GateHandler) -> None:
-    org = Organization(SCP)
+def test_an_scp_type_not_enabled_on_the_root_restricts_nothing(make: Make) -> None:
+    org = Organization(make, SCP)
     org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
     org.api.disable_policy_type(RootId=org.root, PolicyType=SCP)
-    member_key = _key(MEMBER)
-    keeper = _user(MEMBER, "keeper", ALL_KMS).client("kms")
+    member_key = _key(make, MEMBER)
+    keeper = _user(make, MEMBER, "keeper", ALL_KMS).client("kms")
     keeper.schedule_key_deletion(KeyId=member_key.rsplit("/", 1)[1], PendingWindowInDays=7)
 
 
-def test_an_rcp_keeps_a_member_key_inside_the_organization(handler: GateHandler) -> None:
-    org = Organization(SCP, RCP)
+def test_an_rcp_keeps_a_member_key_inside_the_organization(make: Make) -> None:
+    org = Organization(make, SCP, RCP)
     org.attach("KeysStayInside", RCP, {"Version": "2012-10-17", "Statement": [
         {"Sid": "OrgOnly", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
          "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org.id},
                        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}]}, MEMBER)
-    member_key = _key(MEMBER, OUTSIDER, MANAGEMENT)
-    outsider = _user(OUTSIDER, "partner", ALL_KMS).client("kms")
+    member_key = _key(make, MEMBER, OUTSIDER, MANAGEMENT)
+    outsider = _user(make, OUTSIDER, "partner", ALL_KMS).client("kms")
     error = _denied(outsider.encrypt, KeyId=member_key, Plaintext=b"secret")
     assert error["Code"] == "AccessDeniedException"
     assert error["Message"] == (f"User: arn:aws:iam::{OUTSIDER}:user/partner is not authorized to perform: "
                                 f"kms:Encrypt on resource: {member_key} with an explicit deny in a resource "
                                 "control policy")
-    insider = _user(MANAGEMENT, "analyst", ALL_KMS).client("kms")
+    insider = _user(make, MANAGEMENT, "analyst", ALL_KMS).client("kms")
     assert insider.encrypt(KeyId=member_key, Plaintext=b"secret")["KeyId"] == member_key
 
 
-def test_an_scp_stops_orchestrates_own_call_with_awss_error(handler: GateHandler) -> None:
-    org = Organization(SCP)
+def test_an_scp_stops_orchestrates_own_call_with_awss_error(make: Make) -> None:
+    org = Organization(make, SCP)
     org.attach("KeyPoliciesFrozen", SCP, {"Version": "2012-10-17", "Statement": [
         {"Effect": "Deny", "Action": "kms:PutKeyPolicy", "Resource": "*"}]}, MEMBER)
-    member_key = _key(MEMBER)
-    kms = _admin("kms", MEMBER)
+    member_key = _key(make, MEMBER)
+    kms = _admin(make, "kms", MEMBER)
     before = kms.get_key_policy(KeyId=member_key, PolicyName="default")["Policy"]
     error = _denied(kms.put_key_policy, KeyId=member_key, PolicyName="default", Policy=_document(
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"}, "Action": "kms:*", "Resource": "*"}))
@@ -166,19 +198,19 @@ def test_an_scp_stops_orchestrates_own_call_with_awss_error(handler: GateHandler
     assert kms.get_key_policy(KeyId=member_key, PolicyName="default")["Policy"] == before
 
 
-def test_organizations_own_api_is_gated_like_any_other(handler: GateHandler) -> None:
-    org = Organization(SCP)
-    keeper = _user(MEMBER, "keeper", ALL_KMS).client("organizations")
+def test_organizations_own_api_is_gated_like_any_other(make: Make) -> None:
+    org = Organization(make, SCP)
+    keeper = _user(make, MEMBER, "keeper", ALL_KMS).client("organizations")
     error = _denied(keeper.describe_organization)
     assert error["Code"] == "AccessDeniedException"
     assert "organizations:DescribeOrganization" in error["Message"]
     assert org.api.describe_organization()["Organization"]["Id"] == org.id
 
 
-def test_the_world_reads_the_membership_root_first(handler: GateHandler) -> None:
+def test_the_world_reads_the_membership_root_first(make: Make) -> None:
     world = MotoWorld()
     assert world.membership(MEMBER) is None and world.membership(MANAGEMENT) is None
-    org = Organization(SCP)
+    org = Organization(make, SCP)
     policy_id = org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
     member = world.membership(MEMBER)
     assert member is not None and not member.management and member.org_id == org.id
@@ -193,8 +225,8 @@ def test_the_world_reads_the_membership_root_first(handler: GateHandler) -> None
     assert world.membership(OUTSIDER) is None
 
 
-def test_an_account_joins_once(handler: GateHandler) -> None:
-    org = Organization()
+def test_an_account_joins_once(make: Make) -> None:
+    org = Organization(make)
     error = _denied(org.api.invite_account_to_organization, Target={"Type": "ACCOUNT", "Id": MEMBER})
     assert error["Code"] == "HandshakeConstraintViolationException"
     accounts = {account["Id"]: account["JoinedMethod"] for account in org.api.list_accounts()["Accounts"]}
