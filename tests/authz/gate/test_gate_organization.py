@@ -22,6 +22,8 @@ import pytest
 from botocore.exceptions import ClientError
 from gate_scenario import REGION, gated_server
 
+from orchestrator.authz.gate.core import Gate
+from orchestrator.authz.gate.hooks import GateHandler
 from orchestrator.backends import moto_extensions
 from orchestrator.backends.moto_world import MotoWorld
 
@@ -231,3 +233,28 @@ def test_an_account_joins_once(make: Make) -> None:
     assert error["Code"] == "HandshakeConstraintViolationException"
     accounts = {account["Id"]: account["JoinedMethod"] for account in org.api.list_accounts()["Accounts"]}
     assert accounts == {MANAGEMENT: "CREATED", MEMBER: "INVITED"}
+
+
+class _FixedWorld(MotoWorld):
+    """moto's world claiming fixed answers, so the gate keeps its plans and the engine its
+    decisions (gate/core.py, _StaticMemo): the organization must still be part of each question."""
+
+    def answers_version(self) -> int:
+        return 0
+
+
+def test_a_remembered_decision_does_not_outlive_the_organization(handler: GateHandler) -> None:
+    def make(service: str, key: str = "testing", secret: str = "testing") -> Any:
+        return boto3.client(service, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret)
+
+    org = Organization(make, SCP)
+    member_key = _key(make, MEMBER)
+    keeper = _user(make, MEMBER, "keeper", ALL_KMS)
+    gate = Gate(REGION, _FixedWorld())
+    params = {"KeyId": member_key, "PendingWindowInDays": 7}
+    assert gate.check("kms", "ScheduleKeyDeletion", params, keeper.key).allowed
+    policy_id = org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
+    denied = gate.check("kms", "ScheduleKeyDeletion", params, keeper.key)
+    assert not denied.allowed and denied.layer == "explicit-deny" and denied.steps[-1][1].layer == "scp"
+    org.api.detach_policy(PolicyId=policy_id, TargetId=org.unit)
+    assert gate.check("kms", "ScheduleKeyDeletion", params, keeper.key).allowed
