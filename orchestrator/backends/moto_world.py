@@ -101,7 +101,7 @@ def _bundled_text(name: str) -> str | None:
 
 
 class MotoWorld:
-    """Typed, uncached view of moto's IAM, STS, KMS, DynamoDB and S3 backends."""
+    """Typed, uncached view of moto's IAM, STS, KMS, DynamoDB, S3 and Organizations backends."""
 
     def __init__(self, bundled: BundledPolicies | None = None) -> None:
         self._bundled = bundled or BundledPolicies()
@@ -517,7 +517,9 @@ class MotoWorld:
         root, each unit and the account, each with the SCPs and RCPs attached there (a policy type
         not enabled on the root restricts nothing: _OFF), and whether it is the management account;
         None outside an organization (and so for every account of a world with none: nothing
-        changes). Read anew each call, as everything here: a few dict and list look-ups."""
+        changes). Read anew each call, as everything here: measured at 0.5 µs without an
+        organization and 18 µs for an account five levels deep among 22, against a gate decision's
+        hundreds, so no cache to drop on Organizations' mutations (docs/embedded-departures.md)."""
         backends = self._backends("organizations") if account else None
         backend = None if backends is None else _Organizations.backend_of(backends, str(account))
         if backend is None:
