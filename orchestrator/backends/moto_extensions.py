@@ -3,7 +3,8 @@ UpdateGroup's NewPath on its own (which --adopt uses to mark a group as the scen
 managed policies loaded one at a time when a scenario attaches them; and what it takes away:
 moto's own bucket-policy and key-policy checks (`install_policy_checks_off`, for `orchestrate serve` too);
 and what it drops of AssumeRole (PolicyArns, Tags, TransitiveTagKeys, SourceIdentity: `install_session_facts`);
-and a way for an account of a fixed id to join an organization (`install_organization_invites`).
+and a way for an account of a fixed id to join an organization, with the attach and detach rules moto
+does not keep (`install_organizations`).
 
 moto implements PutRolePermissionsBoundary but not PutUserPermissionsBoundary,
 DeleteUserPermissionsBoundary, nor PermissionsBoundary in GetUser. We answer the first two in
@@ -18,7 +19,7 @@ import json
 import random
 import re
 import threading
-from typing import Any
+from typing import Any, Mapping
 
 from botocore.awsrequest import AWSResponse
 
@@ -377,8 +378,66 @@ def _handshake(backend: Any, account_id: str) -> dict[str, Any]:
         "Resources": [{"Value": org.id, "Type": "ORGANIZATION"}, {"Value": account_id, "Type": "ACCOUNT"}]}}
 
 
-def install_organization_invites() -> None:
-    """Let an account of a fixed id join an organization: InviteAccountToOrganization.
+#: Organizations API Reference, "ConstraintViolationException", reason
+#: MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED (the reference's description; AWS's message is not documented).
+_TOO_FEW_POLICIES = ("You attempted to detach a policy from an entity that would cause the entity to have fewer "
+                     "than the minimum number of policies of a certain type required.")
+#: The policy types whose attachments the root must have enabled (moto attaches any).
+_ENABLED_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY",
+                  "AISERVICES_OPT_OUT_POLICY")
+
+
+def _constraint(reason: str, message: str) -> Exception:
+    from moto.organizations.exceptions import ConstraintViolationException
+
+    error = ConstraintViolationException(message)
+    error.Reason = reason  # type: ignore[attr-defined]
+    return error
+
+
+def _target(backend: Any, target_id: str) -> Any | None:
+    return next((found for found in [*backend.ou, *backend.accounts] if found.id == target_id), None)
+
+
+def check_attachment(backend: Any, params: Mapping[str, Any], detaching: bool) -> None:
+    """What AWS refuses of AttachPolicy and DetachPolicy and moto 5.2 does not (Organizations API
+    Reference, "AttachPolicy", "DetachPolicy"; Organizations User Guide, "SCP evaluation", "RCP
+    evaluation"): a policy of a type not enabled on the root (PolicyTypeNotEnabledException);
+    detaching the last SCP of a target ("Every root, OU, and account must have at least one SCP
+    attached"), or RCPFullAWSAccess ("You cannot detach this policy"): ConstraintViolationException.
+    Anything else (no such policy or target) is left to moto's own answer."""
+    from moto.organizations import utils
+    from moto.organizations.exceptions import PolicyTypeNotEnabledException
+
+    policy = next((found for found in backend.policies if found.id == params.get("PolicyId")), None)
+    root = next((unit for unit in backend.ou if unit.type == "ROOT"), None) if backend.org else None
+    if policy is None or root is None:
+        return
+    enabled = {entry["Type"] for entry in root.policy_types if entry.get("Status") == "ENABLED"}
+    if policy.type in _ENABLED_TYPES and policy.type not in enabled:
+        raise PolicyTypeNotEnabledException
+    target = _target(backend, str(params.get("TargetId", "")))
+    if not detaching or target is None or policy not in target.attached_policies:
+        return
+    if policy.id == utils.DEFAULT_RCP_POLICY_ID:
+        raise _constraint("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", _TOO_FEW_POLICIES)
+    if policy.type == "SERVICE_CONTROL_POLICY" and [p.type for p in target.attached_policies].count(policy.type) == 1:
+        raise _constraint("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", _TOO_FEW_POLICIES)
+
+
+def _checked(answer: Any, detaching: bool) -> Any:
+    def checked(self: Any) -> Any:
+        check_attachment(self.organizations_backend, self.request_params, detaching)
+        return answer(self)
+
+    checked.orchestrate = True  # type: ignore[attr-defined]
+    return checked
+
+
+def install_organizations() -> None:
+    """Let an account of a fixed id join an organization: InviteAccountToOrganization; and refuse
+    the attachments AWS refuses (`check_attachment`), on the API only (moto's CreateOrganization
+    attaches the defaults itself, before any type is enabled, as AWS does).
 
     Why: scenarios name their accounts by fixed ids, and moto 5.2's Organizations can place only the
     accounts it makes itself (CreateAccount draws a random id, as AWS does: no caller chooses one);
@@ -399,13 +458,16 @@ def install_organization_invites() -> None:
             OrganizationsResponse.invite_account_to_organization = invite_account_to_organization  # type: ignore[attr-defined]
         if not getattr(OrganizationsBackend._reset, "orchestrate", False):
             OrganizationsBackend._reset = _forgetting_members(OrganizationsBackend._reset)  # type: ignore[method-assign]
+        if not getattr(OrganizationsResponse.attach_policy, "orchestrate", False):
+            OrganizationsResponse.attach_policy = _checked(OrganizationsResponse.attach_policy, False)  # type: ignore[method-assign]
+            OrganizationsResponse.detach_policy = _checked(OrganizationsResponse.detach_policy, True)  # type: ignore[method-assign]
 
 
 def install_policy_checks_off() -> None:
     """moto's own bucket-policy and key-policy checks off: the gate is the only judge of both;
     the session facts moto drops kept (`install_session_facts`); accounts invited into an
-    organization (`install_organization_invites`)."""
+    organization (`install_organizations`)."""
     install_s3_bucket_policy_off()
     install_kms_key_policy_check_off()
     install_session_facts()
-    install_organization_invites()
+    install_organizations()

@@ -103,7 +103,7 @@ class Organization:
     a unit ``prod`` holding the member account."""
 
     def __init__(self, make: Make, *types: str) -> None:
-        moto_extensions.install_organization_invites()
+        moto_extensions.install_organizations()
         self.api = _admin(make, "organizations", MANAGEMENT)
         self.id = self.api.create_organization(FeatureSet="ALL")["Organization"]["Id"]
         self.root = self.api.list_roots()["Roots"][0]["Id"]
@@ -258,3 +258,20 @@ def test_a_remembered_decision_does_not_outlive_the_organization(handler: GateHa
     assert not denied.allowed and denied.layer == "explicit-deny" and denied.steps[-1][1].layer == "scp"
     org.api.detach_policy(PolicyId=policy_id, TargetId=org.unit)
     assert gate.check("kms", "ScheduleKeyDeletion", params, keeper.key).allowed
+
+
+def test_the_attachments_aws_refuses_are_refused(make: Make) -> None:
+    org = Organization(make)
+    policy = org.api.create_policy(Name="NoKeyDeletion", Type=SCP, Description="",
+                                   Content=json.dumps(NO_KEY_DELETION))["Policy"]["PolicySummary"]["Id"]
+    error = _denied(org.api.attach_policy, PolicyId=policy, TargetId=org.unit)
+    assert (error["Code"], error["Message"]) == ("PolicyTypeNotEnabledException",
+                                                 "This operation can be performed only for enabled policy types.")
+    org.api.enable_policy_type(RootId=org.root, PolicyType=SCP)
+    org.api.enable_policy_type(RootId=org.root, PolicyType=RCP)
+    error = _denied(org.api.detach_policy, PolicyId="p-FullAWSAccess", TargetId=MEMBER)
+    assert error["Code"] == "ConstraintViolationException"  # the last SCP of the account
+    assert _denied(org.api.detach_policy, PolicyId="p-RCPFullAWSAccess", TargetId=MEMBER)["Code"] == \
+        "ConstraintViolationException"
+    org.api.attach_policy(PolicyId=policy, TargetId=MEMBER)
+    org.api.detach_policy(PolicyId="p-FullAWSAccess", TargetId=MEMBER)  # NoKeyDeletion is left
