@@ -275,3 +275,25 @@ def test_the_attachments_aws_refuses_are_refused(make: Make) -> None:
         "ConstraintViolationException"
     org.api.attach_policy(PolicyId=policy, TargetId=MEMBER)
     org.api.detach_policy(PolicyId="p-FullAWSAccess", TargetId=MEMBER)  # NoKeyDeletion is left
+
+
+def test_a_key_policy_naming_the_organization_lets_its_accounts_in_and_no_one_else(make: Make) -> None:
+    """IAM User Guide, "AWS global condition context keys": aws:PrincipalOrgID and
+    aws:PrincipalOrgPaths are set for a principal of an account in an organization (with or without
+    SCPs enabled); a key policy with ``Principal: "*"`` conditioned on them shares the key with the
+    organization, or with one unit of it."""
+    org = Organization(make)
+    everyone = {"Effect": "Allow", "Principal": "*", "Action": "kms:Encrypt", "Resource": "*"}
+    policy = _document({"Sid": "Home", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                        "Action": "kms:*", "Resource": "*"},
+                       {**everyone, "Sid": "Organization", "Condition": {"StringEquals": {"aws:PrincipalOrgID": org.id}}},
+                       {**everyone, "Sid": "ProdOnly", "Action": "kms:GenerateDataKey", "Condition": {
+                           "ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": f"{org.id}/{org.root}/{org.unit}/*"}}})
+    key = str(_admin(make, "kms", MANAGEMENT).create_key(Policy=policy)["KeyMetadata"]["Arn"])
+    member = _user(make, MEMBER, "keeper", ALL_KMS).client("kms")
+    assert member.encrypt(KeyId=key, Plaintext=b"x")["KeyId"] == key
+    assert member.generate_data_key(KeyId=key, KeySpec="AES_256")["KeyId"] == key
+    outsider = _user(make, OUTSIDER, "partner", ALL_KMS).client("kms")
+    assert _denied(outsider.encrypt, KeyId=key, Plaintext=b"x")["Code"] == "AccessDeniedException"
+    org.api.move_account(AccountId=MEMBER, SourceParentId=org.unit, DestinationParentId=org.root)
+    assert _denied(member.generate_data_key, KeyId=key, KeySpec="AES_256")["Code"] == "AccessDeniedException"
