@@ -20,6 +20,14 @@ managed key, PutItem, BatchWriteItem, GetItem...), needs the key policy to
 allow it, by naming the identity or by delegating to its account ("Key
 policies in AWS KMS"), and an explicit deny in any policy applies.  A scenario
 that orchestrate could not set up on AWS fails here with AWS's error.
+
+The organization around each call is the world's (``World.membership``: moto's
+Organizations backend under embedded and ``serve``): the caller's account's, whose
+SCPs cap the caller, orchestrate's own identity included (Organizations User
+Guide, "SCP evaluation"), and the resource owner's, whose RCPs cap the resource
+("RCP evaluation"); the engine decides them (engine/guardrails.py) and sets the
+organization's context keys. Outside an organization both are None and nothing
+changes.
 """
 from __future__ import annotations
 
