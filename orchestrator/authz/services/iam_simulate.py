@@ -5,7 +5,11 @@ Reference ("SimulatePrincipalPolicy", "SimulateCustomPolicy") the gate answers
 both from :func:`orchestrator.authz.simulate.simulate_document`; for
 SimulatePrincipalPolicy the policies are those the world reader finds for the
 user or role named by ``PolicySourceArn`` (inline, attached, group policies and
-the permissions boundary), plus any ``PolicyInputList`` given.
+the permissions boundary), plus any ``PolicyInputList`` given, and the SCPs of the
+principal's account when it is in an organization (the world's ``membership``): the API
+Reference's ``OrganizationsDecisionDetail`` "details how Organizations and its service control
+policies affect the results of the simulation. Only applies if the simulated user's account is part
+of an organization." (handed to the simulator as its ServiceControlPolicies extension, root first).
 """
 from __future__ import annotations
 
@@ -42,9 +46,26 @@ def _principal_document(params: Mapping[str, Any], world: World) -> tuple[dict[s
     boundary = world.permissions_boundary(identity)
     if boundary is not None:
         document["PermissionsBoundaryPolicyInputList"] = [boundary.document]
+    document.update(_organization_fields(world, identity.account))
     names = [_policy_id(d) for d in docs]
     names += [f"PolicyInputList.{i + 1}" for i in range(len(params.get("PolicyInputList", [])))]
     return document, names
+
+
+def _organization_fields(world: World, account: str) -> dict[str, Any]:
+    """simulate's extension fields (simulate_extensions.py) for the SCPs of ``account``'s levels, as
+    the world holds them; none outside an organization (or for a world without organizations)."""
+    read = getattr(world, "membership", None)
+    org = None if read is None else read(account)
+    if org is None:
+        return {}
+    fields: dict[str, Any] = {
+        "OrganizationId": org.org_id,
+        "ServiceControlPolicies": [{"Id": level.id, "Policies": [str(source.document) for source in level.scps]}
+                                   for level in org.levels]}
+    if org.management:
+        fields["ManagementAccount"] = account
+    return fields
 
 
 def _rename(result: dict[str, Any], names: list[str]) -> dict[str, Any]:

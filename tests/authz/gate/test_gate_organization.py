@@ -297,3 +297,23 @@ def test_a_key_policy_naming_the_organization_lets_its_accounts_in_and_no_one_el
     assert _denied(outsider.encrypt, KeyId=key, Plaintext=b"x")["Code"] == "AccessDeniedException"
     org.api.move_account(AccountId=MEMBER, SourceParentId=org.unit, DestinationParentId=org.root)
     assert _denied(member.generate_data_key, KeyId=key, KeySpec="AES_256")["Code"] == "AccessDeniedException"
+
+
+def test_simulate_principal_policy_says_whether_the_organization_allows(make: Make) -> None:
+    """IAM API Reference, "SimulatePrincipalPolicy" / "EvaluationResult": OrganizationsDecisionDetail
+    "details how Organizations and its service control policies affect the results of the
+    simulation. Only applies if the simulated user's account is part of an organization." """
+    org = Organization(make, SCP)
+    org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, org.unit)
+    _user(make, MEMBER, "keeper", ALL_KMS)
+    iam = _admin(make, "iam", MEMBER)
+    results = iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{MEMBER}:user/keeper",
+                                            ActionNames=["kms:ScheduleKeyDeletion", "kms:Encrypt"])["EvaluationResults"]
+    found = {result["EvalActionName"]: (result["EvalDecision"], result["OrganizationsDecisionDetail"])
+             for result in results}
+    assert found == {"kms:ScheduleKeyDeletion": ("explicitDeny", {"AllowedByOrganizations": False}),
+                     "kms:Encrypt": ("allowed", {"AllowedByOrganizations": True})}
+    _user(make, OUTSIDER, "partner", ALL_KMS)
+    outside = _admin(make, "iam", OUTSIDER).simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{OUTSIDER}:user/partner", ActionNames=["kms:ScheduleKeyDeletion"])
+    assert "OrganizationsDecisionDetail" not in outside["EvaluationResults"][0]
