@@ -50,7 +50,7 @@ Make = Callable[..., Any]
 
 @pytest.fixture(params=["in-process", "served"])
 def make(request: pytest.FixtureRequest) -> Iterator[Make]:
-    """``make(service, key, secret)``: a boto3 client through the gate, in-process (the botocore hook)
+    """``make(service, key, secret, token)``: a boto3 client through the gate, in-process (the botocore hook)
     or through the gated moto server (WSGI)."""
     if request.param == "in-process":
         request.getfixturevalue("handler")
@@ -58,8 +58,9 @@ def make(request: pytest.FixtureRequest) -> Iterator[Make]:
     else:
         running = request.getfixturevalue("server")
         endpoint = running.endpoint_url
-    yield lambda service, key="testing", secret="testing": boto3.client(
-        service, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret, endpoint_url=endpoint)
+    yield lambda service, key="testing", secret="testing", token=None: boto3.client(
+        service, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+        endpoint_url=endpoint)
 
 
 @pytest.fixture
@@ -317,3 +318,29 @@ def test_simulate_principal_policy_says_whether_the_organization_allows(make: Ma
     outside = _admin(make, "iam", OUTSIDER).simulate_principal_policy(
         PolicySourceArn=f"arn:aws:iam::{OUTSIDER}:user/partner", ActionNames=["kms:ScheduleKeyDeletion"])
     assert "OrganizationsDecisionDetail" not in outside["EvaluationResults"][0]
+
+
+def test_a_service_linked_role_is_not_restricted_by_scps(make: Make) -> None:
+    """Organizations User Guide, "SCP evaluation" / "Tasks and entities not restricted by SCPs":
+    SCPs do not affect service-linked roles (IAM User Guide, "Create a service-linked role": their
+    path is /aws-service-role/); an ordinary role of the same account is restricted."""
+    org = Organization(make, SCP)
+    org.attach("NoKeyDeletion", SCP, NO_KEY_DELETION, MEMBER)
+    iam = _admin(make, "iam", MEMBER)
+    trust = _document({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+                       "Action": "sts:AssumeRole"})
+    sts = _admin(make, "sts", MEMBER)
+    outcomes = {}
+    for name, path in (("AWSServiceRoleForKeyCleanup", "/aws-service-role/kms.amazonaws.com/"), ("KeyCleanup", "/")):
+        role = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=trust)["Role"]
+        iam.put_role_policy(RoleName=name, PolicyName="kms", PolicyDocument=json.dumps(ALL_KMS))
+        credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="cleanup")["Credentials"]
+        kms = make("kms", credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+        key_id = _key(make, MEMBER).rsplit("/", 1)[1]
+        try:
+            kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+            outcomes[name] = "allowed"
+        except ClientError as error:
+            outcomes[name] = error.response["Error"]["Message"].rsplit(" with ", 1)[-1]
+    assert outcomes == {"AWSServiceRoleForKeyCleanup": "allowed",
+                        "KeyCleanup": "an explicit deny in a service control policy"}
