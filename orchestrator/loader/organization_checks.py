@@ -248,7 +248,7 @@ def _rcp_statement(statement: Any, path: Path) -> list[Problem]:
     if statement.effect != "Deny":
         problems.append(Problem(path + ("Effect",), f"an RCP's statements deny: the effect of Allow is only supported for"
                                 f" the AWS managed RCPFullAWSAccess, which is always attached {page}"))
-    if statement.principal is None:
+    if statement.principal is None and statement.not_principal is None:
         problems.append(Problem(path, f"an RCP statement needs \"Principal\": \"*\" (narrowed with conditions) {page}"))
     elif statement.principal != "*":
         problems.append(Problem(path + ("Principal",), f"an RCP's Principal is \"*\"; name principals with conditions"
