@@ -68,9 +68,12 @@ ALIAS_ACTIONS = frozenset({
     "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:Sign", "kms:Verify",
     "kms:GetPublicKey", "kms:GenerateMac", "kms:VerifyMac",
 })
+#: The layer a denial names; `scp`, `rcp` and `vpc-endpoint` are the organization's guardrails and the
+#: endpoint policy (authz/engine/guardrails.py).
 Layer = Literal[
     "identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
     "permissions-boundary", "session-policy", "grant", "trust-policy", "block-public-access",
+    "scp", "rcp", "vpc-endpoint",
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
