@@ -82,7 +82,7 @@ def check_organization(desired: DesiredState, prefix: Path = ()) -> list[Problem
             problems += _check_targets(organization, known, policy.targets, path + ("targets",))
             problems += _check_document(section, organization, policy, path + ("document",))
     problems += _check_targets(organization, known, organization.detach_full_aws_access, where + ("detach_full_aws_access",))
-    return problems + _check_detached(organization, where) + _check_attachments(organization, where)
+    return problems + _check_detached(organization, known, where) + _check_attachments(organization, where)
 
 
 def _known(names: Any) -> str:
@@ -187,13 +187,23 @@ def _attached(organization: Organization, section: str) -> dict[str, list[tuple[
     return found
 
 
-def _check_detached(organization: Organization, where: Path) -> list[Problem]:
+def _exists(organization: Organization, known: set[str], target: str) -> bool:
+    kind, name = target_kind(target)
+    if kind == "ou":
+        return name in organization.units
+    return kind == ROOT_TARGET or (name in known and name not in organization.outside)
+
+
+def _check_detached(organization: Organization, known: set[str], where: Path) -> list[Problem]:
+    """FullAWSAccess is detached only where another SCP stays (a target that does not exist is
+    _check_targets' to report)."""
     scps = _attached(organization, "scps")
     return [
         Problem(where + ("detach_full_aws_access", index), f"FullAWSAccess cannot be detached from {target}: no other SCP"
                 " is attached there, and every root, unit and account keeps at least one (Organizations User Guide,"
                 " \"SCP evaluation\"); attach an SCP to it first")
-        for index, target in enumerate(organization.detach_full_aws_access) if not scps.get(target)
+        for index, target in enumerate(organization.detach_full_aws_access)
+        if not scps.get(target) and _exists(organization, known, target)
     ]
 
 
