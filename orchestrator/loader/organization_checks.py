@@ -260,7 +260,7 @@ def _rcp_statement(statement: Any, path: Path) -> list[Problem]:
                                 f" the AWS managed RCPFullAWSAccess, which is always attached {page}"))
     if statement.principal is None and statement.not_principal is None:
         problems.append(Problem(path, f"an RCP statement needs \"Principal\": \"*\" (narrowed with conditions) {page}"))
-    elif statement.principal != "*":
+    elif statement.principal is not None and statement.principal != "*":
         problems.append(Problem(path + ("Principal",), f"an RCP's Principal is \"*\"; name principals with conditions"
                                 f" such as aws:PrincipalArn or aws:PrincipalOrgID instead {page}"))
     for field, alias in (("not_principal", "NotPrincipal"), ("not_action", "NotAction")):
