@@ -68,7 +68,7 @@ def _attached(documents: _Documents, organization: Organization, target: str) ->
 
 
 def membership(desired: DesiredState, account: str, ids: OrganizationIds, account_id: str = "",
-               resolve: Resolve = _as_is, documents: Any = None) -> Membership | None:
+               resolve: Resolve = _as_is, documents: _Documents | None = None) -> Membership | None:
     """The place of the scenario account ``account`` (`home` or a name of `accounts:`) in the
     organization: root first, then its units, then the account; None outside the organization.
     ``account_id`` is the account level's id (the account's 12 digits, when known)."""
