@@ -6,7 +6,9 @@ What AWS Organizations would refuse, found at load with the place it stands:
   parent is the root or a unit of the scenario; the parents never loop; units nest at most 5 deep
   under the root and there are at most 2,000 of them (Organizations User Guide, "Quotas and service
   limits for AWS Organizations", "Maximum and minimum values": "OU maximum nesting in a root: 5
-  levels", "Number of OUs in an organization: 2,000"); `root` names the root, not a unit.
+  levels", "Number of OUs in an organization: 2,000"; Organizations API Reference,
+  CreateOrganizationalUnit: "For service control policies, the limit is five"); at most 10,000 SCPs
+  and 1,000 RCPs ("Number of policies of each type in an organization"); `root` names the root.
 * Accounts: the management account, the `outside` ones and those a unit lists are scenario accounts
   (`home` or a name under `accounts:`); an account is directly in one unit at most (an account has
   one parent); the management account and the outside ones are in no unit. orchestrate keeps the
@@ -33,8 +35,9 @@ What AWS Organizations would refuse, found at load with the place it stands:
   policies (RCPs)", "List of AWS services that support RCPs": the engine's RCP_SERVICES), or `*`.
 * VPC endpoints (AWS PrivateLink Guide, "Control access to VPC endpoints using endpoint policies"):
   a policy's statements name their Principal (the model's), the policy is at most 20,480 characters
-  ("The maximum size of an endpoint policy is 20,480 characters, including white space"), and the
-  endpoint's account is a scenario account. An expectation's `vpc_endpoint` names an endpoint that
+  ("The size of an endpoint policy cannot exceed 20,480 characters, including white space"), its
+  conditions on aws:PrincipalAccount and aws:SourceVpc use neither wildcards nor numeric operators
+  (the page's "system-generated identifiers"), and the endpoint's account is a scenario account. An expectation's `vpc_endpoint` names an endpoint that
   fronts the action's service (an endpoint carries only its own service's requests).
 * References: `organization` and `ou:UNIT` (orchestrator/model/organization.py) name the declared
   organization and its units.
@@ -51,7 +54,7 @@ from orchestrator.loader.validation import Problem, located_statements
 from orchestrator.model.organization import (ORGANIZATION_REFERENCE, ROOT_TARGET, GuardrailPolicy, Organization,
                                              OrganizationIds, org_references, resolve_org_references, target_kind,
                                              unit_reference)
-from orchestrator.model.policy import PolicyDocument, as_list
+from orchestrator.model.policy import PolicyDocument, as_list, base_operator
 from orchestrator.model.scenario import DesiredState, Expectation
 
 Path = tuple[PathElement, ...]
@@ -65,6 +68,13 @@ MAX_ENDPOINT_POLICY_CHARS = 20480
 FULL_AWS_ACCESS_NAME = "FullAWSAccess"
 RCP_FULL_AWS_ACCESS_NAME = "RCPFullAWSAccess"
 KINDS = {"scps": ("SCP", "SCP syntax"), "rcps": ("RCP", "RCP syntax")}
+MAX_POLICIES = {"scps": 10000, "rcps": 1000}
+#: PrivateLink Guide, "Control access to VPC endpoints using endpoint policies", "Considerations": no
+#: wildcard nor numeric operator with "global context keys that reference system-generated
+#: identifiers (for example, aws:PrincipalAccount or aws:SourceVpc)" (the two it names).
+SYSTEM_ID_KEYS = frozenset({"aws:principalaccount", "aws:sourcevpc"})
+NUMERIC_OPERATORS = frozenset({"NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+                               "NumericGreaterThan", "NumericGreaterThanEquals"})
 
 
 def check_organization(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
@@ -76,6 +86,9 @@ def check_organization(desired: DesiredState, prefix: Path = ()) -> list[Problem
     known = {"home", *desired.accounts}
     problems = _check_accounts(organization, known, where) + _check_units(organization, known, where)
     for section in ("scps", "rcps"):
+        if len(getattr(organization, section)) > MAX_POLICIES[section]:
+            problems.append(Problem(where + (section,), f"an organization has at most {MAX_POLICIES[section]}"
+                                    f" {KINDS[section][0]}s ({QUOTAS}: \"Number of policies of each type in an organization\")"))
         for name, policy in getattr(organization, section).items():
             path = where + (section, name)
             problems += _check_name(section, name, path)
@@ -285,11 +298,29 @@ def check_vpc_endpoints(desired: DesiredState, prefix: Path = ()) -> list[Proble
         if endpoint.account is not None and endpoint.account not in known:
             problems.append(Problem(path + ("account",), f"{endpoint.account!r} names no account of this scenario{_known(known)}"))
         if endpoint.policy is not None:
+            problems += _system_id_conditions(endpoint.policy, path + ("policy",))
             size = sent_size(endpoint.policy, desired.organization)
             if size > MAX_ENDPOINT_POLICY_CHARS:
                 problems.append(Problem(path + ("policy",), f"this endpoint policy is {size} characters once minified; an"
                                         f" endpoint policy is at most {MAX_ENDPOINT_POLICY_CHARS} (AWS PrivateLink Guide,"
                                         " \"Control access to VPC endpoints using endpoint policies\")"))
+    return problems
+
+
+def _system_id_conditions(document: PolicyDocument, path: Path) -> list[Problem]:
+    """An endpoint policy compares system-generated ids exactly (SYSTEM_ID_KEYS)."""
+    problems = []
+    for spath, statement in located_statements(document, path):
+        for operator, block in (statement.condition or {}).items():
+            for key, values in block.items():
+                if key.lower() not in SYSTEM_ID_KEYS:
+                    continue
+                where = spath + ("Condition", operator, key)
+                wild = [v for v in as_list(values) if isinstance(v, str) and ("*" in v or "?" in v)]
+                if base_operator(operator) in NUMERIC_OPERATORS or wild:
+                    problems.append(Problem(where, f"an endpoint policy takes no wildcard nor numeric operator with {key}, a"
+                                            " system-generated id (AWS PrivateLink Guide, \"Control access to VPC endpoints"
+                                            " using endpoint policies\")"))
     return problems
 
 

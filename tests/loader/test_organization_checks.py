@@ -298,6 +298,25 @@ def test_an_endpoint_policy_is_at_most_20480_characters(tmp_path: Path) -> None:
     one(tmp_path, text, "Statement:\n        - Effect: Allow", "vpc_endpoints.s3-endpoint.policy", "at most 20480")
 
 
+@pytest.mark.parametrize("condition", ['{StringLike: {aws:SourceVpc: "vpc-*"}}',
+                                       "{NumericEquals: {aws:PrincipalAccount: 111111111111}}"])
+def test_an_endpoint_policy_compares_system_ids_exactly(tmp_path: Path, condition: str) -> None:
+    text = changed('Condition: {StringLike: {aws:PrincipalOrgPaths: "ou:workloads/*"}}', f"Condition: {condition}")
+    key = "aws:SourceVpc" if "SourceVpc" in condition else "aws:PrincipalAccount"
+    operator, value = ("StringLike", '"vpc-*"') if "StringLike" in condition else ("NumericEquals", "111111111111")
+    one(tmp_path, text, value, f"vpc_endpoints.s3-endpoint.policy.Statement.0.Condition.{operator}.{key}",
+        f"no wildcard nor numeric operator with {key}", occurrence=text.count(value))
+
+
+def test_an_organization_holds_at_most_so_many_policies_of_a_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quotas: 10,000 SCPs and 1,000 RCPs in an organization (made small here)."""
+    from orchestrator.loader import organization_checks
+
+    monkeypatch.setitem(organization_checks.MAX_POLICIES, "rcps", 1)
+    text = changed("  rcps:\n", "  rcps:\n" + _many("rcps", 1))
+    one(tmp_path, text, "Extra1", "organization.rcps", "at most 1 RCPs")
+
+
 def test_an_expectation_names_an_endpoint_of_its_service(tmp_path: Path) -> None:
     one(tmp_path, changed("vpc_endpoint: s3-endpoint", "vpc_endpoint: kms-endpoint"), "kms-endpoint",
         "states.0.expectations.0.vpc_endpoint", "'kms-endpoint' names no VPC endpoint")
