@@ -18,8 +18,11 @@ from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.loader.bucket_checks import bucket_documents, check_buckets, check_s3_expectation
 from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.key_checks import check_alias_expectation, check_key_expectation
+from orchestrator.loader.organization_checks import (check_endpoint_expectation, check_org_condition, check_organization,
+                                                     check_vpc_endpoints, guardrail_documents)
 from orchestrator.loader.table_policy import check_table_policy
 from orchestrator.loader.validation import Problem, located_statements
+from orchestrator.model.organization import Organization
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, PolicyDocument, as_list, base_operator, is_reference
 from orchestrator.model.resources import Table
 from orchestrator.model.scenario import EXPECTATION_ACTIONS, ITEM_ACTIONS, DesiredState, Expectation
@@ -59,8 +62,9 @@ def check_desired(desired: DesiredState, prefix: Path = ()) -> list[Problem]:
                 if value is not None:
                     problems += _check_refs(names, [value], path + (field,), PRINCIPAL_KINDS, value)
     problems += check_buckets(desired, prefix)
+    problems += check_organization(desired, prefix) + check_vpc_endpoints(desired, prefix)
     for path, document, principals_allowed in policy_documents(desired, prefix):
-        problems += check_document(names, document, path, principals_allowed)
+        problems += check_document(names, document, path, principals_allowed, desired.organization)
     return problems
 
 
@@ -158,9 +162,13 @@ def policy_documents(desired: DesiredState, prefix: Path = ()) -> Iterator[tuple
         for name, entity in entities.items():
             for policy_name, document in entity.inline_policies.items():
                 yield prefix + (kind, name, "inline_policies", policy_name), document, False
+    yield from guardrail_documents(desired, prefix)
 
 
-def check_document(names: dict[str, set[str]], document: PolicyDocument, path: Path, principals: bool) -> list[Problem]:
+def check_document(names: dict[str, set[str]], document: PolicyDocument, path: Path, principals: bool,
+                   organization: Organization | None = None) -> list[Problem]:
+    """The references of one policy: scenario entities in Principal, Resource and Arn conditions, the
+    organization and its units in the org condition keys (loader/organization_checks.py)."""
     problems: list[Problem] = []
     for spath, statement in located_statements(document, path):
         for field, alias in (("principal", "Principal"), ("not_principal", "NotPrincipal")):
@@ -179,6 +187,7 @@ def check_document(names: dict[str, set[str]], document: PolicyDocument, path: P
                     problems += _check_refs(names, strings, where, CONDITION_KINDS, values)
                 else:
                     problems += _literal_references(operator, values, where)
+                    problems += check_org_condition(organization, key, values, where)
     return problems
 
 
@@ -344,7 +353,7 @@ def check_expectation(desired: DesiredState, expectation: Expectation, path: Pat
         problems += check_key_expectation(name, desired.keys[name], expectation, path)
     for field in ("key", "item"):
         problems += _finite_numbers(getattr(expectation, field) or {}, path + (field,))
-    return problems
+    return problems + check_endpoint_expectation(desired, expectation, path)
 
 
 def _check_anonymous(desired: DesiredState, expectation: Expectation, path: Path) -> list[Problem]:
@@ -379,14 +388,15 @@ def _check_principal(desired: DesiredState, expectation: Expectation, path: Path
     if role is not None and expectation.action == "sts:AssumeRole":
         return [Problem(path + ("as",), "sts:AssumeRole as a role session is role chaining: write it as `as:"
                                         " role:TARGET` with `via: role:SOURCE`, or make the expectation `as` a user")]
-    return _check_session(expectation, path, names)
+    return _check_session(expectation, path, names, desired.organization)
 
 
-def _check_session(expectation: Expectation, path: Path, names: dict[str, set[str]]) -> list[Problem]:
+def _check_session(expectation: Expectation, path: Path, names: dict[str, set[str]],
+                   organization: Organization | None) -> list[Problem]:
     """The session's managed policies name scenario policies; its inline policy's references exist."""
     problems = _check_policy_names(names, expectation.session_policy_arns or [], path + ("session_policy_arns",))
     if expectation.session_policy is not None:
-        problems += check_document(names, expectation.session_policy, path + ("session_policy",), False)
+        problems += check_document(names, expectation.session_policy, path + ("session_policy",), False, organization)
     return problems
 
 

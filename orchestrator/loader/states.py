@@ -15,14 +15,21 @@ from orchestrator.loader.diagnostics import PathElement
 from orchestrator.loader.references import check_desired, check_expectation, entity_names
 from orchestrator.loader.validation import Problem, problems_from
 from orchestrator.model.patch import STATEMENT, merge_patch
+from orchestrator.model.patch_schema import PATCHABLE_FIELDS
 from orchestrator.model.scenario import DesiredState, State
 
 Path = tuple[PathElement, ...]
-SECTIONS = ("policies", "groups", "users", "keys", "tables", "roles", "buckets", "account_public_access_block")
+ENTITY_SECTIONS = ("policies", "groups", "users", "keys", "tables", "roles", "buckets", "account_public_access_block",
+                   "vpc_endpoints")
+#: The organization is one object, not entities by name; a state patches only these of its fields
+#: (its policies and where FullAWSAccess is detached), and its policies as entities.
+ORGANIZATION = "organization"
+SECTIONS = ENTITY_SECTIONS + (ORGANIZATION,)
 
 
 def base_document(data: dict[str, Any]) -> dict[str, Any]:
-    document = {section: data.get(section) or {} for section in SECTIONS}
+    document: dict[str, Any] = {section: data.get(section) or {} for section in ENTITY_SECTIONS}
+    document[ORGANIZATION] = data.get(ORGANIZATION)  # None: no organization (not one with the defaults)
     accounts = data.get("accounts")
     document["accounts"] = accounts if isinstance(accounts, dict) else {}
     return document
@@ -34,18 +41,44 @@ def check_patch_targets(document: dict[str, Any], patch: dict[str, Any], path: P
     for section, entities in patch.items():
         if section not in SECTIONS:
             problems.append(Problem(path + (section,), f"a state patches {', '.join(SECTIONS)}; {section!r} is not one of them", at_key=True))
-            continue
-        if not isinstance(entities, dict):
+        elif section == ORGANIZATION:
+            problems += _check_organization_patch(document.get(ORGANIZATION), entities, path + (section,))
+        elif not isinstance(entities, dict):
             problems.append(Problem(path + (section,), f"a patch of {section} maps names to changes"))
-            continue
-        for name, change in entities.items():
-            if name not in document[section]:
-                problems.append(Problem(path + (section, name), f"{section}.{name} is not declared in the scenario; a state can only patch declared entities", at_key=True))
-            elif change is None:
-                problems.append(Problem(path + (section, name), f"a state cannot remove {section}.{name}; entities live for the whole scenario"))
-            elif isinstance(change, dict) and "account" in change:
-                problems.append(Problem(path + (section, name, "account"), f"a state cannot move {section}.{name} to another account;"
-                                        " an entity lives in one account for the whole scenario", at_key=True))
+        else:
+            problems += _check_entity_changes(document[section], entities, section, path + (section,))
+    return problems
+
+
+def _check_entity_changes(declared: Any, entities: dict[str, Any], section: str, path: Path) -> list[Problem]:
+    problems = []
+    for name, change in entities.items():
+        if not isinstance(declared, dict) or name not in declared:
+            problems.append(Problem(path + (name,), f"{section}.{name} is not declared in the scenario; a state can only patch declared entities", at_key=True))
+        elif change is None:
+            problems.append(Problem(path + (name,), f"a state cannot remove {section}.{name}; entities live for the whole scenario"))
+        elif isinstance(change, dict) and "account" in change:
+            problems.append(Problem(path + (name, "account"), f"a state cannot move {section}.{name} to another account;"
+                                    " an entity lives in one account for the whole scenario", at_key=True))
+    return problems
+
+
+def _check_organization_patch(declared: Any, change: Any, path: Path) -> list[Problem]:
+    """A state patches the organization's policies (as entities: none added or removed) and
+    `detach_full_aws_access`; its management account, members and units live for the whole scenario."""
+    if not isinstance(declared, dict):
+        return [Problem(path, "the scenario declares no organization; a state can only patch a declared one", at_key=True)]
+    if not isinstance(change, dict):
+        return [Problem(path, f"a patch of {ORGANIZATION} maps its fields ({', '.join(PATCHABLE_FIELDS[ORGANIZATION])}) to changes")]
+    problems = []
+    for field, value in change.items():
+        if field not in PATCHABLE_FIELDS[ORGANIZATION]:
+            problems.append(Problem(path + (field,), f"a state patches the organization's {', '.join(PATCHABLE_FIELDS[ORGANIZATION])};"
+                                    f" its {field} live for the whole scenario", at_key=True))
+        elif field in ("scps", "rcps") and isinstance(value, dict):
+            problems += _check_entity_changes(declared.get(field) or {}, value, f"{ORGANIZATION}.{field}", path + (field,))
+        elif field in ("scps", "rcps"):
+            problems.append(Problem(path + (field,), f"a patch of {ORGANIZATION}.{field} maps names to changes"))
     return problems
 
 

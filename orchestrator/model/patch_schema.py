@@ -95,14 +95,40 @@ class _PatchSchemas:
         }
 
 
+#: Sections that are one object rather than entities by name, and the fields a state may patch
+#: (the others, such as the organization's units, live for the whole scenario: loader/states.py).
+PATCHABLE_FIELDS: dict[str, tuple[str, ...]] = {"organization": ("detach_full_aws_access", "scps", "rcps")}
+
+
+def _entities_patch(maker: _PatchSchemas, declared: dict[str, Any]) -> dict[str, Any]:
+    """Entities by name, each a patch; none removed or added (so neither null nor unknown names)."""
+    entities = {pattern: maker.patch(value) for pattern, value in declared["patternProperties"].items()}
+    return {"type": "object", "patternProperties": entities, "additionalProperties": False}
+
+
+def _single_patch(maker: _PatchSchemas, defs: dict[str, Any], declared: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """One object (`organization`) of which a state patches ``fields``: a field that maps names to
+    entities takes entity patches, any other a patch of its value."""
+    branch = next(b for b in declared.get("anyOf", [declared]) if "$ref" in b)
+    definition = defs[branch["$ref"].removeprefix(DEFS)]
+    properties = {}
+    for name in fields:
+        value = definition["properties"][name]
+        properties[name] = _entities_patch(maker, value) if "patternProperties" in value else nullable(maker.patch(value))
+    return {"type": "object", "title": f"{definition.get('title', '')} patch".strip(), "properties": properties,
+            "additionalProperties": False}
+
+
 def patch_definitions(scenario_schema: dict[str, Any], sections: list[str]) -> dict[str, Any]:
     """`Patch` (the root: one entry per section, entity name to entity patch) and every `<Def>Patch` it uses."""
     maker = _PatchSchemas(scenario_schema["$defs"])
     properties = {}
     for section in sections:
         declared = scenario_schema["properties"][section]
-        entities = {pattern: maker.patch(value) for pattern, value in declared["patternProperties"].items()}
-        properties[section] = {"type": "object", "patternProperties": entities, "additionalProperties": False}
+        if section in PATCHABLE_FIELDS:
+            properties[section] = _single_patch(maker, scenario_schema["$defs"], declared, PATCHABLE_FIELDS[section])
+            continue
+        properties[section] = _entities_patch(maker, declared)
     root = {
         "type": "object",
         "title": "Patch",

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, WithJsonSchema, field_validator
 
 from orchestrator.constants import DEFAULT_REGION, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, ROLE_SESSION_SECONDS
+from orchestrator.model.organization import Organization, VpcEndpointSpec
 from orchestrator.model.policy import STRICT, IdentityPolicyDocument
 from orchestrator.model.resources import (Bucket, BucketName, Group, Key, ManagedPolicy, Name, PublicAccessBlock, Role, Table,
                                           User)
@@ -67,9 +68,12 @@ ALIAS_ACTIONS = frozenset({
     "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:Sign", "kms:Verify",
     "kms:GetPublicKey", "kms:GenerateMac", "kms:VerifyMac",
 })
+#: The layer a denial names; `scp`, `rcp` and `vpc-endpoint` are the organization's guardrails and the
+#: endpoint policy (authz/engine/guardrails.py).
 Layer = Literal[
     "identity-policy", "key-policy", "explicit-deny", "key-state", "resource-policy",
     "permissions-boundary", "session-policy", "grant", "trust-policy", "block-public-access",
+    "scp", "rcp", "vpc-endpoint",
 ]
 Action = Literal[
     "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -199,6 +203,10 @@ class Expectation(Strict):
         " principal (true, the default) or not (false; `as` is its grantee either way, without the RetireGrant"
         " operation). The grant decides who may retire it, not the key policy (KMS Developer Guide, \"Retiring"
         " and revoking grants\")")
+    vpc_endpoint: Name | None = Field(
+        None, description="a name under `vpc_endpoints`: the request goes through that endpoint, whose policy must"
+        " allow it too; aws:SourceVpce and aws:SourceVpc are set and aws:SourceIp is not (IAM User Guide, \"AWS global"
+        " condition context keys\"); its service is the action's")
     expect: Literal["allowed", "denied"]
     error: Annotated[str, Field(pattern=r"^[A-Za-z.]+$")] | None = None
     layer: Layer | None = None
@@ -320,6 +328,13 @@ ACCOUNT_BLOCK_DESCRIPTION = (
     "the account-level S3 Block Public Access of `home` or a named account (S3 Control PutPublicAccessBlock with"
     " AccountId); S3 applies the most restrictive combination of it and each bucket's setting (S3 User Guide,"
     " \"Blocking public access to your Amazon S3 storage\"); absent: not managed")
+ORGANIZATION_DESCRIPTION = (
+    "the AWS Organizations organization around the scenario's accounts: the management account, units, and the"
+    " SCPs and RCPs attached to the root, units and accounts (FullAWSAccess and RCPFullAWSAccess attached by"
+    " default); absent: no organization")
+ENDPOINTS_DESCRIPTION = (
+    "VPC endpoints by name, for expectations' `vpc_endpoint`: the service each fronts, its VPC and its endpoint"
+    " policy (absent: full access)")
 
 
 class Scenario(Strict):
@@ -342,6 +357,8 @@ class Scenario(Strict):
     buckets: dict[BucketName, Bucket] = Field(default_factory=dict)
     account_public_access_block: dict[AccountKey, PublicAccessBlock] = Field(
         default_factory=dict, description=ACCOUNT_BLOCK_DESCRIPTION)
+    organization: Organization | None = Field(None, description=ORGANIZATION_DESCRIPTION)
+    vpc_endpoints: dict[Name, VpcEndpointSpec] = Field(default_factory=dict, description=ENDPOINTS_DESCRIPTION)
     states: Annotated[list[State], Field(min_length=1)]
 
 
@@ -356,6 +373,8 @@ class DesiredState(Strict):
     roles: dict[str, Role] = Field(default_factory=dict)
     buckets: dict[str, Bucket] = Field(default_factory=dict)
     account_public_access_block: dict[str, PublicAccessBlock] = Field(default_factory=dict)
+    organization: Organization | None = None
+    vpc_endpoints: dict[str, VpcEndpointSpec] = Field(default_factory=dict)
     #: The scenario's other accounts (name -> id), the same in every state.
     accounts: dict[str, str] = Field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from orchestrator.backends.base import Backend, BackendError
 from orchestrator.errors import BackendFailure
 from orchestrator.constants import TAG_NAME, TAG_RUN, TAG_SCENARIO
 from orchestrator.model.names import made_name, physical_name, scenario_path
+from orchestrator.model.organization import Organization, OrganizationIds, resolve_org_references
 from orchestrator.model.policy import ARN_OPERATORS, ORCHESTRATE, base_operator
 
 #: Sections whose entities may live in another account (`account: NAME`).
@@ -56,6 +57,11 @@ class RunContext:
     account_caches: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Per-run read caches (one scan of KMS keys, for instance); reconcilers keep them current.
     cache: dict[str, Any] = field(default_factory=dict)
+    #: The scenario's organization (the same in every state) and the ids its references resolve to:
+    #: the embedded ones, derived from the scenario's name (model/organization.py), until observed
+    #: ones take their place. None: the scenario declares no organization.
+    organization: Organization | None = None
+    organization_ids: OrganizationIds | None = None
 
     @property
     def account(self) -> str:
@@ -78,6 +84,9 @@ class RunContext:
         the account of every entity that names one (the same in every state)."""
         for state in states:
             self.accounts.update(state.accounts)
+            if self.organization is None and getattr(state, "organization", None) is not None:
+                self.organization = state.organization
+                self.organization_ids = OrganizationIds.embedded(self.scenario, state.organization.units)
         for name, account_id in self.accounts.items():
             if account_id == self.home_account:
                 raise BackendError(f"the scenario's account {name!r} ({account_id}) is the home account this run acts in;"
@@ -168,11 +177,14 @@ class RunContext:
         return reference
 
     def resolve_policy(self, document: dict[str, Any]) -> dict[str, Any]:
-        """A policy document with scenario references replaced by ARNs."""
+        """A policy document with scenario references replaced by ARNs, and the organization's
+        (`organization`, `ou:UNIT` in the org condition keys) by its ids."""
         resolved = copy.deepcopy(document)
         statements = resolved.get("Statement", [])
         for statement in statements if isinstance(statements, list) else [statements]:
             self._resolve_statement(statement)
+        if self.organization is not None:
+            return resolve_org_references(resolved, self.organization, self.organization_ids)
         return resolved
 
     def _resolve_statement(self, statement: dict[str, Any]) -> None:
