@@ -138,13 +138,20 @@ class OrganizationReconciler:
                 _delete_policy(client, ids.policies[(section, policy_name)])
         _delete_units(ctx, client, ids, [unit for unit in before.get("units", {}) if unit not in after["units"]])
 
-    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+    def release(self, ctx: RunContext, name: str, before: dict[str, Any]) -> None:
+        """Destroy's first step (reconcile/apply.py): FullAWSAccess back where it was detached, our
+        SCPs and RCPs detached and deleted, before the resources they would guard are deleted."""
         client = _client(ctx)
         ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
         _converge_full_aws_access(client, ids, before.get("detach_full_aws_access", []), [])
         for section in POLICY_TYPES:
             for policy_name in sorted(before.get(section, {})):
                 _delete_policy(client, ids.policies[(section, policy_name)])
+
+    def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None:
+        self.release(ctx, name, before)
+        client = _client(ctx)
+        ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
         for account in sorted(before.get("accounts", {})):
             _move(client, ids, account, before["accounts"][account], ROOT_TARGET)
         _delete_units(ctx, client, ids, list(before.get("units", {})))
