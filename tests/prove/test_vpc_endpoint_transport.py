@@ -55,3 +55,18 @@ def test_the_read_is_denied_without_the_endpoint_and_allowed_through_it(capsys: 
     out = capsys.readouterr().out
     assert "3 passed, 0 failed" in out
     assert "decided by: vpc-endpoint" in out
+
+
+def test_refused_on_real_aws_before_the_backend_opens(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real AWS goes through an endpoint only from inside its VPC: refused, located, like source_ip."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_backend(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("the backend was opened")
+
+    monkeypatch.setattr("orchestrator.backends.open_backend", no_backend)
+    assert main(["apply", str(SCENARIO), "--target", "aws"]) == 2
+    err = capsys.readouterr().err
+    assert "vpc_endpoint can be chosen only on the embedded backend" in err
+    assert "(at states[0].expectations[1].vpc_endpoint)" in err
