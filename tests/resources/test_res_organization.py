@@ -136,3 +136,13 @@ def test_real_aws_is_refused(gated: EmbeddedBackend, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(gated, "kind", "aws")
     with pytest.raises(BackendError, match="--manage-organization"):
         plan_state(_context(gated), STATE, "guarded")
+
+
+def test_a_state_that_detaches_the_scp_makes_only_that_call(gated: EmbeddedBackend) -> None:
+    apply_state(_context(gated), STATE, "guarded")
+    gated.log.clear()
+    apply_state(_context(gated), LOADED.desired[1], "unguarded")
+    assert mutating_ops(gated) == ["DetachPolicy"]
+    client = _organizations(gated)
+    (policy,) = [p for p in client.list_policies(Filter=SCP)["Policies"] if not p["AwsManaged"]]
+    assert client.list_targets_for_policy(PolicyId=policy["Id"])["Targets"] == []
