@@ -124,5 +124,5 @@ def test_patch_schema_is_generated_for_every_section() -> None:
     schema = json.loads(COMMITTED.read_text())
     assert schema["$defs"]["State"]["properties"]["patch"] == {"$ref": "#/$defs/Patch"}
     assert set(schema["$defs"]["Patch"]["properties"]) == {"policies", "groups", "users", "keys", "tables", "roles", "buckets",
-                                                          "account_public_access_block"}
+                                                          "account_public_access_block", "organization", "vpc_endpoints"}
     assert "required" not in schema["$defs"]["StatementPatch"]
