@@ -28,7 +28,7 @@ def test_the_endpoint_survives_the_headers() -> None:
     assert headers == {}
     assert found.vpc_endpoint is not None and not found.empty
     assert (found.vpc_endpoint.id, found.vpc_endpoint.vpc) == (endpoint.id, endpoint.vpc)
-    assert found.vpc_endpoint.source().document == POLICY
+    assert json.loads(found.vpc_endpoint.source().document) == POLICY
 
 
 def test_an_endpoint_without_a_policy_has_the_default_and_a_bad_id_is_no_endpoint() -> None:
@@ -39,7 +39,7 @@ def test_an_endpoint_without_a_policy_has_the_default_and_a_bad_id_is_no_endpoin
 
 def test_a_malformed_policy_header_allows_nothing() -> None:
     found = pop_transport({"x-orchestrate-source-vpce": "vpce-0123456789abcdef0", "x-orchestrate-vpce-policy": "%%%"})
-    assert found.vpc_endpoint is not None and found.vpc_endpoint.source().document["Statement"] == []
+    assert found.vpc_endpoint is not None and json.loads(found.vpc_endpoint.source().document)["Statement"] == []
 
 
 def test_the_scenarios_literal_endpoint_id_is_the_embedded_one() -> None:

@@ -32,8 +32,9 @@ changes.
 from __future__ import annotations
 
 import copy
+import json
 import marshal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
@@ -336,7 +337,7 @@ class Gate:
         if transport.secure_transport is not None:
             view.secure_transport = transport.secure_transport
         if transport.vpc_endpoint is not None:
-            view.vpc_endpoint = transport.vpc_endpoint
+            view.vpc_endpoint = _as_text(transport.vpc_endpoint)
         return view
 
     def check(self, service: str, operation: str, params: Mapping[str, Any],
@@ -553,6 +554,15 @@ class Gate:
         if self._clock_text[0] != second:
             self._clock_text = (second, (now.strftime("%Y-%m-%dT%H:%M:%SZ"), str(int(now.timestamp()))))
         return self._clock_text[1]
+
+
+def _as_text(endpoint: VpcEndpoint) -> VpcEndpoint:
+    """The endpoint with its policy as JSON text, as the world's policies are: the memo's question
+    holds documents, and a dict cannot be hashed."""
+    policy = endpoint.policy
+    if policy is None or isinstance(policy.document, str):
+        return endpoint
+    return replace(endpoint, policy=PolicySource(policy.kind, policy.name, json.dumps(policy.document)))
 
 
 def _principal_keys(principal: Principal) -> dict[str, tuple[str, ...]]:

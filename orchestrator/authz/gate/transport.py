@@ -74,10 +74,11 @@ def _endpoint(found: Mapping[str, str]) -> VpcEndpoint | None:
     encoded = found.get(VPCE_POLICY_HEADER)
     if encoded is None:
         return VpcEndpoint(endpoint_id, vpc if _VPC_ID.match(vpc) else "")
-    try:
-        document = json.loads(base64.urlsafe_b64decode(encoded.strip().encode()))
+    try:  # kept as text, as the world's policies are (the gate's memo hashes documents)
+        document = base64.urlsafe_b64decode(encoded.strip().encode()).decode()
+        json.loads(document)
     except ValueError:
-        document = {"Version": "2012-10-17", "Statement": []}
+        document = json.dumps({"Version": "2012-10-17", "Statement": []})
     return VpcEndpoint(endpoint_id, vpc if _VPC_ID.match(vpc) else "", PolicySource(VPC_ENDPOINT, endpoint_id, document))
 
 
