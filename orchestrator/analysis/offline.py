@@ -21,11 +21,10 @@ from orchestrator import arns
 from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.authz.gate.core import Gate
-from orchestrator.authz.gate.transport import Transport
 from orchestrator.constants import DEFAULT_ACCOUNT
 from orchestrator.model.scenario import DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import MESSAGE, algorithm_of
-from orchestrator.prove.calls import CallSpec, Probes, call_for
+from orchestrator.prove.calls import CallSpec, Probes, call_for, expectation_transport
 from orchestrator.prove.desired_world import DesiredWorld
 from orchestrator.prove.sessions import PLAIN, SessionShape, session_name_for, shape_of
 from orchestrator.resources.context import RunContext
@@ -118,7 +117,7 @@ def offline_call(ctx: RunContext, desired: DesiredState, expectation: Expectatio
                                       "Signature": b"placeholder", "SigningAlgorithm": algorithm}
         else:
             params = {"KeyId": key_arn, "Message": MESSAGE, "Mac": b"placeholder", "MacAlgorithm": algorithm}
-        transport = Transport(expectation.source_ip, expectation.secure_transport)
+        transport = expectation_transport(ctx, desired, expectation)
         return CallSpec("kms", operation, "verify" if operation == "Verify" else "verify_mac", params,
                         None if transport.empty else transport)
     return call_for(ctx, desired, expectation, probes)

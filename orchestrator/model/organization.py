@@ -40,7 +40,8 @@ sha256("vpc-endpoint", scenario, endpoint) and a VPC named rather than given by 
 sha256("vpc", scenario, name) (each argument joined by NUL). They fit AWS's patterns (Organizations
 API Reference, "Organization", "Root", "OrganizationalUnit": `^o-[a-z0-9]{10,32}$`,
 `^r-[0-9a-z]{4,32}$`, `^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`). Where the ids are observed (real AWS),
-an :class:`OrganizationIds` made from the observed ones takes their place.
+an :class:`OrganizationIds` made from the observed ones takes their place (the organization
+reconciler, orchestrator/resources/organization.py, does so as it reads one that exists).
 
 This module holds the models and pure functions over plain documents; orchestrator/prove/organization.py
 turns a desired state into the engine's inputs.

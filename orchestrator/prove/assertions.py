@@ -244,6 +244,11 @@ def deciding_layer(outcome: Outcome, predicted: Prediction | None) -> str | None
     return "key-policy" if "KMS key access denied" in (outcome.message or "") else None
 
 
+#: The organization's guardrails as AWS's denial names them, and the layer an expectation names.
+_GUARDRAIL_PHRASES = (("service control policy", "scp"), ("resource control policy", "rcp"),
+                      ("VPC endpoint policy", "vpc-endpoint"))
+
+
 def layer_of(outcome: Outcome) -> str | None:
     """The deciding layer where AWS's answer states it unambiguously."""
     if outcome.allowed:
@@ -251,6 +256,9 @@ def layer_of(outcome: Outcome) -> str | None:
     message = outcome.message or ""
     if outcome.code in KEY_STATE_CODES or "DisabledException" in message or "KMSInvalidStateException" in message:
         return "key-state"
+    for phrase, layer in _GUARDRAIL_PHRASES:  # IAM User Guide, "Troubleshoot access denied error messages"
+        if f"explicit deny in a {phrase}" in message or f"no {phrase} allows" in message:
+            return layer
     if "explicit deny" in message:
         return "explicit-deny"
     if "permissions boundary" in message:

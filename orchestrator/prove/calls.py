@@ -19,6 +19,7 @@ from orchestrator.constants import MIN_SESSION_SECONDS
 from orchestrator.model.scenario import KEY_MANAGEMENT_ACTIONS, DesiredState, Expectation
 from orchestrator.prove.asymmetric_calls import Unprepared, admin_kms, asymmetric_params, is_asymmetric_call
 from orchestrator.prove.key_management import management_call
+from orchestrator.prove.organization import organization_ids, vpc_endpoint
 from orchestrator.prove.s3_calls import restore, s3_operation, s3_params
 from orchestrator.resources.context import RunContext
 from orchestrator.resources.items import to_attribute_values
@@ -81,8 +82,19 @@ def call_for(ctx: RunContext, desired: DesiredState, expectation: Expectation, p
         params = _create_grant_params(ctx, expectation.principal, name)
     if expectation.encryption_context is not None:
         params.update(_context_params(operation, name, expectation.encryption_context, probes))
-    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    transport = expectation_transport(ctx, desired, expectation)
     return CallSpec(service, operation, _snake(operation), params, None if transport.empty else transport)
+
+
+def expectation_transport(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> Transport:
+    """What the expectation asks the gate to see: its source IP, secure transport, and the VPC
+    endpoint it goes through (`vpc_endpoint`: the endpoint's id and VPC, its policy resolved as
+    every policy of the scenario is; orchestrator/prove/organization.py)."""
+    endpoint = None
+    if expectation.vpc_endpoint is not None:
+        ids = ctx.organization_ids or organization_ids(ctx.scenario, desired)
+        endpoint = vpc_endpoint(desired, expectation, ids, ctx.resolve_policy)
+    return Transport(expectation.source_ip, expectation.secure_transport, endpoint)
 
 
 def alias_key(desired: DesiredState, alias: str) -> str | None:
@@ -112,14 +124,14 @@ def _management_call(ctx: RunContext, desired: DesiredState, expectation: Expect
     """A key management call (`key_management`): its setup, its cleanup and the undo of an allowed one."""
     operation = expectation.action.partition(":")[2]
     made = management_call(ctx, desired, expectation)
-    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    transport = expectation_transport(ctx, desired, expectation)
     return CallSpec("kms", operation, _snake(operation), made.params, None if transport.empty else transport,
                     made.undo, setup=made.setup, cleanup=made.cleanup, grant=made.grant)
 
 
 def _s3_call(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> CallSpec:
     operation = s3_operation(expectation.action)
-    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    transport = expectation_transport(ctx, desired, expectation)
     return CallSpec("s3", operation, _snake(operation), s3_params(ctx, operation, expectation.resource),
                     None if transport.empty else transport, restore(ctx, desired, operation, expectation.resource))
 
@@ -132,7 +144,7 @@ def _asymmetric_call(ctx: RunContext, desired: DesiredState, expectation: Expect
         params, verify = asymmetric_params(ctx, desired, expectation, probes.asymmetric)
     except Unprepared as error:
         raise PreparationFailed(f"could not prepare {expectation.action}: {error}") from None
-    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    transport = expectation_transport(ctx, desired, expectation)
     return CallSpec("kms", operation, _snake(operation), params, None if transport.empty else transport, verify=verify)
 
 
@@ -211,7 +223,7 @@ def _create_table_call(ctx: RunContext, desired: DesiredState, expectation: Expe
             refusal = f"{response['Error'].get('Code', 'Unknown')}: {response['Error'].get('Message', '')}"
             raise UndoFailed(f"orchestrate could not delete the table the principal created: its DeleteTable failed"
                              f" with {refusal}; left: table:{name} ({params['TableName']}), create_only") from None
-    transport = Transport(expectation.source_ip, expectation.secure_transport)
+    transport = expectation_transport(ctx, desired, expectation)
     return CallSpec("dynamodb", "CreateTable", "create_table", params, None if transport.empty else transport, undo)
 
 

@@ -13,11 +13,13 @@ import json
 from typing import Any, Mapping
 
 from orchestrator.arns import alias_arn, is_session
+from orchestrator.authz.engine.organization import Membership
 from orchestrator.authz.engine.request import Principal
 from orchestrator.authz.world import (BucketInfo, GrantInfo, Identity, KeyInfo, ObjectInfo, PolicyDoc,
                                       PublicAccessBlockInfo, RoleInfo, TableInfo, session_principal_tags)
 from orchestrator.backends.moto_world import _ALLOWS_NOTHING, BundledPolicies
 from orchestrator.model.scenario import DesiredState
+from orchestrator.prove.organization import membership as organization_membership, organization_ids
 from orchestrator.resources.context import RunContext
 from orchestrator.resources.dynamodb_table import DynamoDBTable
 from orchestrator.resources.iam_group import IamGroupAccess
@@ -276,6 +278,22 @@ class DesiredWorld:
         info = self.bucket(bucket)
         assert info is not None
         return ObjectInfo(info.name, key, f"{info.arn}/{key}", info.sse_algorithm, info.kms_key_id, info.bucket_key_enabled)
+
+    def membership(self, account: str | None) -> Membership | None:
+        """The account's place in the scenario's organization (prove/organization.py), its
+        documents resolved as apply resolves them and held as JSON text, as moto's world holds
+        them (the gate's memo hashes documents); None outside it or without one."""
+        return self._once(("membership", account), lambda: self._membership(account))  # type: ignore[no-any-return]
+
+    def _membership(self, account: str | None) -> Membership | None:
+        if self.desired.organization is None or account is None:
+            return None
+        names = {self.ctx.account_named(name): name for name in ("home", *self.desired.accounts)}
+        if account not in names:
+            return None
+        ids = self.ctx.organization_ids or organization_ids(self.ctx.scenario, self.desired)
+        return organization_membership(self.desired, names[account], ids, account,
+                                       lambda document: json.dumps(self.ctx.resolve_policy(document)))  # type: ignore[arg-type,return-value]
 
     def account_public_access_block(self, account: str) -> PublicAccessBlockInfo | None:
         """The declared account-level Block Public Access of the account with this id, if any."""

@@ -60,6 +60,7 @@ def destroy(ctx: RunContext, desired: DesiredState, progress: OnChange | None = 
     """Remove what the scenario owns; what it does not own is reported, never touched."""
     plan = Plan("destroy")
     _delete_access_keys(ctx, desired)
+    _release_guardrails(ctx, desired)
     for reconciler in reversed(REGISTRY):
         for name in reconciler.names(desired):
             pair = observe_one(ctx, reconciler, desired, name)
@@ -74,6 +75,20 @@ def destroy(ctx: RunContext, desired: DesiredState, progress: OnChange | None = 
             if progress:
                 progress(change)
     return plan
+
+
+def _release_guardrails(ctx: RunContext, desired: DesiredState) -> None:
+    """Guardrails the scenario owns go before what they guard (a reconciler's optional `release`):
+    an SCP of the scenario that denies kms:ScheduleKeyDeletion would otherwise stop destroy at the
+    key, as it would on AWS (Organizations User Guide, "SCP evaluation")."""
+    for reconciler in REGISTRY:
+        release = getattr(reconciler, "release", None)
+        if release is None:
+            continue
+        for name in reconciler.names(desired):
+            pair = observe_one(ctx, reconciler, desired, name)
+            if pair.observed is not None and pair.observed.owned:
+                release(ctx.for_entity(reconciler.section, name), name, pair.observed.properties)
 
 
 def _delete_access_keys(ctx: RunContext, desired: DesiredState) -> None:

@@ -1,5 +1,8 @@
 """The registry of resource kinds, in dependency order (destroy walks it backwards).
 
+The organization comes first: its SCPs bind orchestrate's own calls in member accounts as they
+would on AWS, and the ids it observes resolve the `organization`/`ou:` references of every later policy.
+
 Users, then roles (whose trust policies name users), exist before key policies name them (AWS rejects a key policy naming an unknown
 principal); keys exist before their grants (which name users) and the tables they encrypt and the policies that name them; users',
 groups' and roles' own policies come last, once everything they may name exists. An account's
@@ -19,11 +22,13 @@ from orchestrator.resources.iam_role import IamRole, IamRoleAccess
 from orchestrator.resources.iam_user import IamUser, IamUserAccess
 from orchestrator.resources.kms_grant import KmsGrant
 from orchestrator.resources.kms_key import KmsKey
+from orchestrator.resources.organization import OrganizationReconciler
 from orchestrator.resources.s3_account_block import S3AccountPublicAccessBlock
 from orchestrator.resources.s3_bucket import S3Bucket
 from orchestrator.resources.s3_objects import S3Objects
 
 REGISTRY: tuple[Reconciler, ...] = (
+    OrganizationReconciler(),
     IamGroup(),
     IamUser(),
     IamRole(),

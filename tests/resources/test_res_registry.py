@@ -27,7 +27,7 @@ def test_every_reconciler_declares_its_contract():
     kinds = [reconciler.kind for reconciler in REGISTRY]
     assert sorted(kinds) == sorted({"kms_key", "kms_grant", "dynamodb_table", "iam_user", "iam_user_access", "iam_group",
                                     "iam_group_access", "iam_policy", "s3_bucket", "s3_objects", "iam_role", "iam_role_access",
-                                    "s3_account_public_access_block"})
+                                    "s3_account_public_access_block", "organization"})
     for reconciler in REGISTRY:
         assert reconciler.section in DesiredState.model_fields, reconciler.kind
         assert isinstance(reconciler.permissions, tuple) and reconciler.permissions, reconciler.kind

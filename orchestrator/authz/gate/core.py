@@ -32,8 +32,9 @@ changes.
 from __future__ import annotations
 
 import copy
+import json
 import marshal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
@@ -59,7 +60,7 @@ from orchestrator.authz.engine.evaluate import Decision, Engine, Grant, PolicyEr
 from orchestrator.authz.engine.guardrails import is_service_linked_role
 from orchestrator.authz.engine.inputs import IMPLICIT_DENY
 from orchestrator.authz.engine.memo import caller_question, guardrails_question, step_question
-from orchestrator.authz.engine.organization import Membership
+from orchestrator.authz.engine.organization import Membership, VpcEndpoint
 from orchestrator.authz.engine.request import ANONYMOUS, ANONYMOUS_TYPE, Principal, anonymous_principal
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.authz.services import Authorization, CallPlan, Denial, PlanContext, plan_call
@@ -311,6 +312,8 @@ class Gate:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.secure_transport = secure_transport
         self.source_ip = source_ip
+        #: The VPC endpoint this view's call goes through (for_call), else None.
+        self.vpc_endpoint: VpcEndpoint | None = None
         self.admin_arn = admin_arn
         #: The engine with the services' rules; its decisions are remembered only over a world
         #: whose answers are fixed (see _StaticMemo). Callers that run many gates over one
@@ -333,6 +336,8 @@ class Gate:
             view.source_ip = transport.source_ip
         if transport.secure_transport is not None:
             view.secure_transport = transport.secure_transport
+        if transport.vpc_endpoint is not None:
+            view.vpc_endpoint = _as_text(transport.vpc_endpoint)
         return view
 
     def check(self, service: str, operation: str, params: Mapping[str, Any],
@@ -463,9 +468,9 @@ class Gate:
             inputs = self._inputs(identity, step, principal_org, resource_org, linked)
         else:
             request, asked, parts = self._memo_request(memo, identity, step, region)
-            if asked is not None and (principal_org is not None or resource_org is not None):
-                # the organization is part of the question: a cached decision never outlives it
-                asked = (*asked, guardrails_question(principal_org, resource_org, None, linked))
+            if asked is not None and (principal_org is not None or resource_org is not None or self.vpc_endpoint is not None):
+                # the organization and the endpoint are part of the question: a cached decision never outlives them
+                asked = (*asked, guardrails_question(principal_org, resource_org, self.vpc_endpoint, linked))
             made = None if asked is None else self.engine.recall(request, asked)
             if made is not None:
                 return made
@@ -474,7 +479,7 @@ class Gate:
                                   resource_account=step.resource_account, grants=grants,
                                   encryption_context=step.encryption_context, session_policies=sessions,
                                   restrict_public=step.restrict_public, principal_org=principal_org,
-                                  resource_org=resource_org, service_linked_role=linked)
+                                  resource_org=resource_org, service_linked_role=linked, vpc_endpoint=self.vpc_endpoint)
         try:
             return self.engine.evaluate(request, inputs, asked)
         except PolicyError as error:
@@ -520,6 +525,7 @@ class Gate:
             principal_org=principal_org,
             resource_org=resource_org,
             service_linked_role=service_linked_role,
+            vpc_endpoint=self.vpc_endpoint,
         )
 
     def request_context(self, principal: Principal, step: Authorization,
@@ -548,6 +554,15 @@ class Gate:
         if self._clock_text[0] != second:
             self._clock_text = (second, (now.strftime("%Y-%m-%dT%H:%M:%SZ"), str(int(now.timestamp()))))
         return self._clock_text[1]
+
+
+def _as_text(endpoint: VpcEndpoint) -> VpcEndpoint:
+    """The endpoint with its policy as JSON text, as the world's policies are: the memo's question
+    holds documents, and a dict cannot be hashed."""
+    policy = endpoint.policy
+    if policy is None or isinstance(policy.document, str):
+        return endpoint
+    return replace(endpoint, policy=PolicySource(policy.kind, policy.name, json.dumps(policy.document)))
 
 
 def _principal_keys(principal: Principal) -> dict[str, tuple[str, ...]]:

@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 from orchestrator.authz.gate.core import CallVerdict, Gate
 from orchestrator.authz.gate.errors import AwsError, missing_authentication, new_request_id
 from orchestrator.authz.gate.propagation import PROPAGATION_HEADER, Propagation, RecordingWorld, mutates, serving
-from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, pop_transport
+from orchestrator.authz.gate.transport import TRANSPORT_HEADERS, Transport, pop_transport
 from orchestrator.authz.gate.wire import JSON_TARGETS, Malformed, WireCall, json_call, query_call
 from orchestrator.authz.services.iam_simulate import unflatten_query
 from orchestrator.authz.services.s3_rest import BUCKET_NAME, rest_operation, rest_params, split_bucket_key
@@ -400,7 +400,7 @@ def _pop_transport(environ: dict[str, Any]) -> Transport:
     Honoured from any client: under serve anyone who reaches the port can already sign as any
     identity, so choosing the source IP grants nothing more (docs/embedded-departures.md)."""
     headers = {name: str(environ[f"HTTP_{name.upper().replace('-', '_')}"])
-               for name in (SOURCE_IP_HEADER, SECURE_TRANSPORT_HEADER)
+               for name in TRANSPORT_HEADERS
                if f"HTTP_{name.upper().replace('-', '_')}" in environ}
     for name in headers:
         del environ[f"HTTP_{name.upper().replace('-', '_')}"]
