@@ -51,7 +51,8 @@ from orchestrator.prove.sessions import SessionShape, shape_of
 
 PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
 #: The request fields that make an expectation's cell a variant of its column's default request.
-VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm", "offline", "retiring")
+VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "vpc_endpoint", "algorithm", "offline",
+                  "retiring")
 #: The fields that make it a session's beyond the plain one: AssumeRole's request (`via` only when
 #: it chains roles; a user assuming the role gets the same session as orchestrate).
 SESSION_VARIANT_FIELDS = (*SESSION_FIELDS, "via")
@@ -105,7 +106,13 @@ def principals(desired: DesiredState, expectations: Iterable[Expectation] = ()) 
 
 
 def columns(desired: DesiredState, expectations: Iterable[Expectation] = ()) -> list[Column]:
-    found = [Column(resource, action) for resource, action in default_requests(desired)]
+    """Every default request, then each again through every VPC endpoint of its service (the
+    endpoint policy is one more layer: PrivateLink Guide, "Control access to VPC endpoints using
+    endpoint policies"), then the expectations' own variants."""
+    defaults = [Column(resource, action) for resource, action in default_requests(desired)]
+    found = defaults + [Column(column.resource, column.action, json.dumps({"vpc_endpoint": name}))
+                        for name, endpoint in sorted(desired.vpc_endpoints.items()) for column in defaults
+                        if column.action.partition(":")[0] == endpoint.service]
     seen = set(found)
     for expectation in expectations:
         column = column_of(desired, expectation)

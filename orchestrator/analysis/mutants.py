@@ -191,6 +191,25 @@ def document_sites(document: dict[str, Any], prefix: Path, state: int | None) ->
                 yield from statement_sites(node, prefix + (section, name) + below, policy, state)
             if section == "keys" and isinstance(entity, dict):
                 yield from key_sites(name, entity, prefix + (section, name), state)
+    for below, policy, node in guardrail_documents(document):
+        yield from statement_sites(node, prefix + below, policy, state)
+
+
+def guardrail_documents(document: dict[str, Any]) -> Iterator[tuple[Path, str, dict[str, Any]]]:
+    """(path, description, document) of the organization's SCPs and RCPs and of each VPC
+    endpoint's policy (issue 23): layers that cap, so a statement of theirs no expectation
+    depends on is as much a gap as one of a key policy."""
+    organization = document.get("organization")
+    if isinstance(organization, dict):
+        for section, what in (("scps", "SCP"), ("rcps", "RCP")):
+            policies = organization.get(section)
+            for name, policy in policies.items() if isinstance(policies, dict) else ():
+                if isinstance(policy, dict) and isinstance(policy.get("document"), dict):
+                    yield ("organization", section, name, "document"), f"{what} {name}", policy["document"]
+    endpoints = document.get("vpc_endpoints")
+    for name, endpoint in endpoints.items() if isinstance(endpoints, dict) else ():
+        if isinstance(endpoint, dict) and isinstance(endpoint.get("policy"), dict):
+            yield ("vpc_endpoints", name, "policy"), f"policy of VPC endpoint {name}", endpoint["policy"]
 
 
 def key_sites(name: str, key: dict[str, Any], path: Path, state: int | None) -> Iterator[Site]:

@@ -45,7 +45,7 @@ PREPARATION_FAILED = "PreparationFailed"
 #: Actions whose allowed call orchestrate must undo (a write, a grant): a suggestion prefers a read.
 SIDE_EFFECT_ACTIONS = KEY_MANAGEMENT_ACTIONS | frozenset({"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "kms:CreateGrant",
                                  "s3:PutObject", "s3:DeleteObject", "dynamodb:CreateTable"})
-REQUEST_FIELDS = ("via", *SESSION_FIELDS, "key", "item", "encryption_context", "source_ip", "secure_transport", "algorithm",
+REQUEST_FIELDS = ("via", *SESSION_FIELDS, "key", "item", "encryption_context", "source_ip", "secure_transport", "vpc_endpoint", "algorithm",
                   "offline", "retiring")
 
 

@@ -19,6 +19,8 @@ from orchestrator.loader import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 SEED = ROOT / "scenarios" / "kms-dynamodb-access.yaml"
+#: Scenarios with an organization and a VPC endpoint (issue 23), beside the shipped ones.
+GUARDRAILS = [ROOT / "tests" / "resources" / "data" / name for name in ("org-scp.yaml", "vpce-bucket.yaml")]
 
 
 def matrix_of(path: Path):
@@ -28,7 +30,7 @@ def matrix_of(path: Path):
                                  [s.name for s in states], [s.expectations for s in states])
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+@pytest.mark.parametrize("path", SCENARIOS + GUARDRAILS, ids=[p.stem for p in SCENARIOS + GUARDRAILS])
 def test_matrix_agrees_with_the_scenarios_expectations(path: Path) -> None:
     """Every expectation has its cell, with the expected outcome; a layer, where the scenario
     names one for a denial, is the cell's (as `apply` judges it: prove/runner.py)."""
@@ -188,3 +190,21 @@ def test_a_session_is_its_own_column_and_the_default_keeps_the_plain_session() -
     assert json.loads(column_of(desired, chained).variant)["via"] == "role:hop"
     assert state.cell("role:hop", column_of(desired, chained)).error == "PreparationFailed"
     assert state.cell("role:target", column_of(desired, chained)).allowed
+
+
+def test_a_vpc_endpoint_is_a_variant_column_and_guardrail_denials_name_their_layer() -> None:
+    """An expectation's `vpc_endpoint` is a request of its own (the endpoint policy is one more
+    layer: PrivateLink Guide, "Control access to VPC endpoints using endpoint policies"), and an
+    SCP's explicit deny is the `scp` layer, as AWS's message names it (IAM User Guide,
+    "Troubleshoot access denied error messages"), not a generic explicit deny."""
+    loaded, matrix = matrix_of(GUARDRAILS[1])
+    cells = matrix.states[0].cells
+    through = {column.action: cell for (principal, column), cell in cells.items()
+               if column.variant and json.loads(column.variant) == {"vpc_endpoint": "s3-endpoint"}}
+    assert through["s3:GetObject"].allowed and (through["s3:ListBucket"].allowed, through["s3:ListBucket"].layer) == (False, "vpc-endpoint")
+    plain = cells[("reader", Column("object:vpce-docs/report.txt", "s3:GetObject", ""))]
+    assert (plain.allowed, plain.layer) == (False, "explicit-deny")
+    _, matrix = matrix_of(GUARDRAILS[0])
+    guarded, unguarded = (state.cells[("prod-admin", Column("key:prod-key", "kms:ScheduleKeyDeletion", ""))] for state in matrix.states)
+    assert (guarded.allowed, guarded.layer, unguarded.allowed) == (False, "scp", True)
+    assert "SCP NoKeyDeletion attached to unit prod" in guarded.reason

@@ -244,3 +244,32 @@ def test_progress_counts_mutants_per_every_n() -> None:
     assert stream.getvalue().splitlines() == ["[10/25] mutants decided: 10 killed in 1.0 s",
                                               "[20/25] mutants decided: 20 killed in 2.0 s",
                                               "[25/25] mutants decided: 25 killed in 2.5 s"]
+
+
+GUARDRAIL_DATA = Path(__file__).resolve().parents[1] / "resources" / "data"
+
+
+def test_guardrail_statements_are_mutated_and_killed_by_the_layer_that_caps() -> None:
+    """An SCP's statements are mutation sites like a key policy's (issue 23): flipping the deny
+    to an allow is noticed by the expectation the SCP denies, with the `scp` layer."""
+    report = mutation_report(load_scenario(GUARDRAIL_DATA / "org-scp.yaml"))
+    scp = results_of(report, "NoDeletion")
+    assert {result.mutant.site.policy for result in scp.values()} == {"SCP NoKeyDeletion"}
+    flipped = scp["flip-effect"]
+    assert flipped.status == "killed" and flipped.kill.before == "denied (scp)" and flipped.kill.after == "allowed"
+
+
+def test_a_suggestion_through_a_vpc_endpoint_names_it_and_kills_the_survivor(tmp_path: Path) -> None:
+    """Without an expectation through the endpoint on a listing, widening the endpoint policy to
+    s3:* survives; the suggestion sends its request through the endpoint (`vpc_endpoint`), and
+    pasted into the state it kills the mutant."""
+    text = (GUARDRAIL_DATA / "vpce-bucket.yaml").read_text(encoding="utf-8")
+    last = next(line for line in text.splitlines() if "s3:ListBucket" in line and "vpc_endpoint" in line)
+    path = tmp_path / "vpce.yaml"
+    path.write_text(text.replace(last + "\n", ""), encoding="utf-8")
+    survivor = results_of(mutation_report(load_scenario(path)), "ReadOnly", "survived")["action-wildcard"]
+    suggested = yaml.safe_load(survivor.suggestion.yaml)[0]
+    assert suggested["vpc_endpoint"] == "s3-endpoint" and suggested["expect"] == "denied"
+    path.write_text(path.read_text(encoding="utf-8") + "".join(f"      {line}\n" for line in survivor.suggestion.yaml.splitlines()),
+                    encoding="utf-8")
+    assert results_of(mutation_report(load_scenario(path)), "ReadOnly")["action-wildcard"].status == "killed"

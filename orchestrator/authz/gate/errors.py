@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 from orchestrator.authz.engine.evaluate import Decision
 from orchestrator.authz.engine.inputs import EXPLICIT_DENY
+from orchestrator.authz.engine.organization import RCP, SCP, VPC_ENDPOINT as ENDPOINT  # the guardrail layers
 from orchestrator.authz.engine.request import ANONYMOUS
 
 __all__ = [
@@ -58,7 +59,6 @@ __all__ = [
 ]
 
 IDENTITY, RESOURCE, BOUNDARY, SESSION = "identity", "resource", "boundary", "session"
-SCP, RCP, ENDPOINT = "scp", "rcp", "vpc-endpoint"  # the engine's guardrail kinds and layers
 
 _PHRASES = {
     IDENTITY: ("an identity-based policy", "identity-based policy"),
@@ -136,8 +136,15 @@ def not_authorized(principal_arn: str, action: str, resource: str, reason: str,
     return f"User: {principal_arn} is not authorized to perform: {action} on resource: {shown} {reason}"
 
 
+#: Layers whose explicit deny AWS's message names as theirs ("explicit deny in a service control
+#: policy": IAM User Guide, "Troubleshoot access denied error messages"); the layer an expectation names.
+_NAMED_BY_DENY = frozenset({SCP, RCP, ENDPOINT})
+
+
 def _layer(decision: Decision) -> str:
-    return "explicit-deny" if decision.decision == EXPLICIT_DENY else decision.layer
+    if decision.decision == EXPLICIT_DENY and decision.layer not in _NAMED_BY_DENY:
+        return "explicit-deny"
+    return decision.layer
 
 
 def generic_denied(service: str, principal_arn: str, action: str, resource: str,
