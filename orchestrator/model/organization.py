@@ -186,8 +186,16 @@ def target_kind(target: str) -> tuple[str, str]:
     return kind, name
 
 
+def _unknown_unit(name: str) -> str:
+    return f"ou-{UNKNOWN[:-1]}: {name})"
+
+
 def _hex(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+#: How a plan shows an id AWS draws only when it creates the organization (Terraform's wording).
+UNKNOWN = "(known after apply)"
 
 
 @dataclass(frozen=True)
@@ -206,9 +214,16 @@ class OrganizationIds:
         return cls("o-" + _hex("organization", scenario)[:10], "r-" + root,
                    {name: f"ou-{root}-{_hex('unit', scenario, name)[:8]}" for name in units}, scenario)
 
+    @classmethod
+    def unknown(cls, scenario: str, units: Any = ()) -> OrganizationIds:
+        """Ids that are not known yet: the organization is to be created, and AWS (moto too) draws
+        its ids then. A plan shows them as Terraform shows such values, "(known after apply)"."""
+        return cls(f"o-{UNKNOWN}", f"r-{UNKNOWN}", {name: _unknown_unit(name) for name in units}, scenario)
+
     def unit_path(self, organization: Organization, unit: str) -> str:
         """`o-ORG/r-ROOT/ou-.../ou-UNIT/`: the path of an account directly in ``unit``."""
-        return "".join(f"{part}/" for part in [self.organization, self.root, *(self.units[u] for u in organization.chain(unit))])
+        units = (self.units.get(name) or _unknown_unit(name) for name in organization.chain(unit))  # a unit apply creates
+        return "".join(f"{part}/" for part in [self.organization, self.root, *units])
 
     def endpoint(self, name: str) -> str:
         return "vpce-" + _hex("vpc-endpoint", self.scenario, name)[:17]

@@ -109,6 +109,7 @@ class OrganizationReconciler:
         except Exception as error:
             if error_code(error) != NOT_IN_USE:
                 raise
+            _unknown_ids(ctx)
             return None
         ids = _observe_ids(ctx, client, organization["Id"])
         _learn_ids(ctx, ids)
@@ -209,6 +210,15 @@ def _observe_ids(ctx: RunContext, client: Any, organization_id: str) -> _Ids:
             if ctx.owns(tags):
                 ids.policies[(section, tags.get(TAG_NAME, policy["Name"]))] = policy["Id"]
     return ids
+
+
+def _unknown_ids(ctx: RunContext) -> None:
+    """No organization yet: its ids are drawn when apply creates it, so what is planned before
+    names them as unknown, not as ids it will not have (apply plans each resource again once the
+    organization exists: reconcile/apply.py)."""
+    home = ctx.home_context or ctx
+    units = ctx.organization.units if ctx.organization is not None else ()
+    home.organization_ids = ctx.organization_ids = OrganizationIds.unknown(ctx.scenario, units)
 
 
 def _learn_ids(ctx: RunContext, ids: _Ids) -> None:
