@@ -62,7 +62,7 @@ from orchestrator.model.policy import STRICT, PolicyDocument, PrincipalPolicyDoc
 __all__ = [
     "Organization", "Unit", "GuardrailPolicy", "VpcEndpointSpec", "OrganizationIds", "ROOT_TARGET",
     "ORG_ID_KEYS", "ORG_PATH_KEYS", "ORGANIZATION_REFERENCE", "UNIT_PREFIX", "ENDPOINT_SERVICES",
-    "resolve_org_references", "org_references", "target_kind",
+    "resolve_org_references", "org_references", "target_kind", "reresolve_org_ids",
 ]
 
 #: Organizations API Reference, CreateOrganizationalUnit: Name is 1-128 characters. Kept to the
@@ -269,3 +269,36 @@ def _resolved_values(key: str, values: Any, organization: Organization, ids: Org
     if isinstance(values, list):
         return [one(value) if index in references else value for index, value in enumerate(values)]
     return one(values)
+
+
+def reresolve_org_ids(document: Mapping[str, Any], old: OrganizationIds, new: OrganizationIds) -> dict[str, Any]:
+    """A plain policy document whose organization references were resolved with ``old`` ids, with
+    those ids replaced by ``new`` ones (a copy): the organization's id under an org id key, each id
+    of a path (`o-.../r-.../ou-.../`) under an org path key. The organization reconciler needs it:
+    it resolves its SCPs and RCPs before the organization it creates has ids
+    (orchestrator/resources/organization.py)."""
+    renamed = {old.organization: new.organization, old.root: new.root,
+               **{old.units[unit]: new.units[unit] for unit in old.units if unit in new.units}}
+    renamed = {stale: observed for stale, observed in renamed.items() if stale != observed}
+    resolved = copy.deepcopy(dict(document))
+    statements = resolved.get("Statement", [])
+    for statement in (statements if isinstance(statements, list) else [statements]) if renamed else ():
+        for operator, block in (statement.get("Condition") or {}).items() if isinstance(statement, dict) else ():
+            if base_operator(operator) is None or not isinstance(block, dict):
+                continue
+            for key, values in block.items():
+                block[key] = _renamed_values(key.lower(), values, renamed)
+    return resolved
+
+
+def _renamed_values(key: str, values: Any, renamed: Mapping[str, str]) -> Any:
+    def one(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if key in ORG_ID_KEYS:
+            return renamed.get(value, value)
+        if key in ORG_PATH_KEYS:
+            return "/".join(renamed.get(part, part) for part in value.split("/"))
+        return value
+
+    return [one(value) for value in values] if isinstance(values, list) else one(values)

@@ -72,7 +72,7 @@ def prediction_of(verdict: Any) -> Prediction:
     if verdict.allowed:
         return Prediction(True, None, allowed_reason(verdict.steps))
     step, decision = verdict.steps[-1]
-    layer = verdict.layer
+    layer = _stated_layer(verdict.layer, decision)
     if layer == "key-state":
         reason = f"{step.action} on {step.resource}: {verdict.error.message if verdict.error else 'the key cannot be used in its state'}"
     elif decision.decision == "explicitDeny":
@@ -81,6 +81,20 @@ def prediction_of(verdict: Any) -> Prediction:
         # The engine's reason names the resource and the principal.
         reason = f"{step.action} denied by {LAYER_WORDS.get(layer or '', layer)}: {decision.reason}"
     return Prediction(False, layer, reason, verdict.error.code if verdict.error else None)
+
+
+#: The guardrails an explicit deny is attributed to as AWS's answer states it ("with an explicit deny
+#: in a service control policy": IAM User Guide, "Troubleshoot access denied error messages").
+GUARDRAIL_LAYERS = frozenset({"scp", "rcp", "vpc-endpoint"})
+
+
+def _stated_layer(layer: str | None, decision: Any) -> str | None:
+    """The deciding layer as apply judges it (assertions.layer_of reads AWS's answer): the gate's
+    error says `explicit-deny` for every explicit deny, but one in an SCP, RCP or endpoint policy is
+    stated as that guardrail's, and a scenario names it so (`layer: scp`)."""
+    if decision.decision == "explicitDeny" and decision.layer in GUARDRAIL_LAYERS:
+        return str(decision.layer)
+    return layer
 
 
 def allowed_reason(steps: list[Any]) -> str:
