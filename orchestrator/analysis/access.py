@@ -6,7 +6,7 @@ between consecutive states, the cells that changed.
 Columns are (resource, action) with the default request (the first seeded item's key, the key
 spec's first algorithm, no encryption context, the gate's default transport), plus one column per
 distinct request an expectation of the state makes beyond the defaults (an encryption context,
-a source IP, an algorithm, another item key, `offline`; for `as: role:NAME`, the session it asks
+a source IP, a VPC endpoint, an algorithm, another item key, `offline`; for `as: role:NAME`, the session it asks
 AssumeRole for: its session fields and a chaining `via: role:OTHER`): its `variant`. So every
 expectation has its cell, and the matrix can be checked against the scenario's own expectations.
 A role's default cells are its plain session's; in a session column, each role's cells are a
@@ -51,8 +51,8 @@ from orchestrator.prove.sessions import SessionShape, shape_of
 
 PLACEHOLDER_VALUES = {"S": "example", "N": 1, "B": "ZXhhbXBsZQ=="}
 #: The request fields that make an expectation's cell a variant of its column's default request.
-VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "vpc_endpoint", "algorithm", "offline",
-                  "retiring")
+VARIANT_FIELDS = ("key", "item", "encryption_context", "source_ip", "secure_transport", "vpc_endpoint", "algorithm",
+                  "offline", "retiring")
 #: The fields that make it a session's beyond the plain one: AssumeRole's request (`via` only when
 #: it chains roles; a user assuming the role gets the same session as orchestrate).
 SESSION_VARIANT_FIELDS = (*SESSION_FIELDS, "via")

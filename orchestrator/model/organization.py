@@ -62,7 +62,7 @@ from orchestrator.model.policy import STRICT, PolicyDocument, PrincipalPolicyDoc
 __all__ = [
     "Organization", "Unit", "GuardrailPolicy", "VpcEndpointSpec", "OrganizationIds", "ROOT_TARGET",
     "ORG_ID_KEYS", "ORG_PATH_KEYS", "ORGANIZATION_REFERENCE", "UNIT_PREFIX", "ENDPOINT_SERVICES",
-    "resolve_org_references", "org_references", "target_kind",
+    "resolve_org_references", "org_references", "target_kind", "reresolve_org_ids", "unknown_unit_id", "UNKNOWN",
 ]
 
 #: Organizations API Reference, CreateOrganizationalUnit: Name is 1-128 characters. Kept to the
@@ -186,16 +186,17 @@ def target_kind(target: str) -> tuple[str, str]:
     return kind, name
 
 
-def _unknown_unit(name: str) -> str:
+#: How a plan shows an id AWS draws only when it creates the organization (Terraform's wording).
+UNKNOWN = "(known after apply)"
+
+
+def unknown_unit_id(name: str) -> str:
+    """How a plan shows the id of a unit apply is yet to create."""
     return f"ou-{UNKNOWN[:-1]}: {name})"
 
 
 def _hex(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
-
-
-#: How a plan shows an id AWS draws only when it creates the organization (Terraform's wording).
-UNKNOWN = "(known after apply)"
 
 
 @dataclass(frozen=True)
@@ -218,11 +219,11 @@ class OrganizationIds:
     def unknown(cls, scenario: str, units: Any = ()) -> OrganizationIds:
         """Ids that are not known yet: the organization is to be created, and AWS (moto too) draws
         its ids then. A plan shows them as Terraform shows such values, "(known after apply)"."""
-        return cls(f"o-{UNKNOWN}", f"r-{UNKNOWN}", {name: _unknown_unit(name) for name in units}, scenario)
+        return cls(f"o-{UNKNOWN}", f"r-{UNKNOWN}", {name: unknown_unit_id(name) for name in units}, scenario)
 
     def unit_path(self, organization: Organization, unit: str) -> str:
         """`o-ORG/r-ROOT/ou-.../ou-UNIT/`: the path of an account directly in ``unit``."""
-        units = (self.units.get(name) or _unknown_unit(name) for name in organization.chain(unit))  # a unit apply creates
+        units = (self.units.get(name) or unknown_unit_id(name) for name in organization.chain(unit))  # a unit apply creates
         return "".join(f"{part}/" for part in [self.organization, self.root, *units])
 
     def endpoint(self, name: str) -> str:
@@ -284,3 +285,36 @@ def _resolved_values(key: str, values: Any, organization: Organization, ids: Org
     if isinstance(values, list):
         return [one(value) if index in references else value for index, value in enumerate(values)]
     return one(values)
+
+
+def reresolve_org_ids(document: Mapping[str, Any], old: OrganizationIds, new: OrganizationIds) -> dict[str, Any]:
+    """A plain policy document whose organization references were resolved with ``old`` ids, with
+    those ids replaced by ``new`` ones (a copy): the organization's id under an org id key, each id
+    of a path (`o-.../r-.../ou-.../`) under an org path key. The organization reconciler needs it:
+    it resolves its SCPs and RCPs before the organization it creates has ids
+    (orchestrator/resources/organization.py)."""
+    renamed = {old.organization: new.organization, old.root: new.root,
+               **{old.units[unit]: new.units[unit] for unit in old.units if unit in new.units}}
+    renamed = {stale: observed for stale, observed in renamed.items() if stale != observed}
+    resolved = copy.deepcopy(dict(document))
+    statements = resolved.get("Statement", [])
+    for statement in (statements if isinstance(statements, list) else [statements]) if renamed else ():
+        for operator, block in (statement.get("Condition") or {}).items() if isinstance(statement, dict) else ():
+            if base_operator(operator) is None or not isinstance(block, dict):
+                continue
+            for key, values in block.items():
+                block[key] = _renamed_values(key.lower(), values, renamed)
+    return resolved
+
+
+def _renamed_values(key: str, values: Any, renamed: Mapping[str, str]) -> Any:
+    def one(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if key in ORG_ID_KEYS:
+            return renamed.get(value, value)
+        if key in ORG_PATH_KEYS:
+            return "/".join(renamed.get(part, part) for part in value.split("/"))
+        return value
+
+    return [one(value) for value in values] if isinstance(values, list) else one(values)

@@ -72,7 +72,7 @@ def prediction_of(verdict: Any) -> Prediction:
     if verdict.allowed:
         return Prediction(True, None, allowed_reason(verdict.steps))
     step, decision = verdict.steps[-1]
-    layer = verdict.layer
+    layer = verdict.layer  # a guardrail's explicit deny is its own layer (gate/errors.py, _layer)
     if layer == "key-state":
         reason = f"{step.action} on {step.resource}: {verdict.error.message if verdict.error else 'the key cannot be used in its state'}"
     elif decision.decision == "explicitDeny":

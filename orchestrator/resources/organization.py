@@ -21,7 +21,10 @@ deterministic ids the language derives (model/organization.py). The reconciler c
 the registry and, as it reads, replaces the run context's `organization_ids` with the ids it
 observes (the gate, reading moto's Organizations, sees the same ones): every later resource is
 planned just before it is applied (reconcile/apply.py), so its policies' `organization` and `ou:`
-references resolve to the ids the world holds. Making moto's ids match would need the scenario's
+references resolve to the ids the world holds. Its own SCPs and RCPs are resolved before the
+organization (or a unit) it creates exists, with the derived ids: once they exist, the documents are
+given the observed ones before they are created (`_with_observed_ids`), so an SCP naming `ou:UNIT/*`
+in the first state names the unit's real path. Making moto's ids match would need the scenario's
 name inside moto's CreateOrganization (a side channel on the request); observing them is simpler
 and is what real AWS needs anyway.
 
@@ -39,7 +42,8 @@ from typing import Any, ClassVar
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import BackendError
 from orchestrator.constants import TAG_NAME
-from orchestrator.model.organization import ROOT_TARGET, Organization, OrganizationIds, target_kind
+from orchestrator.model.organization import (ROOT_TARGET, Organization, OrganizationIds, reresolve_org_ids, target_kind,
+                                             unknown_unit_id)
 from orchestrator.model.scenario import DesiredState
 from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list
 from orchestrator.resources.context import RunContext
@@ -116,20 +120,29 @@ class OrganizationReconciler:
         return Observed(_properties(ctx, client, ids), owned=True, physical_id=organization["Id"])
 
     def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
+        resolved_with = ctx.organization_ids  # the ids the documents of `after` name (model/organization.py)
         client = _client(ctx)
         organization = client.create_organization(FeatureSet="ALL")["Organization"]
         root = client.list_roots()["Roots"][0]["Id"]
         client.tag_resource(ResourceId=root, Tags=tag_list(ctx.ownership_tags(name)))
         ids = _observe_ids(ctx, client, organization["Id"])
         _learn_ids(ctx, ids)
-        self.update(ctx, name, _properties(ctx, client, ids), after)
+        self._converge(ctx, _properties(ctx, client, ids), after, resolved_with)
 
     def update(self, ctx: RunContext, name: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+        self._converge(ctx, before, after, ctx.organization_ids)
+
+    def _converge(self, ctx: RunContext, before: dict[str, Any], after: dict[str, Any],
+                  resolved_with: OrganizationIds | None) -> None:
+        """``after``'s documents were resolved with ``resolved_with``: ids derived from the scenario's
+        name for an organization or unit that did not exist yet. Once they exist, the documents
+        name the ids they were given instead (module docstring, "Ids")."""
         client = _client(ctx)
         ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
         for policy_type in sorted(set(after["policy_types"]) - set(before.get("policy_types", []))):
             client.enable_policy_type(RootId=ids.root, PolicyType=policy_type)
         _create_units(ctx, client, ids, before.get("units", {}), after["units"])
+        after = _with_observed_ids(after, resolved_with, ctx.organization_ids)
         _place_accounts(ctx, client, ids, before.get("accounts", {}), after["accounts"])
         for section, policy_type in POLICY_TYPES.items():
             _converge_policies(ctx, client, ids, section, policy_type, before.get(section, {}), after[section])
@@ -222,10 +235,24 @@ def _unknown_ids(ctx: RunContext) -> None:
 
 
 def _learn_ids(ctx: RunContext, ids: _Ids) -> None:
-    """The run context's organization ids become the observed ones (module docstring, "Ids")."""
+    """The run context's organization ids become the observed ones (module docstring, "Ids"); a
+    declared unit not made yet is unknown until apply makes it (then `_with_observed_ids` gives its
+    id to the documents resolved before)."""
     home = ctx.home_context or ctx
-    observed = OrganizationIds(ids.organization, ids.root, dict(ids.units), ctx.scenario)
+    declared = ctx.organization.units if ctx.organization is not None else {}
+    pending = {unit: unknown_unit_id(unit) for unit in declared if unit not in ids.units}
+    observed = OrganizationIds(ids.organization, ids.root, {**pending, **ids.units}, ctx.scenario)
     home.organization_ids = ctx.organization_ids = observed
+
+
+def _with_observed_ids(after: dict[str, Any], resolved_with: OrganizationIds | None,
+                       observed: OrganizationIds | None) -> dict[str, Any]:
+    """``after`` with its SCPs' and RCPs' documents naming the observed ids, not the ones they were
+    resolved with before the organization or its units existed."""
+    if resolved_with is None or observed is None or resolved_with == observed:
+        return after
+    return {**after, **{section: {name: {**policy, "document": reresolve_org_ids(policy["document"], resolved_with, observed)}
+                                  for name, policy in after[section].items()} for section in POLICY_TYPES}}
 
 
 def _properties(ctx: RunContext, client: Any, ids: _Ids) -> dict[str, Any]:

@@ -7,6 +7,7 @@ API, and the gate enforces what moto then holds.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from orchestrator.backends.base import BackendError
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
-from orchestrator.model.organization import OrganizationIds
+from orchestrator.model.organization import OrganizationIds, reresolve_org_ids
 from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.drift import differences
 from orchestrator.reconcile.observe import observe_all, plan_state
@@ -146,3 +147,54 @@ def test_a_state_that_detaches_the_scp_makes_only_that_call(gated: EmbeddedBacke
     client = _organizations(gated)
     (policy,) = [p for p in client.list_policies(Filter=SCP)["Policies"] if not p["AwsManaged"]]
     assert client.list_targets_for_policy(PolicyId=policy["Id"])["Targets"] == []
+
+
+def _path_scoped_scenario(tmp_path: Path) -> Any:
+    """org-scp with its SCP on the root, denying outside the prod unit (`ou:prod/*`): a document that
+    names the unit's path, so it needs the organization's and the unit's ids as it is created."""
+    text = SCENARIO.read_text().replace("targets: [ou:prod]", "targets: [root]").replace(
+        "            Resource: \"*\"\nusers:",
+        "            Resource: \"*\"\n            Condition: {StringNotLike: {aws:PrincipalOrgPaths: \"ou:prod/*\"}}\nusers:")
+    assert "ou:prod/*" in text
+    path = tmp_path / "org-paths.yaml"
+    path.write_text(text)
+    return load_scenario(path)
+
+
+def test_an_scp_created_with_the_organization_names_the_ids_it_was_given(gated: EmbeddedBackend, tmp_path: Path) -> None:
+    """The SCP's `ou:prod/*` resolves before the organization exists (to ids derived from the
+    scenario's name); moto draws others, and the SCP created must name those, not the derived ones."""
+    loaded = _path_scoped_scenario(tmp_path)
+    ctx = RunContext(gated, loaded.scenario.name)
+    ctx.declare(loaded.desired)
+    derived = ctx.organization_ids
+    apply_state(ctx, loaded.desired[0], "guarded")
+    client = _organizations(gated)
+    org_id = client.describe_organization()["Organization"]["Id"]
+    root = client.list_roots()["Roots"][0]["Id"]
+    (workloads,) = client.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+    (prod,) = client.list_organizational_units_for_parent(ParentId=workloads["Id"])["OrganizationalUnits"]
+    assert derived is not None and derived.organization != org_id
+    (policy,) = [p for p in client.list_policies(Filter=SCP)["Policies"] if not p["AwsManaged"]]
+    content = json.loads(client.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"])
+    condition = content["Statement"][0]["Condition"]["StringNotLike"]["aws:PrincipalOrgPaths"]
+    assert condition == f"{org_id}/{root}/{workloads['Id']}/{prod['Id']}/*"
+    fresh = RunContext(gated, loaded.scenario.name)
+    fresh.declare(loaded.desired)
+    pairs = [p for p in observe_all(fresh, loaded.desired[0], observed_only=True) if p.reconciler.kind == "organization"]
+    assert [d for pair in pairs for d in differences(pair)] == []
+
+
+def test_reresolve_renames_only_the_organizations_ids() -> None:
+    old = OrganizationIds("o-aaaaaaaaaa", "r-aaaa", {"prod": "ou-aaaa-11111111"})
+    new = OrganizationIds("o-bbbbbbbbbb", "r-bbbb", {"prod": "ou-bbbb-22222222"})
+    document = {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::o-aaaaaaaaaa/*", "Condition": {
+        "StringNotEquals": {"aws:PrincipalOrgID": "o-aaaaaaaaaa", "aws:PrincipalAccount": "o-aaaaaaaaaa"},
+        "ForAnyValue:StringLike": {"aws:ResourceOrgPaths": ["o-aaaaaaaaaa/r-aaaa/ou-aaaa-11111111/*", "o-x/*"]}}}]}
+    renamed = reresolve_org_ids(document, old, new)
+    condition = renamed["Statement"][0]["Condition"]
+    assert condition["StringNotEquals"] == {"aws:PrincipalOrgID": "o-bbbbbbbbbb", "aws:PrincipalAccount": "o-aaaaaaaaaa"}
+    assert condition["ForAnyValue:StringLike"]["aws:ResourceOrgPaths"] == ["o-bbbbbbbbbb/r-bbbb/ou-bbbb-22222222/*", "o-x/*"]
+    assert renamed["Statement"][0]["Resource"] == "arn:aws:s3:::o-aaaaaaaaaa/*"
+    assert document["Statement"][0]["Condition"]["StringNotEquals"]["aws:PrincipalOrgID"] == "o-aaaaaaaaaa"
+    assert reresolve_org_ids(document, old, old) == document
