@@ -17,7 +17,8 @@ says which template holds them and what neither format can say).
   `com.amazonaws.${AWS::Region}.SERVICE`, VpcEndpointType Gateway for S3 and DynamoDB with the route
   tables of a parameter (`Endpoint<Name>RouteTableIds`), Interface for KMS and STS in the subnets of
   one (`Endpoint<Name>SubnetIds`) with PrivateDnsEnabled, PolicyDocument (absent: AWS's default, full
-  access, as the scenario's), Tags. A literal id of it in a policy is its `Ref` (the endpoint's id).
+  access, as the scenario's), Tags. A literal id of it in a policy is its `Ref` (the endpoint's id),
+  a named VPC's literal id the VPC parameter's `Ref`.
 
 `Metadata.Orchestrate.Parameters` says what each of these parameters stands for in the scenario
 (`organization`, `root`, `ou:NAME`, `vpc:NAME`), so `orchestrate import` reads them back.
@@ -73,7 +74,8 @@ def map_document(src: Source, document: dict[str, Any]) -> dict[str, Any]:
         units = "".join(f"{unit(name)}/" for name in chain)
         return {"Fn::Sub": f"${{{ORG_ID}}}/${{{ROOT_ID}}}/{units}{rest.replace('${', '${!')}"}
 
-    return map_conditions(document, src, lambda: {"Ref": ORG_ID}, path, lambda name: {"Ref": endpoint_id(name)})
+    return map_conditions(document, src, lambda: {"Ref": ORG_ID}, path, lambda name: {"Ref": endpoint_id(name)},
+                          lambda vpc: {"Ref": vpc_parameter(vpc)})
 
 
 def resources(src: Source, policy: Policy, tags: Tags) -> dict[str, Any]:

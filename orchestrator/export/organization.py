@@ -21,7 +21,8 @@ References. `organization` under aws:PrincipalOrgID/aws:ResourceOrgID is the org
 and `ou:UNIT[/REST]` under aws:PrincipalOrgPaths/aws:ResourceOrgPaths the unit's path (model
 organization.py), each written as the format's expression of those ids (a parameter, a data
 source, a unit resource's id); an endpoint's id a policy writes literally (the embedded one, made
-from the scenario's name) is the exported endpoint's id.
+from the scenario's name) is the exported endpoint's id, and a named VPC's the VPC the template takes
+as a parameter (a VPC given by id stays as written).
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ def notes(src: Source, fmt: str) -> list[Note]:
             found.append(Note(f"vpc_endpoint.{name}", "id", (
                 f"policies write its id {literal} (the one the scenario's name gives it on embedded): the template"
                 " names the endpoint it creates instead, whose id AWS draws")))
+    for literal, vpc in sorted(vpc_ids(src).items(), key=lambda item: item[1]):
+        if _written_literally(src, literal):
+            found.append(Note(f"vpc.{vpc}", "id", (
+                f"policies write its id {literal} (the one the scenario's name gives it on embedded): the template"
+                " names the VPC it is given instead")))
     for name in sorted(src.desired.vpc_endpoints):
         account = src.desired.vpc_endpoints[name].account
         if account not in (None, "home"):
@@ -120,18 +126,25 @@ def endpoint_ids(src: Source) -> dict[str, str]:
             if endpoint.account in (None, "home")}
 
 
+def vpc_ids(src: Source) -> dict[str, str]:
+    """The embedded id of each VPC the template's endpoints name (not give by id) -> its name."""
+    ids = OrganizationIds.embedded(src.scenario)
+    return {ids.vpc(vpc): vpc for vpc in vpc_names(src) if not vpc.startswith("vpc-")}
+
+
 def vpc_names(src: Source) -> list[str]:
     """The VPCs of the template's endpoints, by the scenario's id or name, sorted."""
     return sorted({e.vpc for e in src.desired.vpc_endpoints.values() if e.account in (None, "home")})
 
 
 def map_conditions(document: dict[str, Any], src: Source, org_id: OrgId, unit_path: UnitPath,
-                   endpoint: Callable[[str], Any]) -> dict[str, Any]:
-    """``document`` with its organization references and literal endpoint ids, in condition values,
-    as the format's expressions (``unit_path(chain, rest)``: the units from the root down, and what
-    follows the path)."""
+                   endpoint: Callable[[str], Any], vpc: Callable[[str], Any]) -> dict[str, Any]:
+    """``document`` with its organization references and literal endpoint and VPC ids, in condition
+    values, as the format's expressions (``unit_path(chain, rest)``: the units from the root down,
+    and what follows the path)."""
     mapped = copy.deepcopy(document)
-    ids = endpoint_ids(src)
+    ids: dict[str, Callable[[], Any]] = {literal: (lambda n=name: endpoint(n)) for literal, name in endpoint_ids(src).items()}
+    ids |= {literal: (lambda n=name: vpc(n)) for literal, name in vpc_ids(src).items()}
     organization = src.desired.organization
     statements = mapped.get("Statement", [])
     for statement in statements if isinstance(statements, list) else [statements]:
@@ -139,18 +152,18 @@ def map_conditions(document: dict[str, Any], src: Source, org_id: OrgId, unit_pa
             if base_operator(operator) is None or not isinstance(block, dict):
                 continue
             for key, values in block.items():
-                block[key] = _values(key, values, organization, ids, (org_id, unit_path, endpoint))
+                block[key] = _values(key, values, organization, ids, (org_id, unit_path))
     return mapped
 
 
-def _values(key: str, values: Any, organization: Organization | None, ids: dict[str, str],
-            formats: tuple[OrgId, UnitPath, Callable[[str], Any]]) -> Any:
-    org_id, unit_path, endpoint = formats
+def _values(key: str, values: Any, organization: Organization | None, ids: dict[str, Callable[[], Any]],
+            formats: tuple[OrgId, UnitPath]) -> Any:
+    org_id, unit_path = formats
     references = {index for index, _ in org_references(key, values)} if organization is not None else set()
 
     def one(index: int | None, value: Any) -> Any:
         if isinstance(value, str) and value in ids:
-            return endpoint(ids[value])
+            return ids[value]()
         if index not in references or organization is None:
             return value
         if value == ORGANIZATION_REFERENCE:

@@ -54,7 +54,8 @@ def map_document(src: Source, document: dict[str, Any]) -> dict[str, Any]:
         units = "".join(f"${{{unit_id(unit)}}}/" for unit in chain)
         return Expr(f'"${{{org_id}}}/${{{root_id}}}/{units}{escape(rest)}"')
 
-    return map_conditions(document, src, lambda: Expr(org_id), path, lambda name: Expr(f"aws_vpc_endpoint.{snake(name)}.id"))
+    return map_conditions(document, src, lambda: Expr(org_id), path, lambda name: Expr(f"aws_vpc_endpoint.{snake(name)}.id"),
+                          lambda vpc: Expr(f"var.{vpc_variable(vpc)}"))
 
 
 def blocks(src: Source, document: Document, tags: Tags) -> list[Block]:

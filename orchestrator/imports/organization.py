@@ -9,9 +9,10 @@ TargetIds, Tags), "AWS::Organizations::OrganizationalUnit" (Name, ParentId, Tags
 Parameters. An export's `Metadata.Orchestrate.Parameters` says what each parameter without a value
 stands for: `organization` (the organization's id), `root`, `ou:NAME` (a unit's id), `vpc:NAME`.
 Their Refs become tokens (`⟦organization-id:organization⟧`, `⟦root-id:root⟧`, `⟦unit-id:NAME⟧`),
-as a unit resource's own Ref does, and an endpoint's Ref is `⟦vpce-id:NAME⟧`; in a condition the
-organization's id is `organization` again, a path `ORG/ROOT/UNIT.../REST` is `ou:UNIT[/REST]`, and
-an endpoint's id the one the scenario's name gives it (model/organization.py, "Ids").
+as a unit resource's own Ref does, an endpoint's Ref is `⟦vpce-id:NAME⟧` and a named VPC's parameter
+`⟦vpc-id:NAME⟧`; in a condition the organization's id is `organization` again, a path
+`ORG/ROOT/UNIT.../REST` is `ou:UNIT[/REST]`, and an endpoint's or a named VPC's id the one the
+scenario's name gives it (model/organization.py, "Ids"); as an endpoint's VpcId, the VPC's name.
 `Metadata.Orchestrate.Accounts` names the member accounts a policy targets by id.
 
 What has no place in the scenario is noted and left out: a policy of another type (tag, backup,
@@ -38,7 +39,7 @@ KINDS = {UNIT: "unit", ENDPOINT: "vpce"}
 TOKENS = {"organization": "⟦organization-id:organization⟧", "root": "⟦root-id:root⟧"}
 _PATH = re.compile(r"^⟦organization-id:organization⟧/⟦root-id:root⟧/((?:⟦unit-id:[^⟧]+⟧/)+)(.*)$", re.S)
 _UNIT = re.compile(r"⟦unit-id:([^⟧]+)⟧")
-_ENDPOINT = re.compile(r"^⟦vpce-id:([^⟧]+)⟧$")
+_ENDPOINT = re.compile(r"^⟦(vpce|vpc)-id:([^⟧]+)⟧$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 #: The properties each type's mapping reads: any other is dropped, and said so.
 MAPPED = {POLICY: frozenset({"Name", "Type", "Content", "Description", "TargetIds", "Tags"}),
@@ -64,7 +65,7 @@ def meanings(body: dict[str, Any]) -> dict[str, str]:
         elif kind == "ou" and name:
             found[parameter] = f"⟦unit-id:{name}⟧"
         elif kind == "vpc" and name:
-            found[parameter] = name
+            found[parameter] = f"⟦vpc-id:{name}⟧"
     return found
 
 
@@ -100,7 +101,8 @@ def condition_text(value: Any, scenario: str) -> Any:
         return f"ou:{unit}" + (f"/{path.group(2)}" if path.group(2) else "")
     endpoint = _ENDPOINT.match(value)
     if endpoint is not None:
-        return OrganizationIds.embedded(scenario).endpoint(endpoint.group(1))
+        ids = OrganizationIds.embedded(scenario)
+        return ids.endpoint(endpoint.group(2)) if endpoint.group(1) == "vpce" else ids.vpc(endpoint.group(2))
     return value
 
 

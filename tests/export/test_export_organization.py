@@ -68,7 +68,10 @@ def test_rcps_accounts_and_references() -> None:
     metadata = template["Metadata"]["Orchestrate"]
     assert metadata["Accounts"] == {"dev": "222222222222"}
     assert metadata["Parameters"]["OrganizationId"] == "organization"
+    writes = resources["BucketGuardedDocsPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]["Condition"]
+    assert writes["StringNotEquals"]["aws:SourceVpc"] == {"Ref": "VpcMainId"}
     lines = _lines("org-guardrails", "cloudformation")
+    assert "vpc.main.id" in lines
     assert "organization.organization.detach_full_aws_access" in lines
     assert "organization.organization.units.workloads.description" in lines
     assert "p-FullAWSAccess" in _export("org-guardrails", "cloudformation").text.split("AWSTemplateFormatVersion")[0]

@@ -34,6 +34,8 @@ def _left_out(desired: dict[str, Any], notes: list[Any]) -> dict[str, Any]:
     """The original desired state without what the export's notes name."""
     for note in notes:
         kind, _, name = note.address.partition(".")
+        if kind == "vpc":
+            continue   # a named VPC's literal id, written as the template's VPC parameter: read back as it was
         if kind in ("organization", "vpc_endpoint"):
             _organization_left_out(desired, kind, name, note.path)
             continue
