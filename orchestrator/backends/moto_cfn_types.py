@@ -1,9 +1,14 @@
-"""Two CloudFormation resource types moto 5.2 skips, as moto's CloudFormation models: a class that
+"""CloudFormation resource types moto 5.2 skips, as moto's CloudFormation models: a class that
 subclasses CloudFormationModel is a type moto's parser knows (moto_cloudformation.install clears
-its caches). Created and deleted with the stack; an update of either is not modelled.
+its caches). Created and deleted with the stack; an update of any is not modelled.
 
 - AWS::IAM::Group: GroupName, Path, ManagedPolicyArns, Policies; Ref is the name, GetAtt Arn.
 - AWS::S3::BucketPolicy: Bucket, PolicyDocument.
+- AWS::Organizations::OrganizationalUnit (Name, ParentId, Tags; Ref is its id) and
+  AWS::Organizations::Policy (Name, Description, Type, Content, TargetIds, Tags; Ref is its id), in
+  the organization the stack's account manages (CloudFormation Template Reference, each type's page:
+  "This operation can be called only from the organization's management account"); moto answers
+  AWSOrganizationsNotInUseException where there is none, as AWS would.
 """
 
 from __future__ import annotations
@@ -15,7 +20,13 @@ from moto.core.common_models import CloudFormationModel
 
 
 def define() -> tuple[type[CloudFormationModel], ...]:
-    return StackGroup, StackBucketPolicy
+    return StackGroup, StackBucketPolicy, StackOrganizationalUnit, StackOrganizationsPolicy
+
+
+def _organizations(account: str) -> Any:
+    from moto.organizations.models import organizations_backends
+
+    return organizations_backends[account]["aws"]
 
 
 def _iam(account: str, region: str) -> Any:
@@ -156,3 +167,90 @@ class StackBucketPolicy(_StackResource, CloudFormationModel):
         except MissingBucket:
             pass  # deleted first: its policy went with it
 
+
+class StackOrganizationalUnit(_StackResource, CloudFormationModel):
+    def __init__(self, unit_id: str) -> None:
+        self.unit_id = unit_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.unit_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Organizations::OrganizationalUnit"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.unit_id
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **_: Any,
+    ) -> StackOrganizationalUnit:
+        properties = cloudformation_json["Properties"]
+        made = _organizations(account_id).create_organizational_unit(
+            Name=properties["Name"], ParentId=properties["ParentId"], Tags=properties.get("Tags", []))
+        return cls(made["OrganizationalUnit"]["Id"])
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> None:
+        _organizations(account_id).delete_organizational_unit(OrganizationalUnitId=resource_name)
+
+
+class StackOrganizationsPolicy(_StackResource, CloudFormationModel):
+    def __init__(self, policy_id: str) -> None:
+        self.policy_id = policy_id
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.policy_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Organizations::Policy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.policy_id
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+        **_: Any,
+    ) -> StackOrganizationsPolicy:
+        properties = cloudformation_json["Properties"]
+        backend = _organizations(account_id)
+        made = backend.create_policy(Name=properties["Name"], Description=properties.get("Description", ""),
+                                     Type=properties["Type"], Content=_text(properties["Content"]),
+                                     Tags=properties.get("Tags", []))
+        policy_id = made["Policy"]["PolicySummary"]["Id"]
+        for target in properties.get("TargetIds", []):
+            backend.attach_policy(PolicyId=policy_id, TargetId=target)
+        return cls(policy_id)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str,
+    ) -> None:
+        backend = _organizations(account_id)
+        for target in backend.list_targets_for_policy(PolicyId=resource_name)["Targets"]:
+            backend.detach_policy(PolicyId=resource_name, TargetId=target["TargetId"])
+        backend.delete_policy(PolicyId=resource_name)

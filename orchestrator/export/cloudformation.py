@@ -24,6 +24,9 @@ Output shape (kept conventional so that other tools, orchestrate's importer too,
   buckets), `Ref` (managed policies), `Fn::Sub` (objects, the account root, AWS managed
   policies, a table's own ARN in its ResourcePolicy).
 
+The organization's SCPs, RCPs and units and the VPC endpoints are cloudformation_org.py's
+(`AWS::Organizations::Policy`, `AWS::Organizations::OrganizationalUnit`, `AWS::EC2::VPCEndpoint`).
+
 CloudFormation User Guide, "Template reference" (resource and property types) and "Intrinsic
 function reference". CloudFormation has no resource for DynamoDB items, KMS grants or S3 objects:
 they are left out and named in the notes.
@@ -31,11 +34,13 @@ they are left out and named in the notes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
 from orchestrator import arns
+from orchestrator.export import cloudformation_org, organization
 from orchestrator.export.notes import Note, render_comment
 from orchestrator.model.policy import ORCHESTRATE
 from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER
@@ -60,18 +65,28 @@ ROOT = {"Fn::Sub": arns.root_arn(ACCOUNT_ID, PARTITION)}
 
 
 def template(src: Source) -> Export:
-    notes = common_notes(src) + _notes(src)
+    notes = common_notes(src) + _notes(src) + organization.notes(src, "cloudformation")
     resources: dict[str, Any] = {}
     for build in (_policies, _groups, _users, _roles, _keys, _tables, _buckets):
         resources.update(build(src))
+    resources.update(cloudformation_org.resources(src, lambda document: _policy(src, document),
+                                                  lambda name, tags: _tags(src, name, tags)))
+    metadata: dict[str, Any] = {"Scenario": src.scenario, "State": src.state}
     document: dict[str, Any] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"orchestrate scenario {src.scenario}, state {src.state}",
-        "Metadata": {"Orchestrate": {"Scenario": src.scenario, "State": src.state}},
+        "Metadata": {"Orchestrate": metadata},
     }
+    parameters: dict[str, Any] = {}
     if any(src.guarded(k) for k in src.names("keys")) or mentions_orchestrate(src.desired):
-        document["Parameters"] = {MANAGER: {"Type": "String", "AllowedPattern": MANAGER_PATTERN,
-                                            "Description": MANAGER_HELP}}
+        parameters[MANAGER] = {"Type": "String", "AllowedPattern": MANAGER_PATTERN, "Description": MANAGER_HELP}
+    more, meaning = cloudformation_org.parameters(src, json.dumps(resources))
+    parameters.update(more)
+    if meaning:
+        metadata["Parameters"] = meaning
+    metadata.update(cloudformation_org.metadata(src))
+    if parameters:
+        document["Parameters"] = parameters
     document["Resources"] = resources or {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
     return Export(render_comment(notes, expectation_lines(src)) + body, notes)
@@ -127,7 +142,8 @@ def _resolver(src: Source, own_table: str | None = None) -> Any:
 
 
 def _policy(src: Source, document: Any, own_table: str | None = None) -> dict[str, Any]:
-    return map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolver(src, own_table))
+    mapped = map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolver(src, own_table))
+    return cloudformation_org.map_document(src, mapped)
 
 
 def _managed_arn(name: str) -> Any:

@@ -9,7 +9,9 @@ aws_iam_role_policy, aws_iam_role_policy_attachment, aws_kms_key, aws_kms_alias,
 aws_dynamodb_table, aws_dynamodb_resource_policy, aws_dynamodb_table_item, aws_s3_bucket,
 aws_s3_bucket_server_side_encryption_configuration, aws_s3_bucket_ownership_controls,
 aws_s3_bucket_public_access_block, aws_s3_bucket_policy, aws_s3_object, and the account's
-aws_s3_account_public_access_block.
+aws_s3_account_public_access_block; the organization's and the endpoints' (aws_organizations_policy,
+aws_organizations_policy_attachment, aws_organizations_organizational_unit, aws_vpc_endpoint) are
+terraform_org.py's.
 Resource names are the scenario names (`aws_iam_user.tester`); scenario references become
 resource attributes (`aws_iam_user.tester.arn`, `aws_kms_key.data.arn`), the account root and AWS
 managed policies come from the `aws_caller_identity` and `aws_partition` data sources. Seed
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator import arns
+from orchestrator.export import organization, terraform_org
 from orchestrator.export.hcl import Block, Expr, escape, jsonencode, string
 from orchestrator.export.notes import render_comment
 from orchestrator.model.policy import ORCHESTRATE
@@ -49,7 +52,10 @@ PROVIDER_FLOOR = (5, 0, 0)
 #: Resource types newer than PROVIDER_FLOOR -> the release that added them (the provider's
 #: CHANGELOG.md, "FEATURES: New Resource"): aws_dynamodb_resource_policy came in 5.43.0 (with
 #: DynamoDB's resource-based policies, hashicorp/terraform-provider-aws#36502).
-PROVIDER_MINIMUM = {"aws_dynamodb_resource_policy": (5, 43, 0)}
+#: An aws_organizations_policy of type RESOURCE_CONTROL_POLICY needs the provider's SDK enums of
+#: November 2024 (hashicorp/terraform-provider-aws#40125, documented in #40145): 5.77.0, the first
+#: release after both were merged, is asked for (a conservative bound).
+PROVIDER_MINIMUM = {"aws_dynamodb_resource_policy": (5, 43, 0), "RESOURCE_CONTROL_POLICY": (5, 77, 0)}
 #: S3 bucket names: 3 to 63 of lowercase letters, digits, dots and hyphens (S3 User Guide, "General
 #: purpose bucket naming rules"); a prefix starts as a name does.
 BUCKET_PREFIX_PATTERN = r"^([a-z0-9][a-z0-9.-]*)?$"
@@ -59,15 +65,21 @@ BUCKET_PREFIX_HELP = ("prepended to every S3 bucket name: bucket names are globa
 
 
 def template(src: Source) -> Export:
-    notes = common_notes(src)
+    notes = common_notes(src) + organization.notes(src, "terraform")
     resources: list[Block] = []
     for build in (_policies, _groups, _users, _roles, _keys, _tables, _account_block, _buckets):
         resources += build(src)
+    resources += terraform_org.blocks(src, lambda document: _document(src, document), lambda name, tags: _tags(src, name, tags))
     body = "\n\n".join(b.render() for b in resources)
-    blocks = [_terraform_block(b.labels[0] for b in resources), Block("data", ["aws_caller_identity", "current"]),
+    types = [b.labels[0] for b in resources] + [b.attributes["type"] for b in resources
+                                                 if b.labels[0] == "aws_organizations_policy"]
+    blocks = [_terraform_block(types), Block("data", ["aws_caller_identity", "current"]),
               Block("data", ["aws_partition", "current"])]
     if "data.aws_region.current" in body:
         blocks.append(Block("data", ["aws_region", "current"]))
+    if terraform_org.ORGANIZATION in body:
+        blocks.append(Block("data", ["aws_organizations_organization", "current"]))
+    blocks += terraform_org.variables(src, body)
     if any(src.guarded(k) for k in src.names("keys")) or mentions_orchestrate(src.desired):
         blocks.append(Block("variable", ["key_manager_arn"], {
             "type": Expr("string"), "description": MANAGER_HELP,
@@ -175,7 +187,8 @@ def _resolve(src: Source) -> Any:
 
 def _document(src: Source, document: Any) -> dict[str, Any]:
     """A policy with the template's references, region and account."""
-    return _localise(src, map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src)))
+    mapped = map_policy(document.model_dump(mode="json", by_alias=True, exclude_none=True), _resolve(src))
+    return _localise(src, terraform_org.map_document(src, mapped))
 
 
 def _policy(src: Source, document: Any) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestrator.constants import DEFAULT_REGION
+from orchestrator.imports import organization
 from orchestrator.imports.checks import check_entities
 from orchestrator.imports.expectations import propose
 from orchestrator.imports.intrinsics import ConditionCycle, Resolver
@@ -23,6 +24,8 @@ from orchestrator.imports.writer import DEFAULT_SCHEMA, scenario_text
 from orchestrator.loader.diagnostics import Diagnostic
 from orchestrator.model.scenario import DesiredState
 
+#: The scenario sections the proposal's desired state is made of.
+DESIRED = ("policies", "groups", "users", "roles", "keys", "tables", "buckets", "organization", "vpc_endpoints", "accounts")
 __all__ = ["MAX_BYTES", "ImportResult", "ParameterError", "TemplateError", "import_template", "scenario_from_template"]
 STATE = "imported"
 
@@ -59,9 +62,9 @@ def import_template(path: Path | str, region: str = DEFAULT_REGION, max_bytes: i
     def render() -> str:
         scenario.clear()
         scenario.update({field: header[field] for field in ("name", "description", "region") if field in header})
-        scenario.update({section: entities for section, entities in imported.sections.items() if entities})
+        scenario.update(_sections(imported))
         try:
-            desired = DesiredState.model_validate({section: scenario.get(section, {}) for section in imported.sections})
+            desired = DesiredState.model_validate({section: scenario[section] for section in DESIRED if section in scenario})
         except ValidationError:  # an entity the model refuses: the loader below names it at its line, and it goes
             expectations: list[dict[str, Any]] = []
         else:
@@ -79,9 +82,12 @@ def scenario_from_template(template: Template, region: str,
     imported, with what was noted while mapping. Names are resolved first, by a resolver that
     knows the parameters but no entity yet; then every property by one that knows them all."""
     name = scenario_name(template.path, template.body)
-    names = Resolver(template.body, {}, region, name, parameters=parameters or {})
+    meanings = organization.meanings(template.body)
+    names = Resolver(template.body, {}, region, name, parameters=parameters or {}, meanings=meanings)
     entities = index_entities(template.resources, names)
-    resolver = Resolver(template.body, entities, region, name, notes=names.notes, parameters=parameters or {})
+    entities.update(organization.entities(template.resources, names.resolve))
+    resolver = Resolver(template.body, entities, region, name, notes=names.notes, parameters=parameters or {},
+                        meanings=meanings)
     imported = import_resources(template.resources, resolver, name)
     check_entities(imported)
     scenario: dict[str, Any] = {"name": name}
@@ -89,5 +95,14 @@ def scenario_from_template(template: Template, region: str,
     if isinstance(description, str) and description:
         scenario["description"] = description
     scenario["region"] = region
-    scenario.update({section: entities for section, entities in imported.sections.items() if entities})
+    scenario.update(_sections(imported))
     return scenario, imported
+
+
+def _sections(imported: Imported) -> dict[str, Any]:
+    """The scenario's sections, the organization's and the endpoints' among them, when not empty."""
+    found: dict[str, Any] = {"accounts": imported.extra["accounts"]} if imported.extra.get("accounts") else {}
+    found.update({section: entities for section, entities in imported.sections.items() if entities})
+    found.update({section: imported.extra[section] for section in ("organization", "vpc_endpoints")
+                  if imported.extra.get(section)})
+    return found

@@ -30,13 +30,13 @@ def document(raw: Any, resolver: Resolver) -> dict[str, Any]:
     statements = resolved["Statement"]
     listed = statements if isinstance(statements, list) else [statements]
     known = resolver.references()
-    converted = _unique_sids([_statement(s, known, resolver.notes) for s in listed if isinstance(s, dict)])
+    converted = _unique_sids([_statement(s, known, resolver.notes, resolver.stack_name) for s in listed if isinstance(s, dict)])
     found: dict[str, Any] = {key: to_text(value) for key, value in resolved.items() if key in ("Version", "Id")}
     found["Statement"] = converted if isinstance(statements, list) else converted[0]
     return found
 
 
-def _statement(statement: dict[str, Any], known: frozenset[str], notes: list[str]) -> dict[str, Any]:
+def _statement(statement: dict[str, Any], known: frozenset[str], notes: list[str], scenario: str) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for element, value in statement.items():
         if element in ("Principal", "NotPrincipal"):
@@ -44,7 +44,7 @@ def _statement(statement: dict[str, Any], known: frozenset[str], notes: list[str
         elif element in ("Resource", "NotResource"):
             found[element] = _each(value, lambda v: to_reference(v, known))
         elif element == "Condition" and isinstance(value, dict):
-            found[element] = _condition(value, known, notes)
+            found[element] = _condition(value, known, notes, scenario)
         elif element == "Sid":
             found[element] = re.sub(r"[^A-Za-z0-9]", "", str(value))
         else:
@@ -59,13 +59,17 @@ def _principal(value: Any, known: frozenset[str]) -> Any:
             for kind, values in value.items()}
 
 
-def _condition(block: dict[str, Any], known: frozenset[str], notes: list[str]) -> dict[str, Any]:
+def _condition(block: dict[str, Any], known: frozenset[str], notes: list[str], scenario: str) -> dict[str, Any]:
     """Arn operators take references; other operators keep text, where the account a template
-    cannot know is `*` (literal under String operators): noted, as the user must say it."""
+    cannot know is `*` (literal under String operators): noted, as the user must say it. The
+    organization's id, a unit's path and an endpoint's id are the scenario's words for them
+    (imports/organization.py)."""
+    from orchestrator.imports.organization import condition_text
+
     converted: dict[str, Any] = {}
     for operator, keys in block.items():
         arn = base_operator(operator) in ARN_OPERATORS
-        convert = (lambda v: to_reference(v, known)) if arn else to_text
+        convert = (lambda v: to_reference(v, known)) if arn else (lambda v: to_text(condition_text(v, scenario)))
         if not arn and ACCOUNT in json.dumps(keys, ensure_ascii=False):
             notes.append(f"a {operator} condition names the stack's account (AWS::AccountId), which the template"
                          " does not give: written as *, put the account id there")

@@ -94,6 +94,8 @@ class Resolver:
     #: Each condition's value (or why it is unknown), once evaluated: a condition named by many
     #: others (`Fn::And: [{Condition: C1}, {Condition: C1}]`, chained) is evaluated once, not 2^depth times.
     evaluated: dict[str, bool | str] = field(default_factory=dict)
+    #: Parameters an export says stand for a part of the organization or a VPC (imports/organization.py).
+    meanings: dict[str, str] = field(default_factory=dict)
     known: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -156,6 +158,8 @@ class Resolver:
             return typed(parameter, parameter["Default"])
         if name == KEY_MANAGER_PARAMETER and isinstance(parameter, dict):
             return DEPLOYER
+        if name in self.meanings and isinstance(parameter, dict):
+            return self.meanings[name]
         raise Unresolved(f"Ref {name} (not a resource orchestrate imports, nor a parameter with a Default)")
 
     def _pseudo(self, name: str) -> Any:

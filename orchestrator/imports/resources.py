@@ -10,7 +10,8 @@ and AWS::IAM::Policy (PolicyDocument, Users, Groups, Roles), AWS::IAM::UserPolic
 RolePolicy, AWS::IAM::UserToGroupAddition (GroupName, Users), AWS::S3::Bucket (BucketEncryption, PublicAccessBlockConfiguration, OwnershipControls)
 and AWS::S3::BucketPolicy (Bucket, PolicyDocument). A key without KeyPolicy gets KMS's default key
 policy (KMS Developer Guide, "Default key policy": the account root, kms:*), as CloudFormation
-does. A type orchestrate does not declare is skipped, with a note.
+does. AWS::Organizations::Policy, AWS::Organizations::OrganizationalUnit and AWS::EC2::VPCEndpoint
+are organization.py's. A type orchestrate does not declare is skipped, with a note.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from orchestrator import arns
 from orchestrator.constants import TAG_PREFIX
+from orchestrator.imports import organization
 from orchestrator.imports.documents import document
 from orchestrator.imports.intrinsics import Entity, Resolver, Unresolved, entity_named, to_text
 from orchestrator.imports.names import NAME_PROPERTIES, fit, name_tag, physical_name, tags_of
@@ -68,6 +70,8 @@ class Imported:
     notes: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (logical id, type)
     dropped: list[tuple[str, str, str]] = field(default_factory=list)  # (logical id, type, property)
+    #: `organization`, `vpc_endpoints` and the `accounts` a policy targets (imports/organization.py).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def index_entities(resources: dict[str, dict[str, Any]], resolver: Resolver | None = None) -> dict[str, Entity]:
@@ -108,13 +112,33 @@ def import_resources(resources: dict[str, dict[str, Any]], resolver: Resolver, s
     physical = _physical_names(resolver.entities)
     mapper = Mapper(resolver, imported, physical, scenario)
     for logical, resource in resources.items():
-        if resource["Type"] not in NAME_PROPERTIES and resource["Type"] not in ATTACHMENTS:
+        if resource["Type"] not in NAME_PROPERTIES and resource["Type"] not in ATTACHMENTS + organization.TYPES:
             imported.skipped.append((logical, resource["Type"]))
     for phase in (NAME_PROPERTIES, ATTACHMENTS):
         for logical, resource in resources.items():
             if resource["Type"] in phase and mapper.included(logical, resource):
                 mapper.map(logical, resource)
+    _map_organization(resources, mapper)
     return imported
+
+
+def _map_organization(resources: dict[str, dict[str, Any]], mapper: Mapper) -> None:
+    """Units first (policies name them), then policies and endpoints; each property resolved as read,
+    so a parameter the mapping does not read (an endpoint's route tables) leaves nothing out."""
+    org = organization.OrganizationMapper(mapper.resolver, mapper.note, mapper.imported.extra)
+    for kind in organization.TYPES:
+        for logical, resource in resources.items():
+            if resource["Type"] != kind or not mapper.included(logical, resource):
+                continue
+            try:
+                dropped = org.map(logical, resource)
+            except Unresolved as why:
+                mapper.note(logical, f"not imported ({kind}): {why}")
+                continue
+            except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
+                mapper.note(logical, f"not imported ({kind}): a property is not of the documented shape ({error})")
+                continue
+            mapper.imported.dropped += [(logical, kind, name) for name in dropped]
 
 
 def _physical_names(entities: dict[str, Entity]) -> dict[str, dict[str, str]]:
@@ -122,7 +146,7 @@ def _physical_names(entities: dict[str, Entity]) -> dict[str, dict[str, str]]:
     properties that name one literally."""
     found: dict[str, dict[str, str]] = {kind: {} for kind in SECTIONS}
     for logical, entity in entities.items():
-        found[entity.kind][logical] = entity.name
+        found.setdefault(entity.kind, {})[logical] = entity.name
         if entity.physical is not None:
             found[entity.kind][entity.physical] = entity.name
     return found

@@ -53,6 +53,13 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
     "aws_s3_object": {"bucket": None, "key": None, "content": None, "content_base64": None, "source": None,
                       "content_type": None, "metadata": None, "kms_key_id": None, "server_side_encryption": None,
                       "bucket_key_enabled": None, **_TAGS},
+    "aws_organizations_policy": {"name": None, "content": None, "description": None, "type": None, "skip_destroy": None,
+                                 **_TAGS},
+    "aws_organizations_policy_attachment": {"policy_id": None, "target_id": None, "skip_destroy": None},
+    "aws_organizations_organizational_unit": {"name": None, "parent_id": None, **_TAGS},
+    "aws_vpc_endpoint": {"vpc_id": None, "service_name": None, "vpc_endpoint_type": None, "policy": None,
+                         "route_table_ids": None, "subnet_ids": None, "security_group_ids": None,
+                         "private_dns_enabled": None, "auto_accept": None, "ip_address_type": None, **_TAGS},
 }
 #: Arguments the provider requires (the docs' "Required" marks).
 REQUIRED: dict[str, frozenset[str]] = {
@@ -78,4 +85,8 @@ REQUIRED: dict[str, frozenset[str]] = {
     "aws_s3_bucket_ownership_controls": frozenset({"bucket", "rule"}),
     "aws_s3_account_public_access_block": frozenset(),
     "aws_s3_object": frozenset({"bucket", "key"}),
+    "aws_organizations_policy": frozenset({"name", "content"}),
+    "aws_organizations_policy_attachment": frozenset({"policy_id", "target_id"}),
+    "aws_organizations_organizational_unit": frozenset({"name", "parent_id"}),
+    "aws_vpc_endpoint": frozenset({"vpc_id", "service_name"}),
 }

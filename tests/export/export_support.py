@@ -1,4 +1,6 @@
-"""Every shipped scenario and state, exported once per format for the export tests."""
+"""Every shipped scenario and state, exported once per format for the export tests, and the
+scenarios of tests/export/data (an organization managed here and from another account, SCPs and
+RCPs, VPC endpoints of both kinds) that no shipped scenario covers yet."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ from orchestrator.export import Export, export_state
 from orchestrator.loader import LoadedScenario, load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+DATA = sorted((Path(__file__).resolve().parent / "data").glob("*.yaml"))
+#: A data file whose name a shipped scenario takes is the shipped one's to cover.
+SCENARIOS += [path for path in DATA if path.name not in {shipped.name for shipped in SCENARIOS}]
 
 
 @lru_cache(maxsize=None)

@@ -6,6 +6,7 @@ provider at hand, passes `validate`."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,6 +96,24 @@ def _plugin_dir() -> str | None:
     return None
 
 
+def _organization_inputs(text: str) -> dict[str, str]:
+    """Values for the organization's and the endpoints' variables without a default (terraform_org.py)."""
+    inputs = {}
+    for name in re.findall(r'^variable "([^"]+)" \{\n(?:(?!^\}).)*?^\}', text, re.M | re.S):
+        block = text[text.index(f'variable "{name}"'):].split("\n}\n", 1)[0]
+        if "default" in block or name in ("key_manager_arn", "bucket_prefix"):
+            continue
+        if name == "organizational_unit_ids":
+            units = sorted(set(re.findall(r'var\.organizational_unit_ids\["([^"]+)"\]', text)))
+            inputs[name] = "{ " + ", ".join(f'"{unit}" = "ou-abcd-{n:08d}"' for n, unit in enumerate(units)) + " }"
+        elif name.startswith(("route_table_ids_", "subnet_ids_")):
+            inputs[name] = '["rtb-0123456789abcdef0"]' if name.startswith("route") else '["subnet-0123456789abcdef0"]'
+        else:
+            inputs[name] = {"organization_id": '"o-exampleorg1"', "organization_root_id": '"r-abcd"'}.get(
+                name, '"vpc-0123456789abcdef0"')
+    return inputs
+
+
 @pytest.mark.skipif(_terraform() is None, reason="neither terraform nor tofu is on PATH")
 def test_terraform_validate(tmp_path: Path) -> None:
     """Every configuration as a module of one root, so one init and one validate check them all."""
@@ -109,6 +128,7 @@ def test_terraform_validate(tmp_path: Path) -> None:
             inputs["key_manager_arn"] = '"arn:aws:iam::111122223333:role/deployer"'
         if 'variable "bucket_prefix"' in text:
             inputs["bucket_prefix"] = '"orchestrate-test-"'
+        inputs.update(_organization_inputs(text))
         width = max(len(name) for name in inputs)
         lines = "".join(f"  {name.ljust(width)} = {value}\n" for name, value in inputs.items())
         modules.append(f'module "m{number}" {{\n{lines}}}\n')
