@@ -9,7 +9,8 @@ from typing import Any
 
 from orchestrator.authz.gate.caller import principal_arn
 from orchestrator.backends.embedded import EmbeddedBackend
-from orchestrator.model.organization import OrganizationIds
+from orchestrator.backends.accounts import in_account
+from orchestrator.model.organization import ROOT_TARGET
 from orchestrator.model.scenario import DesiredState
 
 
@@ -20,8 +21,8 @@ def deploy_parameters(backend: EmbeddedBackend, desired: DesiredState, template:
         values["KeyManagerArn"] = principal_arn(backend.identity()["Arn"])
     if desired.organization is not None and desired.organization.management == "home":
         values.update(_organization(backend, desired))
-    elif desired.organization is not None:  # managed elsewhere: the ids the scenario predicts (model, "Ids")
-        values.update(_predicted(template, desired))
+    elif desired.organization is not None:
+        values.update(_managed_elsewhere(backend, template, desired))
     if any(spec.get("Type") == "AWS::EC2::VPC::Id" for spec in declared.values()):
         values.update(_network(backend, declared))
     return [{"ParameterKey": name, "ParameterValue": value} for name, value in values.items() if name in declared]
@@ -41,16 +42,35 @@ def _organization(backend: EmbeddedBackend, desired: DesiredState) -> dict[str, 
     return {"OrganizationId": organization["Id"], "OrganizationRootId": root["Id"]}
 
 
-def _predicted(template: dict[str, Any], desired: DesiredState) -> dict[str, str]:
-    assert desired.organization is not None
-    ids = OrganizationIds.embedded(template["Metadata"]["Orchestrate"]["Scenario"], desired.organization.units)
+def _managed_elsewhere(backend: EmbeddedBackend, template: dict[str, Any], desired: DesiredState) -> dict[str, str]:
+    """The organization as its management account holds it before the member's stack is deployed:
+    created there, its units made under their parents and the member accounts moved into them (its
+    SCPs and RCPs are that account's to deploy, a note of this template); the parameters get its ids."""
+    organization = desired.organization
+    assert organization is not None
+    ids = {"home": backend.account_id, **desired.accounts}
+    client = in_account(backend, ids[organization.management]).client("organizations")
+    created = client.create_organization(FeatureSet="ALL")["Organization"]
+    root = client.list_roots()["Roots"][0]["Id"]
+    units: dict[str, str] = {}
+    for unit in sorted(organization.units, key=lambda name: len(organization.chain(name))):
+        parent = organization.units[unit].parent
+        units[unit] = client.create_organizational_unit(ParentId=root if parent == ROOT_TARGET else units[parent],
+                                                        Name=unit)["OrganizationalUnit"]["Id"]
+    for name in organization.members(desired.accounts):
+        if name == organization.management:
+            continue
+        client.invite_account_to_organization(Target={"Type": "ACCOUNT", "Id": ids[name]})
+        unit = organization.unit_of(name)
+        if unit is not None:
+            client.move_account(AccountId=ids[name], SourceParentId=root, DestinationParentId=units[unit])
     found = {}
     for name, meaning in template["Metadata"]["Orchestrate"].get("Parameters", {}).items():
         kind, _, unit = meaning.partition(":")
         if meaning in ("organization", "root"):
-            found[name] = ids.organization if meaning == "organization" else ids.root
+            found[name] = created["Id"] if meaning == "organization" else root
         elif kind == "ou":
-            found[name] = ids.units[unit]
+            found[name] = units[unit]
     return found
 
 
