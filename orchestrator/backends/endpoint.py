@@ -58,7 +58,15 @@ class EndpointBackend(Backend):
         return {"endpoint_url": self.endpoint_url}
 
     def _prepare(self, client: Any, credentials: Credentials | None) -> None:
+        from orchestrator.authz.gate.transport import transport_signer
+
         super()._prepare(client, credentials)
+        # An expectation's transport headers (source_ip, vpc_endpoint: prove/assertions.py) are
+        # honoured by `orchestrate serve` only with a proof made with orchestrate's own key pair,
+        # whichever principal's client carries them (authz/gate/transport_proof.py); added once
+        # the request is signed, as it binds the request's Authorization header.
+        client.meta.events.register_last("before-send", transport_signer(self._admin.access_key_id,
+                                                                          self._admin.secret_access_key))
         if client.meta.service_model.service_name == "sts":
             client.meta.events.register("after-call.sts.GetCallerIdentity", self._heard_delay)
         if client.meta.service_model.service_name == "s3control":

@@ -34,7 +34,8 @@ class RequestLog:
 
         arn:aws:iam::123456789012:user/reader kms:Decrypt on arn:aws:kms:...:key/1a2b: denied by key-policy, 400 in 3.1 ms
 
-    `json`: the same as one JSON object a line. Never a colour code: the log is read in files as
+    `json`: the same as one JSON object a line. A request whose transport headers serve ignored
+    (unproved: authz/gate/transport_proof.py) says so in a `transport` field, and only it. Never a colour code: the log is read in files as
     much as on a terminal. What a client sent (a key id, an operation) is escaped, so a request
     cannot write control characters into the log."""
 
@@ -64,7 +65,7 @@ class RequestLog:
 def request_entry(environ: dict[str, Any], status: str, ms: float) -> dict[str, Any]:
     """What GateMiddleware left in the environ (wsgi.py CALL_KEY, REFUSAL_KEY, VERDICT_KEY) as
     the log's fields; a request the gate does not judge (moto's own /moto-api) says so."""
-    from orchestrator.authz.gate.wsgi import CALL_KEY, REFUSAL_KEY, VERDICT_KEY
+    from orchestrator.authz.gate.wsgi import CALL_KEY, REFUSAL_KEY, TRANSPORT_REFUSAL_KEY, VERDICT_KEY
 
     call, refusal, verdict = environ.get(CALL_KEY), environ.get(REFUSAL_KEY), environ.get(VERDICT_KEY)
     entry: dict[str, Any] = {"principal": "-", "action": _clean(str(environ.get("PATH_INFO", ""))), "resources": [],
@@ -79,6 +80,8 @@ def request_entry(environ: dict[str, Any], status: str, ms: float) -> dict[str, 
         entry |= {"principal": verdict.principal.arn, "decision": "allowed" if verdict.allowed else "denied",
                   "layer": _deciding_layer(verdict),
                   "resources": list(dict.fromkeys(_clean(step.resource) for step, _ in verdict.steps))}
+    if environ.get(TRANSPORT_REFUSAL_KEY):  # only then: a request without the headers has no such field
+        entry["transport"] = _clean(f"headers ignored: {environ[TRANSPORT_REFUSAL_KEY]}")
     return entry
 
 
@@ -95,8 +98,32 @@ def _deciding_layer(verdict: Any) -> str | None:
 def entry_text(entry: dict[str, Any]) -> str:
     resources = f" on {', '.join(entry['resources'])}" if entry["resources"] else ""
     layer = f" by {entry['layer']}" if entry["layer"] else ""
+    transport = f" (transport {entry['transport']})" if entry.get("transport") else ""
     return (f"{entry['principal']} {entry['action']}{resources}: {entry['decision']}{layer},"
-            f" {entry['status']} in {entry['ms']:.1f} ms")
+            f" {entry['status']} in {entry['ms']:.1f} ms{transport}")
+
+
+class TransportRefusalLog:
+    """Without --verbose: one line on serve's stderr for each request whose transport headers were
+    ignored, unproved (authz/gate/transport_proof.py): who asked, the action, and why, never a
+    secret; the request itself is answered as without the headers."""
+
+    def __init__(self, app: WsgiApp, stream: Any = None) -> None:
+        self.app = app
+        self.stream = stream if stream is not None else sys.stderr
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        from orchestrator.authz.gate.wsgi import CALL_KEY, TRANSPORT_REFUSAL_KEY
+
+        body = self.app(environ, start_response)
+        reason, call = environ.get(TRANSPORT_REFUSAL_KEY), environ.get(CALL_KEY)
+        if reason:
+            who = _clean(f"{call.access_key_id or 'anonymous'} {call.service}:{call.operation or '?'}") if call else "-"
+            with self._lock:
+                self.stream.write(f"orchestrate serve: transport headers ignored on {who}: {_clean(reason)}\n")
+                self.stream.flush()
+        return body
 
 
 def _clean(text: str) -> str:
@@ -123,7 +150,9 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     lagging world (orchestrator/authz/propagation.py) and every response announces the lag.
     Every signed request is authenticated first (authenticate.py): orchestrate's own identity
     signs with ``admins`` (default: DEFAULT_ADMIN and the environment's pair), any other key must
-    be one moto holds, with its signature."""
+    be one moto holds, with its signature. A request's transport headers count only with
+    orchestrate's proof (authz/gate/transport_proof.py); each one ignored is said on ``log_stream``
+    (stderr): in its --verbose line, else in a line of its own (TransportRefusalLog)."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     from orchestrator.authz.gate.authenticate import AdminKeys, Authenticator
@@ -143,7 +172,7 @@ def build_app(region: str, verbose: bool = False, propagation: Propagation | Non
     authenticator = Authenticator(world, admins or AdminKeys(), read_body)
     app: WsgiApp = GateMiddleware(DomainDispatcherApplication(create_backend_app), gate,
                                   served_policy_loader(gate.world), propagation, authenticator)
-    return RequestLog(app, log_stream, log_format == "json") if verbose else app
+    return RequestLog(app, log_stream, log_format == "json") if verbose else TransportRefusalLog(app, log_stream)
 
 
 def serve(host: str, port: int, region: str, verbose: bool = False, propagation: Propagation | None = None,

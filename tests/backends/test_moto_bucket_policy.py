@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.authz.gate.transport import Transport
 from orchestrator.backends.base import Credentials
 from orchestrator.backends.embedded import EmbeddedBackend
-from orchestrator.backends.endpoint import DEFAULT_ADMIN
+from orchestrator.backends.endpoint import EndpointBackend
 from orchestrator.prove.assertions import carrying
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reconcile"))
@@ -57,11 +56,12 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             backend.close()
         return
     with served(tmp_path_factory.mktemp("serve") / "serve.log") as served_world:
-        def client(keys: Credentials) -> Any:
-            return boto3.client("s3", endpoint_url=served_world.url, region_name=REGION,
-                                aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key)
-
-        yield World(served_world.iam, client(DEFAULT_ADMIN), client)
+        # orchestrate's endpoint clients: serve honours a call's source IP only with their proof
+        backend = EndpointBackend(REGION, served_world.url)
+        try:
+            yield World(served_world.iam, backend.client("s3"), lambda keys: backend.client("s3", keys))
+        finally:
+            backend.close()
 
 
 def _user(world: World, name: str) -> Any:

@@ -124,3 +124,22 @@ def test_werkzeug_logs_no_request_line_of_its_own(served: Served) -> None:
     finally:
         logger.removeHandler(handler)
     assert len(lines) == 1 and heard == []
+
+
+def test_transport_headers_without_orchestrates_proof_are_said_ignored(served: Served) -> None:
+    """A principal's own source address is ignored (authz/gate/transport_proof.py) and the line says
+    why; the request is decided as without it, never refused for it."""
+    iam = client(served.url, "iam")
+    iam.create_user(UserName="log-claimer")
+    key = iam.create_access_key(UserName="log-claimer")["AccessKey"]
+    claimer = client(served.url, "dynamodb", key["AccessKeyId"], key["SecretAccessKey"])
+    claimer.meta.events.register_first("before-call", lambda params=None, **_: params["headers"].update(
+        {"x-orchestrate-source-ip": "10.0.0.5"}))
+
+    def denied() -> None:
+        with pytest.raises(claimer.exceptions.ClientError):
+            claimer.list_tables()
+
+    [line] = lines_during(served, denied)
+    assert line.endswith(" ms (transport headers ignored: no proof of orchestrate's identity)")
+    assert ": denied by identity-policy, 400 in " in line and key["SecretAccessKey"] not in line

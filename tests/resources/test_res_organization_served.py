@@ -27,8 +27,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield running
 
 
-@pytest.mark.parametrize("scenario", ["org-scp.yaml", "vpce-bucket.yaml"])
+@pytest.mark.parametrize("scenario", ["org-scp.yaml", "vpce-bucket.yaml", "../../prove/data/expectation-context.yaml"])
 def test_run_against_serve_proves_and_destroys(world: World, scenario: str) -> None:
+    """vpce-bucket and expectation-context choose an endpoint and a source address: serve honours
+    them only because orchestrate's run proves them with its own key pair (transport_proof.py)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = main(["run", str(DATA / scenario), "--endpoint-url", world.url, "--no-color"])

@@ -49,6 +49,7 @@ from typing import Any, Callable, Mapping
 
 from orchestrator.authz.gate import sigv4
 from orchestrator.authz.gate.errors import AwsError, new_request_id
+from orchestrator.authz.gate.transport_proof import TransportProof
 from orchestrator.authz.world import KeySecret, KeyStore
 from orchestrator.constants import ADMIN_KEY_ID
 
@@ -149,6 +150,12 @@ class Authenticator:
         self.admins = admins
         self.read_body = read_body
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self._transport = TransportProof(admins, keys, read_body)
+
+    def transport_refusal(self, environ: dict[str, Any], carried: Mapping[str, str], proof: str | None) -> str | None:
+        """None when the request's transport headers are proved orchestrate's, else why they are
+        ignored (transport_proof.py): only orchestrate's own identity chooses a network position."""
+        return self._transport.refusal(environ, carried, proof)
 
     def refusal(self, environ: dict[str, Any], service: str, protocol: str) -> AwsError | None:
         """None when the request is authentic, else the error AWS answers (service's wording)."""

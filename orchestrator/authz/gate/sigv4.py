@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from botocore.utils import normalize_url_path
 
-__all__ = ["ALGORITHM", "SignedRequest", "header", "signed_request", "request_time", "matches"]
+__all__ = ["ALGORITHM", "SignedRequest", "header", "matches", "raw_target", "request_time", "signed_request"]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 _TIME_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -133,7 +133,7 @@ def request_time(signed: SignedRequest) -> datetime | None:
         return None
 
 
-def _raw_target(environ: Mapping[str, Any]) -> tuple[str, str]:
+def raw_target(environ: Mapping[str, Any]) -> tuple[str, str]:
     """(path, query) as the client sent them: werkzeug's ``RAW_URI`` (undoing WSGI's latin-1
     transport of the bytes); without it, the decoded path encoded again."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
@@ -204,7 +204,7 @@ def _signing_key(secret: str, signed: SignedRequest) -> bytes:
 def matches(environ: Mapping[str, Any], signed: SignedRequest, secret: str, payload_hash: str) -> bool:
     """Whether the request's signature is one ``secret`` makes, for the request's own encoding of
     its path and query or else for AWS's canonical one (see module doc); compared in constant time."""
-    path, query = _raw_target(environ)
+    path, query = raw_target(environ)
     s3, pairs = signed.service == "s3", _query_pairs(query)
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
     tail = "\n".join((_canonical_headers(environ, signed.signed_headers), ";".join(signed.signed_headers), payload_hash))

@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 from orchestrator.authz.gate.core import CallVerdict, Gate
 from orchestrator.authz.gate.errors import AwsError, missing_authentication, new_request_id
 from orchestrator.authz.gate.propagation import PROPAGATION_HEADER, Propagation, RecordingWorld, mutates, serving
-from orchestrator.authz.gate.transport import TRANSPORT_HEADERS, Transport, pop_transport
+from orchestrator.authz.gate.transport import TRANSPORT_HEADERS, TRANSPORT_MAC_HEADER, Transport, pop_transport
 from orchestrator.authz.gate.wire import JSON_TARGETS, Malformed, WireCall, json_call, query_call
 from orchestrator.authz.services.iam_simulate import unflatten_query
 from orchestrator.authz.services.s3_rest import BUCKET_NAME, rest_operation, rest_params, split_bucket_key
@@ -394,17 +394,15 @@ def parse_call(environ: dict[str, Any]) -> ParsedCall | None:
     return call if problem is None else _refused(call.service, call.protocol, problem, access_key, region)
 
 
-def _pop_transport(environ: dict[str, Any]) -> Transport:
-    """The per-call transport headers (transport.py), removed before moto sees the request.
+def _environ_key(name: str) -> str:
+    return f"HTTP_{name.upper().replace('-', '_')}"
 
-    Honoured from any client: under serve anyone who reaches the port can already sign as any
-    identity, so choosing the source IP grants nothing more (docs/embedded-departures.md)."""
-    headers = {name: str(environ[f"HTTP_{name.upper().replace('-', '_')}"])
-               for name in TRANSPORT_HEADERS
-               if f"HTTP_{name.upper().replace('-', '_')}" in environ}
-    for name in headers:
-        del environ[f"HTTP_{name.upper().replace('-', '_')}"]
-    return pop_transport(headers)
+
+def _pop_headers(environ: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    """The per-call transport headers (transport.py) and their proof, removed before moto sees them."""
+    carried = {name: str(environ.pop(_environ_key(name))) for name in TRANSPORT_HEADERS if _environ_key(name) in environ}
+    proof = environ.pop(_environ_key(TRANSPORT_MAC_HEADER), None)
+    return carried, None if proof is None else str(proof)
 
 
 def _status(code: int) -> str:
@@ -482,6 +480,8 @@ def _announcing(start_response: StartResponse, value: str) -> StartResponse:
 #: a dotted prefix), the call it read, its authentication refusal, and the gate's verdict: a
 #: middleware around it (serve's RequestLog) reads them once the request is answered.
 CALL_KEY, REFUSAL_KEY, VERDICT_KEY = "orchestrate.call", "orchestrate.refusal", "orchestrate.verdict"
+#: Why the request's transport headers were ignored (transport_proof.py), for serve's log.
+TRANSPORT_REFUSAL_KEY = "orchestrate.transport-refusal"
 
 
 class GateMiddleware:
@@ -493,7 +493,9 @@ class GateMiddleware:
 
     With an ``authenticator`` (authenticate.py; ``serve`` always has one), a signed request is
     authenticated before the gate decides it: a key no one holds, or a signature its secret does
-    not make, is answered with AWS's error and never reaches the gate or moto."""
+    not make, is answered with AWS's error and never reaches the gate or moto. The transport
+    headers (transport.py) are honoured only with the authenticator's proof that orchestrate's own
+    identity chose them (transport_proof.py); otherwise removed and ignored, never an error."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]], gate: Gate,
                  on_verdict: Callable[[ParsedCall, CallVerdict], None] | None = None,
@@ -518,7 +520,7 @@ class GateMiddleware:
             environ[REFUSAL_KEY] = refused
             method = str(environ.get("REQUEST_METHOD", "")).upper()
             return self._respond(start_response, render_error(refused, call.protocol, method))
-        transport = _pop_transport(environ)
+        transport = self._transport(environ)
         gate = self.gate if transport.empty else self.gate.for_call(transport)
         asked = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
         verdict = self._check(gate, call, str(asked) if asked else None)
@@ -537,6 +539,20 @@ class GateMiddleware:
             return self._respond(start_response, render_error(local, call.protocol, method))
         return self._respond(start_response,
                              render_query_result(call.service, call.operation, local, verdict.request_id))
+
+    def _transport(self, environ: dict[str, Any]) -> Transport:
+        """The transport the request's headers choose, honoured only when proved orchestrate's
+        (transport_proof.py); else removed and ignored, the gate's own view kept, and why left for
+        serve's log. Without an authenticator no administrator's secret is known: never honoured."""
+        carried, proof = _pop_headers(environ)
+        if not carried:
+            return Transport()
+        refusal = ("no administrator keys to prove it" if self.authenticator is None
+                   else self.authenticator.transport_refusal(environ, carried, proof))
+        if refusal is not None:
+            environ[TRANSPORT_REFUSAL_KEY] = refusal
+            return Transport()
+        return pop_transport(carried)
 
     def _authentication(self, call: ParsedCall, environ: dict[str, Any]) -> AwsError | None:
         """The authenticator's refusal of a signed call (before the transport headers go: a client

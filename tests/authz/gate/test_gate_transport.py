@@ -1,6 +1,7 @@
 """Per-call transport context (authz/transport.py): what an expectation's `source_ip`,
 `secure_transport` and `encryption_context` make the gate see, in-process (botocore hook) and
-over HTTP (`orchestrate serve`'s WSGI gate).
+over HTTP (`orchestrate serve`'s WSGI gate, where the headers carry orchestrate's proof:
+test_gate_transport_proof.py).
 
 IAM User Guide, "AWS global condition context keys" (aws:SourceIp with the IpAddress operator,
 aws:SecureTransport with Bool); AWS KMS Developer Guide, "kms:EncryptionContext:context-key"
@@ -16,8 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 from gate_scenario import ACCOUNT, REGION, key_policy, statement, user_session
 
+from orchestrator.authz.gate.authenticate import MOTO_TESTING
 from orchestrator.authz.gate.core import Gate
-from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport
+from orchestrator.authz.gate.transport import SECURE_TRANSPORT_HEADER, SOURCE_IP_HEADER, Transport, transport_signer
 from orchestrator.authz.gate.wsgi import GatedMotoServer
 from orchestrator.backends.moto_world import MotoWorld
 
@@ -55,7 +57,10 @@ def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     orchestrator = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     iam = orchestrator.client("iam", endpoint_url=endpoint)
     key_arn = clients(orchestrator).create_key(Policy=POLICY)["KeyMetadata"]["Arn"]
-    yield clients, clients(user_session(iam, "alice")), key_arn
+    alice = clients(user_session(iam, "alice"))
+    if endpoint is not None:  # serve honours the headers only with orchestrate's proof (transport_proof.py)
+        alice.meta.events.register_last("before-send", transport_signer(*MOTO_TESTING))
+    yield clients, alice, key_arn
 
 
 def carrying(client: Any, **headers: str) -> Any:
