@@ -93,7 +93,8 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
     refuse_bad_names(loaded, args.run_id)
     _refuse_before_opening(args, loaded)
     try:
-        with backend_session(loaded, _choice(args, loaded), run_id=args.run_id, adopt=args.adopt, identify=True) as ctx:
+        with backend_session(loaded, _choice(args, loaded), run_id=args.run_id, adopt=args.adopt, identify=True,
+                             manage_organization=getattr(args, "manage_organization", False)) as ctx:
             backend = ctx.backend
             try:
                 with saying_what_is_left(args, backend), \
@@ -207,6 +208,10 @@ def _refuse_before_opening(args: argparse.Namespace, loaded: LoadedScenario) -> 
     if args.target == "aws" and getattr(args, "command", "apply") not in ("destroy", "drift"):
         refuse_chosen_transport(loaded)
     refuse_profiles(args.target, getattr(args, "profile_for", None) or {}, [loaded])
+    if getattr(args, "manage_organization", False) and args.target != "aws":
+        raise CommandError("--manage-organization applies to --target aws (on the embedded backend and against"
+                           " `orchestrate serve` orchestrate reconciles the whole organization a scenario declares)",
+                           ExitCode.INVALID)
 
 
 def _choice(args: argparse.Namespace, loaded: LoadedScenario) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from typing import Any
 
 from orchestrator.reconcile.apply import destroy
 from orchestrator.commands.common import finish, load, session
@@ -17,9 +19,19 @@ def run(args: argparse.Namespace) -> int:
     return finish(_destroy, args)
 
 
+def _announce(ctx: Any, desired: Any) -> None:
+    """--manage-organization on real AWS: the organization changes destroy makes, and the accounts each reaches."""
+    from orchestrator.reconcile.organization_reach import destroy_reach
+    from orchestrator.report.organization_reach_text import render_reach
+
+    print(render_reach(str(ctx.backend.world), destroy_reach(ctx, desired)), file=sys.stderr, flush=True)
+
+
 def _destroy(args: argparse.Namespace) -> int:
     loaded = load(args.file)
     with session(args, loaded, lock=True) as ctx:
+        if ctx.backend.kind == "aws" and ctx.manage_organization:
+            _announce(ctx, loaded.desired[-1])
         plan = destroy(ctx, loaded.desired[-1])
     if args.output == "json":
         print(json.dumps({"format_version": "1", "scenario": loaded.scenario.name, **plan.as_json()}, indent=2, default=str))

@@ -74,17 +74,23 @@ class RunResult:
 OnLine = Callable[[str], None]
 #: Hears of each state as it finishes, with its seconds (orchestrator.report.progress).
 OnState = Callable[[StateResult, float], None]
+#: Hears, once preflight has refused nothing, of the (state name, desired state) apply is about to walk.
+OnPreflight = Callable[[list[tuple[str, DesiredState]]], None]
 
 
 def run_states(ctx: RunContext, loaded: LoadedScenario, last: int, progress: OnLine | None = None,
-               on_state: OnState | None = None, parallel: int | None = None) -> RunResult:
+               on_state: OnState | None = None, parallel: int | None = None,
+               after_preflight: OnPreflight | None = None) -> RunResult:
     """Preflight, then states 0..last in order. Infrastructure failures end the run as
     `result.error`; anything else (a bug, an interruption) propagates, keys still deleted.
     `parallel` (--parallel): how many expectations of a state are proved at once (`proof_workers`)."""
     result = RunResult(loaded.scenario.name, ctx.backend.kind, parallel=proof_workers(ctx, parallel), file=str(loaded.path))
     stage = "preflight"
     try:
-        refuse_conflicts(ctx, [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)])
+        walked = [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)]
+        refuse_conflicts(ctx, walked)
+        if after_preflight is not None:
+            after_preflight(walked)
         with PrincipalKeys(ctx, scenario_users(loaded.desired)) as keys:
             callers = Callers(keys, RoleSessions(ctx, keys))
             probes = Probes(ctx)
