@@ -140,13 +140,13 @@ def leftover(args: argparse.Namespace, backend: Any, cleaned: bool = False) -> A
 
 def refuse_chosen_transport(loaded: LoadedScenario) -> None:
     """Real AWS takes aws:SourceIp and aws:SecureTransport from the connection (IAM User Guide,
-    "AWS global condition context keys"), and a VPC endpoint is gone through only from inside its
-    VPC: an expectation that chooses them cannot run there. Refused before the backend is opened,
-    so nothing is called or applied (issue 23 asks that a `vpc_endpoint` one be skipped with the
-    reason instead; not yet)."""
+    "AWS global condition context keys"): an expectation that chooses them cannot run there.
+    Refused before the backend is opened, so nothing is called or applied. An expectation through
+    a VPC endpoint is not refused: it is skipped with the reason, and the rest of the run proceeds
+    (prove/runner.py `skip_reason`)."""
     for state_index, state in enumerate(loaded.scenario.states):
         for number, expectation in enumerate(state.expectations):
-            chosen = [f for f in ("source_ip", "secure_transport", "vpc_endpoint") if getattr(expectation, f) is not None]
+            chosen = [f for f in ("source_ip", "secure_transport") if getattr(expectation, f) is not None]
             if chosen:
                 path = ("states", state_index, "expectations", number, chosen[0])
                 mark = _mark(loaded, path)
