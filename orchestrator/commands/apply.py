@@ -74,7 +74,7 @@ def _organization_listing(ctx: RunContext) -> Any:
 
     def announce(states: list[Any]) -> None:
         from orchestrator.reconcile.organization_reach import apply_reach
-        from orchestrator.report.organization_reach_text import render_reach
+        from orchestrator.report.organization_reach import render_reach
 
         print(render_reach(str(ctx.backend.world), apply_reach(ctx, states)), file=sys.stderr, flush=True)
     return announce
@@ -105,9 +105,11 @@ def _enforcement_check(args: argparse.Namespace, ctx: RunContext) -> None:
 
 def _destroy_after(ctx: RunContext, loaded: LoadedScenario, result: RunResult | None) -> None:
     """run's destroy; when it fails too, the apply's own error is said first, not hidden by it."""
+    from orchestrator.commands.destroy import announce
     from orchestrator.reconcile.apply import destroy
 
     try:
+        announce(ctx, loaded.desired[-1])
         destroy(ctx, loaded.desired[-1])
     except BaseException:
         if result is not None and result.error:

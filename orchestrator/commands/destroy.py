@@ -19,10 +19,13 @@ def run(args: argparse.Namespace) -> int:
     return finish(_destroy, args)
 
 
-def _announce(ctx: Any, desired: Any) -> None:
-    """--manage-organization on real AWS: the organization changes destroy makes, and the accounts each reaches."""
+def announce(ctx: Any, desired: Any) -> None:
+    """--manage-organization on real AWS: the organization changes destroy makes, and the accounts
+    each reaches, on stderr before it makes them (run's destroy too)."""
+    if ctx.backend.kind != "aws" or not ctx.manage_organization:
+        return
     from orchestrator.reconcile.organization_reach import destroy_reach
-    from orchestrator.report.organization_reach_text import render_reach
+    from orchestrator.report.organization_reach import render_reach
 
     print(render_reach(str(ctx.backend.world), destroy_reach(ctx, desired)), file=sys.stderr, flush=True)
 
@@ -30,8 +33,7 @@ def _announce(ctx: Any, desired: Any) -> None:
 def _destroy(args: argparse.Namespace) -> int:
     loaded = load(args.file)
     with session(args, loaded, lock=True) as ctx:
-        if ctx.backend.kind == "aws" and ctx.manage_organization:
-            _announce(ctx, loaded.desired[-1])
+        announce(ctx, loaded.desired[-1])
         plan = destroy(ctx, loaded.desired[-1])
     if args.output == "json":
         print(json.dumps({"format_version": "1", "scenario": loaded.scenario.name, **plan.as_json()}, indent=2, default=str))

@@ -219,3 +219,37 @@ def test_the_flag_off_real_aws_is_a_usage_error(command: str, code: int, capsys:
     seed = str(Path(__file__).parent / "data" / "org-scp.yaml")
     assert main([command, seed, "--manage-organization"]) == code
     assert "--manage-organization applies to --target aws" in capsys.readouterr().err
+
+
+def test_plan_with_the_flag_shows_the_reach(world: World, scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _aws("plan", scenario, "--manage-organization") == 2
+    out = capsys.readouterr().out
+    assert "~ organization.organization" in out and "! organization.organization" not in out
+    assert f"  [only] attach SCP NoKeyDeletion to ou:workloads: reaches 1 account: {world.member} (member)" in out
+    assert _aws("plan", scenario, "--manage-organization", "--output", "json") == 2
+    reach = json.loads(capsys.readouterr().out)["organization_reach"]
+    assert [(r["change"], [a["id"] for a in r["accounts"]]) for r in reach] == [
+        ("create unit sandbox under ou:workloads", []), ("create SCP NoKeyDeletion", []),
+        ("attach SCP NoKeyDeletion to ou:workloads", [world.member])]
+    assert _custom(world) == {"Foreign": world.foreign}  # plan changes nothing
+
+
+def test_run_with_the_flag_lists_then_undoes_its_changes(world: World, scenario: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    assert _aws("run", scenario, "--manage-organization") == 0
+    err = capsys.readouterr().err
+    assert "[only] create SCP NoKeyDeletion" in err and "[destroy] delete SCP NoKeyDeletion" in err
+    assert _custom(world) == {"Foreign": world.foreign} and _units(world) == []
+    _foreign_untouched(world)
+
+
+def test_root_reaches_every_account_of_the_organization(world: World, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """An account the scenario does not name is reached too, by its id alone."""
+    other = world.client.create_account(Email="other@example.com", AccountName="other")["CreateAccountStatus"]["AccountId"]
+    path = tmp_path / "root.yaml"
+    path.write_text(_scenario(world.member).replace("targets: [ou:workloads]", "targets: [root]"))
+    assert _aws("plan", str(path), "--manage-organization") == 2
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if "attach SCP NoKeyDeletion to root" in line]
+    assert f"{world.member} (member)" in line and other in line and f"{DEFAULT_ACCOUNT} (home)" in line

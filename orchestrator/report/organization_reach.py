@@ -1,9 +1,10 @@
-"""The listing `--manage-organization` prints before apply or destroy changes a real organization:
-each change, and the accounts it reaches (reconcile/organization_reach.py)."""
+"""The listing `--manage-organization` prints before apply or destroy changes a real organization
+(and plan shows): each change, and the accounts it reaches (reconcile/organization_reach.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from orchestrator.reconcile.organization_reach import Reach
 from orchestrator.report.words import counted
@@ -19,3 +20,10 @@ def render_reach(world: str, reaches: Sequence[Reach]) -> str:
         reached = f"reaches {counted(len(reach.accounts), 'account')}: {accounts}" if reach.accounts else "reaches no account"
         lines.append(f"  [{reach.state}] {reach.change.words()}: {reached}")
     return "\n".join(lines)
+
+
+def reach_json(reaches: Sequence[Reach]) -> list[dict[str, Any]]:
+    """The listing as plan's JSON carries it: one object per change."""
+    return [{"state": reach.state, "change": reach.change.words(), "verb": reach.change.verb.value,
+             "subject": reach.change.subject, "targets": list(reach.change.targets),
+             "accounts": [{"id": account, "name": name} for account, name in reach.accounts]} for reach in reaches]
