@@ -105,11 +105,11 @@ def _enforcement_check(args: argparse.Namespace, ctx: RunContext) -> None:
 
 def _destroy_after(ctx: RunContext, loaded: LoadedScenario, result: RunResult | None) -> None:
     """run's destroy; when it fails too, the apply's own error is said first, not hidden by it."""
-    from orchestrator.commands.destroy import announce
+    from orchestrator.commands.common import announce_destroy
     from orchestrator.reconcile.apply import destroy
 
     try:
-        announce(ctx, loaded.desired[-1])
+        announce_destroy(ctx, loaded.desired[-1])
         destroy(ctx, loaded.desired[-1])
     except BaseException:
         if result is not None and result.error:

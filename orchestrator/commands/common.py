@@ -156,6 +156,17 @@ def refuse_chosen_transport(loaded: LoadedScenario) -> None:
                                    f"{chosen[0]})", ExitCode.INVALID)
 
 
+def announce_destroy(ctx: Any, desired: Any) -> None:
+    """--manage-organization on real AWS: the organization changes destroy makes, and the accounts
+    each reaches, on stderr before it makes them (run's destroy too)."""
+    if ctx.backend.kind != "aws" or not ctx.manage_organization:
+        return
+    from orchestrator.reconcile.organization_reach import destroy_reach
+    from orchestrator.report.organization_reach import render_reach
+
+    print(render_reach(str(ctx.backend.world), destroy_reach(ctx, desired)), file=sys.stderr, flush=True)
+
+
 def used_accounts(loaded: LoadedScenario) -> set[str]:
     """The names of the scenario's other accounts that hold one of its entities in some state."""
     from orchestrator.loader.references import ACCOUNT_SECTIONS

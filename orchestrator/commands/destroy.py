@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from typing import Any
 
 from orchestrator.reconcile.apply import destroy
-from orchestrator.commands.common import finish, load, session
+from orchestrator.commands.common import announce_destroy, finish, load, session
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.style import stdout_style
 from orchestrator.report.words import counted
@@ -19,21 +17,10 @@ def run(args: argparse.Namespace) -> int:
     return finish(_destroy, args)
 
 
-def announce(ctx: Any, desired: Any) -> None:
-    """--manage-organization on real AWS: the organization changes destroy makes, and the accounts
-    each reaches, on stderr before it makes them (run's destroy too)."""
-    if ctx.backend.kind != "aws" or not ctx.manage_organization:
-        return
-    from orchestrator.reconcile.organization_reach import destroy_reach
-    from orchestrator.report.organization_reach import render_reach
-
-    print(render_reach(str(ctx.backend.world), destroy_reach(ctx, desired)), file=sys.stderr, flush=True)
-
-
 def _destroy(args: argparse.Namespace) -> int:
     loaded = load(args.file)
     with session(args, loaded, lock=True) as ctx:
-        announce(ctx, loaded.desired[-1])
+        announce_destroy(ctx, loaded.desired[-1])
         plan = destroy(ctx, loaded.desired[-1])
     if args.output == "json":
         print(json.dumps({"format_version": "1", "scenario": loaded.scenario.name, **plan.as_json()}, indent=2, default=str))
