@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from kill_driver import on_mutating_calls
+from orchestrator.constants import TAG_PREFIX
 from orchestrator.loader import load_scenario
 from orchestrator.reconcile.apply import apply_state
 from orchestrator.session import BackendChoice, backend_session
@@ -110,7 +111,7 @@ def tagged_parts(organizations: Any) -> list[str]:
 
 
 def _ours(organizations: Any, resource: str) -> bool:
-    return any(tag["Key"].startswith("orchestrate:") for tag in organizations.list_tags_for_resource(ResourceId=resource)["Tags"])
+    return any(tag["Key"].startswith(TAG_PREFIX) for tag in organizations.list_tags_for_resource(ResourceId=resource)["Tags"])
 
 
 def organization_left(organizations: Any) -> bool:
