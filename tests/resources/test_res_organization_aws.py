@@ -253,3 +253,11 @@ def test_root_reaches_every_account_of_the_organization(world: World, tmp_path: 
     out = capsys.readouterr().out
     (line,) = [line for line in out.splitlines() if "attach SCP NoKeyDeletion to root" in line]
     assert f"{world.member} (member)" in line and other in line and f"{DEFAULT_ACCOUNT} (home)" in line
+
+
+def test_destroy_without_the_flag_leaves_an_organization_it_never_changed(
+        world: World, scenario: str, opened: list[AwsBackend]) -> None:
+    assert _aws("destroy", scenario) == 0
+    assert _mutating(opened) == []
+    assert _custom(world) == {"Foreign": world.foreign} and _units(world) == []
+    _foreign_untouched(world)
