@@ -161,6 +161,11 @@ def _add_reconciling(commands: argparse._SubParsersAction) -> None:
             add_proof_options(parser)
             parser.add_argument("--quiet", action="store_true", help="no progress lines: print only the report")
         add_target_options(parser)
+        if name != "drift":
+            parser.add_argument("--manage-organization", action="store_true",
+                                help="with --target aws: let apply and destroy create, change and delete the SCPs, RCPs"
+                                     " and units orchestrate tags (never the organization itself, nor anything"
+                                     " untagged); without it a difference from the organization is refused")
         add_output_options(parser)
         parser.set_defaults(command="apply" if name == "run" else name, destroy_after=name == "run")
 

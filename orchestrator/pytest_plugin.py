@@ -101,6 +101,8 @@ class ExpectationItem(pytest.Item):
         if "mutation" in outcome:
             self.user_properties.append((MUTATION_PROPERTY, {"file": str(self.path), **outcome["mutation"]}))
         verdict = outcome["report"]["states"][self.state_index]["expectations"][self.number]
+        if verdict.get("skipped"):
+            pytest.skip(verdict["reason"])
         if not verdict["passed"]:
             raise ExpectationFailed(verdict)
 

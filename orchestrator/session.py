@@ -38,7 +38,8 @@ class BackendChoice:
 
 @contextmanager
 def backend_session(loaded: LoadedScenario, choice: BackendChoice = BackendChoice(), *, run_id: str | None = None,
-                    adopt: bool = False, identify: bool = False) -> Iterator[RunContext]:
+                    adopt: bool = False, identify: bool = False,
+                    manage_organization: bool = False) -> Iterator[RunContext]:
     """A run context on the chosen backend, closed afterwards. identify (the commands) asks for
     orchestrate's identity first, so that a wrong endpoint or credentials fail at once, clearly."""
     from orchestrator.resources.context import RunContext
@@ -47,7 +48,8 @@ def backend_session(loaded: LoadedScenario, choice: BackendChoice = BackendChoic
     try:
         if identify:
             backend.identity()
-        ctx = RunContext(backend, loaded.scenario.name, run_id=run_id, adopt=adopt)
+        ctx = RunContext(backend, loaded.scenario.name, run_id=run_id, adopt=adopt,
+                         manage_organization=manage_organization)
         ctx.declare(loaded.desired)
         yield ctx
     finally:

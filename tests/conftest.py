@@ -102,6 +102,7 @@ def node_check() -> Callable[..., subprocess.CompletedProcess[str]]:
 STARTED_FIRST = (
     "tests/reconcile/test_kill_at_every_call.py::test_a_kill_at_any_mutating_call_is_cleaned_up_or_swept_by_the_next_apply",
     "tests/reconcile/test_kills.py::test_kills_and_terms_are_followed_by_a_converging_apply_and_a_complete_destroy",
+    "tests/reconcile/test_kill_organization.py::test_a_kill_at_each_organizations_call_converges_and_destroys_everything",
     "tests/authz/gate/test_gate_wire_property.py::test_the_gate_decides_the_call_moto_runs",
     "tests/reconcile/test_serve_end_to_end.py::test_serve_shares_one_world_between_commands",
     "tests/prove/test_parallel.py::test_an_expectation_is_retried_until_the_change_has_propagated",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.commands.common import CommandError, finish, leftover, load, output, session
 from orchestrator.commands.signals import leave_word
@@ -45,7 +45,8 @@ def _apply(args: argparse.Namespace) -> int:
         _enforcement_check(args, ctx)
         try:
             with for_output(last + 1, args.output, getattr(args, "quiet", False)) as meter:
-                result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None))
+                result = run_states(ctx, loaded, last, progress, meter.state_done, getattr(args, "parallel", None),
+                                    _organization_listing(ctx))
             unwritten = _report(args, result, junit)  # before run's destroy, which may fail in its turn
         except BaseException as error:
             if getattr(args, "destroy_after", False):
@@ -63,6 +64,20 @@ def _apply(args: argparse.Namespace) -> int:
     if result.error:
         return result.error.exit_code
     return ExitCode.OK if result.passed else ExitCode.FAILED
+
+
+def _organization_listing(ctx: RunContext) -> Any:
+    """With --manage-organization on real AWS: once preflight passes, the organization changes
+    apply is about to make and the accounts each reaches, on stderr (stdout keeps the report)."""
+    if ctx.backend.kind != "aws" or not ctx.manage_organization:
+        return None
+
+    def announce(states: list[Any]) -> None:
+        from orchestrator.reconcile.organization_reach import apply_reach
+        from orchestrator.report.organization_reach import render_reach
+
+        print(render_reach(str(ctx.backend.world), apply_reach(ctx, states)), file=sys.stderr, flush=True)
+    return announce
 
 
 def _eventually_consistent(args: argparse.Namespace, ctx: RunContext) -> None:
@@ -90,9 +105,11 @@ def _enforcement_check(args: argparse.Namespace, ctx: RunContext) -> None:
 
 def _destroy_after(ctx: RunContext, loaded: LoadedScenario, result: RunResult | None) -> None:
     """run's destroy; when it fails too, the apply's own error is said first, not hidden by it."""
+    from orchestrator.commands.common import announce_destroy
     from orchestrator.reconcile.apply import destroy
 
     try:
+        announce_destroy(ctx, loaded.desired[-1])
         destroy(ctx, loaded.desired[-1])
     except BaseException:
         if result is not None and result.error:

@@ -93,7 +93,8 @@ def session(args: argparse.Namespace, loaded: LoadedScenario, infra_code: int = 
     refuse_bad_names(loaded, args.run_id)
     _refuse_before_opening(args, loaded)
     try:
-        with backend_session(loaded, _choice(args, loaded), run_id=args.run_id, adopt=args.adopt, identify=True) as ctx:
+        with backend_session(loaded, _choice(args, loaded), run_id=args.run_id, adopt=args.adopt, identify=True,
+                             manage_organization=getattr(args, "manage_organization", False)) as ctx:
             backend = ctx.backend
             try:
                 with saying_what_is_left(args, backend), \
@@ -139,13 +140,13 @@ def leftover(args: argparse.Namespace, backend: Any, cleaned: bool = False) -> A
 
 def refuse_chosen_transport(loaded: LoadedScenario) -> None:
     """Real AWS takes aws:SourceIp and aws:SecureTransport from the connection (IAM User Guide,
-    "AWS global condition context keys"), and a VPC endpoint is gone through only from inside its
-    VPC: an expectation that chooses them cannot run there. Refused before the backend is opened,
-    so nothing is called or applied (issue 23 asks that a `vpc_endpoint` one be skipped with the
-    reason instead; not yet)."""
+    "AWS global condition context keys"): an expectation that chooses them cannot run there.
+    Refused before the backend is opened, so nothing is called or applied. An expectation through
+    a VPC endpoint is not refused: it is skipped with the reason, and the rest of the run proceeds
+    (prove/runner.py `skip_reason`)."""
     for state_index, state in enumerate(loaded.scenario.states):
         for number, expectation in enumerate(state.expectations):
-            chosen = [f for f in ("source_ip", "secure_transport", "vpc_endpoint") if getattr(expectation, f) is not None]
+            chosen = [f for f in ("source_ip", "secure_transport") if getattr(expectation, f) is not None]
             if chosen:
                 path = ("states", state_index, "expectations", number, chosen[0])
                 mark = _mark(loaded, path)
@@ -153,6 +154,17 @@ def refuse_chosen_transport(loaded: LoadedScenario) -> None:
                                    " backend and against `orchestrate serve`; on real AWS (--target aws) the"
                                    f" connection decides them (at states[{state_index}].expectations[{number}]."
                                    f"{chosen[0]})", ExitCode.INVALID)
+
+
+def announce_destroy(ctx: Any, desired: Any) -> None:
+    """--manage-organization on real AWS: the organization changes destroy makes, and the accounts
+    each reaches, on stderr before it makes them (run's destroy too)."""
+    if ctx.backend.kind != "aws" or not ctx.manage_organization:
+        return
+    from orchestrator.reconcile.organization_reach import destroy_reach
+    from orchestrator.report.organization_reach import render_reach
+
+    print(render_reach(str(ctx.backend.world), destroy_reach(ctx, desired)), file=sys.stderr, flush=True)
 
 
 def used_accounts(loaded: LoadedScenario) -> set[str]:
@@ -207,6 +219,10 @@ def _refuse_before_opening(args: argparse.Namespace, loaded: LoadedScenario) -> 
     if args.target == "aws" and getattr(args, "command", "apply") not in ("destroy", "drift"):
         refuse_chosen_transport(loaded)
     refuse_profiles(args.target, getattr(args, "profile_for", None) or {}, [loaded])
+    if getattr(args, "manage_organization", False) and args.target != "aws":
+        raise CommandError("--manage-organization applies to --target aws (on the embedded backend and against"
+                           " `orchestrate serve` orchestrate reconciles the whole organization a scenario declares)",
+                           ExitCode.INVALID)
 
 
 def _choice(args: argparse.Namespace, loaded: LoadedScenario) -> Any:

@@ -7,7 +7,7 @@ import argparse
 import json
 
 from orchestrator.reconcile.apply import destroy
-from orchestrator.commands.common import finish, load, session
+from orchestrator.commands.common import announce_destroy, finish, load, session
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.style import stdout_style
 from orchestrator.report.words import counted
@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
 def _destroy(args: argparse.Namespace) -> int:
     loaded = load(args.file)
     with session(args, loaded, lock=True) as ctx:
+        announce_destroy(ctx, loaded.desired[-1])
         plan = destroy(ctx, loaded.desired[-1])
     if args.output == "json":
         print(json.dumps({"format_version": "1", "scenario": loaded.scenario.name, **plan.as_json()}, indent=2, default=str))

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.commands.common import finish, load, session
 from orchestrator.exit_codes import ExitCode
 from orchestrator.reconcile.observe import plan_state, plan_walk
+from orchestrator.report.organization_reach import render_reach, reach_json
 from orchestrator.report.plan_text import render_plan, render_walk
 from orchestrator.report.style import stdout_style
+
+if TYPE_CHECKING:
+    from orchestrator.reconcile.organization_reach import Reach
 
 FORMAT_VERSION = "1"
 
@@ -31,12 +35,26 @@ def _plan(args: argparse.Namespace) -> int:
     states = [(state.name, desired) for state, desired in zip(loaded.scenario.states, loaded.desired)]
     with session(args, loaded, infra_code=ExitCode.ERROR) as ctx:
         walk = plan_walk(ctx, states)
+        reach = _organization_reach(ctx, states)
     if args.output == "json":
         # "state" and "changes" are the first state's plan, as plan printed before it showed the walk
-        _print_json(loaded.scenario.name, {**walk.steps[0].plan.as_json(), **walk.as_json()})
+        extra = {} if reach is None else {"organization_reach": reach_json(reach)}
+        _print_json(loaded.scenario.name, {**walk.steps[0].plan.as_json(), **walk.as_json(), **extra})
     else:
         print(render_walk(walk, stdout_style(args.no_color)))
+        if reach is not None:
+            print(render_reach(str(ctx.backend.world), reach))
     return ExitCode.OK if walk.no_changes else ExitCode.CHANGES
+
+
+def _organization_reach(ctx: Any, states: list[tuple[str, Any]]) -> list[Reach] | None:
+    """With --manage-organization on real AWS: the organization changes apply would make, and the
+    accounts each reaches (what apply lists once its preflight passes); None otherwise."""
+    if ctx.backend.kind != "aws" or not ctx.manage_organization:
+        return None
+    from orchestrator.reconcile.organization_reach import apply_reach
+
+    return apply_reach(ctx, states)
 
 
 def _one_state(args: argparse.Namespace, loaded: Any, index: int) -> int:

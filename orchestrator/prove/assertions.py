@@ -37,10 +37,13 @@ class Outcome:
     message: str | None = None
     #: No access decision: the call could not be prepared, or failed for another reason.
     errored: bool = False
+    #: Not called at all: the backend cannot make the call the expectation describes (`message`
+    #: says why; a VPC endpoint on real AWS from outside its VPC). Neither a pass nor a failure.
+    skipped: bool = False
 
     @property
     def word(self) -> str:
-        return "error" if self.errored else "allowed" if self.allowed else "denied"
+        return "skipped" if self.skipped else "error" if self.errored else "allowed" if self.allowed else "denied"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,11 @@ class Verdict:
 
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.skipped
+
+    @property
+    def skipped(self) -> bool:
+        return self.actual.skipped
 
     @property
     def model_gap(self) -> bool:

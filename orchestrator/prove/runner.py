@@ -4,7 +4,9 @@ between states. Access keys made for principals are deleted at the end, pass or 
 
 Before anything is changed, preflight refuses every conflict at once. Expectations are isolated:
 what orchestrate does to prepare a call (a principal's key, a probe ciphertext) that fails is
-that expectation's error verdict. A failure of the run itself (a conflict, a reconcile that AWS
+that expectation's error verdict. An expectation the backend cannot make as it describes (through
+a VPC endpoint, on real AWS) is skipped with the reason, and the run goes on. A failure of the run
+itself (a conflict, a reconcile that AWS
 refused, an endpoint that stopped answering) ends it as `RunResult.error`, and the verdicts of
 the states before stand and are reported."""
 
@@ -67,24 +69,30 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
-        return self.error is None and all(v.passed for v in self.verdicts)
+        return self.error is None and all(v.passed or v.skipped for v in self.verdicts)
 
 
 #: Hears each progress line of a run (`state NAME: reconciling`, a verdict), for the report's progress.
 OnLine = Callable[[str], None]
 #: Hears of each state as it finishes, with its seconds (orchestrator.report.progress).
 OnState = Callable[[StateResult, float], None]
+#: Hears, once preflight has refused nothing, of the (state name, desired state) apply is about to walk.
+OnPreflight = Callable[[list[tuple[str, DesiredState]]], None]
 
 
 def run_states(ctx: RunContext, loaded: LoadedScenario, last: int, progress: OnLine | None = None,
-               on_state: OnState | None = None, parallel: int | None = None) -> RunResult:
+               on_state: OnState | None = None, parallel: int | None = None,
+               after_preflight: OnPreflight | None = None) -> RunResult:
     """Preflight, then states 0..last in order. Infrastructure failures end the run as
     `result.error`; anything else (a bug, an interruption) propagates, keys still deleted.
     `parallel` (--parallel): how many expectations of a state are proved at once (`proof_workers`)."""
     result = RunResult(loaded.scenario.name, ctx.backend.kind, parallel=proof_workers(ctx, parallel), file=str(loaded.path))
     stage = "preflight"
     try:
-        refuse_conflicts(ctx, [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)])
+        walked = [(loaded.scenario.states[i].name, loaded.desired[i]) for i in range(last + 1)]
+        refuse_conflicts(ctx, walked)
+        if after_preflight is not None:
+            after_preflight(walked)
         with PrincipalKeys(ctx, scenario_users(loaded.desired)) as keys:
             callers = Callers(keys, RoleSessions(ctx, keys))
             probes = Probes(ctx)
@@ -181,6 +189,9 @@ def ready_to_observe(ctx: RunContext, keys: Callers, desired: DesiredState, expe
     """What orchestrate does before observing (principal's key, role session, probe, client):
     made here, one expectation after another, never in the pool; an offline check or a
     preparation that failed is its verdict already."""
+    reason = skip_reason(ctx, desired, expectation)
+    if reason is not None:
+        return skipped(expectation, state, number, reason)
     if expectation.offline:
         return offline(ctx, desired, expectation, state, number)
     try:
@@ -420,6 +431,26 @@ def prepare(ctx: RunContext, keys: Callers, desired: DesiredState, expectation: 
         raise PreparationFailed(f"could not prepare {expectation.action}: orchestrate's {operation} for {who}{via}"
                                 f" failed with {answer['Error'].get('Code')}: "
                                 f"{answer['Error'].get('Message', '')}") from None
+
+
+def skip_reason(ctx: RunContext, desired: DesiredState, expectation: Expectation) -> str | None:
+    """Why the backend cannot make the expectation's call as it describes it, else None. On real
+    AWS a request goes through a VPC endpoint only when it is made from inside the endpoint's VPC,
+    which the network decides, not the caller (PrivateLink Guide, "Access an AWS service using an
+    interface VPC endpoint"; "Gateway endpoints": the VPC's route tables): orchestrate cannot
+    choose it. Embedded and `serve` carry the endpoint to the gate (calls.py `expectation_transport`)."""
+    if ctx.backend.kind != "aws" or expectation.vpc_endpoint is None:
+        return None
+    vpc = desired.vpc_endpoints[expectation.vpc_endpoint].vpc
+    return (f"through VPC endpoint {expectation.vpc_endpoint} (in {vpc}): on real AWS a request goes through a VPC"
+            " endpoint only from inside its VPC, and orchestrate cannot choose it (it is proved on the embedded"
+            " backend and against `orchestrate serve`)")
+
+
+def skipped(expectation: Expectation, state: str, number: int, reason: str) -> Verdict:
+    """The verdict of an expectation that was not called (`skip_reason`): no pass, no failure."""
+    return Verdict(state, number, expectation.principal, expectation.action, expectation.resource,
+                   expectation.expect, Outcome(False, None, reason, skipped=True), None, None, reason)
 
 
 def errored(expectation: Expectation, state: str, number: int, code: str, message: str) -> Verdict:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from orchestrator.model.scenario import DesiredState
 from orchestrator.report.words import counted
 from orchestrator.resources import REGISTRY, Reconciler
+from orchestrator.resources.base import Refusal
 from orchestrator.resources.context import FRESH_WORLD, OWNERSHIP_ALIAS_PREFIX, ConflictError, RunContext
 from orchestrator.resources.kms_key import KmsKey
 
@@ -43,9 +44,11 @@ class PreflightConflicts(ConflictError):
 
     def __init__(self, scenario: str, conflicts: list[Conflict], adopting: bool = False) -> None:
         self.conflicts = conflicts
-        hint = "" if adopting else " (--adopt takes them over)"
-        lines = [f"refusing to apply {scenario}: {counted(len(conflicts), 'conflict')} with resources this scenario"
-                 f" does not own; nothing was changed{hint}"]
+        owning = [c for c in conflicts if not isinstance(c.reason, Refusal)]
+        hint = "" if adopting or not owning else " (--adopt takes them over)"
+        what = (f"{counted(len(conflicts), 'conflict')} with resources this scenario does not own" if owning
+                else f"{counted(len(conflicts), 'change')} orchestrate may not make")
+        lines = [f"refusing to apply {scenario}: {what}; nothing was changed{hint}"]
         super().__init__("\n".join(lines + [f"  {c.line()}" for c in conflicts]))
 
 

@@ -9,7 +9,8 @@ reporting read; https://github.com/testmoapp/junitxml):
   they are still the same, its number in the state (`#2`). A name depends on the file alone,
   never on the order in which expectations finished.
 - `file` and `line` are where the expectation starts in its scenario file.
-- a wrong outcome is a `<failure>`; an expectation that got no access decision (the call could not
+- a wrong outcome is a `<failure>`; an expectation that was not called (skipped: the backend
+  cannot make its call) is a `<skipped message="REASON">`; an expectation that got no access decision (the call could not
   be prepared, or AWS answered with another error) is an `<error type="CODE">`, and so is a
   scenario that could not run to its end (`(scenario)`, typed by the AWS error code when AWS's
   answer stopped it, else `InfrastructureFailure`).
@@ -73,9 +74,13 @@ def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0
 
 
 def _outcome(case: ElementTree.Element, verdict: dict[str, Any]) -> None:
-    """Nothing for a pass; `<failure>` for a wrong outcome; `<error type>` for no access decision."""
+    """Nothing for a pass; `<failure>` for a wrong outcome; `<error type>` for no access decision;
+    `<skipped message>` for no call."""
     kind = verdict_kind(verdict)
     if kind == "passed":
+        return
+    if kind == "skipped":
+        ElementTree.SubElement(case, "skipped", message=verdict["reason"])
         return
     message = "; ".join(verdict["problems"])
     if kind == "errored":
@@ -91,7 +96,7 @@ def _set_totals(element: ElementTree.Element, counts: Tally, seconds: float) -> 
     element.set("tests", str(counts.tests))
     element.set("failures", str(counts.failed))
     element.set("errors", str(counts.errored))
-    element.set("skipped", "0")
+    element.set("skipped", str(counts.skipped))
     element.set("time", f"{seconds:.3f}")
 
 
@@ -99,11 +104,16 @@ def junit_text(suites: Iterable[ElementTree.Element]) -> str:
     root = ElementTree.Element("testsuites")
     for suite in suites:
         root.append(suite)
-    counts = total(Tally(int(s.get("tests", 0)) - int(s.get("failures", 0)) - int(s.get("errors", 0)),
-                         int(s.get("failures", 0)), int(s.get("errors", 0))) for s in root)
+    counts = total(Tally(*_suite_counts(suite)) for suite in root)
     _set_totals(root, counts, sum(float(s.get("time", 0)) for s in root))
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True).decode("utf-8") + "\n"
+
+
+def _suite_counts(suite: ElementTree.Element) -> tuple[int, int, int, int]:
+    """Passed, failed, errored and skipped, from a suite's totals."""
+    failed, errored, skipped = (int(suite.get(name, 0)) for name in ("failures", "errors", "skipped"))
+    return int(suite.get("tests", 0)) - failed - errored - skipped, failed, errored, skipped
 
 
 def write_junit(target: Output, suites: Iterable[ElementTree.Element]) -> None:

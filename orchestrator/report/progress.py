@@ -34,10 +34,10 @@ if TYPE_CHECKING:  # the runner pulls in the reconcilers; a reporter must stay l
 CLEAR_LINE = "\r\x1b[K"  # carriage return, then ANSI EL: erase from the cursor to the end of the line
 
 
-def tally(passed: int, failed: int, errored: int = 0) -> str:
+def tally(passed: int, failed: int, errored: int = 0, skipped: int = 0) -> str:
     """`3 passed`, `3 passed, 1 failed`, `3 passed, 1 failed, 1 errored`: zero counts after passed are
     left out; the words of the summary and the JUnit totals (report/tally.py)."""
-    return words(Tally(passed, failed, errored))
+    return words(Tally(passed, failed, errored, skipped))
 
 
 class Progress:
@@ -56,8 +56,10 @@ class Progress:
     def state_done(self, state: StateResult, seconds: float) -> None:
         """One policy state proved (runner.run_states' on_state)."""
         errored = sum(1 for v in state.verdicts if v.actual.errored)
+        skipped = sum(1 for v in state.verdicts if v.skipped)
         passed = sum(1 for v in state.verdicts if v.passed)
-        self._finished(f"state {state.name}", tally(passed, len(state.verdicts) - passed - errored, errored), seconds)
+        failed = len(state.verdicts) - passed - errored - skipped
+        self._finished(f"state {state.name}", tally(passed, failed, errored, skipped), seconds)
 
     def scenario_done(self, outcome: dict[str, Any]) -> None:
         """One matrix scenario back from its worker (the plain data of matrix.worker.run_one)."""

@@ -24,6 +24,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "actual": verdict.actual.word,
         "predicted": None if verdict.predicted is None else ("allowed" if verdict.predicted.allowed else "denied"),
         "passed": verdict.passed,
+        "skipped": verdict.skipped,
         "model_gap": verdict.model_gap,
         "layer": verdict.layer,
         "reason": verdict.reason,
@@ -47,14 +48,16 @@ def last_to_settle(state: StateResult) -> dict[str, Any] | None:
 
 def summary(result: RunResult) -> dict[str, int]:
     """The expectations' count (report/tally.py): `failed` is a wrong outcome, `errored` no access
-    decision; the run's own error, if any, is `error` beside it."""
+    decision, `skipped` no call; the run's own error, if any, is `error` beside it."""
     verdicts = result.verdicts
     errored = sum(v.actual.errored for v in verdicts)
+    skipped = sum(v.skipped for v in verdicts)
     return {
         "expectations": len(verdicts),
         "passed": sum(v.passed for v in verdicts),
-        "failed": sum(not v.passed for v in verdicts) - errored,
+        "failed": sum(not v.passed for v in verdicts) - errored - skipped,
         "errored": errored,
+        "skipped": skipped,
         "model_gaps": sum(v.model_gap for v in verdicts),
     }
 

@@ -12,6 +12,9 @@ from orchestrator.prove.runner import RunResult, StateResult, access_changes
 
 
 def render_verdict(verdict: Verdict, style: Style) -> list[str]:
+    if verdict.skipped:
+        return [f"  {style('SKIP', 'yellow', 'bold')} {verdict.principal} {verdict.action} {verdict.resource}:"
+                f" expected {verdict.expected}, not called", f"       skipped: {verdict.reason}"]
     mark = style("PASS", "green", "bold") if verdict.passed else style("FAIL", "red", "bold")
     predicted = "n/a" if verdict.predicted is None else ("allowed" if verdict.predicted.allowed else "denied")
     head = (f"  {mark} {verdict.principal} {verdict.action} {verdict.resource}: "
@@ -79,5 +82,6 @@ def summary_line(result: RunResult, style: Style) -> str:
     counts = summary(result)
     errored = counts["errored"] + (1 if result.error else 0)
     gaps = f", {counted(counts['model_gaps'], 'model gap')}" if counts["model_gaps"] else ""
-    said = f"{counts['passed']} passed, {counts['failed']} failed" + (f", {errored} errored" if errored else "")
+    said = (f"{counts['passed']} passed, {counts['failed']} failed" + (f", {errored} errored" if errored else "")
+            + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
     return style(said + gaps, "green" if result.passed else "red", "bold")

@@ -1,9 +1,10 @@
 """One count of a run for every report that shows one: the progress line, the summary line, the
 Markdown table, the JSON summary and the JUnit totals all say the same numbers in the same words.
 
-An expectation *passed*, *failed* (a wrong outcome: the service answered, not as expected) or
+An expectation *passed*, *failed* (a wrong outcome: the service answered, not as expected),
 *errored* (no access decision: the call could not be prepared, or AWS answered something other
-than allowed or denied). A scenario that could not run to its end counts once more as errored:
+than allowed or denied) or was *skipped* (not called: the backend cannot make the call it
+describes, and its reason says why; it fails nothing). A scenario that could not run to its end counts once more as errored:
 JUnit reports it as a testcase of its own, `(scenario)`, with an `<error>`."""
 
 from __future__ import annotations
@@ -18,17 +19,21 @@ class Tally:
     passed: int = 0
     failed: int = 0
     errored: int = 0
+    skipped: int = 0
 
     @property
     def tests(self) -> int:
-        return self.passed + self.failed + self.errored
+        return self.passed + self.failed + self.errored + self.skipped
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.passed + other.passed, self.failed + other.failed, self.errored + other.errored)
+        return Tally(self.passed + other.passed, self.failed + other.failed, self.errored + other.errored,
+                     self.skipped + other.skipped)
 
 
 def verdict_kind(verdict: dict[str, Any]) -> str:
-    """`passed`, `failed` or `errored`, of a verdict of the JSON report (report/run_json.py)."""
+    """`passed`, `failed`, `errored` or `skipped`, of a verdict of the JSON report (report/run_json.py)."""
+    if verdict.get("skipped"):
+        return "skipped"
     if verdict["actual"] == "error":
         return "errored"
     return "passed" if verdict["passed"] else "failed"
@@ -36,7 +41,8 @@ def verdict_kind(verdict: dict[str, Any]) -> str:
 
 def of_verdicts(verdicts: Iterable[dict[str, Any]], run_error: str | None = None) -> Tally:
     kinds = [verdict_kind(v) for v in verdicts]
-    return Tally(kinds.count("passed"), kinds.count("failed"), kinds.count("errored") + (1 if run_error else 0))
+    return Tally(kinds.count("passed"), kinds.count("failed"), kinds.count("errored") + (1 if run_error else 0),
+                 kinds.count("skipped"))
 
 
 def of_report(report: dict[str, Any] | None, run_error: str | None = None) -> Tally:
@@ -50,10 +56,12 @@ def total(tallies: Iterable[Tally]) -> Tally:
 
 def words(tally: Tally, always: bool = False) -> str:
     """`3 passed`, `3 passed, 1 failed`, `3 passed, 1 failed, 1 errored`: zero counts after passed
-    are left out, unless `always`."""
+    are left out, unless `always` (skipped is said only when some were)."""
     said = [f"{tally.passed} passed"]
     if tally.failed or always:
         said.append(f"{tally.failed} failed")
     if tally.errored or always:
         said.append(f"{tally.errored} errored")
+    if tally.skipped:
+        said.append(f"{tally.skipped} skipped")
     return ", ".join(said)

@@ -49,6 +49,12 @@ class Reconciler(Protocol):
     def delete(self, ctx: RunContext, name: str, before: dict[str, Any], desired: dict[str, Any] | None) -> None: ...
 
 
+class Refusal(str):
+    """A reason a reconciler's `conflicts` gives that ownership does not settle (--adopt cannot
+    help): what it may not change on this backend (an organization on real AWS), or a name held by
+    something it cannot take over."""
+
+
 def error_code(error: Exception) -> str | None:
     response = getattr(error, "response", None)
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None

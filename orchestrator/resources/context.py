@@ -45,6 +45,9 @@ class RunContext:
     scenario: str
     run_id: str | None = None
     adopt: bool = False
+    #: --manage-organization: on real AWS, apply and destroy may change the organization's SCPs,
+    #: RCPs and units that carry this scenario's tags (resources/organization_changes.py).
+    manage_organization: bool = False
     #: ARNs learnt while reading and creating: "key:data" -> arn:aws:kms:...
     known: dict[str, str] = field(default_factory=dict)
     #: Role name -> its declared path (IAM ARNs carry the path: arn:aws:iam::ACCOUNT:role/PATH/NAME).

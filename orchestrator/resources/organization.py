@@ -28,9 +28,13 @@ in the first state names the unit's real path. Making moto's ids match would nee
 name inside moto's CreateOrganization (a side channel on the request); observing them is simpler
 and is what real AWS needs anyway.
 
-Departure: on real AWS orchestrate never creates an organization and changes one only with an
-explicit flag (issue 23); this reconciler refuses any backend but embedded and endpoint (serve)
-until `--manage-organization` exists.
+Real AWS (issue 23): orchestrate never creates an organization there, and changes one only with
+`--manage-organization` (`RunContext.manage_organization`), and then only its own SCPs, RCPs and
+units (organization_changes.py says which changes; `conflicts` names the others to preflight, so
+plan shows them and apply refuses them before any change). Without the flag a difference is drift.
+Only the units the scenario declares and those orchestrate tagged are read: a real organization's
+other units are not the scenario's. A same-named policy orchestrate did not tag is a conflict on
+every backend (CreatePolicy would fail with DuplicatePolicyException).
 """
 
 from __future__ import annotations
@@ -42,14 +46,14 @@ from typing import Any, ClassVar
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import BackendError
 from orchestrator.constants import TAG_NAME
-from orchestrator.model.organization import (ROOT_TARGET, Organization, OrganizationIds, reresolve_org_ids, target_kind,
-                                             unknown_unit_id)
+from orchestrator.model.organization import (ROOT_TARGET, UNIT_PREFIX, Organization, OrganizationIds, reresolve_org_ids,
+                                             target_kind, unknown_unit_id)
 from orchestrator.model.scenario import DesiredState
-from orchestrator.resources.base import Observed, error_code, tag_dict, tag_list
-from orchestrator.resources.context import RunContext
+from orchestrator.resources.base import Observed, Refusal, error_code, tag_dict, tag_list
+from orchestrator.resources.context import ConflictError, RunContext
+from orchestrator.resources.organization_changes import (LABELS, MANAGE_FLAG, POLICY_TYPES, organization_changes,
+                                                         refusal)
 
-SCP, RCP = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
-POLICY_TYPES = {"scps": SCP, "rcps": RCP}
 FULL_AWS_ACCESS_ID = "p-FullAWSAccess"
 NOT_IN_USE = "AWSOrganizationsNotInUseException"
 NAME = "organization"
@@ -64,6 +68,10 @@ class _Ids:
     units: dict[str, str] = field(default_factory=dict)
     accounts: dict[str, str] = field(default_factory=dict)
     policies: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The units that carry orchestrate's ownership tags.
+    owned_units: set[str] = field(default_factory=set)
+    #: The policy types enabled on the root.
+    policy_types: list[str] = field(default_factory=list)
 
     def target(self, target: str) -> str:
         kind, name = target_kind(target)
@@ -81,7 +89,8 @@ class OrganizationReconciler:
         "organizations:InviteAccountToOrganization", "organizations:MoveAccount", "organizations:CreatePolicy",
         "organizations:UpdatePolicy", "organizations:AttachPolicy", "organizations:DetachPolicy",
         "organizations:DeletePolicy", "organizations:DeleteOrganizationalUnit", "organizations:TagResource",
-        "organizations:RemoveAccountFromOrganization", "organizations:DeleteOrganization")
+        "organizations:RemoveAccountFromOrganization", "organizations:DeleteOrganization",
+        "organizations:ListAccounts", "organizations:ListAccountsForParent")  # the last two: preflight's listing
     replace_on: ClassVar[frozenset[str]] = frozenset()
     write_only: ClassVar[frozenset[str]] = frozenset()
 
@@ -91,15 +100,14 @@ class OrganizationReconciler:
     def desired(self, ctx: RunContext, desired: DesiredState, name: str) -> dict[str, Any]:
         organization = desired.organization
         assert organization is not None
-        _refuse_real_aws(ctx)
-        self.read(ctx, name, None)  # learn the observed ids first: the documents' references resolve to them
+        observed = self.read(ctx, name, None)  # learn the observed ids first: the documents' references resolve to them
         members = [account for account in organization.members(desired.accounts) if account != organization.management]
         policies = {section: {policy_name: {
             "document": ctx.resolve_policy(policy.document.model_dump(mode="json", by_alias=True, exclude_none=True)),
             "targets": sorted(policy.targets)} for policy_name, policy in getattr(organization, section).items()}
             for section in POLICY_TYPES}
         return {
-            "policy_types": sorted(POLICY_TYPES.values()),
+            "policy_types": _policy_types(ctx, organization, observed),
             "units": {unit: spec.parent for unit, spec in sorted(organization.units.items())},
             "accounts": {account: _parent_target(organization, account) for account in members},
             **policies,
@@ -119,7 +127,23 @@ class OrganizationReconciler:
         _learn_ids(ctx, ids)
         return Observed(_properties(ctx, client, ids), owned=True, physical_id=organization["Id"])
 
+    def conflicts(self, ctx: RunContext, desired: DesiredState, name: str) -> list[Refusal]:
+        """What apply may not do (preflight refuses it, plan shows it): a declared SCP or RCP whose
+        name an untagged policy holds (any backend); on real AWS, whatever organization_changes.py
+        keeps from orchestrate (everything without --manage-organization)."""
+        client = _client(ctx)
+        after = self.desired(ctx, desired, name)
+        observed = self.read(ctx, name, None)
+        reasons = _name_conflicts(ctx, client, after)
+        if ctx.backend.kind == "aws" and observed is None:
+            reasons.append(_NO_ORGANIZATION.format(account=_management(ctx)))
+        elif ctx.backend.kind == "aws":
+            reasons += _refusals(ctx, _observe_ids(ctx, client, observed.physical_id), observed.properties, after)
+        return [Refusal(reason) for reason in reasons]
+
     def create(self, ctx: RunContext, name: str, after: dict[str, Any]) -> None:
+        if ctx.backend.kind == "aws":
+            raise OrganizationRefused(_NO_ORGANIZATION.format(account=_management(ctx)))
         resolved_with = ctx.organization_ids  # the ids the documents of `after` name (model/organization.py)
         client = _client(ctx)
         organization = client.create_organization(FeatureSet="ALL")["Organization"]
@@ -139,6 +163,7 @@ class OrganizationReconciler:
         name the ids they were given instead (module docstring, "Ids")."""
         client = _client(ctx)
         ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
+        _refuse(ctx, _refusals(ctx, ids, before, after))
         for policy_type in sorted(set(after["policy_types"]) - set(before.get("policy_types", []))):
             client.enable_policy_type(RootId=ids.root, PolicyType=policy_type)
         _create_units(ctx, client, ids, before.get("units", {}), after["units"])
@@ -154,10 +179,16 @@ class OrganizationReconciler:
 
     def release(self, ctx: RunContext, name: str, before: dict[str, Any]) -> None:
         """Destroy's first step (reconcile/apply.py): FullAWSAccess back where it was detached, our
-        SCPs and RCPs detached and deleted, before the resources they would guard are deleted."""
+        SCPs and RCPs detached and deleted, before the resources they would guard are deleted.
+        On real AWS only what --manage-organization may change (nothing without it)."""
         client = _client(ctx)
         ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
-        _converge_full_aws_access(client, ids, before.get("detach_full_aws_access", []), [])
+        detached = before.get("detach_full_aws_access", [])
+        if ctx.backend.kind == "aws":
+            after = _released(before, ids.owned_units)
+            _refuse(ctx, _refusals(ctx, ids, before, after))
+            detached = [target for target in detached if target not in after["detach_full_aws_access"]]
+        _converge_full_aws_access(client, ids, detached, [])
         for section in POLICY_TYPES:
             for policy_name in sorted(before.get(section, {})):
                 _delete_policy(client, ids.policies[(section, policy_name)])
@@ -166,6 +197,9 @@ class OrganizationReconciler:
         self.release(ctx, name, before)
         client = _client(ctx)
         ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
+        if ctx.backend.kind == "aws":  # orchestrate moved no account there, and made no organization
+            _delete_units(ctx, client, ids, list(before.get("units", {})))
+            return
         for account in sorted(before.get("accounts", {})):
             _move(client, ids, account, before["accounts"][account], ROOT_TARGET)
         _delete_units(ctx, client, ids, list(before.get("units", {})))
@@ -176,10 +210,76 @@ class OrganizationReconciler:
         client.delete_organization()
 
 
-def _refuse_real_aws(ctx: RunContext) -> None:
-    if ctx.backend.kind not in ("embedded", "endpoint"):
-        raise BackendError("the scenario declares an organization: on real AWS orchestrate neither creates nor changes"
-                           " an organization (--manage-organization does not exist yet); run it on embedded or serve")
+class OrganizationRefused(ConflictError):
+    """On real AWS, a change of the organization orchestrate may not make (module docstring)."""
+
+
+_NO_ORGANIZATION = ("the scenario declares an organization and account {account} belongs to none: on real AWS"
+                    " orchestrate never creates an organization (create it, or run on embedded or serve)")
+
+
+def _policy_types(ctx: RunContext, organization: Organization, observed: Observed | None) -> list[str]:
+    """Both types on embedded and serve (apply enables them); on real AWS the types the scenario's
+    policies need, beside those already enabled: one it needs and the root lacks is a difference."""
+    if ctx.backend.kind != "aws":
+        return sorted(POLICY_TYPES.values())
+    needed = {POLICY_TYPES[section] for section in POLICY_TYPES if getattr(organization, section)}
+    enabled = observed.properties["policy_types"] if observed is not None else []
+    return sorted(needed | set(enabled))
+
+
+def _released(before: dict[str, Any], owned_units: set[str]) -> dict[str, Any]:
+    """What destroy's release leaves of ``before`` on real AWS: no policy of ours, FullAWSAccess
+    back on our units (elsewhere it stays as the organization's administrators left it)."""
+    kept = [t for t in before.get("detach_full_aws_access", []) if t.removeprefix(UNIT_PREFIX) not in owned_units]
+    return {**before, **{section: {} for section in POLICY_TYPES}, "detach_full_aws_access": kept}
+
+
+def _refusals(ctx: RunContext, ids: _Ids, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """On real AWS, why apply may not take the organization from ``before`` to ``after`` (none elsewhere)."""
+    if ctx.backend.kind != "aws":
+        return []
+    changes = organization_changes(before, after)
+    if not changes:
+        return []
+    if not ctx.manage_organization:
+        listed = "; ".join(change.words() for change in changes)
+        return [f"the organization on AWS differs from the scenario's ({listed}): on real AWS orchestrate changes an"
+                f" organization only with {MANAGE_FLAG}, and then only the SCPs, RCPs and units it tags"]
+    made = {unit for unit in after["units"] if unit not in before.get("units", {})}
+    return [reason for change in changes if (reason := refusal(change, ids.owned_units, made)) is not None]
+
+
+def _refuse(ctx: RunContext, reasons: list[str]) -> None:
+    if reasons:
+        raise OrganizationRefused(f"organization.organization: {'; '.join(reasons)}")
+
+
+def _name_conflicts(ctx: RunContext, client: Any, after: dict[str, Any]) -> list[str]:
+    """A declared policy's physical name held by a policy without this scenario's and run's tags."""
+    reasons = []
+    for section, policy_type in POLICY_TYPES.items():
+        for policy in _pages(client.list_policies, "Policies", Filter=policy_type):
+            name = policy["Name"]
+            declared = [n for n in after[section] if ctx.physical(n) == name]
+            if policy["AwsManaged"] or not declared:
+                continue
+            if not ctx.owns(tag_dict(client.list_tags_for_resource(ResourceId=policy["Id"])["Tags"])):
+                reasons.append(f"{LABELS[section]} {declared[0]}: a policy named {name} exists ({policy['Id']}) and is"
+                               " not owned by this scenario; orchestrate leaves it alone (--adopt cannot take it over)")
+    return reasons
+
+
+def _pages(call: Any, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated Organizations list (NextToken: Organizations API Reference)."""
+    found: list[dict[str, Any]] = []
+    while True:
+        answer = call(**kwargs)
+        found += answer[key]
+        token = answer.get("NextToken")
+        if not token:
+            return found
+        kwargs["NextToken"] = token
 
 
 def _management(ctx: RunContext) -> str:
@@ -205,24 +305,37 @@ def _account_names(ctx: RunContext) -> dict[str, str]:
 
 
 def _observe_ids(ctx: RunContext, client: Any, organization_id: str) -> _Ids:
-    root = client.list_roots()["Roots"][0]["Id"]
-    ids = _Ids(organization_id, root)
-    parents = [(root, ROOT_TARGET)]
-    while parents:  # the unit tree, breadth first
-        parent_id, _ = parents.pop(0)
-        for unit in client.list_organizational_units_for_parent(ParentId=parent_id)["OrganizationalUnits"]:
-            ids.units[unit["Name"]] = unit["Id"]
-            parents.append((unit["Id"], unit["Name"]))
+    root = client.list_roots()["Roots"][0]
+    ids = _Ids(organization_id, root["Id"])
+    ids.policy_types = sorted(t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED")
+    _observe_units(ctx, client, ids)
     names = _account_names(ctx)
     ids.accounts = {names[account_id]: account_id for account_id in names}
     for section, policy_type in POLICY_TYPES.items():
-        for policy in client.list_policies(Filter=policy_type)["Policies"]:
+        for policy in _pages(client.list_policies, "Policies", Filter=policy_type):
             if policy["AwsManaged"]:
                 continue
             tags = tag_dict(client.list_tags_for_resource(ResourceId=policy["Id"])["Tags"])
             if ctx.owns(tags):
                 ids.policies[(section, tags.get(TAG_NAME, policy["Name"]))] = policy["Id"]
     return ids
+
+
+def _observe_units(ctx: RunContext, client: Any, ids: _Ids) -> None:
+    """The unit tree, breadth first, as far as it holds the scenario's units (declared or tagged as
+    ours): a real organization's other units are not the scenario's, and are not read below."""
+    declared = set(ctx.organization.units) if ctx.organization is not None else set()
+    parents = [ids.root]
+    while parents:
+        parent_id = parents.pop(0)
+        for unit in _pages(client.list_organizational_units_for_parent, "OrganizationalUnits", ParentId=parent_id):
+            owned = ctx.owns(tag_dict(client.list_tags_for_resource(ResourceId=unit["Id"])["Tags"]))
+            if unit["Name"] not in declared and not owned:
+                continue
+            ids.units[unit["Name"]] = unit["Id"]
+            if owned:
+                ids.owned_units.add(unit["Name"])
+            parents.append(unit["Id"])
 
 
 def _unknown_ids(ctx: RunContext) -> None:
@@ -256,7 +369,6 @@ def _with_observed_ids(after: dict[str, Any], resolved_with: OrganizationIds | N
 
 
 def _properties(ctx: RunContext, client: Any, ids: _Ids) -> dict[str, Any]:
-    root = next(r for r in client.list_roots()["Roots"] if r["Id"] == ids.root)
     names_by_id = {ids.root: ROOT_TARGET, **{unit_id: f"ou:{unit}" for unit, unit_id in ids.units.items()},
                    **{account_id: f"account:{name}" for name, account_id in ids.accounts.items()}}
     unit_parents = {}
@@ -282,7 +394,7 @@ def _properties(ctx: RunContext, client: Any, ids: _Ids) -> dict[str, Any]:
     with_full_access = set(_targets(client, FULL_AWS_ACCESS_ID, names_by_id))
     candidates = [ROOT_TARGET, *(f"ou:{unit}" for unit in ids.units), *(f"account:{name}" for name in accounts)]
     return {
-        "policy_types": sorted(t["Type"] for t in root.get("PolicyTypes", []) if t.get("Status") == "ENABLED"),
+        "policy_types": list(ids.policy_types),
         "units": dict(sorted(unit_parents.items())),
         "accounts": accounts,
         **policies,
@@ -291,7 +403,7 @@ def _properties(ctx: RunContext, client: Any, ids: _Ids) -> dict[str, Any]:
 
 
 def _targets(client: Any, policy_id: str, names_by_id: dict[str, str]) -> list[str]:
-    found = client.list_targets_for_policy(PolicyId=policy_id)["Targets"]
+    found = _pages(client.list_targets_for_policy, "Targets", PolicyId=policy_id)
     return sorted(names_by_id.get(target["TargetId"], target["TargetId"]) for target in found)
 
 
@@ -306,6 +418,7 @@ def _create_units(ctx: RunContext, client: Any, ids: _Ids, before: dict[str, str
             parent = ids.root if after[unit] == ROOT_TARGET else ids.units[after[unit]]
             made = client.create_organizational_unit(ParentId=parent, Name=unit, Tags=tag_list(ctx.ownership_tags(unit)))
             ids.units[unit] = made["OrganizationalUnit"]["Id"]
+            ids.owned_units.add(unit)
             pending.remove(unit)
     _learn_ids(ctx, ids)
 
@@ -354,7 +467,7 @@ def _converge_full_aws_access(client: Any, ids: _Ids, before: list[str], after: 
 
 
 def _delete_policy(client: Any, policy_id: str) -> None:
-    for target in client.list_targets_for_policy(PolicyId=policy_id)["Targets"]:
+    for target in _pages(client.list_targets_for_policy, "Targets", PolicyId=policy_id):
         client.detach_policy(PolicyId=policy_id, TargetId=target["TargetId"])
     client.delete_policy(PolicyId=policy_id)
 
@@ -363,7 +476,7 @@ def _delete_units(ctx: RunContext, client: Any, ids: _Ids, units: list[str]) -> 
     """Our units among ``units``, children first."""
     for unit in sorted(units, key=lambda u: -_depth(client, ids, u)):
         unit_id = ids.units.get(unit)
-        if unit_id is not None and ctx.owns(tag_dict(client.list_tags_for_resource(ResourceId=unit_id)["Tags"])):
+        if unit_id is not None and unit in ids.owned_units:
             client.delete_organizational_unit(OrganizationalUnitId=unit_id)
 
 
@@ -373,3 +486,35 @@ def _depth(client: Any, ids: _Ids, unit: str) -> int:
         current = client.list_parents(ChildId=current)["Parents"][0]["Id"]
         depth += 1
     return depth
+
+
+def accounts_under(ctx: RunContext, target: str) -> list[str]:
+    """The ids of the accounts a policy attached to ``target`` reaches, read from the organization:
+    `root` every account, `ou:UNIT` those in the unit and the units below it (none for a unit not
+    made yet), `account:NAME` that one (Organizations User Guide, "Inheritance for management policy types")."""
+    client = _client(ctx)
+    kind, name = target_kind(target)
+    if kind == "account":
+        return [ctx.account_named(name)]
+    if kind == ROOT_TARGET:
+        return sorted(account["Id"] for account in _pages(client.list_accounts, "Accounts"))
+    ids = _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"])
+    return sorted(_accounts_below(client, ids.units[name])) if name in ids.units else []
+
+
+def _accounts_below(client: Any, parent_id: str) -> list[str]:
+    found = [account["Id"] for account in _pages(client.list_accounts_for_parent, "Accounts", ParentId=parent_id)]
+    for unit in _pages(client.list_organizational_units_for_parent, "OrganizationalUnits", ParentId=parent_id):
+        found += _accounts_below(client, unit["Id"])
+    return found
+
+
+def destroyed(before: dict[str, Any], owned_units: set[str]) -> dict[str, Any]:
+    """What destroy leaves of ``before`` on real AWS: no policy of ours, none of our units."""
+    return {**_released(before, owned_units),
+            "units": {u: p for u, p in before.get("units", {}).items() if u not in owned_units}}
+
+
+def owned_units(ctx: RunContext) -> set[str]:
+    client = _client(ctx)
+    return _observe_ids(ctx, client, client.describe_organization()["Organization"]["Id"]).owned_units

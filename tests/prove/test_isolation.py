@@ -90,7 +90,8 @@ def test_a_probe_that_cannot_be_made_is_that_expectations_error(tmp_path: Path, 
     assert errored["reason"].startswith("could not prepare kms:Decrypt: orchestrate's probe Encrypt under key:data"
                                         " failed with DisabledException: ")
     assert (errored["passed"], errored["predicted"], errored["error_code"]) == (False, None, "PreparationFailed")
-    assert report["summary"] == {"expectations": 4, "passed": 3, "failed": 0, "errored": 1, "model_gaps": 0}
+    assert report["summary"] == {"expectations": 4, "passed": 3, "failed": 0, "errored": 1, "skipped": 0,
+                                 "model_gaps": 0}
     assert report["access_changes"] == [] and captured.err == ""
 
 

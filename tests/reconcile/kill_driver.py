@@ -126,7 +126,7 @@ def _warm_up() -> None:
 
     build_parser()
     session = boto3.session.Session()
-    for service in ("iam", "kms", "dynamodb", "sts"):
+    for service in ("iam", "kms", "dynamodb", "sts", "organizations"):
         session.client(service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
                        aws_access_key_id="AKIAWARMUPWARMUP00", aws_secret_access_key="warm-up")
 

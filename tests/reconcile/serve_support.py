@@ -111,11 +111,11 @@ def leftovers(world: World) -> list[str]:
     return found
 
 
-def orchestrate(world: World, *args: str) -> tuple[int, str]:
+def orchestrate(world: World, *args: str, scenario: str = SEED) -> tuple[int, str]:
     """A command in this process (no interpreter start-up): exit code and everything it printed."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main([*args, SEED, "--endpoint-url", world.url, "--no-color"])
+        code = main([*args, scenario, "--endpoint-url", world.url, "--no-color"])
     return code, out.getvalue()
 
 
@@ -170,11 +170,11 @@ class Forks:
 
 
 @contextlib.contextmanager
-def fork_server(world: World, logs: Path, seconds: float) -> Iterator[Forks]:
-    """kill_driver.py's fork server for `orchestrate apply SEED` against the world, ended (with
-    any child it is waiting for) afterwards whatever happened."""
+def fork_server(world: World, logs: Path, seconds: float, scenario: str = SEED) -> Iterator[Forks]:
+    """kill_driver.py's fork server for `orchestrate apply SCENARIO` (default SEED) against the
+    world, ended (with any child it is waiting for) afterwards whatever happened."""
     # a session of its own: teardown ends the server and any child it is waiting for, by group
-    process = subprocess.Popen([sys.executable, str(DRIVER), world.url, SEED], stdin=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, str(DRIVER), world.url, scenario], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         server = Forks(process, logs)

@@ -152,3 +152,21 @@ def test_errored_is_an_error_and_a_wrong_outcome_a_failure_each_at_its_line() ->
     assert found == [("x.yaml", "10", []), ("x.yaml", "11", ["Failure"]), ("x.yaml", "12", ["Error"])]
     assert [case for case in suite][2].result[0].type == "CallFailed"
     assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (3, 1, 1, 0)
+
+
+def test_a_skipped_verdict_is_a_skipped_case_counted_apart_from_the_others() -> None:
+    """A skip (prove/runner.py skip_reason) is `<skipped message>`, in the suite's and the root's
+    `skipped` totals, and neither a failure nor an error."""
+    def verdict(index: int, **kind: Any) -> dict[str, Any]:
+        return {"state": "s", "index": index, "principal": "reader", "action": "s3:GetObject", "resource": f"object:b/{index}",
+                "expected": "allowed", "actual": "allowed", "passed": True, "reason": "why", "problems": [],
+                "settle_seconds": 0.0, **kind}
+
+    report = {"states": [{"expectations": [verdict(0), verdict(1, actual="skipped", passed=False, skipped=True,
+                                                                  reason="only from inside its VPC")]}]}
+    xml = JUnitXml.fromstring(junit_text([suite_element(report, "vpce")]))
+    (suite,) = list(xml)
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (2, 0, 0, 1)
+    assert (xml.tests, xml.failures, xml.errors, xml.skipped) == (2, 0, 0, 1)
+    skipped = [case for case in suite if case.is_skipped]
+    assert len(skipped) == 1 and skipped[0].result[0].message == "only from inside its VPC"

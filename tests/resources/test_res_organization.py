@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from res_support import mutating_ops
 
-from orchestrator.backends.base import BackendError
 from orchestrator.backends.embedded import EmbeddedBackend
 from orchestrator.cli import main
 from orchestrator.loader import load_scenario
@@ -24,7 +23,7 @@ from orchestrator.reconcile.apply import apply_state, destroy
 from orchestrator.reconcile.drift import differences
 from orchestrator.reconcile.observe import observe_all, plan_state
 from orchestrator.resources.context import RunContext
-from orchestrator.resources.organization import OrganizationReconciler
+from orchestrator.resources.organization import OrganizationReconciler, OrganizationRefused
 
 SCENARIO = Path(__file__).parent / "data" / "org-scp.yaml"
 LOADED = load_scenario(SCENARIO)
@@ -133,10 +132,17 @@ def test_every_organizations_call_is_a_declared_permission(gated: EmbeddedBacken
     assert made - set(OrganizationReconciler.permissions) == set()
 
 
-def test_real_aws_is_refused(gated: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_aws_never_creates_an_organization(gated: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On real AWS (test_res_organization_aws.py has the rest) a missing organization is a change
+    orchestrate may not make: plan shows it as one, and create refuses it even with the flag."""
     monkeypatch.setattr(gated, "kind", "aws")
-    with pytest.raises(BackendError, match="--manage-organization"):
-        plan_state(_context(gated), STATE, "guarded")
+    (change,) = plan_state(_context(gated), STATE, "guarded").changes[:1]
+    assert change.action.value == "conflict" and "never creates an organization" in change.reason
+    ctx = _context(gated)
+    ctx.manage_organization = True
+    with pytest.raises(OrganizationRefused, match="never creates an organization"):
+        apply_state(ctx, STATE, "guarded")
+    assert mutating_ops(gated) == []
 
 
 def test_a_state_that_detaches_the_scp_makes_only_that_call(gated: EmbeddedBackend) -> None:
