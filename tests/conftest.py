@@ -32,6 +32,22 @@ def backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedBackend]:
     close()
 
 
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every AwsBackend made during the test, so that it can read their call logs."""
+    from orchestrator.backends.aws import AwsBackend
+
+    made: list[Any] = []
+    real_init = AwsBackend.__init__
+
+    def init(self: AwsBackend, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(AwsBackend, "__init__", init)
+    return made
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _shared_botocore_loader() -> Iterator[None]:
     """Speed only: every backend makes its own boto3 session, whose loader would read and parse

@@ -73,20 +73,6 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[AwsBackend]:
-    """Every AwsBackend made, so that a test can read its call log."""
-    made: list[AwsBackend] = []
-    real_init = AwsBackend.__init__
-
-    def init(self: AwsBackend, *args: Any, **kwargs: Any) -> None:
-        real_init(self, *args, **kwargs)
-        made.append(self)
-
-    monkeypatch.setattr(AwsBackend, "__init__", init)
-    return made
-
-
-@pytest.fixture
 def no_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     """The refusals come before any backend is opened (so before any call)."""
     def refuse(*_: Any, **__: Any) -> Any:

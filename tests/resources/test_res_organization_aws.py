@@ -89,20 +89,6 @@ def scenario(world: World, tmp_path: Path) -> str:
     return str(path)
 
 
-@pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[AwsBackend]:
-    """Every AwsBackend made, so that a test can read its call log."""
-    made: list[AwsBackend] = []
-    real_init = AwsBackend.__init__
-
-    def init(self: AwsBackend, *args: Any, **kwargs: Any) -> None:
-        real_init(self, *args, **kwargs)
-        made.append(self)
-
-    monkeypatch.setattr(AwsBackend, "__init__", init)
-    return made
-
-
 def _aws(command: str, scenario: str, *extra: str) -> int:
     return main([command, scenario, "--target", "aws", "--no-color", *extra])
 

@@ -15,9 +15,10 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import boto3
+from botocore.exceptions import ClientError
 from orchestrator.authz.gate.core import Gate
 from orchestrator.authz.gate.hooks import GateHandler
 from orchestrator.authz.gate.wsgi import GatedMotoServer
@@ -102,3 +103,12 @@ def gated_server(**environment: str) -> Iterator[GatedMotoServer]:
         running.stop()
         for name, value in saved.items():
             os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
+
+
+def code_of(call: Callable[[], Any]) -> str:
+    """The AWS error code ``call`` answers, or "allowed"."""
+    try:
+        call()
+    except ClientError as error:
+        return str(error.response["Error"]["Code"])
+    return "allowed"

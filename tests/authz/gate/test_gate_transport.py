@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from gate_scenario import ACCOUNT, REGION, key_policy, statement, user_session
+from gate_scenario import ACCOUNT, REGION, code_of, key_policy, statement, user_session
 
 from orchestrator.authz.gate.authenticate import MOTO_TESTING
 from orchestrator.authz.gate.core import Gate
@@ -70,14 +70,6 @@ def carrying(client: Any, **headers: str) -> Any:
 
     client.meta.events.register_first("before-call", add)
     return client
-
-
-def code_of(call: Callable[[], Any]) -> str:
-    try:
-        call()
-    except ClientError as error:
-        return str(error.response["Error"]["Code"])
-    return "allowed"
 
 
 def test_encryption_context_condition_allows_only_with_the_right_context(world: tuple[Clients, Any, str]) -> None:

@@ -22,7 +22,8 @@ import boto3
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from gate_scenario import code_of
 
 from orchestrator.authz.gate.authenticate import AdminKeys
 from orchestrator.authz.gate.transport import (SOURCE_IP_HEADER, SOURCE_VPC_HEADER, SOURCE_VPCE_HEADER, TRANSPORT_MAC_HEADER,
@@ -124,14 +125,6 @@ def carrying(s3: Any, headers: dict[str, str], proof: Callable[[Any], str | None
 
 def signed_with(key_id: str, secret: str) -> Callable[[Any], str]:
     return lambda request: transport_mac(key_id, secret, prepared_binding(request), dict(request.headers))
-
-
-def code_of(call: Callable[[], Any]) -> str:
-    try:
-        call()
-    except ClientError as error:
-        return str(error.response["Error"]["Code"])
-    return "allowed"
 
 
 def read(s3: Any, key: str) -> str:
