@@ -4,9 +4,11 @@ loader/guarantee_checks.py): accepted when every reference holds, each refusal o
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+from loader_mutants import VALUES, mutate, run_validate
 
 from orchestrator.cli import main
 from orchestrator.loader import ScenarioError, load_scenario
@@ -175,3 +177,51 @@ def test_validate_exits_2_with_one_line_per_refusal(tmp_path: Path, capsys: pyte
         " (at states[0].guarantees[0].resource)",
         f"{path}:{FIRST + 1}:{column(second, 'user:ghost')}: 'user:ghost' names no user of this scenario (known: admin)"
         " (at states[0].guarantees[1].only[0])"]
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+#: A line of GOOD per field, whose value each hostile value replaces.
+FIELD_LINES = {"resource": "      - resource: table:orders\n",
+               "actions": "        actions: [dynamodb:GetItem, dynamodb:Query, dynamodb:Scan]\n",
+               "only": "        only: [user:admin, role:reader, session:reader/nightly, account:partner, account:home, orchestrate]\n",
+               "description": "        description: the orders stay in-house\n"}
+
+
+def _clean(path: Path, text: str, code: int | str, output: str) -> str | None:
+    """What is wrong with one validate run (tests/loader/test_loader_fuzz.py's rule), or None."""
+    if code not in (0, 2) or "Traceback" in output:
+        return f"exit {code}: {output[-300:]}"
+    lines = len(text.splitlines()) + 1
+    for line in output.strip().splitlines() if code == 2 else []:
+        head, _, rest = line.partition(f"{path}:")
+        where = rest.split(":")[:2]
+        if head or len(where) < 2 or not where[0].isdigit() or not 1 <= int(where[0]) <= lines:
+            return f"unlocated: {line[:200]!r}"
+    return None
+
+
+@pytest.mark.parametrize("field", sorted(FIELD_LINES))
+def test_any_value_in_any_field_is_refused_or_taken_never_a_crash(tmp_path: Path, field: str) -> None:
+    path, failures = tmp_path / "mutant.yaml", []
+    written = FIELD_LINES[field]
+    for value in VALUES + ["[user:admin, 7]", "[[kms:Decrypt]]", "{AWS: user:admin}", "[account]", "[object:site]"]:
+        text = (BASE + GOOD).replace(written, written.split(":")[0] + f": {value}\n", 1)
+        assert text != BASE + GOOD
+        problem = _clean(path, text, *run_validate(path, text, parse=False))
+        if problem:
+            failures.append(f"{field}: {value[:40]!r}: {problem}")
+    assert not failures, "\n".join(failures[:10])
+
+
+def test_seeded_mutants_of_a_guarded_scenario_never_crash(tmp_path: Path) -> None:
+    path, failures, codes = tmp_path / "mutant.yaml", [], set()
+    for seed in range(300):
+        mutant = mutate(BASE + GOOD, random.Random(seed))
+        code, output = run_validate(path, mutant.text, parse=False)
+        codes.add(code)
+        problem = _clean(path, mutant.text, code, output)
+        if problem:
+            failures.append(f"seed {seed} ({mutant.operator}): {problem}")
+    assert not failures, "\n".join(failures[:10])
+    assert codes == {0, 2}
