@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestrator.loader.diagnostics import PathElement
+from orchestrator.loader.guarantee_checks import check_guarantees
 from orchestrator.loader.references import check_desired, check_expectation, entity_names
 from orchestrator.loader.validation import Problem, problems_from
 from orchestrator.model.patch import STATEMENT, merge_patch
@@ -105,6 +106,7 @@ def desired_states(data: dict[str, Any], states: list[State]) -> tuple[list[Desi
             names = entity_names(current)  # once per state, not per expectation (issue 21)
             for number, expectation in enumerate(state.expectations):
                 problems += check_expectation(current, expectation, prefix + ("expectations", number), names)
+            problems += check_guarantees(current, state.guarantees, prefix + ("guarantees",))
     return desired, problems
 
 

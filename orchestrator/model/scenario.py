@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator,
+                      model_validator)
 
 from orchestrator.constants import DEFAULT_REGION, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, ROLE_SESSION_SECONDS
 from orchestrator.model.organization import Organization, VpcEndpointSpec
@@ -309,8 +310,49 @@ class Expectation(Strict):
         return value
 
 
+#: Who an `only` list may name: a scenario user, a role (any session of it), one session of a role,
+#: anyone in an account (`account:home` or a name under `accounts`), or orchestrate's own identity.
+GuaranteePrincipal = Annotated[str, Field(pattern=r"^((user|role|account):[A-Za-z0-9_.+=,@-]{1,64}|session:[A-Za-z0-9_.+=,@-]{1,64}/[A-Za-z0-9_+=,.@-]{2,64}|orchestrate)$")]
+#: Whom `no_access_from` shuts out: every principal outside the resource's account, outside the
+#: scenario's organization, or anyone at all, anonymous callers included (`public`).
+Outsiders = Literal["outside-account", "outside-organization", "public"]
+
+
+def _present(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+class Guarantee(Strict):
+    """A claim about every principal, not only the named ones: of all callers (every account, user,
+    role and session that exists or could, anonymous), only those of `only` may make `actions` on
+    `resource`, or none of those `no_access_from` names may. The language only: this version
+    decides no guarantee (issue 24); `apply` reports each as unknown."""
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [_present("only"), _present("no_access_from")]})
+
+    resource: EntityRef
+    #: Listed once each: the loader refuses a repeat at its index (loader/guarantee_checks.py).
+    actions: Annotated[list[Action], Field(min_length=1)]
+    only: list[GuaranteePrincipal] | None = Field(
+        None, description="the only principals that may make the actions: `user:NAME`, `role:NAME` (any session of"
+        " it), `session:ROLE/NAME`, `account:NAME` or `account:home` (anyone in that account), `orchestrate`;"
+        " `[]`: nobody")
+    no_access_from: Outsiders | None = Field(
+        None, description="no principal outside the resource's account (`outside-account`), outside the"
+        " scenario's organization (`outside-organization`), or anyone at all, anonymous included (`public`)")
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Guarantee:
+        if (self.only is None) == (self.no_access_from is None):
+            raise ValueError("a guarantee gives exactly one of `only` (the principals that may) and `no_access_from`"
+                             " (outside-account, outside-organization or public)")
+        return self
+
+
 class State(Strict):
-    """A policy state: a JSON Merge Patch (RFC 7386) over the base document, then expectations.
+    """A policy state: a JSON Merge Patch (RFC 7386) over the base document, then expectations and
+    guarantees, both the state's own (a later state does not inherit them).
 
     Inside a policy document, `Statement` may be patched as a mapping from Sid to statement
     (null removes the statement with that Sid); a list replaces the statements whole.
@@ -320,6 +362,9 @@ class State(Strict):
     description: str | None = None
     patch: dict[str, Any] = Field(default_factory=dict)
     expectations: list[Expectation] = Field(default_factory=list)
+    guarantees: list[Guarantee] = Field(
+        default_factory=list, description="claims over every principal, in this state (a patch does not carry them"
+        " over: each state lists its own, as its expectations); not decided by this version")
 
 
 #: An account by its scenario name: `home` (the scenario's own) or a name under `accounts`.

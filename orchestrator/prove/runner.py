@@ -30,7 +30,7 @@ from orchestrator.prove.assertions import (CallFailed, Outcome, Prediction, Sett
 from orchestrator.prove.asymmetric_calls import Unprepared, VerificationFailed, verify_offline
 from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_for, probed_keys
 from orchestrator.loader import LoadedScenario
-from orchestrator.model.scenario import DesiredState, Expectation, Settle
+from orchestrator.model.scenario import DesiredState, Expectation, Guarantee, Settle
 from orchestrator.reconcile.plan import Plan
 from orchestrator.prove.prediction import predict
 from orchestrator.prove.principals import PrincipalKeys, scenario_users
@@ -49,6 +49,8 @@ class StateResult:
     settle_seconds: float = 0.0
     #: The index of the expectation that took longest to settle, when the state waited at all.
     last_to_settle: int | None = None
+    #: The state's guarantees as declared: this version decides none, so reports call each unknown.
+    guarantees: list[Guarantee] = field(default_factory=list)
 
 
 @dataclass
@@ -121,7 +123,7 @@ def run_state(ctx: RunContext, loaded: LoadedScenario, index: int, last: int, ke
     desired = loaded.desired[index]
     if progress:
         progress(f"state {state.name}: reconciling")
-    outcome = StateResult(state.name, apply_state(ctx, desired, state.name))
+    outcome = StateResult(state.name, apply_state(ctx, desired, state.name), guarantees=list(state.guarantees))
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
     probes.prepare(desired, probed_keys((e for later in loaded.scenario.states[index:last + 1] for e in later.expectations),
                                         desired))

@@ -7,6 +7,9 @@ so the page reads without colour; a cell that changed from the state before carr
 corner mark and the words "changed: was ...". Its reason and deciding statements (policy name and
 Sid) appear on hover and on keyboard focus (a CSS tooltip the cell names with aria-describedby,
 and the cell's title); Tab reaches every cell and the arrow keys, Home and End move between them.
+The column and row headers stay in view as the page scrolls (sticky), and filters (changed only,
+decision, principal, service, resource: report/access_filters.py) hide the rows and columns with
+no matching cell; without JavaScript the page shows everything.
 
 Nothing leaves the page: no external asset, a Content-Security-Policy that allows none, and every
 name escaped. The markup is lean for large matrices (300,000 cells): no per-cell style, the
@@ -18,6 +21,9 @@ from collections.abc import Iterator
 from html import escape
 from typing import Any
 
+from orchestrator.report.access_filters import SCRIPT as FILTER_SCRIPT
+from orchestrator.report.access_filters import STYLE as FILTER_STYLE
+from orchestrator.report.access_filters import filter_form
 from orchestrator.report.words import counted
 
 Slot = tuple[str, str, str, str | None]
@@ -78,6 +84,10 @@ td.c:nth-last-child(-n+2) .tip{left:auto;right:0}
 td.c:hover .tip,td.c:focus .tip{display:block}
 .tip b{color:#fff}.tip ul{margin:6px 0 0;padding-left:16px}.tip li{margin:2px 0}
 .tip .k{color:#9ea7b3}
+.grid thead th{position:sticky;top:0;z-index:3}
+.grid thead tr:first-child th{height:34px;white-space:nowrap}
+.grid thead tr+tr th{top:34px}
+.grid thead th.corner{top:0;left:0;z-index:4}
 .changes{margin:10px 0 0;padding-left:18px}
 .changes li{margin:2px 0}
 @media print{.tip{display:none!important}td.c{break-inside:avoid}}
@@ -88,12 +98,14 @@ SCRIPT = """
 document.addEventListener('keydown',function(e){
 var c=e.target;if(!c.classList||!c.classList.contains('c'))return;
 var r=c.parentElement,i=Array.prototype.indexOf.call(r.cells,c),t=null;
-if(e.key==='ArrowRight')t=c.nextElementSibling;
-else if(e.key==='ArrowLeft')t=c.previousElementSibling;
-else if(e.key==='ArrowDown'&&r.nextElementSibling)t=r.nextElementSibling.cells[i];
-else if(e.key==='ArrowUp'&&r.previousElementSibling)t=r.previousElementSibling.cells[i];
-else if(e.key==='Home')t=r.querySelector('td.c');
-else if(e.key==='End')t=r.cells[r.cells.length-1];
+function seen(x,next){while(x&&x.classList.contains('off'))x=x[next];return x;}
+function row(x){x=seen(x,x===r.nextElementSibling?'nextElementSibling':'previousElementSibling');return x&&x.cells[i];}
+if(e.key==='ArrowRight')t=seen(c.nextElementSibling,'nextElementSibling');
+else if(e.key==='ArrowLeft')t=seen(c.previousElementSibling,'previousElementSibling');
+else if(e.key==='ArrowDown')t=row(r.nextElementSibling);
+else if(e.key==='ArrowUp')t=row(r.previousElementSibling);
+else if(e.key==='Home')t=r.querySelector('td.c:not(.off)');
+else if(e.key==='End')t=seen(r.cells[r.cells.length-1],'previousElementSibling');
 else if(e.key==='Escape'){c.blur();return;}
 if(t&&t.classList.contains('c')){e.preventDefault();t.focus();}
 });
@@ -108,13 +120,14 @@ def render_html(data: dict[str, Any]) -> str:
     parts = ['<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
              f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n',
              '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
-             f"<title>Access matrix: {escape(scenario)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"]
+             f"<title>Access matrix: {escape(scenario)}</title>\n<style>{STYLE}{FILTER_STYLE}</style>\n</head>\n<body>\n"]
     parts += _summary(data, changes)
     parts.append(_legend())
+    parts.append(filter_form(data))
     ids = _Ids()
     for number, state in enumerate(data["states"]):
         parts += _state(number, state, changes.get(state["name"]), ids)
-    parts.append(f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
+    parts.append(f"<script>{SCRIPT}{FILTER_SCRIPT}</script>\n</body>\n</html>\n")
     return "".join(parts)
 
 
@@ -187,6 +200,7 @@ def _state(number: int, state: dict[str, Any], change: dict[str, Any] | None, id
     parts.append("<tbody>\n")
     parts += _rows(name, state, before, ids)
     parts.append("</tbody>\n</table>\n")
+    parts.append('<p class="empty" hidden>No cell of this state matches the filters.</p>\n')
     parts += _change_list(change)
     parts.append("</section>\n")
     return parts
@@ -204,18 +218,21 @@ def _head(columns: list[dict[str, Any]]) -> list[str]:
             groups[-1] = (groups[-1][0], groups[-1][1] + 1)
         else:
             groups.append((column["resource"], 1))
-    top = "".join(f'<th scope="colgroup" colspan="{span}" class="res"><code>{escape(resource)}</code></th>'
-                  for resource, span in groups)
-    actions = "".join(_action_head(column) for column in columns)
+    top = "".join(f'<th scope="colgroup" colspan="{span}" class="res" data-group="{number}" data-resource="{escape(resource)}">'
+                  f"<code>{escape(resource)}</code></th>" for number, (resource, span) in enumerate(groups))
+    numbers = [number for number, (_, span) in enumerate(groups) for _ in range(span)]
+    actions = "".join(_action_head(column, number) for column, number in zip(columns, numbers))
     return ["<thead>\n", f'<tr><th class="corner" rowspan="2">principal &darr; / request &rarr;</th>{top}</tr>\n',
             f"<tr>{actions}</tr>\n", "</thead>\n"]
 
 
-def _action_head(column: dict[str, Any]) -> str:
+def _action_head(column: dict[str, Any], group: int) -> str:
+    """An action's header; `data-group` names its resource's header, whose span the filters narrow."""
     service, _, operation = str(column["action"]).rpartition(":")
     variant = column.get("variant")
     extra = f'<span class="var mono">{escape(variant)}</span>' if variant else ""
-    return (f'<th scope="col" class="act" title="{escape(str(column["label"]))}">'
+    return (f'<th scope="col" class="act" title="{escape(str(column["label"]))}" data-group="{group}" '
+            f'{_column_attributes(column)}>'
             f'<span class="svc">{escape(service)}:</span>{escape(operation)}{extra}</th>')
 
 
@@ -238,7 +255,9 @@ def _rows(name: str, state: dict[str, Any], before: dict[Slot, dict[str, Any]], 
 
 
 def _column_attributes(column: dict[str, Any]) -> str:
-    text = f'data-resource="{escape(str(column["resource"]))}" data-action="{escape(str(column["action"]))}"'
+    action = str(column["action"])
+    text = (f'data-resource="{escape(str(column["resource"]))}" data-action="{escape(action)}" '
+            f'data-service="{escape(action.partition(":")[0])}"')
     variant = column.get("variant")
     return text + (f' data-variant="{escape(variant)}"' if variant else "")
 

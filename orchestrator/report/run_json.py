@@ -6,6 +6,7 @@ from typing import Any
 
 from orchestrator.prove.assertions import Verdict
 from orchestrator.prove.runner import RunResult, StateResult, access_changes
+from orchestrator.report.guarantees import guarantee_json
 
 FORMAT_VERSION = "1"
 
@@ -74,7 +75,8 @@ def run_json(result: RunResult) -> dict[str, Any]:
         "summary": summary(result),
         "states": [
             {"name": s.name, "changes": s.plan.as_json()["changes"], "settle_seconds": round(s.settle_seconds, 3),
-             "last_to_settle": last_to_settle(s), "expectations": [verdict_json(v) for v in s.verdicts]}
+             "last_to_settle": last_to_settle(s), "expectations": [verdict_json(v) for v in s.verdicts],
+             "guarantees": [guarantee_json(g) for g in s.guarantees]}
             for s in result.states
         ],
         "access_changes": access_changes(result),

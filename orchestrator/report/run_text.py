@@ -4,6 +4,7 @@ the reason; the access gained or lost between states; a summary line."""
 from __future__ import annotations
 
 from orchestrator.prove.assertions import Verdict
+from orchestrator.report.guarantees import UNDECIDED, UNKNOWN, render_guarantees
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.run_json import summary
 from orchestrator.report.style import Style
@@ -41,7 +42,7 @@ def render_state(state: StateResult, style: Style) -> list[str]:
         lines += render_change(change, style)
     for verdict in state.verdicts:
         lines += render_verdict(verdict, style)
-    return lines
+    return lines + render_guarantees(state.guarantees, style)
 
 
 def render_settling(state: StateResult) -> list[str]:
@@ -84,4 +85,6 @@ def summary_line(result: RunResult, style: Style) -> str:
     gaps = f", {counted(counts['model_gaps'], 'model gap')}" if counts["model_gaps"] else ""
     said = (f"{counts['passed']} passed, {counts['failed']} failed" + (f", {errored} errored" if errored else "")
             + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
-    return style(said + gaps, "green" if result.passed else "red", "bold")
+    undecided = sum(len(state.guarantees) for state in result.states)
+    unknown = f"; {counted(undecided, 'guarantee')} {UNKNOWN} ({UNDECIDED})" if undecided else ""
+    return style(said + gaps, "green" if result.passed else "red", "bold") + unknown

@@ -31,6 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 SEED = "kms-dynamodb-access"
 BROWSER_SCENARIOS = [SEED, "role-trust-account", "table-policy"]  # the seed, most principals, most cells
 HOSTILE = "<script>alert(1)</script>"
+FILTER_CONTROLS = ("changed", "decision", "principal", "service", "resource", "show all")
 
 
 def access_json(name: str, tmp_path: Path) -> dict[str, Any]:
@@ -223,6 +224,9 @@ def test_the_page_renders_in_chromium(browser: Any, name: str, tmp_path: Path) -
     assert page.locator("th[scope='row']").count() == sum(len(s["principals"]) for s in data["states"])
     assert page.locator("table.grid").count() == len(data["states"])
     assert page.locator(".tip:visible").count() == 0, "tooltips wait for hover or focus"
+    for _ in FILTER_CONTROLS:  # Tab passes the filters' controls, then reaches the first cell
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('#filters') !== null")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.dataset")
     first = data["states"][0]["cells"][0]
