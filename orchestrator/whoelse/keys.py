@@ -140,29 +140,16 @@ class Keys:
         return KeyVar(key, sort, tuple(slots), free=True)
 
     def _one(self, key: str, present: z3.BoolRef, value: z3.ExprRef, sort: str = STRING) -> KeyVar:
-        return KeyVar(key, sort, (Slot(z3.simplify(present), value),))
+        return KeyVar(key, sort, (Slot(present, value),))
 
     def _derived(self, key: str) -> KeyVar:
         p = self.p
         if key.startswith(_TAG):
             slot = p.tag(key[len(_TAG):])
             return self._one(key, z3.And(z3.Or(p.is_(USER), p.is_(SESSION)), slot.present), slot.value)
-        simple = {
-            "aws:principalarn": (p.iam, z3.If(p.is_(SESSION), p.role_arn(), p.arn)),
-            "aws:principalaccount": (p.iam, p.account),
-            "aws:principaltype": (p.iam, z3.If(p.is_(USER), sval("User"),
-                                               z3.If(p.is_(SESSION), sval("AssumedRole"), sval("Account")))),
-            "aws:username": (p.is_(USER), p.name),
-            "aws:userid": (z3.Or(p.is_(ROOT), z3.And(z3.Or(p.is_(USER), p.is_(SESSION)), p.userid.present)),
-                           z3.If(p.is_(ROOT), p.account, p.userid.value)),
-            "aws:principalservicename": (p.is_(SERVICE), p.arn),
-            "aws:sourceidentity": (z3.And(p.is_(SESSION), p.source_identity.present), p.source_identity.value),
-            "aws:resourceaccount": (z3.BoolVal(self.question.resource_account is not None),
-                                    sval(self.question.resource_account or "")),
-            "kms:calleraccount": (z3.And(z3.BoolVal(self.action.startswith("kms:")), p.iam), p.account),
-        }
-        if key in simple:
-            return self._one(key, *simple[key])
+        made = self._principal_key(key)
+        if made is not None:
+            return self._one(key, *made)
         if key == "aws:principalisawsservice":
             return self._one(key, z3.Or(p.iam, p.is_(SERVICE)), p.is_(SERVICE), BOOLEAN)
         if key in ("aws:principalorgid", "aws:principalorgpaths"):
@@ -172,6 +159,31 @@ class Keys:
         if key in ("aws:sourcevpce", "aws:sourcevpc"):
             return self._endpoint_key(key)
         return self._ip_key(key)
+
+    def _principal_key(self, key: str) -> tuple[z3.BoolRef, z3.ExprRef] | None:
+        """(present, value) of a key derived from the caller alone (``context.derive_principal_key``)."""
+        p = self.p
+        if key == "aws:principalarn":
+            return p.iam, z3.If(p.is_(SESSION), p.role_arn(), p.arn)
+        if key == "aws:principalaccount":
+            return p.iam, p.account
+        if key == "aws:principaltype":
+            return p.iam, z3.If(p.is_(USER), sval("User"), z3.If(p.is_(SESSION), sval("AssumedRole"), sval("Account")))
+        if key == "aws:username":
+            return p.is_(USER), p.name
+        if key == "aws:userid":
+            return (z3.Or(p.is_(ROOT), z3.And(z3.Or(p.is_(USER), p.is_(SESSION)), p.userid.present)),
+                    z3.If(p.is_(ROOT), p.account, p.userid.value))
+        if key == "aws:principalservicename":
+            return p.is_(SERVICE), p.arn
+        if key == "aws:sourceidentity":
+            return z3.And(p.is_(SESSION), p.source_identity.present), p.source_identity.value
+        if key == "aws:resourceaccount":
+            account = self.question.resource_account
+            return z3.BoolVal(account is not None), sval(account or "")
+        if key == "kms:calleraccount":
+            return z3.And(z3.BoolVal(self.action.startswith("kms:")), p.iam), p.account
+        return None
 
     def _principal_org(self, key: str) -> KeyVar:
         p, organizations = self.p, self.question.organizations

@@ -21,7 +21,7 @@ from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, INTEGER, 
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import sval
 
-__all__ = ["well_formed", "in_scope", "known_accounts"]
+__all__ = ["well_formed", "in_scope", "known_accounts", "principal_values"]
 
 _ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
@@ -44,12 +44,13 @@ def well_formed(question: Question, p: PrincipalVars, endpoint: Endpoint, keys: 
                 identities: list[tuple[Identity, z3.BoolRef]]) -> list[z3.BoolRef]:
     """The constraints every request meets."""
     iam_account = z3.InRe(p.account, _account())
+    name, path = _name(), _path()
     found = [
         z3.And(p.kind >= USER, p.kind <= SERVICE),
-        z3.Implies(p.is_(USER), z3.And(iam_account, z3.InRe(p.path, _path()), z3.InRe(p.name, _name()),
+        z3.Implies(p.is_(USER), z3.And(iam_account, z3.InRe(p.path, path), z3.InRe(p.name, name),
                                        p.arn == z3.Concat(sval("arn:aws:iam::"), p.account, sval(":user/"), p.path, p.name))),
-        z3.Implies(p.is_(SESSION), z3.And(iam_account, z3.InRe(p.role_path, _path()), z3.InRe(p.role, _name()),
-                                          z3.InRe(p.session, _name()),
+        z3.Implies(p.is_(SESSION), z3.And(iam_account, z3.InRe(p.role_path, path), z3.InRe(p.role, name),
+                                          z3.InRe(p.session, name),
                                           p.arn == z3.Concat(sval("arn:aws:sts::"), p.account, sval(":assumed-role/"),
                                                              p.role, sval("/"), p.session))),
         z3.Implies(p.is_(ROOT), z3.And(iam_account, p.arn == z3.Concat(sval("arn:aws:iam::"), p.account, sval(":root")))),
@@ -171,13 +172,27 @@ def _within(universe: Universe, question: Question, p: PrincipalVars, keys: Keys
     return found
 
 
-def _is_principal(u: Principal, p: PrincipalVars) -> z3.BoolRef:
+def principal_values(u: Principal, p: PrincipalVars) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+    """The caller's variables bound to ``u``'s values (its ARN taken apart: the solver need not)."""
     kinds = {"User": USER, "AssumedRole": SESSION, "Account": ROOT, "Anonymous": ANONYMOUS, "Service": SERVICE}
     kind = kinds[u.type]
-    same = [p.is_(kind), p.arn == sval(u.arn)]
-    if kind == SESSION:
-        same.append(p.role_arn() == sval(u.role_arn or arns.session_role_arn(u.arn) or ""))
-    return z3.And(*same)
+    bound: list[tuple[z3.ExprRef, z3.ExprRef]] = [(p.kind, z3.IntVal(kind)), (p.account, sval(u.account)),
+                                                  (p.arn, sval(u.arn))]
+    if kind == USER:
+        path, _, name = u.arn.split(":user/", 1)[1].rpartition("/")
+        bound += [(p.path, sval(path + "/" if path else "")), (p.name, sval(name))]
+    elif kind == SESSION:
+        session = arns.SESSION_ARN.match(u.arn)
+        role_arn = u.role_arn or arns.session_role_arn(u.arn) or ""
+        role_path = role_arn.split(":role/", 1)[1].rpartition("/")[0]
+        assert session is not None, u.arn
+        bound += [(p.role, sval(session["role"])), (p.session, sval(session["session"])),
+                  (p.role_path, sval(role_path + "/" if role_path else ""))]
+    return bound
+
+
+def _is_principal(u: Principal, p: PrincipalVars) -> z3.BoolRef:
+    return z3.And(*[var == value for var, value in principal_values(u, p)])
 
 
 def _one_of(slot: Slot, sort: str, listed: tuple[str | None, ...]) -> z3.BoolRef:
