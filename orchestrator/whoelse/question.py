@@ -49,12 +49,16 @@ class Scope:
     session, a root user, ``anonymous``, a service name; a role ARN excludes every session of the
     role), and only those of the classes asked for: outside these accounts, outside these
     organizations, or the public (the anonymous caller and principals of an account that the
-    question names nowhere: a stranger). ``within``: a finite universe (tests)."""
+    question names nowhere: a stranger). ``service_linked``: whether sessions of service-linked roles
+    are quantified over (neither SCPs nor RCPs restrict them, Organizations User Guide, "SCP
+    evaluation" and "RCP evaluation"; what they may do is fixed by their service, so a guarantee may
+    leave them out, saying so). ``within``: a finite universe (tests)."""
 
     excluding: frozenset[str] = frozenset()
     outside_accounts: frozenset[str] = frozenset()
     outside_organizations: frozenset[str] = frozenset()
     public: bool = False
+    service_linked: bool = True
     within: Universe | None = None
 
     @classmethod

@@ -16,6 +16,7 @@ from orchestrator import arns
 from orchestrator.authz.engine.request import Principal
 from orchestrator.whoelse.identity import Identity
 from orchestrator.whoelse.keys import Endpoint, Keys, declared_org_ids
+from orchestrator.whoelse.logic import service_linked
 from orchestrator.whoelse.question import Question, Scope, Universe
 from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, INTEGER, ROOT, SERVICE, SESSION, STRING, USER,
                                           PrincipalVars, Slot)
@@ -87,7 +88,12 @@ def _endpoint(question: Question, endpoint: Endpoint) -> list[z3.BoolRef]:
     return [z3.Or(endpoint.choice == Endpoint.NONE, endpoint.choice == Endpoint.UNDECLARED,
                   z3.And(endpoint.choice >= 0, endpoint.choice < len(ids))),
             z3.Implies(endpoint.choice == Endpoint.UNDECLARED,
-                       z3.And(z3.Length(endpoint.vpce) > 0, *[endpoint.vpce != sval(i) for i in ids]))]
+                       z3.And(z3.InRe(endpoint.vpce, _endpoint_id()), *[endpoint.vpce != sval(i) for i in ids]))]
+
+
+def _endpoint_id() -> z3.ReRef:
+    """A VPC endpoint id: ``vpce-`` and lower-case letters and digits (VPC API Reference, "VpcEndpoint")."""
+    return z3.Concat(z3.Re("vpce-"), z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"))))
 
 
 def _organization(question: Question, p: PrincipalVars, keys: Keys) -> list[z3.BoolRef]:
@@ -128,6 +134,8 @@ def in_scope(question: Question, p: PrincipalVars, keys: Keys, endpoint: Endpoin
     if scope.public:
         strangers = z3.And(p.iam, *[p.account != sval(a) for a in sorted(known_accounts(question))])
         found.append(z3.Or(p.is_(ANONYMOUS), strangers))
+    if not scope.service_linked:
+        found.append(z3.Not(service_linked(p)))
     if scope.within is not None:
         found += _within(scope.within, question, p, keys, endpoint)
     return found
