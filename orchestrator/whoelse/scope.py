@@ -49,12 +49,11 @@ def well_formed(question: Question, p: PrincipalVars, endpoint: Endpoint, keys: 
     found = [
         z3.And(p.kind >= USER, p.kind <= SERVICE),
         z3.Implies(p.is_(USER), z3.And(iam_account, z3.InRe(p.path, path), z3.InRe(p.name, name),
-                                       p.arn == z3.Concat(sval("arn:aws:iam::"), p.account, sval(":user/"), p.path, p.name))),
+                                       p.arn == p.user_arn())),
         z3.Implies(p.is_(SESSION), z3.And(iam_account, z3.InRe(p.role_path, path), z3.InRe(p.role, name),
                                           z3.InRe(p.session, name),
-                                          p.arn == z3.Concat(sval("arn:aws:sts::"), p.account, sval(":assumed-role/"),
-                                                             p.role, sval("/"), p.session))),
-        z3.Implies(p.is_(ROOT), z3.And(iam_account, p.arn == z3.Concat(sval("arn:aws:iam::"), p.account, sval(":root")))),
+                                          p.arn == p.session_arn())),
+        z3.Implies(p.is_(ROOT), z3.And(iam_account, p.arn == p.root_arn())),
         z3.Implies(p.is_(ANONYMOUS), z3.And(p.arn == sval("anonymous"), p.account == sval(""))),
         z3.Implies(p.is_(SERVICE), z3.And(p.account == sval(""), z3.InRe(p.arn, z3.Plus(z3.Union(
             z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("."), z3.Re("-")))))),

@@ -21,6 +21,7 @@ from typing import Any
 
 import z3
 
+from orchestrator import arns
 from orchestrator.whoelse.text import sval
 
 __all__ = ["USER", "SESSION", "ROOT", "ANONYMOUS", "SERVICE", "TYPE_NAMES", "Slot", "KeyVar", "PrincipalVars",
@@ -110,6 +111,14 @@ def fresh_value(name: str, sort: str) -> Any:
     return ip_value(name)
 
 
+_MARK = "\0"
+
+
+def _mark(part: str) -> str:
+    """A placeholder for one of the caller's parts in an ARN built by ``orchestrator/arns.py``."""
+    return f"{_MARK}{part}{_MARK}"
+
+
 class PrincipalVars:
     """The caller: its type, account and ARN, with the ARN's parts.
 
@@ -140,7 +149,22 @@ class PrincipalVars:
         return z3.Or(self.is_(USER), self.is_(SESSION), self.is_(ROOT))
 
     def role_arn(self) -> z3.SeqRef:
-        return z3.Concat(sval("arn:aws:iam::"), self.account, sval(":role/"), self.role_path, self.role)
+        return self.arn_of(arns.role_arn(_mark("account"), _mark("role"), "/" + _mark("role_path")))
+
+    def user_arn(self) -> z3.SeqRef:
+        return self.arn_of(arns.user_arn(_mark("account"), _mark("name"), "/" + _mark("path")))
+
+    def session_arn(self) -> z3.SeqRef:
+        return self.arn_of(arns.assumed_role_arn(_mark("account"), _mark("role"), _mark("session")))
+
+    def root_arn(self) -> z3.SeqRef:
+        return self.arn_of(arns.root_arn(_mark("account")))
+
+    def arn_of(self, template: str) -> z3.SeqRef:
+        """An ARN that ``orchestrator/arns.py`` builds of marked parts, with this caller's parts in."""
+        pieces = template.split(_MARK)
+        parts = [getattr(self, piece) if index % 2 else sval(piece) for index, piece in enumerate(pieces) if piece or index % 2]
+        return z3.Concat(*parts) if len(parts) > 1 else parts[0]
 
     def tag(self, key: str) -> Slot:
         """The slot of principal tag ``key`` (lower-case), made on first use."""
