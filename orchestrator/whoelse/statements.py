@@ -14,6 +14,7 @@ from typing import Sequence
 
 import z3
 
+from orchestrator import arns
 from orchestrator.authz.engine.documents import PolicyCache
 from orchestrator.authz.engine.inputs import PolicySource
 from orchestrator.authz.engine.matching import PrincipalMatcher
@@ -105,7 +106,12 @@ class StatementEncoder:
         if statement.not_principal:
             excluded = _excludes(statement.principal, self.p)
             return Named(_FALSE, z3.And(applies, z3.Or(has_boundary, z3.Not(excluded))), _FALSE, _FALSE)
-        return principal_kinds(statement.principal, self.p).when(applies)
+        named = principal_kinds(statement.principal, self.p)
+        strangers = sorted(arn for arn in statement.principal.arns if not _quantified(arn))
+        if strangers:  # a caller of a kind not quantified over (a federated user ...): it may be let in
+            gap = self.gaps.opaque(f"{where}: Principal {strangers[0]} is a kind of caller outside the encoding")
+            named = Named(z3.Or(named.direct, gap), named.everyone, named.role, named.account)
+        return named.when(applies)
 
     def _resource(self, statement: Statement, where: str) -> z3.BoolRef | None:
         static = statement.static_resource
@@ -114,6 +120,13 @@ class StatementEncoder:
         if statement.resources is None:
             return z3.BoolVal(True)
         return self.gaps.opaque(f"{where}: a Resource with policy variables is outside the encoding")
+
+
+def _quantified(arn: str) -> bool:
+    """Whether a Principal ARN names callers the encoding quantifies over (users, roles and their
+    sessions, root users, the anonymous caller)."""
+    return arn == "anonymous" or any(pattern.match(arn) is not None for pattern in (
+        arns.IAM_USER_ARN, arns.ROLE_ARN, arns.SESSION_ARN, arns.ROOT_ARN))
 
 
 def _among(value: z3.SeqRef, texts: Sequence[str]) -> z3.BoolRef:

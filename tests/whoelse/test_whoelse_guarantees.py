@@ -188,3 +188,42 @@ def test_a_solver_timeout_is_unknown() -> None:
     question = key_question(ROOT_OF_A, allow("*", "kms:Decrypt", Condition={"StringLike": {"aws:UserAgent": "*a*b*c*"}}),
                             scope=Scope.outside_account(A), timeout_ms=1)
     assert decide(question).status in (UNKNOWN, VIOLATED)
+
+
+def test_a_principal_of_a_kind_not_quantified_over_gives_unknown() -> None:
+    federated = f"arn:aws:sts::{B}:federated-user/carol"
+    question = key_question(ROOT_OF_A, allow({"AWS": federated}, "kms:Decrypt"), scope=Scope.outside_account(A))
+    verdict = decide(question)
+    assert verdict.status == UNKNOWN and federated in verdict.reason
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ({"ForAllValues:StringEquals": {"aws:TagKeys": ["team"]}}, VIOLATED),
+    ({"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}, VIOLATED),
+])
+def test_multivalued_keys_are_sets_of_values(condition: dict[str, Any], expected: str) -> None:
+    """IAM User Guide, "Single-valued vs. multivalued context keys": a ForAnyValue needs one value in
+    the set, a ForAllValues holds for an absent key."""
+    deny_other = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                  "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["secret"]}}}
+    question = key_question(ROOT_OF_A, allow("*", "kms:Decrypt", Condition=condition), deny_other,
+                            scope=Scope.outside_account(A))
+    verdict = decide(question)
+    assert verdict.status == expected, verdict.reason
+    witness = verdict.witness
+    assert witness is not None and "secret" not in witness.context.get("aws:TagKeys", ())
+    if "ForAnyValue:StringEquals" in condition:
+        assert "team" in witness.context["aws:TagKeys"]
+
+
+def test_a_deny_on_every_tag_set_closes_it() -> None:
+    """Two denies cover every request: one when some tag key is not "team", one when "team" is there,
+    and a request with no tag keys is denied by the Null check."""
+    statements = [allow("*", "kms:Decrypt"),
+                  {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                   "Condition": {"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["team"]}}},
+                  {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                   "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["team"]}}},
+                  {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+                   "Condition": {"Null": {"aws:TagKeys": "true"}}}]
+    assert decide(key_question(ROOT_OF_A, *statements, scope=Scope.outside_account(A))).status == PROVED
