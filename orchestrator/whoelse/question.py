@@ -35,7 +35,8 @@ class DeclaredPrincipal:
 @dataclass(frozen=True)
 class Universe:
     """A finite request space (the differential test's): the callers, and for each condition key
-    (any case) the values it may take (None: absent); a key not listed is absent. ``endpoints``: the
+    (any case) the values it may take (None: absent; a multivalued key is any set of them, the empty
+    set too); a key not listed is absent. ``endpoints``: the
     VPC endpoint ids a request may come through (None: none)."""
 
     principals: tuple[Principal, ...]

@@ -18,7 +18,7 @@ from orchestrator.whoelse.identity import Identity
 from orchestrator.whoelse.keys import Endpoint, Keys, declared_org_ids
 from orchestrator.whoelse.logic import service_linked
 from orchestrator.whoelse.question import Question, Scope, Universe
-from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, INTEGER, ROOT, SERVICE, SESSION, STRING, USER,
+from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, INTEGER, MULTIVALUED, ROOT, SERVICE, SESSION, STRING, USER,
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import sval
 
@@ -174,8 +174,11 @@ def _within(universe: Universe, question: Question, p: PrincipalVars, keys: Keys
     values = {key.lower(): listed for key, listed in universe.values.items()}
     found.append(_one_of(keys.ip, ADDRESS, values.get("aws:sourceip", (None,))))
     for var in keys.free():
+        listed = values.get(var.name, (None,))
+        if var.name in MULTIVALUED:   # a set of the listed values, maybe empty
+            listed = (*listed, None)
         for slot in var.slots:
-            found.append(_one_of(slot, var.sort, values.get(var.name, (None,))))
+            found.append(_one_of(slot, var.sort, listed))
     return found
 
 

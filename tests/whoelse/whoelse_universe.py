@@ -16,6 +16,7 @@ from orchestrator.authz.engine.request import Principal, Request, anonymous_prin
 from orchestrator.whoelse import DeclaredPrincipal, Question, Scope, Universe
 from orchestrator.whoelse.identity import ALLOW_EVERYTHING
 from orchestrator.whoelse.scope import known_accounts
+from orchestrator.whoelse.symbols import MULTIVALUED
 
 A, B, C = "111111111111", "222222222222", "333333333333"
 ORG_A, ORG_B = "o-aaaaaaaaaa", "o-bbbbbbbbbb"
@@ -77,6 +78,8 @@ def _document(statements: list[dict[str, Any]]) -> str:
 class Stacks:
     """Random policy stacks (a seeded ``random.Random``: the same stacks on every run)."""
 
+    conditions = _CONDITIONS
+
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
 
@@ -85,7 +88,7 @@ class Stacks:
         if not count:
             return None
         block: dict[str, dict[str, Any]] = {}
-        for operator, key, value in self.rng.sample(_CONDITIONS, count):
+        for operator, key, value in self.rng.sample(self.conditions, count):
             block.setdefault(operator, {})[key] = value
         return block
 
@@ -193,16 +196,24 @@ def _excluded(arn: str, principal: Principal) -> bool:
     return principal.arn == arn
 
 
-def requests(question: Question, action: str) -> Iterator[Case]:
+def _options(key: str, listed: tuple[str | None, ...]) -> list[tuple[str, ...] | None]:
+    """A single-valued key's values (None: absent); a multivalued key's sets of the listed values."""
+    values = [value for value in listed if value is not None]
+    if key.lower() not in MULTIVALUED:
+        return [None if value is None else (value,) for value in listed]
+    subsets = [tuple(c) for size in range(1, len(values) + 1) for c in itertools.combinations(values, size)]
+    return [None, *subsets]
+
+
+def requests(question: Question, action: str, universe: Universe = UNIVERSE) -> Iterator[Case]:
     """Every request of the universe, with the inputs the concrete engine decides it with."""
     declared = {d.arn: d for d in question.principals}
     endpoints = {e.id: e for e in question.endpoints}
-    for principal, ip, transport, vpce in itertools.product(PRINCIPALS, IPS, TRANSPORT, ENDPOINTS):
+    keys = sorted(universe.values)
+    choices = [_options(key, universe.values[key]) for key in keys]
+    for principal, vpce, *values in itertools.product(universe.principals, universe.endpoints, *choices):
         context: dict[str, tuple[str, ...]] = {"aws:ResourceAccount": (question.resource_account or "",)}
-        if ip is not None:
-            context["aws:SourceIp"] = (ip,)
-        if transport is not None:
-            context["aws:SecureTransport"] = (transport,)
+        context.update({key: value for key, value in zip(keys, values) if value is not None})
         iam = principal.type in ("User", "AssumedRole", "Account")
         if action.startswith("kms:") and iam:
             context["kms:CallerAccount"] = (principal.account,)
@@ -215,3 +226,41 @@ def requests(question: Question, action: str) -> Iterator[Case]:
                               principal_org=question.organizations.get(principal.account) if principal.account else None,
                               resource_org=question.resource_org, vpc_endpoint=endpoint)
         yield Case(Request(principal, action, question.resource, context), inputs)
+
+
+#: The second universe: multivalued keys (sets of tag keys) and the encryption context, with grants.
+SET_UNIVERSE = Universe(
+    (PRINCIPALS[0], PRINCIPALS[1], PRINCIPALS[2], PRINCIPALS[3], PRINCIPALS[6], PRINCIPALS[7]),
+    {"aws:TagKeys": ("team", "secret"), "kms:EncryptionContext:purpose": (None, "billing", "hr")})
+_SET_CONDITIONS: tuple[tuple[str, str, Any], ...] = (
+    ("ForAnyValue:StringEquals", "aws:TagKeys", "team"), ("ForAllValues:StringEquals", "aws:TagKeys", ["team"]),
+    ("ForAnyValue:StringNotEquals", "aws:TagKeys", "team"), ("ForAllValues:StringNotLike", "aws:TagKeys", "sec*"),
+    ("StringEquals", "aws:TagKeys", "team"), ("StringNotEquals", "aws:TagKeys", "secret"), ("Null", "aws:TagKeys", "true"),
+    ("ForAnyValue:StringLike", "aws:TagKeys", ["s*", "x"]), ("StringEquals", "kms:EncryptionContext:purpose", "billing"),
+    ("StringNotEqualsIfExists", "kms:EncryptionContext:purpose", "hr"), ("Null", "kms:EncryptionContext:purpose", "false"),
+    ("StringLike", "kms:EncryptionContext:purpose", "b*"), ("StringEqualsIgnoreCase", "kms:EncryptionContext:purpose", "BILLING"),
+    ("StringEquals", "aws:PrincipalAccount", B), ("StringEquals", "aws:PrincipalOrgID", ORG_A),
+)
+
+
+class SetStacks(Stacks):
+    """Key policies over the second universe, with grants constrained by the encryption context."""
+
+    conditions = _SET_CONDITIONS
+
+    def question(self) -> Question:
+        rng = self.rng
+        actions = ("kms:Decrypt", "kms:Encrypt")
+        declared = [DeclaredPrincipal(ALICE, (self.policy("identity", "alice", actions, KEY, False),)),
+                    DeclaredPrincipal(READER, (self.policy("identity", "reader", actions, KEY, False),))]
+        grants = []
+        for _ in range(rng.randint(0, 2)):
+            pairs = {"purpose": rng.choice(("billing", "hr"))}
+            exact = rng.random() < 0.5
+            grants.append(Grant(rng.choice((BOB, READER, WRITER)), [rng.choice(("Decrypt", "Encrypt"))], KEY,
+                                encryption_context_equals=pairs if exact else None,
+                                encryption_context_subset=None if exact else pairs, name=f"g{len(grants)}"))
+        scope = rng.choice((Scope(within=SET_UNIVERSE), Scope(outside_accounts=frozenset({A}), within=SET_UNIVERSE),
+                            Scope(excluding=frozenset({BOB, READER}), within=SET_UNIVERSE)))
+        return Question(KEY, A, actions, scope, resource_policy=self.policy("key", "key", actions, KEY, True),
+                        grants=tuple(grants), principals=tuple(declared), organizations=self.organizations(actions, KEY))
