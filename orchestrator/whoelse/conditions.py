@@ -169,6 +169,20 @@ def _variable_tester(condition: Condition, keys: Keys) -> tuple[Test, z3.BoolRef
     return test, resolvable
 
 
+def resolve_variable(key: str, default: str | None, keys: Keys) -> tuple[z3.BoolRef, z3.SeqRef] | None:
+    """(resolves, text) of one ``${key}`` or ``${key, 'default'}`` (``variables.resolve``: a
+    single value, else the default); None for a key that is not a single-valued string key."""
+    if not key:   # malformed: never resolves
+        return z3.BoolVal(False), sval("")
+    var = keys.get(key)
+    if var.sort != STRING or len(var.slots) != 1:
+        return None
+    slot = var.slots[0]
+    if default is None:
+        return slot.present, slot.value
+    return z3.BoolVal(True), z3.If(slot.present, slot.value, sval(default))
+
+
 def _has_wildcard(template: Template) -> bool:
     return any(kind == 0 and ("*" in text or "?" in text) for kind, text, _, _ in template)
 
@@ -182,17 +196,11 @@ def _resolve(template: Template, keys: Keys) -> tuple[z3.BoolRef, z3.SeqRef] | N
         if kind != VARIABLE:
             parts.append(sval(text))
             continue
-        if not text:
-            return z3.BoolVal(False), sval("")
-        key = keys.get(text)
-        if key.sort != STRING or len(key.slots) != 1:
+        resolved = resolve_variable(text, default, keys)
+        if resolved is None:
             return None
-        slot = key.slots[0]
-        if default is None:
-            ok.append(slot.present)
-            parts.append(slot.value)
-        else:
-            parts.append(z3.If(slot.present, slot.value, sval(default)))
+        ok.append(resolved[0])
+        parts.append(resolved[1])
     joined = parts[0] if len(parts) == 1 else z3.Concat(*parts)
     return (z3.And(*ok) if ok else z3.BoolVal(True)), joined
 

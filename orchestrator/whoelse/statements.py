@@ -17,9 +17,10 @@ import z3
 from orchestrator import arns
 from orchestrator.authz.engine.documents import PolicyCache
 from orchestrator.authz.engine.inputs import PolicySource
-from orchestrator.authz.engine.matching import PrincipalMatcher
+from orchestrator.authz.engine.matching import PrincipalMatcher, compile_glob
 from orchestrator.authz.engine.statement import Statement
-from orchestrator.whoelse.conditions import encode_condition
+from orchestrator.authz.engine.variables import VARIABLE, Template, static_segments
+from orchestrator.whoelse.conditions import encode_condition, resolve_variable
 from orchestrator.whoelse.gaps import Gaps
 from orchestrator.whoelse.keys import Keys
 from orchestrator.whoelse.symbols import ROOT, SERVICE, PrincipalVars
@@ -119,7 +120,34 @@ class StatementEncoder:
             return z3.BoolVal(True) if static.match(self.resource) != statement.not_resource else None
         if statement.resources is None:
             return z3.BoolVal(True)
-        return self.gaps.opaque(f"{where}: a Resource with policy variables is outside the encoding")
+        matches = [resource_template(template, self.resource, self.keys) for template in statement.resources.templates]
+        if any(found is None for found in matches):
+            return self.gaps.opaque(f"{where}: a Resource with more than one policy variable is outside the encoding")
+        matched = z3.Or(*matches)
+        return z3.Not(matched) if statement.not_resource else matched
+
+
+def resource_template(template: Template, resource: str, keys: Keys) -> z3.BoolRef | None:
+    """Whether the fixed ``resource`` matches a Resource value with one policy variable
+    (``ResourceMatcher.matches``): the variable's text (matched literally) is some piece of the
+    resource between a prefix and a suffix that match the globs around it. None: more than one
+    variable."""
+    variables = [index for index, part in enumerate(template) if part[0] == VARIABLE]
+    if not variables:
+        return z3.BoolVal(compile_glob((static_segments(template),))(resource))
+    if len(variables) > 1:
+        return None
+    at = variables[0]
+    _, key, default, _ = template[at]
+    before = compile_glob((static_segments(template[:at]),))
+    after = compile_glob((static_segments(template[at + 1:]),))
+    resolved = resolve_variable(key, default, keys)
+    if resolved is None:
+        return None
+    ok, text = resolved
+    pieces = {resource[start:end] for start in range(len(resource) + 1) if before(resource[:start])
+              for end in range(start, len(resource) + 1) if after(resource[end:])}
+    return z3.And(ok, z3.Or(*[text == sval(piece) for piece in sorted(pieces)])) if pieces else z3.BoolVal(False)
 
 
 def _quantified(arn: str) -> bool:

@@ -227,3 +227,22 @@ def test_a_deny_on_every_tag_set_closes_it() -> None:
                   {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
                    "Condition": {"Null": {"aws:TagKeys": "true"}}}]
     assert decide(key_question(ROOT_OF_A, *statements, scope=Scope.outside_account(A))).status == PROVED
+
+
+def test_a_resource_with_a_policy_variable_matches_the_callers_own_prefix() -> None:
+    """IAM User Guide, "IAM policy elements: Variables and tags": ``${aws:username}`` in a Resource
+    is the caller's user name: any user named bob, of any account, reaches data/bob/."""
+    home = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/${aws:username}/*"}
+    question = Question("arn:aws:s3:::data/bob/report.csv", A, ("s3:GetObject",), Scope.outside_account(A),
+                        resource_policy=policy("resource", home))
+    verdict = decide(question)
+    assert verdict.status == VIOLATED and verdict.witness is not None
+    assert verdict.witness.caller_arn.endswith("/bob") and verdict.witness.principal_type == "User"
+    shared = Question("arn:aws:s3:::data/shared/report.csv", A, ("s3:GetObject",), Scope.outside_account(A),
+                      resource_policy=policy("resource", dict(home, Principal="*")),
+                      principals=(), closed_accounts=frozenset())
+    shared_verdict = decide(shared)
+    assert shared_verdict.status == VIOLATED and shared_verdict.witness.caller_arn.endswith("/shared")
+    only_a = Question("arn:aws:s3:::data/bob/report.csv", A, ("s3:GetObject",), Scope.outside_account(A),
+                      resource_policy=policy("resource", dict(home, Principal={"AWS": A})))
+    assert decide(only_a).status == PROVED
