@@ -108,7 +108,12 @@ def _cases(question: Question, p: PrincipalVars) -> list[list[tuple[z3.ExprRef, 
     simplified with those variables bound is far easier for the string solver than the whole."""
     if question.scope.within is not None:
         return [principal_values(u, p) for u in question.scope.within.principals]
-    return [[(p.kind, z3.IntVal(kind))] for kind in (USER, SESSION, ROOT, ANONYMOUS, SERVICE)]
+    empty = z3.StringVal("")
+    return [[(p.kind, z3.IntVal(USER)), (p.arn, p.user_arn())],
+            [(p.kind, z3.IntVal(SESSION)), (p.arn, p.session_arn())],
+            [(p.kind, z3.IntVal(ROOT)), (p.arn, p.root_arn())],
+            [(p.kind, z3.IntVal(ANONYMOUS)), (p.arn, z3.StringVal("anonymous")), (p.account, empty)],
+            [(p.kind, z3.IntVal(SERVICE)), (p.account, empty)]]
 
 
 def _solve(question: Question, action: str, problem: z3.BoolRef, bound: list[tuple[z3.ExprRef, z3.ExprRef]],
