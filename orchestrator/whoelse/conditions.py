@@ -24,7 +24,7 @@ from orchestrator.authz.engine.operators import parse_date, parse_network, parse
 from orchestrator.authz.engine.variables import VARIABLE, Segments, Template, has_variables, static_segments
 from orchestrator.whoelse.gaps import Gaps
 from orchestrator.whoelse.keys import Keys, operator_sort
-from orchestrator.whoelse.symbols import STRING, IpValue, KeyVar, Slot
+from orchestrator.whoelse.symbols import INTEGER, STRING, WHOLE, IpValue, KeyVar, Slot
 from orchestrator.whoelse.text import arn_regex, arn_shaped, glob_regex, ignore_case_regex, sval
 
 __all__ = ["encode_condition"]
@@ -44,7 +44,7 @@ def encode_condition(condition: Condition, keys: Keys, gaps: Gaps, where: str) -
         absent = z3.Not(present)
         return z3.Or(*[absent if v == "true" else present for v in condition.null_values if v in ("true", "false")])
     sort = operator_sort(condition.base)
-    if sort is None or sort != key.sort:
+    if sort is None or not (sort == key.sort or (key.sort == INTEGER and sort in WHOLE)):
         return gaps.opaque(f"{where}: {condition.operator} on {condition.key} ({key.sort} key) is outside the encoding")
     if condition.set_op is not None:
         when_absent = _TRUE if condition.set_op == ALL else _FALSE

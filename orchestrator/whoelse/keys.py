@@ -3,7 +3,7 @@ organization and the endpoint as ``engine/context.py`` and ``engine/organization
 free (a key of the request, any value or none).
 
 Sorts: a key of :data:`~orchestrator.whoelse.symbols.FIXED_SORTS` has its sort; another free key takes
-the sort of the operators that read it (``Numeric*`` integer, ``Date*`` integer, ``Bool`` boolean,
+the sort of the operators that read it (``Numeric*`` a number, ``Date*`` a date (both whole), ``Bool`` boolean,
 ``IpAddress`` address, else string), and a condition whose operator is of another sort than its
 key's is left outside the encoding (:mod:`orchestrator.whoelse.gaps`).
 """
@@ -17,7 +17,7 @@ import z3
 from orchestrator.authz.engine.conditions import Condition
 from orchestrator.authz.engine.organization import Membership
 from orchestrator.whoelse.question import Question
-from orchestrator.whoelse.symbols import (ADDRESS, AWS_SUPPLIED, BOOLEAN, FIXED_SORTS, INTEGER, MULTIVALUED, ROOT,
+from orchestrator.whoelse.symbols import (ADDRESS, AWS_SUPPLIED, BOOLEAN, DATE, FIXED_SORTS, MULTIVALUED, NUMBER, ROOT,
                                           SERVICE, SESSION, STRING, USER, KeyVar, PrincipalVars, Slot, absent_key,
                                           fresh_value, ip_value)
 from orchestrator.whoelse.text import sval
@@ -35,8 +35,10 @@ _DERIVED = frozenset({
 
 def operator_sort(base: str) -> str | None:
     """The sort a base operator reads its key as (None: outside the encoding, BinaryEquals)."""
-    if base.startswith(("Numeric", "Date")):
-        return INTEGER
+    if base.startswith("Numeric"):
+        return NUMBER
+    if base.startswith("Date"):
+        return DATE
     if base == "Bool":
         return BOOLEAN
     if base == "IpAddress":

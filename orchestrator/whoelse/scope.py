@@ -18,7 +18,7 @@ from orchestrator.whoelse.identity import Identity
 from orchestrator.whoelse.keys import Endpoint, Keys, declared_org_ids
 from orchestrator.whoelse.logic import service_linked
 from orchestrator.whoelse.question import Question, Scope, Universe
-from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, INTEGER, MULTIVALUED, ROOT, SERVICE, SESSION, STRING, USER,
+from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, MULTIVALUED, WHOLE, ROOT, SERVICE, SESSION, STRING, USER,
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import sval
 
@@ -214,7 +214,7 @@ def _one_of(slot: Slot, sort: str, listed: tuple[str | None, ...]) -> z3.BoolRef
 def _value_is(value, sort: str, text: str) -> z3.BoolRef:
     if sort == STRING:
         return value == sval(text)
-    if sort == INTEGER:
+    if sort in WHOLE:
         return value == int(text)
     if sort == BOOLEAN:
         return value == (text.lower() == "true")

@@ -25,14 +25,18 @@ from orchestrator import arns
 from orchestrator.whoelse.text import sval
 
 __all__ = ["USER", "SESSION", "ROOT", "ANONYMOUS", "SERVICE", "TYPE_NAMES", "Slot", "KeyVar", "PrincipalVars",
-           "STRING", "INTEGER", "BOOLEAN", "ADDRESS", "MULTIVALUED", "AWS_SUPPLIED", "FIXED_SORTS",
+           "STRING", "INTEGER", "NUMBER", "DATE", "WHOLE", "BOOLEAN", "ADDRESS", "MULTIVALUED", "AWS_SUPPLIED", "FIXED_SORTS",
            "ip_value", "IpValue"]
 
 #: Principal types (``Principal.type`` in TYPE_NAMES).
 USER, SESSION, ROOT, ANONYMOUS, SERVICE = range(5)
 TYPE_NAMES = ("User", "AssumedRole", "Account", "Anonymous", "Service")
 
-STRING, INTEGER, BOOLEAN, ADDRESS = "string", "integer", "boolean", "address"
+STRING, BOOLEAN, ADDRESS = "string", "boolean", "address"
+#: Whole numbers read by Numeric* (NUMBER), by Date* (DATE: a date's text is no number, nor a number's
+#: always a date, so one key is not read both ways), or both (INTEGER: epoch seconds AWS supplies).
+NUMBER, DATE, INTEGER = "number", "date", "integer"
+WHOLE = frozenset({NUMBER, DATE, INTEGER})
 
 #: Keys with more than one value in a request (IAM User Guide, "Single-valued vs. multivalued
 #: context keys"); any other key has at most one.
@@ -43,8 +47,8 @@ MULTIVALUED = frozenset({
 #: Keys whose sort is known, and that AWS itself supplies (never malformed).
 FIXED_SORTS = {
     "aws:sourceip": ADDRESS, "aws:vpcsourceip": ADDRESS,
-    "aws:currenttime": INTEGER, "aws:tokenissuetime": INTEGER, "aws:epochtime": INTEGER,
-    "aws:multifactorauthage": INTEGER,
+    "aws:currenttime": DATE, "aws:tokenissuetime": DATE, "aws:epochtime": INTEGER,
+    "aws:multifactorauthage": NUMBER,
     "aws:securetransport": BOOLEAN, "aws:multifactorauthpresent": BOOLEAN, "aws:viaawsservice": BOOLEAN,
     "aws:principalisawsservice": BOOLEAN,
 }
@@ -94,7 +98,7 @@ def absent_key(name: str, sort: str = STRING) -> KeyVar:
 def _default(sort: str) -> Any:
     if sort == STRING:
         return z3.StringVal("")
-    if sort == INTEGER:
+    if sort in WHOLE:
         return z3.IntVal(0)
     if sort == BOOLEAN:
         return z3.BoolVal(False)
@@ -104,7 +108,7 @@ def _default(sort: str) -> Any:
 def fresh_value(name: str, sort: str) -> Any:
     if sort == STRING:
         return z3.String(name)
-    if sort == INTEGER:
+    if sort in WHOLE:
         return z3.Int(name)
     if sort == BOOLEAN:
         return z3.Bool(name)

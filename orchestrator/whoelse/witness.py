@@ -8,6 +8,7 @@ request comes through as the engine's inputs.
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from orchestrator.whoelse.identity import ALLOW_EVERYTHING, Identity
 from orchestrator.whoelse.keys import Endpoint, Keys
 from orchestrator.whoelse.logic import EC_PREFIX
 from orchestrator.whoelse.question import Question
-from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, INTEGER, SERVICE, SESSION, TYPE_NAMES, USER,
+from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, DATE, SERVICE, SESSION, TYPE_NAMES, USER, WHOLE,
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import decoded
 from orchestrator.whoelse.verdict import Witness
@@ -56,8 +57,8 @@ class _Reader:
             return None
         if self.on(slot.bad):
             return "malformed"
-        if sort == INTEGER:
-            return str(self(slot.value).as_long())
+        if sort in WHOLE:
+            return _whole(self(slot.value).as_long(), sort)
         if sort == BOOLEAN:
             return "true" if self.on(slot.value) else "false"
         if sort == ADDRESS:
@@ -66,6 +67,16 @@ class _Reader:
                 return str(ipaddress.IPv6Address(self(value.v6bits).as_long()))
             return str(ipaddress.IPv4Address(self(value.v4).as_long()))
         return self.text(slot.value)
+
+
+def _whole(value: int, sort: str) -> str:
+    """A date as AWS writes ``aws:CurrentTime`` (ISO 8601, UTC) when it can be, else the number."""
+    if sort == DATE:
+        try:
+            return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        except (OverflowError, OSError, ValueError):
+            pass
+    return str(value)
 
 
 def _principal(read: _Reader, p: PrincipalVars, keys: Keys) -> Principal:

@@ -246,3 +246,19 @@ def test_a_resource_with_a_policy_variable_matches_the_callers_own_prefix() -> N
     only_a = Question("arn:aws:s3:::data/bob/report.csv", A, ("s3:GetObject",), Scope.outside_account(A),
                       resource_policy=policy("resource", dict(home, Principal={"AWS": A})))
     assert decide(only_a).status == PROVED
+
+
+def test_a_date_key_read_as_a_number_is_not_closed_by_numeric_denies() -> None:
+    """IAM User Guide, "Condition operators": aws:CurrentTime is a date (AWS writes ISO 8601); a
+    Numeric operator on it never matches, so two numeric denies that would cover every number close
+    nothing (the encoding leaves them out, and the witness shows it)."""
+    denies = [{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+               "Condition": {operator: {"aws:CurrentTime": "10"}}} for operator in ("NumericLessThan", "NumericGreaterThanEquals")]
+    verdict = decide(key_question(ROOT_OF_A, allow("*", "kms:Decrypt"), *denies, scope=Scope.outside_account(A)))
+    assert verdict.status == VIOLATED
+
+
+def test_a_date_window_witness_carries_an_iso_date() -> None:
+    statement = allow("*", "kms:Decrypt", Condition={"DateGreaterThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}})
+    verdict = decide(key_question(ROOT_OF_A, statement, scope=Scope.outside_account(A)))
+    assert verdict.witness is not None and verdict.witness.context["aws:CurrentTime"][0] > "2030-01-01T00:00:00Z"
