@@ -13,12 +13,13 @@ import re
 import z3
 
 from orchestrator import arns
+from orchestrator.authz.engine.operators import parse_date, parse_number
 from orchestrator.authz.engine.request import Principal
 from orchestrator.whoelse.identity import Identity
 from orchestrator.whoelse.keys import Endpoint, Keys, declared_org_ids
 from orchestrator.whoelse.logic import service_linked
 from orchestrator.whoelse.question import Question, Scope, Universe
-from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, MULTIVALUED, WHOLE, ROOT, SERVICE, SESSION, STRING, USER,
+from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, DATE, MULTIVALUED, WHOLE, ROOT, SERVICE, SESSION, STRING, USER,
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import sval
 
@@ -215,7 +216,8 @@ def _value_is(value, sort: str, text: str) -> z3.BoolRef:
     if sort == STRING:
         return value == sval(text)
     if sort in WHOLE:
-        return value == int(text)
+        number = parse_date(text) if sort == DATE else parse_number(text)
+        return value == int(number) if number is not None and number == int(number) else z3.BoolVal(False)
     if sort == BOOLEAN:
         return value == (text.lower() == "true")
     address = ipaddress.ip_address(text)

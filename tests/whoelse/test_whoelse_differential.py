@@ -16,7 +16,7 @@ import os
 from dataclasses import replace
 import time
 
-from whoelse_universe import SET_UNIVERSE, UNIVERSE, SetStacks, Stacks, in_scope, requests
+from whoelse_universe import SET_UNIVERSE, TYPED_UNIVERSE, UNIVERSE, SetStacks, Stacks, TypedStacks, in_scope, requests
 
 from orchestrator.authz.decide import service_engine
 from orchestrator.whoelse import PROVED, UNKNOWN, VIOLATED, Universe, decide
@@ -58,6 +58,12 @@ def test_sets_of_values_and_the_encryption_context_agree_with_brute_force() -> N
     plain operators, and grants with encryption-context constraints (AWS KMS Developer Guide, "Grant
     constraints"), over a second universe: the bounded slots lose no request."""
     _differential(SetStacks(SEED), SET_UNIVERSE, max(CASES // 2, 1))
+
+
+def test_dates_numbers_and_addresses_agree_with_brute_force() -> None:
+    """Date*, Numeric* (a rational limit too) and IpAddress over IPv4 and IPv6, with IfExists and
+    negations (IAM User Guide, "IAM JSON policy elements: Condition operators")."""
+    _differential(TypedStacks(SEED), TYPED_UNIVERSE, max(CASES // 2, 1))
 
 
 def test_every_principal_contains_the_universe() -> None:

@@ -264,3 +264,29 @@ class SetStacks(Stacks):
                             Scope(excluding=frozenset({BOB, READER}), within=SET_UNIVERSE)))
         return Question(KEY, A, actions, scope, resource_policy=self.policy("key", "key", actions, KEY, True),
                         grants=tuple(grants), principals=tuple(declared), organizations=self.organizations(actions, KEY))
+
+
+#: The third universe: typed keys (dates, numbers, IPv4 and IPv6 addresses).
+TYPED_UNIVERSE = Universe(
+    (PRINCIPALS[1], PRINCIPALS[3], PRINCIPALS[7]),
+    {"aws:CurrentTime": (None, "2020-01-01T00:00:00Z", "2031-06-01T12:00:00Z"),
+     "aws:SourceIp": (None, "10.0.0.1", "2001:db8::1"), "aws:MultiFactorAuthAge": (None, "100", "5000")})
+_TYPED_CONDITIONS: tuple[tuple[str, str, Any], ...] = (
+    ("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"), ("DateGreaterThanIfExists", "aws:CurrentTime", "2025-01-01T00:00:00Z"),
+    ("DateNotEquals", "aws:CurrentTime", "2020-01-01T00:00:00Z"), ("IpAddress", "aws:SourceIp", "2001:db8::/32"),
+    ("NotIpAddress", "aws:SourceIp", "10.0.0.0/8"), ("IpAddressIfExists", "aws:SourceIp", ["10.0.0.0/16", "2001:db8:1::/48"]),
+    ("NumericLessThan", "aws:MultiFactorAuthAge", "3600"), ("NumericGreaterThanEquals", "aws:MultiFactorAuthAge", "100.5"),
+    ("NumericNotEqualsIfExists", "aws:MultiFactorAuthAge", "100"), ("Null", "aws:MultiFactorAuthAge", "true"),
+    ("Null", "aws:CurrentTime", "false"), ("StringEquals", "aws:PrincipalAccount", B),
+)
+
+
+class TypedStacks(Stacks):
+    """Bucket policies whose conditions read dates, numbers and IP addresses."""
+
+    conditions = _TYPED_CONDITIONS
+
+    def question(self) -> Question:
+        actions = ("s3:GetObject", "s3:PutObject")
+        scope = self.rng.choice((Scope(within=TYPED_UNIVERSE), Scope(excluding=frozenset({BOB}), within=TYPED_UNIVERSE)))
+        return Question(OBJECT, A, actions, scope, resource_policy=self.policy("resource", "bucket", actions, OBJECT, True, (1, 4)))
