@@ -10,6 +10,7 @@ the answer is unknown saying so. The solver's own unknown (its timeout) is unkno
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 import z3
@@ -26,6 +27,7 @@ from orchestrator.whoelse.question import Question
 from orchestrator.whoelse.scope import in_scope, principal_values, well_formed
 from orchestrator.whoelse.statements import RESOURCE_KINDS, StatementEncoder
 from orchestrator.whoelse.symbols import ANONYMOUS, ROOT, SERVICE, SESSION, USER, PrincipalVars
+from orchestrator.whoelse.text import sval
 from orchestrator.whoelse.verdict import PROVED, UNKNOWN, VIOLATED, GuaranteeVerdict, Witness
 from orchestrator.whoelse.witness import read_model, redecide
 
@@ -83,8 +85,19 @@ def decide(question: Question, engine: Engine | None = None) -> GuaranteeVerdict
     return GuaranteeVerdict(PROVED, None, "", per_action)
 
 
-def _decide_action(question: Question, action: str, plan: KeyPlan, identities: list[Identity],
-                   engine: Engine) -> tuple[str, Witness | None, str]:
+@dataclass(frozen=True)
+class _Encoded:
+    """One action's encoding: the request's variables, the identity side, the gaps, the problem."""
+
+    p: PrincipalVars
+    keys: Keys
+    endpoint: Endpoint
+    declared: list[tuple[Identity, z3.BoolRef]]
+    gaps: Gaps
+    problem: z3.BoolRef
+
+
+def _encode(question: Question, action: str, plan: KeyPlan, identities: list[Identity], engine: Engine) -> _Encoded:
     p, endpoint, gaps = PrincipalVars(), Endpoint(), Gaps()
     keys = Keys(question, action, plan, p, endpoint)
     encoder = StatementEncoder(keys, p, gaps, question.resource, action, engine.policies)
@@ -92,14 +105,25 @@ def _decide_action(question: Question, action: str, plan: KeyPlan, identities: l
     formula = allowed(question, action, p, keys, endpoint, encoder, side, gaps)
     problem = z3.And(formula, *well_formed(question, p, endpoint, keys, list(side.declared)),
                      *in_scope(question, p, keys, endpoint))
+    return _Encoded(p, keys, endpoint, list(side.declared), gaps, problem)
+
+
+def _decide_action(question: Question, action: str, plan: KeyPlan, identities: list[Identity],
+                   engine: Engine) -> tuple[str, Witness | None, str]:
+    """Every case is looked at: a violation in any wins over an unknown in another."""
+    encoded = _encode(question, action, plan, identities, engine)
     refused: list[str] = []
-    for bound in _cases(question, p):
-        status, witness, reason = _solve(question, action, problem, bound, (p, keys, endpoint, side, gaps), engine,
-                                         refused)
-        if status != PROVED:
+    unknown = ""
+    for bound in _cases(question, encoded.p):
+        status, witness, reason = _solve(question, action, encoded, bound, engine, refused)
+        if status == VIOLATED:
             return status, witness, reason
+        if status == UNKNOWN and not unknown:
+            unknown = reason
+    if unknown:
+        return UNKNOWN, None, unknown
     if refused:
-        return UNKNOWN, None, "outside the encoding: " + "; ".join(gaps.reasons)
+        return UNKNOWN, None, "outside the encoding: " + "; ".join(encoded.gaps.reasons)
     return PROVED, None, ""
 
 
@@ -116,19 +140,21 @@ def _cases(question: Question, p: PrincipalVars) -> list[list[tuple[z3.ExprRef, 
             [(p.kind, z3.IntVal(SERVICE)), (p.account, empty)]]
 
 
-def _solve(question: Question, action: str, problem: z3.BoolRef, bound: list[tuple[z3.ExprRef, z3.ExprRef]],
-           parts: tuple, engine: Engine, refused: list[str]) -> tuple[str, Witness | None, str]:
-    p, keys, endpoint, side, gaps = parts
+def _solve(question: Question, action: str, encoded: _Encoded, bound: list[tuple[z3.ExprRef, z3.ExprRef]],
+           engine: Engine, refused: list[str]) -> tuple[str, Witness | None, str]:
+    """One case: proved (no model; after a refused model that says nothing, see ``refused``),
+    violated, or unknown."""
+    p, keys, gaps = encoded.p, encoded.keys, encoded.gaps
     solver = z3.Solver()
     solver.set("timeout", question.timeout_ms)
-    solver.add(z3.simplify(z3.substitute(problem, *bound)), *[var == value for var, value in bound])
+    solver.add(z3.simplify(z3.substitute(encoded.problem, *bound)), *[var == value for var, value in bound])
     for _ in range(ATTEMPTS):
         answer = solver.check()
         if answer == z3.unsat:
             return PROVED, None, ""
         if answer != z3.sat:
             return UNKNOWN, None, f"the solver gave up ({solver.reason_unknown()})"
-        replay = read_model(solver.model(), question, action, p, keys, endpoint, list(side.declared))
+        replay = read_model(solver.model(), question, action, p, keys, encoded.endpoint, encoded.declared)
         decision, witness = redecide(replay, engine)
         if decision.allowed:
             return VIOLATED, witness, decision.reason
@@ -136,7 +162,7 @@ def _solve(question: Question, action: str, problem: z3.BoolRef, bound: list[tup
             return UNKNOWN, None, (f"the concrete engine refuses the symbolic witness {witness.caller_arn} "
                                    f"({decision.reason}): a disagreement, a bug of the encoding")
         refused.append(witness.caller_arn)
-        solver.add(z3.Or(p.arn != z3.StringVal(witness.caller_arn), *_other_context(keys, solver.model())))
+        solver.add(z3.Or(p.arn != sval(witness.caller_arn), *_other_context(keys, solver.model())))
     return UNKNOWN, None, "outside the encoding: " + "; ".join(gaps.reasons)
 
 
