@@ -35,7 +35,9 @@ def _name() -> z3.ReRef:
 
 
 def _path() -> z3.ReRef:
-    return z3.Star(z3.Concat(_name(), z3.Re("/")))
+    """An IAM path without its leading ``/``: empty, or printable ASCII ending in ``/`` (IAM API
+    Reference, "CreateRole", Path: ``(\u002F)|(\u002F[\u0021-\u007E]+\u002F)``)."""
+    return z3.Union(z3.Re(""), z3.Concat(z3.Plus(z3.Range("!", "~")), z3.Re("/")))
 
 
 def _account() -> z3.ReRef:
