@@ -151,9 +151,10 @@ def resource_template(template: Template, resource: str, keys: Keys) -> z3.BoolR
 
 
 def _quantified(arn: str) -> bool:
-    """Whether a Principal ARN names callers the encoding quantifies over (users, roles and their
-    sessions, root users, the anonymous caller)."""
-    return arn == "anonymous" or any(pattern.match(arn) is not None for pattern in (
+    """Whether a Principal ARN can only name callers the encoding quantifies over: users, roles and
+    their sessions, root users, the anonymous caller; or none at all (a wildcard inside an ARN is
+    matched literally, as AWS does not expand it: "AWS JSON policy elements: Principal")."""
+    return arn == "anonymous" or "*" in arn or "?" in arn or any(pattern.match(arn) is not None for pattern in (
         arns.IAM_USER_ARN, arns.ROLE_ARN, arns.SESSION_ARN, arns.ROOT_ARN))
 
 

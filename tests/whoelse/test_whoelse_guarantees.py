@@ -278,3 +278,11 @@ def test_a_witness_the_concrete_engine_refuses_is_unknown_never_violated(monkeyp
     monkeypatch.setattr(guarantee, "redecide", refusing)
     verdict = decide(key_question(ROOT_OF_A, allow("*", "kms:Decrypt"), scope=Scope.outside_account(A)))
     assert verdict.status == UNKNOWN and "disagreement" in verdict.reason
+
+
+def test_a_wildcard_inside_a_principal_arn_names_nobody() -> None:
+    """IAM User Guide, "AWS JSON policy elements: Principal": no partial wildcards; the engine matches
+    the text literally, so the grant reaches no caller and the guarantee is proved."""
+    question = key_question(ROOT_OF_A, allow({"AWS": "arn:aws:iam::*:role/deploy"}, "kms:Decrypt"),
+                            scope=Scope.outside_account(A))
+    assert decide(question).status == PROVED
