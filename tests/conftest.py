@@ -120,6 +120,7 @@ STARTED_FIRST = (
     "tests/reconcile/test_kills.py::test_kills_and_terms_are_followed_by_a_converging_apply_and_a_complete_destroy",
     "tests/reconcile/test_kill_organization.py::test_a_kill_at_each_organizations_call_converges_and_destroys_everything",
     "tests/authz/gate/test_gate_wire_property.py::test_the_gate_decides_the_call_moto_runs",
+    "tests/whoelse/test_whoelse_differential.py::test_the_symbolic_verdict_equals_brute_force_over_the_universe",
     "tests/reconcile/test_serve_end_to_end.py::test_serve_shares_one_world_between_commands",
     "tests/prove/test_parallel.py::test_an_expectation_is_retried_until_the_change_has_propagated",
     "tests/matrix/test_matrix_command.py::test_pytest_collects_one_item_per_expectation_and_reports_failures",
