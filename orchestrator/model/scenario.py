@@ -325,8 +325,8 @@ def _present(name: str) -> dict[str, Any]:
 class Guarantee(Strict):
     """A claim about every principal, not only the named ones: of all callers (every account, user,
     role and session that exists or could, anonymous), only those of `only` may make `actions` on
-    `resource`, or none of those `no_access_from` names may. The language only: this version
-    decides no guarantee (issue 24); `apply` reports each as unknown."""
+    `resource`, or none of those `no_access_from` names may. Decided over every principal by the
+    symbolic engine (orchestrator/whoelse/, issue 24): proved, violated with a witness, or unknown."""
 
     model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [_present("only"), _present("no_access_from")]})
 
@@ -340,6 +340,9 @@ class Guarantee(Strict):
     no_access_from: Outsiders | None = Field(
         None, description="no principal outside the resource's account (`outside-account`), outside the"
         " scenario's organization (`outside-organization`), or anyone at all, anonymous included (`public`)")
+    expect: Literal["proved", "violated"] = Field(
+        "proved", description="`proved` (the default): the guarantee must hold, and a violation fails the run;"
+        " `violated`: the scenario shows a violation on purpose (its witness is the finding), and a proof fails it")
     description: str | None = None
 
     @model_validator(mode="after")
