@@ -7,13 +7,14 @@ is not a pass either (JUnit shows it skipped, with its reason: nothing was verif
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.model.scenario import DesiredState, Guarantee
 from orchestrator.resources.context import RunContext
-from orchestrator.whoelse import PROVED, UNKNOWN, VIOLATED, Witness, decide
+from orchestrator.authz.engine.request import Principal
+from orchestrator.whoelse import PROVED, UNKNOWN, VIOLATED, GuaranteeVerdict, Question, Universe, Witness, decide
 from orchestrator.whoelse.from_state import QuestionError, question_for, world_of
 
 __all__ = ["Replay", "GuaranteeResult", "decide_guarantees", "undecided", "PROVED", "VIOLATED", "UNKNOWN"]
@@ -62,6 +63,19 @@ class GuaranteeResult:
         return not self.unknown and not self.passed
 
 
+def plainer(question: Question, verdict: GuaranteeVerdict, engine: Engine) -> GuaranteeVerdict:
+    """The violation with the plainest witness: the same caller making the same call with no
+    context values and through no VPC endpoint, when the engine allows that too (a witness a real
+    call can be made of); else the solver's own witness."""
+    w = verdict.witness
+    if w is None or (not w.context and w.vpc_endpoint is None):
+        return verdict
+    caller = Principal(w.caller_arn, w.caller_account, w.principal_type, tags=dict(w.tags), role_arn=w.role_arn)
+    scope = replace(question.scope, within=Universe((caller,)))
+    plain = decide(replace(question, scope=scope, actions=(w.action,)), engine)
+    return replace(verdict, witness=plain.witness) if plain.status == VIOLATED and plain.witness else verdict
+
+
 def undecided(guarantee: Guarantee, reason: str) -> GuaranteeResult:
     return GuaranteeResult(guarantee, UNKNOWN, reason)
 
@@ -83,6 +97,6 @@ def decide_one(ctx: RunContext, desired: DesiredState, guarantee: Guarantee, eng
         question = question_for(ctx, desired, guarantee, world=world)  # type: ignore[arg-type]
     except QuestionError as error:
         return undecided(guarantee, str(error))
-    verdict = decide(question, engine)
+    verdict = plainer(question, decide(question, engine), engine)
     return GuaranteeResult(guarantee, verdict.status, verdict.reason, verdict.witness, dict(verdict.actions),
                            time.perf_counter() - started)

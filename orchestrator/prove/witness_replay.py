@@ -30,6 +30,7 @@ from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Credentials
 
+from orchestrator.errors import ProofError
 from orchestrator.model.scenario import DesiredState, Expectation, Guarantee
 from orchestrator.prove.assertions import CallFailed, perform, undo_for
 from orchestrator.prove.calls import PreparationFailed, Probes, call_for
@@ -70,29 +71,39 @@ def _declared_account(ctx: RunContext, account: str) -> bool:
 
 def replay_witness(ctx: RunContext, desired: DesiredState, guarantee: Guarantee, witness: Any,
                    callers: Any = None, probes: Probes | None = None) -> Replay:
-    """The witness's outcome as a real call, or why it was not made."""
+    """The witness's outcome as a real call, or why it was not made. What orchestrate made for it
+    is deleted whatever happens; what could not be deleted is said, and the next replay of the
+    same witness deletes it first (it carries the scenario's tags)."""
     reason = not_replayable(ctx, witness)
     if reason is not None:
         return Replay("not replayed", reason)
     expectation = _expectation(guarantee, witness)
+    left: list[str] = []
     try:
         spec = call_for(ctx, desired, expectation, probes if probes is not None else Probes(ctx))
-        with _caller(ctx, desired, witness, callers) as client_for:
+        with _caller(ctx, desired, witness, callers, left) as client_for:
             outcome = perform(client_for(spec.service), spec, undo_for(ctx, spec))
     except (PreparationFailed, CallFailed) as error:
-        return Replay("error", f"the call could not be made: {error}")
+        return Replay("error", f"the call could not be made: {error}" + _left(left))
+    except ReplayCleanupFailed as error:
+        return Replay("error", f"what an earlier replay made could not be deleted first: {error}")
     except Exception as error:  # an AWS refusal while making the principal: the replay's own error
         code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
         if code is None:
             raise
-        return Replay("error", f"making the witness's principal failed with {code}", code)
-    return Replay(outcome.word, _words(outcome), outcome.code)
+        operation = getattr(error, "operation_name", "a call")
+        return Replay("error", f"making the witness's principal: {operation} failed with {code}" + _left(left), code)
+    return Replay(outcome.word, _words(outcome) + _left(left), outcome.code)
+
+
+def _left(left: list[str]) -> str:
+    return f" (not deleted, left for the next run: {'; '.join(left)})" if left else ""
 
 
 def _words(outcome: Any) -> str:
     if outcome.allowed:
-        return "the real call was allowed: the violation is real"
-    return f"the real call was {outcome.word} ({outcome.code}): the symbolic witness was not confirmed"
+        return "the violation is real"
+    return f"{outcome.code or outcome.word}: the symbolic witness was not confirmed"
 
 
 def _expectation(guarantee: Guarantee, witness: Any) -> Expectation:
@@ -103,7 +114,7 @@ def _expectation(guarantee: Guarantee, witness: Any) -> Expectation:
 
 
 @contextmanager
-def _caller(ctx: RunContext, desired: DesiredState, witness: Any, callers: Any) -> Iterator[Any]:
+def _caller(ctx: RunContext, desired: DesiredState, witness: Any, callers: Any, left: list[str]) -> Iterator[Any]:
     """A function giving the witness's client per service, made for the call, removed after it."""
     if witness.caller_arn == ANONYMOUS or witness.principal_type == "Anonymous":
         yield ctx.backend.anonymous_client
@@ -113,7 +124,7 @@ def _caller(ctx: RunContext, desired: DesiredState, witness: Any, callers: Any) 
         credentials = callers.credentials(declared)
         yield lambda service: ctx.backend.client(service, credentials)
         return
-    with _throwaway(ctx, witness) as credentials:
+    with _throwaway(ctx, witness, left) as credentials:
         yield lambda service: ctx.backend.client(service, credentials)
 
 
@@ -137,56 +148,101 @@ def _tags(ctx: RunContext) -> list[dict[str, str]]:
 
 
 @contextmanager
-def _throwaway(ctx: RunContext, witness: Any) -> Iterator[Credentials]:
+def _throwaway(ctx: RunContext, witness: Any, left: list[str]) -> Iterator[Credentials]:
     backend = in_account(ctx.backend, witness.caller_account)
     iam = backend.client("iam")
     if witness.principal_type == "User":
         found = arns.IAM_USER_ARN.match(witness.caller_arn)
         name = found["name"] if found is not None else f"orchestrate-witness-{secrets.token_hex(4)}"
-        with _user(iam, name, witness.action, ctx) as credentials:
+        with _user(iam, name, witness, ctx, left) as credentials:
             yield credentials
         return
     found = arns.SESSION_ARN.match(witness.caller_arn)
     role = found["role"] if found is not None else f"orchestrate-witness-{secrets.token_hex(4)}"
     session = found["session"] if found is not None and len(found["session"]) >= 2 else "orchestrate-witness"
-    with _role(iam, role, witness, ctx) as role_arn:
+    with _role(iam, role, witness, ctx, left) as role_arn:
         answer = backend.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"]
         yield Credentials(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
 
 
 @contextmanager
-def _user(iam: Any, name: str, action: str, ctx: RunContext) -> Iterator[Credentials]:
-    iam.create_user(UserName=name, Tags=_tags(ctx))
-    key: str | None = None
+def _user(iam: Any, name: str, witness: Any, ctx: RunContext, left: list[str]) -> Iterator[Credentials]:
+    """The witness's user with the witness's tags (aws:PrincipalTag) beside orchestrate's."""
+    _sweep_user(iam, name, ctx)
+    tags = [{"Key": key, "Value": value} for key, value in witness.tags.items()] + _tags(ctx)
+    iam.create_user(UserName=name, Tags=tags)
     try:
-        iam.put_user_policy(UserName=name, PolicyName=WITNESS_POLICY, PolicyDocument=_policy(action))
+        iam.put_user_policy(UserName=name, PolicyName=WITNESS_POLICY, PolicyDocument=_policy(witness.action))
         answer = iam.create_access_key(UserName=name)["AccessKey"]
-        key = answer["AccessKeyId"]
         yield Credentials(answer["AccessKeyId"], answer["SecretAccessKey"])
     finally:
-        if key is not None:
-            iam.delete_access_key(UserName=name, AccessKeyId=key)
-        _quietly(iam.delete_user_policy, UserName=name, PolicyName=WITNESS_POLICY)
-        iam.delete_user(UserName=name)
+        _delete_user(iam, name, left)
+
+
+def _sweep_user(iam: Any, name: str, ctx: RunContext) -> None:
+    """A user of that name left by an earlier replay of this scenario (its tags say so) is deleted."""
+    try:
+        tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
+    except Exception as error:
+        if _code(error) == "NoSuchEntity":
+            return
+        raise
+    if tags.get(TAG_SCENARIO) == ctx.scenario:
+        failed: list[str] = []
+        _delete_user(iam, name, failed)
+        if failed:
+            raise failed_error(failed)
+
+
+def _delete_user(iam: Any, name: str, left: list[str]) -> None:
+    """Every access key, the inline policy, then the user; each step tried, what fails is said."""
+    try:
+        keys = [k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+    except Exception as error:
+        left.append(f"user {name}: ListAccessKeys failed with {_code(error)}")
+        return
+    steps = [(iam.delete_access_key, {"UserName": name, "AccessKeyId": key}) for key in keys]
+    steps += [(iam.delete_user_policy, {"UserName": name, "PolicyName": WITNESS_POLICY}), (iam.delete_user, {"UserName": name})]
+    _each(steps, f"user {name}", left)
 
 
 @contextmanager
-def _role(iam: Any, name: str, witness: Any, ctx: RunContext) -> Iterator[str]:
+def _role(iam: Any, name: str, witness: Any, ctx: RunContext, left: list[str]) -> Iterator[str]:
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                      "Principal": {"AWS": arns.root_arn(witness.caller_account)}}]}
-    role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=_tags(ctx))["Role"]["Arn"]
+    tags = [{"Key": key, "Value": value} for key, value in witness.tags.items()] + _tags(ctx)
+    role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)["Role"]["Arn"]
     try:
         iam.put_role_policy(RoleName=name, PolicyName=WITNESS_POLICY, PolicyDocument=_policy(witness.action))
         yield role_arn
     finally:
-        _quietly(iam.delete_role_policy, RoleName=name, PolicyName=WITNESS_POLICY)
-        iam.delete_role(RoleName=name)
+        _each([(iam.delete_role_policy, {"RoleName": name, "PolicyName": WITNESS_POLICY}),
+               (iam.delete_role, {"RoleName": name})], f"role {name}", left)
 
 
-def _quietly(call: Any, **params: Any) -> None:
-    """Remove what may not have been made (an inline policy the failed put never wrote)."""
-    try:
-        call(**params)
-    except Exception as error:
-        if (getattr(error, "response", None) or {}).get("Error", {}).get("Code") != "NoSuchEntity":
-            raise
+def _each(steps: list[tuple[Any, dict[str, Any]]], what: str, left: list[str]) -> None:
+    """Each deletion tried in turn; an inline policy that was never written is no failure."""
+    for call, params in steps:
+        try:
+            call(**params)
+        except Exception as error:
+            code = _code(error)
+            if code == "NoSuchEntity":
+                continue
+            if code is None:
+                raise
+            left.append(f"{what}: {getattr(error, 'operation_name', 'a deletion')} failed with {code}")
+            if call.__name__ in ("delete_user", "delete_role"):
+                return
+
+
+def _code(error: BaseException) -> str | None:
+    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")  # type: ignore[no-any-return]
+
+
+def failed_error(left: list[str]) -> Exception:
+    return ReplayCleanupFailed("; ".join(left))
+
+
+class ReplayCleanupFailed(ProofError):
+    """What an earlier replay left could not be deleted before this one."""

@@ -36,7 +36,7 @@ def _declared_fields(guarantee: dict[str, Any]) -> dict[str, Any]:
 def witness_json(witness: Any) -> dict[str, Any]:
     return {"caller": witness.caller_arn, "account": witness.caller_account, "principal_type": witness.principal_type,
             "action": witness.action, "context": {k: list(v) for k, v in witness.context.items()},
-            "org_id": witness.org_id, "vpc_endpoint": witness.vpc_endpoint,
+            "tags": dict(witness.tags), "org_id": witness.org_id, "vpc_endpoint": witness.vpc_endpoint,
             "statements": [statement_words(ref) for ref in witness.statements]}
 
 
@@ -71,7 +71,8 @@ def render_guarantee(result: GuaranteeResult, style: Style) -> list[str]:
     if result.witness is not None:
         w = result.witness
         context = ", ".join(f"{k}={'|'.join(v)}" for k, v in w.context.items()) or "none"
-        lines.append(f"       witness: {w.caller_arn} (account {w.caller_account or 'none'}) {w.action}; context: {context}")
+        tags = "".join(f"; tag {k}={v}" for k, v in w.tags.items())
+        lines.append(f"       witness: {w.caller_arn} (account {w.caller_account or 'none'}) {w.action}; context: {context}{tags}")
         lines += [f"       let in by: {statement_words(ref)}" for ref in w.statements]
     if result.replay is not None:
         lines.append(f"       real call: {result.replay.outcome}" + (f": {result.replay.reason}" if result.replay.reason else ""))

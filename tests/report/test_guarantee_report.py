@@ -78,7 +78,7 @@ def test_json_gives_each_its_verdict_witness_and_replay() -> None:
     assert shown == guarantee_json(violated(SHOWN))
     assert (shown["verdict"], shown["expect"], shown["passed"]) == ("violated", "violated", True)
     assert shown["witness"] == {"caller": "anonymous", "account": "", "principal_type": "Anonymous", "action": "kms:Decrypt",
-                                "context": {"aws:SourceIp": ["10.0.0.1"]}, "org_id": None, "vpc_endpoint": None,
+                                "context": {"aws:SourceIp": ["10.0.0.1"]}, "tags": {}, "org_id": None, "vpc_endpoint": None,
                                 "statements": ['statement "Open" (#1) of key policy arn:k']}
     assert shown["replay"] == {"outcome": "allowed", "reason": "the real call was allowed", "code": None}
     assert report["guarantees"] == {"guarantees": 3, "proved": 1, "violated": 1, "unknown": 1, "failed": 0}
