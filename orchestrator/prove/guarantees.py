@@ -44,6 +44,9 @@ class GuaranteeResult:
     actions: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     replay: Replay | None = None
+    #: Where the guarantee starts in its scenario file (1-based; 0: unknown).
+    line: int = 0
+    col: int = 0
 
     @property
     def expected(self) -> str:

@@ -145,6 +145,8 @@ def run_state(ctx: RunContext, loaded: LoadedScenario, index: int, last: int, ke
             progress(f"state {state.name}: {verdict.principal} {verdict.action} {verdict.resource} -> {verdict.actual.word}")
     settled(ctx, outcome, result.parallel)
     prove_guarantees(ctx, desired, state.guarantees, outcome, progress, keys, probes)
+    for number, found in enumerate(outcome.guarantees):
+        found.line, found.col = loaded.guarantee_mark(index, number)
 
 
 def prove_guarantees(ctx: RunContext, desired: DesiredState, guarantees: list[Guarantee], outcome: StateResult,

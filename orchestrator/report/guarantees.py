@@ -51,7 +51,8 @@ def guarantee_json(result: GuaranteeResult) -> dict[str, Any]:
     replay = result.replay
     return {"resource": g.resource, "actions": list(g.actions), "only": g.only, "no_access_from": g.no_access_from,
             "expect": g.expect, "verdict": result.status, "passed": result.passed, "reason": result.reason,
-            "per_action": dict(result.actions), "seconds": round(result.seconds, 3),
+            "per_action": dict(result.actions), "seconds": round(result.seconds, 3), "line": result.line or None,
+            "col": result.col or None,
             "witness": None if result.witness is None else witness_json(result.witness),
             "replay": None if replay is None else {"outcome": replay.outcome, "reason": replay.reason, "code": replay.code}}
 

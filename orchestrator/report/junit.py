@@ -30,7 +30,7 @@ from typing import Any
 
 from orchestrator.report.output import Output
 from orchestrator.report.guarantees import guarantee_case_name
-from orchestrator.report.tally import Tally, guarantee_kind, of_guarantees, of_verdicts, total, verdict_kind
+from orchestrator.report.tally import Tally, guarantee_kind, of_report, total, verdict_kind
 
 SCENARIO_CASE = "(scenario)"
 #: backends/failures.describe_aws_error's words: the AWS error code that stopped a scenario.
@@ -59,7 +59,7 @@ def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0
     file = file or (report or {}).get("file") or None
     suite = ElementTree.Element("testsuite", name=name)
     guarantees = [(state["name"], g) for state in (report or {}).get("states", []) for g in state.get("guarantees", [])]
-    _set_totals(suite, of_verdicts(verdicts, error) + of_guarantees(g for _, g in guarantees), seconds)
+    _set_totals(suite, of_report(report, error), seconds)
     if file:
         suite.set("file", file)
     if error:
@@ -79,6 +79,8 @@ def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0
                                       time=f"{guarantee.get('seconds', 0.0):.3f}")
         if file:
             case.set("file", file)
+        if guarantee.get("line"):
+            case.set("line", str(guarantee["line"]))
         _guarantee_outcome(case, guarantee)
     return suite
 

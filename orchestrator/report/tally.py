@@ -59,8 +59,11 @@ def of_guarantees(guarantees: Iterable[dict[str, Any]]) -> Tally:
 
 
 def of_report(report: dict[str, Any] | None, run_error: str | None = None) -> Tally:
-    """A scenario's count from its JSON report (None when it could not run) and its run's error."""
-    return of_verdicts((v for state in (report or {}).get("states", []) for v in state["expectations"]), run_error)
+    """A scenario's count from its JSON report (None when it could not run) and its run's error:
+    its expectations and its guarantees (each a JUnit testcase: `guarantee_kind`)."""
+    states = (report or {}).get("states", [])
+    return (of_verdicts((v for state in states for v in state["expectations"]), run_error)
+            + of_guarantees(g for state in states for g in state.get("guarantees", [])))
 
 
 def total(tallies: Iterable[Tally]) -> Tally:
