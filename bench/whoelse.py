@@ -51,7 +51,8 @@ def scenario_figures() -> list[dict[str, Any]]:
 def large_policy(statements: int = LARGE_STATEMENTS) -> dict[str, Any]:
     """A key policy of ``statements`` statements, of the shapes key policies have: account and
     role principals, Principal "*" under organization, endpoint, IP and encryption-context
-    conditions, denies on tags and transport; none lets another account's principal decrypt."""
+    conditions, denies on tags; the partner's readers (one role each) may decrypt, no one else of
+    another account."""
     found: list[dict[str, Any]] = [{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{HOME}:root"},
                                     "Action": "kms:*", "Resource": "*"}]
     for n in range(statements - 1):
@@ -72,7 +73,8 @@ def large_policy(statements: int = LARGE_STATEMENTS) -> dict[str, Any]:
                           "Condition": {"IpAddress": {"aws:SourceIp": f"10.{n % 250}.0.0/16"}}})
         else:
             found.append({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"},
-                          "Action": "kms:GenerateDataKey", "Resource": "*"})
+                          "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*",
+                          "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{PARTNER}:role/reader-{n}"}}})
     return {"Version": "2012-10-17", "Statement": found}
 
 
@@ -82,7 +84,8 @@ def large_figure(runs: int = 3) -> dict[str, Any]:
     from orchestrator.whoelse import Question, Scope, decide
 
     source = PolicySource("key", "key policy (200 statements)", json.dumps(large_policy()))
-    question = Question(KEY, HOME, ("kms:Decrypt",), Scope.outside_account(HOME), resource_policy=source)
+    readers = [f"arn:aws:iam::{PARTNER}:role/reader-{n}" for n in range(LARGE_STATEMENTS - 1) if n % 5 == 4]
+    question = Question(KEY, HOME, ("kms:Decrypt",), Scope.everyone([HOME, *readers]), resource_policy=source)
     times, status = [], ""
     for _ in range(runs):
         started = time.perf_counter()
