@@ -30,6 +30,7 @@ from orchestrator.authz.engine.request import ANONYMOUS
 from orchestrator.backends.accounts import in_account
 from orchestrator.backends.base import Credentials
 
+from orchestrator.constants import TAG_WITNESS
 from orchestrator.errors import ProofError
 from orchestrator.model.scenario import DesiredState, Expectation, Guarantee
 from orchestrator.prove.assertions import CallFailed, perform, undo_for
@@ -120,7 +121,9 @@ def _caller(ctx: RunContext, desired: DesiredState, witness: Any, callers: Any, 
         yield ctx.backend.anonymous_client
         return
     declared = _declared(ctx, desired, witness)
-    if declared is not None and callers is not None:
+    if declared is not None and callers is None:
+        raise PreparationFailed(f"the witness is the scenario's {declared}, and the run's credentials were not given")
+    if declared is not None:
         credentials = callers.credentials(declared)
         yield lambda service: ctx.backend.client(service, credentials)
         return
@@ -144,7 +147,8 @@ def _policy(action: str) -> str:
 
 
 def _tags(ctx: RunContext) -> list[dict[str, str]]:
-    return [{"Key": TAG_SCENARIO, "Value": ctx.scenario}, {"Key": TAG_RUN, "Value": ctx.run_id or DEFAULT_RUN}]
+    return [{"Key": TAG_SCENARIO, "Value": ctx.scenario}, {"Key": TAG_RUN, "Value": ctx.run_id or DEFAULT_RUN},
+            {"Key": TAG_WITNESS, "Value": "true"}]
 
 
 @contextmanager
@@ -180,14 +184,15 @@ def _user(iam: Any, name: str, witness: Any, ctx: RunContext, left: list[str]) -
 
 
 def _sweep_user(iam: Any, name: str, ctx: RunContext) -> None:
-    """A user of that name left by an earlier replay of this scenario (its tags say so) is deleted."""
+    """A user of that name left by an earlier replay of this scenario (its tags say so) is deleted;
+    any other user of that name is left alone (creating the witness's then fails, and says so)."""
     try:
         tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
     except Exception as error:
         if _code(error) == "NoSuchEntity":
             return
         raise
-    if tags.get(TAG_SCENARIO) == ctx.scenario:
+    if tags.get(TAG_SCENARIO) == ctx.scenario and tags.get(TAG_WITNESS) == "true":
         failed: list[str] = []
         _delete_user(iam, name, failed)
         if failed:
