@@ -345,6 +345,13 @@ class Guarantee(Strict):
         " `violated`: the scenario shows a violation on purpose (its witness is the finding), and a proof fails it")
     description: str | None = None
 
+    def words(self) -> str:
+        """`only user:admin, role:reader may dynamodb:GetItem, dynamodb:Query on table:orders`."""
+        actions = ", ".join(self.actions)
+        if self.only is not None:
+            return f"only {', '.join(self.only) or 'nobody'} may {actions} on {self.resource}"
+        return f"no access from {self.no_access_from}: {actions} on {self.resource}"
+
     @model_validator(mode="after")
     def _one_form(self) -> Guarantee:
         if (self.only is None) == (self.no_access_from is None):

@@ -17,11 +17,7 @@ __all__ = ["guarantee_words", "guarantee_json", "render_guarantees", "guarantee_
 
 def guarantee_words(guarantee: Guarantee) -> str:
     """`only user:admin, role:reader may dynamodb:GetItem, dynamodb:Query on table:orders`."""
-    actions = ", ".join(guarantee.actions)
-    if guarantee.only is not None:
-        whom = ", ".join(guarantee.only) or "nobody"
-        return f"only {whom} may {actions} on {guarantee.resource}"
-    return f"no access from {guarantee.no_access_from}: {actions} on {guarantee.resource}"
+    return guarantee.words()
 
 
 def guarantee_case_name(state: str, guarantee: dict[str, Any]) -> str:
