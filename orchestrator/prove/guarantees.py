@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+import z3
+
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.model.scenario import DesiredState, Guarantee
@@ -100,6 +102,9 @@ def decide_one(ctx: RunContext, desired: DesiredState, guarantee: Guarantee, eng
         question = question_for(ctx, desired, guarantee, world=world)  # type: ignore[arg-type]
     except QuestionError as error:
         return undecided(guarantee, str(error))
-    verdict = plainer(question, decide(question, engine), engine)
+    try:
+        verdict = plainer(question, decide(question, engine), engine)
+    except z3.Z3Exception as error:  # the solver's own failure: unknown, never proved, the run goes on
+        return undecided(guarantee, f"the solver failed: {error}")
     return GuaranteeResult(guarantee, verdict.status, verdict.reason, verdict.witness, dict(verdict.actions),
                            time.perf_counter() - started)

@@ -82,3 +82,21 @@ def test_a_partner_witness_is_made_called_and_deleted_and_a_leftover_swept_first
         assert [u["UserName"] for u in partner.list_users()["Users"]] == ["someone"]
     finally:
         backend.close()
+
+
+def test_a_solver_failure_is_unknown_and_the_run_goes_on(monkeypatch: Any) -> None:
+    import z3
+
+    from orchestrator.analysis.offline import offline_context
+    from orchestrator.loader import load_scenario
+    from orchestrator.prove import guarantees
+
+    def failing(*_: Any, **__: Any) -> Any:
+        raise z3.Z3Exception("out of memory")
+
+    monkeypatch.setattr(guarantees, "decide", failing)
+    loaded = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "kms-grant.yaml")
+    context = offline_context(loaded.scenario.name, loaded.desired, loaded.scenario.region)
+    [found] = guarantees.decide_guarantees(context, loaded.desired[0], loaded.scenario.states[0].guarantees)
+    assert (found.status, found.failed, found.passed) == ("unknown", False, False)
+    assert "out of memory" in found.reason
