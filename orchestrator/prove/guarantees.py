@@ -6,6 +6,7 @@ a verdict opposite to that fails the run (exit 1); unknown is neither: it does n
 is not a pass either (JUnit shows it skipped, with its reason: nothing was verified)."""
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass, field, replace
 
@@ -16,6 +17,7 @@ from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.model.scenario import DesiredState, Guarantee
 from orchestrator.resources.context import RunContext
 from orchestrator.authz.engine.request import Principal
+from orchestrator.commands.signals import stop_named
 from orchestrator.whoelse import PROVED, UNKNOWN, VIOLATED, GuaranteeVerdict, Question, Universe, Witness, decide
 from orchestrator.whoelse.from_state import QuestionError, question_for, world_of
 
@@ -81,6 +83,18 @@ def plainer(question: Question, verdict: GuaranteeVerdict, engine: Engine) -> Gu
     return replace(verdict, witness=plain.witness) if plain.status == VIOLATED and plain.witness else verdict
 
 
+def stop_in(error: ctypes.ArgumentError) -> BaseException | None:
+    """The stop (SIGTERM, SIGINT: commands/signals.py) that came while z3 was converting a call's
+    arguments: ctypes re-raises what the handler raised as an ArgumentError naming it
+    (`argument 1: Terminated: SIGTERM`), its own context lost, so the name is all there is."""
+    said = str(error)
+    if ": Terminated: " in said:
+        return stop_named(said.rpartition(": ")[2].strip())
+    if ": KeyboardInterrupt" in said:
+        return stop_named("SIGINT")
+    return None
+
+
 def undecided(guarantee: Guarantee, reason: str) -> GuaranteeResult:
     return GuaranteeResult(guarantee, UNKNOWN, reason)
 
@@ -104,6 +118,8 @@ def decide_one(ctx: RunContext, desired: DesiredState, guarantee: Guarantee, eng
         return undecided(guarantee, str(error))
     try:
         verdict = plainer(question, decide(question, engine), engine)
+    except ctypes.ArgumentError as error:
+        raise stop_in(error) or error
     except z3.Z3Exception as error:  # the solver's own failure: unknown, never proved, the run goes on
         return undecided(guarantee, f"the solver failed: {error}")
     return GuaranteeResult(guarantee, verdict.status, verdict.reason, verdict.witness, dict(verdict.actions),

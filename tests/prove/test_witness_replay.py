@@ -100,3 +100,23 @@ def test_a_solver_failure_is_unknown_and_the_run_goes_on(monkeypatch: Any) -> No
     [found] = guarantees.decide_guarantees(context, loaded.desired[0], loaded.scenario.states[0].guarantees)
     assert (found.status, found.failed, found.passed) == ("unknown", False, False)
     assert "out of memory" in found.reason
+
+
+def test_a_stop_while_z3_converts_arguments_is_the_stop_again(monkeypatch: Any) -> None:
+    """ctypes re-raises a signal handler's Terminated as an ArgumentError naming it; it is
+    raised again as the stop it was, so the command ends 143 (commands/signals.py)."""
+    import ctypes
+
+    from orchestrator.analysis.offline import offline_context
+    from orchestrator.commands.signals import Terminated
+    from orchestrator.loader import load_scenario
+    from orchestrator.prove import guarantees
+
+    def stopped(*_: Any, **__: Any) -> Any:
+        raise ctypes.ArgumentError("argument 1: Terminated: SIGTERM")
+
+    monkeypatch.setattr(guarantees, "decide", stopped)
+    loaded = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "kms-grant.yaml")
+    context = offline_context(loaded.scenario.name, loaded.desired, loaded.scenario.region)
+    with pytest.raises(Terminated):
+        guarantees.decide_guarantees(context, loaded.desired[0], loaded.scenario.states[0].guarantees)
