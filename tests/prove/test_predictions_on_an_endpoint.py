@@ -37,3 +37,6 @@ def test_predictions_from_the_desired_state_match_the_served_answers(endpoint: s
     assert report["backend"] == "endpoint"
     assert all(v["predicted"] is not None for v in verdicts)
     assert [v for v in verdicts if v["model_gap"]] == []
+    # each violation's witness made a real call on serve: allowed, or not made, saying why
+    replays = [g["replay"] for s in report["states"] for g in s["guarantees"] if g["verdict"] == "violated"]
+    assert all(r["outcome"] == "allowed" or (r["outcome"] == "not replayed" and r["reason"]) for r in replays), replays
