@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from orchestrator.model.scenario import EXPECTATION_ACTIONS
-from orchestrator.whoelse import UNKNOWN, VIOLATED, GuaranteeVerdict, Question, Scope, Witness, decide
+from orchestrator.whoelse import PROVED, VIOLATED, GuaranteeVerdict, Question, Scope, Witness, decide
+from orchestrator.whoelse.scope import known_accounts
 
 __all__ = ["OUTSIDE_ACCOUNT", "OUTSIDE_ORGANIZATION", "PUBLIC", "CLASSES", "Target", "PrincipalClass", "Finding",
            "StateFindings", "FindingsReport", "actions_of", "classes_of", "state_findings", "new_access",
@@ -127,19 +128,43 @@ class FindingsReport:
         return any(state.findings for state in self.states)
 
 
+#: The callers `Scope.the_public` counts as strangers when their account is named nowhere.
+_IAM_TYPES = frozenset({"User", "AssumedRole", "Account"})
+
 Decider = Callable[[Question], GuaranteeVerdict]
 
 
 def target_findings(target: Target, ask: Decider = decide) -> list[Finding]:
-    """Every (class, action) of one resource that is open or undecided, one question each."""
+    """Every (class, action) of one resource that is open or undecided. The classes are nested,
+    widest first (the public, anonymous callers and strangers, is outside the organization, which is
+    outside the resource's account: `whoelse/scope.py` in_scope), so a class proved closed closes
+    the narrower ones without asking (a closed resource costs one question per action), and a
+    witness that is itself in a narrower class is that class's witness too."""
     found = []
-    for principal_class in classes_of(target.question):
-        for action in target.asked():
-            verdict = ask(target.question_for(principal_class.scope, action))
-            if verdict.status in (VIOLATED, UNKNOWN):
-                found.append(Finding(target.state, target.resource, principal_class.name, principal_class.label,
-                                     action, verdict.status, verdict.witness, verdict.reason))
-    return found
+    for action in target.asked():
+        witness: Witness | None = None
+        for principal_class in classes_of(target.question):
+            if witness is not None and _in_class(target.question, principal_class, witness):
+                verdict = GuaranteeVerdict(VIOLATED, witness)
+            else:
+                verdict = ask(target.question_for(principal_class.scope, action))
+            if verdict.status == PROVED:
+                break
+            witness = verdict.witness
+            found.append(Finding(target.state, target.resource, principal_class.name, principal_class.label,
+                                 action, verdict.status, verdict.witness, verdict.reason))
+    order = {name: n for n, name in enumerate(CLASSES)}
+    return sorted(found, key=lambda finding: order[finding.principal_class])
+
+
+def _in_class(question: Question, principal_class: PrincipalClass, witness: Witness) -> bool:
+    """Whether the witness's caller is of the class (as `whoelse/scope.py` in_scope reads it)."""
+    if principal_class.name == PUBLIC:
+        return witness.principal_type == "Anonymous" or (
+            witness.principal_type in _IAM_TYPES and witness.caller_account not in known_accounts(question))
+    members = {account for account, membership in question.organizations.items()
+               if membership.org_id in principal_class.scope.outside_organizations}
+    return witness.caller_account not in members | principal_class.scope.outside_accounts
 
 
 def state_findings(state: int, name: str, targets: Iterable[Target], ask: Decider = decide) -> StateFindings:
