@@ -298,6 +298,9 @@ def _add_access(commands: argparse._SubParsersAction) -> None:
     add_follow_symlinks(parser)
     parser.add_argument("--observed", action="store_true",
                         help="from the world as read from the backend (the options below), not from the desired state")
+    parser.add_argument("--named-only", action="store_true",
+                        help="only the named principals' rows: no rows for anyone else (anyone in an account, in the"
+                             " organization, anywhere, anonymous), which the symbolic engine decides")
     add_target_options(parser)
     parser.set_defaults(command="access")
 
