@@ -24,10 +24,11 @@ GUARDRAILS = [ROOT / "tests" / "resources" / "data" / name for name in ("org-scp
 
 
 def matrix_of(path: Path):
+    """The named principals' matrix (the class rows: test_access_classes.py)."""
     loaded = load_scenario(path)
     states = loaded.scenario.states
     return loaded, access_matrix(loaded.scenario.name, loaded.scenario.region, loaded.desired,
-                                 [s.name for s in states], [s.expectations for s in states])
+                                 [s.name for s in states], [s.expectations for s in states], classes=False)
 
 
 @pytest.mark.parametrize("path", SCENARIOS + GUARDRAILS, ids=[p.stem for p in SCENARIOS + GUARDRAILS])

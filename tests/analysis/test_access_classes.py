@@ -4,7 +4,6 @@ denied for all (proved by the symbolic engine); and drift's wording when a `Prin
 key ("anyone gained kms:Decrypt on key:data (public)")."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
