@@ -115,7 +115,7 @@ class ClassRows:
         if question is None:
             unknown = GuaranteeVerdict("unknown", reason=f"{resource}: not a resource the symbolic engine asks about")
             return {row.name: (unknown, "") for row in self.rows}
-        key = (repr((question, self.rows)), action)
+        key = (repr((question, self.rows, sorted(self.named))), action)
         if key not in self.decisions.found:
             self.decisions.found[key] = self._decided(question, action)
         return self.decisions.found[key]

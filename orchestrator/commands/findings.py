@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from orchestrator.commands.common import finish, load, output
@@ -32,7 +34,7 @@ def _findings(args: argparse.Namespace) -> int:
     if args.output_path not in (None, "-"):
         output(args, args.output_path, "the findings").check()  # before anything is decided
     loaded = load(args.file)
-    report = _report(loaded, args.file, args.state)
+    report = _report(loaded, shown_path(args.file), args.state)
     data = {"format_version": FORMAT_VERSION, **findings_json(report, FindingSites(loaded.data, loaded.positions).locate)}
     _emit(args, _rendered(data, args.output))
     return ExitCode.FAILED if report.open and not args.exit_zero else ExitCode.OK
@@ -53,6 +55,14 @@ def _report(loaded: Any, file: str, state: str | None) -> Any:
         return findings_report(scenario.name, file, [decided(i) for i in range(len(scenario.states))])
     index = loaded.state_index(state)
     return findings_report(scenario.name, file, [decided(index)], decided(index - 1) if index > 0 else None)
+
+
+def shown_path(path: str) -> str:
+    """The scenario's path as reports name it: relative to the working directory when it is below
+    it (code scanning resolves a SARIF `artifactLocation.uri` from the repository root, where CI
+    runs), with forward slashes; else as given."""
+    relative = os.path.relpath(os.path.abspath(path))
+    return Path(relative).as_posix() if not relative.startswith("..") else path
 
 
 def _rendered(data: dict[str, Any], form: str) -> str:
