@@ -26,7 +26,8 @@ def finding_line(file: str, finding: dict[str, Any]) -> list[str]:
     if witness is not None:
         context = ", ".join(f"{key}={','.join(values)}" for key, values in witness["context"].items())
         via = f" through {witness['vpc_endpoint']}" if witness["vpc_endpoint"] else ""
-        lines.append(f"    witness: {witness['caller']} (account {witness['account']}){via}"
+        org = f", organization {witness['organization']}" if witness["organization"] else ""
+        lines.append(f"    witness: {witness['caller']} (account {witness['account'] or 'none'}{org}){via}"
                      + (f" with {context}" if context else "") + ": allowed by the concrete engine")
     elif finding["reason"]:
         lines.append(f"    unknown: {finding['reason']}")
@@ -42,7 +43,7 @@ def render_text(data: dict[str, Any]) -> str:
         for finding in state["findings"]:
             lines += ["  " + line for line in finding_line(file, finding)]
     if data["new_access"]:
-        lines.append(f"new access: {counted(len(data['new_access']), 'grant')} a later state adds")
+        lines.append(f"new access: {counted(len(data['new_access']), 'finding')} that a state adds over the one before it")
         for finding in data["new_access"]:
             lines += [f"  {finding['state']}: " + finding_line(file, finding)[0]]
     return "\n".join(lines) + "\n"

@@ -52,7 +52,7 @@ def _result(data: dict[str, Any], finding: dict[str, Any], new: bool) -> dict[st
     message = words[0].split(": ", 1)[1] + "".join(f"\n{line.strip()}" for line in words[1:])
     if new:
         message = f"new in state {finding['state']}: {message}"
-    identity = "|".join((kind, finding["state"] if new else "", finding["resource"], finding["class"], finding["action"]))
+    identity = "|".join((kind, finding["state"], finding["resource"], finding["class"], finding["action"]))
     return {"ruleId": rule_id, "ruleIndex": list(RULES).index(kind), "level": level,
             "message": {"text": message},
             "locations": [{"physicalLocation": {

@@ -88,3 +88,15 @@ def test_a_closed_scenario_gives_an_empty_valid_log(tmp_path: Path, capsys: pyte
     assert main(["findings", str(path), "--output", "sarif"]) == 0
     log = json.loads(capsys.readouterr().out)
     assert log["runs"][0]["results"] == [] and not list(_validator().iter_errors(log))
+
+
+def test_new_access_between_states_is_a_result_of_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """public-bucket's endpoint-only state opens the bucket again (through an endpoint any
+    account may name): new access over restrict-public-buckets, a warning at the patch's statement."""
+    assert main(["findings", str(SCENARIOS / "public-bucket.yaml"), "--output", "sarif", "--exit-zero"]) == 0
+    log = json.loads(capsys.readouterr().out)
+    assert not list(_validator().iter_errors(log))
+    new = [r for r in log["runs"][0]["results"] if r["ruleId"] == "ORC-NEW-ACCESS"]
+    assert new and all(r["level"] == "warning" and r["message"]["text"].startswith("new in state endpoint-only") for r in new)
+    fingerprints = [r["partialFingerprints"]["orchestrateFinding/v1"] for r in log["runs"][0]["results"]]
+    assert len(set(fingerprints)) == len(fingerprints)
