@@ -3,17 +3,20 @@ scenario account), anyone in the organization (when one is declared), anyone any
 anonymous caller, each less the principals the matrix names (its users, every session of its
 roles: their own rows say what they may do; orchestrate's own identity in the home account, which
 the scenario's admin statements name; the anonymous row is left out when an expectation names
-`anonymous`), so a closed resource reads denied there and a `Principal: "*"` opens it. Each cell is decided over every principal of the class and every request context
+`anonymous`), so a closed resource reads denied there and a `Principal: "*"` opens it. Each cell
+is decided over every principal of the class and every request context
 by the symbolic engine (`orchestrator/whoelse/`): allowed for some (with a witness the concrete
 engine allowed, its statements the cell's) or denied for all (proved); a cell the solver cannot
 decide is `undecided` with the reason, never denied.
 
 Cheap where it can be: "anyone" holds every other class, so it is asked first; proved, every class
 of the column is denied for all without another question; allowed, its witness is the witness of
-each class it falls in (its account, the organization, anonymous), so only the others are asked.
-A column's variants (an endpoint, a context) share its default column's cells: the classes are
-quantified over every request, the variant's included. Decisions are kept per (resource, action,
-class) for the matrix being made (`ClassRows` is its cache)."""
+each class it falls in (its account, the organization, anonymous), so only the others are asked;
+an anonymous caller is never allowed a non-S3 action (no question); `kms:RetireGrant` is undecided
+without one. A column's variants (an endpoint, a context) share its default column's cells: the
+classes are quantified over every request, the variant's included. Decisions are kept per
+(question, action) for a whole matrix (`Decisions`; drift shares one between its two matrices), so
+a resource whose stack is the same in two states or worlds is asked about once."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -27,8 +30,8 @@ from orchestrator.whoelse import PROVED, VIOLATED, GuaranteeVerdict, Question, S
 from orchestrator.whoelse.identity import ALLOW_EVERYTHING
 from orchestrator.whoelse.from_state import QuestionError, account_memberships, outside_question
 
-__all__ = ["add_class_rows", "Decisions", "ANYONE", "ANONYMOUS_ANYONE", "IN_ORGANIZATION", "UNDECIDED", "ClassRow", "ClassRows", "class_rows",
-           "in_account"]
+__all__ = ["add_class_rows", "Decisions", "ANYONE", "ANONYMOUS_ANYONE", "IN_ORGANIZATION", "UNDECIDED", "ClassRow",
+           "ClassRows", "class_rows", "in_account"]
 
 ANYONE = "anyone"
 ANONYMOUS_ANYONE = "anyone anonymous"
@@ -113,7 +116,8 @@ class ClassRows:
     def _column(self, resource: str, action: str) -> Decided:
         question = self._question(resource)
         if question is None:
-            unknown = GuaranteeVerdict("unknown", reason=f"{resource}: not a resource the symbolic engine asks about")
+            unknown = GuaranteeVerdict("unknown", reason=f"{resource}: absent from this world, or of a kind the"
+                                                         " symbolic engine does not ask about (an alias)")
             return {row.name: (unknown, "") for row in self.rows}
         key = (repr((question, self.rows, sorted(self.named))), action)
         if key not in self.decisions.found:
