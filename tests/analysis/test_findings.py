@@ -112,3 +112,34 @@ def test_a_scenario_s_public_statement_is_located_at_its_line(tmp_path: Path) ->
     line = SCENARIO.splitlines().index("              PublicRead:") + 1
     assert (where.line, where.statement) == (line, "PublicRead")
     assert findings_report("s", str(path), states).new
+
+
+TRUST = """\
+name: findings-trust
+region: us-east-1
+accounts:
+  partner: "210987654321"
+roles:
+  deploy:
+    trust_policy:
+      Version: "2012-10-17"
+      Statement:
+        - {Effect: Allow, Principal: {AWS: account:partner}, Action: "sts:AssumeRole"}
+states:
+  - name: only
+"""
+
+
+def test_a_trust_policy_naming_another_account_without_external_id_is_a_finding(tmp_path: Path) -> None:
+    """IAM User Guide, "Access to AWS accounts owned by third parties" (sts:ExternalId): a role any
+    principal of the partner account may assume, found at the statement that trusts it."""
+    path = tmp_path / "trust.yaml"
+    path.write_text(TRUST)
+    loaded = load_scenario(path)
+    ctx = offline_context(loaded.scenario.name, loaded.desired, loaded.scenario.region)
+    found = state_findings(0, "only", targets_of(ctx, 0, loaded.desired[0])).findings
+    assert [(f.resource, f.principal_class, f.action) for f in found] == [("role:deploy", OUTSIDE_ACCOUNT, "sts:AssumeRole")]
+    assert found[0].witness is not None and found[0].witness.caller_account == "210987654321"
+    where = FindingSites(loaded.data, loaded.positions).locate(found[0])
+    line = next(n for n, text in enumerate(TRUST.splitlines(), 1) if "account:partner" in text)
+    assert (where.line, where.statement) == (line, "#1")
