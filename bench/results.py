@@ -39,8 +39,15 @@ def _targets(results: dict[str, Any]) -> list[str]:
         *([serve_rows(results["serve_throughput"])[0]] if "serve_throughput" in results else []),
         *import_targets(results.get("imports")),
         *findings_target(results.get("findings")),
+        *_whoelse_rows(results.get("whoelse"))[:2],
         f"| the bench under 5 minutes | {results['total_s']:.0f} s | {'yes' if results['total_s'] < 300 else 'no'} |",
     ]
+
+
+def _whoelse_rows(figure: dict[str, Any] | None) -> list[str]:
+    from bench.whoelse import rows
+
+    return rows(figure) if figure else []
 
 
 def _simulate_distinct_target(engine: dict[str, Any]) -> list[str]:
@@ -267,6 +274,8 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         *_mutation(results.get("mutation")),
         *findings_lines(results.get("findings")),
         *import_lines(results.get("imports")),
+        *(["## Guarantees (in-process, after a warm-up)", "", *_whoelse_rows(results.get("whoelse"))[3:], ""]
+          if results.get("whoelse") else []),
         f"Total bench time: {results['total_s']:.0f} s.",
     ]
     path.write_text("\n".join(lines) + "\n")

@@ -161,6 +161,13 @@ def access() -> dict[str, Any]:
         return measure(whole_process, Path(folder), min(RUNS, 3))
 
 
+def whoelse() -> dict[str, Any]:
+    """Deciding the shipped scenarios' guarantees and a 200-statement key policy's (bench/whoelse.py)."""
+    from bench.whoelse import measure
+
+    return measure()
+
+
 def mutation() -> list[dict[str, Any]]:
     from bench.mutation import measure
 
@@ -240,8 +247,8 @@ def main() -> None:
 
     serial = Serial(ROOT)
     for name, step in (("matrix", matrix), ("access", access), ("mutation", mutation), ("findings", findings),
-                       ("scenarios", scenarios),
-                       ("foreign_keys", foreign_keys), ("imports", imports)):
+                       ("scenarios", scenarios), ("foreign_keys", foreign_keys), ("imports", imports),
+                       ("whoelse", whoelse)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

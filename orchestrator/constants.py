@@ -17,6 +17,8 @@ TAG_PREFIX = "orchestrate:"
 TAG_SCENARIO = f"{TAG_PREFIX}scenario"
 TAG_RUN = f"{TAG_PREFIX}run"
 TAG_NAME = f"{TAG_PREFIX}name"
+#: On a principal orchestrate made to replay a guarantee's witness (prove/witness_replay.py).
+TAG_WITNESS = f"{TAG_PREFIX}witness"
 
 #: The access key id of orchestrate's own administrator behind the gate (embedded and endpoint).
 ADMIN_KEY_ID = "AKIAORCHESTRATEADMIN0"

@@ -47,7 +47,7 @@ from orchestrator.resources.lockout import KEY_MANAGER_PARAMETER
 from orchestrator.export.references import (account_level, camel, logical_id, mentions_orchestrate,
                                             managed_policy_name, map_policy)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes,
-                                        expectation_lines, guard_statement)
+                                        expectation_lines, guarantee_lines, guard_statement)
 
 MANAGER = KEY_MANAGER_PARAMETER
 
@@ -89,7 +89,7 @@ def template(src: Source) -> Export:
         document["Parameters"] = parameters
     document["Resources"] = resources or {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
-    return Export(render_comment(notes, expectation_lines(src)) + body, notes)
+    return Export(render_comment(notes, expectation_lines(src), guarantees=guarantee_lines(src)) + body, notes)
 
 
 def _notes(src: Source) -> list[Note]:

@@ -47,11 +47,14 @@ def other_account(section: str, name: str, account: str, account_id: str) -> lis
     return [Note(f"{kind}.{name}", "", reason) for kind in SECTION_ADDRESSES[section]]
 
 
-def render_comment(notes: list[Note], expectations: list[str], prefix: str = "# ") -> str:
-    """The comment block at the top of a template: what is left out, then the expectations
-    (they are not infrastructure: orchestrate proves them, a template cannot)."""
+def render_comment(notes: list[Note], expectations: list[str], prefix: str = "# ", guarantees: list[str] | None = None) -> str:
+    """The comment block at the top of a template: what is left out, then the expectations and
+    the guarantees (they are not infrastructure: orchestrate proves them, a template cannot)."""
     lines = ["Left out (the format or a single-account template cannot say it):"]
     lines += [f"  - {note.line()}" for note in notes] or ["  (nothing)"]
     lines += ["", "Expectations of this state (proved by `orchestrate apply`, not resources):"]
     lines += [f"  - {text}" for text in expectations] or ["  (none)"]
+    if guarantees:
+        lines += ["", "Guarantees of this state (decided by `orchestrate apply` over every principal, not resources):"]
+        lines += [f"  - {text}" for text in guarantees]
     return "".join(f"{prefix}{line}".rstrip() + "\n" for line in lines)

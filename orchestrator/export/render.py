@@ -15,7 +15,7 @@ from orchestrator import arns
 from orchestrator.export.notes import Note, other_account
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.names import scenario_path
-from orchestrator.model.scenario import DesiredState, Expectation
+from orchestrator.model.scenario import DesiredState, Expectation, Guarantee
 from orchestrator.resources.context import DEFAULT_RUN, ENTITY_SECTIONS, TAG_NAME, TAG_RUN, TAG_SCENARIO
 from orchestrator.resources.lockout import management_statement
 
@@ -42,6 +42,8 @@ class Source:
     #: The home account's id when the scenario declares one (`account`): a template writes the
     #: deploying account's own instead.
     account: str | None = None
+    #: The state's guarantees, listed in the comment block as expectations are.
+    guarantees: tuple[Guarantee, ...] = ()
 
     def home(self, section: str, name: str) -> bool:
         return self.desired.account_of(section, name) is None
@@ -65,7 +67,7 @@ class Source:
 def source(loaded: LoadedScenario, index: int) -> Source:
     state = loaded.scenario.states[index]
     return Source(loaded.scenario.name, state.name, loaded.scenario.region, loaded.desired[index],
-                  tuple(state.expectations), loaded.scenario.account)
+                  tuple(state.expectations), loaded.scenario.account, tuple(state.guarantees))
 
 
 def guard_statement(manager: Any) -> dict[str, Any]:
@@ -108,6 +110,10 @@ def common_notes(src: Source) -> list[Note]:
                               "a key pending deletion cannot be declared (ScheduleKeyDeletion is an action, not a"
                               " property); the key is exported disabled"))
     return notes
+
+
+def guarantee_lines(src: Source) -> list[str]:
+    return [g.words() + (" (shown violated)" if g.expect == "violated" else "") for g in src.guarantees]
 
 
 def expectation_lines(src: Source) -> list[str]:

@@ -33,7 +33,7 @@ from orchestrator.model.policy import ORCHESTRATE
 from orchestrator.export.references import (account_level, foreign_account, managed_policy_name, map_policy,
                                             mentions_orchestrate, snake)
 from orchestrator.export.render import (MANAGER_HELP, MANAGER_PATTERN, Export, Source, common_notes, expectation_lines,
-                                        guard_statement)
+                                        guarantee_lines, guard_statement)
 from orchestrator.resources.items import to_attribute_values
 from orchestrator.resources.kms_grant import NAME_PREFIX
 from orchestrator.resources.s3_objects import HASH_METADATA, body_hash
@@ -88,7 +88,7 @@ def template(src: Source) -> Export:
                 "error_message": "key_manager_arn must be an IAM user or role ARN (an account root would delegate to the account)."})}))
     if "var.bucket_prefix" in body:
         blocks.append(_bucket_prefix_variable(src))
-    header = render_comment(notes, expectation_lines(src))
+    header = render_comment(notes, expectation_lines(src), guarantees=guarantee_lines(src))
     header = f"# orchestrate scenario {src.scenario}, state {src.state}\n#\n{header}"
     text = "\n\n".join([*(b.render() for b in blocks), *([body] if body else [])])
     return Export(header + "\n" + text + "\n", notes)

@@ -36,6 +36,11 @@ class LoadedScenario:
         mark = self.positions.locate(("states", state, "expectations", index))
         return mark.line, mark.col
 
+    def guarantee_mark(self, state: int, index: int) -> tuple[int, int]:
+        """The 1-based line and column where guarantee `index` of state `state` starts."""
+        mark = self.positions.locate(("states", state, "guarantees", index))
+        return mark.line, mark.col
+
     def state_index(self, name: str | None) -> int:
         """The index of a named state; the last state when name is None."""
         if name is None:

@@ -325,8 +325,8 @@ def _present(name: str) -> dict[str, Any]:
 class Guarantee(Strict):
     """A claim about every principal, not only the named ones: of all callers (every account, user,
     role and session that exists or could, anonymous), only those of `only` may make `actions` on
-    `resource`, or none of those `no_access_from` names may. The language only: this version
-    decides no guarantee (issue 24); `apply` reports each as unknown."""
+    `resource`, or none of those `no_access_from` names may. Decided over every principal by the
+    symbolic engine (orchestrator/whoelse/, issue 24): proved, violated with a witness, or unknown."""
 
     model_config = ConfigDict(**STRICT, json_schema_extra={"oneOf": [_present("only"), _present("no_access_from")]})
 
@@ -340,7 +340,17 @@ class Guarantee(Strict):
     no_access_from: Outsiders | None = Field(
         None, description="no principal outside the resource's account (`outside-account`), outside the"
         " scenario's organization (`outside-organization`), or anyone at all, anonymous included (`public`)")
+    expect: Literal["proved", "violated"] = Field(
+        "proved", description="`proved` (the default): the guarantee must hold, and a violation fails the run;"
+        " `violated`: the scenario shows a violation on purpose (its witness is the finding), and a proof fails it")
     description: str | None = None
+
+    def words(self) -> str:
+        """`only user:admin, role:reader may dynamodb:GetItem, dynamodb:Query on table:orders`."""
+        actions = ", ".join(self.actions)
+        if self.only is not None:
+            return f"only {', '.join(self.only) or 'nobody'} may {actions} on {self.resource}"
+        return f"no access from {self.no_access_from}: {actions} on {self.resource}"
 
     @model_validator(mode="after")
     def _one_form(self) -> Guarantee:

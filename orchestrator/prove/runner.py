@@ -32,6 +32,7 @@ from orchestrator.prove.calls import CallSpec, PreparationFailed, Probes, call_f
 from orchestrator.loader import LoadedScenario
 from orchestrator.model.scenario import DesiredState, Expectation, Guarantee, Settle
 from orchestrator.reconcile.plan import Plan
+from orchestrator.prove.guarantees import GuaranteeResult, decide_guarantees
 from orchestrator.prove.prediction import predict
 from orchestrator.prove.principals import PrincipalKeys, scenario_users
 from orchestrator.prove.sessions import Callers, RoleSessions, shape_of
@@ -49,8 +50,8 @@ class StateResult:
     settle_seconds: float = 0.0
     #: The index of the expectation that took longest to settle, when the state waited at all.
     last_to_settle: int | None = None
-    #: The state's guarantees as declared: this version decides none, so reports call each unknown.
-    guarantees: list[Guarantee] = field(default_factory=list)
+    #: The state's guarantees, each decided after its expectations (prove/guarantees.py).
+    guarantees: list[GuaranteeResult] = field(default_factory=list)
 
 
 @dataclass
@@ -70,8 +71,14 @@ class RunResult:
         return [v for state in self.states for v in state.verdicts]
 
     @property
+    def guarantees(self) -> list[GuaranteeResult]:
+        return [g for state in self.states for g in state.guarantees]
+
+    @property
     def passed(self) -> bool:
-        return self.error is None and all(v.passed or v.skipped for v in self.verdicts)
+        """No run error, every expectation passed or skipped, no guarantee decided against its `expect`."""
+        return (self.error is None and all(v.passed or v.skipped for v in self.verdicts)
+                and not any(g.failed for g in self.guarantees))
 
 
 #: Hears each progress line of a run (`state NAME: reconciling`, a verdict), for the report's progress.
@@ -123,7 +130,7 @@ def run_state(ctx: RunContext, loaded: LoadedScenario, index: int, last: int, ke
     desired = loaded.desired[index]
     if progress:
         progress(f"state {state.name}: reconciling")
-    outcome = StateResult(state.name, apply_state(ctx, desired, state.name), guarantees=list(state.guarantees))
+    outcome = StateResult(state.name, apply_state(ctx, desired, state.name))
     result.states.append(outcome)  # its verdicts so far stand if a later call cannot be made
     probes.prepare(desired, probed_keys((e for later in loaded.scenario.states[index:last + 1] for e in later.expectations),
                                         desired))
@@ -137,6 +144,23 @@ def run_state(ctx: RunContext, loaded: LoadedScenario, index: int, last: int, ke
         if progress:
             progress(f"state {state.name}: {verdict.principal} {verdict.action} {verdict.resource} -> {verdict.actual.word}")
     settled(ctx, outcome, result.parallel)
+    prove_guarantees(ctx, desired, state.guarantees, outcome, progress, keys, probes)
+    for number, found in enumerate(outcome.guarantees):
+        found.line, found.col = loaded.guarantee_mark(index, number)
+
+
+def prove_guarantees(ctx: RunContext, desired: DesiredState, guarantees: list[Guarantee], outcome: StateResult,
+                     progress: OnLine | None = None, callers: Callers | None = None, probes: Probes | None = None) -> None:
+    """Decide the state's guarantees (prove/guarantees.py), then replay each witness as a real call
+    where the backend lets orchestrate make its principal (prove/witness_replay.py)."""
+    from orchestrator.prove.witness_replay import replay_witness
+
+    for found in decide_guarantees(ctx, desired, guarantees):
+        if found.witness is not None:
+            found.replay = replay_witness(ctx, desired, found.guarantee, found.witness, callers, probes)
+        outcome.guarantees.append(found)
+        if progress:
+            progress(f"state {outcome.name}: guarantee on {found.guarantee.resource} -> {found.status}")
 
 
 #: --parallel's default on an endpoint and on real AWS. Each worker observes at most every 0.25 s

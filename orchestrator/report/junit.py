@@ -14,6 +14,8 @@ reporting read; https://github.com/testmoapp/junitxml):
   be prepared, or AWS answered with another error) is an `<error type="CODE">`, and so is a
   scenario that could not run to its end (`(scenario)`, typed by the AWS error code when AWS's
   answer stopped it, else `InfrastructureFailure`).
+- each guarantee is a testcase too (`STATE / guarantee WORDS`): a `<failure>` when decided
+  otherwise than it expects, `<skipped>` when unknown (not verified: not a pass).
 - the totals (tests, failures, errors, skipped) are report/tally.py's: the numbers of the summary
   line and the progress lines.
 """
@@ -27,7 +29,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrator.report.output import Output
-from orchestrator.report.tally import Tally, of_verdicts, total, verdict_kind
+from orchestrator.report.guarantees import guarantee_case_name
+from orchestrator.report.tally import Tally, guarantee_kind, of_report, total, verdict_kind
 
 SCENARIO_CASE = "(scenario)"
 #: backends/failures.describe_aws_error's words: the AWS error code that stopped a scenario.
@@ -55,7 +58,8 @@ def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0
     verdicts = [v for state in (report or {}).get("states", []) for v in state["expectations"]]
     file = file or (report or {}).get("file") or None
     suite = ElementTree.Element("testsuite", name=name)
-    _set_totals(suite, of_verdicts(verdicts, error), seconds)
+    guarantees = [(state["name"], g) for state in (report or {}).get("states", []) for g in state.get("guarantees", [])]
+    _set_totals(suite, of_report(report, error), seconds)
     if file:
         suite.set("file", file)
     if error:
@@ -70,7 +74,29 @@ def suite_element(report: dict[str, Any] | None, name: str, seconds: float = 0.0
         if verdict.get("line"):
             case.set("line", str(verdict["line"]))
         _outcome(case, verdict)
+    for state, guarantee in guarantees:
+        case = ElementTree.SubElement(suite, "testcase", classname=name, name=guarantee_case_name(state, guarantee),
+                                      time=f"{guarantee.get('seconds', 0.0):.3f}")
+        if file:
+            case.set("file", file)
+        if guarantee.get("line"):
+            case.set("line", str(guarantee["line"]))
+        _guarantee_outcome(case, guarantee)
     return suite
+
+
+def _guarantee_outcome(case: ElementTree.Element, guarantee: dict[str, Any]) -> None:
+    """Nothing when decided as expected; `<failure>` when decided otherwise (a violation's witness
+    in its text); `<skipped message>` when unknown: not verified, so not a pass."""
+    kind = guarantee_kind(guarantee)
+    if kind == "skipped":
+        ElementTree.SubElement(case, "skipped", message=f"unknown: {guarantee['reason']}")
+    elif kind == "failed":
+        witness = guarantee.get("witness")
+        text = f"expected {guarantee['expect']}, {guarantee['verdict']}; {guarantee['reason']}"
+        if witness:
+            text += f"; witness: {witness['caller']} {witness['action']}"
+        ElementTree.SubElement(case, "failure", message=f"guarantee {guarantee['verdict']}, expected {guarantee['expect']}").text = text
 
 
 def _outcome(case: ElementTree.Element, verdict: dict[str, Any]) -> None:

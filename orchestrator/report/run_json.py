@@ -6,7 +6,7 @@ from typing import Any
 
 from orchestrator.prove.assertions import Verdict
 from orchestrator.prove.runner import RunResult, StateResult, access_changes
-from orchestrator.report.guarantees import guarantee_json
+from orchestrator.report.guarantees import guarantee_counts, guarantee_json
 
 FORMAT_VERSION = "1"
 
@@ -73,6 +73,7 @@ def run_json(result: RunResult) -> dict[str, Any]:
         "error": None if result.error is None else str(result.error),
         "parallel": result.parallel,
         "summary": summary(result),
+        "guarantees": guarantee_counts(result.guarantees),
         "states": [
             {"name": s.name, "changes": s.plan.as_json()["changes"], "settle_seconds": round(s.settle_seconds, 3),
              "last_to_settle": last_to_settle(s), "expectations": [verdict_json(v) for v in s.verdicts],

@@ -4,7 +4,7 @@ the reason; the access gained or lost between states; a summary line."""
 from __future__ import annotations
 
 from orchestrator.prove.assertions import Verdict
-from orchestrator.report.guarantees import UNDECIDED, UNKNOWN, render_guarantees
+from orchestrator.report.guarantees import guarantee_counts, render_guarantees
 from orchestrator.report.plan_text import render_change
 from orchestrator.report.run_json import summary
 from orchestrator.report.style import Style
@@ -85,6 +85,14 @@ def summary_line(result: RunResult, style: Style) -> str:
     gaps = f", {counted(counts['model_gaps'], 'model gap')}" if counts["model_gaps"] else ""
     said = (f"{counts['passed']} passed, {counts['failed']} failed" + (f", {errored} errored" if errored else "")
             + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
-    undecided = sum(len(state.guarantees) for state in result.states)
-    unknown = f"; {counted(undecided, 'guarantee')} {UNKNOWN} ({UNDECIDED})" if undecided else ""
-    return style(said + gaps, "green" if result.passed else "red", "bold") + unknown
+    return style(said + gaps, "green" if result.passed else "red", "bold") + guarantees_said(result)
+
+
+def guarantees_said(result: RunResult) -> str:
+    """`; 3 guarantees: 2 proved, 1 violated (1 failed)`, after the expectations' count."""
+    counts = guarantee_counts(result.guarantees)
+    if not counts["guarantees"]:
+        return ""
+    said = ", ".join(f"{counts[word]} {word}" for word in ("proved", "violated", "unknown") if counts[word])
+    failed = f" ({counts['failed']} failed)" if counts["failed"] else ""
+    return f"; {counted(counts['guarantees'], 'guarantee')}: {said}{failed}"

@@ -45,9 +45,25 @@ def of_verdicts(verdicts: Iterable[dict[str, Any]], run_error: str | None = None
                  kinds.count("skipped"))
 
 
+def guarantee_kind(guarantee: dict[str, Any]) -> str:
+    """A guarantee of the JSON report as a test: `passed` (decided as it expects), `failed` (decided
+    otherwise), `skipped` (unknown: nothing was verified, nor refuted)."""
+    if guarantee["verdict"] == "unknown":
+        return "skipped"
+    return "passed" if guarantee["passed"] else "failed"
+
+
+def of_guarantees(guarantees: Iterable[dict[str, Any]]) -> Tally:
+    kinds = [guarantee_kind(g) for g in guarantees]
+    return Tally(kinds.count("passed"), kinds.count("failed"), 0, kinds.count("skipped"))
+
+
 def of_report(report: dict[str, Any] | None, run_error: str | None = None) -> Tally:
-    """A scenario's count from its JSON report (None when it could not run) and its run's error."""
-    return of_verdicts((v for state in (report or {}).get("states", []) for v in state["expectations"]), run_error)
+    """A scenario's count from its JSON report (None when it could not run) and its run's error:
+    its expectations and its guarantees (each a JUnit testcase: `guarantee_kind`)."""
+    states = (report or {}).get("states", [])
+    return (of_verdicts((v for state in states for v in state["expectations"]), run_error)
+            + of_guarantees(g for state in states for g in state.get("guarantees", [])))
 
 
 def total(tallies: Iterable[Tally]) -> Tally:

@@ -192,6 +192,9 @@ class Keys:
         ids = key == "aws:principalorgid"
         undeclared = self.org if ids else self.org_path
         present, value = z3.And(self.org.present, undeclared.present), undeclared.value
+        if not ids:  # an undeclared organization's paths start with its id, never a declared one's
+            present = z3.And(present, *[z3.Not(z3.PrefixOf(sval(f"{org_id}/"), value))
+                                        for org_id in declared_org_ids(self.question)])
         for account, membership in organizations.items():
             here = p.account == sval(account)
             present = z3.If(here, z3.BoolVal(True), present)

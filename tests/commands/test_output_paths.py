@@ -92,7 +92,7 @@ def test_matrix_junit_unwritable_is_exit_2_before_anything_runs(tmp_path: Path, 
 def test_matrix_junit_onto_dev_full_prints_the_summary_then_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["matrix", SCENARIO, "--jobs", "1", "--quiet", "--junit", "/dev/full"]) == 2
     out, err = capsys.readouterr()
-    assert "1 scenario: 3 passed" in out
+    assert "1 scenario: 7 passed" in out  # 3 expectations, 4 guarantees
     _one_message(err, "/dev/full")
 
 

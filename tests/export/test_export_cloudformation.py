@@ -118,6 +118,7 @@ def test_expectations_are_a_comment_block_not_resources() -> None:
     text = exported(path, index, "cloudformation").text
     head = text.split("AWSTemplateFormatVersion")[0]
     assert "# Expectations of this state" in head and "dynamodb:GetItem on table:orders" in head
+    assert "#   - no access from outside-account: kms:Decrypt on key:data" in head  # a guarantee: no resource either
     assert all(not line or line.startswith("#") for line in head.splitlines())
 
 

@@ -1,4 +1,4 @@
-"""`guarantees:` under a state (issue 24, the language only; model/scenario.py Guarantee,
+"""`guarantees:` under a state (issue 24; model/scenario.py Guarantee,
 loader/guarantee_checks.py): accepted when every reference holds, each refusal one located message,
 `validate` exits 2."""
 
@@ -113,8 +113,8 @@ ONE = "exactly one of `only` (the principals that may) and `no_access_from` (out
      "Input should be 'outside-account', 'outside-organization' or 'public' (got 'anywhere')"),
     ("{resource: table:orders, actions: [dynamodb:Scan], only: [admin]}", "admin", ".only.0",
      "String should match pattern"),
-    ("{resource: table:orders, actions: [dynamodb:Scan], only: [], expect: denied}", "expect: denied", ".expect",
-     "unknown field 'expect'"),
+    ("{resource: table:orders, actions: [dynamodb:Scan], only: [], expect: denied}", "denied", ".expect",
+     "Input should be 'proved' or 'violated'"),
 ])
 def test_the_model_refuses_a_malformed_guarantee(tmp_path: Path, guarantee: str, at: str, path: str,
                                                  message: str) -> None:

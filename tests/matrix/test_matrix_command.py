@@ -42,14 +42,14 @@ def test_matrix_runs_in_workers_and_writes_one_suite_per_scenario(two_scenarios:
     assert [s["name"] for s in report["scenarios"]] == ["kms-dynamodb-access", "kms-via-service"]
     suites = ElementTree.parse(junit).getroot().findall("testsuite")
     assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in suites] == [
-        ("kms-dynamodb-access", "3", "0"), ("kms-via-service", "4", "1")]
+        ("kms-dynamodb-access", "7", "0"), ("kms-via-service", "6", "1")]  # expectations and guarantees
 
 
 def test_markdown_and_github_outputs_name_the_failure(two_scenarios: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["matrix", str(two_scenarios / "via.yaml"), "--output", "markdown"]) == 1
     markdown = capsys.readouterr().out
-    assert "| `kms-via-service` | ❌ failed | 3 | 1 |" in markdown
+    assert "| `kms-via-service` | ❌ failed | 5 | 1 |" in markdown
     assert "tester kms:Decrypt key:data: expected allowed, actual denied" in markdown
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))

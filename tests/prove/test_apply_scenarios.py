@@ -23,6 +23,26 @@ def test_every_shipped_scenario_passes(path: Path, capsys: pytest.CaptureFixture
     assert code == 0, failed
     assert report["summary"]["failed"] == 0 and report["summary"]["expectations"] > 0
     assert report["summary"]["model_gaps"] == 0
+    guarantees = [g for s in report["states"] for g in s["guarantees"]]
+    assert guarantees and [g for g in guarantees if not g["passed"]] == []
+
+
+#: Shipped violations, each replayed as a real call that is allowed (issue 24): a bucket policy made
+#: public, a grant to another account, a trust policy naming another account without
+#: sts:ExternalId, Principal "*" under a condition that does not close it, a bucket policy naming an
+#: account outside the organization.
+VIOLATIONS = {"public-bucket": "public-read", "cross-account-table": "key-granted-instead",
+              "role-trust-account": "partner-trusted-without-external-id",
+              "key-policy-principal-org-id": "any-account-by-tag", "rcp-bucket-org-only": "bucket-policy-only"}
+
+
+@pytest.mark.parametrize("name, state", VIOLATIONS.items())
+def test_each_shipped_violation_is_replayed_as_an_allowed_call(name: str, state: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply", str(ROOT / "scenarios" / f"{name}.yaml"), "--output", "json", "--state", state]) == 0
+    [found] = [g for s in json.loads(capsys.readouterr().out)["states"] if s["name"] == state for g in s["guarantees"]
+               if g["expect"] == "violated"]
+    assert found["verdict"] == "violated" and found["witness"]["caller"]
+    assert found["replay"]["outcome"] == "allowed", found["replay"]
 
 
 def test_seed_denies_then_allows_for_the_key_policy_reason(capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,7 +77,7 @@ def test_state_option_stops_after_that_state(capsys: pytest.CaptureFixture[str])
     assert [s["name"] for s in json.loads(capsys.readouterr().out)["states"]] == ["without-key-grant"]
 
 
-def test_junit_has_one_testcase_per_expectation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_junit_has_one_testcase_per_expectation_and_guarantee(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = SEED.read_text().replace("expect: denied", "expect: allowed", 1)
     changed = tmp_path / "seed.yaml"
     changed.write_text(text)
@@ -66,8 +86,9 @@ def test_junit_has_one_testcase_per_expectation(tmp_path: Path, capsys: pytest.C
     capsys.readouterr()
     [suite] = ElementTree.parse(junit).getroot()
     cases = suite.findall("testcase")
-    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("kms-dynamodb-access", "3", "1")
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("kms-dynamodb-access", "7", "1")
     assert cases[0].get("name") == "without-key-grant / tester dynamodb:GetItem table:orders"
+    assert cases[3].get("name") == "without-key-grant / guarantee no access from outside-account: kms:Decrypt on key:data"
     failure = cases[0].find("failure")
     assert failure is not None and "expected allowed, actual denied" in (failure.text or "")
 

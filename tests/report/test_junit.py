@@ -71,7 +71,8 @@ def test_junit_read_back_with_junitparser_is_what_the_summary_and_progress_say(
     for suite, case in cases(xml):  # each case at its expectation: the line where `- as:` opens it
         file, line = case._elem.get("file"), int(case._elem.get("line"))
         assert file in (str(scenarios / "grant.yaml"), str(scenarios / "via.yaml")), file
-        assert Path(file).read_text().splitlines()[line - 1].lstrip().startswith(("- as:", "- {as:")), (case.name, line)
+        opening = ("- resource:",) if " / guarantee " in case.name else ("- as:", "- {as:")
+        assert Path(file).read_text().splitlines()[line - 1].lstrip().startswith(opening), (case.name, line)
 
     results = {case.name: case.result for suite, case in cases(xml) if case.result}
     errored = results["via-dynamodb-only / admin kms:Decrypt key:data"]
@@ -85,8 +86,9 @@ def test_junit_read_back_with_junitparser_is_what_the_summary_and_progress_say(
     assert (tests, failures, errors, xml.skipped) == (sum(s.tests for s in xml), 1, 1, 0)
     assert out[-1] == f"2 scenarios: {tests - failures - errors} passed, {failures} failed, {errors} errored"
     progress = [line for line in out if line.startswith("[")]
-    assert progress[-1].startswith("[2/2] kms-via-service: 2 passed, 1 failed, 1 errored in ")
-    assert "kms-via-service: 2 passed, 1 failed, 1 errored (" in "\n".join(out)  # the scenario's own line
+    # its two guarantees pass beside its expectations (report/tally.py counts both)
+    assert progress[-1].startswith("[2/2] kms-via-service: 4 passed, 1 failed, 1 errored in ")
+    assert "kms-via-service: 4 passed, 1 failed, 1 errored (" in "\n".join(out)  # the scenario's own line
 
 
 def test_apply_says_errored_where_its_progress_and_junit_do(tmp_path: Path, admin_decrypt_errors: None,
@@ -95,9 +97,9 @@ def test_apply_says_errored_where_its_progress_and_junit_do(tmp_path: Path, admi
     assert main(["apply", str(VIA), "--junit", str(target)]) == 1
     out = capsys.readouterr().out
     assert re.search(r"^\[1/1\] state via-dynamodb-only: 3 passed, 1 errored in ", out, re.M), out
-    assert out.rstrip().splitlines()[-1] == "3 passed, 0 failed, 1 errored"
+    assert out.rstrip().splitlines()[-1] == "3 passed, 0 failed, 1 errored; 2 guarantees: 2 proved"
     [suite] = JUnitXml.fromfile(str(target))
-    assert (suite.tests, suite.failures, suite.errors) == (4, 0, 1)
+    assert (suite.tests, suite.failures, suite.errors) == (6, 0, 1)  # 4 expectations, 2 guarantees
 
 
 def verdict(state: str, index: int, description: str | None = None, action: str = "kms:Decrypt") -> dict[str, Any]:

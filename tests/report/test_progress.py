@@ -158,7 +158,7 @@ def test_matrix_prints_a_line_per_scenario_as_it_finishes(two_scenarios: Path, j
     assert sorted(line.split(":")[0][6:] for line in lines[:2]) == ["kms-dynamodb-access", "kms-via-service"]
     assert [line.split(":")[0].split()[-1] for line in lines[2:4]] == ["kms-dynamodb-access", "kms-via-service"], \
         "the aggregate keeps the order of files whichever finished first"
-    assert lines[-1] == "2 scenarios: 7 passed, 0 failed, 0 errored"
+    assert lines[-1] == "2 scenarios: 13 passed, 0 failed, 0 errored"  # 7 expectations, 6 guarantees
 
 
 def test_matrix_json_keeps_stdout_a_document_and_progress_on_stderr(two_scenarios: Path,

@@ -286,3 +286,14 @@ def test_a_wildcard_inside_a_principal_arn_names_nobody() -> None:
     question = key_question(ROOT_OF_A, allow({"AWS": "arn:aws:iam::*:role/deploy"}, "kms:Decrypt"),
                             scope=Scope.outside_account(A))
     assert decide(question).status == PROVED
+
+
+def test_an_undeclared_account_has_no_path_in_a_declared_organization() -> None:
+    """aws:PrincipalOrgPaths starts with the caller's organization's id (GLOBAL_KEYS): an account
+    outside the declared organization (in none, or in an undeclared one) has no path in it."""
+    path = f"{ORG}/r-ab12/ou-ab12-workload/*"
+    open_to_the_unit = allow("*", "kms:Decrypt", Condition={"StringLike": {"aws:PrincipalOrgPaths": path}})
+    question = key_question(ROOT_OF_A, open_to_the_unit, scope=Scope.the_public(), organizations=organization(A, B))
+    assert decide(question).status == PROVED
+    anywhere = allow("*", "kms:Decrypt", Condition={"StringLike": {"aws:PrincipalOrgPaths": "*/r-ab12/*"}})
+    assert decide(key_question(ROOT_OF_A, anywhere, scope=Scope.the_public(), organizations=organization(A, B))).status == VIOLATED
