@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.findings import lines as findings_lines
+from bench.findings import target as findings_target
 from bench.imports import lines as import_lines
 from bench.imports import targets as import_targets
 from bench.scenarios import lines as scenario_lines
@@ -36,6 +38,7 @@ def _targets(results: dict[str, Any]) -> list[str]:
         *_settle_target(results.get("settle")),
         *([serve_rows(results["serve_throughput"])[0]] if "serve_throughput" in results else []),
         *import_targets(results.get("imports")),
+        *findings_target(results.get("findings")),
         *_whoelse_rows(results.get("whoelse"))[:2],
         f"| the bench under 5 minutes | {results['total_s']:.0f} s | {'yes' if results['total_s'] < 300 else 'no'} |",
     ]
@@ -269,6 +272,7 @@ def write_results(path: Path, results: dict[str, Any]) -> None:
         *_settle(results.get("settle")),
         *([*serve_rows(results["serve_throughput"])[1], ""] if "serve_throughput" in results else []),
         *_mutation(results.get("mutation")),
+        *findings_lines(results.get("findings")),
         *import_lines(results.get("imports")),
         *(["## Guarantees (in-process, after a warm-up)", "", *_whoelse_rows(results.get("whoelse"))[3:], ""]
           if results.get("whoelse") else []),

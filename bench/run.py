@@ -174,6 +174,12 @@ def mutation() -> list[dict[str, Any]]:
     return measure(ROOT, whole_process, min(RUNS, 3))
 
 
+def findings() -> list[dict[str, Any]]:
+    from bench.findings import measure
+
+    return measure(ROOT, whole_process)
+
+
 def scenarios() -> list[dict[str, Any]]:
     from bench.scenarios import per_scenario
 
@@ -240,8 +246,9 @@ def main() -> None:
     from bench.settle import Serial
 
     serial = Serial(ROOT)
-    for name, step in (("matrix", matrix), ("access", access), ("mutation", mutation), ("scenarios", scenarios),
-                       ("foreign_keys", foreign_keys), ("imports", imports), ("whoelse", whoelse)):
+    for name, step in (("matrix", matrix), ("access", access), ("mutation", mutation), ("findings", findings),
+                       ("scenarios", scenarios), ("foreign_keys", foreign_keys), ("imports", imports),
+                       ("whoelse", whoelse)):
         results[name] = step()
         print(f"{name}: {json.dumps(results[name], default=str)[:400]}", flush=True)
     with tempfile.TemporaryDirectory() as folder:

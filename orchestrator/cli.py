@@ -298,6 +298,9 @@ def _add_access(commands: argparse._SubParsersAction) -> None:
     add_follow_symlinks(parser)
     parser.add_argument("--observed", action="store_true",
                         help="from the world as read from the backend (the options below), not from the desired state")
+    parser.add_argument("--named-only", action="store_true",
+                        help="only the named principals' rows: no rows for anyone else (anyone in an account, in the"
+                             " organization, anywhere, anonymous), which the symbolic engine decides")
     add_target_options(parser)
     parser.set_defaults(command="access")
 
@@ -315,6 +318,26 @@ def _add_mutate(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(command="mutate")
 
 
+def _add_findings(commands: argparse._SubParsersAction) -> None:
+    from orchestrator.commands.options import add_follow_symlinks, add_output_file
+
+    parser = _command(commands, "findings", "who outside the account, the organization or the public can reach each resource",
+                      "External-access findings, decided over every principal by the symbolic engine: per policy"
+                      " state and resource (keys, tables, buckets, roles' trust), each class of principal outside"
+                      " its account, outside its organization when one is declared, or the public, that can do an"
+                      " action of the language on it, with the statement at its file:line:col, its conditions and"
+                      " a witness the concrete engine allows; then the new access each state grants over the one"
+                      " before it.",
+                      f"orchestrate findings {SEED} --output sarif -o findings.sarif")
+    _path(parser.add_argument("file", metavar="FILE", help="scenario file"))
+    parser.add_argument("--state", help="this policy state only, and its new access over the state before it (default: every state)")
+    parser.add_argument("--output", choices=["text", "json", "sarif"], default="text", help="output format (default: text)")
+    add_output_file(parser, "write it here (default: standard output)")
+    add_follow_symlinks(parser)
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings (CI that gates on the uploaded SARIF)")
+    parser.set_defaults(command="findings")
+
+
 def _add_completion(commands: argparse._SubParsersAction) -> None:
     parser = _command(commands, "completion", "print a shell completion script (bash, zsh, tcsh)",
                       "Print a completion script for the shell, generated from this parser by shtab: commands,"
@@ -325,13 +348,13 @@ def _add_completion(commands: argparse._SubParsersAction) -> None:
 
 
 BUILDERS = [_add_validate, _add_schema, _add_simulate, _add_reconciling, _add_serve, _add_matrix, _add_import,
-            _add_export, _add_access, _add_mutate, _add_completion]
+            _add_export, _add_access, _add_findings, _add_mutate, _add_completion]
 #: The builder of each command's parser, so that a run builds only its own (tests/test_cli.py
 #: checks it against every command that BUILDERS makes).
 BUILDER_OF = {"validate": _add_validate, "schema": _add_schema, "simulate": _add_simulate,
               **{name: _add_reconciling for name in ("plan", "apply", "drift", "destroy", "run")},
               "serve": _add_serve, "matrix": _add_matrix, "import": _add_import, "export": _add_export,
-              "access": _add_access, "mutate": _add_mutate, "completion": _add_completion}
+              "access": _add_access, "findings": _add_findings, "mutate": _add_mutate, "completion": _add_completion}
 
 
 class _Version(argparse.Action):

@@ -63,6 +63,9 @@ MEANINGS: Mapping[str, Mapping[ExitCode, str]] = MappingProxyType({
     "export": _stoppable({ExitCode.OK: "written", ExitCode.INVALID: "invalid file, unknown state or unwritable path"}),
     "access": _stoppable({ExitCode.OK: "written", ExitCode.FAILED: "backend unreadable (--observed)",
                           ExitCode.INVALID: "invalid file, unknown state or unwritable path"}),
+    "findings": _stoppable({ExitCode.OK: "no finding", ExitCode.FAILED: "a finding (access from outside, new access,"
+                                                                      " or undecided), unless --exit-zero",
+                            ExitCode.INVALID: "invalid file, unknown state or unwritable path"}),
     "mutate": _stoppable({ExitCode.OK: "score reached", ExitCode.FAILED: "score below --min-score",
                           ExitCode.INVALID: "invalid file or option"}),
     "completion": _stoppable({ExitCode.OK: "printed", ExitCode.INVALID: "unknown shell"}),

@@ -36,9 +36,12 @@ import gc
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.analysis.offline import OfflineEngine, offline_context
+
+if TYPE_CHECKING:
+    from orchestrator.analysis.access_classes import Decisions
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.inputs import StatementRef
 from orchestrator.authz.engine.request import ANONYMOUS
@@ -64,16 +67,22 @@ UNSIGNED_REASON = "an unsigned request: only S3 takes one; every other service a
 
 
 def access_matrix(scenario: str, region: str, desired: list[DesiredState], names: list[str],
-                  expectations: list[list[Expectation]]) -> AccessMatrix:
-    """The matrix of every state (names[i], desired[i], with state i's expectations)."""
+                  expectations: list[list[Expectation]], classes: bool = True) -> AccessMatrix:
+    """The matrix of every state (names[i], desired[i], with state i's expectations); ``classes``:
+    with the rows of the principals nobody named (analysis/access_classes.py)."""
     ctx = offline_context(scenario, desired, region)
     engine = service_engine()  # one for every state: each asks the same questions of the engine
-    states = [state_matrix(OfflineEngine.for_state(ctx, state, engine), name, extra)
+    from orchestrator.analysis.access_classes import Decisions
+
+    decisions = Decisions() if classes else None
+    states = [state_matrix(OfflineEngine.for_state(ctx, state, engine), name, extra, decisions)
               for state, name, extra in zip(desired, names, expectations, strict=True)]
     return AccessMatrix(scenario, states, [[]] + [changes(a, b) for a, b in zip(states, states[1:])])
 
 
-def state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = ()) -> StateMatrix:
+def state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = (),
+                 classes: Decisions | None = None) -> StateMatrix:
+    """``classes``: with the rows of the principals nobody named, their decisions kept there."""
     desired = engine.desired
     expectations = list(expectations)
     matrix = StateMatrix(name, principals(desired, expectations), columns(desired, expectations))
@@ -82,6 +91,10 @@ def state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expect
         for principal in matrix.principals:
             for column in matrix.columns:
                 matrix.cells[(principal, column)] = decide(principal, column)
+    if classes is not None:
+        from orchestrator.analysis.access_classes import add_class_rows
+
+        add_class_rows(matrix, engine.ctx, desired, engine.gate.world, classes)
     return matrix
 
 

@@ -30,6 +30,7 @@ from orchestrator.analysis.access import (cell_decider, column_of, expectation_f
 from orchestrator.analysis.mutants import Mutant, apply_mutant, mutants
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.evaluate import Engine
+from orchestrator.analysis.mutate_guarantees import GuaranteeChecks, GuaranteeKill, Widening, guarantee_yaml
 from orchestrator.analysis.offline import OfflineEngine, offline_context
 from orchestrator.loader import LoadedScenario
 from orchestrator.loader.diagnostics import format_path
@@ -72,6 +73,7 @@ class Suggestion:
     state: str
     yaml: str
     cell: str  # the cell's words: "tester kms:Decrypt key:data: denied (key-policy) -> allowed"
+    section: str = "expectations"  # or guarantees (a mutant that lets in principals nobody named)
 
 
 @dataclass
@@ -81,6 +83,8 @@ class MutantResult:
     location: tuple[str, int, int]  # file, line, col of the site
     kill: Kill | None = None
     changes: list[CellChange] = field(default_factory=list)
+    #: The state's guarantee that noticed the mutant (analysis/mutate_guarantees.py).
+    guarantee_kill: GuaranteeKill | None = None
     suggestion: Suggestion | None = None
     problem: str | None = None  # invalid: what the loader refused
     embedded: str | None = None  # --embedded: killed | survived | error on the embedded backend
@@ -127,6 +131,13 @@ class Baseline:
     #: One engine for the run: the unmutated states and every mutant ask it alike questions.
     engine: Engine = field(default_factory=service_engine)
     matrices: dict[int, StateMatrix] = field(default_factory=dict)
+    checks: GuaranteeChecks | None = None
+
+    def guarantees(self) -> GuaranteeChecks:
+        """The guarantees and outside access of the unmutated states, decided when first needed."""
+        if self.checks is None:
+            self.checks = GuaranteeChecks(self.ctx, list(self.loaded.scenario.states), self.loaded.desired)
+        return self.checks
 
     def matrix(self, index: int) -> StateMatrix:
         if index not in self.matrices:
@@ -211,9 +222,24 @@ def evaluate(baseline: Baseline, mutant: Mutant, location: tuple[str, int, int])
         return MutantResult(mutant, "invalid", location, problem=str(error))
     if kill is not None:
         return MutantResult(mutant, "killed", location, kill=kill)
-    if not changes:
+    guarded = baseline.guarantees().kill(desired, affected)
+    if guarded is not None:
+        return MutantResult(mutant, "killed", location, guarantee_kill=guarded)
+    widened = baseline.guarantees().widening(mutant, apply_mutant(baseline.loaded.data, mutant), desired, affected)
+    if not changes and widened is None:
         return MutantResult(mutant, "equivalent", location)
-    return MutantResult(mutant, "survived", location, changes=changes, suggestion=suggest(baseline, changes))
+    suggestion = suggest(baseline, changes) if changes else None
+    if suggestion is None and widened is not None:
+        suggestion = guarantee_suggestion(baseline, widened)
+    return MutantResult(mutant, "survived", location, changes=changes, suggestion=suggestion)
+
+
+def guarantee_suggestion(baseline: Baseline, widened: Widening) -> Suggestion:
+    """A guarantee that the scenario keeps and the mutant breaks: nobody outside the account."""
+    name = baseline.loaded.scenario.states[widened.state].name
+    words = (f"anyone outside the account {', '.join(widened.actions)} {widened.resource}: denied for all -> allowed"
+             f" (witness {widened.witness})")
+    return Suggestion(name, guarantee_yaml(widened.resource, widened.actions), words, "guarantees")
 
 
 def first_kill(baseline: Baseline, desired: list[DesiredState], affected: list[int]) -> Kill | None:

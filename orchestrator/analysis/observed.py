@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from orchestrator.analysis.access_classes import Decisions, add_class_rows
 from orchestrator.analysis.access import cell_decider, changes, columns, principals
 from orchestrator.model.access import AccessMatrix, Cell, Column, StateMatrix
 from orchestrator.analysis.offline import OfflineEngine, OfflineProbes
@@ -90,19 +91,20 @@ def observed_engine(ctx: RunContext, desired: DesiredState, observed: Observatio
 
 
 def observed_state_matrix(ctx: RunContext, desired: DesiredState, name: str, expectations: Iterable[Expectation] = (),
-                          pairs: Iterable[Pair] | None = None) -> StateMatrix:
+                          pairs: Iterable[Pair] | None = None, classes: bool | Decisions = True) -> StateMatrix:
     """The state's matrix decided on the world (read now unless `pairs` were read already)."""
     read = list(observe_all(ctx, desired, observed_only=True)) if pairs is None else pairs
-    return world_state_matrix(observed_engine(ctx, desired, observations(read)), name, expectations)
+    return world_state_matrix(observed_engine(ctx, desired, observations(read)), name, expectations, classes)
 
 
 def desired_state_matrix(ctx: RunContext, desired: DesiredState, name: str,
-                         expectations: Iterable[Expectation] = ()) -> StateMatrix:
+                         expectations: Iterable[Expectation] = (), classes: bool | Decisions = True) -> StateMatrix:
     """The desired state's matrix on a context that has observed the world (its real ARNs)."""
-    return world_state_matrix(OfflineEngine.for_state(ctx, desired), name, expectations)
+    return world_state_matrix(OfflineEngine.for_state(ctx, desired), name, expectations, classes)
 
 
-def world_state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = ()) -> StateMatrix:
+def world_state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[Expectation] = (),
+                       classes: bool | Decisions = True) -> StateMatrix:
     """`analysis.access.state_matrix`, where a principal the world lacks makes no request at all:
     each of its cells is denied with the code AWS answers unknown credentials (an offline check,
     which makes no request, stays allowed)."""
@@ -115,6 +117,8 @@ def world_state_matrix(engine: OfflineEngine, name: str, expectations: Iterable[
         for column in matrix.columns:
             known = principal in present or column.request().get("offline")
             matrix.cells[(principal, column)] = decide(principal, column) if known else absent_cell(principal, column)
+    if classes is not False:  # True, or the decisions to share with another matrix (drift's two)
+        add_class_rows(matrix, engine.ctx, engine.desired, engine.gate.world, None if classes is True else classes)
     return matrix
 
 
@@ -124,11 +128,12 @@ def absent_cell(principal: str, column: Column) -> Cell:
                 UNKNOWN_CREDENTIALS.get(service, "UnrecognizedClientException"))
 
 
-def observed_matrix(ctx: RunContext, loaded: Any, indices: list[int]) -> AccessMatrix:
+def observed_matrix(ctx: RunContext, loaded: Any, indices: list[int], classes: bool = True) -> AccessMatrix:
     """`orchestrate access --observed`: each chosen state's matrix decided on the world as it is
     (the world is one; each state names which entities to read and which cells to ask)."""
     states = loaded.scenario.states
-    found = [observed_state_matrix(ctx, loaded.desired[i], states[i].name, states[i].expectations) for i in indices]
+    found = [observed_state_matrix(ctx, loaded.desired[i], states[i].name, states[i].expectations, classes=classes)
+             for i in indices]
     return _matrix(loaded.scenario.name, found)
 
 

@@ -1,5 +1,7 @@
-"""`orchestrate access FILE [--state NAME] [--output text|json|markdown|html] [-o PATH] [--observed]`:
-who can do what, per policy state, and what changed between states (orchestrator/analysis/access.py).
+"""`orchestrate access FILE [--state NAME] [--output text|json|markdown|html] [-o PATH] [--observed]
+[--named-only]`: who can do what, per policy state, and what changed between states
+(orchestrator/analysis/access.py); below the named principals, a row per class of principals nobody
+named (analysis/access_classes.py), decided by the symbolic engine, unless --named-only.
 
 From the desired state with the engine: no AWS call, no backend. `--observed` computes it from
 the world as read from the backend (the target options choose which), as `drift` reads it.
@@ -31,7 +33,9 @@ def _access(args: argparse.Namespace) -> int:
         output(args, args.output_path, "the access matrix").check()  # before the matrix is computed
     loaded = load(args.file)
     indices = [loaded.state_index(args.state)] if args.state else list(range(len(loaded.scenario.states)))
-    matrix, source = (_observed(args, loaded, indices), "observed") if args.observed else (_desired(loaded, indices), "desired")
+    classes = not getattr(args, "named_only", False)
+    matrix, source = ((_observed(args, loaded, indices, classes), "observed") if args.observed
+                      else (_desired(loaded, indices, classes), "desired"))
     data = {"format_version": FORMAT_VERSION, **matrix_json(matrix, source)}
     if args.output == "json":
         _emit(args, lambda stream: write_json(data, stream))
@@ -52,21 +56,21 @@ def write_json(data: dict[str, Any], stream: TextIO) -> None:
     stream.write("\n")
 
 
-def _desired(loaded: Any, indices: list[int]) -> Any:
+def _desired(loaded: Any, indices: list[int], classes: bool) -> Any:
     from orchestrator.analysis.access import access_matrix
 
     states = loaded.scenario.states
     return access_matrix(loaded.scenario.name, loaded.scenario.region, [loaded.desired[i] for i in indices],
-                         [states[i].name for i in indices], [states[i].expectations for i in indices])
+                         [states[i].name for i in indices], [states[i].expectations for i in indices], classes)
 
 
-def _observed(args: argparse.Namespace, loaded: Any, indices: list[int]) -> Any:
+def _observed(args: argparse.Namespace, loaded: Any, indices: list[int], classes: bool) -> Any:
     from orchestrator.analysis.observed import observed_matrix
     from orchestrator.commands.common import session
     from orchestrator.exit_codes import ExitCode
 
     with session(args, loaded, infra_code=ExitCode.FAILED) as ctx:
-        return observed_matrix(ctx, loaded, indices)
+        return observed_matrix(ctx, loaded, indices, classes)
 
 
 def render(data: dict[str, Any], output: str) -> str:

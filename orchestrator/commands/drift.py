@@ -53,11 +53,13 @@ def drift_of(ctx: RunContext, desired: DesiredState, state: str,
              expectations: Iterable[Expectation] = ()) -> tuple[list[Difference], list[AccessDifference]]:
     """The property differences and the access differences of one state, from one reading (the
     desired matrix after it, so that both resolve references to the ARNs the world holds)."""
+    from orchestrator.analysis.access_classes import Decisions
     from orchestrator.analysis.observed import desired_state_matrix, observed_state_matrix
 
     pairs = list(observe_all(ctx, desired, observed_only=True))
     found = [d for pair in pairs for d in differences(pair)]
     expectations = list(expectations)
-    wanted = desired_state_matrix(ctx, desired, state, expectations)
-    actual = observed_state_matrix(ctx, desired, state, expectations, pairs)
+    decisions = Decisions()  # a resource the world holds as desired is asked about once for both
+    wanted = desired_state_matrix(ctx, desired, state, expectations, decisions)
+    actual = observed_state_matrix(ctx, desired, state, expectations, pairs, decisions)
     return found, access_differences(wanted, actual)

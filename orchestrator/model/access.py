@@ -36,12 +36,16 @@ class Cell:
     layer: str | None
     statements: tuple[StatementRef, ...]
     reason: str
-    error: str | None = None  # the AWS error code a denial answers, or PreparationFailed
+    error: str | None = None  # the AWS error code a denial answers, PreparationFailed, or Undecided
+    #: A row of principals nobody named (analysis/access_classes.py) that holds the public.
+    public: bool = False
 
     @property
     def label(self) -> str:
         if self.error == "PreparationFailed":
             return "error"
+        if self.error == "Undecided":
+            return "undecided"
         return "allowed" if self.allowed else f"denied ({self.layer})" if self.layer else "denied"
 
     @property
@@ -55,6 +59,8 @@ class StateMatrix:
     principals: list[str]
     columns: list[Column]
     cells: dict[tuple[str, Column], Cell] = field(default_factory=dict)
+    #: The rows of principals nobody named, the last of `principals` (analysis/access_classes.py).
+    classes: list[str] = field(default_factory=list)
 
     def cell(self, principal: str, column: Column) -> Cell:
         return self.cells[(principal, column)]
@@ -69,7 +75,8 @@ class Change:
     def words(self) -> str:
         verb = "gained" if self.after.allowed and not self.before.allowed else \
             "lost" if self.before.allowed and not self.after.allowed else "changed"
-        return f"{self.after.principal} {verb} {self.after.column.label()}: {self.before.label} -> {self.after.label}"
+        public = " (public)" if self.after.public and self.after.allowed else ""
+        return f"{self.after.principal} {verb} {self.after.column.label()}{public}: {self.before.label} -> {self.after.label}"
 
 
 @dataclass

@@ -129,7 +129,7 @@ class AccessDifference:
         cell = self.actual
         what = f"{cell.column.action} on {cell.column.resource}" + (f" [{cell.column.variant}]" if cell.column.variant else "")
         if self.change == "GAINED":
-            return f"{cell.principal} gained {what}{_by(self.by)}"
+            return f"{cell.principal} gained {what}{' (public)' if cell.public else ''}{_by(self.by)}"
         if self.change == "LOST":
             return f"{cell.principal} lost {what} ({_denial(cell)})"
         return f"{cell.principal} is denied {what} otherwise ({_denial(cell)}; desired: {_denial(self.expected)})"

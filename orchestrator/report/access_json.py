@@ -33,7 +33,7 @@ def change_json(change: Change) -> dict[str, Any]:
 
 def matrix_json(matrix: AccessMatrix, source: str = "desired") -> dict[str, Any]:
     """The matrix as `orchestrate access --output json` prints it (after "format_version")."""
-    states = [{"name": state.name, "principals": state.principals,
+    states = [{"name": state.name, "principals": state.principals, "classes": state.classes,
                "columns": [{"resource": c.resource, "action": c.action, "variant": c.variant or None, "label": c.label()}
                            for c in state.columns],
                "cells": [cell_json(state.cell(p, c)) for p in state.principals for c in state.columns]}

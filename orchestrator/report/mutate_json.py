@@ -23,8 +23,12 @@ def result_json(result: MutantResult, state_names: list[str]) -> dict[str, Any]:
         "killed_by": None if kill is None else {"state": kill.state, "index": kill.index, "as": kill.expectation.principal,
                                                 "action": kill.expectation.action, "resource": kill.expectation.resource,
                                                 "before": kill.before, "after": kill.after},
+        "killed_by_guarantee": None if result.guarantee_kill is None else {
+            "state": result.guarantee_kill.state, "index": result.guarantee_kill.index,
+            "guarantee": result.guarantee_kill.words, "witness": result.guarantee_kill.witness},
         "changed_cells": [change_json(change, state_names) for change in result.changes],
-        "suggestion": None if suggestion is None else {"state": suggestion.state, "cell": suggestion.cell, "yaml": suggestion.yaml},
+        "suggestion": None if suggestion is None else {"state": suggestion.state, "cell": suggestion.cell, "yaml": suggestion.yaml,
+                                                       "section": suggestion.section},
         "problem": result.problem, "embedded": result.embedded,
     }
 

@@ -62,12 +62,19 @@ def _survivor(mutant: dict[str, Any]) -> list[str]:
     suggestion = mutant["suggestion"]
     if suggestion is None:
         return lines + ["    (no cell can be written as an expectation)"]
-    lines.append(f"    kill it with {suggestion['cell']}; under `expectations:` of state {suggestion['state']}:")
+    if suggestion["section"] == "guarantees":
+        lines = [f"    lets in principals nobody named: {suggestion['cell']}"]
+    lines.append(f"    kill it with {suggestion['cell'] if suggestion['section'] == 'expectations' else 'a guarantee'};"
+                 f" under `{suggestion['section']}:` of state {suggestion['state']}:")
     return lines + [textwrap.indent(suggestion["yaml"].rstrip("\n"), "      ")]
 
 
 def _killed(mutant: dict[str, Any]) -> list[str]:
     kill = mutant["killed_by"]
+    guarantee = mutant.get("killed_by_guarantee")
+    if kill is None and guarantee is not None:
+        return [f"    by {guarantee['state']} guarantee #{guarantee['index'] + 1} ({guarantee['guarantee']}):"
+                f" violated, witness {guarantee['witness']}"]
     if kill is None:
         return ["    killed on the embedded backend"]
     return [f"    by {kill['state']} #{kill['index'] + 1} ({kill['as']} {kill['action']} {kill['resource']}):"

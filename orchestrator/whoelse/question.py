@@ -61,6 +61,11 @@ class Scope:
     public: bool = False
     service_linked: bool = True
     within: Universe | None = None
+    #: Only callers of these accounts (the access matrix's "anyone in account X" rows); empty: any.
+    accounts: frozenset[str] = frozenset()
+    #: Only callers of these types (``Principal.type``: User, AssumedRole, Account, Anonymous,
+    #: Service); empty: any.
+    types: frozenset[str] = frozenset()
 
     @classmethod
     def everyone(cls, excluding: Sequence[str] = ()) -> Scope:
@@ -78,6 +83,16 @@ class Scope:
     @classmethod
     def the_public(cls) -> Scope:
         return cls(public=True)
+
+    @classmethod
+    def inside_accounts(cls, accounts: Sequence[str]) -> Scope:
+        """Every principal of these accounts (IAM users, role sessions, root users)."""
+        return cls(accounts=frozenset(accounts))
+
+    @classmethod
+    def anonymous(cls) -> Scope:
+        """The anonymous caller (an unsigned request) alone."""
+        return cls(types=frozenset({"Anonymous"}))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from orchestrator.whoelse.identity import Identity
 from orchestrator.whoelse.keys import Endpoint, Keys, declared_org_ids
 from orchestrator.whoelse.logic import service_linked
 from orchestrator.whoelse.question import Question, Scope, Universe
-from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, DATE, MULTIVALUED, WHOLE, ROOT, SERVICE, SESSION, STRING, USER,
+from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, DATE, MULTIVALUED, WHOLE, ROOT, SERVICE, SESSION, STRING, USER, TYPE_NAMES,
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import sval
 
@@ -138,6 +138,10 @@ def in_scope(question: Question, p: PrincipalVars, keys: Keys, endpoint: Endpoin
         found.append(z3.Or(p.is_(ANONYMOUS), strangers))
     if not scope.service_linked:
         found.append(z3.Not(service_linked(p)))
+    if scope.accounts:
+        found.append(z3.And(p.iam, z3.Or(*[p.account == sval(account) for account in sorted(scope.accounts)])))
+    if scope.types:
+        found.append(z3.Or(*[p.is_(TYPE_NAMES.index(name)) for name in sorted(scope.types)]))
     if scope.within is not None:
         found += _within(scope.within, question, p, keys, endpoint)
     return found

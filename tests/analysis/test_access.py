@@ -24,10 +24,11 @@ GUARDRAILS = [ROOT / "tests" / "resources" / "data" / name for name in ("org-scp
 
 
 def matrix_of(path: Path):
+    """The named principals' matrix (the class rows: test_access_classes.py)."""
     loaded = load_scenario(path)
     states = loaded.scenario.states
     return loaded, access_matrix(loaded.scenario.name, loaded.scenario.region, loaded.desired,
-                                 [s.name for s in states], [s.expectations for s in states])
+                                 [s.name for s in states], [s.expectations for s in states], classes=False)
 
 
 @pytest.mark.parametrize("path", SCENARIOS + GUARDRAILS, ids=[p.stem for p in SCENARIOS + GUARDRAILS])
@@ -85,7 +86,9 @@ def test_json_output_counts_and_changes(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["access", str(SEED), "--output", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert next(iter(data)) == "format_version"
-    assert data["cell_count"] == sum(len(s["cells"]) for s in data["states"]) == 2 * 2 * len(data["states"][0]["columns"])
+    rows = len(data["states"][0]["principals"])  # the named (admin, tester) and the classes nobody named
+    assert rows == 2 + len(data["states"][0]["classes"])
+    assert data["cell_count"] == sum(len(s["cells"]) for s in data["states"]) == 2 * rows * len(data["states"][0]["columns"])
     assert [c["to"] for c in data["changes"]] == ["with-key-grant"]
     words = [c["words"] for c in data["changes"][0]["cells"]]
     assert "tester gained kms:Decrypt key:data: denied (key-policy) -> allowed" in words

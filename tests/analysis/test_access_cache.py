@@ -50,7 +50,7 @@ def test_every_sampled_cell_is_what_an_uncached_gate_decides(tmp_path: Path) -> 
     loaded = load_scenario(path)
     found = loaded.scenario
     matrix = access_matrix(found.name, found.region, loaded.desired, [s.name for s in found.states],
-                           [s.expectations for s in found.states])
+                           [s.expectations for s in found.states], classes=False)  # the gate's cells only
     ctx = offline_context(found.name, loaded.desired, found.region)
     slots = [(index, slot) for index, state in enumerate(matrix.states) for slot in state.cells]
     sample = random.Random(13).sample(slots, 200)

@@ -142,3 +142,15 @@ def test_a_grant_removed_out_of_band_is_access_lost(backend: EmbeddedBackend, tm
     assert "tester lost kms:Decrypt on key:data (denied by key-policy)" in words(report)
     assert "tester lost dynamodb:GetItem on table:orders (denied by key-policy)" in words(report)
     assert report["widens_access"] is False
+
+
+def test_an_out_of_band_principal_star_is_the_public_gaining_access(backend: EmbeddedBackend,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 24: the class rows of the matrix (analysis/access_classes.py) make a `Principal: "*"`
+    added out of band an access change of its own, not only a `[widens access]` property."""
+    _, key_arn = applied(backend, SEED)
+    edit_key_policy(backend, key_arn, lambda statements: statements + [
+        {"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}])
+    report = drift(capsys, SEED, "without-key-grant")
+    assert "anyone gained kms:Decrypt on key:data (public) (by statement Everyone)" in words(report)
+    assert report["widens_access"] is True
