@@ -225,12 +225,12 @@ def evaluate(baseline: Baseline, mutant: Mutant, location: tuple[str, int, int])
     guarded = baseline.guarantees().kill(desired, affected)
     if guarded is not None:
         return MutantResult(mutant, "killed", location, guarantee_kill=guarded)
-    widened = baseline.guarantees().widening(mutant, apply_mutant(baseline.loaded.data, mutant), desired, affected)
-    if not changes and widened is None:
-        return MutantResult(mutant, "equivalent", location)
     suggestion = suggest(baseline, changes) if changes else None
-    if suggestion is None and widened is not None:
-        suggestion = guarantee_suggestion(baseline, widened)
+    if suggestion is None:  # the symbolic engine is asked only when no expectation would do
+        widened = baseline.guarantees().widening(mutant, apply_mutant(baseline.loaded.data, mutant), desired, affected)
+        if not changes and widened is None:
+            return MutantResult(mutant, "equivalent", location)
+        suggestion = guarantee_suggestion(baseline, widened) if widened is not None else None
     return MutantResult(mutant, "survived", location, changes=changes, suggestion=suggestion)
 
 

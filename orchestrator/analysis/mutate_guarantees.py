@@ -12,6 +12,7 @@ such a mutant when no named principal's decision changes; a guarantee can. So:
 from __future__ import annotations
 
 import fnmatch
+from typing import Any, Mapping
 from dataclasses import dataclass, field, replace
 
 import yaml
@@ -20,8 +21,9 @@ from orchestrator.analysis.findings import actions_of
 from orchestrator.analysis.mutants import Mutant, value_at
 from orchestrator.model.policy import as_list
 from orchestrator.model.scenario import DesiredState, Guarantee, State
+from orchestrator.analysis.outside_reach import may_reach_outside
 from orchestrator.resources.context import RunContext
-from orchestrator.whoelse import PROVED, VIOLATED, GuaranteeVerdict, Scope, decide
+from orchestrator.whoelse import PROVED, VIOLATED, GuaranteeVerdict, Question, Scope, decide
 from orchestrator.whoelse.from_state import QuestionError, outside_question, question_for
 
 __all__ = ["WIDENING", "GuaranteeKill", "Widening", "GuaranteeChecks", "resource_of", "guarantee_yaml"]
@@ -99,12 +101,23 @@ class GuaranteeChecks:
             return None
         actions = _statement_actions(data, mutant, resource)
         for index in affected:
+            question = _outside_question(self.ctx, mutated[index], resource, actions)
+            if question is None or not self._may_open(index, resource, actions, question):
+                continue
             opened = [(action, verdict.witness.caller_arn) for action in actions if self._closed_before(index, resource, action)
-                      for verdict in [_outside(self.ctx, mutated[index], resource, action)]
+                      for verdict in [decide(replace(question, actions=(action,)))]
                       if verdict.status == VIOLATED and verdict.witness is not None]
             if opened:
                 return Widening(index, resource, tuple(action for action, _ in opened), opened[0][1])
         return None
+
+    def _may_open(self, index: int, resource: str, actions: tuple[str, ...], mutated: Question) -> bool:
+        """False when the mutant's policy differs from the state's only where no outsider is
+        concerned (``outside_reach``): then it opens nothing and no solver is asked."""
+        before = _outside_question(self.ctx, self.desired[index], resource, actions)
+        if before is None or replace(before, resource_policy=None) != replace(mutated, resource_policy=None):
+            return True
+        return may_reach_outside(_document(before), _document(mutated), before.resource_account or "")
 
     def _verdict(self, index: int, number: int, guarantee: Guarantee, desired: DesiredState) -> GuaranteeVerdict:
         if (index, number) not in self._baseline:
@@ -114,7 +127,8 @@ class GuaranteeChecks:
     def _closed_before(self, index: int, resource: str, action: str) -> bool:
         key = (index, resource, action)
         if key not in self._closed:
-            self._closed[key] = _outside(self.ctx, self.desired[index], resource, action).status == PROVED
+            question = _outside_question(self.ctx, self.desired[index], resource, (action,))
+            self._closed[key] = question is not None and decide(question).status == PROVED
         return self._closed[key]
 
 
@@ -125,13 +139,19 @@ def _decided(ctx: RunContext, desired: DesiredState, guarantee: Guarantee) -> Gu
         return GuaranteeVerdict("unknown", reason=str(error))
 
 
-def _outside(ctx: RunContext, desired: DesiredState, resource: str, action: str) -> GuaranteeVerdict:
-    """Can anyone outside the resource's account make ``action`` on it?"""
+def _outside_question(ctx: RunContext, desired: DesiredState, resource: str,
+                      actions: tuple[str, ...]) -> Question | None:
+    """"Can anyone outside the resource's account make one of ``actions`` on it?" (None: the
+    state does not declare the resource)."""
     try:
-        question = outside_question(ctx, desired, resource, (action,), Scope())
-    except QuestionError as error:
-        return GuaranteeVerdict("unknown", reason=str(error))
-    return decide(replace(question, scope=Scope.outside_account(question.resource_account or "")))
+        question = outside_question(ctx, desired, resource, actions, Scope())
+    except QuestionError:
+        return None
+    return replace(question, scope=Scope.outside_account(question.resource_account or ""))
+
+
+def _document(question: Question) -> Mapping[str, Any] | str | None:
+    return question.resource_policy.document if question.resource_policy is not None else None
 
 
 def _statement_actions(data: dict, mutant: Mutant, resource: str) -> tuple[str, ...]:

@@ -64,3 +64,21 @@ def test_the_resource_of_a_site() -> None:
     assert resource_of("key policy of key:data") == "key:data"
     assert resource_of("trust policy of role:deploy") == "role:deploy"
     assert resource_of("inline policy read of user:reader") is None
+
+
+def test_the_solver_is_asked_only_about_mutants_that_may_reach_an_outsider(tmp_path: Path, monkeypatch) -> None:
+    import orchestrator.analysis.mutate_guarantees as module
+
+    asked: list[tuple[str, ...]] = []
+    real = module.decide
+    monkeypatch.setattr(module, "decide", lambda question: asked.append(question.actions) or real(question))
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO)
+    report = mutation_report(load_scenario(path))
+    by_operator = {(r.mutant.site.label, r.mutant.operator): r for r in report.results}
+    # the reader's statement widened to kms:* for the reader alone changes what the reader may do (an
+    # expectation kills or suggests), but no outsider's: the solver never hears of it
+    assert by_operator[("Reader", "action-wildcard")].status in ("killed", "survived")
+    assert by_operator[("Reader", "principal-any")].suggestion is not None
+    # asked: kms:Decrypt closed before, then open on the principal-any mutant; nothing else
+    assert asked and set(asked) == {("kms:Decrypt",)}
