@@ -1,6 +1,8 @@
 """``decide(question)``: proved, violated (with a witness the concrete engine allows) or unknown.
 
-For each action of the question, one satisfiability check of "a well-formed request, by a caller
+An action on a resource that names nobody outside its account, asked about callers outside it,
+is proved without the solver (:mod:`~orchestrator.whoelse.closed`). For each other action, one
+satisfiability check of "a well-formed request, by a caller
 in scope, that the engine allows" (:mod:`~orchestrator.whoelse.logic`). Unsatisfiable: no such
 request exists (proved for that action). Satisfiable: the model is read back as a concrete request
 and decided by the concrete engine (:mod:`~orchestrator.whoelse.witness`); if it allows it, it is
@@ -10,7 +12,7 @@ the answer is unknown saying so. The solver's own unknown (its timeout) is unkno
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import z3
@@ -19,12 +21,13 @@ from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.evaluate import Engine
 from orchestrator.authz.engine.inputs import PolicySource
 from orchestrator.authz.engine.variables import VARIABLE
+from orchestrator.whoelse.closed import closed_to_outsiders
 from orchestrator.whoelse.gaps import Gaps
 from orchestrator.whoelse.identity import Identity, declared_parts, identity_side
 from orchestrator.whoelse.keys import Endpoint, KeyPlan, Keys
 from orchestrator.whoelse.logic import allowed
 from orchestrator.whoelse.question import Question
-from orchestrator.whoelse.scope import in_scope, principal_values, well_formed
+from orchestrator.whoelse.scope import in_scope, known_accounts, principal_values, well_formed
 from orchestrator.whoelse.statements import RESOURCE_KINDS, StatementEncoder
 from orchestrator.whoelse.symbols import ANONYMOUS, ROOT, SERVICE, SESSION, USER, PrincipalVars
 from orchestrator.whoelse.text import sval
@@ -74,6 +77,9 @@ def decide(question: Question, engine: Engine | None = None) -> GuaranteeVerdict
     per_action: dict[str, str] = {}
     reasons: list[str] = []
     for action in question.actions:
+        if closed_to_outsiders(question, action):
+            per_action[action] = PROVED
+            continue
         status, witness, reason = _decide_action(question, action, plan, identities, engine)
         per_action[action] = status
         if status == VIOLATED:
@@ -127,27 +133,46 @@ def _decide_action(question: Question, action: str, plan: KeyPlan, identities: l
     return PROVED, None, ""
 
 
-def _cases(question: Question, p: PrincipalVars) -> list[list[tuple[z3.ExprRef, z3.ExprRef]]]:
+def _cases(question: Question, p: PrincipalVars) -> list[_Case]:
     """The problem split by the caller's type (or, over a finite universe, by caller): each case
     simplified with those variables bound is far easier for the string solver than the whole."""
     if question.scope.within is not None:
-        return [principal_values(u, p) for u in question.scope.within.principals]
+        return [_Case(principal_values(u, p)) for u in question.scope.within.principals]
     empty = z3.StringVal("")
-    return [[(p.kind, z3.IntVal(USER)), (p.arn, p.user_arn())],
-            [(p.kind, z3.IntVal(SESSION)), (p.arn, p.session_arn())],
-            [(p.kind, z3.IntVal(ROOT)), (p.arn, p.root_arn())],
-            [(p.kind, z3.IntVal(ANONYMOUS)), (p.arn, z3.StringVal("anonymous")), (p.account, empty)],
-            [(p.kind, z3.IntVal(SERVICE)), (p.account, empty)]]
+    accounts = sorted(known_accounts(question))
+    cases = [case for kind, arn in ((USER, p.user_arn()), (SESSION, p.session_arn()), (ROOT, p.root_arn()))
+             for case in _by_account(p, kind, arn, accounts)]
+    return [*cases,
+            _Case([(p.kind, z3.IntVal(ANONYMOUS)), (p.arn, z3.StringVal("anonymous")), (p.account, empty)]),
+            _Case([(p.kind, z3.IntVal(SERVICE)), (p.account, empty)])]
 
 
-def _solve(question: Question, action: str, encoded: _Encoded, bound: list[tuple[z3.ExprRef, z3.ExprRef]],
+def _by_account(p: PrincipalVars, kind: int, arn: z3.ExprRef, accounts: list[str]) -> list[_Case]:
+    """An IAM caller's case split once more: one per account the question names (its ARN, its
+    organization and its identity side then constants), and one for every other account."""
+    found = [_Case([(p.kind, z3.IntVal(kind)), (p.account, sval(account)),
+                    (p.arn, z3.substitute(arn, (p.account, sval(account))))]) for account in accounts]
+    others = [p.account != sval(account) for account in accounts]
+    return [*found, _Case([(p.kind, z3.IntVal(kind)), (p.arn, arn)], others)]
+
+
+@dataclass(frozen=True)
+class _Case:
+    """Variables bound to values, and what else holds in the case."""
+
+    bound: list[tuple[z3.ExprRef, z3.ExprRef]]
+    extra: list[z3.BoolRef] = field(default_factory=list)
+
+
+def _solve(question: Question, action: str, encoded: _Encoded, case: _Case,
            engine: Engine, refused: list[str]) -> tuple[str, Witness | None, str]:
     """One case: proved (no model; after a refused model that says nothing, see ``refused``),
     violated, or unknown."""
     p, keys, gaps = encoded.p, encoded.keys, encoded.gaps
     solver = z3.Solver()
     solver.set("timeout", question.timeout_ms)
-    solver.add(z3.simplify(z3.substitute(encoded.problem, *bound)), *[var == value for var, value in bound])
+    solver.add(z3.simplify(z3.substitute(encoded.problem, *case.bound)), *[var == value for var, value in case.bound],
+               *case.extra)
     for _ in range(ATTEMPTS):
         answer = solver.check()
         if answer == z3.unsat:

@@ -25,6 +25,7 @@ from typing import Sequence
 import z3
 
 from orchestrator import arns
+from orchestrator.authz.engine.evaluate import FREE_ACTIONS
 from orchestrator.authz.engine.inputs import Grant
 from orchestrator.authz.engine.organization import RCP_SERVICES, Membership
 from orchestrator.authz.engine.public import is_public
@@ -40,7 +41,6 @@ from orchestrator.whoelse.text import sval
 
 __all__ = ["allowed", "service_linked", "EC_PREFIX"]
 
-_FREE_ACTIONS = frozenset({"sts:getcalleridentity"})
 _CROSS_ACCOUNT_ACTIONS = frozenset(f"kms:{operation}".lower() for operation in CROSS_ACCOUNT_OPERATIONS)
 EC_PREFIX = "kms:encryptioncontext:"
 _TRUE, _FALSE = z3.BoolVal(True), z3.BoolVal(False)
@@ -123,7 +123,7 @@ def allowed(question: Question, action: str, p: PrincipalVars, keys: Keys, endpo
             encoder: StatementEncoder, identity: IdentitySide, gaps: Gaps) -> z3.BoolRef:
     """The formula "the concrete engine allows this request"."""
     action = action.lower()
-    if action in _FREE_ACTIONS:
+    if action in FREE_ACTIONS:
         return _TRUE
     policy = question.resource_policy
     resource = encoder.scan([policy] if policy is not None else [], has_boundary=identity.has_boundary)

@@ -47,7 +47,9 @@ def _account() -> z3.ReRef:
 def well_formed(question: Question, p: PrincipalVars, endpoint: Endpoint, keys: Keys,
                 identities: list[tuple[Identity, z3.BoolRef]]) -> list[z3.BoolRef]:
     """The constraints every request meets."""
-    iam_account = z3.InRe(p.account, _account())
+    # the length said twice: the string solver reasons on lengths far sooner than on a regex's
+    # (an ARN of another account then differs from a constant one at once: 1.4 s -> 0.01 s)
+    iam_account = z3.And(z3.InRe(p.account, _account()), z3.Length(p.account) == 12)
     name, path = _name(), _path()
     found = [
         z3.And(p.kind >= USER, p.kind <= SERVICE),

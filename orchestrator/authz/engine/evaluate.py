@@ -61,7 +61,7 @@ OWN = _OWN = (DIRECT, EVERYONE)
 NO_PERMISSION_REQUIRED = "no-permission-required"
 # AWS STS API Reference, "GetCallerIdentity": "No permissions are required to perform this
 # operation" and an explicit deny of sts:GetCallerIdentity does not stop it.
-_FREE_ACTIONS = frozenset({"sts:getcalleridentity"})
+FREE_ACTIONS = frozenset({"sts:getcalleridentity"})
 
 
 class Evaluation:
@@ -203,7 +203,7 @@ class Engine:
         nothing is remembered: building and hashing the question costs a one-off request (simulate,
         the embedded gate over moto's ever-changing world) about a fifth of its time."""
         action = request.action.lower()
-        if action in _FREE_ACTIONS:
+        if action in FREE_ACTIONS:
             return Decision(ALLOWED, NO_PERMISSION_REQUIRED, (), (),
                             f"{request.action} needs no permission and cannot be denied")
         if has_guardrails(inputs):  # the organization's and the endpoint's condition keys
@@ -249,7 +249,7 @@ class Engine:
         Backs SimulateCustomPolicy's ``EvalDecisionDetails`` ("how each policy type
         contributes to the final evaluation decision") for cross-account requests.
         """
-        if request.action.lower() in _FREE_ACTIONS:
+        if request.action.lower() in FREE_ACTIONS:
             return {"identity": ALLOWED, "resource": ALLOWED, "boundary": ALLOWED}
         if has_guardrails(inputs):
             request = with_organization_context(request, inputs)
