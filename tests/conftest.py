@@ -78,6 +78,17 @@ class _LazyPrivateKey:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _locks_of_this_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each pytest worker takes orchestrate's locks in a folder of its own: two tests of one file on
+    two workers at once (the same scenario name, the same moto account) are two worlds, not one
+    scenario changed twice. A test of locking sets ORCHESTRATE_LOCK_DIR itself."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("ORCHESTRATE_LOCK_DIR", str(tmp_path_factory.mktemp("locks")))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _kms_private_keys_when_used() -> Iterator[None]:
     """Speed only, in this process (moto's in-process backends): see _LazyPrivateKey."""
     real = moto.kms.models.generate_private_key
