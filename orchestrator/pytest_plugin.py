@@ -1,5 +1,6 @@
 """pytest plugin (entry point `pytest11`): `pytest scenarios/` collects each scenario file with one
-item per expectation, named `STATE/PRINCIPAL/ACTION/RESOURCE` so that `-k` selects them.
+item per expectation, named `STATE/PRINCIPAL/ACTION/RESOURCE` so that `-k` selects them, and one
+per guarantee, named `STATE/guarantee#N/RESOURCE` (skipped when its verdict is unknown).
 
 A scenario runs once per process, on the embedded backend, when its first item runs; every item
 then reads its own verdict. Under pytest-xdist each worker that receives items of a file runs that
@@ -84,6 +85,9 @@ class ScenarioFile(pytest.File):
                 if sum(1 for e in state.expectations if (e.principal, e.action, e.resource) == (expectation.principal, expectation.action, expectation.resource)) > 1:
                     name += f"#{number}"
                 yield ExpectationItem.from_parent(self, name=name, state_index=state_index, number=number)
+            for number, guarantee in enumerate(state.guarantees):
+                yield GuaranteeItem.from_parent(self, name=f"{state.name}/guarantee#{number + 1}/{guarantee.resource}",
+                                                state_index=state_index, number=number)
 
 
 class ExpectationFailed(ProofError):
@@ -120,6 +124,44 @@ class ExpectationItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario: {self.name}"
+
+
+class GuaranteeFailed(ProofError):
+    """A guarantee decided otherwise than its `expect` (the item fails with its verdict)."""
+
+
+class GuaranteeItem(ExpectationItem):
+    """A state's guarantee: passes when decided as it expects (proved, or violated with its
+    witness when it says `expect: violated`), fails otherwise, skips when unknown (nothing was
+    verified, nor refuted: as in the JUnit report)."""
+
+    def runtest(self) -> None:
+        from orchestrator.report.tally import guarantee_kind
+
+        outcome = _scenario_outcome(self.config, str(self.path))
+        guarantee = outcome["report"]["states"][self.state_index]["guarantees"][self.number]
+        kind = guarantee_kind(guarantee)
+        if kind == "skipped":
+            pytest.skip(f"unknown: {guarantee['reason']}")
+        if kind == "failed":
+            raise GuaranteeFailed(guarantee)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, GuaranteeFailed):
+            from orchestrator.report.guarantees import guarantee_case_name
+
+            guarantee = excinfo.value.args[0]
+            state = self.name.partition("/")[0]
+            lines = [f"{guarantee_case_name(state, guarantee)}:",
+                     f"  expected {guarantee['expect']}, decided {guarantee['verdict']}"]
+            if guarantee["reason"]:
+                lines.append(f"  reason: {guarantee['reason']}")
+            witness = guarantee.get("witness")
+            if witness:
+                lines.append(f"  witness: {witness['caller']} {witness['action']}"
+                             + "".join(f"; {statement}" for statement in witness["statements"]))
+            return "\n".join(lines)
+        return super().repr_failure(excinfo, style)
 
 
 def _scenario_outcome(config: pytest.Config, file: str) -> dict[str, Any]:

@@ -134,7 +134,7 @@ STARTED_FIRST = (
     "tests/whoelse/test_whoelse_differential.py::test_the_symbolic_verdict_equals_brute_force_over_the_universe",
     "tests/reconcile/test_serve_end_to_end.py::test_serve_shares_one_world_between_commands",
     "tests/prove/test_parallel.py::test_an_expectation_is_retried_until_the_change_has_propagated",
-    "tests/matrix/test_matrix_command.py::test_pytest_collects_one_item_per_expectation_and_reports_failures",
+    "tests/matrix/test_matrix_command.py::test_pytest_collects_one_item_per_expectation_and_guarantee_and_reports_failures",
     "tests/matrix/test_matrix_command.py::test_pytest_mutate_reports_each_scenarios_mutation_score",
 )
 

@@ -38,6 +38,9 @@ __all__ = ["decide", "key_plan", "ATTEMPTS"]
 
 #: Models looked at when a witness the concrete engine refuses came through a gap.
 ATTEMPTS = 4
+#: Up to this many accounts named, an IAM caller's case is split per account (three cases each:
+#: cheap ones); beyond, one case for any account (a question naming hundreds stays hundreds of checks).
+SPLIT_ACCOUNTS = 32
 
 
 def _sources(question: Question) -> Iterator[tuple[PolicySource, bool]]:
@@ -140,6 +143,7 @@ def _cases(question: Question, p: PrincipalVars) -> list[_Case]:
         return [_Case(principal_values(u, p)) for u in question.scope.within.principals]
     empty = z3.StringVal("")
     accounts = sorted(known_accounts(question))
+    accounts = accounts if len(accounts) <= SPLIT_ACCOUNTS else []
     cases = [case for kind, arn in ((USER, p.user_arn()), (SESSION, p.session_arn()), (ROOT, p.root_arn()))
              for case in _by_account(p, kind, arn, accounts)]
     return [*cases,

@@ -86,15 +86,22 @@ def pytest_subprocess(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]
                           capture_output=True, text=True, timeout=300)
 
 
-def test_pytest_collects_one_item_per_expectation_and_reports_failures(two_scenarios: Path) -> None:
+def test_pytest_collects_one_item_per_expectation_and_guarantee_and_reports_failures(two_scenarios: Path) -> None:
+    seed = two_scenarios / "seed.yaml"
+    # the first state's first guarantee made one the key does not keep: its account's other
+    # principals (delegated to by the key policy) may decrypt too
+    seed.write_text(seed.read_text().replace("no_access_from: outside-account", "only: [user:tester]", 1))
     listed = pytest_subprocess("--collect-only", "-q", str(two_scenarios), cwd=two_scenarios.parent)
-    items = [line for line in listed.stdout.splitlines() if "::" in line]
-    assert len(items) == 7
-    assert f"{two_scenarios.name}/seed.yaml::without-key-grant/tester/dynamodb:GetItem/table:orders" in items[0].replace(str(two_scenarios.parent) + "/", "")
+    items = [line.replace(str(two_scenarios.parent) + "/", "") for line in listed.stdout.splitlines() if "::" in line]
+    assert len(items) == 13  # 3 + 4 expectations, 4 + 2 guarantees
+    assert f"{two_scenarios.name}/seed.yaml::without-key-grant/tester/dynamodb:GetItem/table:orders" in items[0]
+    assert f"{two_scenarios.name}/seed.yaml::without-key-grant/guarantee#1/key:data" in items
     result = pytest_subprocess("-q", "-n", "2", str(two_scenarios), cwd=two_scenarios.parent)
     assert result.returncode == 1, result.stdout
-    assert "6 passed" in result.stdout and "1 failed" in result.stdout
+    assert "11 passed" in result.stdout and "2 failed" in result.stdout, result.stdout
     assert "expected allowed, actual denied" in result.stdout
+    assert "guarantee only user:tester may kms:Decrypt on key:data:" in result.stdout
+    assert "expected proved, decided violated" in result.stdout and "witness: arn:aws:" in result.stdout
     selected = pytest_subprocess("-q", "-k", "tester and GetItem", str(two_scenarios), cwd=two_scenarios.parent)
     assert selected.returncode == 0 and "3 passed" in selected.stdout
 
