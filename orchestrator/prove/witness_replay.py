@@ -186,15 +186,24 @@ def _user(iam: Any, name: str, witness: Any, ctx: RunContext, left: list[str]) -
 def _sweep_user(iam: Any, name: str, ctx: RunContext) -> None:
     """A user of that name left by an earlier replay of this scenario (its tags say so) is deleted;
     any other user of that name is left alone (creating the witness's then fails, and says so)."""
+    _sweep(lambda: iam.list_user_tags(UserName=name)["Tags"], lambda failed: _delete_user(iam, name, failed), ctx)
+
+
+def _sweep_role(iam: Any, name: str, ctx: RunContext) -> None:
+    """The same for a role an earlier replay left (a witness that was a session of another role)."""
+    _sweep(lambda: iam.list_role_tags(RoleName=name)["Tags"], lambda failed: _delete_role(iam, name, failed), ctx)
+
+
+def _sweep(tags_of: Any, delete: Any, ctx: RunContext) -> None:
     try:
-        tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]}
+        tags = {t["Key"]: t["Value"] for t in tags_of()}
     except Exception as error:
         if _code(error) == "NoSuchEntity":
             return
         raise
     if tags.get(TAG_SCENARIO) == ctx.scenario and tags.get(TAG_WITNESS) == "true":
         failed: list[str] = []
-        _delete_user(iam, name, failed)
+        delete(failed)
         if failed:
             raise failed_error(failed)
 
@@ -216,13 +225,18 @@ def _role(iam: Any, name: str, witness: Any, ctx: RunContext, left: list[str]) -
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                      "Principal": {"AWS": arns.root_arn(witness.caller_account)}}]}
     tags = [{"Key": key, "Value": value} for key, value in witness.tags.items()] + _tags(ctx)
+    _sweep_role(iam, name, ctx)
     role_arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)["Role"]["Arn"]
     try:
         iam.put_role_policy(RoleName=name, PolicyName=WITNESS_POLICY, PolicyDocument=_policy(witness.action))
         yield role_arn
     finally:
-        _each([(iam.delete_role_policy, {"RoleName": name, "PolicyName": WITNESS_POLICY}),
-               (iam.delete_role, {"RoleName": name})], f"role {name}", left)
+        _delete_role(iam, name, left)
+
+
+def _delete_role(iam: Any, name: str, left: list[str]) -> None:
+    _each([(iam.delete_role_policy, {"RoleName": name, "PolicyName": WITNESS_POLICY}),
+           (iam.delete_role, {"RoleName": name})], f"role {name}", left)
 
 
 def _each(steps: list[tuple[Any, dict[str, Any]]], what: str, left: list[str]) -> None:

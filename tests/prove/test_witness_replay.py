@@ -120,3 +120,31 @@ def test_a_stop_while_z3_converts_arguments_is_the_stop_again(monkeypatch: Any) 
     context = offline_context(loaded.scenario.name, loaded.desired, loaded.scenario.region)
     with pytest.raises(Terminated):
         guarantees.decide_guarantees(context, loaded.desired[0], loaded.scenario.states[0].guarantees)
+
+
+def test_a_session_witness_makes_a_throwaway_role_and_a_leftover_role_is_swept_first() -> None:
+    """A witness that is a session of another account's role: the role is made, assumed, called
+    as and deleted; one an earlier replay left (tagged so) is deleted first, one that is not
+    orchestrate's witness is left alone and the replay says why."""
+    import json
+
+    from orchestrator.constants import TAG_SCENARIO, TAG_WITNESS
+    from orchestrator.prove.witness_replay import replay_witness
+
+    backend, context, loaded = _applied("role-trust-account", 3)
+    try:
+        guarantee = loaded.scenario.states[3].guarantees[-1]
+        witness = Witness("arn:aws:sts::210987654321:assumed-role/deployer/ci", "210987654321", "AssumedRole",
+                          "sts:AssumeRole", {}, role_arn="arn:aws:iam::210987654321:role/deployer")
+        partner = backend.client("iam", None, "210987654321")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        partner.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust,
+                            Tags=[{"Key": TAG_SCENARIO, "Value": "role-trust-account"}, {"Key": TAG_WITNESS, "Value": "true"}])
+        assert replay_witness(context, loaded.desired[3], guarantee, witness).outcome == "allowed"
+        assert partner.list_roles()["Roles"] == []
+        partner.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust)  # not orchestrate's
+        replay = replay_witness(context, loaded.desired[3], guarantee, witness)
+        assert (replay.outcome, replay.code) == ("error", "EntityAlreadyExists")
+        assert [r["RoleName"] for r in partner.list_roles()["Roles"]] == ["deployer"]
+    finally:
+        backend.close()
