@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from orchestrator.model.scenario import EXPECTATION_ACTIONS
 from orchestrator.whoelse import PROVED, VIOLATED, GuaranteeVerdict, Question, Scope, Witness, decide
-from orchestrator.whoelse.scope import known_accounts
+from orchestrator.whoelse.accounts import known_accounts
 
 __all__ = ["OUTSIDE_ACCOUNT", "OUTSIDE_ORGANIZATION", "PUBLIC", "CLASSES", "Target", "PrincipalClass", "Finding",
            "StateFindings", "FindingsReport", "actions_of", "classes_of", "state_findings", "new_access",

@@ -7,10 +7,9 @@ is not a pass either (JUnit shows it skipped, with its reason: nothing was verif
 from __future__ import annotations
 
 import ctypes
+import sys
 import time
 from dataclasses import dataclass, field, replace
-
-import z3
 
 from orchestrator.authz.decide import service_engine
 from orchestrator.authz.engine.evaluate import Engine
@@ -83,6 +82,13 @@ def plainer(question: Question, verdict: GuaranteeVerdict, engine: Engine) -> Gu
     return replace(verdict, witness=plain.witness) if plain.status == VIOLATED and plain.witness else verdict
 
 
+def _solver_failures() -> tuple[type[BaseException], ...]:
+    """z3's exception, when z3 was loaded (evaluated only when something was raised: a run whose
+    guarantees closed without the solver never loads it, whoelse/guarantee.py)."""
+    z3 = sys.modules.get("z3")
+    return (z3.Z3Exception,) if z3 is not None else ()
+
+
 def stop_in(error: ctypes.ArgumentError) -> BaseException | None:
     """The stop (SIGTERM, SIGINT: commands/signals.py) that came while z3 was converting a call's
     arguments: ctypes re-raises what the handler raised as an ArgumentError naming it
@@ -120,7 +126,7 @@ def decide_one(ctx: RunContext, desired: DesiredState, guarantee: Guarantee, eng
         verdict = plainer(question, decide(question, engine), engine)
     except ctypes.ArgumentError as error:
         raise stop_in(error) or error
-    except z3.Z3Exception as error:  # the solver's own failure: unknown, never proved, the run goes on
+    except _solver_failures() as error:  # the solver's own failure: unknown, never proved, the run goes on
         return undecided(guarantee, f"the solver failed: {error}")
     return GuaranteeResult(guarantee, verdict.status, verdict.reason, verdict.witness, dict(verdict.actions),
                            time.perf_counter() - started)

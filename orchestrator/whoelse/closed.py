@@ -26,7 +26,7 @@ from typing import Any
 from orchestrator.arns import account_of, parse_arn
 from orchestrator.authz.engine.evaluate import FREE_ACTIONS
 from orchestrator.whoelse.question import Question, Scope
-from orchestrator.whoelse.scope import known_accounts
+from orchestrator.whoelse.accounts import known_accounts
 
 __all__ = ["closed_to_outsiders", "statements_of", "inside_only"]
 

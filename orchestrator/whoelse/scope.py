@@ -15,6 +15,7 @@ import z3
 from orchestrator import arns
 from orchestrator.authz.engine.operators import parse_date, parse_number
 from orchestrator.authz.engine.request import Principal
+from orchestrator.whoelse.accounts import known_accounts
 from orchestrator.whoelse.identity import Identity
 from orchestrator.whoelse.keys import Endpoint, Keys, declared_org_ids
 from orchestrator.whoelse.logic import service_linked
@@ -23,9 +24,8 @@ from orchestrator.whoelse.symbols import (ADDRESS, ANONYMOUS, BOOLEAN, DATE, MUL
                                           PrincipalVars, Slot)
 from orchestrator.whoelse.text import sval
 
-__all__ = ["well_formed", "in_scope", "known_accounts", "principal_values"]
+__all__ = ["well_formed", "in_scope", "principal_values"]
 
-_ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
 
 def _name() -> z3.ReRef:
@@ -105,26 +105,6 @@ def _organization(question: Question, p: PrincipalVars, keys: Keys) -> list[z3.B
     members = [p.account == sval(account) for account in sorted(question.organizations)]
     return [z3.Implies(z3.Or(*members) if members else z3.BoolVal(False), z3.Not(keys.org.present)),
             *[keys.org.value != sval(org_id) for org_id in declared_org_ids(question)]]
-
-
-def known_accounts(question: Question) -> frozenset[str]:
-    """Every account id the question names (its policies, grants, organizations, principals)."""
-    texts = [question.resource, question.resource_account or "", *question.organizations,
-             *(d.arn for d in question.principals), *(g.grantee_principal for g in question.grants)]
-    for source in _sources(question):
-        texts.append(source.document if isinstance(source.document, str) else repr(source.document))
-    return frozenset(found for text in texts for found in _ACCOUNT.findall(text))
-
-
-def _sources(question: Question) -> list:
-    found = [question.resource_policy] if question.resource_policy is not None else []
-    for declared in question.principals:
-        found += [*declared.identity, *declared.boundaries]
-    for membership in [*question.organizations.values(), *([question.resource_org] if question.resource_org else [])]:
-        for level in membership.levels:
-            found += [*level.scps, *level.rcps]
-    found += [endpoint.source() for endpoint in question.endpoints]
-    return found
 
 
 def in_scope(question: Question, p: PrincipalVars, keys: Keys, endpoint: Endpoint) -> list[z3.BoolRef]:

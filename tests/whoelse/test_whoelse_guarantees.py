@@ -267,15 +267,15 @@ def test_a_date_window_witness_carries_an_iso_date() -> None:
 def test_a_witness_the_concrete_engine_refuses_is_unknown_never_violated(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every witness is re-decided by the concrete engine; if it refuses one the encoding did not
     leave a gap for, the verdict is unknown and names the disagreement (a bug to report)."""
-    import orchestrator.whoelse.guarantee as guarantee
+    import orchestrator.whoelse.solve as solve
     from orchestrator.authz.engine.inputs import IMPLICIT_DENY, Decision
 
-    real = guarantee.redecide
+    real = solve.redecide
 
     def refusing(replay, engine):  # type: ignore[no-untyped-def]
         _, witness = real(replay, engine)
         return Decision(IMPLICIT_DENY, "test", (), (), "refused by the test"), witness
-    monkeypatch.setattr(guarantee, "redecide", refusing)
+    monkeypatch.setattr(solve, "redecide", refusing)
     verdict = decide(key_question(ROOT_OF_A, allow("*", "kms:Decrypt"), scope=Scope.outside_account(A)))
     assert verdict.status == UNKNOWN and "disagreement" in verdict.reason
 
