@@ -1,14 +1,14 @@
 """How long deciding guarantees takes (issue 24): every shipped scenario's guarantees, each under
 1 s, and one guarantee over a 200-statement key policy, under 5 s; with the process's peak RSS
 (z3 allocates outside Python's heap, so tracemalloc would not see it). `python -m bench.whoelse`
-prints the rows; `python -m bench` folds them into RESULTS.md (bench/results.py).
+prints the rows; `python -m bench` runs it as a process of its own (`--json`) and folds them into
+RESULTS.md (bench/results.py).
 
 Each figure is in-process, after one warm-up decision (z3's and the engine's imports are not in
 it), the offline context made once per scenario (analysis/offline.py), as `apply` decides them."""
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import sys
 import time
@@ -24,7 +24,11 @@ KEY = f"arn:aws:kms:us-east-1:{HOME}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def _rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak so far (bench/measured.py: VmHWM, not ru_maxrss, which Linux carries
+    across exec from the bench that started it)."""
+    from bench.measured import peak_kib
+
+    return peak_kib() / 1024
 
 
 def scenario_figures() -> list[dict[str, Any]]:
@@ -127,7 +131,10 @@ def rows(figure: dict[str, Any]) -> list[str]:
 
 
 def main() -> None:
-    print("\n".join(rows(measure())))
+    """`--json`: the figures as JSON (python -m bench runs this as a process of its own, so that
+    its peak memory is the decisions', not the bench's)."""
+    figure = measure()
+    print(json.dumps(figure) if "--json" in sys.argv[1:] else "\n".join(rows(figure)))
     sys.stdout.flush()
 
 
