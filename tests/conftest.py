@@ -48,17 +48,13 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _shared_botocore_loader() -> Iterator[None]:
-    """Speed only: every backend makes its own boto3 session, whose loader would read and parse
-    the service models' JSON again (about 25 ms a client); one memoised loader per search path
-    (it caches read-only data) serves every session of this process."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr(botocore.session, "create_loader", functools.lru_cache(maxsize=None)(botocore.loaders.create_loader))
-    try:
-        yield
-    finally:
-        patch.undo()
+# Speed only: every backend makes its own boto3 session, whose loader would read and parse the
+# service models' JSON again (about 25 ms a client, 50 ms for endpoints.json a session); one
+# memoised loader per search path (it caches read-only data) serves every session of this process.
+# Set when the tests are imported, not in a fixture: several test modules apply scenarios at
+# collection to learn how many calls to fault (test_construct_faults.py's twelve runs took 7 s a
+# worker without it).
+botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.loaders.create_loader)  # type: ignore[attr-defined]
 
 
 class _LazyPrivateKey:
