@@ -30,11 +30,16 @@ from orchestrator.whoelse.accounts import known_accounts
 
 __all__ = ["closed_to_outsiders", "statements_of", "inside_only"]
 
+#: Never answered here: an action allowed whatever the policies say, and kms:RetireGrant, which a
+#: grant's retiring principal (of any account) may call with no policy allowing it (KMS Developer
+#: Guide, "Retiring and revoking grants"; the solver leaves it unknown: docs/whoelse.md).
+_NEVER = FREE_ACTIONS | {"kms:retiregrant"}
+
 
 def closed_to_outsiders(question: Question, action: str) -> bool:
     """Proved without the solver: nobody in the question's scope may make ``action`` (see above)."""
     account = question.resource_account
-    if not account or action.lower() in FREE_ACTIONS or not _outsiders_only(question, question.scope, account):
+    if not account or action.lower() in _NEVER or not _outsiders_only(question, question.scope, account):
         return False
     policy = question.resource_policy
     statements = statements_of(policy.document) if policy is not None else []

@@ -67,5 +67,10 @@ def test_every_way_in_for_an_outsider_is_left_to_the_solver(question: Question) 
     assert not closed_to_outsiders(question, "kms:Decrypt")
 
 
-def test_a_free_action_is_never_closed() -> None:
+def test_a_free_action_and_retire_grant_are_never_closed() -> None:
     assert not closed_to_outsiders(replace(_question(), actions=("sts:GetCallerIdentity",)), "sts:GetCallerIdentity")
+    # a grant's retiring principal may retire it from any account, whatever the key policy says
+    retiring = Grant(f"arn:aws:iam::{HOME}:role/app", ("Decrypt",), KEY, retiring_principal=f"arn:aws:iam::{OTHER}:root")
+    question = replace(_question(grants=(retiring,)), actions=("kms:RetireGrant",))
+    assert not closed_to_outsiders(question, "kms:RetireGrant")
+    assert decide(question).status != PROVED
