@@ -23,6 +23,7 @@ from orchestrator.authz.engine.variables import VARIABLE
 from orchestrator.whoelse.gaps import Gaps
 from orchestrator.whoelse.identity import Identity, declared_parts, identity_side
 from orchestrator.whoelse.keys import Endpoint, KeyPlan, Keys
+from orchestrator.whoelse.lemmas import prefix_lemmas
 from orchestrator.whoelse.logic import allowed
 from orchestrator.whoelse.question import Question
 from orchestrator.whoelse.accounts import known_accounts
@@ -171,8 +172,8 @@ def _solve(question: Question, action: str, encoded: _Encoded, case: _Case,
     p, keys, gaps = encoded.p, encoded.keys, encoded.gaps
     solver = z3.Solver()
     solver.set("timeout", question.timeout_ms)
-    solver.add(z3.simplify(z3.substitute(encoded.problem, *case.bound)), *[var == value for var, value in case.bound],
-               *case.extra)
+    problem = z3.simplify(z3.substitute(encoded.problem, *case.bound))
+    solver.add(problem, *prefix_lemmas(problem), *[var == value for var, value in case.bound], *case.extra)
     for _ in range(ATTEMPTS):
         answer = solver.check()
         if answer == z3.unsat:

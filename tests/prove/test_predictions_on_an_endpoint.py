@@ -20,8 +20,9 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 def endpoint() -> Iterator[str]:
     from orchestrator.authz.gate.core import Gate
     from orchestrator.authz.gate.wsgi import GatedMotoServer
-    from orchestrator.backends.moto_extensions import served_policy_loader
+    from orchestrator.backends.moto_extensions import install_policy_checks_off, served_policy_loader
 
+    install_policy_checks_off()  # as `orchestrate serve` does (backends/serve.py): the gate alone judges
     gate = Gate("us-east-1", MotoWorld())
     server = GatedMotoServer("127.0.0.1", 0, gate, on_verdict=served_policy_loader(gate.world)).start()
     yield server.endpoint_url
